@@ -1,0 +1,12 @@
+# sg_embed(OUT_C SYMBOL FILE...): turn data files into a C source that defines
+# `const char SYMBOL[]` (the files concatenated, NUL-terminated) and `const size_t SYMBOL_len`.
+# Used for the built-in recommendations, which are YAML data compiled into the binary.
+function(sg_embed out_c symbol)
+  set(files ${ARGN})
+  add_custom_command(
+    OUTPUT ${out_c}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out_c} -DSYMBOL=${symbol} "-DFILES=${files}"
+            -P ${PROJECT_SOURCE_DIR}/cmake/EmbedRun.cmake
+    DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/EmbedRun.cmake
+    COMMENT "Embedding ${symbol}")
+endfunction()

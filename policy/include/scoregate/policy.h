@@ -1,0 +1,256 @@
+/*
+ * scoregate/policy.h - the policy module: manifests in (YAML/JSON), the
+ * recommendation catalog, the rule engine, settings, exemptions and fixes.
+ *
+ * This module knows nothing about scores or sockets. It turns text into JSON
+ * trees, compiles the built-in and custom recommendations once (at load or
+ * reload) into an immutable sg_policy, and evaluates objects against it.
+ *
+ * Conventions (shared by every scoregate module):
+ *  - Functions that can fail return 0 on success and -1 on failure, and then
+ *    write a message a user can act on into `err` (at most `errlen` bytes,
+ *    always NUL-terminated). SG_ERRMAX is a good size for such buffers.
+ *  - Whoever allocates frees: every `*_free` below releases what the matching
+ *    constructor returned. Pointers marked "borrowed" live as long as their
+ *    owner and must not be freed by the caller.
+ *  - An sg_policy is immutable after sg_policy_load(); any number of threads
+ *    may evaluate against it at once.
+ */
+#ifndef SCOREGATE_POLICY_H
+#define SCOREGATE_POLICY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define SG_ERRMAX 512
+
+/* Limits on input, applied by every loader (bad input gets an error, never a crash). */
+#define SG_MAX_DEPTH 128             /* nesting of mappings/sequences */
+#define SG_MAX_INPUT (64u << 20)     /* bytes in one file or stream */
+#define SG_MAX_NODES (4u << 20)      /* nodes one stream may produce, aliases expanded */
+
+/* ------------------------------------------------------------------ */
+/* Line map: where each node of a loaded JSON tree came from.           */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_linemap sg_linemap;
+
+/* 1-based source line of a node (object, array, string or number), or 0 when
+ * unknown (jansson shares true/false/null singletons, so those have none). */
+int sg_linemap_node(const sg_linemap *m, const json_t *node);
+/* 1-based line of the key `key` inside object `obj`, or 0 when unknown. */
+int sg_linemap_member(const sg_linemap *m, const json_t *obj, const char *key);
+void sg_linemap_free(sg_linemap *m);
+
+/* ------------------------------------------------------------------ */
+/* YAML and manifests.                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parse a YAML stream (JSON is accepted too) into a JSON array holding its
+ * non-empty documents, in order. Scalars resolve the way Kubernetes reads YAML
+ * (YAML 1.1, as sigs.k8s.io/yaml): unquoted yes/no/on/off/y/n/true/false are
+ * booleans, ~ and null are null, integers and floats are numbers, quoted
+ * scalars stay strings. Anchors and aliases are expanded (bounded by
+ * SG_MAX_NODES). `name` is used in error messages ("deploy.yaml: document 2,
+ * line 14: ...").
+ *
+ * On success *docs (a new reference) and, when lines is non-NULL, *lines are
+ * the caller's to free. `doc_numbers`, when non-NULL, receives a malloc'd array
+ * (caller frees) with the 1-based document number of each returned document
+ * (empty documents are skipped, so these may have gaps).
+ */
+int sg_yaml_load(const char *name, const char *data, size_t len, json_t **docs,
+                 int **doc_numbers, sg_linemap **lines, char *err, size_t errlen);
+
+/* One Kubernetes object read from a manifest stream. */
+typedef struct sg_manifest {
+    json_t *object;       /* owned by the list */
+    const char *file;     /* borrowed from the list: the name given at load */
+    int document;         /* 1-based document number in the file */
+    int line;             /* 1-based line where the object starts */
+} sg_manifest;
+
+typedef struct sg_manifest_list {
+    sg_manifest *items;
+    size_t count, cap;
+    char **files;         /* owned copies of every name loaded */
+    size_t nfiles;
+} sg_manifest_list;
+
+/*
+ * Append the Kubernetes objects of a YAML/JSON stream to `list`. `kind: List`
+ * and every `*List` kind are expanded into their items (each keeping its own
+ * line). Every object must be a mapping with string apiVersion and kind;
+ * otherwise the call fails naming file, document and line, and `list` is left
+ * exactly as it was.
+ */
+int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data,
+                      size_t len, char *err, size_t errlen);
+/* Same, reading `path` ("-" reads standard input). */
+int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen);
+void sg_manifest_list_free(sg_manifest_list *list);
+
+/* ------------------------------------------------------------------ */
+/* Kubernetes quantities.                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parse a Kubernetes resource quantity ("500m", "0.5", "1e3", "64Gi",
+ * "1.5G", "+.5") into its value in base units (cores, bytes). Returns 0 and
+ * sets *value on success, -1 when `s` is not a valid quantity. Accepts a JSON
+ * number's decimal text too, as the API server does.
+ */
+int sg_quantity_parse(const char *s, double *value);
+
+/* ------------------------------------------------------------------ */
+/* The catalog, settings and evaluation.                                 */
+/* ------------------------------------------------------------------ */
+
+typedef enum sg_severity { SG_SEV_LOW, SG_SEV_MEDIUM, SG_SEV_HIGH } sg_severity;
+
+typedef enum sg_action {
+    SG_ACTION_DISABLED,
+    SG_ACTION_AUDIT,
+    SG_ACTION_WARN,
+    SG_ACTION_DENY,
+    SG_ACTION_ENFORCE
+} sg_action;
+
+typedef enum sg_status {
+    SG_STATUS_HEALTHY,
+    SG_STATUS_UNHEALTHY,
+    SG_STATUS_EXEMPT,
+    SG_STATUS_NOT_APPLICABLE
+} sg_status;
+
+typedef enum sg_exemption_category {
+    SG_EXEMPT_NONE,
+    SG_EXEMPT_WAIVER,      /* the resource is not applicable for the recommendation */
+    SG_EXEMPT_MITIGATED    /* the resource counts as healthy for the recommendation */
+} sg_exemption_category;
+
+/* What a recommendation is, as loaded. Every pointer is borrowed from the policy. */
+typedef struct sg_rec_info {
+    const char *id;          /* stable kebab-case id */
+    const char *title;
+    const char *standard;    /* "mcsb", "pss-baseline", "pss-restricted" or "custom" */
+    const char *control;     /* control id, e.g. "access" */
+    const char *remediation;
+    const char *scope;       /* "container", "pod" or "object" */
+    sg_severity severity;
+    bool preview;
+    bool builtin;
+    bool enabled;            /* its standard is enabled and its action is not disabled */
+    bool configured;         /* every parameter it requires is set (else it is inactive) */
+    bool scored;             /* builtin, not preview, enabled and configured */
+    bool has_fix;
+    sg_action action;
+    const json_t *parameters;     /* effective parameters: defaults merged with the config */
+    const json_t *required;       /* array of parameter names that must be configured */
+} sg_rec_info;
+
+/* A control of the secure score model, as configured (ids of DESIGN.md 3). */
+typedef struct sg_policy sg_policy;
+
+typedef struct sg_policy_options {
+    const char *config_path;               /* NULL: embedded defaults only */
+    const char *const *extra_standards;    /* added to the config's standards */
+    size_t n_extra_standards;
+} sg_policy_options;
+
+/* Load settings and compile every recommendation. On error nothing is returned. */
+int sg_policy_load(const sg_policy_options *opts, sg_policy **out, char *err, size_t errlen);
+/* Same, from settings text already in memory (`name` is used in messages). */
+int sg_policy_load_buffer(const char *name, const char *data, size_t len,
+                          const sg_policy_options *opts, sg_policy **out,
+                          char *err, size_t errlen);
+void sg_policy_free(sg_policy *p);
+
+size_t sg_policy_rec_count(const sg_policy *p);
+const sg_rec_info *sg_policy_rec(const sg_policy *p, size_t index);
+/* Index of the recommendation `id`, or -1. */
+long sg_policy_rec_index(const sg_policy *p, const char *id);
+
+/* Whether standard `name` is enabled. */
+bool sg_policy_standard_enabled(const sg_policy *p, const char *name);
+/* Namespaces excluded globally: admissions there are allowed untouched. */
+bool sg_policy_namespace_excluded(const sg_policy *p, const char *ns);
+
+/* Settings beyond the catalog (borrowed; NULL or negative when not set). */
+typedef struct sg_server_settings {
+    const char *address;       /* ":8443" by default */
+    const char *state_dir;     /* "./scoregate-state" by default */
+    const char *cert_file;     /* NULL: generate into state_dir */
+    const char *key_file;
+    const char *client_ca_file;
+    double min_score;          /* score gate; < 0 when not set */
+    double max_drop;           /* score gate; < 0 when not set */
+} sg_server_settings;
+const sg_server_settings *sg_policy_server(const sg_policy *p);
+
+/* The settings text the policy was loaded from, or NULL for the defaults. */
+const char *sg_policy_config_path(const sg_policy *p);
+
+/* ------------------------------------------------------------------ */
+/* Evaluation.                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_finding {
+    size_t rec;                       /* index into the policy's catalog */
+    sg_status status;
+    sg_action action;                 /* the recommendation's action */
+    const char *container;            /* borrowed from the object; NULL for pod/object checks */
+    const char *container_type;       /* "containers", "initContainers", "ephemeralContainers" or NULL */
+    long container_index;             /* index in that list, or -1 */
+    const char *message;              /* owned by the evaluation: what is wrong, one line */
+    const char *exemption;            /* borrowed: the exemption's name, or NULL */
+    sg_exemption_category exemption_category;
+    bool exemption_expired;           /* an exemption matched but has expired (so it was ignored) */
+} sg_finding;
+
+typedef struct sg_eval {
+    const char *api_version;          /* borrowed from the object */
+    const char *kind;
+    const char *namespace_;           /* after defaulting; NULL for cluster-scoped kinds */
+    const char *name;
+    bool owned;                       /* has a controller ownerReference: not inventoried */
+    bool excluded;                    /* in a globally excluded namespace: nothing evaluated */
+    sg_finding *findings;             /* every enabled recommendation that applies */
+    size_t count;
+    void *internal_;                  /* owned storage; release with sg_eval_free */
+} sg_eval;
+
+/*
+ * Evaluate `object` (a Kubernetes object) against every enabled
+ * recommendation. `default_namespace` (may be NULL, meaning "default") is
+ * used when the object has none. `now` decides which exemptions have expired.
+ * Fails (and fills nothing) when the object is malformed where a
+ * recommendation reads it, e.g. `containers: 5`; the message names the field.
+ * The object must outlive the result: findings borrow strings from it.
+ */
+int sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *default_namespace,
+                       time_t now, sg_eval *out, char *err, size_t errlen);
+void sg_eval_free(sg_eval *ev);
+
+/*
+ * Build the JSON Patch (RFC 6902) that applies the fixes of every unhealthy
+ * finding of `ev` whose action is enforce. Paths are JSON Pointers into
+ * `object` (workload pod templates included, "~1" escaping, missing parent
+ * objects created). *patch is a new array (possibly empty) the caller frees;
+ * when `fixed` is non-NULL it receives a new copy of the object with the patch
+ * applied. Recommendations whose fix does not make the object healthy are
+ * left to the caller to deny (re-evaluate `fixed` to see which).
+ */
+int sg_policy_fix(const sg_policy *p, const json_t *object, const sg_eval *ev,
+                  json_t **patch, json_t **fixed, char *err, size_t errlen);
+
+/* Names, for output. */
+const char *sg_action_name(sg_action a);
+const char *sg_status_name(sg_status s);
+const char *sg_severity_name(sg_severity s);
+const char *sg_exemption_category_name(sg_exemption_category c);
+
+#endif

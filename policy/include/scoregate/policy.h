@@ -200,7 +200,8 @@ const char *sg_policy_config_path(const sg_policy *p);
 
 typedef struct sg_finding {
     size_t rec;                       /* index into the policy's catalog */
-    sg_status status;
+    sg_status status;                 /* after exemptions */
+    sg_status raw_status;             /* before exemptions: healthy or unhealthy */
     sg_action action;                 /* the recommendation's action */
     const char *container;            /* borrowed from the object; NULL for pod/object checks */
     const char *container_type;       /* "containers", "initContainers", "ephemeralContainers" or NULL */
@@ -218,6 +219,7 @@ typedef struct sg_eval {
     const char *name;
     bool owned;                       /* has a controller ownerReference: not inventoried */
     bool excluded;                    /* in a globally excluded namespace: nothing evaluated */
+    const json_t *labels;             /* borrowed: metadata.labels, or NULL */
     sg_finding *findings;             /* every enabled recommendation that applies */
     size_t count;
     void *internal_;                  /* owned storage; release with sg_eval_free */
@@ -234,6 +236,25 @@ typedef struct sg_eval {
 int sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *default_namespace,
                        time_t now, sg_eval *out, char *err, size_t errlen);
 void sg_eval_free(sg_eval *ev);
+
+/* An exemption from the settings (borrowed from the policy). */
+typedef struct sg_exemption_info {
+    const char *name;
+    sg_exemption_category category;
+    time_t expires;                   /* 0: never */
+    const char *justification;
+} sg_exemption_info;
+
+/*
+ * The exemption that applies to recommendation `rec` for the resource
+ * (kind, namespace, name, labels), or NULL. An exemption that matches but has
+ * expired at `now` is not returned; *expired (when non-NULL) then says so.
+ * The scoring module uses this to re-apply exemptions after a reload without
+ * the objects.
+ */
+const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t rec, const char *kind,
+                                                   const char *ns, const char *name,
+                                                   const json_t *labels, time_t now, bool *expired);
 
 /*
  * Build the JSON Patch (RFC 6902) that applies the fixes of every unhealthy

@@ -1,0 +1,154 @@
+{{/*
+_helpers.tpl - names, labels and the pieces several templates share: the settings
+file rendered from .Values.config, the namespaces the webhooks skip, the webhook rules.
+*/}}
+
+{{- define "scoregate.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "scoregate.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "scoregate.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "scoregate.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "scoregate.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "scoregate.labels" -}}
+helm.sh/chart: {{ include "scoregate.chart" . }}
+{{ include "scoregate.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: admission-webhook
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "scoregate.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "scoregate.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "scoregate.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding tls.crt, tls.key (and ca.crt) that the pods mount. */}}
+{{- define "scoregate.tlsSecretName" -}}
+{{- if eq .Values.certificates.mode "existingSecret" }}
+{{- required "certificates.existingSecret.name is required when certificates.mode is existingSecret" .Values.certificates.existingSecret.name }}
+{{- else }}
+{{- printf "%s-tls" (include "scoregate.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* DNS name the API server uses to reach the Service (the certificate's common name). */}}
+{{- define "scoregate.serviceHost" -}}
+{{- printf "%s.%s.svc" (include "scoregate.fullname" .) .Release.Namespace }}
+{{- end }}
+
+{{/* Paths inside the container. */}}
+{{- define "scoregate.configDir" -}}/etc/scoregate{{- end }}
+{{- define "scoregate.tlsDir" -}}/var/run/scoregate/tls{{- end }}
+{{- define "scoregate.stateDir" -}}/var/lib/scoregate{{- end }}
+
+{{/* config.excludedNamespaces plus the release namespace, as a JSON list. */}}
+{{- define "scoregate.excludedNamespaces" -}}
+{{- $ns := list }}
+{{- range .Values.config.excludedNamespaces }}{{ $ns = append $ns . }}{{ end }}
+{{- if not (has .Release.Namespace $ns) }}{{ $ns = append $ns .Release.Namespace }}{{ end }}
+{{- $ns | uniq | toJson }}
+{{- end }}
+
+{{/*
+The settings file (DESIGN.md §5): only keys the settings loader knows. Optional
+sections are left out when empty; `server` comes from the chart.
+*/}}
+{{- define "scoregate.settings" -}}
+{{- $c := .Values.config }}
+{{- $s := dict "standards" $c.standards "excludedNamespaces" (include "scoregate.excludedNamespaces" . | fromJsonArray) "defaults" $c.defaults }}
+{{- with $c.recommendations }}{{ $_ := set $s "recommendations" . }}{{ end }}
+{{- with $c.exemptions }}{{ $_ := set $s "exemptions" . }}{{ end }}
+{{- with $c.scoreGate }}{{ $_ := set $s "scoreGate" . }}{{ end }}
+{{- with $c.custom }}{{ $_ := set $s "custom" . }}{{ end }}
+{{- $tls := dict "certFile" (printf "%s/tls.crt" (include "scoregate.tlsDir" .)) "keyFile" (printf "%s/tls.key" (include "scoregate.tlsDir" .)) }}
+{{- $_ := set $s "server" (dict "address" ":8443" "stateDir" (include "scoregate.stateDir" .) "tls" $tls) }}
+{{- toYaml $s }}
+{{- end }}
+
+{{/* "true" when some recommendation (or the default) has action enforce: the mutating webhook is needed. */}}
+{{- define "scoregate.enforce" -}}
+{{- $c := .Values.config }}
+{{- $on := eq (($c.defaults | default dict).action | default "") "enforce" }}
+{{- range $id, $r := $c.recommendations }}{{ if eq (($r | default dict).action | default "") "enforce" }}{{ $on = true }}{{ end }}{{ end }}
+{{- range $c.custom }}{{ if and (kindIs "map" .) (eq (.action | default "") "enforce") }}{{ $on = true }}{{ end }}{{ end }}
+{{- if $on }}true{{ end }}
+{{- end }}
+
+{{/* Fields shared by the validating and mutating webhook entries. */}}
+{{- define "scoregate.webhookCommon" -}}
+sideEffects: None
+admissionReviewVersions: [v1]
+timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
+matchPolicy: Equivalent
+namespaceSelector:
+  matchExpressions:
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: {{ concat (list "kube-system") (include "scoregate.excludedNamespaces" . | fromJsonArray) | uniq | toJson }}
+    - key: scoregate.io/ignore
+      operator: NotIn
+      values: ["true"]
+{{- with .Values.webhook.matchConditions }}
+matchConditions:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Rules: the workload kinds, Services, Ingresses, ConfigMaps, Secrets and ServiceAccounts.
+pods/ephemeralcontainers is included so that containers added by `kubectl debug` are
+checked too. Argument: a list of operations.
+*/}}
+{{- define "scoregate.webhookRules" -}}
+- apiGroups: [""]
+  apiVersions: [v1]
+  operations: {{ toJson . }}
+  resources: [pods, pods/ephemeralcontainers, replicationcontrollers, services, configmaps, secrets, serviceaccounts]
+  scope: Namespaced
+- apiGroups: [apps]
+  apiVersions: [v1]
+  operations: {{ toJson . }}
+  resources: [deployments, replicasets, statefulsets, daemonsets]
+  scope: Namespaced
+- apiGroups: [batch]
+  apiVersions: [v1]
+  operations: {{ toJson . }}
+  resources: [jobs, cronjobs]
+  scope: Namespaced
+- apiGroups: [networking.k8s.io]
+  apiVersions: [v1]
+  operations: {{ toJson . }}
+  resources: [ingresses]
+  scope: Namespaced
+{{- end }}

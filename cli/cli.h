@@ -6,5 +6,7 @@
 #ifndef SCOREGATE_CLI_H
 #define SCOREGATE_CLI_H
 
+/* scoregate certs generate|inspect|rotate (cmd_certs.c) */
+int sg_cmd_certs(int argc, char **argv);
 
 #endif

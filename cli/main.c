@@ -14,6 +14,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"certs", sg_cmd_certs, "generate, inspect and rotate TLS certificates"},
     {NULL, NULL, NULL},
 };
 

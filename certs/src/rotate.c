@@ -1,0 +1,232 @@
+/*
+ * rotate.c - renew a certificate directory before it breaks clients, and
+ * sg_certs_ensure(), which `serve` calls at start and periodically.
+ *
+ * Leaf renewal keeps the CA, so nothing changes for clients. CA rotation is
+ * the delicate case: clients (the API server, through the webhook
+ * configuration's caBundle) trust a CA, and until they are given the new one
+ * they cannot verify a leaf it signed. So the new CA is also cross-signed by
+ * the old one and sent after the leaf in tls.crt: a client that trusts only
+ * the old CA builds leaf -> new CA (cross) -> old CA, a client that has the
+ * new bundle stops at the new CA. ca.crt holds both CAs until the old one
+ * expires, and expired CAs and cross certificates are pruned on every run.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "internal.h"
+
+const char *sg_certs_action_name(sg_certs_action a)
+{
+    switch (a) {
+    case SG_CERTS_UNCHANGED: return "unchanged";
+    case SG_CERTS_GENERATED: return "generated";
+    case SG_CERTS_LEAF_RENEWED: return "leaf renewed";
+    case SG_CERTS_CA_ROTATED: return "CA rotated";
+    case SG_CERTS_PRUNED: return "expired CAs pruned";
+    }
+    return "unknown";
+}
+
+static time_t not_after(X509 *x)
+{
+    return sgc_asn1_time(X509_get0_notAfter(x));
+}
+
+/* 1 when `leaf` carries ca's name as issuer and ca's signature. */
+static int signed_by(X509 *leaf, X509 *ca)
+{
+    int r = X509_check_issued(ca, leaf) == X509_V_OK && X509_verify(leaf, X509_get0_pubkey(ca)) == 1;
+    ERR_clear_error();
+    return r;
+}
+
+/* Push `x` with a new reference; -1 on allocation failure. */
+static int push_ref(STACK_OF(X509) *sk, X509 *x)
+{
+    if (!X509_up_ref(x))
+        return -1;
+    if (!sk_X509_push(sk, x)) {
+        X509_free(x);
+        return -1;
+    }
+    return 0;
+}
+
+/* The OU of a CA subject (its "service.namespace" label), or "". */
+static void ca_label(X509 *ca, char *buf, size_t len)
+{
+    X509_NAME *name = X509_get_subject_name(ca);
+    int i = X509_NAME_get_index_by_NID(name, NID_organizationalUnitName, -1);
+    ASN1_STRING *s = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)) : NULL;
+    snprintf(buf, len, "%.*s", s ? ASN1_STRING_length(s) : 0,
+             s ? (const char *)ASN1_STRING_get0_data(s) : "");
+}
+
+/* A new leaf for `ns` (key and certificate) with the old leaf's subject and
+ * SANs (the service's SANs when the old one had none), signed by ns's CA. */
+static int renew_leaf(sgc_set *ns, X509 *ca, X509 *old_leaf, const sg_certs_options *o,
+                      time_t now, char *err, size_t errlen)
+{
+    int rc = -1;
+    X509 *leaf = NULL;
+    GENERAL_NAMES *sans = X509_get_ext_d2i(old_leaf, NID_subject_alt_name, NULL, NULL);
+    ERR_clear_error();
+    if (!sans && !(sans = sgc_service_sans(o, err, errlen)))
+        return -1;
+    if (!(ns->key = sgc_new_key(err, errlen)) ||
+        !(leaf = sgc_issue_leaf(ns->key, X509_get_subject_name(old_leaf), sans, ca, ns->ca_key,
+                                o->leaf_days, now, err, errlen)))
+        goto done;
+    if (!sk_X509_push(ns->chain, leaf)) {
+        X509_free(leaf);
+        sgc_fail(err, errlen, "out of memory");
+        goto done;
+    }
+    rc = 0;
+done:
+    GENERAL_NAMES_free(sans);
+    return rc;
+}
+
+int sg_certs_rotate(const char *dir, const sg_certs_options *o, time_t now,
+                    sg_certs_action *done, char *err, size_t errlen)
+{
+    sgc_set s, ns;
+    memset(&ns, 0, sizeof ns);
+    int rc = -1, pruned = 0;
+    X509 *new_ca = NULL;
+    if (done)
+        *done = SG_CERTS_UNCHANGED;
+    if (o->ca_days < 0 || o->ca_days > SG_CERTS_MAX_DAYS || o->leaf_days < 0 ||
+        o->leaf_days > SG_CERTS_MAX_DAYS || o->renew_before_days < 0 ||
+        o->renew_before_days > SG_CERTS_MAX_DAYS || o->ca_renew_before_days < 0 ||
+        o->ca_renew_before_days > SG_CERTS_MAX_DAYS)
+        return sgc_fail(err, errlen, "lifetimes and renewal thresholds must be between 0 and %d days",
+                        SG_CERTS_MAX_DAYS);
+    if (sgc_set_load(dir, &s, err, errlen))
+        return -1;
+
+    X509 *ca = NULL, *leaf = sk_X509_value(s.chain, 0);
+    for (int i = 0; i < sk_X509_num(s.cas) && !ca; i++)
+        if (sgc_key_matches(sk_X509_value(s.cas, i), s.ca_key))
+            ca = sk_X509_value(s.cas, i);
+    if (!ca) {
+        sgc_fail(err, errlen, "%s/%s does not match any certificate in %s/%s; cannot sign with it",
+                 dir, SG_CERTS_CA_KEY, dir, SG_CERTS_CA_CERT);
+        goto done;
+    }
+
+    int ca_due = not_after(ca) <= now + (time_t)o->ca_renew_before_days * 86400;
+    int leaf_due = ca_due || o->force || not_after(leaf) <= now + (time_t)o->renew_before_days * 86400 ||
+                   !sgc_key_matches(leaf, s.key) || !signed_by(leaf, ca);
+
+    if (!(ns.cas = sk_X509_new_null()) || !(ns.chain = sk_X509_new_null()))
+        goto oom;
+    if (ca_due) {
+        char label[65];
+        ca_label(ca, label, sizeof label);
+        if (!(ns.ca_key = sgc_new_key(err, errlen)) ||
+            !(new_ca = sgc_issue_ca(ns.ca_key, label, o->ca_days, now, err, errlen)))
+            goto done;
+        if (push_ref(ns.cas, new_ca))
+            goto oom;
+    } else {
+        if (!EVP_PKEY_up_ref(s.ca_key))
+            goto oom;
+        ns.ca_key = s.ca_key;
+    }
+    X509 *signer = ca_due ? new_ca : ca;
+    for (int i = 0; i < sk_X509_num(s.cas); i++) {
+        X509 *x = sk_X509_value(s.cas, i);
+        if (not_after(x) <= now)
+            pruned++;
+        else if (push_ref(ns.cas, x))
+            goto oom;
+    }
+
+    if (leaf_due) {
+        if (renew_leaf(&ns, signer, leaf, o, now, err, errlen))
+            goto done;
+    } else {
+        if (push_ref(ns.chain, leaf) || !EVP_PKEY_up_ref(s.key))
+            goto oom;
+        ns.key = s.key;
+    }
+    if (ca_due && not_after(ca) > now) {
+        X509 *cross = sgc_issue_cross(new_ca, ca, s.ca_key, now, err, errlen);
+        if (!cross)
+            goto done;
+        if (!sk_X509_push(ns.chain, cross)) {
+            X509_free(cross);
+            goto oom;
+        }
+    }
+    /* Keep intermediates that still lead to the signing CA's key. */
+    for (int i = 1; i < sk_X509_num(s.chain); i++) {
+        X509 *x = sk_X509_value(s.chain, i);
+        if (not_after(x) > now && sgc_key_matches(x, ns.ca_key)) {
+            if (push_ref(ns.chain, x))
+                goto oom;
+        } else {
+            pruned++;
+        }
+    }
+
+    if (!ca_due && !leaf_due && !pruned) {
+        rc = 0;
+        goto done;
+    }
+    if (sgc_set_write(dir, &ns, err, errlen))
+        goto done;
+    if (done)
+        *done = ca_due ? SG_CERTS_CA_ROTATED : leaf_due ? SG_CERTS_LEAF_RENEWED : SG_CERTS_PRUNED;
+    rc = 0;
+    goto done;
+oom:
+    sgc_fail(err, errlen, "out of memory rotating %s", dir);
+done:
+    X509_free(new_ca);
+    sgc_set_free(&ns);
+    sgc_set_free(&s);
+    return rc;
+}
+
+int sg_certs_ensure(const char *dir, const sg_certs_options *o, time_t now,
+                    sg_certs_action *done, char *err, size_t errlen)
+{
+    static const char *const names[] = {SG_CERTS_CA_CERT, SG_CERTS_CA_KEY, SG_CERTS_TLS_CERT,
+                                        SG_CERTS_TLS_KEY};
+    char path[4096];
+    const char *missing = NULL;
+    size_t present = 0;
+    struct stat st;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (sgc_join(path, sizeof path, dir, names[i]))
+            return sgc_fail(err, errlen, "%s: path too long", dir);
+        if (stat(path, &st) == 0)
+            present++;
+        else if (!missing)
+            missing = names[i];
+    }
+    if (done)
+        *done = SG_CERTS_UNCHANGED;
+    if (present == 0) {
+        sg_certs_options g = *o;
+        g.force = false;
+        if (sg_certs_generate(dir, &g, now, err, errlen))
+            return -1;
+        if (done)
+            *done = SG_CERTS_GENERATED;
+        return 0;
+    }
+    if (missing)
+        return sgc_fail(err, errlen, "%s/%s is missing but other certificate files exist; "
+                        "restore it, or remove %s's ca.crt, ca.key, tls.crt and tls.key to "
+                        "generate a new set", dir, missing, dir);
+    return sg_certs_rotate(dir, o, now, done, err, errlen);
+}

@@ -1,0 +1,418 @@
+/*
+ * scoregate/scoring.h - the scoring module: controls, the secure score of
+ * Defender for Cloud, the inventory of a cluster's resources and the impact
+ * prediction of one admission request (DESIGN.md 3).
+ *
+ * The layers, from the bottom:
+ *  - A model (sg_score_model) maps each recommendation of the policy catalog
+ *    (by index and by id) to a control, and says whether it is scored. It is
+ *    built from plain arrays (sg_score_model_new) or from a loaded policy
+ *    (sg_score_model_from_policy). The control table is data.
+ *  - An outcome (sg_score_outcome) is what one evaluated object contributes:
+ *    its key (apiVersion group, kind, namespace, name), its labels, and per
+ *    recommendation whether it applies, its raw health and the exemption that
+ *    matched, kept as bit sets.
+ *  - The inventory (sg_inventory) holds one outcome per resource plus
+ *    per-control healthy/unhealthy counters, so the score and a prediction
+ *    cost O(controls), never O(resources). It is saved crash-safely and can be
+ *    re-scored after a config reload without the objects.
+ *
+ * Conventions are those of scoregate/policy.h: functions that can fail return
+ * 0 or -1 and then write a message into `err` (`errlen` bytes, NUL-terminated;
+ * `err` may be NULL); whoever allocates frees with the matching *_free; every
+ * pointer marked "borrowed" lives as long as its owner.
+ *
+ * Thread safety: a model is immutable and reference-counted; it may be shared
+ * by any number of threads. An outcome belongs to one thread. Every inventory
+ * function takes the inventory's internal read/write lock itself, so callers
+ * need no lock of their own; sg_inventory_predict_apply() makes the prediction
+ * and the change of one request a single atomic step.
+ */
+#ifndef SCOREGATE_SCORING_H
+#define SCOREGATE_SCORING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <scoregate/policy.h>
+
+/* At most this many controls in one model (Defender's full table has 12). */
+#define SG_SCORE_MAX_CONTROLS 32
+/* At most this many recommendations in one model. */
+#define SG_SCORE_MAX_RECS 4096
+/* Room for one human-readable reason of a control change, NUL included. */
+#define SG_SCORE_REASON_MAX 128
+
+/* ------------------------------------------------------------------ */
+/* Controls and recommendations as data.                                */
+/* ------------------------------------------------------------------ */
+
+/* One control of the score model. Strings are copied by sg_score_model_new(). */
+typedef struct sg_score_control_def {
+    const char *id;      /* e.g. "access" */
+    const char *name;    /* e.g. "Manage access and permissions" */
+    double max;          /* max points, >= 0, a multiple of 0.01 */
+} sg_score_control_def;
+
+/*
+ * The control table of DESIGN.md 3 (vulnerabilities 6, security-configurations
+ * 4, access 4, data-in-transit 4, network 4, ddos 2, best-practices 0). Returns
+ * a static array (borrowed, never freed) and stores its length in *n.
+ */
+const sg_score_control_def *sg_score_default_controls(size_t *n);
+
+/* One recommendation of the model, by its index in the policy catalog. */
+typedef struct sg_score_rec_def {
+    const char *id;          /* stable id, unique in the model; copied */
+    const char *control;     /* control id; may be NULL or unknown when not scored */
+    bool scored;             /* counts in the score (built-in, not preview, enabled, configured) */
+    bool evaluated;          /* the policy produces findings for it (enabled and configured) */
+    uint64_t params_hash;    /* fingerprint of its effective parameters (0 when none) */
+} sg_score_rec_def;
+
+/*
+ * The model entry for one loaded recommendation: scored only when the
+ * recommendation is built-in, not preview, enabled and configured (and the
+ * policy says so), evaluated when enabled and configured, and params_hash a
+ * fingerprint of its effective parameters. The strings in the result are
+ * borrowed from `info`. Pure: calls nothing in the policy module.
+ */
+sg_score_rec_def sg_score_rec_def_from_info(const sg_rec_info *info);
+
+/* ------------------------------------------------------------------ */
+/* The model.                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_score_model sg_score_model;
+
+/*
+ * Build a model from a control table and the recommendations in catalog
+ * order (recs[i] is catalog index i). Fails on: no or too many controls, an
+ * empty or duplicate control id, a max that is negative, above 1000000 or not
+ * a multiple of 0.01, too many recommendations, an empty or duplicate
+ * recommendation id, a scored recommendation that is not evaluated or whose
+ * control is not in the table. On success *out holds one reference, released
+ * with sg_score_model_free(). Everything is copied.
+ */
+int sg_score_model_new(const sg_score_control_def *controls, size_t ncontrols,
+                       const sg_score_rec_def *recs, size_t nrecs, sg_score_model **out,
+                       char *err, size_t errlen);
+
+/*
+ * Build the model of a loaded policy: every recommendation of its catalog,
+ * through sg_score_rec_def_from_info(), with the control table `controls`
+ * (NULL: sg_score_default_controls()). Fails as sg_score_model_new().
+ */
+int sg_score_model_from_policy(const sg_policy *p, const sg_score_control_def *controls,
+                               size_t ncontrols, sg_score_model **out, char *err, size_t errlen);
+
+/* Take one more reference to `m` (returns m). Thread-safe. */
+sg_score_model *sg_score_model_ref(sg_score_model *m);
+/* Release one reference; the last one frees the model. NULL is ignored. */
+void sg_score_model_free(sg_score_model *m);
+
+size_t sg_score_model_control_count(const sg_score_model *m);
+/* Control `index` of the model (borrowed), or NULL when out of range. */
+const sg_score_control_def *sg_score_model_control(const sg_score_model *m, size_t index);
+size_t sg_score_model_rec_count(const sg_score_model *m);
+/* Catalog index of recommendation `id`, or -1 when the model has none. O(log n). */
+long sg_score_model_rec_index(const sg_score_model *m, const char *id);
+/* Control index of recommendation `rec`, or -1 when it is not scored or out of range. */
+long sg_score_model_rec_control(const sg_score_model *m, size_t rec);
+
+/* ------------------------------------------------------------------ */
+/* Outcomes: what one evaluated object contributes.                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_score_outcome sg_score_outcome;
+
+/*
+ * A new, empty outcome for the resource (group of `api_version`, kind,
+ * namespace, name) against model `m` (which it references). `ns` NULL or ""
+ * means cluster-scoped; `name` NULL means "". Every evaluated recommendation
+ * of `m` starts as not applicable (it produced no finding). Fails when
+ * api_version or kind is NULL or empty or a string is longer than 4096 bytes.
+ * Free with sg_score_outcome_free().
+ */
+int sg_score_outcome_new(sg_score_model *m, const char *api_version, const char *kind,
+                         const char *ns, const char *name, sg_score_outcome **out,
+                         char *err, size_t errlen);
+
+/*
+ * Record one finding of recommendation `rec`: it applies; it is unhealthy
+ * when any recorded finding of it is `raw_unhealthy` (its status before
+ * exemptions); `exemption` is the category of the exemption that matched and
+ * has not expired (SG_EXEMPT_NONE otherwise): a waiver makes the resource not
+ * applicable for it, mitigated makes it healthy. Call once per finding; per
+ * container findings of one recommendation combine. Fails when `rec` is out of
+ * range or was not evaluated in the model.
+ */
+int sg_score_outcome_record(sg_score_outcome *o, size_t rec, bool raw_unhealthy,
+                            sg_exemption_category exemption, char *err, size_t errlen);
+
+/* Add one label (what exemptions match on). Copies both strings. */
+int sg_score_outcome_label(sg_score_outcome *o, const char *key, const char *value,
+                           char *err, size_t errlen);
+
+/*
+ * Mark the outcome as not inventoried (an object owned by a controller, or in
+ * a globally excluded namespace): predictions for it change nothing and
+ * applying it is a no-op.
+ */
+void sg_score_outcome_set_ignored(sg_score_outcome *o, bool ignored);
+
+/*
+ * The outcome of an evaluation against the policy `m` was built from: key and
+ * labels from `ev`, every finding recorded (raw_status unhealthy counts as
+ * unhealthy; a finding whose exemption expired is recorded without it; a
+ * finding whose raw_status is neither healthy nor unhealthy is skipped), and
+ * ignored when ev->owned or ev->excluded. Pure: reads only `ev`.
+ */
+int sg_score_outcome_from_eval(sg_score_model *m, const sg_eval *ev, sg_score_outcome **out,
+                               char *err, size_t errlen);
+
+/* Effective state of one recommendation on an outcome, or of one control. */
+typedef enum sg_score_state {
+    SG_SCORE_NOT_APPLICABLE,
+    SG_SCORE_HEALTHY,
+    SG_SCORE_UNHEALTHY
+} sg_score_state;
+
+/* State of recommendation `rec` on the outcome, exemptions applied. */
+sg_score_state sg_score_outcome_rec_state(const sg_score_outcome *o, size_t rec);
+/* State of control `control` on the outcome: the healthy-in-a-control rule. */
+sg_score_state sg_score_outcome_control_state(const sg_score_outcome *o, size_t control);
+
+void sg_score_outcome_free(sg_score_outcome *o);
+
+/* ------------------------------------------------------------------ */
+/* Scores.                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_score_control {
+    const char *id;          /* borrowed from the model */
+    const char *name;
+    double max;              /* effective max: the configured max, or 0 when it drops out */
+    double configured_max;   /* max from the control table */
+    double current;          /* max * healthy / (healthy + unhealthy), rounded to 2 decimals */
+    double exact;            /* the same, unrounded */
+    double potential;        /* max - current */
+    size_t healthy, unhealthy, not_applicable;   /* resources */
+} sg_score_control;
+
+/*
+ * A secure score. A plain value: copy it freely, nothing to free; the id and
+ * name pointers are borrowed from the model, which lives at least as long as
+ * the inventory that produced the score (an inventory keeps every model it
+ * has scored with until it is freed).
+ */
+typedef struct sg_score {
+    bool has_percent;        /* false: nothing to score ("n/a", JSON null) */
+    double percent;          /* from the rounded currents, rounded to 2 decimals */
+    double exact_percent;    /* from the unrounded currents */
+    double current;          /* sum of the rounded currents */
+    double max;              /* sum of the effective maxima */
+    size_t resources;        /* resources scored */
+    size_t stale_resources;  /* resources whose outcome predates a parameter or standard change */
+    size_t ncontrols;
+    sg_score_control controls[SG_SCORE_MAX_CONTROLS];
+} sg_score;
+
+/*
+ * The score of per-control resource counts (arrays of the model's control
+ * count; not_applicable may be NULL, meaning zeros). Pure arithmetic, exactly
+ * DESIGN.md 3: each control's current rounded half up to 2 decimals (in exact
+ * integer arithmetic), a control with no healthy and no unhealthy resource
+ * dropping out with max 0, the percent computed from the rounded currents.
+ * resources and stale_resources are left 0.
+ */
+void sg_score_compute(const sg_score_model *m, const size_t *healthy, const size_t *unhealthy,
+                      const size_t *not_applicable, sg_score *out);
+
+/* ------------------------------------------------------------------ */
+/* The inventory.                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_inventory sg_inventory;
+
+/* A new, empty inventory scoring with model `m` (it takes its own reference). */
+int sg_inventory_new(sg_score_model *m, sg_inventory **out, char *err, size_t errlen);
+void sg_inventory_free(sg_inventory *inv);
+
+/* The model the inventory scores with, as a new reference the caller frees. */
+sg_score_model *sg_inventory_model(sg_inventory *inv);
+/* Number of resources held. */
+size_t sg_inventory_count(sg_inventory *inv);
+/* The current score. O(controls). */
+void sg_inventory_score(sg_inventory *inv, sg_score *out);
+
+/*
+ * The score of the resources of namespace `ns` alone (NULL or "": the
+ * cluster-scoped ones). O(resources).
+ */
+void sg_inventory_score_namespace(sg_inventory *inv, const char *ns, sg_score *out);
+
+/* One namespace's score in a breakdown. */
+typedef struct sg_score_namespace {
+    char *namespace_;        /* owned by the array; "" for cluster-scoped resources */
+    sg_score score;
+} sg_score_namespace;
+
+/*
+ * Per-namespace breakdown: every namespace with at least one resource, sorted
+ * by name, each scored alone. On success *out is a new array of *n entries,
+ * freed with sg_score_namespaces_free(). O(resources log resources).
+ */
+int sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n,
+                                  char *err, size_t errlen);
+void sg_score_namespaces_free(sg_score_namespace *list, size_t n);
+
+/* The operation of an admission request. */
+typedef enum sg_score_op { SG_SCORE_CREATE, SG_SCORE_UPDATE, SG_SCORE_DELETE } sg_score_op;
+
+/* One control whose counts a prediction changes. */
+typedef struct sg_score_change {
+    size_t control;                 /* index in the model */
+    const char *id;                 /* borrowed from the model */
+    double before, after;           /* the control's current points, rounded */
+    double exact_delta;             /* unrounded change of its points */
+    long healthy_delta, unhealthy_delta;
+    char reason[SG_SCORE_REASON_MAX];   /* "access: +1 unhealthy resource, -0.31 points" */
+} sg_score_change;
+
+typedef struct sg_score_prediction {
+    sg_score before, after;
+    bool has_delta;          /* false when before or after has no percent */
+    double delta;            /* after.percent - before.percent (both rounded) */
+    double exact_delta;      /* after.exact_percent - before.exact_percent */
+    bool existed;            /* the resource was in the inventory before */
+    size_t nchanges;
+    sg_score_change changes[SG_SCORE_MAX_CONTROLS];
+} sg_score_prediction;
+
+/*
+ * Predict what the request does to the score, without changing the inventory
+ * (a dry run). CREATE and UPDATE put the outcome's resource (replacing it when
+ * it is already held, so a missed event cannot count a resource twice);
+ * DELETE removes the resource of the outcome's key (its findings are not
+ * read; a resource not held changes nothing). An ignored outcome changes
+ * nothing. An outcome built against another model is mapped by
+ * recommendation id. O(controls). Fails only on bad arguments.
+ */
+int sg_inventory_predict(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                         sg_score_prediction *out, char *err, size_t errlen);
+
+/*
+ * Apply the request to the inventory (as sg_inventory_predict describes).
+ * Copies what it keeps: the outcome stays the caller's. Fails on bad arguments
+ * or out of memory, and then changes nothing.
+ */
+int sg_inventory_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                       char *err, size_t errlen);
+
+/*
+ * Predict and, unless `dry_run`, apply, as one atomic step under the
+ * inventory's write lock: the prediction is exactly what the change did.
+ * `out` may be NULL. On failure nothing changes.
+ */
+int sg_inventory_predict_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                               bool dry_run, sg_score_prediction *out, char *err, size_t errlen);
+
+/*
+ * Seed the inventory from evaluations of existing objects (a scan or a list
+ * from the API server): each is turned into an outcome with
+ * sg_score_outcome_from_eval() against the inventory's model and put
+ * (owned and excluded objects are skipped). All or nothing: on failure the
+ * inventory is unchanged.
+ */
+int sg_inventory_seed(sg_inventory *inv, const sg_eval *evals, size_t n, char *err, size_t errlen);
+
+/* Remove every resource. */
+void sg_inventory_clear(sg_inventory *inv);
+
+/*
+ * The exemption that applies to recommendation `rec` (index in the new model)
+ * for the resource, as sg_policy_exemption_match() decides it: SG_EXEMPT_NONE
+ * when none applies or the one that matched has expired. `ns` is NULL for
+ * cluster-scoped resources; `labels` is a JSON object (possibly empty).
+ */
+typedef sg_exemption_category (*sg_score_exemption_fn)(void *ctx, size_t rec, const char *kind,
+                                                       const char *ns, const char *name,
+                                                       const json_t *labels);
+
+/*
+ * Switch to model `m` after a config reload, without the objects: each
+ * resource's outcomes are mapped to `m` by recommendation id (recommendations
+ * `m` lacks are dropped), exemptions are re-decided with `match` for every
+ * recommendation that applies (NULL keeps the recorded ones), and the counters
+ * are rebuilt. A resource becomes stale when a scored recommendation of `m`
+ * was not evaluated for it (a standard was enabled, a parameter configured)
+ * or its parameters changed since (params_hash); it stays counted with what is
+ * known until it is put again. O(resources x recommendations). All or nothing.
+ * Calling it with the same model and a new time re-applies expiries.
+ */
+int sg_inventory_reload(sg_inventory *inv, sg_score_model *m, sg_score_exemption_fn match,
+                        void *ctx, char *err, size_t errlen);
+
+/*
+ * sg_inventory_reload() with exemptions decided by sg_policy_exemption_match()
+ * of `p` at time `now`; `m` must be the model of `p`.
+ */
+int sg_inventory_reload_policy(sg_inventory *inv, sg_score_model *m, const sg_policy *p,
+                               time_t now, char *err, size_t errlen);
+
+/*
+ * Recompute every counter from the resources and compare (SQLite's
+ * integrity_check): 0 when they agree, -1 with the first difference in `err`.
+ * O(resources). For tests and diagnostics.
+ */
+int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Persistence.                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Save the inventory to `path` crash-safely: write a new file in the same
+ * directory, fsync it, rename it over `path`, fsync the directory. The file
+ * carries the recommendation ids, each resource's key, labels and outcome bit
+ * sets, and a trailer with the payload length and a 64-bit checksum. On
+ * failure `path` is untouched and the temporary file removed.
+ */
+int sg_inventory_save(sg_inventory *inv, const char *path, char *err, size_t errlen);
+
+/*
+ * Replace the inventory's content with the file at `path`, mapping outcomes
+ * to the inventory's model by recommendation id (as sg_inventory_reload(),
+ * keeping the recorded exemptions: reload afterwards to re-decide them at the
+ * current time). A missing, short, torn or corrupt file is rejected with an
+ * error and the inventory is left exactly as it was: never half-loaded.
+ */
+int sg_inventory_load(sg_inventory *inv, const char *path, char *err, size_t errlen);
+/* Same, from `len` bytes in memory (`name` is used in messages). */
+int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *data, size_t len,
+                             char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* JSON shared by the CLI and the webhook (DESIGN.md 5).                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * {"percent": number|null, "current", "max", "controls": [{"id", "name",
+ * "max", "current", "healthy", "unhealthy", "notApplicable"}]}, plus
+ * "staleResources" only when some are stale. A new reference, or NULL when
+ * out of memory.
+ */
+json_t *sg_score_to_json(const sg_score *s);
+
+/*
+ * {"before", "after", "delta", "exactDelta" (numbers, or null when a side has
+ * no score), "controls": [{"id", "before", "after"}] for the controls whose
+ * counts change}. A new reference, or NULL when out of memory.
+ */
+json_t *sg_score_prediction_to_json(const sg_score_prediction *p);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * internal.h - the data structures shared by the files of the scoring module:
+ * the model, outcomes and their bit sets, inventory resources. Not installed,
+ * not used outside scoring/ (the fuzz target reads persist.h only).
+ *
+ * Every outcome, in an sg_score_outcome or a stored resource, is SG_SETS bit
+ * sets of `nwords` 64-bit words each, indexed by catalog index of the model it
+ * was recorded against:
+ *   KNOWN      the recommendation was evaluated (absence of a finding means
+ *              "does not apply", not "unknown")
+ *   APPLIES    it produced a finding (APPLIES is a subset of KNOWN)
+ *   UNHEALTHY  some finding was unhealthy before exemptions
+ *   WAIVED     a waiver exemption applies
+ *   MITIGATED  a mitigated exemption applies
+ *   STALE      recorded under other parameters than the model's
+ */
+#ifndef SG_SCORING_INTERNAL_H
+#define SG_SCORING_INTERNAL_H
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+
+#include <scoregate/scoring.h>
+
+enum { SET_KNOWN, SET_APPLIES, SET_UNHEALTHY, SET_WAIVED, SET_MITIGATED, SET_STALE, SG_SETS };
+
+#define SG_SCORE_MAX_STRING 4096
+#define SG_SCORE_MAX_CENTS 100000000LL   /* 1000000 points */
+
+typedef struct model_rec {
+    char *id;
+    long control;            /* index, or -1 when not scored */
+    bool scored, evaluated;
+    uint64_t params_hash;
+} model_rec;
+
+struct sg_score_model {
+    atomic_long refs;
+    size_t ncontrols, nrecs, nwords;
+    sg_score_control_def controls[SG_SCORE_MAX_CONTROLS];   /* strings owned */
+    long long max_cents[SG_SCORE_MAX_CONTROLS];
+    model_rec *recs;
+    model_rec **by_id;       /* the recs sorted by id */
+    uint64_t *masks;         /* per control: nwords words of its scored recs */
+    uint64_t *scored;        /* nwords: every scored rec */
+    uint64_t *evaluated;     /* nwords: every evaluated rec */
+};
+
+struct sg_score_outcome {
+    sg_score_model *model;   /* one reference */
+    char *key;               /* group \0 kind \0 namespace \0 name \0 */
+    size_t keylen;
+    char *labels;            /* key \0 value \0 ..., or NULL */
+    size_t labelslen;
+    bool ignored;
+    uint64_t *bits;          /* SG_SETS * model->nwords */
+};
+
+/* One inventoried resource, one allocation: bits, then key, then labels. */
+typedef struct resource {
+    struct resource *next;
+    uint64_t hash;
+    uint32_t keylen, labelslen;
+    uint64_t bits[];
+} resource;
+
+struct sg_inventory {
+    pthread_rwlock_t lock;
+    sg_score_model *model;
+    sg_score_model **retired;    /* earlier models, kept for the names scores borrow */
+    size_t nretired;
+    resource **buckets;
+    size_t nbuckets, count, stale;
+    size_t healthy[SG_SCORE_MAX_CONTROLS], unhealthy[SG_SCORE_MAX_CONTROLS];
+};
+
+/* Bit sets. */
+static inline bool bit_get(const uint64_t *set, size_t i) { return (set[i / 64] >> (i % 64)) & 1u; }
+static inline void bit_set(uint64_t *set, size_t i) { set[i / 64] |= (uint64_t)1 << (i % 64); }
+static inline void bit_clear(uint64_t *set, size_t i) { set[i / 64] &= ~((uint64_t)1 << (i % 64)); }
+
+static inline const char *resource_key(const resource *r, size_t nwords)
+{
+    return (const char *)(r->bits + SG_SETS * nwords);
+}
+static inline const char *resource_labels(const resource *r, size_t nwords)
+{
+    return resource_key(r, nwords) + r->keylen;
+}
+
+/* Write a formatted message into err (may be NULL); returns -1. */
+int sg__fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* FNV-1a 64 of `len` bytes, continuing from `h` (start with SG_FNV_INIT). */
+#define SG_FNV_INIT 0xcbf29ce484222325ULL
+uint64_t sg__fnv1a(uint64_t h, const void *data, size_t len);
+
+/* health.c: the healthy-in-a-control rule over one outcome's bit sets. */
+sg_score_state sg__rec_state(const uint64_t *bits, size_t nwords, size_t rec);
+sg_score_state sg__control_state(const sg_score_model *m, const uint64_t *bits, size_t control);
+/* Whether a scored recommendation of `m` is unknown or stale in `bits`. */
+bool sg__is_stale(const sg_score_model *m, const uint64_t *bits);
+
+/*
+ * remap.c: map bit sets recorded against `from` onto `to` by recommendation
+ * id. `map` (from->nrecs entries) receives each old index's new index or -1.
+ * A known recommendation whose params_hash differs becomes stale.
+ */
+void sg__remap_index(const sg_score_model *from, const sg_score_model *to, long *map);
+void sg__remap_bits(const sg_score_model *from, const sg_score_model *to, const long *map,
+                    const uint64_t *in, uint64_t *out);
+
+/* inventory.c: the hash table and counters; callers hold the lock. */
+resource *sg__inv_find(const sg_inventory *inv, const char *key, size_t keylen, uint64_t hash);
+resource *sg__resource_new(size_t nwords, const uint64_t *bits, const char *key, size_t keylen,
+                           const char *labels, size_t labelslen);
+/* Link a new resource (no other with its key may be held) and count it. */
+int sg__inv_insert(sg_inventory *inv, resource *r);
+/* Grow the table so that `extra` more resources insert without failing. */
+int sg__inv_reserve(sg_inventory *inv, size_t extra);
+/* Unlink and uncount a held resource; returns it for the caller to free. */
+resource *sg__inv_unlink(sg_inventory *inv, resource *r);
+/* Add (+1) or subtract (-1) one outcome from counters. */
+void sg__count(const sg_score_model *m, const uint64_t *bits, int sign, size_t *healthy,
+               size_t *unhealthy, size_t *stale);
+/* Score of counters with `resources` resources in total. */
+void sg__score_counts(const sg_score_model *m, const size_t *healthy, const size_t *unhealthy,
+                      size_t resources, size_t stale, sg_score *out);
+/*
+ * Swap in a table built elsewhere (buckets, count) and rebuild the counters.
+ * When `m` is a new model, room for one more retired model must have been
+ * reserved with sg__inv_reserve_retired().
+ */
+int sg__inv_reserve_retired(sg_inventory *inv);
+void sg__inv_replace_table(sg_inventory *inv, sg_score_model *m, resource **buckets,
+                           size_t nbuckets, size_t count);
+void sg__table_free(resource **buckets, size_t nbuckets);
+/* Insert into a bare table being built (no counters); grows it. */
+int sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource *r,
+                  size_t nwords);
+uint64_t sg__key_hash(const char *key, size_t keylen);
+
+/* outcome.c: a copy of `o`'s bits mapped onto `m` (o->bits itself when same model). */
+const uint64_t *sg__outcome_bits_for(const sg_score_outcome *o, const sg_score_model *m,
+                                     uint64_t *scratch);
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * inventory.c - the resources of a cluster, keyed by (apiVersion group, kind,
+ * namespace, name), each with its outcome bit sets, plus per-control
+ * healthy/unhealthy counters kept up to date on every change, so that the
+ * score costs O(controls). A chained hash table; one allocation per resource.
+ * The read/write lock makes every public call safe from any thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define LOCK_READ(inv) pthread_rwlock_rdlock(&(inv)->lock)
+#define LOCK_WRITE(inv) pthread_rwlock_wrlock(&(inv)->lock)
+#define UNLOCK(inv) pthread_rwlock_unlock(&(inv)->lock)
+
+uint64_t sg__key_hash(const char *key, size_t keylen) { return sg__fnv1a(SG_FNV_INIT, key, keylen); }
+
+int sg_inventory_new(sg_score_model *m, sg_inventory **out, char *err, size_t errlen)
+{
+    sg_inventory *inv = calloc(1, sizeof *inv);
+    *out = NULL;
+    if (!inv)
+        return sg__fail(err, errlen, "inventory: out of memory");
+    inv->nbuckets = 64;
+    inv->buckets = calloc(inv->nbuckets, sizeof *inv->buckets);
+    if (!inv->buckets || pthread_rwlock_init(&inv->lock, NULL)) {
+        free(inv->buckets);
+        free(inv);
+        return sg__fail(err, errlen, "inventory: out of memory");
+    }
+    inv->model = sg_score_model_ref(m);
+    *out = inv;
+    return 0;
+}
+
+void sg__table_free(resource **buckets, size_t nbuckets)
+{
+    for (size_t i = 0; buckets && i < nbuckets; i++)
+        for (resource *r = buckets[i], *next; r; r = next) {
+            next = r->next;
+            free(r);
+        }
+    free(buckets);
+}
+
+void sg_inventory_free(sg_inventory *inv)
+{
+    if (!inv)
+        return;
+    sg__table_free(inv->buckets, inv->nbuckets);
+    sg_score_model_free(inv->model);
+    for (size_t i = 0; i < inv->nretired; i++)
+        sg_score_model_free(inv->retired[i]);
+    free(inv->retired);
+    pthread_rwlock_destroy(&inv->lock);
+    free(inv);
+}
+
+sg_score_model *sg_inventory_model(sg_inventory *inv)
+{
+    LOCK_READ(inv);
+    sg_score_model *m = sg_score_model_ref(inv->model);
+    UNLOCK(inv);
+    return m;
+}
+
+size_t sg_inventory_count(sg_inventory *inv)
+{
+    LOCK_READ(inv);
+    size_t n = inv->count;
+    UNLOCK(inv);
+    return n;
+}
+
+resource *sg__resource_new(size_t nwords, const uint64_t *bits, const char *key, size_t keylen,
+                           const char *labels, size_t labelslen)
+{
+    size_t setbytes = SG_SETS * nwords * sizeof(uint64_t);
+    resource *r = malloc(sizeof *r + setbytes + keylen + labelslen);
+    if (!r)
+        return NULL;
+    r->next = NULL;
+    r->hash = sg__key_hash(key, keylen);
+    r->keylen = (uint32_t)keylen;
+    r->labelslen = (uint32_t)labelslen;
+    memcpy(r->bits, bits, setbytes);
+    memcpy((char *)r->bits + setbytes, key, keylen);
+    if (labelslen)
+        memcpy((char *)r->bits + setbytes + keylen, labels, labelslen);
+    return r;
+}
+
+static resource *table_find(resource *const *buckets, size_t nbuckets, size_t nwords,
+                            const char *key, size_t keylen, uint64_t hash)
+{
+    for (resource *r = buckets[hash & (nbuckets - 1)]; r; r = r->next)
+        if (r->hash == hash && r->keylen == keylen &&
+            !memcmp(resource_key(r, nwords), key, keylen))
+            return r;
+    return NULL;
+}
+
+resource *sg__inv_find(const sg_inventory *inv, const char *key, size_t keylen, uint64_t hash)
+{
+    return table_find(inv->buckets, inv->nbuckets, inv->model->nwords, key, keylen, hash);
+}
+
+int sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource *r,
+                  size_t nwords)
+{
+    if (*count >= *nbuckets) {
+        size_t n = *nbuckets * 2;
+        resource **grown = calloc(n, sizeof *grown);
+        if (!grown)
+            return -1;
+        for (size_t i = 0; i < *nbuckets; i++)
+            for (resource *p = (*buckets)[i], *next; p; p = next) {
+                next = p->next;
+                p->next = grown[p->hash & (n - 1)];
+                grown[p->hash & (n - 1)] = p;
+            }
+        free(*buckets);
+        *buckets = grown;
+        *nbuckets = n;
+    }
+    assert(!table_find(*buckets, *nbuckets, nwords, resource_key(r, nwords), r->keylen, r->hash));
+    (void)nwords;
+    resource **head = &(*buckets)[r->hash & (*nbuckets - 1)];
+    r->next = *head;
+    *head = r;
+    (*count)++;
+    return 0;
+}
+
+void sg__count(const sg_score_model *m, const uint64_t *bits, int sign, size_t *healthy,
+               size_t *unhealthy, size_t *stale)
+{
+    for (size_t c = 0; c < m->ncontrols; c++) {
+        sg_score_state s = sg__control_state(m, bits, c);
+        size_t *counter = s == SG_SCORE_HEALTHY ? &healthy[c]
+                          : s == SG_SCORE_UNHEALTHY ? &unhealthy[c] : NULL;
+        if (!counter)
+            continue;
+        assert(sign > 0 || *counter > 0);
+        *counter += (size_t)(long)sign;
+    }
+    if (stale && sg__is_stale(m, bits)) {
+        assert(sign > 0 || *stale > 0);
+        *stale += (size_t)(long)sign;
+    }
+}
+
+int sg__inv_insert(sg_inventory *inv, resource *r)
+{
+    if (sg__table_put(&inv->buckets, &inv->nbuckets, &inv->count, r, inv->model->nwords))
+        return -1;
+    sg__count(inv->model, r->bits, +1, inv->healthy, inv->unhealthy, &inv->stale);
+    return 0;
+}
+
+resource *sg__inv_unlink(sg_inventory *inv, resource *r)
+{
+    resource **p = &inv->buckets[r->hash & (inv->nbuckets - 1)];
+    while (*p != r) {
+        assert(*p);
+        p = &(*p)->next;
+    }
+    *p = r->next;
+    r->next = NULL;
+    assert(inv->count > 0);
+    inv->count--;
+    sg__count(inv->model, r->bits, -1, inv->healthy, inv->unhealthy, &inv->stale);
+    return r;
+}
+
+/* Recount everything from the resources into the given counters. */
+static void recount(const sg_inventory *inv, size_t *healthy, size_t *unhealthy, size_t *stale,
+                    size_t *count)
+{
+    memset(healthy, 0, SG_SCORE_MAX_CONTROLS * sizeof *healthy);
+    memset(unhealthy, 0, SG_SCORE_MAX_CONTROLS * sizeof *unhealthy);
+    *stale = *count = 0;
+    for (size_t i = 0; i < inv->nbuckets; i++)
+        for (const resource *r = inv->buckets[i]; r; r = r->next) {
+            sg__count(inv->model, r->bits, +1, healthy, unhealthy, stale);
+            (*count)++;
+        }
+}
+
+void sg__inv_replace_table(sg_inventory *inv, sg_score_model *m, resource **buckets,
+                           size_t nbuckets, size_t count)
+{
+    size_t n;
+    sg__table_free(inv->buckets, inv->nbuckets);
+    if (m != inv->model) {
+        /* Scores handed out borrow the old model's names: keep it until the end. */
+        inv->retired[inv->nretired++] = inv->model;
+        inv->model = sg_score_model_ref(m);
+    }
+    inv->buckets = buckets;
+    inv->nbuckets = nbuckets;
+    recount(inv, inv->healthy, inv->unhealthy, &inv->stale, &n);
+    assert(n == count);
+    inv->count = count;
+}
+
+void sg_inventory_score(sg_inventory *inv, sg_score *out)
+{
+    LOCK_READ(inv);
+    sg__score_counts(inv->model, inv->healthy, inv->unhealthy, inv->count, inv->stale, out);
+    UNLOCK(inv);
+}
+
+void sg_inventory_clear(sg_inventory *inv)
+{
+    LOCK_WRITE(inv);
+    for (size_t i = 0; i < inv->nbuckets; i++) {
+        for (resource *r = inv->buckets[i], *next; r; r = next) {
+            next = r->next;
+            free(r);
+        }
+        inv->buckets[i] = NULL;
+    }
+    inv->count = inv->stale = 0;
+    memset(inv->healthy, 0, sizeof inv->healthy);
+    memset(inv->unhealthy, 0, sizeof inv->unhealthy);
+    UNLOCK(inv);
+}
+
+int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen)
+{
+    size_t healthy[SG_SCORE_MAX_CONTROLS], unhealthy[SG_SCORE_MAX_CONTROLS], stale, count;
+    int rc = 0;
+    LOCK_READ(inv);
+    recount(inv, healthy, unhealthy, &stale, &count);
+    if (count != inv->count)
+        rc = sg__fail(err, errlen, "inventory: %zu resources counted, %zu held", inv->count, count);
+    else if (stale != inv->stale)
+        rc = sg__fail(err, errlen, "inventory: %zu stale counted, %zu recomputed", inv->stale, stale);
+    for (size_t c = 0; !rc && c < inv->model->ncontrols; c++)
+        if (healthy[c] != inv->healthy[c] || unhealthy[c] != inv->unhealthy[c])
+            rc = sg__fail(err, errlen,
+                          "inventory: control '%s' counts %zu healthy %zu unhealthy, "
+                          "recomputed %zu healthy %zu unhealthy",
+                          inv->model->controls[c].id, inv->healthy[c], inv->unhealthy[c],
+                          healthy[c], unhealthy[c]);
+    UNLOCK(inv);
+    return rc;
+}
+
+/* Namespace of a key: the third NUL-separated field. */
+static const char *key_namespace(const char *key)
+{
+    key += strlen(key) + 1;
+    return key + strlen(key) + 1;
+}
+
+void sg_inventory_score_namespace(sg_inventory *inv, const char *ns, sg_score *out)
+{
+    size_t healthy[SG_SCORE_MAX_CONTROLS] = {0}, unhealthy[SG_SCORE_MAX_CONTROLS] = {0};
+    size_t stale = 0, count = 0;
+    LOCK_READ(inv);
+    size_t nw = inv->model->nwords;
+    for (size_t i = 0; i < inv->nbuckets; i++)
+        for (const resource *r = inv->buckets[i]; r; r = r->next)
+            if (!strcmp(key_namespace(resource_key(r, nw)), ns ? ns : "")) {
+                sg__count(inv->model, r->bits, +1, healthy, unhealthy, &stale);
+                count++;
+            }
+    sg__score_counts(inv->model, healthy, unhealthy, count, stale, out);
+    UNLOCK(inv);
+}
+
+typedef struct ns_ref {
+    const char *ns;
+    const resource *r;
+} ns_ref;
+
+static int ns_ref_cmp(const void *a, const void *b)
+{
+    return strcmp(((const ns_ref *)a)->ns, ((const ns_ref *)b)->ns);
+}
+
+int sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n,
+                                  char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    LOCK_READ(inv);
+    const sg_score_model *m = inv->model;
+    size_t total = inv->count, k = 0, groups = 0;
+    ns_ref *refs = malloc((total ? total : 1) * sizeof *refs);
+    if (!refs) {
+        UNLOCK(inv);
+        return sg__fail(err, errlen, "inventory: out of memory");
+    }
+    for (size_t i = 0; i < inv->nbuckets; i++)
+        for (const resource *r = inv->buckets[i]; r; r = r->next)
+            refs[k++] = (ns_ref){key_namespace(resource_key(r, m->nwords)), r};
+    assert(k == total);
+    qsort(refs, total, sizeof *refs, ns_ref_cmp);
+    for (size_t i = 0; i < total; i++)
+        groups += i == 0 || strcmp(refs[i - 1].ns, refs[i].ns);
+    sg_score_namespace *list = calloc(groups ? groups : 1, sizeof *list);
+    if (!list) {
+        free(refs);
+        UNLOCK(inv);
+        return sg__fail(err, errlen, "inventory: out of memory");
+    }
+    for (size_t i = 0, g = 0; i < total; g++) {
+        size_t healthy[SG_SCORE_MAX_CONTROLS] = {0}, unhealthy[SG_SCORE_MAX_CONTROLS] = {0};
+        size_t stale = 0, j = i;
+        for (; j < total && !strcmp(refs[j].ns, refs[i].ns); j++)
+            sg__count(m, refs[j].r->bits, +1, healthy, unhealthy, &stale);
+        list[g].namespace_ = strdup(refs[i].ns);
+        if (!list[g].namespace_) {
+            free(refs);
+            UNLOCK(inv);
+            sg_score_namespaces_free(list, g);
+            return sg__fail(err, errlen, "inventory: out of memory");
+        }
+        sg__score_counts(m, healthy, unhealthy, j - i, stale, &list[g].score);
+        i = j;
+    }
+    free(refs);
+    UNLOCK(inv);
+    *out = list;
+    *n = groups;
+    return 0;
+}
+
+void sg_score_namespaces_free(sg_score_namespace *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i].namespace_);
+    free(list);
+}
+
+int sg__inv_reserve_retired(sg_inventory *inv)
+{
+    sg_score_model **grown = realloc(inv->retired, (inv->nretired + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    inv->retired = grown;
+    return 0;
+}
+
+int sg__inv_reserve(sg_inventory *inv, size_t extra)
+{
+    size_t n = inv->nbuckets;
+    while (n <= inv->count + extra)
+        n *= 2;
+    if (n == inv->nbuckets)
+        return 0;
+    resource **grown = calloc(n, sizeof *grown);
+    if (!grown)
+        return -1;
+    for (size_t i = 0; i < inv->nbuckets; i++)
+        for (resource *p = inv->buckets[i], *next; p; p = next) {
+            next = p->next;
+            p->next = grown[p->hash & (n - 1)];
+            grown[p->hash & (n - 1)] = p;
+        }
+    free(inv->buckets);
+    inv->buckets = grown;
+    inv->nbuckets = n;
+    return 0;
+}

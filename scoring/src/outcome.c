@@ -1,0 +1,169 @@
+/*
+ * outcome.c - what one evaluated object contributes to the score: its key
+ * (apiVersion group, kind, namespace, name), its labels (what exemptions match
+ * on) and, per recommendation, the raw outcome and the exemption that matched,
+ * as bit sets. Built finding by finding, or from an sg_eval of the policy
+ * module (a pure adapter: it reads the struct, calls nothing).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int checked_len(const char *s, size_t *len)
+{
+    *len = s ? strlen(s) : 0;
+    return *len > SG_SCORE_MAX_STRING ? -1 : 0;
+}
+
+int sg_score_outcome_new(sg_score_model *m, const char *api_version, const char *kind,
+                         const char *ns, const char *name, sg_score_outcome **out,
+                         char *err, size_t errlen)
+{
+    size_t la, lk, ln, lm;
+    *out = NULL;
+    if (!api_version || !*api_version || !kind || !*kind)
+        return sg__fail(err, errlen, "score outcome: apiVersion and kind are required");
+    if (checked_len(api_version, &la) || checked_len(kind, &lk) || checked_len(ns, &ln) ||
+        checked_len(name, &lm))
+        return sg__fail(err, errlen, "score outcome: a name is longer than %d bytes",
+                        SG_SCORE_MAX_STRING);
+    const char *slash = strchr(api_version, '/');
+    size_t lg = slash ? (size_t)(slash - api_version) : 0;
+    sg_score_outcome *o = calloc(1, sizeof *o);
+    if (!o)
+        return sg__fail(err, errlen, "score outcome: out of memory");
+    o->keylen = lg + lk + ln + lm + 4;
+    o->key = malloc(o->keylen);
+    o->bits = calloc(SG_SETS * m->nwords, sizeof *o->bits);
+    if (!o->key || !o->bits) {
+        free(o->key);
+        free(o->bits);
+        free(o);
+        return sg__fail(err, errlen, "score outcome: out of memory");
+    }
+    char *p = o->key;
+    memcpy(p, api_version, lg);
+    p += lg;
+    *p++ = 0;
+    memcpy(p, kind, lk + 1);
+    p += lk + 1;
+    memcpy(p, ns ? ns : "", ln + 1);
+    p += ln + 1;
+    memcpy(p, name ? name : "", lm + 1);
+    memcpy(o->bits + SET_KNOWN * m->nwords, m->evaluated, m->nwords * sizeof *o->bits);
+    o->model = sg_score_model_ref(m);
+    *out = o;
+    return 0;
+}
+
+int sg_score_outcome_record(sg_score_outcome *o, size_t rec, bool raw_unhealthy,
+                            sg_exemption_category exemption, char *err, size_t errlen)
+{
+    const sg_score_model *m = o->model;
+    size_t nw = m->nwords;
+    if (rec >= m->nrecs)
+        return sg__fail(err, errlen, "score outcome: recommendation %zu is not in the model", rec);
+    if (!bit_get(o->bits + SET_KNOWN * nw, rec))
+        return sg__fail(err, errlen,
+                        "score outcome: recommendation '%s' has a finding but is not evaluated",
+                        m->recs[rec].id);
+    bit_set(o->bits + SET_APPLIES * nw, rec);
+    if (raw_unhealthy)
+        bit_set(o->bits + SET_UNHEALTHY * nw, rec);
+    if (exemption == SG_EXEMPT_WAIVER)
+        bit_set(o->bits + SET_WAIVED * nw, rec);
+    else if (exemption == SG_EXEMPT_MITIGATED)
+        bit_set(o->bits + SET_MITIGATED * nw, rec);
+    return 0;
+}
+
+int sg_score_outcome_label(sg_score_outcome *o, const char *key, const char *value,
+                           char *err, size_t errlen)
+{
+    size_t lk, lv;
+    if (!key || checked_len(key, &lk) || checked_len(value, &lv))
+        return sg__fail(err, errlen, "score outcome: a label is missing or too long");
+    if (o->labelslen + lk + lv + 2 > 65536)
+        return sg__fail(err, errlen, "score outcome: labels longer than 64 KiB");
+    char *grown = realloc(o->labels, o->labelslen + lk + lv + 2);
+    if (!grown)
+        return sg__fail(err, errlen, "score outcome: out of memory");
+    o->labels = grown;
+    memcpy(o->labels + o->labelslen, key, lk + 1);
+    memcpy(o->labels + o->labelslen + lk + 1, value ? value : "", lv + 1);
+    o->labelslen += lk + lv + 2;
+    return 0;
+}
+
+void sg_score_outcome_set_ignored(sg_score_outcome *o, bool ignored) { o->ignored = ignored; }
+
+int sg_score_outcome_from_eval(sg_score_model *m, const sg_eval *ev, sg_score_outcome **out,
+                               char *err, size_t errlen)
+{
+    sg_score_outcome *o;
+    const char *key;
+    json_t *value;
+    if (sg_score_outcome_new(m, ev->api_version, ev->kind, ev->namespace_, ev->name, &o, err,
+                             errlen))
+        return -1;
+    o->ignored = ev->owned || ev->excluded;
+    json_object_foreach((json_t *)ev->labels, key, value) {
+        if (json_is_string(value) &&
+            sg_score_outcome_label(o, key, json_string_value(value), err, errlen))
+            goto fail;
+    }
+    for (size_t i = 0; i < ev->count; i++) {
+        const sg_finding *f = &ev->findings[i];
+        if (f->raw_status != SG_STATUS_HEALTHY && f->raw_status != SG_STATUS_UNHEALTHY)
+            continue;
+        sg_exemption_category cat = f->exemption_expired ? SG_EXEMPT_NONE : f->exemption_category;
+        if (sg_score_outcome_record(o, f->rec, f->raw_status == SG_STATUS_UNHEALTHY, cat, err,
+                                    errlen))
+            goto fail;
+    }
+    *out = o;
+    return 0;
+fail:
+    sg_score_outcome_free(o);
+    return -1;
+}
+
+sg_score_state sg_score_outcome_rec_state(const sg_score_outcome *o, size_t rec)
+{
+    if (rec >= o->model->nrecs)
+        return SG_SCORE_NOT_APPLICABLE;
+    return sg__rec_state(o->bits, o->model->nwords, rec);
+}
+
+sg_score_state sg_score_outcome_control_state(const sg_score_outcome *o, size_t control)
+{
+    if (control >= o->model->ncontrols)
+        return SG_SCORE_NOT_APPLICABLE;
+    return sg__control_state(o->model, o->bits, control);
+}
+
+void sg_score_outcome_free(sg_score_outcome *o)
+{
+    if (!o)
+        return;
+    sg_score_model_free(o->model);
+    free(o->key);
+    free(o->labels);
+    free(o->bits);
+    free(o);
+}
+
+const uint64_t *sg__outcome_bits_for(const sg_score_outcome *o, const sg_score_model *m,
+                                     uint64_t *scratch)
+{
+    if (o->model == m)
+        return o->bits;
+    long *map = malloc((o->model->nrecs ? o->model->nrecs : 1) * sizeof *map);
+    if (!map)
+        return NULL;
+    sg__remap_index(o->model, m, map);
+    sg__remap_bits(o->model, m, map, o->bits, scratch);
+    free(map);
+    return scratch;
+}

@@ -1,0 +1,446 @@
+/*
+ * persist.c - crash-safe saving and strict loading of the inventory.
+ *
+ * File format (integers little-endian):
+ *   "SGINV001"                                   magic and version
+ *   u32 nrecs, then per recommendation: u16 length, id bytes, u64 params_hash
+ *   u64 nresources, then per resource: u32 keylen, u32 labelslen, key
+ *       (group \0 kind \0 namespace \0 name \0), labels (key \0 value \0 ...),
+ *       SG_SETS bit sets of ceil(nrecs / 8) bytes each (see internal.h)
+ *   trailer: u64 payload length, u64 FNV-1a of the payload, "SGINVEND"
+ * The trailer makes a torn write (any truncation) or a changed byte (FNV-1a
+ * changes with any single byte) detectable before anything is parsed, and
+ * parsing builds the new table aside: a bad file is never half-loaded.
+ * Saving writes a new file in the same directory, fsyncs it, renames it over
+ * the old one and fsyncs the directory, so a crash leaves the old or the new
+ * file, never a mix.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "persist.h"
+
+#define MAGIC "SGINV001"
+#define END_MAGIC "SGINVEND"
+#define TRAILER 24
+#define MAX_KEY (4 * SG_SCORE_MAX_STRING + 4)
+#define MAX_LABELS 65536
+
+/* ---- writing ---- */
+
+typedef struct buf {
+    unsigned char *data;
+    size_t len, cap;
+    bool oom;
+} buf;
+
+static void put(buf *b, const void *data, size_t len)
+{
+    if (b->oom)
+        return;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len)
+            cap *= 2;
+        unsigned char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->oom = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+static void put_uint(buf *b, uint64_t v, int bytes)
+{
+    unsigned char le[8];
+    for (int i = 0; i < bytes; i++)
+        le[i] = (unsigned char)(v >> (8 * i));
+    put(b, le, (size_t)bytes);
+}
+
+static void put_set(buf *b, const uint64_t *set, size_t nrecs)
+{
+    unsigned char bytes[SG_SCORE_MAX_RECS / 8 + 1] = {0};
+    for (size_t i = 0; i < nrecs; i++)
+        if (bit_get(set, i))
+            bytes[i / 8] |= (unsigned char)(1u << (i % 8));
+    put(b, bytes, (nrecs + 7) / 8);
+}
+
+static void serialize(const sg_inventory *inv, buf *b)
+{
+    const sg_score_model *m = inv->model;
+    put(b, MAGIC, 8);
+    put_uint(b, m->nrecs, 4);
+    for (size_t i = 0; i < m->nrecs; i++) {
+        size_t len = strlen(m->recs[i].id);
+        put_uint(b, len, 2);
+        put(b, m->recs[i].id, len);
+        put_uint(b, m->recs[i].params_hash, 8);
+    }
+    put_uint(b, inv->count, 8);
+    for (size_t i = 0; i < inv->nbuckets; i++)
+        for (const resource *r = inv->buckets[i]; r; r = r->next) {
+            put_uint(b, r->keylen, 4);
+            put_uint(b, r->labelslen, 4);
+            put(b, resource_key(r, m->nwords), r->keylen);
+            put(b, resource_labels(r, m->nwords), r->labelslen);
+            for (int s = 0; s < SG_SETS; s++)
+                put_set(b, r->bits + (size_t)s * m->nwords, m->nrecs);
+        }
+    size_t payload = b->len;
+    uint64_t sum = sg__fnv1a(SG_FNV_INIT, b->data, payload);
+    put_uint(b, payload, 8);
+    put_uint(b, sum, 8);
+    put(b, END_MAGIC, 8);
+}
+
+static int write_all(int fd, const unsigned char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int fsync_dir(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    char *slash = strrchr(copy, '/');
+    const char *dir = slash ? (slash == copy ? "/" : (*slash = 0, copy)) : ".";
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd < 0 || fsync(fd) ? -1 : 0;
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+    return rc;
+}
+
+/*
+ * Write `b` to the new file `fd` (named `tmp`) and move it over `path`.
+ * Returns NULL, or the step that failed (errno tells why). Closes fd; on
+ * failure before the rename, removes tmp.
+ */
+static const char *replace_file(int fd, const char *tmp, const char *path, const buf *b)
+{
+    const char *step = NULL;
+    if (write_all(fd, b->data, b->len))
+        step = "writing";
+    else if (fsync(fd))
+        step = "syncing";
+    int saved = errno;
+    if (close(fd) && !step) {
+        saved = errno;
+        step = "closing";
+    }
+    if (!step && rename(tmp, path)) {
+        saved = errno;
+        step = "renaming";
+    }
+    if (step) {
+        unlink(tmp);
+        errno = saved;
+        return step;
+    }
+    return fsync_dir(path) ? "syncing its directory" : NULL;
+}
+
+int sg_inventory_save(sg_inventory *inv, const char *path, char *err, size_t errlen)
+{
+    buf b = {0};
+    pthread_rwlock_rdlock(&inv->lock);
+    serialize(inv, &b);
+    pthread_rwlock_unlock(&inv->lock);
+    size_t plen = strlen(path);
+    char *tmp = b.oom ? NULL : malloc(plen + 16);
+    if (!tmp) {
+        free(b.data);
+        return sg__fail(err, errlen, "saving inventory %s: out of memory", path);
+    }
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    const char *step = fd < 0 ? "creating a temporary file" : replace_file(fd, tmp, path, &b);
+    int rc = step ? sg__fail(err, errlen, "saving inventory %s: %s: %s", path, step,
+                             strerror(errno))
+                  : 0;
+    free(tmp);
+    free(b.data);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+typedef struct reader {
+    const unsigned char *p;
+    size_t left;
+    bool bad;
+} reader;
+
+static const unsigned char *take(reader *r, size_t n)
+{
+    if (r->bad || n > r->left) {
+        r->bad = true;
+        return NULL;
+    }
+    const unsigned char *p = r->p;
+    r->p += n;
+    r->left -= n;
+    return p;
+}
+
+static uint64_t take_uint(reader *r, int bytes)
+{
+    const unsigned char *p = take(r, (size_t)bytes);
+    uint64_t v = 0;
+    for (int i = 0; p && i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void get_set(const unsigned char *bytes, size_t nrecs, uint64_t *set)
+{
+    for (size_t i = 0; i < nrecs; i++)
+        if (bytes[i / 8] & (1u << (i % 8)))
+            bit_set(set, i);
+}
+
+/* A key holds exactly four NUL-terminated fields and a non-empty kind. */
+static bool valid_key(const unsigned char *key, size_t len)
+{
+    size_t fields = 0;
+    for (size_t i = 0; i < len; i++)
+        fields += key[i] == 0;
+    return len >= 4 && fields == 4 && key[len - 1] == 0 && key[strlen((const char *)key) + 1] != 0;
+}
+
+/* Labels are NUL-terminated key/value pairs with non-empty keys. */
+static bool valid_labels(const unsigned char *labels, size_t len)
+{
+    size_t fields = 0;
+    bool at_start = true;
+    for (size_t i = 0; i < len; i++) {
+        if (at_start && fields % 2 == 0 && labels[i] == 0)
+            return false;
+        at_start = labels[i] == 0;
+        fields += labels[i] == 0;
+    }
+    return len == 0 || (labels[len - 1] == 0 && fields % 2 == 0);
+}
+
+/* Every set must agree with the format's invariants (see internal.h). */
+static bool valid_sets(const uint64_t *bits, size_t nw, size_t nrecs)
+{
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t known = bits[SET_KNOWN * nw + w], applies = bits[SET_APPLIES * nw + w];
+        uint64_t in_range = w * 64 + 64 <= nrecs ? ~(uint64_t)0
+                            : nrecs > w * 64   ? (((uint64_t)1 << (nrecs - w * 64)) - 1)
+                                               : 0;
+        for (int s = 0; s < SG_SETS; s++)
+            if (bits[(size_t)s * nw + w] & ~in_range)
+                return false;
+        if (applies & ~known || bits[SET_STALE * nw + w] & ~known)
+            return false;
+        for (int s = SET_UNHEALTHY; s <= SET_MITIGATED; s++)
+            if (bits[(size_t)s * nw + w] & ~applies)
+                return false;
+    }
+    return true;
+}
+
+/* The model the file was saved with: ids and parameter fingerprints. */
+static int parse_recs(reader *r, sg_score_model **out, char *err, size_t errlen)
+{
+    static const sg_score_control_def none = {"file", "file", 0};
+    uint64_t nrecs = take_uint(r, 4);
+    *out = NULL;
+    if (r->bad || nrecs > SG_SCORE_MAX_RECS)
+        return sg__fail(err, errlen, "bad recommendation count");
+    sg_score_rec_def *defs = calloc(nrecs ? nrecs : 1, sizeof *defs);
+    char **ids = calloc(nrecs ? nrecs : 1, sizeof *ids);
+    int rc = !defs || !ids ? sg__fail(err, errlen, "out of memory") : 0;
+    for (size_t i = 0; !rc && i < nrecs; i++) {
+        size_t len = take_uint(r, 2);
+        const unsigned char *id = take(r, len);
+        defs[i].params_hash = take_uint(r, 8);
+        if (r->bad || len == 0 || memchr(id, 0, len))
+            rc = sg__fail(err, errlen, "bad id of recommendation %zu", i + 1);
+        else if (!(ids[i] = strndup((const char *)id, len)))
+            rc = sg__fail(err, errlen, "out of memory");
+        defs[i].id = ids[i];
+        defs[i].evaluated = true;
+    }
+    if (!rc)
+        rc = sg_score_model_new(&none, 1, defs, nrecs, out, err, errlen);
+    for (size_t i = 0; ids && i < nrecs; i++)
+        free(ids[i]);
+    free(ids);
+    free(defs);
+    return rc;
+}
+
+/* Parse a payload onto model `m`, building a table aside. */
+static int parse_payload(const sg_score_model *m, const void *data, size_t len,
+                         resource ***buckets_out, size_t *nbuckets_out, size_t *count_out,
+                         char *err, size_t errlen)
+{
+    reader r = {data, len, false};
+    sg_score_model *saved = NULL;
+    size_t nbuckets = 64, count = 0;
+    resource **buckets = calloc(nbuckets, sizeof *buckets);
+    long *map = NULL;
+    uint64_t *in = NULL, *out = calloc(SG_SETS * m->nwords, sizeof *out);
+    const unsigned char *magic = take(&r, 8);
+    int rc = 0;
+    if (!buckets || !out)
+        rc = sg__fail(err, errlen, "out of memory");
+    else if (!magic || memcmp(magic, MAGIC, 8))
+        rc = sg__fail(err, errlen, "not a scoregate inventory (bad magic)");
+    else if (!parse_recs(&r, &saved, err, errlen)) {
+        map = malloc((saved->nrecs ? saved->nrecs : 1) * sizeof *map);
+        in = malloc(SG_SETS * saved->nwords * sizeof *in);
+        if (!map || !in)
+            rc = sg__fail(err, errlen, "out of memory");
+        else
+            sg__remap_index(saved, m, map);
+    } else
+        rc = -1;
+    uint64_t n = rc ? 0 : take_uint(&r, 8);
+    size_t setlen = saved ? (saved->nrecs + 7) / 8 : 0;
+    if (!rc && (r.bad || n > r.left / (8 + 4 + SG_SETS * setlen)))
+        rc = sg__fail(err, errlen, "bad resource count");
+    for (uint64_t i = 0; !rc && i < n; i++) {
+        size_t keylen = take_uint(&r, 4), labelslen = take_uint(&r, 4);
+        const unsigned char *key = keylen <= MAX_KEY ? take(&r, keylen) : NULL;
+        const unsigned char *labels = labelslen <= MAX_LABELS ? take(&r, labelslen) : NULL;
+        const unsigned char *sets = take(&r, SG_SETS * setlen);
+        if (!key || !labels || !sets || !valid_key(key, keylen) || !valid_labels(labels, labelslen)) {
+            rc = sg__fail(err, errlen, "bad key or labels of resource %llu",
+                          (unsigned long long)i + 1);
+            break;
+        }
+        memset(in, 0, SG_SETS * saved->nwords * sizeof *in);
+        for (int s = 0; s < SG_SETS; s++)
+            get_set(sets + (size_t)s * setlen, saved->nrecs, in + (size_t)s * saved->nwords);
+        if (!valid_sets(in, saved->nwords, saved->nrecs)) {
+            rc = sg__fail(err, errlen, "inconsistent outcome of resource %llu",
+                          (unsigned long long)i + 1);
+            break;
+        }
+        sg__remap_bits(saved, m, map, in, out);
+        uint64_t hash = sg__key_hash((const char *)key, keylen);
+        for (const resource *p = buckets[hash & (nbuckets - 1)]; p; p = p->next)
+            if (p->hash == hash && p->keylen == keylen &&
+                !memcmp(resource_key(p, m->nwords), key, keylen))
+                rc = sg__fail(err, errlen, "resource %llu is listed twice",
+                              (unsigned long long)i + 1);
+        if (rc)
+            break;
+        resource *res = sg__resource_new(m->nwords, out, (const char *)key, keylen,
+                                         (const char *)labels, labelslen);
+        if (!res || sg__table_put(&buckets, &nbuckets, &count, res, m->nwords)) {
+            free(res);
+            rc = sg__fail(err, errlen, "out of memory");
+        }
+    }
+    if (!rc && r.left)
+        rc = sg__fail(err, errlen, "%zu unexpected bytes after the resources", r.left);
+    sg_score_model_free(saved);
+    free(map);
+    free(in);
+    free(out);
+    if (rc) {
+        sg__table_free(buckets, nbuckets);
+        return -1;
+    }
+    *buckets_out = buckets;
+    *nbuckets_out = nbuckets;
+    *count_out = count;
+    return 0;
+}
+
+int sg__inventory_parse_payload(const sg_score_model *m, const void *payload, size_t len,
+                                size_t *count, char *err, size_t errlen)
+{
+    resource **buckets;
+    size_t nbuckets;
+    if (parse_payload(m, payload, len, &buckets, &nbuckets, count, err, errlen))
+        return -1;
+    sg__table_free(buckets, nbuckets);
+    return 0;
+}
+
+int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *data, size_t len,
+                             char *err, size_t errlen)
+{
+    const unsigned char *bytes = data;
+    char why[SG_ERRMAX];
+    resource **buckets;
+    size_t nbuckets, count;
+    if (len < 8 + TRAILER || memcmp(bytes + len - 8, END_MAGIC, 8))
+        return sg__fail(err, errlen, "loading inventory %s: file is truncated or not an inventory "
+                        "(no trailer)", name);
+    reader t = {bytes + len - TRAILER, TRAILER, false};
+    uint64_t payload = take_uint(&t, 8), sum = take_uint(&t, 8);
+    if (payload != len - TRAILER)
+        return sg__fail(err, errlen, "loading inventory %s: length %llu in the trailer, %zu in "
+                        "the file: torn or corrupt", name, (unsigned long long)payload,
+                        len - TRAILER);
+    if (sg__fnv1a(SG_FNV_INIT, bytes, payload) != sum)
+        return sg__fail(err, errlen, "loading inventory %s: checksum mismatch: corrupt", name);
+    pthread_rwlock_wrlock(&inv->lock);
+    int rc = parse_payload(inv->model, bytes, payload, &buckets, &nbuckets, &count, why, sizeof why);
+    if (!rc)
+        sg__inv_replace_table(inv, inv->model, buckets, nbuckets, count);
+    pthread_rwlock_unlock(&inv->lock);
+    return rc ? sg__fail(err, errlen, "loading inventory %s: %s", name, why) : 0;
+}
+
+int sg_inventory_load(sg_inventory *inv, const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        return sg__fail(err, errlen, "loading inventory %s: %s", path, strerror(saved));
+    }
+    if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > SG_MAX_INPUT * 16ULL) {
+        close(fd);
+        return sg__fail(err, errlen, "loading inventory %s: not a regular file of sane size", path);
+    }
+    size_t len = (size_t)st.st_size, got = 0;
+    unsigned char *data = malloc(len ? len : 1);
+    while (data && got < len) {
+        ssize_t n = read(fd, data + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    int rc = !data ? sg__fail(err, errlen, "loading inventory %s: out of memory", path)
+             : got != len ? sg__fail(err, errlen, "loading inventory %s: short read", path)
+                          : sg_inventory_load_buffer(inv, path, data, len, err, errlen);
+    free(data);
+    return rc;
+}

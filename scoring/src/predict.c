@@ -1,0 +1,181 @@
+/*
+ * predict.c - what one admission request does to the score. CREATE and
+ * UPDATE put the object's outcome (replacing what the inventory holds under
+ * its key), DELETE removes it. A prediction works on a copy of the counters,
+ * O(controls), and never touches the table; applying is a separate step, and
+ * sg_inventory_predict_apply() does both under one write lock.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SCRATCH_WORDS (SG_SETS * (SG_SCORE_MAX_RECS / 64 + 1))
+
+static int check_args(sg_score_op op, const sg_score_outcome *o, char *err, size_t errlen)
+{
+    if (!o)
+        return sg__fail(err, errlen, "inventory: no outcome given");
+    if (op != SG_SCORE_CREATE && op != SG_SCORE_UPDATE && op != SG_SCORE_DELETE)
+        return sg__fail(err, errlen, "inventory: unknown operation %d", (int)op);
+    return 0;
+}
+
+/* The outcome's bit sets against the inventory's model (NULL when out of memory). */
+static const uint64_t *bits_for(const sg_inventory *inv, const sg_score_outcome *o,
+                                uint64_t *scratch, char *err, size_t errlen)
+{
+    const uint64_t *bits = sg__outcome_bits_for(o, inv->model, scratch);
+    if (!bits)
+        sg__fail(err, errlen, "inventory: out of memory");
+    return bits;
+}
+
+static void describe(sg_score_change *ch, const sg_score_control *b, const sg_score_control *a)
+{
+    char counts[64] = "", points[48];
+    long dh = ch->healthy_delta, du = ch->unhealthy_delta;
+    long most = labs(dh) > labs(du) ? labs(dh) : labs(du);
+    const char *noun = most == 1 ? "resource" : "resources";
+    if (dh && du)
+        snprintf(counts, sizeof counts, "%+ld healthy, %+ld unhealthy %s", dh, du, noun);
+    else if (dh)
+        snprintf(counts, sizeof counts, "%+ld healthy %s", dh, noun);
+    else
+        snprintf(counts, sizeof counts, "%+ld unhealthy %s", du, noun);
+    double rounded = a->current - b->current;
+    if (llround(rounded * 100) != 0)
+        snprintf(points, sizeof points, "%+.2f points", rounded);
+    else if (ch->exact_delta != 0)
+        snprintf(points, sizeof points, "%+.2g points", ch->exact_delta);
+    else
+        snprintf(points, sizeof points, "no change in points");
+    const char *note = b->max > 0 && a->max == 0   ? " (control drops out)"
+                       : b->max == 0 && a->max > 0 ? " (control now counts)"
+                                                   : "";
+    int n = snprintf(ch->reason, sizeof ch->reason, "%s: %s, %s%s", ch->id, counts, points, note);
+    assert(n > 0);
+    (void)n;
+}
+
+static void finish(sg_score_prediction *out)
+{
+    const sg_score *b = &out->before, *a = &out->after;
+    out->has_delta = b->has_percent && a->has_percent;
+    if (out->has_delta) {
+        out->delta = (double)(llround(a->percent * 100) - llround(b->percent * 100)) / 100.0;
+        out->exact_delta = a->exact_percent - b->exact_percent;
+    }
+    out->nchanges = 0;
+    for (size_t c = 0; c < b->ncontrols; c++) {
+        const sg_score_control *cb = &b->controls[c], *ca = &a->controls[c];
+        if (cb->healthy == ca->healthy && cb->unhealthy == ca->unhealthy)
+            continue;
+        sg_score_change *ch = &out->changes[out->nchanges++];
+        ch->control = c;
+        ch->id = cb->id;
+        ch->before = cb->current;
+        ch->after = ca->current;
+        ch->exact_delta = ca->exact - cb->exact;
+        ch->healthy_delta = (long)ca->healthy - (long)cb->healthy;
+        ch->unhealthy_delta = (long)ca->unhealthy - (long)cb->unhealthy;
+        describe(ch, cb, ca);
+    }
+}
+
+/* Predict with the lock held. `bits` is NULL for DELETE. */
+static void predict_locked(const sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                           const uint64_t *bits, sg_score_prediction *out)
+{
+    const sg_score_model *m = inv->model;
+    size_t healthy[SG_SCORE_MAX_CONTROLS], unhealthy[SG_SCORE_MAX_CONTROLS];
+    size_t count = inv->count, stale = inv->stale;
+    memcpy(healthy, inv->healthy, sizeof healthy);
+    memcpy(unhealthy, inv->unhealthy, sizeof unhealthy);
+    sg__score_counts(m, healthy, unhealthy, count, stale, &out->before);
+    out->existed = false;
+    if (!o->ignored) {
+        const resource *old = sg__inv_find(inv, o->key, o->keylen, sg__key_hash(o->key, o->keylen));
+        out->existed = old != NULL;
+        if (old) {
+            sg__count(m, old->bits, -1, healthy, unhealthy, &stale);
+            count--;
+        }
+        if (op != SG_SCORE_DELETE) {
+            sg__count(m, bits, +1, healthy, unhealthy, &stale);
+            count++;
+        }
+    }
+    sg__score_counts(m, healthy, unhealthy, count, stale, &out->after);
+    finish(out);
+}
+
+/* Apply with the write lock held; changes nothing on failure. */
+static int apply_locked(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                        const uint64_t *bits, char *err, size_t errlen)
+{
+    if (o->ignored)
+        return 0;
+    size_t nw = inv->model->nwords;
+    resource *old = sg__inv_find(inv, o->key, o->keylen, sg__key_hash(o->key, o->keylen));
+    if (op == SG_SCORE_DELETE) {
+        if (old)
+            free(sg__inv_unlink(inv, old));
+        return 0;
+    }
+    resource *r = sg__resource_new(nw, bits, o->key, o->keylen, o->labels, o->labelslen);
+    if (!r || (!old && sg__inv_reserve(inv, 1))) {
+        free(r);
+        return sg__fail(err, errlen, "inventory: out of memory");
+    }
+    if (old)
+        free(sg__inv_unlink(inv, old));
+    int rc = sg__inv_insert(inv, r);
+    assert(rc == 0);
+    (void)rc;
+    return 0;
+}
+
+int sg_inventory_predict(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                         sg_score_prediction *out, char *err, size_t errlen)
+{
+    uint64_t scratch[SCRATCH_WORDS];
+    const uint64_t *bits = NULL;
+    if (check_args(op, o, err, errlen))
+        return -1;
+    pthread_rwlock_rdlock(&inv->lock);
+    if (op != SG_SCORE_DELETE && !o->ignored && !(bits = bits_for(inv, o, scratch, err, errlen))) {
+        pthread_rwlock_unlock(&inv->lock);
+        return -1;
+    }
+    predict_locked(inv, op, o, bits, out);
+    pthread_rwlock_unlock(&inv->lock);
+    return 0;
+}
+
+int sg_inventory_predict_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                               bool dry_run, sg_score_prediction *out, char *err, size_t errlen)
+{
+    uint64_t scratch[SCRATCH_WORDS];
+    const uint64_t *bits = NULL;
+    int rc = 0;
+    if (check_args(op, o, err, errlen))
+        return -1;
+    pthread_rwlock_wrlock(&inv->lock);
+    if (op != SG_SCORE_DELETE && !o->ignored && !(bits = bits_for(inv, o, scratch, err, errlen)))
+        rc = -1;
+    if (!rc && out)
+        predict_locked(inv, op, o, bits, out);
+    if (!rc && !dry_run)
+        rc = apply_locked(inv, op, o, bits, err, errlen);
+    pthread_rwlock_unlock(&inv->lock);
+    return rc;
+}
+
+int sg_inventory_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o, char *err,
+                       size_t errlen)
+{
+    return sg_inventory_predict_apply(inv, op, o, false, NULL, err, errlen);
+}

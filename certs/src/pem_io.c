@@ -32,6 +32,8 @@ const char *sgc_ssl_reason(char *buf, size_t len)
     unsigned long e = ERR_peek_last_error();
     if (!e)
         snprintf(buf, len, "unknown error");
+    else if (ERR_reason_error_string(e))
+        snprintf(buf, len, "%s", ERR_reason_error_string(e));
     else
         ERR_error_string_n(e, buf, len);
     ERR_clear_error();
@@ -137,22 +139,19 @@ int sgc_parse_key(const char *name, const char *data, size_t len, EVP_PKEY **key
 {
     char why[256];
     int asked = 0;
+    if (!strstr(data, "-----BEGIN ") || !strstr(data, "PRIVATE KEY-----"))
+        return sgc_fail(err, errlen, "%s: no PEM private key found "
+                        "(expected -----BEGIN PRIVATE KEY-----)", name);
     BIO *bio = BIO_new_mem_buf(data, (int)len);
     if (!bio)
         return sgc_fail(err, errlen, "%s: out of memory", name);
     EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
     BIO_free(bio);
     if (!k) {
-        unsigned long e = ERR_peek_last_error();
         if (asked) {
             ERR_clear_error();
             return sgc_fail(err, errlen, "%s: the private key is encrypted; "
                             "scoregate needs an unencrypted PEM key", name);
-        }
-        if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
-            ERR_clear_error();
-            return sgc_fail(err, errlen, "%s: no PEM private key found "
-                            "(expected -----BEGIN PRIVATE KEY-----)", name);
         }
         return sgc_fail(err, errlen, "%s: not a valid PEM private key: %s", name,
                         sgc_ssl_reason(why, sizeof why));

@@ -223,7 +223,7 @@ static void print_text(const char *cert, const char *key, const char *ca, const 
     printf("status: %s\n", r->summary);
 }
 
-static void json_string(const char *s)
+static void emit_string(const char *s)
 {
     putchar('"');
     for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
@@ -237,37 +237,37 @@ static void json_string(const char *s)
     putchar('"');
 }
 
-static void json_key_string(const char *key, const char *value, int comma)
+static void emit_member(const char *key, const char *value, int comma)
 {
     printf("%s\"%s\": ", comma ? ", " : "", key);
     if (value)
-        json_string(value);
+        emit_string(value);
     else
         printf("null");
 }
 
-static void json_time(const char *key, time_t t)
+static void emit_time(const char *key, time_t t)
 {
     char buf[32];
     sg_certs_format_time(t, buf, sizeof buf);
-    json_key_string(key, buf, 1);
+    emit_member(key, buf, 1);
 }
 
 static void print_cert_json(const sg_certs_cert *c)
 {
     printf("{");
-    json_key_string("subject", c->subject, 0);
-    json_key_string("issuer", c->issuer, 1);
-    json_key_string("serial", c->serial, 1);
-    json_key_string("keyType", c->key_type, 1);
+    emit_member("subject", c->subject, 0);
+    emit_member("issuer", c->issuer, 1);
+    emit_member("serial", c->serial, 1);
+    emit_member("keyType", c->key_type, 1);
     printf(", \"sans\": [");
     for (size_t i = 0; i < c->nsans; i++) {
         printf("%s", i ? ", " : "");
-        json_string(c->sans[i]);
+        emit_string(c->sans[i]);
     }
     printf("]");
-    json_time("notBefore", c->not_before);
-    json_time("notAfter", c->not_after);
+    emit_time("notBefore", c->not_before);
+    emit_time("notAfter", c->not_after);
     printf(", \"isCA\": %s, \"serverAuth\": %s}", c->is_ca ? "true" : "false",
            c->server_auth ? "true" : "false");
 }
@@ -295,9 +295,9 @@ static void print_json(const char *cert, const char *key, const char *ca, const 
         {SG_CERTS_P_KEY, "keyMismatch"}, {SG_CERTS_P_HOST, "host"},
     };
     printf("{");
-    json_key_string("file", cert, 0);
-    json_key_string("caFile", ca, 1);
-    json_key_string("keyFile", key, 1);
+    emit_member("file", cert, 0);
+    emit_member("caFile", ca, 1);
+    emit_member("keyFile", key, 1);
     printf(", \"ok\": %s, \"problems\": [", r->problems ? "false" : "true");
     int first = 1;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -307,10 +307,10 @@ static void print_json(const char *cert, const char *key, const char *ca, const 
         }
     }
     printf("]");
-    json_key_string("summary", r->summary, 1);
-    json_time("expires", r->expires);
+    emit_member("summary", r->summary, 1);
+    emit_time("expires", r->expires);
     printf(", \"daysLeft\": %ld, \"chain\": %s", r->days_left, check_json(r->chain));
-    json_key_string("chainError", r->chain == SG_CERTS_CHECK_FAILED ? r->chain_error : NULL, 1);
+    emit_member("chainError", r->chain == SG_CERTS_CHECK_FAILED ? r->chain_error : NULL, 1);
     printf(", \"key\": %s, \"host\": %s, \"certificate\": ", check_json(r->key), check_json(r->host));
     print_cert_json(&r->leaf);
     print_certs_json("intermediates", r->extra, r->nextra);

@@ -6,6 +6,12 @@
 #ifndef SCOREGATE_CLI_H
 #define SCOREGATE_CLI_H
 
+#include <scoregate/policy.h>
+
+/* scoregate scan (cmd_scan.c) */
+int sg_cmd_scan(int argc, char **argv);
+/* scoregate catalog (cmd_catalog.c) */
+int sg_cmd_catalog(int argc, char **argv);
 /* scoregate certs generate|inspect|rotate (cmd_certs.c) */
 int sg_cmd_certs(int argc, char **argv);
 

@@ -14,6 +14,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"scan", sg_cmd_scan, "check manifests against the recommendations, before deployment"},
+    {"catalog", sg_cmd_catalog, "list the recommendations, their settings and state"},
     {"certs", sg_cmd_certs, "generate, inspect and rotate TLS certificates"},
     {NULL, NULL, NULL},
 };

@@ -1,6 +1,8 @@
 # Script half of sg_embed (see Embed.cmake): writes OUT with SYMBOL holding FILES as bytes.
+# Each file starts a new YAML document ("---"), so the blob is one multi-document stream.
 set(hex "")
 foreach(f ${FILES})
+  string(APPEND hex "2d2d2d0a")
   file(READ ${f} chunk HEX)
   string(APPEND hex ${chunk})
   string(APPEND hex "0a")

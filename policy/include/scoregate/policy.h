@@ -150,6 +150,7 @@ typedef struct sg_rec_info {
     sg_action action;
     const json_t *parameters;     /* effective parameters: defaults merged with the config */
     const json_t *required;       /* array of parameter names that must be configured */
+    const json_t *declared;       /* name -> {type, default, description}, common ones included */
 } sg_rec_info;
 
 /* A control of the secure score model, as configured (ids of DESIGN.md 3). */
@@ -267,6 +268,17 @@ const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t re
  */
 int sg_policy_fix(const sg_policy *p, const json_t *object, const sg_eval *ev,
                   json_t **patch, json_t **fixed, char *err, size_t errlen);
+
+/*
+ * Decide, for every finding of `ev`, whether admission would deny it: an
+ * unhealthy finding whose action is deny, or enforce when the recommendation
+ * has no fix or its fix does not make the object healthy (the fixed object is
+ * re-evaluated to know). `denied` must hold ev->count entries. *patch (when
+ * non-NULL) receives the enforce patch as sg_policy_fix builds it. Returns
+ * the number of denied findings, or -1 on error.
+ */
+int sg_policy_decide(const sg_policy *p, const json_t *object, const sg_eval *ev, const char *default_namespace,
+                     time_t now, bool *denied, json_t **patch, char *err, size_t errlen);
 
 /* Names, for output. */
 const char *sg_action_name(sg_action a);

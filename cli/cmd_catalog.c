@@ -1,0 +1,113 @@
+/*
+ * cmd_catalog.c - `scoregate catalog`: every recommendation with its standard,
+ * control, severity, action, parameters, and whether it is active (configured).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: scoregate catalog [-c FILE] [--standard NAME]... [-f text|json]\n\n"
+                 "List the recommendations (built-in and custom) with their standard, control,\n"
+                 "severity, action, parameters and whether they are active.\n\n"
+                 "options:\n"
+                 "  -c, --config FILE      settings file (default: built-in recommendations)\n"
+                 "      --standard NAME    also enable a standard: mcsb, pss-baseline, pss-restricted\n"
+                 "  -f, --format FORMAT    text (default) or json\n"
+                 "  -h, --help             show this help\n");
+}
+
+static json_t *rec_json(const sg_rec_info *r)
+{
+    json_t *params = json_object();
+    const char *name;
+    const json_t *spec;
+    json_object_foreach((json_t *)r->declared, name, spec) {
+        json_t *p = json_pack("{s:O}", "type", json_object_get(spec, "type"));
+        const json_t *v = json_object_get(r->parameters, name);
+        json_object_set(p, "value", v ? (json_t *)v : json_null());
+        if (json_object_get(spec, "description"))
+            json_object_set(p, "description", json_object_get(spec, "description"));
+        json_object_set_new(params, name, p);
+    }
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:b,s:s,s:O,s:o}", "id", r->id, "title",
+                     r->title, "standard", r->standard, "control", r->control, "severity",
+                     sg_severity_name(r->severity), "scope", r->scope, "action", sg_action_name(r->action),
+                     "enabled", r->enabled, "configured", r->configured, "scored", r->scored, "preview", r->preview,
+                     "builtin", r->builtin, "fix", r->has_fix, "remediation", r->remediation, "requires",
+                     r->required ? (json_t *)r->required : json_array(), "parameters", params);
+}
+
+static void print_text(const sg_policy *p)
+{
+    printf("%-36s %-15s %-24s %-6s %-8s %s\n", "RECOMMENDATION", "STANDARD", "CONTROL", "SEV", "ACTION", "STATE");
+    for (size_t i = 0; i < sg_policy_rec_count(p); i++) {
+        const sg_rec_info *r = sg_policy_rec(p, i);
+        const char *state = !r->enabled          ? "off"
+                            : !r->configured     ? "inactive until configured"
+                            : r->scored          ? "scored"
+                                                 : "evaluated, not scored";
+        printf("%-36s %-15s %-24s %-6s %-8s %s\n", r->id, r->standard, r->control, sg_severity_name(r->severity),
+               sg_action_name(r->action), state);
+        if (r->enabled && !r->configured) {
+            size_t k;
+            const json_t *req;
+            json_array_foreach(r->required, k, req)
+                printf("%-36s   needs parameter %s\n", "", json_string_value(req));
+        }
+    }
+}
+
+int sg_cmd_catalog(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"standard", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *config = NULL, *format = "text";
+    const char *standards[8];
+    size_t nstandards = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:f:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'f': format = optarg; break;
+        case 's':
+            if (nstandards < 8)
+                standards[nstandards++] = optarg;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: fprintf(stderr, "Run 'scoregate catalog --help' for usage.\n"); return 2;
+        }
+    }
+    if (optind < argc || (strcmp(format, "text") && strcmp(format, "json"))) {
+        usage(stderr);
+        return 2;
+    }
+    char err[SG_ERRMAX];
+    sg_policy_options opts = {config, standards, nstandards};
+    sg_policy *p;
+    if (sg_policy_load(&opts, &p, err, sizeof err) < 0) {
+        fprintf(stderr, "scoregate catalog: %s\n", err);
+        return 2;
+    }
+    if (!strcmp(format, "json")) {
+        json_t *recs = json_array();
+        for (size_t i = 0; i < sg_policy_rec_count(p); i++)
+            json_array_append_new(recs, rec_json(sg_policy_rec(p, i)));
+        json_t *doc = json_pack("{s:o}", "recommendations", recs);
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(doc);
+    } else {
+        print_text(p);
+    }
+    sg_policy_free(p);
+    return 0;
+}

@@ -1,0 +1,251 @@
+/*
+ * cmd_scan.c - `scoregate scan`: check manifests before deployment with the
+ * same policy calls the webhook makes, so CI and the cluster agree.
+ *
+ * Exit codes (DESIGN.md 5): 0 nothing would be denied; 1 at least one finding
+ * would be denied (deny, or enforce whose fix does not heal it); 2 usage or
+ * input error; 3 score below --min-score.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "scan.h"
+
+#define MAX_STANDARDS 8
+
+typedef struct scan_options {
+    const char *config;
+    const char *format;
+    const char *output;
+    const char *namespace_;
+    const char *baseline;
+    double min_score;
+    const char *standards[MAX_STANDARDS];
+    size_t nstandards;
+} scan_options;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: scoregate scan [OPTIONS] PATH...\n\n"
+            "Check Kubernetes manifests (files, directories, or - for standard input) against\n"
+            "the enabled recommendations, as the admission webhook would.\n\n"
+            "options:\n"
+            "  -c, --config FILE      settings file (default: built-in recommendations)\n"
+            "  -f, --format FORMAT    text (default) or json\n"
+            "  -o, --output FILE      write the report to FILE instead of standard output\n"
+            "      --standard NAME    also enable a standard: mcsb, pss-baseline, pss-restricted\n"
+            "      --namespace NS     namespace for objects that name none (default: default)\n"
+            "      --baseline FILE    predict the score change against this inventory\n"
+            "      --min-score P      exit 3 when the resulting score is below P percent\n"
+            "  -h, --help             show this help\n\n"
+            "exit status: 0 nothing would be denied, 1 something would be denied,\n"
+            "             2 usage or input error, 3 score below --min-score\n");
+}
+
+static bool has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), s = strlen(suffix);
+    return n >= s && !strcmp(name + n - s, suffix);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read a directory's manifests recursively, in name order so output is stable. */
+static int read_dir(sg_manifest_list *list, const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char **grown = realloc(names, (n + 1) * sizeof *grown);
+        if (!grown)
+            abort();
+        names = grown;
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, compare_names);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        struct stat st;
+        if (rc == 0 && stat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                rc = read_dir(list, path, err, errlen);
+            else if (has_suffix(names[i], ".yaml") || has_suffix(names[i], ".yml") || has_suffix(names[i], ".json"))
+                rc = sg_manifest_read(list, path, err, errlen);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+static int read_path(sg_manifest_list *list, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return read_dir(list, path, err, errlen);
+    return sg_manifest_read(list, path, err, errlen);
+}
+
+static int parse_args(int argc, char **argv, scan_options *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},    {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},    {"standard", required_argument, NULL, 's'},
+        {"namespace", required_argument, NULL, 'n'}, {"baseline", required_argument, NULL, 'b'},
+        {"min-score", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof *o);
+    o->format = "text";
+    o->min_score = -1;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:f:o:h", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case 'f': o->format = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'n': o->namespace_ = optarg; break;
+        case 'b': o->baseline = optarg; break;
+        case 's':
+            if (o->nstandards == MAX_STANDARDS) {
+                fprintf(stderr, "scoregate scan: too many --standard options\n");
+                return -1;
+            }
+            o->standards[o->nstandards++] = optarg;
+            break;
+        case 'm':
+            o->min_score = strtod(optarg, &end);
+            if (*end || end == optarg || o->min_score < 0 || o->min_score > 100) {
+                fprintf(stderr, "scoregate scan: --min-score takes a percentage from 0 to 100, not '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            fprintf(stderr, "Run 'scoregate scan --help' for usage.\n");
+            return -1;
+        }
+    }
+    if (strcmp(o->format, "text") && strcmp(o->format, "json")) {
+        fprintf(stderr, "scoregate scan: unknown format '%s' (expected text or json)\n", o->format);
+        return -1;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "scoregate scan: no PATH given (a file, a directory, or - for standard input)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Evaluate every manifest and decide what admission would deny. */
+static int evaluate_all(scan_report *r, const char *ns, char *err, size_t errlen)
+{
+    time_t now = time(NULL);
+    r->items = calloc(r->manifests.count + 1, sizeof *r->items);
+    if (!r->items)
+        abort();
+    for (size_t i = 0; i < r->manifests.count; i++) {
+        const sg_manifest *m = &r->manifests.items[i];
+        scan_item *it = &r->items[r->count];
+        char eerr[SG_ERRMAX];
+        if (sg_policy_evaluate(r->policy, m->object, ns, now, &it->eval, eerr, sizeof eerr) < 0) {
+            snprintf(err, errlen, "%s: document %d, line %d: %s", m->file, m->document, m->line, eerr);
+            return -1;
+        }
+        it->manifest = m;
+        r->count++;
+        it->denied = calloc(it->eval.count + 1, sizeof *it->denied);
+        int n = sg_policy_decide(r->policy, m->object, &it->eval, ns, now, it->denied, NULL, eerr, sizeof eerr);
+        if (n < 0) {
+            snprintf(err, errlen, "%s: document %d, line %d: %s", m->file, m->document, m->line, eerr);
+            return -1;
+        }
+        r->denied += (size_t)n;
+    }
+    return 0;
+}
+
+static void report_free(scan_report *r)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        sg_eval_free(&r->items[i].eval);
+        free(r->items[i].denied);
+    }
+    free(r->items);
+    json_decref(r->score);
+    json_decref(r->prediction);
+    sg_manifest_list_free(&r->manifests);
+}
+
+static int write_report(const scan_report *r, const scan_options *o)
+{
+    FILE *out = stdout;
+    if (o->output && !(out = fopen(o->output, "w"))) {
+        fprintf(stderr, "scoregate scan: %s: %s\n", o->output, strerror(errno));
+        return -1;
+    }
+    bool color = !o->output && isatty(fileno(stdout)) && !getenv("NO_COLOR");
+    int rc = !strcmp(o->format, "json") ? scan_write_json(r, out) : scan_write_text(r, out, color);
+    if (out != stdout && fclose(out) != 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "scoregate scan: could not write the report\n");
+    return rc;
+}
+
+int sg_cmd_scan(int argc, char **argv)
+{
+    scan_options o;
+    if (parse_args(argc, argv, &o) < 0)
+        return 2;
+    char err[SG_ERRMAX];
+    sg_policy_options popts = {o.config, o.standards, o.nstandards};
+    sg_policy *policy;
+    if (sg_policy_load(&popts, &policy, err, sizeof err) < 0) {
+        fprintf(stderr, "scoregate scan: %s\n", err);
+        return 2;
+    }
+    scan_report r = {.policy = policy};
+    int status = 0;
+    for (int i = optind; i < argc && status == 0; i++)
+        if (read_path(&r.manifests, argv[i], err, sizeof err) < 0)
+            status = 2;
+    if (status == 0 && evaluate_all(&r, o.namespace_, err, sizeof err) < 0)
+        status = 2;
+    if (status == 2) {
+        fprintf(stderr, "scoregate scan: %s\n", err);
+    } else if (write_report(&r, &o) < 0) {
+        status = 2;
+    } else if (r.denied > 0) {
+        status = 1;
+    }
+    report_free(&r);
+    sg_policy_free(policy);
+    return status;
+}

@@ -1,0 +1,55 @@
+/*
+ * scan_json.c - `scan -f json`: the report in the shape of DESIGN.md 5.
+ */
+#include "scan.h"
+
+json_t *scan_finding_json(const scan_report *r, const sg_finding *f)
+{
+    const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "recommendation", rec->id, "standard",
+                          rec->standard, "title", rec->title, "severity", sg_severity_name(rec->severity),
+                          "control", rec->control, "status", sg_status_name(f->status), "action",
+                          sg_action_name(f->action), "preview", rec->preview, "builtin", rec->builtin);
+    json_object_set_new(o, "container", f->container ? json_string(f->container) : json_null());
+    json_object_set_new(o, "message", json_string(f->message ? f->message : ""));
+    json_object_set_new(o, "remediation", json_string(rec->remediation));
+    if (f->exemption) {
+        json_object_set_new(o, "exemption", json_string(f->exemption));
+        json_object_set_new(o, "exemptionCategory", json_string(sg_exemption_category_name(f->exemption_category)));
+    }
+    if (f->exemption_expired)
+        json_object_set_new(o, "exemptionExpired", json_true());
+    return o;
+}
+
+static json_t *resource_json(const scan_report *r, const scan_item *it)
+{
+    const sg_eval *ev = &it->eval;
+    json_t *o = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
+    json_object_set_new(o, "namespace", ev->namespace_ ? json_string(ev->namespace_) : json_null());
+    json_object_set_new(o, "name", ev->name ? json_string(ev->name) : json_null());
+    json_object_set_new(o, "source", json_pack("{s:s,s:i,s:i}", "file", it->manifest->file, "document",
+                                               it->manifest->document, "line", it->manifest->line));
+    json_t *findings = json_array();
+    for (size_t i = 0; i < ev->count; i++)
+        json_array_append_new(findings, scan_finding_json(r, &ev->findings[i]));
+    json_object_set_new(o, "findings", findings);
+    return o;
+}
+
+int scan_write_json(const scan_report *r, FILE *out)
+{
+    json_t *doc = json_object();
+    if (r->score)
+        json_object_set(doc, "score", r->score);
+    if (r->prediction)
+        json_object_set(doc, "prediction", r->prediction);
+    json_t *resources = json_array();
+    for (size_t i = 0; i < r->count; i++)
+        json_array_append_new(resources, resource_json(r, &r->items[i]));
+    json_object_set_new(doc, "resources", resources);
+    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    fputc('\n', out);
+    json_decref(doc);
+    return rc;
+}

@@ -1,0 +1,274 @@
+/*
+ * fix.c - turn the fixes of enforced recommendations into a JSON Patch.
+ *
+ * A fix names a place relative to a rule variable (container, pod,
+ * podMetadata, metadata, object). Here that place becomes absolute steps from
+ * the object's root (through the pod template of whatever workload kind it
+ * is), missing parent objects are created with their own "add" operations,
+ * and every operation is applied to a copy as it is emitted, so later fixes
+ * see earlier ones and the patch is exactly what turns object into fixed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal_policy.h"
+
+typedef struct patcher {
+    json_t *fixed;       /* the copy being fixed */
+    json_t *patch;       /* operations emitted so far */
+} patcher;
+
+/* Append "/"-separated pointer text to steps. */
+static void pointer_steps(const char *pointer, json_t *steps)
+{
+    const char *p = pointer;
+    while (p && *p == '/') {
+        const char *end = strchr(p + 1, '/');
+        size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1);
+        json_array_append_new(steps, json_stringn(p + 1, len));
+        p = end;
+    }
+}
+
+/* JSON Pointer (RFC 6901) of the first n steps: "~" as "~0", "/" as "~1". */
+static char *pointer_of(const json_t *steps, size_t n)
+{
+    size_t cap = 64, len = 0;
+    char *out = malloc(cap);
+    if (!out)
+        abort();
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const json_t *s = json_array_get(steps, i);
+        char num[32];
+        const char *text = num;
+        if (json_is_integer(s))
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(s));
+        else
+            text = json_string_value(s);
+        size_t need = len + 2 * strlen(text) + 2;
+        if (need > cap) {
+            cap = need * 2;
+            char *grown = realloc(out, cap);
+            if (!grown)
+                abort();
+            out = grown;
+        }
+        out[len++] = '/';
+        for (const char *c = text; *c; c++) {
+            if (*c == '~' || *c == '/') {
+                out[len++] = '~';
+                out[len++] = *c == '~' ? '0' : '1';
+            } else {
+                out[len++] = *c;
+            }
+        }
+        out[len] = '\0';
+    }
+    return out;
+}
+
+static void emit(patcher *pt, const char *op, const json_t *steps, size_t n, json_t *value)
+{
+    char *path = pointer_of(steps, n);
+    json_t *o = json_pack("{s:s,s:s}", "op", op, "path", path);
+    free(path);
+    if (value)
+        json_object_set(o, "value", value);
+    json_array_append_new(pt->patch, o);
+}
+
+static json_t *child(json_t *node, const json_t *step)
+{
+    if (json_is_object(node) && json_is_string(step))
+        return json_object_get(node, json_string_value(step));
+    if (json_is_array(node) && json_is_integer(step))
+        return json_array_get(node, (size_t)json_integer_value(step));
+    return NULL;
+}
+
+/* Set the value at steps, creating missing parent objects. Returns -1 when a
+ * step runs into a non-object (the fix cannot apply and is skipped). */
+static int apply_set(patcher *pt, const json_t *steps, json_t *value)
+{
+    size_t n = json_array_size(steps);
+    json_t *node = pt->fixed;
+    for (size_t i = 0; i + 1 < n; i++) {
+        const json_t *step = json_array_get(steps, i);
+        json_t *next = child(node, step);
+        if (!next || json_is_null(next)) {
+            if (!json_is_object(node) || !json_is_string(step))
+                return -1;
+            next = json_object();
+            json_object_set_new(node, json_string_value(step), next);
+            emit(pt, "add", steps, i + 1, next);
+        } else if (!json_is_object(next) && !json_is_array(next)) {
+            return -1;
+        }
+        node = next;
+    }
+    const json_t *last = json_array_get(steps, n - 1);
+    json_t *old = child(node, last);
+    if (old && json_equal(old, value))
+        return 0;
+    if (json_is_object(node) && json_is_string(last)) {
+        json_object_set(node, json_string_value(last), value);
+    } else if (json_is_array(node) && json_is_integer(last) && old) {
+        json_array_set(node, (size_t)json_integer_value(last), value);
+    } else {
+        return -1;
+    }
+    emit(pt, old ? "replace" : "add", steps, n, value);
+    return 0;
+}
+
+static void apply_remove(patcher *pt, const json_t *steps)
+{
+    size_t n = json_array_size(steps);
+    json_t *node = pt->fixed;
+    for (size_t i = 0; node && i + 1 < n; i++)
+        node = child(node, json_array_get(steps, i));
+    const json_t *last = json_array_get(steps, n - 1);
+    if (!node || !child(node, last))
+        return;
+    if (json_is_object(node))
+        json_object_del(node, json_string_value(last));
+    else
+        json_array_remove(node, (size_t)json_integer_value(last));
+    emit(pt, "remove", steps, n, NULL);
+}
+
+/* Steps from the object root to a rule variable. */
+static void root_steps(enum sg_var root, const sg_workload *w, const sg_finding *f, json_t *steps)
+{
+    switch (root) {
+    case SG_VAR_POD:
+        pointer_steps(w->spec_pointer, steps);
+        break;
+    case SG_VAR_POD_METADATA:
+        pointer_steps(w->metadata_pointer ? w->metadata_pointer : "/metadata", steps);
+        break;
+    case SG_VAR_METADATA:
+        json_array_append_new(steps, json_string("metadata"));
+        break;
+    case SG_VAR_CONTAINER:
+        pointer_steps(w->spec_pointer, steps);
+        json_array_append_new(steps, json_string(f->container_type));
+        json_array_append_new(steps, json_integer(f->container_index));
+        break;
+    default:
+        break;
+    }
+}
+
+static void fix_finding(const sg_policy *p, patcher *pt, const sg_finding *f, const char *kind, const char *ns,
+                        const char *name)
+{
+    const sg_rec *r = &p->recs[f->rec];
+    sg_rule_ctx ctx;
+    sg_rule_ctx_init(&ctx);
+    for (size_t i = 0; i < r->nfix; i++) {
+        /* Re-bind for every operation: an earlier one may have created the pod metadata. */
+        sg_workload w;
+        sg_workload_find(pt->fixed, kind, &w);
+        sg_bind_object(&ctx, pt->fixed, &w, kind, ns, name);
+        if (f->container_type) {
+            ctx.vars[SG_VAR_CONTAINER] =
+                json_array_get(json_object_get(w.pod_spec, f->container_type), (size_t)f->container_index);
+            ctx.strvars[SG_VAR_CONTAINER_TYPE] = f->container_type;
+        }
+        const sg_fix_op *op = &r->fix[i];
+        if (op->when && !sg_expr_test(op->when, &ctx)) {
+            sg_rule_ctx_reset(&ctx);
+            continue;
+        }
+        json_t *rel = sg_path_resolve(op->path, &ctx);
+        json_t *value = op->remove ? NULL : op->value ? sg_value_to_json(sg_expr_eval(op->value, &ctx))
+                                                      : json_deep_copy(op->value_const);
+        sg_rule_ctx_reset(&ctx);
+        if (rel) {
+            json_t *steps = json_array();
+            root_steps(sg_path_root(op->path), &w, f, steps);
+            json_array_extend(steps, rel);
+            if (op->remove)
+                apply_remove(pt, steps);
+            else if (value && !json_is_null(value))
+                apply_set(pt, steps, value);
+            json_decref(steps);
+        }
+        json_decref(rel);
+        json_decref(value);
+    }
+    sg_rule_ctx_free(&ctx);
+}
+
+int sg_policy_fix(const sg_policy *p, const json_t *object, const sg_eval *ev, json_t **patch, json_t **fixed,
+                  char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    patcher pt = {json_deep_copy(object), json_array()};
+    for (size_t i = 0; i < ev->count; i++) {
+        const sg_finding *f = &ev->findings[i];
+        if (f->status != SG_STATUS_UNHEALTHY || f->action != SG_ACTION_ENFORCE || !p->recs[f->rec].nfix)
+            continue;
+        fix_finding(p, &pt, f, ev->kind, ev->namespace_, ev->name);
+    }
+    *patch = pt.patch;
+    if (fixed)
+        *fixed = pt.fixed;
+    else
+        json_decref(pt.fixed);
+    return 0;
+}
+
+/* Whether the fixed object is still unhealthy for the finding's recommendation
+ * (and container, for container checks). */
+static bool still_unhealthy(const sg_eval *after, const sg_finding *f)
+{
+    for (size_t i = 0; i < after->count; i++) {
+        const sg_finding *g = &after->findings[i];
+        if (g->rec != f->rec || g->status != SG_STATUS_UNHEALTHY)
+            continue;
+        if (!f->container_type ||
+            (g->container_type && !strcmp(g->container_type, f->container_type) &&
+             g->container_index == f->container_index))
+            return true;
+    }
+    return false;
+}
+
+int sg_policy_decide(const sg_policy *p, const json_t *object, const sg_eval *ev, const char *default_namespace,
+                     time_t now, bool *denied, json_t **patch, char *err, size_t errlen)
+{
+    bool enforced = false;
+    int count = 0;
+    for (size_t i = 0; i < ev->count; i++) {
+        const sg_finding *f = &ev->findings[i];
+        denied[i] = f->status == SG_STATUS_UNHEALTHY && f->action == SG_ACTION_DENY;
+        enforced = enforced || (f->status == SG_STATUS_UNHEALTHY && f->action == SG_ACTION_ENFORCE);
+    }
+    json_t *fixes = NULL, *fixed = NULL;
+    sg_eval after = {0};
+    bool have_after = false;
+    if (enforced) {
+        if (sg_policy_fix(p, object, ev, &fixes, &fixed, err, errlen) < 0)
+            return -1;
+        have_after = sg_policy_evaluate(p, fixed, default_namespace, now, &after, err, errlen) == 0;
+    }
+    for (size_t i = 0; i < ev->count; i++) {
+        const sg_finding *f = &ev->findings[i];
+        if (f->status == SG_STATUS_UNHEALTHY && f->action == SG_ACTION_ENFORCE)
+            denied[i] = !have_after || still_unhealthy(&after, f);
+        count += denied[i];
+    }
+    if (have_after)
+        sg_eval_free(&after);
+    json_decref(fixed);
+    if (patch)
+        *patch = fixes ? fixes : json_array();
+    else
+        json_decref(fixes);
+    return count;
+}

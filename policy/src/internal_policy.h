@@ -1,0 +1,75 @@
+/*
+ * internal_policy.h - the compiled policy: recommendations with their
+ * expressions, exemptions and settings. Built once by settings.c, then read
+ * (never written) by engine.c, fix.c and catalog.c.
+ */
+#ifndef SG_INTERNAL_POLICY_H
+#define SG_INTERNAL_POLICY_H
+
+#include "internal_rule.h"
+#include "scoregate/policy.h"
+
+typedef struct sg_fix_op {
+    sg_expr *when;           /* NULL: always */
+    sg_path *path;
+    bool remove;
+    sg_expr *value;          /* expression, or NULL when value_const is set */
+    json_t *value_const;     /* literal JSON from the rule */
+} sg_fix_op;
+
+typedef struct sg_rec {
+    sg_rec_info info;        /* the public view; its strings borrow from def */
+    json_t *def;             /* the definition as loaded (owned) */
+    json_t *params;          /* effective parameters (owned) */
+    const json_t *kinds;     /* object scope: kinds it reads; NULL: the workload kinds */
+    sg_expr *applies;        /* NULL: applies whenever kind and scope fit */
+    sg_expr *unhealthy;
+    sg_template *message;
+    sg_fix_op *fix;
+    size_t nfix;
+} sg_rec;
+
+typedef struct sg_exemption {
+    sg_exemption_info info;
+    const json_t *recommendations;   /* array of ids */
+    const json_t *namespaces, *kinds, *names, *selector;   /* match; NULL = any */
+} sg_exemption;
+
+struct sg_policy {
+    json_t *builtin;             /* the embedded catalog documents (owned) */
+    json_t *config;              /* the settings document (owned; empty object for defaults) */
+    char *config_path;
+    sg_rec *recs;
+    size_t nrecs;
+    json_t *standards;           /* enabled standard names (owned) */
+    const json_t *excluded_namespaces;
+    json_t *default_excluded;    /* owned default for excluded namespaces */
+    sg_exemption *exemptions;
+    size_t nexemptions;
+    sg_server_settings server;
+};
+
+/* Workload kinds and where their pod template lives. */
+typedef struct sg_workload {
+    const json_t *pod_spec;          /* NULL when the kind has no pod template */
+    const json_t *pod_metadata;
+    const char *spec_pointer;        /* JSON Pointer of the pod spec, e.g. "/spec/template/spec" */
+    const char *metadata_pointer;    /* JSON Pointer of the pod template metadata */
+} sg_workload;
+
+/* Find the pod template of `object` by its kind. */
+void sg_workload_find(const json_t *object, const char *kind, sg_workload *out);
+
+/* Label selector (matchLabels/matchExpressions) against labels (may be NULL). */
+bool sg_selector_matches(const json_t *selector, const json_t *labels);
+/* Validate a selector's shape at load; fills err and returns -1 when malformed. */
+int sg_selector_check(const json_t *selector, char *err, size_t errlen);
+
+/* Whether `name` is matched by `list` (exact, or prefix when an entry ends in '*'). */
+bool sg_name_listed(const json_t *list, const char *name);
+
+/* Bind the per-object variables of a rule context. */
+void sg_bind_object(sg_rule_ctx *ctx, const json_t *object, const sg_workload *w, const char *kind,
+                    const char *ns, const char *name);
+
+#endif

@@ -1,0 +1,711 @@
+/*
+ * rule_compile.c - parse rule expressions into the AST of internal_rule_ast.h.
+ *
+ * A recursive-descent parser over a CEL-like grammar:
+ *   expr    := or ('?' expr ':' expr)?
+ *   or      := and ('||' and)*
+ *   and     := rel ('&&' rel)*
+ *   rel     := add (('=='|'!='|'<'|'<='|'>'|'>='|'in') add)?
+ *   add     := unary (('+'|'-') unary)*
+ *   unary   := ('!'|'-') unary | postfix
+ *   postfix := primary ('.' IDENT ['(' args ')'] | '[' expr ']')*
+ *   primary := NUMBER | STRING | true | false | null | IDENT ['(' args ')']
+ *            | '(' expr ')' | '[' [expr (',' expr)*] ']'
+ * `params` is folded to constants here, so the request path never looks a
+ * parameter up, and matches() with a constant pattern is compiled once.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal_rule_ast.h"
+
+#define MAX_NEST 64
+#define MAX_LOCALS 16
+
+typedef enum tok_type {
+    T_END, T_IDENT, T_NUMBER, T_STRING, T_PUNCT
+} tok_type;
+
+typedef struct token {
+    tok_type type;
+    const char *start;
+    size_t len;
+    int column;
+    double number;
+    char *str;             /* T_STRING: unescaped text (owned by the parser) */
+} token;
+
+typedef struct parser {
+    const char *text;
+    const char *p;
+    token tok;
+    const json_t *params;
+    const json_t *lets;
+    char *err;
+    size_t errlen;
+    bool failed;
+    int depth;
+    char *locals[MAX_LOCALS];
+    int nlocals;
+} parser;
+
+static const struct { const char *name; sg_func func; int min, max; } functions[] = {
+    {"has", SG_F_HAS, 1, 1},
+    {"size", SG_F_SIZE, 1, 1},
+    {"lower", SG_F_LOWER, 1, 1},
+    {"upper", SG_F_UPPER, 1, 1},
+    {"startsWith", SG_F_STARTS_WITH, 2, 2},
+    {"endsWith", SG_F_ENDS_WITH, 2, 2},
+    {"contains", SG_F_CONTAINS, 2, 2},
+    {"matches", SG_F_MATCHES, 2, 2},
+    {"quantity", SG_F_QUANTITY, 1, 1},
+    {"isQuantity", SG_F_IS_QUANTITY, 1, 1},
+    {"pathPrefix", SG_F_PATH_PREFIX, 2, 2},
+    {"inRanges", SG_F_IN_RANGES, 2, 2},
+    {"coalesce", SG_F_COALESCE, 1, 8},
+    {"effective", SG_F_EFFECTIVE, 1, 1},
+    {"string", SG_F_STRING, 1, 1},
+    {"int", SG_F_INT, 1, 1},
+    {"keys", SG_F_KEYS, 1, 1},
+    {"type", SG_F_TYPE, 1, 1},
+};
+
+static const struct { const char *name; sg_macro macro; } macros[] = {
+    {"exists", SG_M_EXISTS}, {"all", SG_M_ALL}, {"exists_one", SG_M_EXISTS_ONE},
+    {"filter", SG_M_FILTER}, {"map", SG_M_MAP},
+};
+
+static const struct { const char *name; enum sg_var var; } variables[] = {
+    {"object", SG_VAR_OBJECT}, {"metadata", SG_VAR_METADATA}, {"pod", SG_VAR_POD},
+    {"podMetadata", SG_VAR_POD_METADATA}, {"container", SG_VAR_CONTAINER},
+    {"containerType", SG_VAR_CONTAINER_TYPE}, {"namespace", SG_VAR_NAMESPACE},
+    {"kind", SG_VAR_KIND}, {"name", SG_VAR_NAME},
+};
+
+static void fail(parser *ps, int column, const char *fmt, ...)
+{
+    if (ps->failed)
+        return;
+    ps->failed = true;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(ps->err, ps->errlen, "column %d: %s", column, msg);
+}
+
+static int column_of(const parser *ps, const char *at)
+{
+    return (int)(at - ps->text) + 1;
+}
+
+/* ---------- lexer ---------- */
+
+static void lex_string(parser *ps, char quote)
+{
+    const char *s = ps->p + 1;
+    size_t cap = 16, n = 0;
+    char *out = malloc(cap);
+    if (!out)
+        abort();
+    for (;;) {
+        char c = *s;
+        if (c == '\0') {
+            fail(ps, ps->tok.column, "unterminated string");
+            free(out);
+            return;
+        }
+        if (c == quote)
+            break;
+        if (c == '\\') {
+            s++;
+            switch (*s) {
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case '\\': c = '\\'; break;
+            case '\'': c = '\''; break;
+            case '"': c = '"'; break;
+            default:
+                fail(ps, column_of(ps, s), "unknown escape \\%c", *s ? *s : '0');
+                free(out);
+                return;
+            }
+        }
+        if (n + 2 > cap) {
+            cap *= 2;
+            char *grown = realloc(out, cap);
+            if (!grown)
+                abort();
+            out = grown;
+        }
+        out[n++] = c;
+        s++;
+    }
+    out[n] = '\0';
+    ps->tok.type = T_STRING;
+    ps->tok.str = out;
+    ps->tok.len = (size_t)(s + 1 - ps->p);
+    ps->p = s + 1;
+}
+
+static void next(parser *ps)
+{
+    free(ps->tok.str);
+    ps->tok.str = NULL;
+    while (isspace((unsigned char)*ps->p))
+        ps->p++;
+    ps->tok.start = ps->p;
+    ps->tok.column = column_of(ps, ps->p);
+    char c = *ps->p;
+    if (c == '\0') {
+        ps->tok.type = T_END;
+        ps->tok.len = 0;
+        return;
+    }
+    if (isalpha((unsigned char)c) || c == '_') {
+        const char *s = ps->p;
+        while (isalnum((unsigned char)*s) || *s == '_')
+            s++;
+        ps->tok.type = T_IDENT;
+        ps->tok.len = (size_t)(s - ps->p);
+        ps->p = s;
+        return;
+    }
+    if (isdigit((unsigned char)c)) {
+        char *end;
+        ps->tok.number = strtod(ps->p, &end);
+        ps->tok.type = T_NUMBER;
+        ps->tok.len = (size_t)(end - ps->p);
+        ps->p = end;
+        return;
+    }
+    if (c == '\'' || c == '"') {
+        lex_string(ps, c);
+        return;
+    }
+    static const char *two[] = {"==", "!=", "<=", ">=", "&&", "||"};
+    for (size_t i = 0; i < sizeof two / sizeof two[0]; i++)
+        if (!strncmp(ps->p, two[i], 2)) {
+            ps->tok.type = T_PUNCT;
+            ps->tok.len = 2;
+            ps->p += 2;
+            return;
+        }
+    if (strchr(".,()[]!<>+-?:", c)) {
+        ps->tok.type = T_PUNCT;
+        ps->tok.len = 1;
+        ps->p++;
+        return;
+    }
+    fail(ps, ps->tok.column, "unexpected character '%c'", c);
+    ps->tok.type = T_END;
+}
+
+static bool is_punct(const parser *ps, const char *s)
+{
+    return ps->tok.type == T_PUNCT && ps->tok.len == strlen(s) && !strncmp(ps->tok.start, s, ps->tok.len);
+}
+
+static bool is_ident(const parser *ps, const char *s)
+{
+    return ps->tok.type == T_IDENT && ps->tok.len == strlen(s) && !strncmp(ps->tok.start, s, ps->tok.len);
+}
+
+static bool accept(parser *ps, const char *s)
+{
+    if (!is_punct(ps, s))
+        return false;
+    next(ps);
+    return true;
+}
+
+static void expect(parser *ps, const char *s)
+{
+    if (!accept(ps, s))
+        fail(ps, ps->tok.column, "expected '%s'", s);
+}
+
+/* ---------- nodes ---------- */
+
+static sg_node *node_new(sg_node_type type, int column)
+{
+    sg_node *n = calloc(1, sizeof *n);
+    if (!n)
+        abort();
+    n->type = type;
+    n->column = column;
+    return n;
+}
+
+static void node_add(sg_node *n, sg_node *kid)
+{
+    sg_node **grown = realloc(n->kids, (n->nkids + 1) * sizeof *grown);
+    if (!grown)
+        abort();
+    n->kids = grown;
+    n->kids[n->nkids++] = kid;
+}
+
+void sg_node_free(sg_node *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->nkids; i++)
+        sg_node_free(n->kids[i]);
+    free(n->kids);
+    free(n->name);
+    json_decref(n->owned);
+    if (n->re)
+        pcre2_code_free(n->re);
+    free(n);
+}
+
+/* A constant node holding a JSON value (borrowed unless `own`). */
+static sg_node *const_json(const json_t *j, int column, bool own)
+{
+    sg_node *n = node_new(SG_N_CONST, column);
+    if (own)
+        n->owned = (json_t *)j;
+    switch (j ? json_typeof(j) : JSON_NULL) {
+    case JSON_STRING:
+        n->value.t = SG_V_STR;
+        n->value.s = json_string_value(j);
+        n->value.len = json_string_length(j);
+        break;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        n->value.t = SG_V_NUM;
+        n->value.n = json_number_value(j);
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        n->value.t = SG_V_BOOL;
+        n->value.b = json_is_true(j);
+        break;
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        n->value.t = SG_V_JSON;
+        n->value.j = j;
+        break;
+    default:
+        n->value.t = SG_V_NULL;
+    }
+    return n;
+}
+
+static const json_t *const_as_json(const sg_node *n)
+{
+    return n->value.t == SG_V_JSON ? n->value.j : NULL;
+}
+
+/* ---------- grammar ---------- */
+
+static sg_node *parse_expr(parser *ps);
+
+static sg_node *parse_args(parser *ps, sg_node *call)
+{
+    if (!is_punct(ps, ")")) {
+        do {
+            node_add(call, parse_expr(ps));
+        } while (!ps->failed && accept(ps, ","));
+    }
+    expect(ps, ")");
+    return call;
+}
+
+static sg_node *finish_call(parser *ps, sg_node *call, const char *fname, int column)
+{
+    size_t i;
+    for (i = 0; i < sizeof functions / sizeof functions[0]; i++)
+        if (!strcmp(functions[i].name, fname))
+            break;
+    if (i == sizeof functions / sizeof functions[0]) {
+        fail(ps, column, "unknown function '%s'", fname);
+        return call;
+    }
+    call->func = functions[i].func;
+    if ((int)call->nkids < functions[i].min || (int)call->nkids > functions[i].max) {
+        fail(ps, column, "%s() takes %d argument%s", fname, functions[i].min,
+             functions[i].min == 1 ? "" : "s");
+        return call;
+    }
+    if (call->func == SG_F_EFFECTIVE) {
+        sg_node *arg = call->kids[0];
+        if (arg->type != SG_N_CONST || arg->value.t != SG_V_STR) {
+            fail(ps, column, "effective() takes a field name in quotes, e.g. effective('runAsUser')");
+            return call;
+        }
+        call->name = strdup(arg->value.s);
+    }
+    if (call->func == SG_F_MATCHES && call->kids[1]->type == SG_N_CONST) {
+        sg_node *pat = call->kids[1];
+        if (pat->value.t != SG_V_STR) {
+            if (pat->value.t != SG_V_NULL)
+                fail(ps, column, "matches() needs a string pattern");
+            return call;
+        }
+        char rerr[200];
+        call->re = sg_regex_compile(pat->value.s, pat->value.len, rerr, sizeof rerr);
+        if (!call->re)
+            fail(ps, column, "%s", rerr);
+    }
+    return call;
+}
+
+/* A let name expands to its own expression, parsed in place (bounded depth,
+ * so a let that refers to itself fails instead of recursing forever). */
+static sg_node *expand_let(parser *ps, const char *name, const char *text, int column)
+{
+    if (ps->nlocals > 0) {
+        fail(ps, column, "'%s' is a let: it cannot be used inside a macro over a local variable", name);
+        return node_new(SG_N_CONST, column);
+    }
+    char lerr[256];
+    sg_node *n = sg_rule_parse(text, ps->params, ps->lets, ps->depth + 8, lerr, sizeof lerr);
+    if (!n) {
+        fail(ps, column, "in let '%s': %s", name, lerr);
+        return node_new(SG_N_CONST, column);
+    }
+    return n;
+}
+
+static sg_node *parse_ident(parser *ps)
+{
+    int column = ps->tok.column;
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)ps->tok.len, ps->tok.start);
+    next(ps);
+    if (!strcmp(name, "true") || !strcmp(name, "false")) {
+        sg_node *n = node_new(SG_N_CONST, column);
+        n->value.t = SG_V_BOOL;
+        n->value.b = name[0] == 't';
+        return n;
+    }
+    if (!strcmp(name, "null"))
+        return node_new(SG_N_CONST, column);
+    if (is_punct(ps, "(")) {
+        next(ps);
+        sg_node *call = node_new(SG_N_CALL, column);
+        parse_args(ps, call);
+        return finish_call(ps, call, name, column);
+    }
+    if (!strcmp(name, "params"))
+        return const_json(ps->params, column, false);
+    for (int i = ps->nlocals - 1; i >= 0; i--)
+        if (!strcmp(ps->locals[i], name)) {
+            sg_node *n = node_new(SG_N_LOCAL, column);
+            n->var = i;
+            return n;
+        }
+    const json_t *let = ps->lets ? json_object_get(ps->lets, name) : NULL;
+    if (json_is_string(let))
+        return expand_let(ps, name, json_string_value(let), column);
+    for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++)
+        if (!strcmp(variables[i].name, name)) {
+            sg_node *n = node_new(SG_N_VAR, column);
+            n->var = (int)variables[i].var;
+            return n;
+        }
+    fail(ps, column, "unknown name '%s'", name);
+    return node_new(SG_N_CONST, column);
+}
+
+static sg_node *parse_list(parser *ps, int column)
+{
+    sg_node *list = node_new(SG_N_LIST, column);
+    if (!is_punct(ps, "]")) {
+        do {
+            node_add(list, parse_expr(ps));
+        } while (!ps->failed && accept(ps, ","));
+    }
+    expect(ps, "]");
+    bool constant = true;
+    for (size_t i = 0; i < list->nkids; i++)
+        constant = constant && list->kids[i]->type == SG_N_CONST;
+    if (!constant || ps->failed)
+        return list;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < list->nkids; i++)
+        json_array_append_new(arr, sg_value_to_json(list->kids[i]->value));
+    sg_node_free(list);
+    return const_json(arr, column, true);
+}
+
+static sg_node *parse_primary(parser *ps)
+{
+    int column = ps->tok.column;
+    if (ps->tok.type == T_NUMBER) {
+        sg_node *n = node_new(SG_N_CONST, column);
+        n->value.t = SG_V_NUM;
+        n->value.n = ps->tok.number;
+        next(ps);
+        return n;
+    }
+    if (ps->tok.type == T_STRING) {
+        json_t *s = json_string(ps->tok.str);
+        if (!s) {
+            fail(ps, column, "string is not valid UTF-8");
+            next(ps);
+            return node_new(SG_N_CONST, column);
+        }
+        next(ps);
+        return const_json(s, column, true);
+    }
+    if (ps->tok.type == T_IDENT)
+        return parse_ident(ps);
+    if (accept(ps, "(")) {
+        sg_node *n = parse_expr(ps);
+        expect(ps, ")");
+        return n;
+    }
+    if (accept(ps, "["))
+        return parse_list(ps, column);
+    fail(ps, column, ps->tok.type == T_END ? "unexpected end of expression" : "unexpected '%.*s'",
+         (int)ps->tok.len, ps->tok.start);
+    return node_new(SG_N_CONST, column);
+}
+
+/* Field access on a constant folds: params.cpuLimit becomes "32" at load. */
+static sg_node *make_field(sg_node *base, const char *field, int column)
+{
+    if (base->type == SG_N_CONST) {
+        const json_t *j = const_as_json(base);
+        const json_t *v = j && json_is_object(j) ? json_object_get(j, field) : NULL;
+        json_t *keep = base->owned ? json_incref((json_t *)v) : NULL;
+        sg_node *folded = const_json(v, column, false);
+        folded->owned = keep;
+        sg_node_free(base);
+        return folded;
+    }
+    sg_node *n = node_new(SG_N_FIELD, column);
+    n->name = strdup(field);
+    node_add(n, base);
+    return n;
+}
+
+static sg_node *parse_macro(parser *ps, sg_node *target, sg_macro macro, int column)
+{
+    sg_node *n = node_new(SG_N_MACRO, column);
+    n->macro = macro;
+    node_add(n, target);
+    if (ps->tok.type != T_IDENT) {
+        fail(ps, ps->tok.column, "expected a variable name, as in list.exists(x, x == 1)");
+        return n;
+    }
+    if (ps->nlocals == MAX_LOCALS) {
+        fail(ps, column, "too many nested macros");
+        return n;
+    }
+    n->var = ps->nlocals;
+    ps->locals[ps->nlocals++] = strndup(ps->tok.start, ps->tok.len);
+    next(ps);
+    expect(ps, ",");
+    node_add(n, parse_expr(ps));
+    free(ps->locals[--ps->nlocals]);
+    expect(ps, ")");
+    return n;
+}
+
+static sg_node *parse_postfix(parser *ps)
+{
+    sg_node *n = parse_primary(ps);
+    while (!ps->failed) {
+        int column = ps->tok.column;
+        if (accept(ps, ".")) {
+            if (ps->tok.type != T_IDENT) {
+                fail(ps, ps->tok.column, "expected a field name after '.'");
+                break;
+            }
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)ps->tok.len, ps->tok.start);
+            next(ps);
+            if (!accept(ps, "(")) {
+                n = make_field(n, name, column);
+                continue;
+            }
+            size_t m;
+            for (m = 0; m < sizeof macros / sizeof macros[0]; m++)
+                if (!strcmp(macros[m].name, name))
+                    break;
+            if (m < sizeof macros / sizeof macros[0]) {
+                n = parse_macro(ps, n, macros[m].macro, column);
+                continue;
+            }
+            sg_node *call = node_new(SG_N_CALL, column);
+            node_add(call, n);
+            parse_args(ps, call);
+            n = finish_call(ps, call, name, column);
+        } else if (accept(ps, "[")) {
+            sg_node *index = parse_expr(ps);
+            expect(ps, "]");
+            if (index->type == SG_N_CONST && index->value.t == SG_V_STR) {
+                n = make_field(n, index->value.s, column);
+                sg_node_free(index);
+                continue;
+            }
+            sg_node *idx = node_new(SG_N_INDEX, column);
+            node_add(idx, n);
+            node_add(idx, index);
+            n = idx;
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
+static sg_node *unary_node(sg_node_type type, sg_node *kid, int column)
+{
+    sg_node *n = node_new(type, column);
+    node_add(n, kid);
+    return n;
+}
+
+static sg_node *binary_node(sg_node_type type, sg_node *a, sg_node *b, int column)
+{
+    sg_node *n = node_new(type, column);
+    node_add(n, a);
+    node_add(n, b);
+    return n;
+}
+
+static sg_node *parse_unary(parser *ps)
+{
+    int column = ps->tok.column;
+    if (++ps->depth > MAX_NEST) {
+        fail(ps, column, "expression nested too deeply");
+        return node_new(SG_N_CONST, column);
+    }
+    sg_node *n;
+    if (accept(ps, "!"))
+        n = unary_node(SG_N_NOT, parse_unary(ps), column);
+    else if (accept(ps, "-"))
+        n = unary_node(SG_N_NEG, parse_unary(ps), column);
+    else
+        n = parse_postfix(ps);
+    ps->depth--;
+    return n;
+}
+
+static sg_node *parse_add(parser *ps)
+{
+    sg_node *n = parse_unary(ps);
+    while (!ps->failed) {
+        int column = ps->tok.column;
+        if (accept(ps, "+"))
+            n = binary_node(SG_N_ADD, n, parse_unary(ps), column);
+        else if (accept(ps, "-"))
+            n = binary_node(SG_N_SUB, n, parse_unary(ps), column);
+        else
+            break;
+    }
+    return n;
+}
+
+static sg_node *parse_rel(parser *ps)
+{
+    sg_node *n = parse_add(ps);
+    static const struct { const char *op; sg_node_type type; } ops[] = {
+        {"==", SG_N_EQ}, {"!=", SG_N_NE}, {"<=", SG_N_LE}, {">=", SG_N_GE},
+        {"<", SG_N_LT}, {">", SG_N_GT},
+    };
+    int column = ps->tok.column;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (accept(ps, ops[i].op))
+            return binary_node(ops[i].type, n, parse_add(ps), column);
+    if (is_ident(ps, "in")) {
+        next(ps);
+        return binary_node(SG_N_IN, n, parse_add(ps), column);
+    }
+    return n;
+}
+
+static sg_node *parse_and(parser *ps)
+{
+    sg_node *n = parse_rel(ps);
+    while (!ps->failed) {
+        int column = ps->tok.column;
+        if (!accept(ps, "&&"))
+            break;
+        n = binary_node(SG_N_AND, n, parse_rel(ps), column);
+    }
+    return n;
+}
+
+static sg_node *parse_or(parser *ps)
+{
+    sg_node *n = parse_and(ps);
+    while (!ps->failed) {
+        int column = ps->tok.column;
+        if (!accept(ps, "||"))
+            break;
+        n = binary_node(SG_N_OR, n, parse_and(ps), column);
+    }
+    return n;
+}
+
+static sg_node *parse_expr(parser *ps)
+{
+    if (++ps->depth > MAX_NEST) {
+        fail(ps, ps->tok.column, "expression nested too deeply");
+        return node_new(SG_N_CONST, ps->tok.column);
+    }
+    sg_node *n = parse_or(ps);
+    int column = ps->tok.column;
+    if (!ps->failed && accept(ps, "?")) {
+        sg_node *c = node_new(SG_N_COND, column);
+        node_add(c, n);
+        node_add(c, parse_expr(ps));
+        expect(ps, ":");
+        node_add(c, parse_expr(ps));
+        n = c;
+    }
+    ps->depth--;
+    return n;
+}
+
+sg_node *sg_rule_parse(const char *text, const json_t *params, const json_t *lets, int depth, char *err,
+                       size_t errlen)
+{
+    parser ps = {.text = text, .p = text, .params = params, .lets = lets, .depth = depth,
+                 .err = err, .errlen = errlen};
+    next(&ps);
+    sg_node *root = parse_expr(&ps);
+    if (!ps.failed && ps.tok.type != T_END)
+        fail(&ps, ps.tok.column, "unexpected '%.*s' after the expression", (int)ps.tok.len, ps.tok.start);
+    free(ps.tok.str);
+    while (ps.nlocals > 0)
+        free(ps.locals[--ps.nlocals]);
+    if (ps.failed) {
+        sg_node_free(root);
+        return NULL;
+    }
+    return root;
+}
+
+sg_expr *sg_expr_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                         size_t errlen)
+{
+    sg_node *root = sg_rule_parse(text, params, lets, 0, err, errlen);
+    if (!root)
+        return NULL;
+    sg_expr *e = calloc(1, sizeof *e);
+    if (!e)
+        abort();
+    e->root = root;
+    e->text = strdup(text);
+    return e;
+}
+
+void sg_expr_free(sg_expr *e)
+{
+    if (!e)
+        return;
+    sg_node_free(e->root);
+    free(e->text);
+    free(e);
+}

@@ -1,0 +1,178 @@
+/*
+ * rule_template.c - the two compiled forms built on rule expressions:
+ * message templates ("container ${container.name} runs privileged") and fix
+ * target paths ("container.securityContext.privileged"). Both reuse the
+ * expression parser so there is one grammar to learn and to fuzz.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal_rule_ast.h"
+
+#define MAX_MESSAGE 1024
+
+/* ---------- templates ---------- */
+
+typedef struct segment {
+    char *text;        /* literal text, or NULL */
+    sg_node *expr;     /* interpolation, or NULL */
+} segment;
+
+struct sg_template {
+    segment *segs;
+    size_t nsegs;
+};
+
+static void add_segment(sg_template *t, char *text, sg_node *expr)
+{
+    segment *grown = realloc(t->segs, (t->nsegs + 1) * sizeof *grown);
+    if (!grown)
+        abort();
+    t->segs = grown;
+    t->segs[t->nsegs++] = (segment){text, expr};
+}
+
+sg_template *sg_template_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                                 size_t errlen)
+{
+    sg_template *t = calloc(1, sizeof *t);
+    if (!t)
+        abort();
+    const char *p = text;
+    while (*p) {
+        const char *open = strstr(p, "${");
+        if (!open) {
+            add_segment(t, strdup(p), NULL);
+            break;
+        }
+        if (open > p)
+            add_segment(t, strndup(p, (size_t)(open - p)), NULL);
+        const char *close = strchr(open + 2, '}');
+        if (!close) {
+            snprintf(err, errlen, "column %d: '${' without a closing '}'", (int)(open - text) + 1);
+            sg_template_free(t);
+            return NULL;
+        }
+        char *inner = strndup(open + 2, (size_t)(close - open - 2));
+        char perr[256];
+        sg_node *expr = sg_rule_parse(inner, params, lets, 0, perr, sizeof perr);
+        free(inner);
+        if (!expr) {
+            snprintf(err, errlen, "in ${...} at column %d: %s", (int)(open - text) + 1, perr);
+            sg_template_free(t);
+            return NULL;
+        }
+        add_segment(t, NULL, expr);
+        p = close + 1;
+    }
+    return t;
+}
+
+void sg_template_free(sg_template *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nsegs; i++) {
+        free(t->segs[i].text);
+        sg_node_free(t->segs[i].expr);
+    }
+    free(t->segs);
+    free(t);
+}
+
+char *sg_template_render(const sg_template *t, sg_rule_ctx *ctx)
+{
+    char buf[MAX_MESSAGE];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < t->nsegs; i++) {
+        if (t->segs[i].text) {
+            sg_value v = {.t = SG_V_STR, .s = t->segs[i].text, .len = strlen(t->segs[i].text)};
+            sg_value_format(v, buf, sizeof buf, &used);
+        } else {
+            sg_value_format(sg_node_eval(t->segs[i].expr, ctx), buf, sizeof buf, &used);
+        }
+    }
+    /* Messages are one line: fold any newline that came from the data. */
+    for (char *c = buf; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    return strdup(buf);
+}
+
+/* ---------- paths ---------- */
+
+struct sg_path {
+    sg_node *root;     /* a chain of FIELD/INDEX nodes over one VAR */
+};
+
+/* A path is var(.field | [expr])*; anything else is not a place to write to. */
+static const sg_node *path_base(const sg_node *n)
+{
+    while (n->type == SG_N_FIELD || n->type == SG_N_INDEX)
+        n = n->kids[0];
+    return n;
+}
+
+sg_path *sg_path_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                         size_t errlen)
+{
+    sg_node *root = sg_rule_parse(text, params, lets, 0, err, errlen);
+    if (!root)
+        return NULL;
+    const sg_node *base = path_base(root);
+    if (base->type != SG_N_VAR || root == base ||
+        (base->var != SG_VAR_OBJECT && base->var != SG_VAR_METADATA && base->var != SG_VAR_POD &&
+         base->var != SG_VAR_POD_METADATA && base->var != SG_VAR_CONTAINER)) {
+        snprintf(err, errlen,
+                 "a fix path starts with container, pod, podMetadata, metadata or object and names a field, "
+                 "as in container.securityContext.privileged");
+        sg_node_free(root);
+        return NULL;
+    }
+    sg_path *p = malloc(sizeof *p);
+    if (!p)
+        abort();
+    p->root = root;
+    return p;
+}
+
+void sg_path_free(sg_path *p)
+{
+    if (!p)
+        return;
+    sg_node_free(p->root);
+    free(p);
+}
+
+enum sg_var sg_path_root(const sg_path *p)
+{
+    return (enum sg_var)path_base(p->root)->var;
+}
+
+static bool resolve_steps(const sg_node *n, sg_rule_ctx *ctx, json_t *out)
+{
+    if (n->type == SG_N_VAR)
+        return true;
+    if (!resolve_steps(n->kids[0], ctx, out))
+        return false;
+    if (n->type == SG_N_FIELD)
+        return json_array_append_new(out, json_string(n->name)) == 0;
+    sg_value idx = sg_node_eval(n->kids[1], ctx);
+    if (idx.t == SG_V_STR)
+        return json_array_append_new(out, json_stringn(idx.s, idx.len)) == 0;
+    if (idx.t == SG_V_NUM && idx.n >= 0)
+        return json_array_append_new(out, json_integer((json_int_t)idx.n)) == 0;
+    return false;
+}
+
+json_t *sg_path_resolve(const sg_path *p, sg_rule_ctx *ctx)
+{
+    json_t *steps = json_array();
+    if (!resolve_steps(p->root, ctx, steps)) {
+        json_decref(steps);
+        return NULL;
+    }
+    return steps;
+}

@@ -1,0 +1,282 @@
+/*
+ * run_cases.c - the data-driven test runner for recommendations.
+ *
+ * Every *.yaml file under the cases folder holds test cases, one YAML
+ * document each:
+ *
+ *   case: privileged container is unhealthy      # a name for messages
+ *   config: {recommendations: {...}}             # optional settings document
+ *   standards: [pss-baseline]                    # optional extra standards
+ *   namespace: team-a                            # optional default namespace
+ *   object: {apiVersion: v1, kind: Pod, ...}     # the object to evaluate
+ *   expect:                                      # per recommendation id:
+ *     privileged-containers: {app: unhealthy, sidecar: healthy}   # per container
+ *     host-namespaces: unhealthy                 # pod/object checks
+ *     trusted-registries: none                   # no finding at all
+ *   exempt: {run-as-non-root: waiver}            # optional: exemption categories
+ *   denied: true                                 # optional: would admission deny?
+ *   fixed: {privileged-containers: healthy}      # optional: status after the enforce patch
+ *   patch: [{op: add, path: /spec/..., value: x}]  # optional: the exact patch
+ *   error: "containers: expected a list"         # optional: evaluation must fail with this text
+ *
+ * Findings not named in `expect` are not checked, so each case states only
+ * what it is about. Prints "N passed, N failed" and exits non-zero on failure.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <scoregate/policy.h>
+
+static int passed, failed;
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+/* Status of recommendation `id` for `container` (NULL: any/the only one). */
+static const char *status_of(const sg_policy *p, const sg_eval *ev, const char *id, const char *container)
+{
+    for (size_t i = 0; i < ev->count; i++) {
+        const sg_finding *f = &ev->findings[i];
+        if (strcmp(sg_policy_rec(p, f->rec)->id, id))
+            continue;
+        if (container && (!f->container || strcmp(f->container, container)))
+            continue;
+        return sg_status_name(f->status);
+    }
+    return "none";
+}
+
+static const sg_finding *finding_of(const sg_policy *p, const sg_eval *ev, const char *id)
+{
+    for (size_t i = 0; i < ev->count; i++)
+        if (!strcmp(sg_policy_rec(p, ev->findings[i].rec)->id, id))
+            return &ev->findings[i];
+    return NULL;
+}
+
+/* Compare `expect` (id -> status or {container: status}) against an evaluation. */
+static int check_statuses(const char *where, const char *what, const sg_policy *p, const sg_eval *ev,
+                          const json_t *expect)
+{
+    int bad = 0;
+    const char *id;
+    const json_t *want;
+    json_object_foreach((json_t *)expect, id, want) {
+        if (sg_policy_rec_index(p, id) < 0) {
+            printf("FAIL %s: %s names unknown recommendation %s\n", where, what, id);
+            bad++;
+            continue;
+        }
+        if (json_is_string(want)) {
+            const char *got = status_of(p, ev, id, NULL);
+            bool ok = !strcmp(got, json_string_value(want));
+            /* For container checks "unhealthy" means some container is. */
+            if (!ok && !strcmp(json_string_value(want), "unhealthy")) {
+                for (size_t i = 0; i < ev->count && !ok; i++)
+                    ok = !strcmp(sg_policy_rec(p, ev->findings[i].rec)->id, id) &&
+                         ev->findings[i].status == SG_STATUS_UNHEALTHY;
+            }
+            if (!ok) {
+                printf("FAIL %s: %s %s: want %s, got %s\n", where, what, id, json_string_value(want), got);
+                bad++;
+            }
+            continue;
+        }
+        const char *container;
+        const json_t *st;
+        json_object_foreach((json_t *)want, container, st) {
+            const char *got = status_of(p, ev, id, container);
+            if (strcmp(got, json_string_value(st))) {
+                printf("FAIL %s: %s %s container %s: want %s, got %s\n", where, what, id, container,
+                       json_string_value(st), got);
+                bad++;
+            }
+        }
+    }
+    return bad;
+}
+
+static void print_findings(const sg_policy *p, const sg_eval *ev)
+{
+    for (size_t i = 0; i < ev->count; i++) {
+        const sg_finding *f = &ev->findings[i];
+        printf("     %s %s %s: %s\n", sg_policy_rec(p, f->rec)->id, f->container ? f->container : "-",
+               sg_status_name(f->status), f->message ? f->message : "");
+    }
+}
+
+static sg_policy *case_policy(const char *where, const json_t *c)
+{
+    const json_t *standards = json_object_get(c, "standards");
+    const char *names[8];
+    size_t n = 0, i;
+    const json_t *s;
+    json_array_foreach(standards, i, s)
+        if (n < 8)
+            names[n++] = json_string_value(s);
+    sg_policy_options opts = {NULL, names, n};
+    char err[SG_ERRMAX];
+    sg_policy *p = NULL;
+    const json_t *config = json_object_get(c, "config");
+    char *text = config ? json_dumps(config, JSON_COMPACT) : NULL;
+    int rc = sg_policy_load_buffer(text ? "case config" : NULL, text, text ? strlen(text) : 0, &opts, &p, err,
+                                   sizeof err);
+    free(text);
+    if (rc < 0)
+        printf("FAIL %s: config: %s\n", where, err);
+    return p;
+}
+
+static void run_case(const char *file, const json_t *c)
+{
+    char where[512];
+    const char *name = json_string_value(json_object_get(c, "case"));
+    snprintf(where, sizeof where, "%s: %s", file, name ? name : "(unnamed case)");
+    sg_policy *p = case_policy(where, c);
+    if (!p) {
+        failed++;
+        return;
+    }
+    const json_t *object = json_object_get(c, "object");
+    const char *ns = json_string_value(json_object_get(c, "namespace"));
+    time_t now = time(NULL);
+    char err[SG_ERRMAX];
+    sg_eval ev;
+    int bad = 0;
+    const json_t *want_error = json_object_get(c, "error");
+    if (sg_policy_evaluate(p, object, ns, now, &ev, err, sizeof err) < 0) {
+        if (!want_error || !strstr(err, json_string_value(want_error))) {
+            printf("FAIL %s: evaluation failed: %s\n", where, err);
+            bad++;
+        }
+        goto done;
+    }
+    if (want_error) {
+        printf("FAIL %s: evaluation succeeded, want error \"%s\"\n", where, json_string_value(want_error));
+        bad++;
+        sg_eval_free(&ev);
+        goto done;
+    }
+    bad += check_statuses(where, "expect", p, &ev, json_object_get(c, "expect"));
+    const char *id;
+    const json_t *cat;
+    json_object_foreach(json_object_get(c, "exempt"), id, cat) {
+        const sg_finding *f = finding_of(p, &ev, id);
+        const char *got = f ? sg_exemption_category_name(f->exemption_category) : "none";
+        if (strcmp(got, json_string_value(cat))) {
+            printf("FAIL %s: exemption of %s: want %s, got %s\n", where, id, json_string_value(cat), got);
+            bad++;
+        }
+    }
+    bool *denied = calloc(ev.count + 1, sizeof *denied);
+    json_t *patch = NULL;
+    int ndenied = sg_policy_decide(p, object, &ev, ns, now, denied, &patch, err, sizeof err);
+    const json_t *want_denied = json_object_get(c, "denied");
+    if (want_denied && (ndenied > 0) != json_is_true(want_denied)) {
+        printf("FAIL %s: denied: want %s, got %d denied findings\n", where, json_is_true(want_denied) ? "true" : "false",
+               ndenied);
+        bad++;
+    }
+    const json_t *want_patch = json_object_get(c, "patch");
+    if (want_patch && !json_equal(want_patch, patch)) {
+        char *got = json_dumps(patch, JSON_COMPACT);
+        printf("FAIL %s: patch: got %s\n", where, got);
+        free(got);
+        bad++;
+    }
+    const json_t *want_fixed = json_object_get(c, "fixed");
+    if (want_fixed) {
+        json_t *fp = NULL, *fixed = NULL;
+        sg_policy_fix(p, object, &ev, &fp, &fixed, err, sizeof err);
+        sg_eval after;
+        if (sg_policy_evaluate(p, fixed, ns, now, &after, err, sizeof err) < 0) {
+            printf("FAIL %s: the fixed object does not evaluate: %s\n", where, err);
+            bad++;
+        } else {
+            bad += check_statuses(where, "after the fix", p, &after, want_fixed);
+            sg_eval_free(&after);
+        }
+        json_decref(fp);
+        json_decref(fixed);
+    }
+    json_decref(patch);
+    free(denied);
+    if (bad)
+        print_findings(p, &ev);
+    sg_eval_free(&ev);
+done:
+    sg_policy_free(p);
+    if (bad)
+        failed++;
+    else
+        passed++;
+}
+
+static void run_file(const char *path)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    json_t *docs = NULL;
+    char err[SG_ERRMAX];
+    if (!text || sg_yaml_load(path, text, len, &docs, NULL, NULL, err, sizeof err) < 0) {
+        printf("FAIL %s: cannot load: %s\n", path, text ? err : "unreadable");
+        failed++;
+        free(text);
+        return;
+    }
+    size_t i;
+    const json_t *c;
+    json_array_foreach(docs, i, c)
+        run_case(path, c);
+    json_decref(docs);
+    free(text);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : SG_SOURCE_DIR "/tests/policy_cases/cases";
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, by_name);
+    if (n < 0) {
+        printf("cannot read %s\n", dir);
+        return 2;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(names[i]->d_name);
+        if (l > 5 && !strcmp(names[i]->d_name + l - 5, ".yaml")) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+            run_file(path);
+        }
+        free(names[i]);
+    }
+    free(names);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : (passed ? 0 : 1);
+}

@@ -225,6 +225,8 @@ GENERAL_NAMES *sgc_service_sans(const sg_certs_options *o, char *err, size_t err
 {
     char name[512];
     const char *svc = o->service, *ns = o->namespace_name;
+    if (!svc || !ns)
+        return sgc_fail(err, errlen, "a service name and a namespace are required"), NULL;
     if (!valid_dns_name(svc) || strchr(svc, '.'))
         return sgc_fail(err, errlen, "service name '%s' is not a DNS label", svc), NULL;
     if (!valid_dns_name(ns) || strchr(ns, '.'))

@@ -1,0 +1,67 @@
+/*
+ * decimal.c - decimal text to double without the C locale's decimal point.
+ *
+ * strtod() reads "1.5" differently under a locale whose radix is ','. Both
+ * YAML floats and Kubernetes quantities are decimal text, so we hand strtod
+ * an integer mantissa and an exponent ("15e-1"), which every locale reads
+ * the same way. Long mantissas are cut to enough digits for correct rounding
+ * (a sticky non-zero digit keeps the rounding direction of what was cut).
+ */
+#include "internal_decimal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define SG_DECIMAL_KEEP 800     /* more than the 767 significant digits a double can need */
+#define SG_DECIMAL_EXP_MAX 1000000000LL
+
+double sg_decimal_value(bool negative, const char *digits, size_t n, long long exp10)
+{
+    while (n > 0 && *digits == '0') {
+        digits++;
+        n--;
+    }
+    if (n == 0)
+        return negative ? -0.0 : 0.0;
+    char buf[SG_DECIMAL_KEEP + 48];
+    size_t len = 0;
+    if (negative)
+        buf[len++] = '-';
+    size_t keep = n > SG_DECIMAL_KEEP ? SG_DECIMAL_KEEP : n;
+    for (size_t i = 0; i < keep; i++)
+        buf[len++] = digits[i];
+    bool sticky = false;
+    for (size_t i = keep; i < n && !sticky; i++)
+        sticky = digits[i] != '0';
+    if (sticky)
+        buf[len++] = '1';
+    /* Every digit dropped (or replaced by the sticky one) shifts the exponent. */
+    long long exp = exp10 + (long long)(n - keep) - (sticky ? 1 : 0);
+    if (exp > SG_DECIMAL_EXP_MAX)
+        exp = SG_DECIMAL_EXP_MAX;
+    if (exp < -SG_DECIMAL_EXP_MAX)
+        exp = -SG_DECIMAL_EXP_MAX;
+    snprintf(buf + len, sizeof(buf) - len, "e%lld", exp);
+    return strtod(buf, NULL);
+}
+
+int sg_decimal_exponent(const char *s, size_t n, long long *out)
+{
+    size_t i = 0;
+    bool negative = false;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        negative = s[i++] == '-';
+    if (i == n)
+        return -1;
+    long long v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        if (v < SG_DECIMAL_EXP_MAX)
+            v = v * 10 + (s[i] - '0');
+    }
+    if (v > SG_DECIMAL_EXP_MAX)
+        v = SG_DECIMAL_EXP_MAX;
+    *out = negative ? -v : v;
+    return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * internal_yaml.h - pieces of the YAML/JSON loader shared between its files
+ * (policy-internal): scalar resolution and the JSON fast path.
+ */
+#ifndef SG_INTERNAL_YAML_H
+#define SG_INTERNAL_YAML_H
+
+#include <scoregate/policy.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The JSON value of a YAML scalar, resolved as sigs.k8s.io/yaml (go-yaml v2,
+ * YAML 1.1) does. `tag` is the scalar's tag as libyaml reports it (NULL when
+ * none); `plain` says whether it was written unquoted. Returns a new reference,
+ * or NULL with *why set to a static message (a tag the text does not fit, or
+ * text that is not valid UTF-8).
+ */
+json_t *sg_yaml_scalar(const char *text, size_t len, const char *tag, bool plain, const char **why);
+
+/* Whether a key scalar is the merge key "<<" (plain and untagged, or tagged !!merge). */
+bool sg_yaml_is_merge_key(const char *text, size_t len, const char *tag, bool plain);
+
+/*
+ * The string form of a resolved scalar used as a mapping key, as
+ * sigs.k8s.io/yaml writes it: strings as they are, 10 for an integer, "true",
+ * "null", and floats in Go's shortest float32 "%g" form (1.5, 1e+06).
+ * Returns a malloc'd string, or NULL when `v` is not a scalar or out of memory.
+ */
+char *sg_yaml_key_text(const json_t *v);
+
+/*
+ * The JSON fast path of sg_yaml_load: a stream of one or more JSON objects or
+ * arrays (whitespace between them), read with jansson. Lines are recovered by
+ * a scan of the text that follows jansson's tree. Returns 0 on success, -1 on
+ * a limit error (message written), and 1 when the text is not such a JSON
+ * stream (the caller then reads it as YAML, which is a superset).
+ */
+int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
+                 int **doc_numbers, sg_linemap **lines, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * json_load.c - the JSON fast path of sg_yaml_load.
+ *
+ * `kubectl get -o json` output and AdmissionReview-style files are JSON;
+ * jansson reads them several times faster than libyaml. jansson keeps no
+ * positions, so after it has accepted a document we walk the text once more
+ * alongside the tree it built (objects keep insertion order, and duplicate
+ * keys are rejected, so text and tree visit nodes in the same order) and
+ * record each node's and key's line. The same walk enforces SG_MAX_DEPTH and
+ * SG_MAX_NODES. Anything jansson does not accept (a typo, a YAML flow
+ * mapping such as {a: 1}, a number beyond int64) goes back to the YAML
+ * reader, which accepts JSON too and reports errors with lines.
+ */
+#include "internal_linemap.h"
+#include "internal_yaml.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sg_jscan {
+    const char *p, *end;
+    int line;
+    sg_linemap *lines;
+    size_t nodes;
+    const char *name;
+    int docno;
+    char *err;
+    size_t errlen;
+    bool mismatch;     /* text and tree disagree: let the YAML reader do it */
+} sg_jscan;
+
+__attribute__((format(printf, 2, 3)))
+static int sg_jfail(sg_jscan *s, const char *fmt, ...)
+{
+    char msg[SG_ERRMAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (s->err && s->errlen)
+        snprintf(s->err, s->errlen, "%s: document %d, line %d: %s", s->name, s->docno, s->line, msg);
+    return -1;
+}
+
+static void sg_jws(sg_jscan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n')) {
+        if (*s->p == '\n')
+            s->line++;
+        s->p++;
+    }
+}
+
+/* Skip a string token; returns false when the text is not at one. */
+static bool sg_jskip_string(sg_jscan *s, const char **start, size_t *len, bool *escaped)
+{
+    if (s->p >= s->end || *s->p != '"')
+        return false;
+    s->p++;
+    *start = s->p;
+    *escaped = false;
+    while (s->p < s->end && *s->p != '"') {
+        if (*s->p == '\\') {
+            *escaped = true;
+            s->p++;
+        }
+        s->p++;
+    }
+    if (s->p >= s->end)
+        return false;
+    *len = (size_t)(s->p - *start);
+    s->p++;
+    return true;
+}
+
+static bool sg_jexpect(sg_jscan *s, char c)
+{
+    sg_jws(s);
+    if (s->p >= s->end || *s->p != c)
+        return false;
+    s->p++;
+    return true;
+}
+
+static int sg_jscan_value(sg_jscan *s, json_t *node, int depth);
+
+static int sg_jscan_object(sg_jscan *s, json_t *node, int depth)
+{
+    s->p++;
+    bool first = true;
+    for (void *it = json_object_iter(node); it; it = json_object_iter_next(node, it)) {
+        if (!first && !sg_jexpect(s, ','))
+            goto mismatch;
+        first = false;
+        sg_jws(s);
+        const char *key = json_object_iter_key(it);
+        const char *text;
+        size_t len;
+        bool escaped;
+        int line = s->line;
+        if (!sg_jskip_string(s, &text, &len, &escaped))
+            goto mismatch;
+        if (!escaped && (strlen(key) != len || memcmp(key, text, len) != 0))
+            goto mismatch;
+        if (sg_linemap_set_member(s->lines, node, key, line) != 0)
+            return sg_jfail(s, "out of memory");
+        if (!sg_jexpect(s, ':'))
+            goto mismatch;
+        if (sg_jscan_value(s, json_object_iter_value(it), depth + 1) != 0)
+            return -1;
+    }
+    if (!sg_jexpect(s, '}'))
+        goto mismatch;
+    return 0;
+mismatch:
+    s->mismatch = true;
+    return -1;
+}
+
+static int sg_jscan_array(sg_jscan *s, json_t *node, int depth)
+{
+    s->p++;
+    size_t i;
+    json_t *value;
+    json_array_foreach(node, i, value) {
+        if (i > 0 && !sg_jexpect(s, ',')) {
+            s->mismatch = true;
+            return -1;
+        }
+        if (sg_jscan_value(s, value, depth + 1) != 0)
+            return -1;
+    }
+    if (!sg_jexpect(s, ']')) {
+        s->mismatch = true;
+        return -1;
+    }
+    return 0;
+}
+
+static int sg_jscan_value(sg_jscan *s, json_t *node, int depth)
+{
+    sg_jws(s);
+    if (++s->nodes > SG_MAX_NODES)
+        return sg_jfail(s, "more than %u nodes; the input is too large", (unsigned)SG_MAX_NODES);
+    if (sg_linemap_set_node(s->lines, node, s->line) != 0)
+        return sg_jfail(s, "out of memory");
+    if (s->p >= s->end) {
+        s->mismatch = true;
+        return -1;
+    }
+    if (json_is_object(node) || json_is_array(node)) {
+        if (depth > SG_MAX_DEPTH)
+            return sg_jfail(s, "nesting deeper than %d levels", SG_MAX_DEPTH);
+        if (*s->p != (json_is_object(node) ? '{' : '[')) {
+            s->mismatch = true;
+            return -1;
+        }
+        return json_is_object(node) ? sg_jscan_object(s, node, depth) : sg_jscan_array(s, node, depth);
+    }
+    if (json_is_string(node)) {
+        const char *text;
+        size_t len;
+        bool escaped;
+        if (!sg_jskip_string(s, &text, &len, &escaped)) {
+            s->mismatch = true;
+            return -1;
+        }
+        return 0;
+    }
+    while (s->p < s->end && !strchr(" \t\r\n,]}", *s->p))
+        s->p++;
+    return 0;
+}
+
+int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
+                 int **doc_numbers, sg_linemap **lines, char *err, size_t errlen)
+{
+    sg_jscan s = {.p = data, .end = data + len, .line = 1, .name = name, .err = err, .errlen = errlen};
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        s.p += 3;
+    json_t *out = json_array();
+    s.lines = sg_linemap_new();
+    int *numbers = NULL;
+    size_t cap = 0;
+    int rc = 1;
+    if (!out || !s.lines)
+        goto done;
+    for (;;) {
+        sg_jws(&s);
+        if (s.p >= s.end)
+            break;
+        if (*s.p != '{' && *s.p != '[')
+            goto done;
+        json_error_t jerr;
+        const char *start = s.p;
+        json_t *doc = json_loadb(start, (size_t)(s.end - start),
+                                 JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &jerr);
+        if (!doc || jerr.position <= 0 || (size_t)jerr.position > (size_t)(s.end - start)) {
+            json_decref(doc);
+            goto done;
+        }
+        s.docno++;
+        if (sg_jscan_value(&s, doc, 1) != 0 || s.p != start + jerr.position) {
+            json_decref(doc);
+            if (s.mismatch || s.p != start + jerr.position)
+                goto done;
+            rc = -1;
+            goto done;
+        }
+        if ((size_t)s.docno > cap) {
+            cap = cap ? cap * 2 : 4;
+            int *n = realloc(numbers, cap * sizeof(*n));
+            if (!n) {
+                json_decref(doc);
+                goto done;
+            }
+            numbers = n;
+        }
+        numbers[s.docno - 1] = s.docno;
+        if (json_array_append_new(out, doc) != 0)
+            goto done;
+    }
+    if (doc_numbers && !numbers && !(numbers = calloc(1, sizeof(int))))
+        goto done;
+    rc = 0;
+    *docs = out;
+    out = NULL;
+    if (doc_numbers) {
+        *doc_numbers = numbers;
+        numbers = NULL;
+    }
+    if (lines) {
+        *lines = s.lines;
+        s.lines = NULL;
+    }
+done:
+    json_decref(out);
+    sg_linemap_free(s.lines);
+    free(numbers);
+    return rc;
+}

@@ -1,0 +1,314 @@
+/*
+ * manifest.c - Kubernetes objects out of YAML/JSON streams and files.
+ *
+ * `scoregate scan` reads the same files `kubectl apply -f` does: multi-
+ * document YAML, JSON, and List kinds (`kubectl get -o yaml` writes
+ * `kind: List`, typed lists such as PodList work too) whose items are the
+ * objects. Every object must be a mapping with string apiVersion and kind,
+ * or the whole call fails naming file, document and line, and the list is
+ * left as it was (all-or-nothing, so a scan never half-reads a file).
+ * Standard input is named "<stdin>" in messages and results.
+ */
+#include "internal_linemap.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Lists nest at most this deep (a List whose items are Lists ...). */
+#define SG_MAX_LIST_NESTING 8
+
+typedef struct sg_pending {
+    sg_manifest *items;
+    size_t count, cap;
+} sg_pending;
+
+typedef struct sg_place {
+    const char *name;
+    int document;
+    const sg_linemap *lines;
+    char *err;
+    size_t errlen;
+} sg_place;
+
+__attribute__((format(printf, 3, 4)))
+static int sg_place_fail(const sg_place *pl, int line, const char *fmt, ...)
+{
+    char msg[SG_ERRMAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (pl->err && pl->errlen)
+        snprintf(pl->err, pl->errlen, "%s: document %d, line %d: %s", pl->name, pl->document,
+                 line, msg);
+    return -1;
+}
+
+static const char *sg_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "a mapping";
+    case JSON_ARRAY: return "a sequence";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+static int sg_pending_add(sg_pending *p, json_t *object, int document, int line)
+{
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        sg_manifest *items = realloc(p->items, cap * sizeof(*items));
+        if (!items)
+            return -1;
+        p->items = items;
+        p->cap = cap;
+    }
+    p->items[p->count++] = (sg_manifest){json_incref(object), NULL, document, line};
+    return 0;
+}
+
+static void sg_pending_free(sg_pending *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        json_decref(p->items[i].object);
+    free(p->items);
+}
+
+/* The line of `obj`'s key `key`, else of `obj`, else `fallback`. */
+static int sg_line_of(const sg_place *pl, const json_t *obj, const char *key, int fallback)
+{
+    int line = key ? sg_linemap_member(pl->lines, obj, key) : 0;
+    if (!line)
+        line = sg_linemap_node(pl->lines, obj);
+    return line ? line : fallback;
+}
+
+/* Check one object (what = "" or "items[3]: ") and add it, expanding Lists. */
+static int sg_take_object(const sg_place *pl, sg_pending *out, json_t *obj, int fallback_line,
+                          const char *what, int nesting)
+{
+    int line = sg_line_of(pl, obj, NULL, fallback_line);
+    if (!json_is_object(obj))
+        return sg_place_fail(pl, line, "%sexpected a Kubernetes object (a mapping with apiVersion "
+                             "and kind), found %s", what, sg_type_name(obj));
+    static const char *const required[] = {"apiVersion", "kind"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(obj, required[i]);
+        if (!v)
+            return sg_place_fail(pl, line, "%sthe object has no %s", what, required[i]);
+        if (!json_is_string(v) || json_string_length(v) == 0)
+            return sg_place_fail(pl, sg_line_of(pl, obj, required[i], line),
+                                 "%s%s must be a non-empty string, found %s", what, required[i],
+                                 json_is_string(v) ? "an empty string" : sg_type_name(v));
+    }
+    const char *kind = json_string_value(json_object_get(obj, "kind"));
+    size_t klen = strlen(kind);
+    json_t *items = json_object_get(obj, "items");
+    if (klen >= 4 && strcmp(kind + klen - 4, "List") == 0 && items) {
+        if (!json_is_array(items))
+            return sg_place_fail(pl, sg_line_of(pl, obj, "items", line),
+                                 "%sitems of a %s must be a sequence, found %s", what, kind,
+                                 sg_type_name(items));
+        if (nesting >= SG_MAX_LIST_NESTING)
+            return sg_place_fail(pl, line, "%sLists nested deeper than %d levels", what,
+                                 SG_MAX_LIST_NESTING);
+        size_t i;
+        json_t *item;
+        json_array_foreach(items, i, item) {
+            char inner[64];
+            snprintf(inner, sizeof(inner), "items[%zu]: ", i);
+            int item_line = sg_line_of(pl, item, NULL, sg_line_of(pl, obj, "items", line));
+            if (sg_take_object(pl, out, item, item_line, inner, nesting + 1) != 0)
+                return -1;
+        }
+        return 0;
+    }
+    if (sg_pending_add(out, obj, pl->document, line) != 0)
+        return sg_place_fail(pl, line, "out of memory");
+    return 0;
+}
+
+int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data,
+                      size_t len, char *err, size_t errlen)
+{
+    char scratch[SG_ERRMAX];
+    if (!err || !errlen) {
+        err = scratch;
+        errlen = sizeof(scratch);
+    }
+    err[0] = '\0';
+    if (!name)
+        name = "<input>";
+    if (!list) {
+        snprintf(err, errlen, "%s: no manifest list to add to", name);
+        return -1;
+    }
+    json_t *docs = NULL;
+    int *numbers = NULL;
+    sg_linemap *lines = NULL;
+    if (sg_yaml_load(name, data, len, &docs, &numbers, &lines, err, errlen) != 0)
+        return -1;
+
+    sg_pending pending = {0};
+    char *file = NULL;
+    int rc = -1;
+    size_t i;
+    json_t *doc;
+    json_array_foreach(docs, i, doc) {
+        sg_place pl = {name, numbers[i], lines, err, errlen};
+        if (sg_take_object(&pl, &pending, doc, 1, "", 0) != 0)
+            goto done;
+    }
+    /* Reserve everything first, so that nothing below can fail half-way. */
+    file = strdup(name);
+    char **files = file ? realloc(list->files, (list->nfiles + 1) * sizeof(*files)) : NULL;
+    if (files)
+        list->files = files;
+    if (files && list->count + pending.count > list->cap) {
+        size_t cap = list->cap ? list->cap : 16;
+        while (cap < list->count + pending.count)
+            cap *= 2;
+        sg_manifest *items = realloc(list->items, cap * sizeof(*items));
+        if (items) {
+            list->items = items;
+            list->cap = cap;
+        } else {
+            files = NULL;
+        }
+    }
+    if (!files) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        goto done;
+    }
+    list->files[list->nfiles++] = file;
+    file = NULL;
+    for (size_t k = 0; k < pending.count; k++) {
+        pending.items[k].file = list->files[list->nfiles - 1];
+        list->items[list->count++] = pending.items[k];
+    }
+    pending.count = 0;
+    rc = 0;
+done:
+    free(file);
+    sg_pending_free(&pending);
+    json_decref(docs);
+    free(numbers);
+    sg_linemap_free(lines);
+    return rc;
+}
+
+/* Read a whole stream, refusing more than SG_MAX_INPUT bytes. */
+static int sg_read_stream(FILE *f, const char *name, char **data, size_t *len, char *err,
+                          size_t errlen)
+{
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -1;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap > SG_MAX_INPUT) {
+                free(buf);
+                snprintf(err, errlen, "%s: larger than the limit of %u bytes", name,
+                         (unsigned)SG_MAX_INPUT);
+                return -1;
+            }
+            cap *= 2;
+            char *b = realloc(buf, cap);
+            if (!b) {
+                free(buf);
+                snprintf(err, errlen, "%s: out of memory", name);
+                return -1;
+            }
+            buf = b;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                int e = errno;
+                free(buf);
+                snprintf(err, errlen, "%s: cannot read: %s", name, strerror(e ? e : EIO));
+                return -1;
+            }
+            break;
+        }
+    }
+    if (n > SG_MAX_INPUT) {
+        free(buf);
+        snprintf(err, errlen, "%s: larger than the limit of %u bytes", name, (unsigned)SG_MAX_INPUT);
+        return -1;
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen)
+{
+    char scratch[SG_ERRMAX];
+    if (!err || !errlen) {
+        err = scratch;
+        errlen = sizeof(scratch);
+    }
+    err[0] = '\0';
+    if (!path) {
+        snprintf(err, errlen, "no manifest path given");
+        return -1;
+    }
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (!is_stdin && fstat(fileno(f), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            fclose(f);
+            snprintf(err, errlen, "%s: is a directory, not a manifest file", name);
+            return -1;
+        }
+        if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > SG_MAX_INPUT) {
+            fclose(f);
+            snprintf(err, errlen, "%s: %lld bytes, larger than the limit of %u bytes", name,
+                     (long long)st.st_size, (unsigned)SG_MAX_INPUT);
+            return -1;
+        }
+    }
+    char *data = NULL;
+    size_t len = 0;
+    int rc = sg_read_stream(f, name, &data, &len, err, errlen);
+    if (!is_stdin)
+        fclose(f);
+    if (rc != 0)
+        return -1;
+    rc = sg_manifest_parse(list, name, data, len, err, errlen);
+    free(data);
+    return rc;
+}
+
+void sg_manifest_list_free(sg_manifest_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        json_decref(list->items[i].object);
+    free(list->items);
+    for (size_t i = 0; i < list->nfiles; i++)
+        free(list->files[i]);
+    free(list->files);
+    *list = (sg_manifest_list){0};
+}

@@ -115,6 +115,26 @@ class Runner:
             f.write('{{ dict "notes" (tpl (.Files.Get "sgnotes.txt") .) | toJson }}\n')
         return dst
 
+    def render_with_secret(self, data, **kw):
+        """Render with `lookup` of the TLS Secret stubbed to return a Secret holding `data`
+        (as on `helm upgrade` against a cluster), in a copy of the probe chart."""
+        dst = os.path.join(self.tmp, "lookup-probe", "scoregate")
+        shutil.rmtree(os.path.dirname(dst), ignore_errors=True)
+        shutil.copytree(self.probe, dst)
+        path = os.path.join(dst, "sgprobe", "webhook.yaml")
+        with open(path) as f:
+            text = f.read()
+        call = 'lookup "v1" "Secret" .Release.Namespace $secretName'
+        check(text.count(call) == 1, f"webhook.yaml no longer contains exactly one `{call}`")
+        pairs = " ".join(f'"{k}" "{v}"' for k, v in data.items())
+        with open(path, "w") as f:
+            f.write(text.replace(call, f'dict "data" (dict {pairs})'))
+        saved, self.probe = self.probe, dst
+        try:
+            return self.render(**kw)
+        finally:
+            self.probe = saved
+
     def notes(self, ns=NS, **kw):
         r = self.helm_cmd(["template", RELEASE, self.notes_probe, "-n", ns] + self.value_args(**kw))
         check(r.returncode == 0, f"helm template (notes probe) failed: {r.stderr.strip()}")
@@ -417,6 +437,22 @@ def group_template(t):
         r = openssl(["x509", "-noout", "-checkend", str(5 * 365 * 86400), "-in", os.path.join(d, "tls.crt")])
         check(r.returncode == 0, "serving certificate expires within 5 years")
 
+    def helm_reuses_secret():
+        old = {"ca.crt": "T0xEQ0E=", "tls.crt": "T0xEQ1JU", "tls.key": "T0xES0VZ"}
+        docs = t.render_with_secret(old, sets=["config.defaults.action=enforce"])
+        check(one(docs, "Secret")["data"] == old, "existing Secret not reused on upgrade")
+        for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+            check(one(docs, kind)["webhooks"][0]["clientConfig"]["caBundle"] == old["ca.crt"],
+                  f"{kind} caBundle is not the existing ca.crt")
+        for label, data, sets in (("renew=true", old, ["certificates.helm.renew=true"]),
+                                  ("incomplete Secret", {"tls.crt": "T0xEQ1JU", "tls.key": "T0xES0VZ"}, [])):
+            docs = t.render_with_secret(data, sets=sets)
+            sec = one(docs, "Secret")["data"]
+            check(sec["ca.crt"] != old["ca.crt"] and "BEGIN CERTIFICATE" in b64pem(sec["ca.crt"]),
+                  f"{label}: certificates not regenerated")
+            check(one(docs, "ValidatingWebhookConfiguration")["webhooks"][0]["clientConfig"]["caBundle"]
+                  == sec["ca.crt"], f"{label}: caBundle differs from the new ca.crt")
+
     def no_mutating_by_default():
         check(not objs(default_docs(), "MutatingWebhookConfiguration"),
               "MutatingWebhookConfiguration rendered without any enforce action")
@@ -642,6 +678,7 @@ def group_template(t):
         ("template: validating rules cover every scored kind, CREATE/UPDATE/DELETE", validating_rules),
         ("template: namespaceSelector excludes kube-system, release and configured namespaces", namespace_selector),
         ("template: helm mode caBundle present, equals ca.crt, signs the serving cert", ca_bundle_helm),
+        ("template: helm mode reuses an existing Secret on upgrade (lookup stubbed)", helm_reuses_secret),
         ("template: no MutatingWebhookConfiguration without enforce", no_mutating_by_default),
         ("template: MutatingWebhookConfiguration with enforce -> /mutate", mutating_when_enforce),
         ("template: failurePolicy, timeoutSeconds, matchConditions configurable", failure_policy_and_conditions),

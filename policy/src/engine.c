@@ -51,6 +51,8 @@ void sg_workload_find(const json_t *object, const char *kind, sg_workload *out)
     for (size_t i = 0; i < sizeof workload_kinds / sizeof workload_kinds[0]; i++) {
         if (strcmp(kind, workload_kinds[i].kind))
             continue;
+        out->spec_pointer = spec_pointers[i];
+        out->metadata_pointer = metadata_pointers[i];
         const json_t *t = object;
         for (int k = 0; t && workload_kinds[i].path[k]; k++)
             t = json_object_get(t, workload_kinds[i].path[k]);
@@ -62,8 +64,6 @@ void sg_workload_find(const json_t *object, const char *kind, sg_workload *out)
             out->pod_spec = NULL;
         if (!json_is_object(out->pod_metadata))
             out->pod_metadata = NULL;
-        out->spec_pointer = spec_pointers[i];
-        out->metadata_pointer = metadata_pointers[i];
         return;
     }
 }
@@ -78,7 +78,7 @@ static int shape_error(char *err, size_t errlen, const char *pointer, const char
     static const char *names[] = {"a mapping", "a list", "a string", "a number", "a number", "a boolean",
                                   "a boolean", "null"};
     char path[256];
-    snprintf(path, sizeof path, "%s/%s", pointer, field);
+    snprintf(path, sizeof path, "%s%s%s", pointer, *field ? "/" : "", field);
     for (char *c = path; *c; c++)
         if (*c == '/')
             *c = '.';

@@ -75,7 +75,7 @@ static void emit(patcher *pt, const char *op, const json_t *steps, size_t n, jso
     json_t *o = json_pack("{s:s,s:s}", "op", op, "path", path);
     free(path);
     if (value)
-        json_object_set(o, "value", value);
+        json_object_set_new(o, "value", json_deep_copy(value));
     json_array_append_new(pt->patch, o);
 }
 

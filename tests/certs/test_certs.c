@@ -45,7 +45,8 @@ static void free_dir(char *d)
 
 static void path_of(char *buf, size_t len, const char *dir, const char *name)
 {
-    snprintf(buf, len, "%s/%s", dir, name);
+    int n = snprintf(buf, len, "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < len);
 }
 
 static void generate_into(const char *dir, time_t now)

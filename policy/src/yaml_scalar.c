@@ -255,16 +255,15 @@ bool sg_yaml_is_merge_key(const char *text, size_t len, const char *tag, bool pl
 json_t *sg_yaml_scalar(const char *text, size_t len, const char *tag, bool plain, const char **why)
 {
     sg_scalar_value v = {SG_SCALAR_STR, false, 0, 0};
-    const char *want = NULL;
+    const char *want = NULL;     /* a type tag the text must resolve to */
+    bool resolve = plain;
     if (tag) {
         const char *s = sg_short_tag(tag);
-        if (s && (strcmp(s, "int") == 0 || strcmp(s, "float") == 0 || strcmp(s, "bool") == 0 ||
-                  strcmp(s, "null") == 0))
-            want = s;
-    } else if (!plain) {
-        want = "str";
+        resolve = s && (strcmp(s, "int") == 0 || strcmp(s, "float") == 0 || strcmp(s, "bool") == 0 ||
+                        strcmp(s, "null") == 0);
+        want = resolve ? s : NULL;
     }
-    if (!want || strcmp(want, "str") != 0)
+    if (resolve)
         sg_resolve(text, len, &v);
     if (want && strcmp(want, "int") == 0 && v.kind != SG_SCALAR_INT) {
         *why = "the value is tagged !!int but is not an integer";

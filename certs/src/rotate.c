@@ -10,6 +10,8 @@
  * the old CA builds leaf -> new CA (cross) -> old CA, a client that has the
  * new bundle stops at the new CA. ca.crt holds both CAs until the old one
  * expires, and expired CAs and cross certificates are pruned on every run.
+ * `rotate` reissues a leaf with the names it had; `ensure` with the names of
+ * the configured service, so a renamed Service gets a matching certificate.
  */
 #include <stdio.h>
 #include <string.h>
@@ -67,37 +69,81 @@ static void ca_label(X509 *ca, char *buf, size_t len)
              s ? (const char *)ASN1_STRING_get0_data(s) : "");
 }
 
-/* A new leaf for `ns` (key and certificate) with the old leaf's subject and
- * SANs (the service's SANs when the old one had none), signed by ns's CA. */
-static int renew_leaf(sgc_set *ns, X509 *ca, X509 *old_leaf, const sg_certs_options *o,
-                      time_t now, char *err, size_t errlen)
+/* Subject and SANs for the next leaf. */
+typedef struct leaf_names {
+    X509_NAME *subject;
+    GENERAL_NAMES *sans;
+} leaf_names;
+
+static void leaf_names_free(leaf_names *n)
 {
-    int rc = -1;
-    X509 *leaf = NULL;
-    GENERAL_NAMES *sans = X509_get_ext_d2i(old_leaf, NID_subject_alt_name, NULL, NULL);
-    ERR_clear_error();
-    if (!sans && !(sans = sgc_service_sans(o, err, errlen)))
-        return -1;
-    if (!(ns->key = sgc_new_key(err, errlen)) ||
-        !(leaf = sgc_issue_leaf(ns->key, X509_get_subject_name(old_leaf), sans, ca, ns->ca_key,
-                                o->leaf_days, now, err, errlen)))
-        goto done;
-    if (!sk_X509_push(ns->chain, leaf)) {
-        X509_free(leaf);
-        sgc_fail(err, errlen, "out of memory");
-        goto done;
-    }
-    rc = 0;
-done:
-    GENERAL_NAMES_free(sans);
-    return rc;
+    X509_NAME_free(n->subject);
+    GENERAL_NAMES_free(n->sans);
 }
 
-int sg_certs_rotate(const char *dir, const sg_certs_options *o, time_t now,
-                    sg_certs_action *done, char *err, size_t errlen)
+/* From the options when `from_options` (ensure: the directory follows the
+ * configured service), else the old leaf's subject and SANs (rotate keeps
+ * what was issued; the options' SANs when the old leaf had none). */
+static int wanted_names(X509 *old_leaf, const sg_certs_options *o, bool from_options,
+                        leaf_names *n, char *err, size_t errlen)
+{
+    memset(n, 0, sizeof *n);
+    if (from_options) {
+        n->subject = sgc_service_subject(o, err, errlen);
+        n->sans = n->subject ? sgc_service_sans(o, err, errlen) : NULL;
+    } else {
+        n->subject = X509_NAME_dup(X509_get_subject_name(old_leaf));
+        n->sans = X509_get_ext_d2i(old_leaf, NID_subject_alt_name, NULL, NULL);
+        ERR_clear_error();
+        if (!n->subject)
+            sgc_fail(err, errlen, "out of memory");
+        else if (!n->sans)
+            n->sans = sgc_service_sans(o, err, errlen);
+    }
+    if (!n->subject || !n->sans) {
+        leaf_names_free(n);
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when the leaf carries exactly `want` as SANs, in order. */
+static int same_sans(X509 *leaf, const GENERAL_NAMES *want)
+{
+    GENERAL_NAMES *have = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    int same = have && sk_GENERAL_NAME_num(have) == sk_GENERAL_NAME_num(want);
+    for (int i = 0; same && i < sk_GENERAL_NAME_num(have); i++)
+        same = GENERAL_NAME_cmp(sk_GENERAL_NAME_value(have, i), sk_GENERAL_NAME_value(want, i)) == 0;
+    GENERAL_NAMES_free(have);
+    ERR_clear_error();
+    return same;
+}
+
+/* A new key and leaf for `ns` with `names`, signed by `ca` with ns's CA key. */
+static int renew_leaf(sgc_set *ns, X509 *ca, const leaf_names *names, const sg_certs_options *o,
+                      time_t now, char *err, size_t errlen)
+{
+    X509 *leaf;
+    if (!(ns->key = sgc_new_key(err, errlen)) ||
+        !(leaf = sgc_issue_leaf(ns->key, names->subject, names->sans, ca, ns->ca_key,
+                                o->leaf_days, now, err, errlen)))
+        return -1;
+    if (!sk_X509_push(ns->chain, leaf)) {
+        X509_free(leaf);
+        return sgc_fail(err, errlen, "out of memory");
+    }
+    return 0;
+}
+
+/* sg_certs_rotate(), with the leaf's names taken from the options (and a
+ * leaf with other SANs renewed) when `from_options`. */
+static int rotate_dir(const char *dir, const sg_certs_options *o, bool from_options, time_t now,
+                      sg_certs_action *done, char *err, size_t errlen)
 {
     sgc_set s, ns;
+    leaf_names names;
     memset(&ns, 0, sizeof ns);
+    memset(&names, 0, sizeof names);
     int rc = -1, pruned = 0;
     X509 *new_ca = NULL;
     if (done)
@@ -121,9 +167,12 @@ int sg_certs_rotate(const char *dir, const sg_certs_options *o, time_t now,
         goto done;
     }
 
+    if (wanted_names(leaf, o, from_options, &names, err, errlen))
+        goto done;
     int ca_due = not_after(ca) <= now + (time_t)o->ca_renew_before_days * 86400;
     int leaf_due = ca_due || o->force || not_after(leaf) <= now + (time_t)o->renew_before_days * 86400 ||
-                   !sgc_key_matches(leaf, s.key) || !signed_by(leaf, ca);
+                   !sgc_key_matches(leaf, s.key) || !signed_by(leaf, ca) ||
+                   (from_options && !same_sans(leaf, names.sans));
 
     if (!(ns.cas = sk_X509_new_null()) || !(ns.chain = sk_X509_new_null()))
         goto oom;
@@ -150,7 +199,7 @@ int sg_certs_rotate(const char *dir, const sg_certs_options *o, time_t now,
     }
 
     if (leaf_due) {
-        if (renew_leaf(&ns, signer, leaf, o, now, err, errlen))
+        if (renew_leaf(&ns, signer, &names, o, now, err, errlen))
             goto done;
     } else {
         if (push_ref(ns.chain, leaf) || !EVP_PKEY_up_ref(s.key))
@@ -190,6 +239,7 @@ int sg_certs_rotate(const char *dir, const sg_certs_options *o, time_t now,
 oom:
     sgc_fail(err, errlen, "out of memory rotating %s", dir);
 done:
+    leaf_names_free(&names);
     X509_free(new_ca);
     sgc_set_free(&ns);
     sgc_set_free(&s);
@@ -228,5 +278,11 @@ int sg_certs_ensure(const char *dir, const sg_certs_options *o, time_t now,
         return sgc_fail(err, errlen, "%s/%s is missing but other certificate files exist; "
                         "restore it, or remove %s's ca.crt, ca.key, tls.crt and tls.key to "
                         "generate a new set", dir, missing, dir);
-    return sg_certs_rotate(dir, o, now, done, err, errlen);
+    return rotate_dir(dir, o, true, now, done, err, errlen);
+}
+
+int sg_certs_rotate(const char *dir, const sg_certs_options *o, time_t now,
+                    sg_certs_action *done, char *err, size_t errlen)
+{
+    return rotate_dir(dir, o, false, now, done, err, errlen);
 }

@@ -386,6 +386,32 @@ static void test_ensure(void **state)
     assert_int_equal(sg_certs_ensure(dir, &o, T0 + 350 * DAY, &done, err, sizeof err), 0);
     assert_int_equal(done, SG_CERTS_LEAF_RENEWED);
 
+    /* The configured names changed: the leaf follows them, the CA stays. */
+    sg_certs_report r;
+    const char *extra[] = {"10.1.2.3"};
+    o.service = "hooks";
+    o.extra_names = extra;
+    o.nextra = 1;
+    assert_int_equal(sg_certs_ensure(dir, &o, T0 + 351 * DAY, &done, err, sizeof err), 0);
+    assert_int_equal(done, SG_CERTS_LEAF_RENEWED);
+    inspect_dir(dir, T0 + 351 * DAY, 30, &r);
+    assert_int_equal(r.problems, 0);
+    assert_int_equal(r.leaf.nsans, 5);
+    assert_string_equal(r.leaf.sans[2], "DNS:hooks.scoregate-system.svc");
+    assert_string_equal(r.leaf.sans[4], "IP:10.1.2.3");
+    assert_string_equal(r.leaf.subject, "CN=hooks.scoregate-system.svc,O=scoregate");
+    assert_int_equal(r.ncas, 1);
+    sg_certs_report_free(&r);
+    assert_int_equal(sg_certs_ensure(dir, &o, T0 + 352 * DAY, &done, err, sizeof err), 0);
+    assert_int_equal(done, SG_CERTS_UNCHANGED);
+    /* rotate keeps the names that were issued, whatever the options say. */
+    sg_certs_options_init(&o);
+    o.force = true;
+    assert_int_equal(sg_certs_rotate(dir, &o, T0 + 352 * DAY, &done, err, sizeof err), 0);
+    inspect_dir(dir, T0 + 352 * DAY, 30, &r);
+    assert_string_equal(r.leaf.sans[0], "DNS:hooks");
+    sg_certs_report_free(&r);
+
     path_of(path, sizeof path, dir, SG_CERTS_TLS_KEY);
     assert_int_equal(unlink(path), 0);
     assert_int_equal(sg_certs_ensure(dir, &o, T0, &done, err, sizeof err), -1);

@@ -126,9 +126,11 @@ int sg_certs_rotate(const char *dir, const sg_certs_options *o, time_t now,
 /*
  * What `serve` calls at start and periodically when it owns its
  * certificates: generate into `dir` when it holds none of the four files
- * (SG_CERTS_GENERATED), otherwise sg_certs_rotate(). A partial set (some of
- * the four files missing) is an error that names the missing file; it is
- * never overwritten.
+ * (SG_CERTS_GENERATED), otherwise rotate as sg_certs_rotate() does, except
+ * that the leaf's subject and SANs come from `o`: a leaf whose SANs differ
+ * from the configured service's (renamed Service, changed extra names) is
+ * renewed too. A partial set (some of the four files missing) is an error
+ * that names the missing file; it is never overwritten.
  */
 int sg_certs_ensure(const char *dir, const sg_certs_options *o, time_t now,
                     sg_certs_action *done, char *err, size_t errlen);

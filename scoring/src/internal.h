@@ -52,6 +52,7 @@ struct sg_score_outcome {
     sg_score_model *model;   /* one reference */
     char *key;               /* group \0 kind \0 namespace \0 name \0 */
     size_t keylen;
+    uint64_t hash;           /* of the key */
     char *labels;            /* key \0 value \0 ..., or NULL */
     size_t labelslen;
     bool ignored;

@@ -51,6 +51,7 @@ int sg_score_outcome_new(sg_score_model *m, const char *api_version, const char 
     memcpy(p, ns ? ns : "", ln + 1);
     p += ln + 1;
     memcpy(p, name ? name : "", lm + 1);
+    o->hash = sg__key_hash(o->key, o->keylen);
     memcpy(o->bits + SET_KNOWN * m->nwords, m->evaluated, m->nwords * sizeof *o->bits);
     o->model = sg_score_model_ref(m);
     *out = o;

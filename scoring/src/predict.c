@@ -33,9 +33,9 @@ static const uint64_t *bits_for(const sg_inventory *inv, const sg_score_outcome 
     return bits;
 }
 
-static void describe(sg_score_change *ch, const sg_score_control *b, const sg_score_control *a)
+char *sg_score_change_reason(const sg_score_change *ch, char *buf, size_t len)
 {
-    char counts[64] = "", points[48];
+    char counts[96], points[48];
     long dh = ch->healthy_delta, du = ch->unhealthy_delta;
     long most = labs(dh) > labs(du) ? labs(dh) : labs(du);
     const char *noun = most == 1 ? "resource" : "resources";
@@ -45,19 +45,22 @@ static void describe(sg_score_change *ch, const sg_score_control *b, const sg_sc
         snprintf(counts, sizeof counts, "%+ld healthy %s", dh, noun);
     else
         snprintf(counts, sizeof counts, "%+ld unhealthy %s", du, noun);
-    double rounded = a->current - b->current;
-    if (llround(rounded * 100) != 0)
-        snprintf(points, sizeof points, "%+.2f points", rounded);
+    long long cents = llround(ch->after * 100) - llround(ch->before * 100);
+    if (cents)
+        snprintf(points, sizeof points, "%+.2f points", (double)cents / 100.0);
     else if (ch->exact_delta != 0)
         snprintf(points, sizeof points, "%+.2g points", ch->exact_delta);
     else
         snprintf(points, sizeof points, "no change in points");
-    const char *note = b->max > 0 && a->max == 0   ? " (control drops out)"
-                       : b->max == 0 && a->max > 0 ? " (control now counts)"
-                                                   : "";
-    int n = snprintf(ch->reason, sizeof ch->reason, "%s: %s, %s%s", ch->id, counts, points, note);
-    assert(n > 0);
-    (void)n;
+    const char *note = ch->before_max > 0 && ch->after_max == 0   ? " (control drops out)"
+                       : ch->before_max == 0 && ch->after_max > 0 ? " (control now counts)"
+                                                                  : "";
+    if (len) {
+        int n = snprintf(buf, len, "%s: %s, %s%s", ch->id, counts, points, note);
+        assert(n > 0);
+        (void)n;
+    }
+    return buf;
 }
 
 static void finish(sg_score_prediction *out)
@@ -81,7 +84,8 @@ static void finish(sg_score_prediction *out)
         ch->exact_delta = ca->exact - cb->exact;
         ch->healthy_delta = (long)ca->healthy - (long)cb->healthy;
         ch->unhealthy_delta = (long)ca->unhealthy - (long)cb->unhealthy;
-        describe(ch, cb, ca);
+        ch->before_max = cb->max;
+        ch->after_max = ca->max;
     }
 }
 
@@ -97,7 +101,7 @@ static void predict_locked(const sg_inventory *inv, sg_score_op op, const sg_sco
     sg__score_counts(m, healthy, unhealthy, count, stale, &out->before);
     out->existed = false;
     if (!o->ignored) {
-        const resource *old = sg__inv_find(inv, o->key, o->keylen, sg__key_hash(o->key, o->keylen));
+        const resource *old = sg__inv_find(inv, o->key, o->keylen, o->hash);
         out->existed = old != NULL;
         if (old) {
             sg__count(m, old->bits, -1, healthy, unhealthy, &stale);
@@ -119,7 +123,7 @@ static int apply_locked(sg_inventory *inv, sg_score_op op, const sg_score_outcom
     if (o->ignored)
         return 0;
     size_t nw = inv->model->nwords;
-    resource *old = sg__inv_find(inv, o->key, o->keylen, sg__key_hash(o->key, o->keylen));
+    resource *old = sg__inv_find(inv, o->key, o->keylen, o->hash);
     if (op == SG_SCORE_DELETE) {
         if (old)
             free(sg__inv_unlink(inv, old));

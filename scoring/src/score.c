@@ -11,9 +11,11 @@
 
 #include "internal.h"
 
-/* round_half_up(num / den) for num >= 0, den > 0. */
+/* round_half_up(num / den) for num >= 0, den > 0; 64-bit when it fits. */
 static long long div_round(unsigned __int128 num, unsigned __int128 den)
 {
+    if (num < ((unsigned __int128)1 << 61) && den < ((unsigned __int128)1 << 61))
+        return (long long)((2 * (uint64_t)num + (uint64_t)den) / (2 * (uint64_t)den));
     return (long long)((2 * num + den) / (2 * den));
 }
 

@@ -23,6 +23,12 @@ static sg_inventory *new_inventory(sg_score_model *m)
     return inv;
 }
 
+static const char *reason(const sg_score_change *c)
+{
+    static char buf[SG_SCORE_REASON_MAX];
+    return sg_score_change_reason(c, buf, sizeof buf);
+}
+
 static sg_score_prediction predict(sg_inventory *inv, sg_score_op op, sg_score_outcome *o)
 {
     sg_score_prediction p;
@@ -64,7 +70,7 @@ static void test_healthy_in_a_control(void **state)
     assert_int_equal(p.changes[0].unhealthy_delta, -1);
     assert_double_equal(p.changes[0].before, 2, 0);
     assert_double_equal(p.changes[0].after, 4, 0);
-    assert_string_equal(p.changes[0].reason,
+    assert_string_equal(reason(&p.changes[0]),
                         "access: +1 healthy, -1 unhealthy resource, +2.00 points");
     assert_double_equal(p.delta, 25, 1e-12);
     fx_apply(inv, SG_SCORE_UPDATE, o);
@@ -90,8 +96,8 @@ static void test_predict_is_a_dry_run(void **state)
     sg_score_prediction p = predict(inv, SG_SCORE_CREATE, o);
     assert_false(p.existed);
     assert_int_equal(p.nchanges, 2);
-    assert_string_equal(p.changes[0].reason, "access: +1 unhealthy resource, -2.00 points");
-    assert_string_equal(p.changes[1].reason,
+    assert_string_equal(reason(&p.changes[0]), "access: +1 unhealthy resource, -2.00 points");
+    assert_string_equal(reason(&p.changes[1]),
                         "network: +1 unhealthy resource, no change in points (control now counts)");
     assert_double_equal(p.before.percent, 100, 0);
     assert_double_equal(p.after.percent, 25, 0); /* 2 of 8 */

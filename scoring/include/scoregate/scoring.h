@@ -279,9 +279,18 @@ typedef struct sg_score_change {
     const char *id;                 /* borrowed from the model */
     double before, after;           /* the control's current points, rounded */
     double exact_delta;             /* unrounded change of its points */
+    double before_max, after_max;   /* the control's effective max before and after */
     long healthy_delta, unhealthy_delta;
-    char reason[SG_SCORE_REASON_MAX];   /* "access: +1 unhealthy resource, -0.31 points" */
 } sg_score_change;
+
+/*
+ * A short human reason for one change, e.g. "access: +1 unhealthy resource,
+ * -0.31 points" (the exact change when it rounds to 0.00; a note when the
+ * control starts or stops counting), into `buf` (`len` bytes, NUL-terminated,
+ * truncated if needed; SG_SCORE_REASON_MAX is enough). Returns buf. Formatted
+ * on demand so that predictions stay cheap.
+ */
+char *sg_score_change_reason(const sg_score_change *c, char *buf, size_t len);
 
 typedef struct sg_score_prediction {
     sg_score before, after;

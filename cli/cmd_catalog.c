@@ -34,12 +34,13 @@ static json_t *rec_json(const sg_rec_info *r)
             json_object_set(p, "description", json_object_get(spec, "description"));
         json_object_set_new(params, name, p);
     }
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:b,s:s,s:O,s:o}", "id", r->id, "title",
+    json_t *required = r->required ? json_copy((json_t *)r->required) : json_array();
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:b,s:s,s:o,s:o}", "id", r->id, "title",
                      r->title, "standard", r->standard, "control", r->control, "severity",
                      sg_severity_name(r->severity), "scope", r->scope, "action", sg_action_name(r->action),
                      "enabled", r->enabled, "configured", r->configured, "scored", r->scored, "preview", r->preview,
-                     "builtin", r->builtin, "fix", r->has_fix, "remediation", r->remediation, "requires",
-                     r->required ? (json_t *)r->required : json_array(), "parameters", params);
+                     "builtin", r->builtin, "fix", r->has_fix, "remediation", r->remediation, "requires", required,
+                     "parameters", params);
 }
 
 static void print_text(const sg_policy *p)

@@ -3,10 +3,13 @@
 # Used for the built-in recommendations, which are YAML data compiled into the binary.
 function(sg_embed out_c symbol)
   set(files ${ARGN})
+  # A CMake list holds ';', which would split the command line: pass '|' instead.
+  string(REPLACE ";" "|" files_arg "${files}")
   add_custom_command(
     OUTPUT ${out_c}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out_c} -DSYMBOL=${symbol} "-DFILES=${files}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out_c} -DSYMBOL=${symbol} "-DFILES=${files_arg}"
             -P ${PROJECT_SOURCE_DIR}/cmake/EmbedRun.cmake
     DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/EmbedRun.cmake
-    COMMENT "Embedding ${symbol}")
+    COMMENT "Embedding ${symbol}"
+    VERBATIM)
 endfunction()

@@ -1,5 +1,6 @@
 # Script half of sg_embed (see Embed.cmake): writes OUT with SYMBOL holding FILES as bytes.
 # Each file starts a new YAML document ("---"), so the blob is one multi-document stream.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(hex "")
 foreach(f ${FILES})
   string(APPEND hex "2d2d2d0a")

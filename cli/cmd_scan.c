@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "the enabled recommendations, as the admission webhook would.\n\n"
             "options:\n"
             "  -c, --config FILE      settings file (default: built-in recommendations)\n"
-            "  -f, --format FORMAT    text (default) or json\n"
+            "  -f, --format FORMAT    text (default), json, sarif, junit, policyreport or html\n"
             "  -o, --output FILE      write the report to FILE instead of standard output\n"
             "      --standard NAME    also enable a standard: mcsb, pss-baseline, pss-restricted\n"
             "      --namespace NS     namespace for objects that name none (default: default)\n"
@@ -152,8 +152,8 @@ static int parse_args(int argc, char **argv, scan_options *o)
             return -1;
         }
     }
-    if (strcmp(o->format, "text") && strcmp(o->format, "json")) {
-        fprintf(stderr, "scoregate scan: unknown format '%s' (expected text or json)\n", o->format);
+    if (!scan_format_known(o->format)) {
+        fprintf(stderr, "scoregate scan: unknown format '%s' (expected %s)\n", o->format, scan_format_names());
         return -1;
     }
     if (optind >= argc) {
@@ -170,11 +170,14 @@ static int evaluate_all(scan_report *r, const char *ns, char *err, size_t errlen
     r->items = calloc(r->manifests.count + 1, sizeof *r->items);
     if (!r->items)
         abort();
+    scan_progress progress;
+    scan_progress_start(&progress, r->manifests.count);
     for (size_t i = 0; i < r->manifests.count; i++) {
         const sg_manifest *m = &r->manifests.items[i];
         scan_item *it = &r->items[r->count];
         char eerr[SG_ERRMAX];
         if (sg_policy_evaluate(r->policy, m->object, ns, now, &it->eval, eerr, sizeof eerr) < 0) {
+            scan_progress_end(&progress);
             snprintf(err, errlen, "%s: document %d, line %d: %s", m->file, m->document, m->line, eerr);
             return -1;
         }
@@ -183,11 +186,14 @@ static int evaluate_all(scan_report *r, const char *ns, char *err, size_t errlen
         it->denied = calloc(it->eval.count + 1, sizeof *it->denied);
         int n = sg_policy_decide(r->policy, m->object, &it->eval, ns, now, it->denied, NULL, eerr, sizeof eerr);
         if (n < 0) {
+            scan_progress_end(&progress);
             snprintf(err, errlen, "%s: document %d, line %d: %s", m->file, m->document, m->line, eerr);
             return -1;
         }
         r->denied += (size_t)n;
+        scan_progress_update(&progress, i + 1);
     }
+    scan_progress_end(&progress);
     return 0;
 }
 
@@ -211,7 +217,7 @@ static int write_report(const scan_report *r, const scan_options *o)
         return -1;
     }
     bool color = !o->output && isatty(fileno(stdout)) && !getenv("NO_COLOR");
-    int rc = !strcmp(o->format, "json") ? scan_write_json(r, out) : scan_write_text(r, out, color);
+    int rc = scan_write(r, o->format, out, color);
     if (out != stdout && fclose(out) != 0)
         rc = -1;
     if (rc < 0)

@@ -30,6 +30,47 @@ typedef struct scan_report {
 /* Writers: 0 on success, -1 when the output could not be written. */
 int scan_write_json(const scan_report *r, FILE *out);
 int scan_write_text(const scan_report *r, FILE *out, bool color);
+int scan_write_sarif(const scan_report *r, FILE *out);            /* scan_sarif.c */
+int scan_write_junit(const scan_report *r, FILE *out);            /* scan_junit.c */
+int scan_write_policyreport(const scan_report *r, FILE *out);     /* scan_policyreport.c */
+int scan_write_html(const scan_report *r, FILE *out);             /* scan_html.c */
+
+/* Format registry (scan_formats.c): whether `name` is a known -f value, the
+ * list of names for messages ("text, json, ..."), and the dispatch. `color`
+ * is honoured by the text writer only. */
+bool scan_format_known(const char *name);
+const char *scan_format_names(void);
+int scan_write(const scan_report *r, const char *format, FILE *out, bool color);
+
+/* Shared helpers for the writers (scan_util.c). */
+
+/* Totals over every finding of the report. */
+typedef struct scan_counts {
+    size_t healthy, unhealthy, exempt, not_applicable;
+    size_t denied;                 /* unhealthy findings admission would deny */
+} scan_counts;
+void scan_count(const scan_report *r, scan_counts *c);
+
+/* Write `s` escaped for XML and HTML text and attribute values: & < > " '
+ * become entities, tab/newline/carriage return become character references
+ * (so attributes keep them), and other control characters, which XML 1.0
+ * cannot carry at all, become U+FFFD. NULL writes nothing. */
+void scan_xml_escape(FILE *out, const char *s);
+
+/* "Kind/namespace/name" ("Kind/name" for cluster-scoped objects), into buf. */
+void scan_resource_label(const sg_eval *ev, char *buf, size_t len);
+
+/* Progress on standard error for long scans (scan_progress.c): shown only when
+ * standard error is a terminal and there are at least SCAN_PROGRESS_MIN
+ * objects; a single line rewritten in place and erased when done. */
+#define SCAN_PROGRESS_MIN 1000
+typedef struct scan_progress {
+    size_t total;
+    bool active;
+} scan_progress;
+void scan_progress_start(scan_progress *p, size_t total);
+void scan_progress_update(scan_progress *p, size_t done);
+void scan_progress_end(scan_progress *p);
 
 /* One finding as the JSON object of DESIGN.md 5 (shared by the writers). */
 json_t *scan_finding_json(const scan_report *r, const sg_finding *f);

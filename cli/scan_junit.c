@@ -1,0 +1,143 @@
+/*
+ * scan_junit.c - `scan -f junit`: JUnit XML, the test-report format that
+ * GitLab, Jenkins, Azure Pipelines and most CI dashboards display.
+ *
+ * <testsuites> holds one <testsuite> per resource, named "Kind/namespace/name"
+ * ("Kind/name" when cluster-scoped). Each finding is a <testcase>: classname
+ * is the recommendation id, name is its title plus "[container NAME]" for
+ * container checks. Unhealthy findings carry <failure> (message = what is
+ * wrong, type = "SEVERITY ACTION", text = the remediation and the source
+ * place); exempt and not-applicable ones carry <skipped>; healthy ones pass.
+ * A resource in an excluded namespace gets one skipped testcase saying so.
+ * Every attribute and text goes through scan_xml_escape().
+ */
+#include <string.h>
+
+#include "scan.h"
+
+typedef struct suite_counts {
+    size_t tests, failures, skipped;
+} suite_counts;
+
+static void count_item(const scan_item *it, suite_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    if (it->eval.excluded) {
+        c->tests = c->skipped = 1;
+        return;
+    }
+    for (size_t k = 0; k < it->eval.count; k++) {
+        c->tests++;
+        sg_status s = it->eval.findings[k].status;
+        if (s == SG_STATUS_UNHEALTHY)
+            c->failures++;
+        else if (s == SG_STATUS_EXEMPT || s == SG_STATUS_NOT_APPLICABLE)
+            c->skipped++;
+    }
+}
+
+static void attr(FILE *out, const char *name, const char *value)
+{
+    fprintf(out, " %s=\"", name);
+    scan_xml_escape(out, value);
+    fputc('"', out);
+}
+
+static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_t k)
+{
+    const sg_finding *f = &it->eval.findings[k];
+    const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
+    fputs("    <testcase", out);
+    attr(out, "classname", rec->id);
+    fputs(" name=\"", out);
+    scan_xml_escape(out, rec->title);
+    if (f->container) {
+        fputs(" [container ", out);
+        scan_xml_escape(out, f->container);
+        fputc(']', out);
+    }
+    fputc('"', out);
+    attr(out, "file", it->manifest->file);
+    fprintf(out, " line=\"%d\" time=\"0\"", it->manifest->line);
+    if (f->status == SG_STATUS_HEALTHY) {
+        fputs("/>\n", out);
+        return;
+    }
+    fputs(">\n", out);
+    if (f->status == SG_STATUS_UNHEALTHY) {
+        fputs("      <failure", out);
+        attr(out, "message", f->message && *f->message ? f->message : rec->title);
+        fprintf(out, " type=\"%s %s\">", sg_severity_name(rec->severity),
+                it->denied[k] ? "deny" : sg_action_name(f->action));
+        scan_xml_escape(out, f->message);
+        fputs("&#10;Remediation: ", out);
+        scan_xml_escape(out, rec->remediation);
+        fputs("&#10;Source: ", out);
+        scan_xml_escape(out, it->manifest->file);
+        fprintf(out, ":%d (document %d)", it->manifest->line, it->manifest->document);
+        if (it->denied[k])
+            fputs("&#10;Admission would deny this object.", out);
+        fputs("</failure>\n", out);
+    } else {
+        fputs("      <skipped message=\"", out);
+        if (f->status == SG_STATUS_EXEMPT) {
+            fputs("exempt by ", out);
+            scan_xml_escape(out, f->exemption);
+            fprintf(out, " (%s)", sg_exemption_category_name(f->exemption_category));
+        } else {
+            fputs("not applicable", out);
+        }
+        fputs("\"/>\n", out);
+    }
+    fputs("    </testcase>\n", out);
+}
+
+static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
+{
+    suite_counts c;
+    count_item(it, &c);
+    char label[1024];
+    scan_resource_label(&it->eval, label, sizeof label);
+    fputs("  <testsuite", out);
+    attr(out, "name", label);
+    fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"0\"", c.tests, c.failures,
+            c.skipped);
+    attr(out, "file", it->manifest->file);
+    fputs(">\n    <properties>\n", out);
+    fputs("      <property name=\"apiVersion\"", out);
+    attr(out, "value", it->eval.api_version);
+    fputs("/>\n      <property name=\"source\" value=\"", out);
+    scan_xml_escape(out, it->manifest->file);
+    fprintf(out, ":%d\"/>\n      <property name=\"document\" value=\"%d\"/>\n", it->manifest->line,
+            it->manifest->document);
+    fputs("    </properties>\n", out);
+    if (it->eval.excluded)
+        fputs("    <testcase classname=\"scoregate\" name=\"namespace excluded\" time=\"0\">\n"
+              "      <skipped message=\"the namespace is excluded globally: not evaluated\"/>\n"
+              "    </testcase>\n",
+              out);
+    for (size_t k = 0; k < it->eval.count; k++)
+        testcase(out, r, it, k);
+    fputs("  </testsuite>\n", out);
+}
+
+int scan_write_junit(const scan_report *r, FILE *out)
+{
+    suite_counts total = {0, 0, 0};
+    for (size_t i = 0; i < r->count; i++) {
+        suite_counts c;
+        count_item(&r->items[i], &c);
+        total.tests += c.tests;
+        total.failures += c.failures;
+        total.skipped += c.skipped;
+    }
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+    fprintf(out,
+            "<testsuites name=\"scoregate scan\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
+            "time=\"0\">\n",
+            total.tests, total.failures, total.skipped);
+    for (size_t i = 0; i < r->count; i++)
+        testsuite(out, r, &r->items[i]);
+    fputs("</testsuites>\n", out);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,196 @@
+/*
+ * scan_sarif.c - `scan -f sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub
+ * code scanning, Azure DevOps, IDE viewers).
+ *
+ * One run, tool "scoregate". Rules: one reportingDescriptor per recommendation
+ * that has an unhealthy finding, in catalog order (id, a PascalCase name,
+ * shortDescription = title, help = remediation, properties with severity,
+ * control, standard, tags and GitHub's numeric "security-severity").
+ * Results: one per unhealthy finding, pointing at its rule by ruleId and
+ * ruleIndex; the region is the line where the object starts in its file.
+ *
+ * Level: error when admission would deny the finding (action deny, or enforce
+ * whose fix does not heal it); otherwise by severity: high -> error,
+ * medium -> warning, low -> note. Healthy, exempt and not-applicable findings
+ * are not results (the JSON and JUnit formats carry them).
+ *
+ * artifactLocation.uri: relative to the current directory (with uriBaseId
+ * %SRCROOT%, declared in originalUriBaseIds) when the file lies below it,
+ * otherwise an absolute file:// URI; standard input is "stdin". Paths are
+ * percent-encoded as RFC 3986 requires.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scan.h"
+
+#define SARIF_SCHEMA "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+static const char *level_of(const sg_rec_info *rec, bool denied)
+{
+    if (denied)
+        return "error";
+    switch (rec->severity) {
+    case SG_SEV_HIGH: return "error";
+    case SG_SEV_MEDIUM: return "warning";
+    case SG_SEV_LOW: return "note";
+    }
+    return "warning";
+}
+
+/* GitHub ranks security alerts by this number (critical >= 9, high >= 7, medium >= 4). */
+static const char *security_severity(sg_severity s)
+{
+    return s == SG_SEV_HIGH ? "8.0" : s == SG_SEV_MEDIUM ? "5.5" : "3.0";
+}
+
+/* "cpu-memory-limits" -> "CpuMemoryLimits" */
+static void pascal_name(const char *id, char *buf, size_t len)
+{
+    size_t n = 0;
+    bool upper = true;
+    for (const char *p = id; *p && n + 1 < len; p++) {
+        if (*p == '-' || *p == '_' || *p == '.') {
+            upper = true;
+            continue;
+        }
+        buf[n++] = upper && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        upper = false;
+    }
+    buf[n] = '\0';
+}
+
+/* Append `s` percent-encoded (RFC 3986: unreserved characters and '/' stay). */
+static void percent_encode(const char *s, char *buf, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && n + 4 < len; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+            *p == '.' || *p == '_' || *p == '~' || *p == '/') {
+            buf[n++] = (char)*p;
+        } else {
+            buf[n++] = '%';
+            buf[n++] = hex[*p >> 4];
+            buf[n++] = hex[*p & 15];
+        }
+    }
+    buf[n] = '\0';
+}
+
+/* The artifactLocation of `file` (see the top of the file). */
+static json_t *artifact_location(const char *file, const char *cwd)
+{
+    char enc[PATH_MAX * 3];
+    if (!strcmp(file, "<stdin>"))
+        return json_pack("{s:s}", "uri", "stdin");
+    char abs[PATH_MAX];
+    if (cwd && realpath(file, abs)) {
+        size_t n = strlen(cwd);
+        if (!strncmp(abs, cwd, n) && abs[n] == '/') {
+            percent_encode(abs + n + 1, enc, sizeof enc);
+            return json_pack("{s:s,s:s}", "uri", enc, "uriBaseId", "%SRCROOT%");
+        }
+        char uri[sizeof enc + 8];
+        percent_encode(abs, enc, sizeof enc);
+        snprintf(uri, sizeof uri, "file://%s", enc);
+        return json_pack("{s:s}", "uri", uri);
+    }
+    percent_encode(file, enc, sizeof enc);
+    return json_pack("{s:s}", "uri", enc);
+}
+
+static json_t *rule_json(const sg_rec_info *rec)
+{
+    char name[256];
+    pascal_name(rec->id, name, sizeof name);
+    json_t *tags = json_pack("[s,s,s]", "security", "kubernetes", rec->control);
+    json_array_append_new(tags, json_string(rec->standard));
+    json_t *props = json_pack("{s:s,s:s,s:s,s:s,s:o}", "severity", sg_severity_name(rec->severity), "control",
+                              rec->control, "standard", rec->standard, "security-severity",
+                              security_severity(rec->severity), "tags", tags);
+    return json_pack("{s:s,s:s,s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:o}", "id", rec->id, "name", name,
+                     "shortDescription", "text", rec->title, "fullDescription", "text", rec->title, "help", "text",
+                     rec->remediation, "defaultConfiguration", "level", level_of(rec, false), "properties", props);
+}
+
+static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, long rule_index, const char *cwd)
+{
+    const sg_eval *ev = &it->eval;
+    const sg_finding *f = &ev->findings[k];
+    const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
+    char label[1024];
+    scan_resource_label(ev, label, sizeof label);
+    const char *what = f->message && *f->message ? f->message : rec->title;
+    json_t *text = f->container ? json_sprintf("%s, container %s: %s", label, f->container, what)
+                                : json_sprintf("%s: %s", label, what);
+    json_t *region = json_pack("{s:i}", "startLine", it->manifest->line > 0 ? it->manifest->line : 1);
+    json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation",
+                            artifact_location(it->manifest->file, cwd), "region", region);
+    json_t *logical = json_pack("{s:s,s:s}", "name", ev->name ? ev->name : "", "kind", "resource");
+    json_object_set_new(logical, "fullyQualifiedName", json_string(label));
+    json_object_set_new(loc, "logicalLocations", json_pack("[o]", logical));
+    json_t *props = json_pack("{s:s,s:s,s:s,s:b}", "kind", ev->kind, "action", sg_action_name(f->action), "severity",
+                              sg_severity_name(rec->severity), "denied", it->denied[k]);
+    if (ev->namespace_)
+        json_object_set_new(props, "namespace", json_string(ev->namespace_));
+    if (ev->name)
+        json_object_set_new(props, "name", json_string(ev->name));
+    if (f->container)
+        json_object_set_new(props, "container", json_string(f->container));
+    json_object_set_new(props, "document", json_integer(it->manifest->document));
+    return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:o}", "ruleId", rec->id, "ruleIndex", (json_int_t)rule_index,
+                     "level", level_of(rec, it->denied[k]), "message", "text", text, "locations", loc, "properties",
+                     props);
+}
+
+int scan_write_sarif(const scan_report *r, FILE *out)
+{
+    size_t nrecs = sg_policy_rec_count(r->policy);
+    long *rule_index = malloc((nrecs + 1) * sizeof *rule_index);
+    if (!rule_index)
+        abort();
+    for (size_t i = 0; i < nrecs; i++)
+        rule_index[i] = -1;
+    for (size_t i = 0; i < r->count; i++)
+        for (size_t k = 0; k < r->items[i].eval.count; k++)
+            if (r->items[i].eval.findings[k].status == SG_STATUS_UNHEALTHY)
+                rule_index[r->items[i].eval.findings[k].rec] = 0;
+    json_t *rules = json_array();
+    for (size_t i = 0; i < nrecs; i++) {
+        if (rule_index[i] < 0)
+            continue;
+        rule_index[i] = (long)json_array_size(rules);
+        json_array_append_new(rules, rule_json(sg_policy_rec(r->policy, i)));
+    }
+
+    char cwdbuf[PATH_MAX];
+    const char *cwd = getcwd(cwdbuf, sizeof cwdbuf);
+    json_t *results = json_array();
+    for (size_t i = 0; i < r->count; i++) {
+        const scan_item *it = &r->items[i];
+        for (size_t k = 0; k < it->eval.count; k++)
+            if (it->eval.findings[k].status == SG_STATUS_UNHEALTHY)
+                json_array_append_new(results, result_json(r, it, k, rule_index[it->eval.findings[k].rec], cwd));
+    }
+    free(rule_index);
+
+    json_t *driver = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", "scoregate", "fullName",
+                               "scoregate Kubernetes manifest checker", "version", SG_VERSION, "semanticVersion",
+                               SG_VERSION, "rules", rules);
+    json_t *run = json_pack("{s:{s:o},s:o,s:s}", "tool", "driver", driver, "results", results, "columnKind",
+                            "unicodeCodePoints");
+    if (cwd) {
+        char enc[PATH_MAX * 3], uri[sizeof enc + 16];
+        percent_encode(cwd, enc, sizeof enc);
+        snprintf(uri, sizeof uri, "file://%s%s", enc, strcmp(cwd, "/") ? "/" : "");
+        json_object_set_new(run, "originalUriBaseIds", json_pack("{s:{s:s}}", "%SRCROOT%", "uri", uri));
+    }
+    json_t *doc = json_pack("{s:s,s:s,s:[o]}", "version", "2.1.0", "$schema", SARIF_SCHEMA, "runs", run);
+    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', out);
+    json_decref(doc);
+    return rc < 0 || ferror(out) ? -1 : 0;
+}

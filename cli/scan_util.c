@@ -1,0 +1,74 @@
+/*
+ * scan_util.c - helpers every scan writer shares: finding totals, XML/HTML
+ * escaping and resource labels. Kept in one place so that every format counts
+ * and escapes the same way.
+ */
+#include <string.h>
+
+#include "scan.h"
+
+void scan_count(const scan_report *r, scan_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < r->count; i++) {
+        const scan_item *it = &r->items[i];
+        for (size_t k = 0; k < it->eval.count; k++) {
+            switch (it->eval.findings[k].status) {
+            case SG_STATUS_HEALTHY: c->healthy++; break;
+            case SG_STATUS_UNHEALTHY:
+                c->unhealthy++;
+                if (it->denied[k])
+                    c->denied++;
+                break;
+            case SG_STATUS_EXEMPT: c->exempt++; break;
+            case SG_STATUS_NOT_APPLICABLE: c->not_applicable++; break;
+            }
+        }
+    }
+}
+
+void scan_xml_escape(FILE *out, const char *s)
+{
+    if (!s)
+        return;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        case '\t': fputs("&#9;", out); break;
+        case '\n': fputs("&#10;", out); break;
+        case '\r': fputs("&#13;", out); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                fputs("\xef\xbf\xbd", out);
+            else
+                fputc(*p, out);
+        }
+    }
+}
+
+/* Cut a trailing, incomplete UTF-8 sequence left by truncation. */
+static void utf8_trim(char *buf)
+{
+    size_t n = strlen(buf), lead = n;
+    while (lead > 0 && ((unsigned char)buf[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0)
+        return;
+    unsigned char c = (unsigned char)buf[lead - 1];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (n - (lead - 1) < need)
+        buf[lead - 1] = '\0';
+}
+
+void scan_resource_label(const sg_eval *ev, char *buf, size_t len)
+{
+    const char *name = ev->name ? ev->name : "(unnamed)";
+    int n = ev->namespace_ ? snprintf(buf, len, "%s/%s/%s", ev->kind, ev->namespace_, name)
+                           : snprintf(buf, len, "%s/%s", ev->kind, name);
+    if (n >= 0 && (size_t)n >= len)
+        utf8_trim(buf);
+}

@@ -89,6 +89,14 @@ static void finish(sg_score_prediction *out)
     }
 }
 
+void sg_score_diff(const sg_score *before, const sg_score *after, sg_score_prediction *out)
+{
+    out->before = *before;
+    out->after = *after;
+    out->existed = false;
+    finish(out);
+}
+
 /* Predict with the lock held. `bits` is NULL for DELETE. */
 static void predict_locked(const sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
                            const uint64_t *bits, sg_score_prediction *out)

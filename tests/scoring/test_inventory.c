@@ -110,10 +110,16 @@ static void test_predict_is_a_dry_run(void **state)
     assert_int_equal(sg_inventory_count(inv), 1);
     assert_memory_equal(&before, &after, sizeof before);
 
-    /* Applying it gives exactly the prediction. */
+    /* Applying it gives exactly the prediction; the diff of the scores agrees. */
     assert_int_equal(sg_inventory_predict_apply(inv, SG_SCORE_CREATE, o, false, &q, err, sizeof err), 0);
     sg_inventory_score(inv, &after);
     assert_memory_equal(&q.after, &after, sizeof after);
+    sg_score_prediction d;
+    sg_score_diff(&before, &after, &d);
+    assert_int_equal(d.nchanges, 2);
+    assert_memory_equal(d.changes, q.changes, sizeof d.changes[0] * 2);
+    assert_double_equal(d.delta, q.delta, 0);
+    assert_double_equal(d.exact_delta, q.exact_delta, 0);
     sg_score_outcome_free(o);
 
     /* DELETE needs only the key; deleting something unknown changes nothing. */

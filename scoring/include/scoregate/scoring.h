@@ -315,6 +315,14 @@ int sg_inventory_predict(sg_inventory *inv, sg_score_op op, const sg_score_outco
                          sg_score_prediction *out, char *err, size_t errlen);
 
 /*
+ * The prediction between two scores of the same model, e.g. a baseline and
+ * the baseline with a whole scan applied: before, after, deltas and the
+ * per-control changes exactly as sg_inventory_predict() fills them
+ * (existed is false). Pure.
+ */
+void sg_score_diff(const sg_score *before, const sg_score *after, sg_score_prediction *out);
+
+/*
  * Apply the request to the inventory (as sg_inventory_predict describes).
  * Copies what it keeps: the outcome stays the caller's. Fails on bad arguments
  * or out of memory, and then changes nothing.

@@ -57,7 +57,8 @@ void scan_count(const scan_report *r, scan_counts *c);
  * cannot carry at all, become U+FFFD. NULL writes nothing. */
 void scan_xml_escape(FILE *out, const char *s);
 
-/* "Kind/namespace/name" ("Kind/name" for cluster-scoped objects), into buf. */
+/* "Kind/namespace/name" ("Kind/name" for cluster-scoped objects), into buf
+ * (cut at a character boundary when it does not fit). */
 void scan_resource_label(const sg_eval *ev, char *buf, size_t len);
 
 /* Progress on standard error for long scans (scan_progress.c): shown only when

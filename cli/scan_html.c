@@ -132,7 +132,7 @@ static void overview(FILE *out, const scan_report *r, const scan_counts *c)
     fputs("</div>\n<div class=\"stats\">\n", out);
     stat(out, "", r->count, r->count == 1 ? "resource" : "resources");
     stat(out, c->unhealthy ? "warn" : "good", c->unhealthy, "unhealthy");
-    stat(out, c->denied ? "bad" : "good", c->denied, "would be denied");
+    stat(out, c->denied ? "bad" : "good", c->denied, "denied");
     stat(out, "good", c->healthy, "healthy");
     stat(out, "info", c->exempt, "exempt");
     fputs("</div>\n</section>\n", out);

@@ -1,6 +1,7 @@
 /*
  * scan_text.c - `scan -f text`: findings grouped by resource, for terminals.
- * Colour only when asked (a TTY without NO_COLOR).
+ * Colour only when asked (a TTY without NO_COLOR). The score, its per-control
+ * points and the --baseline prediction come first when the report has them.
  */
 #include <string.h>
 
@@ -11,6 +12,64 @@
 #define GREEN "\033[32m"
 #define BOLD "\033[1m"
 #define RESET "\033[0m"
+
+/* Text from manifests and settings, with control characters (ESC included)
+ * shown as '?' so that a crafted name cannot drive the terminal. */
+static void put(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+/* One line per control of the score: points against max and the resource counts. */
+static void write_controls(const json_t *score, FILE *out)
+{
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(score, "controls"), i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        fprintf(out, "  %-42s %6.2f / %-3g  (%.0f healthy, %.0f unhealthy, %.0f not applicable)\n",
+                name ? name : json_string_value(json_object_get(c, "id")), num(c, "current"), num(c, "max"),
+                num(c, "healthy"), num(c, "unhealthy"), num(c, "notApplicable"));
+    }
+}
+
+static void write_percent(const json_t *v, FILE *out)
+{
+    if (json_is_number(v))
+        fprintf(out, "%.2f%%", json_number_value(v));
+    else
+        fputs("n/a", out);
+}
+
+/* The --baseline prediction: before -> after, and the controls that change. */
+static void write_prediction(const json_t *p, FILE *out, bool color)
+{
+    const json_t *delta = json_object_get(p, "delta");
+    fputs("Predicted score: ", out);
+    write_percent(json_object_get(p, "before"), out);
+    fputs(" -> ", out);
+    write_percent(json_object_get(p, "after"), out);
+    if (json_is_number(delta)) {
+        double d = json_number_value(delta);
+        fprintf(out, " (%s%+.2f%s", color ? (d < 0 ? RED : GREEN) : "", d, color ? RESET : "");
+        if (json_is_number(json_object_get(p, "exactDelta")))
+            fprintf(out, ", exactly %+.4f", num(p, "exactDelta"));
+        fputc(')', out);
+    }
+    fputc('\n', out);
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(p, "controls"), i, c)
+        fprintf(out, "  %-42s %6.2f -> %.2f\n", json_string_value(json_object_get(c, "id")), num(c, "before"),
+                num(c, "after"));
+}
 
 int scan_write_text(const scan_report *r, FILE *out, bool color)
 {
@@ -24,13 +83,24 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
                     json_number_value(json_object_get(r->score, "max")));
         else
             fprintf(out, "Secure score: n/a (nothing scored)\n");
+        write_controls(r->score, out);
     }
+    if (r->prediction)
+        write_prediction(r->prediction, out, color);
     for (size_t i = 0; i < r->count; i++) {
         const scan_item *it = &r->items[i];
         const sg_eval *ev = &it->eval;
-        fprintf(out, "\n%s%s %s%s%s%s  (%s:%d)\n", color ? BOLD : "", ev->kind, ev->namespace_ ? ev->namespace_ : "",
-                ev->namespace_ ? "/" : "", ev->name ? ev->name : "(unnamed)", color ? RESET : "",
-                it->manifest->file, it->manifest->line);
+        fprintf(out, "\n%s", color ? BOLD : "");
+        put(out, ev->kind);
+        fputc(' ', out);
+        if (ev->namespace_) {
+            put(out, ev->namespace_);
+            fputc('/', out);
+        }
+        put(out, ev->name ? ev->name : "(unnamed)");
+        fprintf(out, "%s  (", color ? RESET : "");
+        put(out, it->manifest->file);
+        fprintf(out, ":%d)\n", it->manifest->line);
         if (ev->excluded)
             fprintf(out, "  namespace excluded: not evaluated\n");
         for (size_t k = 0; k < ev->count; k++) {
@@ -40,16 +110,23 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
                 healthy++;
                 continue;
             }
+            if (f->status == SG_STATUS_NOT_APPLICABLE)
+                continue;
             if (f->status == SG_STATUS_EXEMPT) {
                 exempt++;
-                fprintf(out, "  exempt     %-32s (%s)\n", rec->id, f->exemption);
+                fprintf(out, "  exempt     %-32s (", rec->id);
+                put(out, f->exemption);
+                fputs(")\n", out);
                 continue;
             }
             unhealthy++;
             const char *c = it->denied[k] ? RED : YELLOW;
-            fprintf(out, "  %s%-10s%s %-32s %s\n", color ? c : "", it->denied[k] ? "DENY" : sg_action_name(f->action),
-                    color ? RESET : "", rec->id, f->message ? f->message : "");
-            fprintf(out, "             fix: %s\n", rec->remediation);
+            fprintf(out, "  %s%-10s%s %-32s ", color ? c : "", it->denied[k] ? "DENY" : sg_action_name(f->action),
+                    color ? RESET : "", rec->id);
+            put(out, f->message);
+            fputs("\n             fix: ", out);
+            put(out, rec->remediation);
+            fputc('\n', out);
         }
     }
     fprintf(out, "\n%zu resource%s, %s%zu unhealthy%s, %zu healthy, %zu exempt; %zu would be denied\n", r->count,

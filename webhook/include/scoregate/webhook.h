@@ -1,0 +1,97 @@
+/*
+ * scoregate/webhook.h - the webhook module: the TLS admission server
+ * (libmicrohttpd with GnuTLS) behind `scoregate serve`.
+ *
+ * An sg_webhook holds everything a request needs: the loaded policy and its
+ * score model (a reference-counted snapshot, swapped atomically on reload),
+ * the score inventory (loaded from and saved to the state directory), and the
+ * metrics. sg_webhook_review() answers one AdmissionReview body in memory,
+ * without sockets (what the fuzz target and benchmarks call);
+ * sg_webhook_serve() runs the HTTPS server until SIGTERM.
+ *
+ * Conventions are those of scoregate/policy.h: functions that can fail return
+ * 0 or -1 and then write a message a user can act on into `err` (`errlen`
+ * bytes, NUL-terminated); whoever allocates frees.
+ */
+#ifndef SCOREGATE_WEBHOOK_H
+#define SCOREGATE_WEBHOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <scoregate/policy.h>
+
+/* Defaults of the limits (sg_webhook_options_init). */
+#define SG_WEBHOOK_DEFAULT_MAX_BODY (3u << 20)        /* bytes: larger bodies get 413 */
+#define SG_WEBHOOK_DEFAULT_MAX_CONNECTIONS 1000
+#define SG_WEBHOOK_DEFAULT_TIMEOUT 10                 /* seconds a connection may stay idle or slow */
+#define SG_WEBHOOK_DEFAULT_SAVE_INTERVAL 10           /* seconds between inventory saves when changed */
+#define SG_WEBHOOK_DEFAULT_CERT_CHECK_INTERVAL 5      /* seconds between looks at the certificate files */
+
+typedef struct sg_webhook_options {
+    const char *config_path;     /* settings file; NULL: built-in recommendations at their defaults */
+    const char *address;         /* overrides server.address when non-NULL */
+    const char *state_dir;       /* overrides server.stateDir when non-NULL */
+    bool persist;                /* load and save the inventory in the state directory */
+    size_t max_body;             /* bytes */
+    unsigned max_connections;
+    unsigned timeout;            /* seconds per connection (idle or slow) */
+    unsigned threads;            /* 0: one per online core */
+    unsigned save_interval;      /* seconds */
+    unsigned cert_check_interval;/* seconds */
+} sg_webhook_options;
+
+/* Fill `o` with the defaults above (no config, persistence on). */
+void sg_webhook_options_init(sg_webhook_options *o);
+
+typedef struct sg_webhook sg_webhook;
+
+/*
+ * Load the settings and compile the policy, build its score model and an
+ * inventory, and, when o->persist, load the inventory saved in the state
+ * directory (a missing file starts empty; a corrupt one is set aside as
+ * inventory.bin.corrupt, logged, and the inventory starts empty).
+ */
+int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, size_t errlen);
+
+/* Save the inventory (when persisting) and release everything. NULL is ignored. */
+void sg_webhook_free(sg_webhook *w);
+
+/* Which admission endpoint a body was posted to. */
+typedef enum sg_webhook_endpoint { SG_WEBHOOK_VALIDATE, SG_WEBHOOK_MUTATE } sg_webhook_endpoint;
+
+/*
+ * Answer one AdmissionReview body exactly as POST /validate or /mutate does,
+ * in memory: decode (once), decide, update the inventory (allowed, not dry-run
+ * /validate requests), count metrics, log one line, encode (once). *status
+ * receives the HTTP status (200, or 400 for a malformed review) and *body a
+ * malloc'd NUL-terminated JSON body (an AdmissionReview, or a Status-shaped
+ * error) of *len bytes, which the caller frees. Returns -1 only when out of
+ * memory.
+ */
+int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_t len,
+                      unsigned *status, char **out, size_t *outlen);
+
+/*
+ * Replace the policy with a fresh load of the settings file (what SIGHUP
+ * does): on error the old policy stays and the message says why. Requests
+ * already running finish with the policy they started with; the inventory is
+ * re-scored for the new one.
+ */
+int sg_webhook_reload(sg_webhook *w, char *err, size_t errlen);
+
+/* Save the inventory now when it changed since the last save (a no-op without persistence). */
+int sg_webhook_save(sg_webhook *w, char *err, size_t errlen);
+
+/*
+ * Serve HTTPS until SIGTERM or SIGINT: make sure the serving certificate
+ * exists (server.tls certFile/keyFile, or a self-signed set generated in the
+ * state directory), listen, and handle SIGHUP (reload the settings), periodic
+ * inventory saves and certificate file changes. On SIGTERM, stop accepting,
+ * let the requests in flight finish, close idle connections, save, and
+ * return 0. Returns -1 when the server cannot start.
+ */
+int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen);
+
+#endif

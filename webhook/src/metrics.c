@@ -1,0 +1,198 @@
+/*
+ * metrics.c - counters and the Prometheus text exposition of /metrics.
+ *
+ * Labelled counters live in one small table per metric, keyed by their label
+ * values; the table is bounded (kind and recommendation names come from
+ * requests and settings, so they must not grow memory without end): past
+ * WH_SERIES_MAX series new label sets are counted under "other". The latency
+ * histogram has sub-millisecond buckets, because a decision takes tens of
+ * microseconds. Score gauges are read from the inventory at scrape time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define WH_SERIES_MAX 512
+#define WH_LABEL_MAX 64
+
+static const double buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                 0.01,   0.025,   0.05,   0.1,   0.25,   0.5, 1, 2.5};
+#define NBUCKETS (sizeof buckets / sizeof buckets[0])
+
+typedef struct series {
+    char labels[3][WH_LABEL_MAX];
+    unsigned long long count;
+} series;
+
+typedef struct table {
+    series *items;
+    size_t n, cap;
+} table;
+
+struct wh_metrics {
+    pthread_mutex_t lock;
+    table requests;      /* operation, kind, decision */
+    table findings;      /* recommendation, action */
+    unsigned long long bucket[NBUCKETS];
+    unsigned long long observations;
+    double sum;
+};
+
+wh_metrics *wh_metrics_new(void)
+{
+    wh_metrics *m = calloc(1, sizeof *m);
+    if (!m)
+        abort();
+    pthread_mutex_init(&m->lock, NULL);
+    return m;
+}
+
+void wh_metrics_free(wh_metrics *m)
+{
+    if (!m)
+        return;
+    free(m->requests.items);
+    free(m->findings.items);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+/* Label values are copied with anything outside [A-Za-z0-9._/-] replaced, so
+ * the exposition never needs escaping and a request cannot inject lines. */
+static void label_copy(char *dst, const char *src)
+{
+    size_t i = 0;
+    for (; src && src[i] && i < WH_LABEL_MAX - 1; i++) {
+        char c = src[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '/' || c == '-';
+        dst[i] = ok ? c : '_';
+    }
+    dst[i] = '\0';
+}
+
+static series *find(table *t, const series *key)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (!memcmp(t->items[i].labels, key->labels, sizeof key->labels))
+            return &t->items[i];
+    return NULL;
+}
+
+static void bump(table *t, size_t nlabels, const char *const *values)
+{
+    series key = {0};
+    for (size_t i = 0; i < nlabels; i++)
+        label_copy(key.labels[i], values[i]);
+    series *s = find(t, &key);
+    if (!s && t->n >= WH_SERIES_MAX - 1) {
+        /* Full: the last slot holds one overflow series with every label "other". */
+        memset(&key, 0, sizeof key);
+        for (size_t i = 0; i < nlabels; i++)
+            strcpy(key.labels[i], "other");
+        s = find(t, &key);
+    }
+    if (s) {
+        s->count++;
+        return;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        series *grown = realloc(t->items, cap * sizeof *grown);
+        if (!grown)
+            abort();
+        t->items = grown;
+        t->cap = cap;
+    }
+    key.count = 1;
+    t->items[t->n++] = key;
+}
+
+void wh_metrics_request(wh_metrics *m, const char *operation, const char *kind, const char *decision,
+                        double seconds)
+{
+    const char *values[3] = {operation, kind, decision};
+    pthread_mutex_lock(&m->lock);
+    bump(&m->requests, 3, values);
+    for (size_t i = 0; i < NBUCKETS; i++)
+        if (seconds <= buckets[i])
+            m->bucket[i]++;
+    m->observations++;
+    m->sum += seconds;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void wh_metrics_finding(wh_metrics *m, const char *recommendation, const char *action)
+{
+    const char *values[2] = {recommendation, action};
+    pthread_mutex_lock(&m->lock);
+    bump(&m->findings, 2, values);
+    pthread_mutex_unlock(&m->lock);
+}
+
+char *wh_metrics_render(wh_metrics *m, const sg_score *score, size_t inventory, bool have_expiry,
+                        time_t cert_expiry, size_t *len)
+{
+    char *data = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&data, &size);
+    if (!f)
+        return NULL;
+    pthread_mutex_lock(&m->lock);
+    fputs("# HELP scoregate_admission_requests_total AdmissionReview requests answered.\n"
+          "# TYPE scoregate_admission_requests_total counter\n", f);
+    for (size_t i = 0; i < m->requests.n; i++) {
+        const series *s = &m->requests.items[i];
+        fprintf(f, "scoregate_admission_requests_total{operation=\"%s\",kind=\"%s\",decision=\"%s\"} %llu\n",
+                s->labels[0], s->labels[1], s->labels[2], s->count);
+    }
+    fputs("# HELP scoregate_admission_duration_seconds Time to decide one AdmissionReview.\n"
+          "# TYPE scoregate_admission_duration_seconds histogram\n", f);
+    for (size_t i = 0; i < NBUCKETS; i++)
+        fprintf(f, "scoregate_admission_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i], m->bucket[i]);
+    fprintf(f, "scoregate_admission_duration_seconds_bucket{le=\"+Inf\"} %llu\n", m->observations);
+    fprintf(f, "scoregate_admission_duration_seconds_sum %.9f\n", m->sum);
+    fprintf(f, "scoregate_admission_duration_seconds_count %llu\n", m->observations);
+    fputs("# HELP scoregate_findings_total Unhealthy findings in admission requests.\n"
+          "# TYPE scoregate_findings_total counter\n", f);
+    for (size_t i = 0; i < m->findings.n; i++) {
+        const series *s = &m->findings.items[i];
+        fprintf(f, "scoregate_findings_total{recommendation=\"%s\",action=\"%s\"} %llu\n", s->labels[0],
+                s->labels[1], s->count);
+    }
+    pthread_mutex_unlock(&m->lock);
+
+    fputs("# HELP scoregate_secure_score_percent Secure score of the inventory (absent when nothing is scored).\n"
+          "# TYPE scoregate_secure_score_percent gauge\n", f);
+    if (score->has_percent)
+        fprintf(f, "scoregate_secure_score_percent %.2f\n", score->percent);
+    fputs("# HELP scoregate_control_points Current points of each control.\n"
+          "# TYPE scoregate_control_points gauge\n", f);
+    for (size_t i = 0; i < score->ncontrols; i++) {
+        char id[WH_LABEL_MAX];
+        label_copy(id, score->controls[i].id);
+        fprintf(f, "scoregate_control_points{control=\"%s\"} %.2f\n", id, score->controls[i].current);
+    }
+    fputs("# HELP scoregate_control_max_points Effective maximum points of each control (0 when it has no resources).\n"
+          "# TYPE scoregate_control_max_points gauge\n", f);
+    for (size_t i = 0; i < score->ncontrols; i++) {
+        char id[WH_LABEL_MAX];
+        label_copy(id, score->controls[i].id);
+        fprintf(f, "scoregate_control_max_points{control=\"%s\"} %.2f\n", id, score->controls[i].max);
+    }
+    fputs("# HELP scoregate_inventory_resources Resources in the score inventory.\n"
+          "# TYPE scoregate_inventory_resources gauge\n", f);
+    fprintf(f, "scoregate_inventory_resources %zu\n", inventory);
+    fputs("# HELP scoregate_certificate_expiry_timestamp_seconds notAfter of the serving certificate.\n"
+          "# TYPE scoregate_certificate_expiry_timestamp_seconds gauge\n", f);
+    if (have_expiry)
+        fprintf(f, "scoregate_certificate_expiry_timestamp_seconds %lld\n", (long long)cert_expiry);
+    if (fclose(f) != 0) {
+        free(data);
+        return NULL;
+    }
+    *len = size;
+    return data;
+}

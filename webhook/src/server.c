@@ -1,0 +1,434 @@
+/*
+ * server.c - the HTTPS layer: libmicrohttpd with GnuTLS, an epoll thread
+ * pool, HTTP/1.1 keep-alive, and the limits of DESIGN.md 6.
+ *
+ * Routes: POST /validate and /mutate (AdmissionReview), GET /healthz,
+ * /readyz and /metrics. Every refusal is a Kubernetes Status-shaped JSON body
+ * and a log line: unknown path 404, wrong method 405, a body that is not
+ * application/json 415, a body above the limit 413 (from Content-Length
+ * before anything is read, or while reading a chunked body), and a malformed
+ * AdmissionReview 400. A slow or idle client cannot hold a worker: the
+ * threads are event-driven and a connection silent for `timeout` seconds is
+ * closed. TLS is 1.2 or newer, with the certificate from tls.c's callback.
+ */
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+typedef enum route { R_NONE, R_VALIDATE, R_MUTATE, R_HEALTHZ, R_READYZ, R_METRICS } route;
+
+/* One request in progress. */
+typedef struct request_ctx {
+    route route;
+    char *body;
+    size_t len, cap;
+    bool too_large;
+} request_ctx;
+
+typedef struct server {
+    sg_webhook *w;
+    struct MHD_Daemon *daemon;
+    char *client_ca;          /* PEM, when client certificates are verified */
+} server;
+
+static route route_of(const char *url)
+{
+    static const struct { const char *path; route r; } routes[] = {
+        {"/validate", R_VALIDATE}, {"/mutate", R_MUTATE}, {"/healthz", R_HEALTHZ},
+        {"/readyz", R_READYZ},     {"/metrics", R_METRICS}};
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (!strcmp(url, routes[i].path))
+            return routes[i].r;
+    return R_NONE;
+}
+
+static enum MHD_Result send_body(sg_webhook *w, struct MHD_Connection *c, unsigned status, char *body, size_t len,
+                                 const char *content_type)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (atomic_load(&w->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
+    enum MHD_Result rc = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* A JSON error answer, logged with the path and method (never the body). */
+static enum MHD_Result send_error(sg_webhook *w, struct MHD_Connection *c, unsigned status, const char *url,
+                                  const char *method, const char *message)
+{
+    json_t *fields = json_pack("{s:i,s:s,s:s}", "status", (int)status, "path", url, "method", method);
+    wh_log("warn", message, fields);
+    size_t len = 0;
+    char *body = wh_error_body(status, message, &len);
+    if (!body)
+        return MHD_NO;
+    return send_body(w, c, status, body, len, "application/json");
+}
+
+static enum MHD_Result send_json(sg_webhook *w, struct MHD_Connection *c, unsigned status, const char *text)
+{
+    char *body = strdup(text);
+    if (!body)
+        return MHD_NO;
+    return send_body(w, c, status, body, strlen(body), "application/json");
+}
+
+static bool is_json(const char *content_type)
+{
+    if (!content_type)
+        return false;
+    size_t n = strlen("application/json");
+    if (strncasecmp(content_type, "application/json", n))
+        return false;
+    const char *rest = content_type + n;
+    while (*rest == ' ')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
+/* Whether the client presented a certificate that verifies against clientCAFile. */
+static bool client_verified(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!info || !info->tls_session)
+        return false;
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    unsigned status = 0;
+    if (!gnutls_certificate_get_peers(session, NULL))
+        return false;
+    return gnutls_certificate_verify_peers2(session, &status) == 0 && status == 0;
+}
+
+static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)
+{
+    sg_webhook *w = s->w;
+    if (r == R_HEALTHZ)
+        return send_json(w, c, MHD_HTTP_OK, "{\"status\":\"ok\"}");
+    time_t expiry = w->tls ? wh_tls_expiry(w->tls) : 0;
+    if (r == R_READYZ) {
+        if (!atomic_load(&w->ready) || atomic_load(&w->draining))
+            return send_json(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, "{\"status\":\"not ready\"}");
+        if (expiry && expiry <= time(NULL))
+            return send_json(w, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "{\"status\":\"not ready\",\"reason\":\"the serving certificate has expired\"}");
+        return send_json(w, c, MHD_HTTP_OK, "{\"status\":\"ready\"}");
+    }
+    sg_score score;
+    sg_inventory_score(w->inv, &score);
+    size_t len = 0;
+    char *text = wh_metrics_render(w->metrics, &score, sg_inventory_count(w->inv), w->tls != NULL, expiry, &len);
+    if (!text)
+        return MHD_NO;
+    return send_body(w, c, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+static enum MHD_Result serve_review(server *s, struct MHD_Connection *c, request_ctx *rq)
+{
+    unsigned status;
+    char *out;
+    size_t len;
+    sg_webhook_endpoint ep = rq->route == R_MUTATE ? SG_WEBHOOK_MUTATE : SG_WEBHOOK_VALIDATE;
+    if (sg_webhook_review(s->w, ep, rq->body ? rq->body : "", rq->len, &status, &out, &len) < 0)
+        return MHD_NO;
+    return send_body(s->w, c, status, out, len, "application/json");
+}
+
+/* First call for a request: route it and refuse what can be refused from the headers. */
+static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request_ctx *rq, const char *url,
+                                  const char *method, bool *answered)
+{
+    sg_webhook *w = s->w;
+    char msg[256];
+    *answered = true;
+    rq->route = route_of(url);
+    if (rq->route == R_NONE) {
+        snprintf(msg, sizeof msg, "no such path: %.100s (use /validate, /mutate, /healthz, /readyz or /metrics)", url);
+        return send_error(w, c, MHD_HTTP_NOT_FOUND, url, method, msg);
+    }
+    bool admission = rq->route == R_VALIDATE || rq->route == R_MUTATE;
+    bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+    if (admission ? strcmp(method, MHD_HTTP_METHOD_POST) : !get) {
+        snprintf(msg, sizeof msg, "method %.20s not allowed on %s (use %s)", method, url, admission ? "POST" : "GET");
+        return send_error(w, c, MHD_HTTP_METHOD_NOT_ALLOWED, url, method, msg);
+    }
+    if (!admission)
+        return serve_get(s, c, rq->route);
+    if (s->client_ca && !client_verified(c))
+        return send_error(w, c, MHD_HTTP_FORBIDDEN, url, method,
+                          "a client certificate signed by the configured clientCAFile is required");
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json(type)) {
+        snprintf(msg, sizeof msg, "content type must be application/json, not '%.60s'", type ? type : "(none)");
+        return send_error(w, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, url, method, msg);
+    }
+    const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length && strtoull(length, NULL, 10) > w->opts.max_body) {
+        snprintf(msg, sizeof msg, "request body of %.20s bytes is larger than the limit of %zu bytes", length,
+                 w->opts.max_body);
+        return send_error(w, c, MHD_HTTP_CONTENT_TOO_LARGE, url, method, msg);
+    }
+    *answered = false;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    server *s = cls;
+    sg_webhook *w = s->w;
+    request_ctx *rq = *con_cls;
+    if (!rq) {
+        rq = calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO;
+        *con_cls = rq;
+        atomic_fetch_add(&w->inflight, 1);
+        bool answered;
+        enum MHD_Result rc = first_call(s, c, rq, url, method, &answered);
+        return rc;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (rq->too_large || rq->len + n > w->opts.max_body) {
+            rq->too_large = true;
+            rq->len += n;
+            /* Stop reading a stream that goes far past the limit. */
+            return rq->len > 4 * w->opts.max_body ? MHD_NO : MHD_YES;
+        }
+        if (rq->len + n + 1 > rq->cap) {
+            size_t cap = rq->cap ? rq->cap : 4096;
+            while (cap < rq->len + n + 1)
+                cap *= 2;
+            char *grown = realloc(rq->body, cap);
+            if (!grown)
+                return MHD_NO;
+            rq->body = grown;
+            rq->cap = cap;
+        }
+        memcpy(rq->body + rq->len, upload_data, n);
+        rq->len += n;
+        rq->body[rq->len] = '\0';
+        return MHD_YES;
+    }
+    if (rq->too_large) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "request body is larger than the limit of %zu bytes", w->opts.max_body);
+        return send_error(w, c, MHD_HTTP_CONTENT_TOO_LARGE, url, method, msg);
+    }
+    return serve_review(s, c, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    server *s = cls;
+    request_ctx *rq = *con_cls;
+    if (!rq)
+        return;
+    free(rq->body);
+    free(rq);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->w->inflight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)socket_context;
+    if (toe != MHD_CONNECTION_NOTIFY_CLOSED)
+        return;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (info)
+        wh_tls_session_closed(info->tls_session);
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    wh_log("debug", msg, json_pack("{s:s}", "component", "libmicrohttpd"));
+}
+
+/* Parse ":8443", "127.0.0.1:8443", "[::1]:8443" or "host:8443". An empty host
+ * means every address (IPv6 dual stack). */
+static int parse_address(const char *address, struct sockaddr_storage *ss, bool *any, char *err, size_t errlen)
+{
+    char host[256];
+    const char *port;
+    if (address[0] == '[') {
+        const char *end = strchr(address, ']');
+        if (!end || end[1] != ':' || (size_t)(end - address - 1) >= sizeof host)
+            goto bad;
+        memcpy(host, address + 1, (size_t)(end - address - 1));
+        host[end - address - 1] = '\0';
+        port = end + 2;
+    } else {
+        const char *colon = strrchr(address, ':');
+        if (!colon || (size_t)(colon - address) >= sizeof host)
+            goto bad;
+        memcpy(host, address, (size_t)(colon - address));
+        host[colon - address] = '\0';
+        port = colon + 1;
+    }
+    char *end;
+    unsigned long p = strtoul(port, &end, 10);
+    if (!*port || *end || p > 65535)
+        goto bad;
+    memset(ss, 0, sizeof *ss);
+    *any = !*host;
+    if (!*host) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_addr = in6addr_any;
+        a6->sin6_port = htons((uint16_t)p);
+        return 0;
+    }
+    struct addrinfo hints = {0}, *res;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "server address '%s': cannot resolve '%s': %s", address, host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+bad:
+    snprintf(err, errlen, "server address '%s' is not HOST:PORT, :PORT or [IPv6]:PORT with a port up to 65535",
+             address);
+    return -1;
+}
+
+static char *read_text(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "server.tls.clientCAFile %s: cannot read it", path);
+        return NULL;
+    }
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *grown = realloc(data, cap);
+            if (!grown)
+                abort();
+            data = grown;
+        }
+        size_t n = fread(data + len, 1, 4096, f);
+        len += n;
+        if (n < 4096)
+            break;
+    }
+    fclose(f);
+    data[len] = '\0';
+    if (!strstr(data, "-----BEGIN CERTIFICATE-----")) {
+        snprintf(err, errlen, "server.tls.clientCAFile %s holds no PEM certificate", path);
+        free(data);
+        return NULL;
+    }
+    return data;
+}
+
+static struct MHD_Daemon *start(server *s, const struct sockaddr_storage *ss, bool dual)
+{
+    sg_webhook *w = s->w;
+    unsigned threads = w->opts.threads;
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     (dual ? MHD_USE_DUAL_STACK : 0);
+    struct MHD_OptionItem ca = {s->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->client_ca};
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_error, s,
+        MHD_OPTION_SOCK_ADDR, ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, w->opts.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, w->opts.timeout,
+        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
+        MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+        MHD_OPTION_HTTPS_CERT_CALLBACK, wh_tls_callback(), MHD_OPTION_ARRAY, &ca, MHD_OPTION_END);
+}
+
+int wh_server_start(sg_webhook *w, void **daemon, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    bool any;
+    if (parse_address(w->address, &ss, &any, err, errlen) < 0)
+        return -1;
+    server *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->w = w;
+    const char *ca = sg_policy_server(w->snap->policy)->client_ca_file;
+    if (ca && *ca && !(s->client_ca = read_text(ca, err, errlen))) {
+        free(s);
+        return -1;
+    }
+    s->daemon = start(s, &ss, any);
+    if (!s->daemon && any) {
+        /* No IPv6 here: every IPv4 address. */
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        uint16_t port = ((struct sockaddr_in6 *)&ss)->sin6_port;
+        memset(&ss, 0, sizeof ss);
+        a4->sin_family = AF_INET;
+        a4->sin_addr.s_addr = htonl(INADDR_ANY);
+        a4->sin_port = port;
+        s->daemon = start(s, &ss, false);
+    }
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot listen on %s (address in use, or not allowed?)", w->address);
+        free(s->client_ca);
+        free(s);
+        return -1;
+    }
+    *daemon = s;
+    return 0;
+}
+
+void wh_server_stop(sg_webhook *w, void *daemon, unsigned grace)
+{
+    server *s = daemon;
+    atomic_store(&w->draining, true);
+    MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    for (unsigned long waited = 0; atomic_load(&w->inflight) > 0 && waited < grace * 100UL; waited++)
+        nanosleep(&tick, NULL);
+    long left = atomic_load(&w->inflight);
+    if (left > 0)
+        wh_logf("warn", "shutdown: %ld requests still in flight after %u s; closing them", left, grace);
+    MHD_stop_daemon(s->daemon);
+    free(s->client_ca);
+    free(s);
+}

@@ -1,0 +1,144 @@
+/*
+ * warnings.c - the words a user sees at `kubectl apply` time: the AdmissionReview
+ * warnings and the denial message (DESIGN.md 4).
+ *
+ * The API server shows every warning and drops those it finds too long, so
+ * each is cut to WH_WARNING_MAX bytes (at a UTF-8 boundary, ending in "…"),
+ * and there are few: the summary line with the score change first, then the
+ * worst findings (denied first, then by severity), then "and N more" — at
+ * most WH_WARNING_LINES lines, so the total stays far below 4096 characters.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DENIAL_ITEMS 10
+#define DENIAL_TEXT_MAX 300
+
+/* Cut `s` in place to at most `max` bytes without splitting a UTF-8
+ * sequence, ending in "…" when something was cut; newlines become spaces. */
+static void fit(char *s, size_t max)
+{
+    for (char *c = s; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
+    size_t len = strlen(s);
+    if (len <= max)
+        return;
+    size_t cut = max - 3;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    memcpy(s + cut, "\xE2\x80\xA6", 4);
+}
+
+static void signed_number(double v, int decimals, char *buf, size_t len)
+{
+    /* U+2212 MINUS SIGN, as in "(−1.11)". */
+    if (v < 0)
+        snprintf(buf, len, "\xE2\x88\x92%.*f", decimals, -v);
+    else
+        snprintf(buf, len, "+%.*f", decimals, v);
+}
+
+void wh_score_change(const sg_score_prediction *p, char *buf, size_t len)
+{
+    char before[16] = "n/a", after[16] = "n/a", delta[32] = "";
+    if (p->before.has_percent)
+        snprintf(before, sizeof before, "%.2f%%", p->before.percent);
+    if (p->after.has_percent)
+        snprintf(after, sizeof after, "%.2f%%", p->after.percent);
+    if (p->has_delta) {
+        char d[24];
+        /* A change that rounds to 0.00 is still shown, unrounded. */
+        if (fabs(p->delta) < 0.005 && fabs(p->exact_delta) >= 0.00005)
+            signed_number(p->exact_delta, 4, d, sizeof d);
+        else
+            signed_number(p->delta, 2, d, sizeof d);
+        snprintf(delta, sizeof delta, " (%s)", d);
+    }
+    snprintf(buf, len, "%s \xE2\x86\x92 %s%s", before, after, delta);
+}
+
+static int item_order(const void *a, const void *b)
+{
+    const wh_item *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    if (x->finding->rec != y->finding->rec)
+        return x->finding->rec < y->finding->rec ? -1 : 1;
+    return x->finding->container_index < y->finding->container_index ? -1
+           : x->finding->container_index > y->finding->container_index;
+}
+
+static const char *finding_text(const wh_item *it)
+{
+    const char *m = it->finding->message;
+    return m && *m ? m : it->rec->title;
+}
+
+json_t *wh_warnings(const char *summary, wh_item *items, size_t n)
+{
+    json_t *out = json_array();
+    if (!out)
+        return NULL;
+    qsort(items, n, sizeof *items, item_order);
+    char line[512];
+    snprintf(line, sizeof line, "%s", summary);
+    fit(line, WH_WARNING_MAX);
+    json_array_append_new(out, json_string(line));
+    size_t room = WH_WARNING_LINES - 1;
+    size_t shown = n <= room ? n : room - 1;
+    for (size_t i = 0; i < shown; i++) {
+        snprintf(line, sizeof line, "[%s] %s: %s", items[i].tag, items[i].rec->id, finding_text(&items[i]));
+        fit(line, WH_WARNING_MAX);
+        json_array_append_new(out, json_string(line));
+    }
+    if (shown < n) {
+        snprintf(line, sizeof line, "and %zu more (scoregate scan shows every finding)", n - shown);
+        json_array_append_new(out, json_string(line));
+    }
+    return out;
+}
+
+char *wh_denial_message(const char *kind, const char *name, const sg_score_prediction *p,
+                        const char *gate_reason, wh_item *items, size_t n)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f)
+        return NULL;
+    qsort(items, n, sizeof *items, item_order);
+    size_t denied = 0;
+    for (size_t i = 0; i < n; i++)
+        denied += items[i].rank < 3;
+    char change[96];
+    wh_score_change(p, change, sizeof change);
+    fprintf(f, "scoregate denied %s %s: ", kind, *name ? name : "(unnamed)");
+    if (denied)
+        fprintf(f, "%zu finding%s denied", denied, denied == 1 ? "" : "s");
+    if (gate_reason)
+        fprintf(f, "%s%s", denied ? "; " : "", gate_reason);
+    fprintf(f, "; secure score %s", change);
+    size_t shown = 0;
+    for (size_t i = 0; i < n && i < denied && shown < DENIAL_ITEMS; i++, shown++) {
+        char what[DENIAL_TEXT_MAX], fix[DENIAL_TEXT_MAX];
+        snprintf(what, sizeof what, "%s", finding_text(&items[i]));
+        snprintf(fix, sizeof fix, "%s", items[i].rec->remediation ? items[i].rec->remediation : "");
+        fit(what, sizeof what - 1);
+        fit(fix, sizeof fix - 1);
+        fprintf(f, "\n- %s (%s): %s.", items[i].rec->id, items[i].rec->title, what);
+        if (*fix)
+            fprintf(f, " Fix: %s", fix);
+    }
+    if (denied > shown)
+        fprintf(f, "\nand %zu more", denied - shown);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "scan.h"
+#include "score.h"
 
 #define MAX_STANDARDS 8
 
@@ -244,12 +245,17 @@ int sg_cmd_scan(int argc, char **argv)
             status = 2;
     if (status == 0 && evaluate_all(&r, o.namespace_, err, sizeof err) < 0)
         status = 2;
+    double percent = -1; /* the resulting secure score (scan_score.c), -1 when n/a */
+    if (status == 0 && scan_score(&r, o.baseline, o.namespace_, &percent, err, sizeof err) < 0)
+        status = 2;
     if (status == 2) {
         fprintf(stderr, "scoregate scan: %s\n", err);
     } else if (write_report(&r, &o) < 0) {
         status = 2;
     } else if (r.denied > 0) {
         status = 1;
+    } else if (o.min_score >= 0 && percent >= 0 && percent < o.min_score) {
+        status = 3;
     }
     report_free(&r);
     sg_policy_free(policy);

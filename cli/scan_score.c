@@ -1,0 +1,184 @@
+/*
+ * scan_score.c - the secure score of a scan and its prediction against a
+ * baseline, and reading inventories from files (see score.h). A baseline is
+ * whatever describes the cluster: a saved inventory, an earlier scan's JSON,
+ * or the objects themselves (`kubectl get deploy,svc -A -o json`).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "score.h"
+
+static int put_outcome(sg_inventory *inv, sg_score_outcome *o, char *err, size_t errlen)
+{
+    int rc = sg_inventory_apply(inv, SG_SCORE_UPDATE, o, err, errlen);
+    sg_score_outcome_free(o);
+    return rc;
+}
+
+/* One resource of a scan's JSON: findings by recommendation id and status. */
+static int put_scanned(sg_score_model *m, sg_inventory *inv, const json_t *res, const char *path,
+                       size_t index, char *err, size_t errlen)
+{
+    const char *api = json_string_value(json_object_get(res, "apiVersion"));
+    const char *kind = json_string_value(json_object_get(res, "kind"));
+    sg_score_outcome *o;
+    char why[SG_ERRMAX];
+    if (!json_is_object(res) ||
+        sg_score_outcome_new(m, api, kind, json_string_value(json_object_get(res, "namespace")),
+                             json_string_value(json_object_get(res, "name")), &o, why, sizeof why)) {
+        snprintf(err, errlen, "%s: resource %zu: needs apiVersion and kind", path, index + 1);
+        return -1;
+    }
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(res, "findings"), i, f) {
+        long rec = sg_score_model_rec_index(m, json_string_value(json_object_get(f, "recommendation")));
+        const char *status = json_string_value(json_object_get(f, "status"));
+        const char *category = json_string_value(json_object_get(f, "exemptionCategory"));
+        sg_exemption_category cat = SG_EXEMPT_NONE;
+        if (rec < 0 || !status)
+            continue; /* not in this catalog */
+        if (!strcmp(status, "exempt"))
+            cat = category && !strcmp(category, "mitigated") ? SG_EXEMPT_MITIGATED : SG_EXEMPT_WAIVER;
+        else if (strcmp(status, "healthy") && strcmp(status, "unhealthy"))
+            continue;
+        /* Fails for a recommendation this configuration does not evaluate: it is absent. */
+        sg_score_outcome_record(o, (size_t)rec, strcmp(status, "healthy") != 0, cat, why, sizeof why);
+    }
+    return put_outcome(inv, o, err, errlen);
+}
+
+static int put_scan_json(sg_score_model *m, sg_inventory *inv, const json_t *doc, const char *path,
+                         char *err, size_t errlen)
+{
+    size_t i;
+    const json_t *res;
+    json_array_foreach(json_object_get(doc, "resources"), i, res)
+        if (put_scanned(m, inv, res, path, i, err, errlen))
+            return -1;
+    return 0;
+}
+
+static int put_objects(const sg_policy *p, sg_score_model *m, sg_inventory *inv, const char *path,
+                       const char *data, size_t len, const char *ns, char *err, size_t errlen)
+{
+    sg_manifest_list list = {0};
+    time_t now = time(NULL);
+    int rc = sg_manifest_parse(&list, path, data, len, err, errlen);
+    for (size_t i = 0; !rc && i < list.count; i++) {
+        const sg_manifest *mf = &list.items[i];
+        sg_eval ev;
+        sg_score_outcome *o;
+        char why[SG_ERRMAX];
+        if (sg_policy_evaluate(p, mf->object, ns, now, &ev, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: document %d, line %d: %s", mf->file, mf->document, mf->line, why);
+            rc = -1;
+            break;
+        }
+        rc = sg_score_outcome_from_eval(m, &ev, &o, err, errlen);
+        sg_eval_free(&ev);
+        if (!rc)
+            rc = put_outcome(inv, o, err, errlen);
+    }
+    sg_manifest_list_free(&list);
+    return rc;
+}
+
+/* The whole file ("-": standard input), at most SG_MAX_INPUT bytes. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    char *data = NULL;
+    size_t cap = 0, n;
+    *len = 0;
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    do {
+        if (*len == cap) {
+            char *grown = cap < SG_MAX_INPUT ? realloc(data, cap + 65536) : NULL;
+            if (!grown) {
+                snprintf(err, errlen, "%s: too large (at most %u bytes)", path, SG_MAX_INPUT);
+                free(data);
+                data = NULL;
+                break;
+            }
+            data = grown;
+            cap += 65536;
+        }
+        n = fread(data + *len, 1, cap - *len, f);
+        *len += n;
+    } while (n > 0);
+    if (data && ferror(f)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(data);
+        data = NULL;
+    }
+    if (f != stdin)
+        fclose(f);
+    return data;
+}
+
+int score_read_inventory(const sg_policy *p, sg_inventory *inv, const char *path, const char *ns,
+                         char *err, size_t errlen)
+{
+    size_t len;
+    char *data = read_file(path, &len, err, errlen);
+    if (!data)
+        return -1;
+    sg_score_model *m = sg_inventory_model(inv);
+    int rc;
+    json_t *doc = NULL;
+    if (len >= 8 && !memcmp(data, "SGINV", 5)) {
+        rc = sg_inventory_load_buffer(inv, path, data, len, err, errlen);
+    } else if ((doc = json_loadb(data, len, 0, NULL)) && json_is_object(doc) &&
+               json_is_array(json_object_get(doc, "resources")) && !json_object_get(doc, "kind")) {
+        rc = put_scan_json(m, inv, doc, path, err, errlen);
+    } else {
+        rc = put_objects(p, m, inv, path, data, len, ns, err, errlen);
+    }
+    json_decref(doc);
+    sg_score_model_free(m);
+    free(data);
+    return rc;
+}
+
+int scan_score(scan_report *r, const char *baseline, const char *ns, double *percent, char *err,
+               size_t errlen)
+{
+    sg_score_model *m;
+    sg_inventory *inv;
+    if (sg_score_model_from_policy(r->policy, NULL, 0, &m, err, errlen))
+        return -1;
+    if (sg_inventory_new(m, &inv, err, errlen)) {
+        sg_score_model_free(m);
+        return -1;
+    }
+    sg_score before, after;
+    int rc = baseline ? score_read_inventory(r->policy, inv, baseline, ns, err, errlen) : 0;
+    sg_inventory_score(inv, &before);
+    for (size_t i = 0; !rc && i < r->count; i++) {
+        sg_score_outcome *o;
+        rc = sg_score_outcome_from_eval(m, &r->items[i].eval, &o, err, errlen);
+        if (!rc)
+            rc = put_outcome(inv, o, err, errlen);
+    }
+    if (!rc) {
+        sg_inventory_score(inv, &after);
+        r->score = sg_score_to_json(&after);
+        *percent = after.has_percent ? after.percent : -1;
+        if (baseline) {
+            sg_score_prediction p;
+            sg_score_diff(&before, &after, &p);
+            r->prediction = sg_score_prediction_to_json(&p);
+        }
+    }
+    sg_inventory_free(inv);
+    sg_score_model_free(m);
+    return rc;
+}

@@ -16,8 +16,6 @@ int sg_cmd_catalog(int argc, char **argv);
 int sg_cmd_certs(int argc, char **argv);
 /* scoregate score FILE... (cmd_score.c) */
 int sg_cmd_score(int argc, char **argv);
-/* scoregate score FILE... (cmd_score.c) */
-int sg_cmd_score(int argc, char **argv);
 /* scoregate serve: the admission webhook (cmd_serve.c) */
 int sg_cmd_serve(int argc, char **argv);
 

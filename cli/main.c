@@ -19,7 +19,6 @@ static const command commands[] = {
     {"catalog", sg_cmd_catalog, "list the recommendations, their settings and state"},
     {"certs", sg_cmd_certs, "generate, inspect and rotate TLS certificates"},
     {"score", sg_cmd_score, "secure score of a cluster from files (inventory, scan JSON, objects)"},
-    {"score", sg_cmd_score, "secure score of a cluster from files (inventory, scan JSON, objects)"},
     {NULL, NULL, NULL},
 };
 

@@ -7,7 +7,8 @@
  * alongside the tree it built (objects keep insertion order, and duplicate
  * keys are rejected, so text and tree visit nodes in the same order) and
  * record each node's and key's line. The same walk enforces SG_MAX_DEPTH and
- * SG_MAX_NODES. Anything jansson does not accept (a typo, a YAML flow
+ * SG_MAX_NODES (a cheap count before jansson runs keeps its memory within
+ * that budget). Anything jansson does not accept (a typo, a YAML flow
  * mapping such as {a: 1}, a number beyond int64) goes back to the YAML
  * reader, which accepts JSON too and reports errors with lines.
  */
@@ -174,6 +175,27 @@ static int sg_jscan_value(sg_jscan *s, json_t *node, int depth)
     return 0;
 }
 
+/*
+ * An upper bound on the values in JSON text: every value but the first of
+ * each document follows a ',' or opens a container. Checked before jansson
+ * runs, so that 64 MB of "[0,0,0,..." is not built as 32M nodes first.
+ */
+static size_t sg_json_value_bound(const char *p, const char *end)
+{
+    size_t n = 1;
+    while (p < end) {
+        char c = *p++;
+        if (c == '"') {
+            while (p < end && *p != '"')
+                p += *p == '\\' ? 2 : 1;
+            p++;
+        } else if (c == ',' || c == '[' || c == '{') {
+            n++;
+        }
+    }
+    return n;
+}
+
 int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
                  int **doc_numbers, sg_linemap **lines, char *err, size_t errlen)
 {
@@ -186,6 +208,9 @@ int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
     size_t cap = 0;
     int rc = 1;
     if (!out || !s.lines)
+        goto done;
+    /* Too many nodes: the YAML reader counts exactly and says where it stopped. */
+    if (sg_json_value_bound(s.p, s.end) > SG_MAX_NODES)
         goto done;
     for (;;) {
         sg_jws(&s);

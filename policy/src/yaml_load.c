@@ -27,6 +27,7 @@
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,8 @@ typedef struct sg_loader {
     size_t depth, stackcap;
     sg_anchor *anchors;
     size_t nanchors, capanchors;
+    size_t *anchor_index;      /* hash of anchor names: 1 + position in anchors, 0 = free */
+    size_t index_cap;          /* a power of two, or 0 */
     json_t *root;
     int docno;
     bool in_document;
@@ -136,26 +139,68 @@ static int sg_count_nodes(sg_loader *ld, size_t n, bool alias, int line)
     return 0;
 }
 
+static void sg_discard(sg_loader *ld, json_t *node);
+
 static void sg_anchors_clear(sg_loader *ld)
 {
     for (size_t i = 0; i < ld->nanchors; i++) {
         free(ld->anchors[i].name);
-        json_decref(ld->anchors[i].node);
+        sg_discard(ld, ld->anchors[i].node);
     }
     ld->nanchors = 0;
+    if (ld->index_cap)
+        memset(ld->anchor_index, 0, ld->index_cap * sizeof(*ld->anchor_index));
 }
 
+static size_t sg_name_hash(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The index slot of anchor `name`: holding it, or the free slot where it belongs. */
+static size_t *sg_anchor_slot(sg_loader *ld, const char *name)
+{
+    size_t mask = ld->index_cap - 1;
+    for (size_t i = sg_name_hash(name) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &ld->anchor_index[i];
+        if (*slot == 0 || strcmp(ld->anchors[*slot - 1].name, name) == 0)
+            return slot;
+    }
+}
+
+static int sg_anchor_index_grow(sg_loader *ld)
+{
+    size_t cap = ld->index_cap ? ld->index_cap * 2 : 64;
+    size_t *index = calloc(cap, sizeof(*index));
+    if (!index)
+        return -1;
+    free(ld->anchor_index);
+    ld->anchor_index = index;
+    ld->index_cap = cap;
+    for (size_t i = 0; i < ld->nanchors; i++)
+        *sg_anchor_slot(ld, ld->anchors[i].name) = i + 1;
+    return 0;
+}
+
+/* Define (or redefine: the latest definition counts) anchor `name`. */
 static int sg_anchor_add(sg_loader *ld, const char *name, json_t *node, size_t nodes, int height,
                          int line)
 {
-    for (size_t i = 0; i < ld->nanchors; i++) {
-        if (strcmp(ld->anchors[i].name, name) == 0) {
-            json_decref(ld->anchors[i].node);
-            ld->anchors[i].node = json_incref(node);
-            ld->anchors[i].nodes = nodes;
-            ld->anchors[i].height = height;
-            return 0;
-        }
+    if ((ld->nanchors + 1) * 2 > ld->index_cap && sg_anchor_index_grow(ld) != 0)
+        return sg_oom(ld, line);
+    size_t *slot = sg_anchor_slot(ld, name);
+    if (*slot) {
+        sg_anchor *a = &ld->anchors[*slot - 1];
+        sg_discard(ld, a->node);
+        a->node = json_incref(node);
+        a->nodes = nodes;
+        a->height = height;
+        return 0;
     }
     if (ld->nanchors == ld->capanchors) {
         size_t cap = ld->capanchors ? ld->capanchors * 2 : 16;
@@ -169,15 +214,16 @@ static int sg_anchor_add(sg_loader *ld, const char *name, json_t *node, size_t n
     if (!copy)
         return sg_oom(ld, line);
     ld->anchors[ld->nanchors++] = (sg_anchor){copy, json_incref(node), nodes, height};
+    *slot = ld->nanchors;
     return 0;
 }
 
 static const sg_anchor *sg_anchor_find(sg_loader *ld, const char *name)
 {
-    for (size_t i = 0; i < ld->nanchors; i++)
-        if (strcmp(ld->anchors[i].name, name) == 0)
-            return &ld->anchors[i];
-    return NULL;
+    if (ld->index_cap == 0)
+        return NULL;
+    size_t *slot = sg_anchor_slot(ld, name);
+    return *slot ? &ld->anchors[*slot - 1] : NULL;
 }
 
 /* A deep copy of `src` carrying the lines of the original; the root gets `line`. */
@@ -549,6 +595,7 @@ static void sg_loader_cleanup(sg_loader *ld)
     free(ld->stack);
     sg_anchors_clear(ld);
     free(ld->anchors);
+    free(ld->anchor_index);
     json_decref(ld->root);
 }
 

@@ -621,9 +621,10 @@ static void test_size_limits(void **state)
     assert_string_equal(err, "big.yaml: input is 67108865 bytes, more than the limit of 67108864 bytes");
     free(big);
 
-    /* More than SG_MAX_NODES nodes (nulls: no memory per node). */
+    /* More than SG_MAX_NODES nodes, as JSON (nulls: no memory per node). A cheap
+     * count keeps the JSON reader from building it; the YAML reader stops at the limit. */
     size_t len;
-    char *many = repeat("[", "~,", (size_t)SG_MAX_NODES + 1, "~]", &len);
+    char *many = repeat("[", "null,", (size_t)SG_MAX_NODES + 1, "null]", &len);
     loaded l = load_n(many, len);
     assert_int_not_equal(l.rc, 0);
     assert_string_equal(l.err, "t.yaml: document 1, line 1: more than 4194304 nodes (aliases expanded); "

@@ -84,7 +84,8 @@ static int read_dir(sg_manifest_list *list, const char *dir, char *err, size_t e
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, compare_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, compare_names);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];
@@ -231,7 +232,7 @@ int sg_cmd_scan(int argc, char **argv)
     scan_options o;
     if (parse_args(argc, argv, &o) < 0)
         return 2;
-    char err[SG_ERRMAX];
+    char err[2 * SG_ERRMAX];   /* a place ("file: document 2, line 9: ") and a message */
     sg_policy_options popts = {o.config, o.standards, o.nstandards};
     sg_policy *policy;
     if (sg_policy_load(&popts, &policy, err, sizeof err) < 0) {

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "internal_rule_ast.h"
+#include "scoregate/policy.h"
 
 #define MAX_NEST 64
 #define MAX_LOCALS 16
@@ -348,7 +349,7 @@ static sg_node *finish_call(parser *ps, sg_node *call, const char *fname, int co
                 fail(ps, column, "matches() needs a string pattern");
             return call;
         }
-        char rerr[200];
+        char rerr[SG_ERRMAX];
         call->re = sg_regex_compile(pat->value.s, pat->value.len, rerr, sizeof rerr);
         if (!call->re)
             fail(ps, column, "%s", rerr);

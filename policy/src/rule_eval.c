@@ -216,7 +216,8 @@ pcre2_code *sg_regex_compile(const char *pattern, size_t len, char *err, size_t 
     if (!re) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(code, msg, sizeof msg);
-        snprintf(err, errlen, "invalid regular expression '%.*s' at offset %zu: %s", (int)len,
+        /* The pattern is quoted at most 100 bytes long: the offset says where the error is. */
+        snprintf(err, errlen, "invalid regular expression '%.*s' at offset %zu: %s", (int)(len > 100 ? 100 : len),
                  pattern, (size_t)offset, (char *)msg);
     }
     return re;
@@ -352,7 +353,7 @@ static sg_value call(const sg_node *n, sg_rule_ctx *ctx)
             return bool_value(regex_match(n->re, a));
         if (b.t != SG_V_STR)
             return bool_value(false);
-        char err[64];
+        char err[SG_ERRMAX];
         pcre2_code *re = sg_regex_compile(b.s, b.len, err, sizeof err);
         bool m = re && regex_match(re, a);
         if (re)

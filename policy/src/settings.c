@@ -226,7 +226,7 @@ static int check_param(const loader *ld, const json_t *obj, const char *key, con
                          where, json_string_value(value));
     }
     if (!strcmp(type, "regex")) {
-        char rerr[256];
+        char rerr[SG_ERRMAX];
         pcre2_code *re = sg_regex_compile(json_string_value(value), json_string_length(value), rerr, sizeof rerr);
         if (!re)
             return failf(ld, obj, key, value, "parameter '%s' of %s: %s", key, where, rerr);

@@ -192,7 +192,7 @@ static void sg_resolve_number(const char *text, size_t len, sg_scalar_value *out
 
     bool negative = n > 0 && plain[0] == '-';
     size_t skip = n > 0 && (plain[0] == '-' || plain[0] == '+') ? 1 : 0;
-    uint64_t u;
+    uint64_t u = 0;
     int rc = sg_parse_uint_base0(plain + skip, n - skip, &u);
     if (rc == 0 && !negative && u <= (uint64_t)INT64_MAX) {
         out->kind = SG_SCALAR_INT;

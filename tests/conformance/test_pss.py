@@ -6,7 +6,8 @@ Usage: test_pss.py SCOREGATE FIXTURE_ROOT
 FIXTURE_ROOT holds <level>/{pass,fail}/*.yaml for the levels baseline and restricted (the
 upstream v1.37 fixtures, see its README). Each fixture is scanned with
 `scoregate scan -f json --standard pss-<level> FILE`, and judged on the JSON (scan exits 0 when
-nothing would be denied, which is the default warn action, so its exit code says nothing here):
+nothing would be denied, which is the default warn action, so its exit code says nothing about
+the verdict; only an exit code scan never documents, such as a crash, fails the fixture):
 
 - a fail/ fixture must yield at least one unhealthy finding from the level's standards
   (pss-baseline; for restricted, pss-restricted or pss-baseline, as restricted includes
@@ -72,6 +73,10 @@ def unhealthy_findings(scoregate, level, path):
     """The unhealthy findings of the level's standards, as (recommendation, container, message)."""
     proc = subprocess.run([scoregate, "scan", "-f", "json", "--standard", "pss-" + level, path],
                           capture_output=True, text=True, timeout=120)
+    # Any of scan's documented exit codes is fine (the verdict is in the JSON); anything else is a
+    # crash, a sanitizer report or an input error.
+    if proc.returncode not in (0, 1, 3):
+        raise RuntimeError("scan exited %d: %s" % (proc.returncode, proc.stderr.strip()))
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -114,12 +119,15 @@ def main():
         print("usage: test_pss.py SCOREGATE FIXTURE_ROOT", file=sys.stderr)
         return 2
     scoregate, root = sys.argv[1], sys.argv[2]
-    cases = fixtures(root) if os.path.isdir(root) else []
+    folders = [os.path.join(root, level, outcome) for level in LEVELS for outcome in ("pass", "fail")]
+    cases = fixtures(root) if all(os.path.isdir(f) for f in folders) else []
     if not cases:
         if os.environ.get("SG_ALLOW_MISSING_CONFORMANCE") == "1":
-            print("SKIP: no PSS conformance fixtures under %s (SG_ALLOW_MISSING_CONFORMANCE=1)" % root)
+            print("SKIP: no complete set of PSS conformance fixtures under %s (SG_ALLOW_MISSING_CONFORMANCE=1)"
+                  % root)
             return 0
-        print("FAIL: no PSS conformance fixtures under %s; they live in ../shared/conformance/pss "
+        print("FAIL: no complete set of PSS conformance fixtures ({baseline,restricted}/{pass,fail}) under %s; "
+              "they live in ../shared/conformance/pss "
               "next to the project (set SG_ALLOW_MISSING_CONFORMANCE=1 to skip)" % root)
         return 1
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:

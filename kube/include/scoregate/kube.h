@@ -1,0 +1,194 @@
+/*
+ * scoregate/kube.h - the kube module: a small Kubernetes API client (libcurl)
+ * that lists and watches the kinds scoregate scores, so that every replica
+ * learns the cluster's inventory from the API server, its source of truth.
+ *
+ * It knows nothing about scores: it delivers objects and events through
+ * callbacks; the webhook and the CLI wire them to the scoring module.
+ *
+ *  - A connection (sg_kube_config) comes from a kubeconfig file (current
+ *    context; token, tokenFile, client certificate and key as files or inline
+ *    data, CA as file or data, insecure-skip-tls-verify) or from the
+ *    in-cluster service account (token re-read when it rotates, ca.crt,
+ *    KUBERNETES_SERVICE_HOST and _PORT).
+ *  - sg_kube_list() is a one-off paginated list (limit/continue).
+ *  - An informer (sg_kube_informer) runs one background thread that lists
+ *    every kind, then watches each from the list's resourceVersion with
+ *    bookmarks; it relists on 410 Gone and reconnects with capped, jittered
+ *    backoff when a stream drops.
+ *
+ * Secrets are delivered without `data`, `stringData` and the
+ * last-applied-configuration annotation (which would repeat them): their
+ * values are never kept, logged or passed on.
+ *
+ * Conventions are those of scoregate/policy.h: functions that can fail return
+ * 0 or -1 and then write a message a user can act on into `err` (`errlen`
+ * bytes, NUL-terminated); whoever allocates frees.
+ */
+#ifndef SCOREGATE_KUBE_H
+#define SCOREGATE_KUBE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+/* Where the in-cluster service account's files are. */
+#define SG_KUBE_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
+/* ------------------------------------------------------------------ */
+/* Connections.                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_kube_config sg_kube_config;
+
+/*
+ * Read a kubeconfig: `paths` is one file or a colon-separated list, merged as
+ * kubectl does (the first file that sets current-context, or that defines a
+ * named cluster, context or user, wins). `context` NULL uses current-context.
+ * Relative file names inside a kubeconfig are relative to its directory.
+ * Fails naming the file and the entry: no current context, an unknown cluster
+ * or user, unreadable or malformed files, invalid base64, or credentials that
+ * only an exec or auth-provider plugin can produce (not supported).
+ */
+int sg_kube_config_from_kubeconfig(const char *paths, const char *context, sg_kube_config **out,
+                                   char *err, size_t errlen);
+
+/*
+ * The in-cluster connection: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT,
+ * the CA in `dir`/ca.crt and the bearer token in `dir`/token, re-read when the
+ * file changes (and at least every minute, and at once after a 401). `dir`
+ * NULL means SG_KUBE_SERVICEACCOUNT_DIR.
+ */
+int sg_kube_config_in_cluster(const char *dir, sg_kube_config **out, char *err, size_t errlen);
+
+/*
+ * The connection scoregate uses: `kubeconfig` when non-NULL and non-empty;
+ * otherwise, with `in_cluster_first` (what `serve` does), the in-cluster
+ * service account when KUBERNETES_SERVICE_HOST is set, then $KUBECONFIG, then
+ * ~/.kube/config; without it (what the CLI does, like kubectl), $KUBECONFIG,
+ * ~/.kube/config when it exists, then the in-cluster service account.
+ */
+int sg_kube_config_load(const char *kubeconfig, bool in_cluster_first, sg_kube_config **out, char *err,
+                        size_t errlen);
+
+/* The API server's base URL, e.g. "https://10.0.0.1:443" (borrowed). */
+const char *sg_kube_config_server(const sg_kube_config *c);
+/* Where the connection came from, for logs: "in-cluster" or "kubeconfig FILE, context NAME" (borrowed). */
+const char *sg_kube_config_source(const sg_kube_config *c);
+void sg_kube_config_free(sg_kube_config *c);
+
+/* ------------------------------------------------------------------ */
+/* The kinds.                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_kube_resource {
+    const char *group;       /* "" for the core group */
+    const char *version;     /* "v1" */
+    const char *resource;    /* the plural in the URL, e.g. "deployments" */
+    const char *kind;        /* e.g. "Deployment" */
+} sg_kube_resource;
+
+/*
+ * The kinds the recommendations read (workloads, Services, Ingresses,
+ * ConfigMaps, Secrets, ServiceAccounts), the same set as the chart's RBAC
+ * and webhook rules. A static array (borrowed); its length goes to *n.
+ */
+const sg_kube_resource *sg_kube_resources(size_t *n);
+
+/* ------------------------------------------------------------------ */
+/* One-off list.                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Called once per listed object. `object` is a new reference the callee owns
+ * (kind and apiVersion set, Secret data stripped). A non-zero return stops
+ * the list, which then fails with the callee's message in `err`.
+ */
+typedef int (*sg_kube_list_fn)(void *ctx, const sg_kube_resource *r, json_t *object, char *err,
+                               size_t errlen);
+
+/*
+ * List every object of `r` in all namespaces, `page_size` at a time (0: 500),
+ * following `continue` tokens; a continue token that expired (410 Gone) starts
+ * the list over (at most three times). *resource_version (when non-NULL)
+ * receives the list's resourceVersion, malloc'd. Errors name the resource and
+ * the HTTP status with the API server's message (401: the credentials were
+ * rejected; 403: RBAC lacks `list` on the resource).
+ */
+int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_size, sg_kube_list_fn fn,
+                 void *ctx, char **resource_version, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Informer: list, then watch, in the background.                        */
+/* ------------------------------------------------------------------ */
+
+typedef enum sg_kube_event {
+    SG_KUBE_ADDED,
+    SG_KUBE_MODIFIED,
+    SG_KUBE_DELETED,
+    SG_KUBE_BOOKMARK,
+    SG_KUBE_ERROR,
+    SG_KUBE_EVENT_TYPES
+} sg_kube_event;
+
+/* "ADDED", "MODIFIED", "DELETED", "BOOKMARK" or "ERROR". */
+const char *sg_kube_event_name(sg_kube_event e);
+
+typedef struct sg_kube_handler {
+    /*
+     * An object was added or changed (SG_KUBE_ADDED or SG_KUBE_MODIFIED: watch
+     * events, and every object of a list) or removed (SG_KUBE_DELETED: watch
+     * events, and objects a relist no longer returns, which then carry only
+     * apiVersion, kind and metadata.namespace/name). `object` is borrowed for
+     * the call. Called from the informer's thread, one call at a time.
+     */
+    void (*object)(void *ctx, sg_kube_event type, const sg_kube_resource *r, const json_t *object);
+    /* The informer became synced (every kind listed and watched) or stopped being so. May be NULL. */
+    void (*synced)(void *ctx, bool synced);
+    /* A line for the log: level "info", "warn" or "error". May be NULL. */
+    void (*log)(void *ctx, const char *level, const char *message);
+    void *ctx;
+} sg_kube_handler;
+
+typedef struct sg_kube_informer_options {
+    const sg_kube_resource *resources;   /* NULL: sg_kube_resources() */
+    size_t nresources;
+    unsigned page_size;                  /* objects per list page; 0: 500 */
+    double backoff_initial;              /* seconds before the first retry; 0: 0.5 */
+    double backoff_max;                  /* cap of the doubling backoff; 0: 30 */
+    unsigned watch_timeout;              /* timeoutSeconds of a watch; 0: random in [300, 600) */
+} sg_kube_informer_options;
+
+/* Fill `o` with the defaults above. */
+void sg_kube_informer_options_init(sg_kube_informer_options *o);
+
+typedef struct sg_kube_stats {
+    bool synced;                               /* every kind listed and its watch running */
+    time_t last_sync;                          /* last time all kinds were known in sync; 0: never */
+    unsigned long events[SG_KUBE_EVENT_TYPES]; /* watch events received, by type */
+    unsigned long relists;                     /* lists after a kind's first one (410 Gone, relist requested) */
+    unsigned long errors;                      /* failed requests and dropped streams */
+} sg_kube_stats;
+
+typedef struct sg_kube_informer sg_kube_informer;
+
+/*
+ * Start the background thread. It takes its own reference to nothing: `c`
+ * must outlive the informer. The handler is copied. Fails only when the
+ * thread or curl cannot be set up; an unreachable API server is retried in
+ * the background, never an error here.
+ */
+int sg_kube_informer_start(sg_kube_config *c, const sg_kube_informer_options *o, const sg_kube_handler *h,
+                           sg_kube_informer **out, char *err, size_t errlen);
+
+/* Ask for a relist of every kind (e.g. after parameters changed): objects are delivered again. */
+void sg_kube_informer_relist(sg_kube_informer *inf);
+
+/* The counters and state, consistent with each other. Thread-safe. */
+void sg_kube_informer_stats(sg_kube_informer *inf, sg_kube_stats *out);
+
+/* Stop the thread (aborting requests in flight), wait for it and free everything. NULL is ignored. */
+void sg_kube_informer_stop(sg_kube_informer *inf);
+
+#endif

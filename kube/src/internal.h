@@ -1,0 +1,223 @@
+/*
+ * internal.h - what the files of the kube module share, and nothing outside
+ * it sees: the connection's fields, HTTP transfers on libcurl, list pages,
+ * watch lines, object clean-up, the key set an informer keeps per kind, and
+ * the backoff.
+ */
+#ifndef SCOREGATE_KUBE_INTERNAL_H
+#define SCOREGATE_KUBE_INTERNAL_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <scoregate/kube.h>
+
+/* Room for one error message in the module's own buffers. */
+#define KB_ERRMAX 512
+/* Largest list page body and largest single watch event line we accept. */
+#define KB_MAX_BODY (256u << 20)
+#define KB_MAX_LINE (64u << 20)
+/* Seconds: connecting, a whole list page, and how often a token file is looked at regardless of mtime. */
+#define KB_CONNECT_TIMEOUT 10
+#define KB_LIST_TIMEOUT 120
+#define KB_TOKEN_REREAD 60
+
+/* ------------------------------------------------------------------ */
+/* Connections (config.c, kubeconfig.c, base64.c).                      */
+/* ------------------------------------------------------------------ */
+
+/* Bytes from a file or inline data (exactly one of them, or neither). */
+typedef struct kb_material {
+    char *file;
+    unsigned char *data;
+    size_t len;
+} kb_material;
+
+struct sg_kube_config {
+    char *server;                /* base URL, no trailing slash */
+    char *source;                /* for logs */
+    kb_material ca, cert, key;
+    bool insecure;               /* insecure-skip-tls-verify */
+    char *tls_server_name;       /* name to verify instead of the URL's host, or NULL */
+    char *proxy;                 /* proxy-url, or NULL (curl then honours the environment) */
+    char *username, *password;   /* basic auth, or NULL */
+    char *token_file;            /* re-read when it changes, or NULL */
+    pthread_mutex_t lock;        /* guards the token fields below */
+    char *token;                 /* bearer token, or NULL */
+    struct timespec token_mtime;
+    ino_t token_ino;
+    time_t token_read_at;
+    bool token_stale;            /* re-read before the next request (after a 401) */
+};
+
+/* A new, empty config (lock initialised). */
+sg_kube_config *kb_config_new(void);
+
+/*
+ * The bearer token for the next request, malloc'd (NULL when the connection
+ * has none): re-read from token_file when its mtime or inode changed, when
+ * KB_TOKEN_REREAD seconds passed, or after kb_config_token_rejected(). A token
+ * file that cannot be read keeps the last token and fails only when there is
+ * none yet.
+ */
+int kb_config_token(sg_kube_config *c, char **token, char *err, size_t errlen);
+/* The API server answered 401: read the token file again before the next request. */
+void kb_config_token_rejected(sg_kube_config *c);
+
+/* Read a whole file (at most `max` bytes) into a malloc'd NUL-terminated buffer. */
+int kb_read_file(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
+
+/* Decode standard base64 (padding optional, whitespace ignored); malloc'd. -1 on invalid input. */
+int kb_base64_decode(const char *in, unsigned char **out, size_t *outlen);
+
+/* ------------------------------------------------------------------ */
+/* HTTP (request.c).                                                    */
+/* ------------------------------------------------------------------ */
+
+typedef struct kb_buf {
+    char *data;
+    size_t len, cap;
+} kb_buf;
+
+/* Append; -1 when the buffer would pass `max` bytes. */
+int kb_buf_append(kb_buf *b, const char *p, size_t n, size_t max);
+void kb_buf_free(kb_buf *b);
+
+/* Called with each complete line of a watch stream; non-zero aborts the transfer. */
+typedef int (*kb_line_fn)(void *ctx, char *line, size_t len);
+
+/* One HTTP GET to the API server, run by curl_easy_perform or a curl multi handle. */
+typedef struct kb_transfer {
+    CURL *easy;
+    struct curl_slist *headers;
+    struct curl_slist *connect_to;
+    kb_buf body;                 /* the whole body, or (watch) the incomplete last line */
+    kb_line_fn on_line;          /* non-NULL: a watch stream, split into lines while 2xx */
+    void *line_ctx;
+    bool too_large;              /* a body or line passed the limit */
+    bool aborted;                /* on_line asked to stop */
+    bool got_data;               /* a watch delivered at least one line */
+    bool established;            /* the response headers arrived with a 2xx status */
+    char url[4096];
+    char curl_err[CURL_ERROR_SIZE];
+} kb_transfer;
+
+/*
+ * Prepare a GET of `path_and_query` (starting with '/') on the connection:
+ * TLS as configured, the bearer token (read now) or basic auth, JSON accepted,
+ * connect timeout, keep-alive probes, and `timeout` seconds in all (0: none).
+ */
+int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_query, long timeout,
+                     kb_line_fn on_line, void *line_ctx, char *err, size_t errlen);
+void kb_transfer_cleanup(kb_transfer *t);
+
+/* The HTTP status of a finished transfer (0 when none was received). */
+long kb_transfer_status(kb_transfer *t);
+
+/*
+ * Describe a failed transfer for a person: the curl error, or the HTTP status
+ * with the Status message the API server sent and what to do about it (401:
+ * credentials; 403: RBAC). `what` says what was asked, e.g. "list pods".
+ */
+void kb_transfer_error(kb_transfer *t, CURLcode rc, const char *what, char *err, size_t errlen);
+
+/* The URL path of a resource's collection, e.g. "/apis/apps/v1/deployments". */
+void kb_resource_path(const sg_kube_resource *r, char *buf, size_t len);
+/* apiVersion of a resource: "v1" or "apps/v1". */
+void kb_resource_api_version(const sg_kube_resource *r, char *buf, size_t len);
+
+/* Append "&name=value" (value URL-escaped) to a query in `buf`. */
+int kb_query_add(char *buf, size_t len, const char *name, const char *value);
+
+/* ------------------------------------------------------------------ */
+/* Objects (sanitize.c), list pages (list.c), watch lines (watch.c).     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Make a listed or watched object fit to hand on: set apiVersion and kind
+ * (list items carry neither), drop metadata.managedFields, and for Secrets
+ * drop data, stringData and the last-applied-configuration annotation.
+ */
+void kb_object_clean(const sg_kube_resource *r, json_t *object);
+
+/* A parsed list page: items (borrowed from root), resourceVersion and continue token. */
+typedef struct kb_page {
+    json_t *root;
+    json_t *items;
+    const char *resource_version;
+    const char *continue_token;  /* NULL or "" on the last page */
+} kb_page;
+
+/* Parse a list response body; errors name the resource. */
+int kb_page_parse(const sg_kube_resource *r, const char *body, size_t len, kb_page *page, char *err,
+                  size_t errlen);
+void kb_page_free(kb_page *page);
+
+/* The list URL for one page: limit, and continue when non-NULL. */
+void kb_list_url(const sg_kube_resource *r, unsigned limit, const char *cont, char *buf, size_t len);
+/* The watch URL from `resource_version`, with bookmarks and timeoutSeconds. */
+void kb_watch_url(const sg_kube_resource *r, const char *resource_version, unsigned timeout, char *buf,
+                  size_t len);
+
+/* One decoded watch event line. */
+typedef struct kb_event {
+    json_t *root;                /* owned */
+    sg_kube_event type;
+    json_t *object;              /* borrowed from root */
+    const char *resource_version;/* of the object (for ERROR: NULL) */
+    long code;                   /* ERROR: the Status code (410 for Gone), else 0 */
+    const char *message;         /* ERROR: the Status message, or "" */
+} kb_event;
+
+int kb_event_parse(const char *line, size_t len, kb_event *ev, char *err, size_t errlen);
+void kb_event_free(kb_event *ev);
+
+/* ------------------------------------------------------------------ */
+/* Keys an informer has delivered, per kind (keyset.c).                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct kb_keyset kb_keyset;
+
+kb_keyset *kb_keyset_new(void);
+void kb_keyset_free(kb_keyset *s);
+/* Mark (namespace, name) seen in generation `gen`; returns true when it was not held. */
+bool kb_keyset_put(kb_keyset *s, const char *ns, const char *name, unsigned gen);
+/* Remove (namespace, name); returns true when it was held. */
+bool kb_keyset_remove(kb_keyset *s, const char *ns, const char *name);
+/* Remove every key whose generation is not `gen`, calling fn(ctx, ns, name) for each first. */
+void kb_keyset_sweep(kb_keyset *s, unsigned gen, void (*fn)(void *ctx, const char *ns, const char *name),
+                     void *ctx);
+size_t kb_keyset_count(const kb_keyset *s);
+
+/* ------------------------------------------------------------------ */
+/* Backoff (backoff.c).                                                  */
+/* ------------------------------------------------------------------ */
+
+typedef struct kb_backoff {
+    double initial, max;         /* seconds */
+    unsigned attempt;            /* failures in a row */
+    uint64_t rng;                /* xorshift state for the jitter */
+} kb_backoff;
+
+void kb_backoff_init(kb_backoff *b, double initial, double max, uint64_t seed);
+/* The delay before the next retry, in seconds: doubling from `initial`, capped at `max`, with
+ * "equal jitter" (half fixed, half random) so replicas do not retry in lockstep. */
+double kb_backoff_next(kb_backoff *b);
+/* A request succeeded: start again from `initial`. */
+void kb_backoff_reset(kb_backoff *b);
+/* A uniformly random number in [0, 1). */
+double kb_random(uint64_t *state);
+
+/* Make sure curl_global_init has run (once per process). */
+void kb_curl_init(void);
+
+/* Monotonic seconds. */
+double kb_now(void);
+
+#endif

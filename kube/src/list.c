@@ -1,0 +1,127 @@
+/*
+ * list.c - paginated lists ("Retrieving large results sets in chunks"): ask
+ * for `limit` objects, follow metadata.continue until it is empty; the list's
+ * metadata.resourceVersion is where a watch starts. A continue token that has
+ * expired (410 Gone) means the list must start over. The page parsing here is
+ * shared with the informer, which runs the same requests without blocking.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_RESTARTS 3
+
+void kb_list_url(const sg_kube_resource *r, unsigned limit, const char *cont, char *buf, size_t len)
+{
+    kb_resource_path(r, buf, len);
+    char n[32];
+    snprintf(n, sizeof n, "%u", limit);
+    kb_query_add(buf, len, "limit", n);
+    if (cont && *cont)
+        kb_query_add(buf, len, "continue", cont);
+}
+
+int kb_page_parse(const sg_kube_resource *r, const char *body, size_t len, kb_page *page, char *err, size_t errlen)
+{
+    memset(page, 0, sizeof *page);
+    json_error_t je;
+    page->root = json_loadb(body, len, 0, &je);
+    if (!json_is_object(page->root)) {
+        snprintf(err, errlen, "list %s: the API server sent no JSON object: %s", r->resource,
+                 page->root ? "another JSON value" : je.text);
+        kb_page_free(page);
+        return -1;
+    }
+    json_t *items = json_object_get(page->root, "items");
+    if (items && !json_is_array(items) && !json_is_null(items)) {
+        snprintf(err, errlen, "list %s: items is not a list", r->resource);
+        kb_page_free(page);
+        return -1;
+    }
+    page->items = json_is_array(items) ? items : NULL;
+    json_t *meta = json_object_get(page->root, "metadata");
+    page->resource_version = json_string_value(json_object_get(meta, "resourceVersion"));
+    page->continue_token = json_string_value(json_object_get(meta, "continue"));
+    if (!page->resource_version || !*page->resource_version) {
+        snprintf(err, errlen, "list %s: the response has no metadata.resourceVersion", r->resource);
+        kb_page_free(page);
+        return -1;
+    }
+    return 0;
+}
+
+void kb_page_free(kb_page *page)
+{
+    json_decref(page->root);
+    memset(page, 0, sizeof *page);
+}
+
+int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_size, sg_kube_list_fn fn, void *ctx,
+                 char **resource_version, char *err, size_t errlen)
+{
+    if (resource_version)
+        *resource_version = NULL;
+    if (!page_size)
+        page_size = 500;
+    char *cont = NULL, what[256];
+    snprintf(what, sizeof what, "list %s", r->resource);
+    int restarts = 0;
+    for (;;) {
+        char url[4096];
+        kb_list_url(r, page_size, cont, url, sizeof url);
+        kb_transfer t;
+        if (kb_transfer_init(&t, c, url, KB_LIST_TIMEOUT, NULL, NULL, err, errlen) < 0) {
+            free(cont);
+            return -1;
+        }
+        CURLcode rc = curl_easy_perform(t.easy);
+        long status = kb_transfer_status(&t);
+        if (rc == CURLE_OK && status == 410 && cont && restarts < MAX_RESTARTS) {
+            restarts++;
+            free(cont);
+            cont = NULL;
+            kb_transfer_cleanup(&t);
+            continue;
+        }
+        if (rc != CURLE_OK || status != 200) {
+            if (status == 401)
+                kb_config_token_rejected(c);
+            kb_transfer_error(&t, rc, what, err, errlen);
+            kb_transfer_cleanup(&t);
+            free(cont);
+            return -1;
+        }
+        kb_page page;
+        int prc = kb_page_parse(r, t.body.data, t.body.len, &page, err, errlen);
+        kb_transfer_cleanup(&t);
+        free(cont);
+        cont = NULL;
+        if (prc < 0)
+            return -1;
+        size_t i;
+        json_t *item;
+        json_array_foreach(page.items, i, item) {
+            kb_object_clean(r, item);
+            if (fn(ctx, r, json_incref(item), err, errlen) != 0) {
+                kb_page_free(&page);
+                return -1;
+            }
+        }
+        if (page.continue_token && *page.continue_token) {
+            cont = strdup(page.continue_token);
+            if (!cont)
+                abort();
+            kb_page_free(&page);
+            continue;
+        }
+        if (resource_version) {
+            *resource_version = strdup(page.resource_version);
+            if (!*resource_version)
+                abort();
+        }
+        kb_page_free(&page);
+        return 0;
+    }
+}

@@ -1,0 +1,45 @@
+/*
+ * resources.c - the kinds scoregate lists and watches: exactly those the
+ * recommendations read and the chart's RBAC grants (get, list, watch).
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+static const sg_kube_resource resources[] = {
+    {"", "v1", "pods", "Pod"},
+    {"apps", "v1", "deployments", "Deployment"},
+    {"apps", "v1", "replicasets", "ReplicaSet"},
+    {"apps", "v1", "statefulsets", "StatefulSet"},
+    {"apps", "v1", "daemonsets", "DaemonSet"},
+    {"batch", "v1", "jobs", "Job"},
+    {"batch", "v1", "cronjobs", "CronJob"},
+    {"", "v1", "replicationcontrollers", "ReplicationController"},
+    {"", "v1", "services", "Service"},
+    {"networking.k8s.io", "v1", "ingresses", "Ingress"},
+    {"", "v1", "configmaps", "ConfigMap"},
+    {"", "v1", "secrets", "Secret"},
+    {"", "v1", "serviceaccounts", "ServiceAccount"},
+};
+
+const sg_kube_resource *sg_kube_resources(size_t *n)
+{
+    *n = sizeof resources / sizeof resources[0];
+    return resources;
+}
+
+void kb_resource_path(const sg_kube_resource *r, char *buf, size_t len)
+{
+    if (*r->group)
+        snprintf(buf, len, "/apis/%s/%s/%s", r->group, r->version, r->resource);
+    else
+        snprintf(buf, len, "/api/%s/%s", r->version, r->resource);
+}
+
+void kb_resource_api_version(const sg_kube_resource *r, char *buf, size_t len)
+{
+    if (*r->group)
+        snprintf(buf, len, "%s/%s", r->group, r->version);
+    else
+        snprintf(buf, len, "%s", r->version);
+}

@@ -151,13 +151,13 @@ static enum MHD_Result serve_review(server *s, struct MHD_Connection *c, request
     return send_body(s->w, c, status, out, len, "application/json");
 }
 
-/* First call for a request: route it and refuse what can be refused from the headers. */
+/* First call for a request: route it and refuse what can be refused from the
+ * headers (that answer closes the connection, as the body is left unread). */
 static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request_ctx *rq, const char *url,
-                                  const char *method, bool *answered)
+                                  const char *method)
 {
     sg_webhook *w = s->w;
     char msg[256];
-    *answered = true;
     rq->route = route_of(url);
     if (rq->route == R_NONE) {
         snprintf(msg, sizeof msg, "no such path: %.100s (use /validate, /mutate, /healthz, /readyz or /metrics)", url);
@@ -169,8 +169,11 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request_c
         snprintf(msg, sizeof msg, "method %.20s not allowed on %s (use %s)", method, url, admission ? "POST" : "GET");
         return send_error(w, c, MHD_HTTP_METHOD_NOT_ALLOWED, url, method, msg);
     }
-    if (!admission)
-        return serve_get(s, c, rq->route);
+    if (!admission) {
+        /* Answered on the next call: a response queued before the request is
+         * complete makes libmicrohttpd close the connection. */
+        return MHD_YES;
+    }
     if (s->client_ca && !client_verified(c))
         return send_error(w, c, MHD_HTTP_FORBIDDEN, url, method,
                           "a client certificate signed by the configured clientCAFile is required");
@@ -185,7 +188,6 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request_c
                  w->opts.max_body);
         return send_error(w, c, MHD_HTTP_CONTENT_TOO_LARGE, url, method, msg);
     }
-    *answered = false;
     return MHD_YES;
 }
 
@@ -203,9 +205,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         *con_cls = rq;
         atomic_fetch_add(&w->inflight, 1);
-        bool answered;
-        enum MHD_Result rc = first_call(s, c, rq, url, method, &answered);
-        return rc;
+        return first_call(s, c, rq, url, method);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -236,6 +236,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         snprintf(msg, sizeof msg, "request body is larger than the limit of %zu bytes", w->opts.max_body);
         return send_error(w, c, MHD_HTTP_CONTENT_TOO_LARGE, url, method, msg);
     }
+    if (rq->route != R_VALIDATE && rq->route != R_MUTATE)
+        return serve_get(s, c, rq->route);
     return serve_review(s, c, rq);
 }
 
@@ -369,14 +371,15 @@ static struct MHD_Daemon *start(server *s, const struct sockaddr_storage *ss, bo
     }
     unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                      (dual ? MHD_USE_DUAL_STACK : 0);
-    struct MHD_OptionItem ca = {s->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->client_ca};
     return MHD_start_daemon(
         flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_error, s,
         MHD_OPTION_SOCK_ADDR, ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, w->opts.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, w->opts.timeout,
         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
-        MHD_OPTION_HTTPS_CERT_CALLBACK, wh_tls_callback(), MHD_OPTION_ARRAY, &ca, MHD_OPTION_END);
+        MHD_OPTION_HTTPS_CERT_CALLBACK, wh_tls_callback(),
+        /* Last: without a client CA the list ends here. */
+        s->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, s->client_ca, MHD_OPTION_END);
 }
 
 int wh_server_start(sg_webhook *w, void **daemon, char *err, size_t errlen)

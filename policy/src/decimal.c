@@ -23,6 +23,18 @@ double sg_decimal_value(bool negative, const char *digits, size_t n, long long e
     }
     if (n == 0)
         return negative ? -0.0 : 0.0;
+    /* Fast path (Clinger): a mantissa below 2^53 and 10^|exp| up to 10^22 are
+     * both exact doubles, so one IEEE operation gives the correctly rounded
+     * value. Most quantities ("500m", "64Gi") take it, without strtod. */
+    static const double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (n <= 15 && exp10 >= -22 && exp10 <= 22) {
+        double m = 0;
+        for (size_t i = 0; i < n; i++)
+            m = m * 10 + (digits[i] - '0');
+        double v = exp10 >= 0 ? m * powers[exp10] : m / powers[-exp10];
+        return negative ? -v : v;
+    }
     char buf[SG_DECIMAL_KEEP + 48];
     size_t len = 0;
     if (negative)

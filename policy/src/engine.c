@@ -199,6 +199,15 @@ void sg_bind_object(sg_rule_ctx *ctx, const json_t *object, const sg_workload *w
     ctx->strvars[SG_VAR_NAME] = name;
 }
 
+/* One container of the pod spec, found once per evaluation. */
+typedef struct container_ref {
+    const json_t *json;
+    const char *name;
+    const char *image;
+    const char *type;      /* containers, initContainers or ephemeralContainers */
+    long index;
+} container_ref;
+
 typedef struct evaluation {
     const sg_policy *p;
     sg_eval *ev;
@@ -207,7 +216,27 @@ typedef struct evaluation {
     const sg_workload *w;
     size_t cap;
     time_t now;
+    container_ref *containers;
+    size_t ncontainers;
 } evaluation;
+
+static void collect_containers(evaluation *e)
+{
+    size_t total = 0;
+    for (int l = 0; l < 3; l++)
+        total += json_array_size(json_object_get(e->w->pod_spec, container_lists[l]));
+    e->containers = calloc(total + 1, sizeof *e->containers);
+    if (!e->containers)
+        abort();
+    for (int l = 0; l < 3; l++) {
+        size_t i;
+        const json_t *c;
+        json_array_foreach(json_object_get(e->w->pod_spec, container_lists[l]), i, c)
+            e->containers[e->ncontainers++] = (container_ref){
+                c, json_string_value(json_object_get(c, "name")), json_string_value(json_object_get(c, "image")),
+                container_lists[l], (long)i};
+    }
+}
 
 static sg_finding *add_finding(evaluation *e, size_t rec)
 {
@@ -258,14 +287,11 @@ static void check(evaluation *e, size_t rec, const sg_exemption_info *x, bool ex
 
 static bool common_parameters_apply(const sg_rec *r, const sg_eval *ev)
 {
-    const json_t *params = r->params;
-    if (ev->namespace_ && sg_name_listed(json_object_get(params, "excludedNamespaces"), ev->namespace_))
+    if (r->excluded_namespaces && ev->namespace_ && sg_name_listed(r->excluded_namespaces, ev->namespace_))
         return false;
-    const json_t *only = json_object_get(params, "namespaces");
-    if (json_array_size(only) > 0 && !(ev->namespace_ && sg_name_listed(only, ev->namespace_)))
+    if (r->namespaces && !(ev->namespace_ && sg_name_listed(r->namespaces, ev->namespace_)))
         return false;
-    const json_t *sel = json_object_get(params, "labelSelector");
-    return !json_object_size(sel) || sg_selector_matches(sel, ev->labels);
+    return !r->selector || sg_selector_matches(r->selector, ev->labels);
 }
 
 static bool kind_fits(const sg_rec *r, const char *kind, const sg_workload *w)
@@ -301,26 +327,19 @@ static void evaluate_rec(evaluation *e, size_t rec)
         check(e, rec, x, expired);
         return;
     }
-    const json_t *excluded = json_object_get(r->params, "excludedContainers");
-    const json_t *images = json_object_get(r->params, "excludedImages");
-    for (int l = 0; l < 3; l++) {
-        size_t i;
-        const json_t *c;
-        json_array_foreach(json_object_get(e->w->pod_spec, container_lists[l]), i, c) {
-            const char *cname = json_string_value(json_object_get(c, "name"));
-            if (sg_name_listed(excluded, cname) && json_array_size(excluded))
-                continue;
-            const char *image = json_string_value(json_object_get(c, "image"));
-            if (image && sg_name_listed(images, image))
-                continue;
-            e->ctx.vars[SG_VAR_CONTAINER] = c;
-            e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = container_lists[l];
-            check(e, rec, x, expired);
-            sg_finding *f = &ev->findings[ev->count - 1];
-            f->container = cname;
-            f->container_type = container_lists[l];
-            f->container_index = (long)i;
-        }
+    for (size_t k = 0; k < e->ncontainers; k++) {
+        const container_ref *c = &e->containers[k];
+        if (r->excluded_containers && sg_name_listed(r->excluded_containers, c->name))
+            continue;
+        if (r->excluded_images && sg_name_listed(r->excluded_images, c->image))
+            continue;
+        e->ctx.vars[SG_VAR_CONTAINER] = c->json;
+        e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = c->type;
+        check(e, rec, x, expired);
+        sg_finding *f = &ev->findings[ev->count - 1];
+        f->container = c->name;
+        f->container_type = c->type;
+        f->container_index = c->index;
     }
 }
 
@@ -376,10 +395,14 @@ int sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *def
     if (!ev.excluded) {
         evaluation e = {.p = p, .ev = &ev, .store = store, .w = &w, .now = now};
         sg_rule_ctx_init(&e.ctx);
+        e.ctx.cache_on = true;   /* the object is const for the whole evaluation */
         sg_bind_object(&e.ctx, object, &w, ev.kind, ev.namespace_, ev.name);
+        if (w.pod_spec)
+            collect_containers(&e);
         for (size_t i = 0; i < p->nrecs; i++)
             evaluate_rec(&e, i);
         sg_rule_ctx_free(&e.ctx);
+        free(e.containers);
     }
     *out = ev;
     return 0;

@@ -27,6 +27,8 @@ typedef struct sg_rec {
     sg_template *message;
     sg_fix_op *fix;
     size_t nfix;
+    /* The common parameters, resolved at load (borrowed from params; NULL when empty). */
+    const json_t *excluded_namespaces, *namespaces, *selector, *excluded_containers, *excluded_images;
 } sg_rec;
 
 typedef struct sg_exemption {

@@ -46,6 +46,18 @@ typedef struct sg_value {
 /* Per-evaluation scratch: variable bindings and an arena for values created
  * while evaluating (lowered strings, filtered lists). Reset between objects. */
 typedef struct sg_arena_block sg_arena_block;
+
+/* Field lookups memoised per evaluation, keyed by (parent node, field name as
+ * compiled): rules read the same paths again and again, and a pointer hash
+ * is far cheaper than hashing the key string. Only valid while the object
+ * does not change, so it is off unless the caller turns it on. */
+#define SG_FIELD_CACHE 256
+typedef struct sg_field_slot {
+    const json_t *parent;
+    const char *name;
+    const json_t *value;
+} sg_field_slot;
+
 typedef struct sg_rule_ctx {
     const json_t *vars[SG_VAR_COUNT];
     const char *strvars[SG_VAR_COUNT];      /* SG_VAR_CONTAINER_TYPE, NAMESPACE, KIND, NAME */
@@ -54,6 +66,8 @@ typedef struct sg_rule_ctx {
     json_t **garbage;                       /* json values created during evaluation */
     size_t ngarbage, capgarbage;
     int steps;                              /* evaluation budget guard */
+    bool cache_on;                          /* the object is immutable during this evaluation */
+    sg_field_slot cache[SG_FIELD_CACHE];
 } sg_rule_ctx;
 
 typedef struct sg_expr sg_expr;

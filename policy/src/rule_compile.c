@@ -303,6 +303,32 @@ static const json_t *const_as_json(const sg_node *n)
     return n->value.t == SG_V_JSON ? n->value.j : NULL;
 }
 
+/* Replace a node whose operands are all constants by its value, computed once
+ * here: quantity(params.cpuLimit) or '*' in params.allowedCapabilities then
+ * cost nothing per request. effective() reads the object and is never folded. */
+static sg_node *fold(sg_node *n)
+{
+    if (n->type == SG_N_CONST || n->type == SG_N_MACRO || n->type == SG_N_LIST ||
+        (n->type == SG_N_CALL && n->func == SG_F_EFFECTIVE))
+        return n;
+    for (size_t i = 0; i < n->nkids; i++)
+        if (n->kids[i]->type != SG_N_CONST)
+            return n;
+    sg_rule_ctx ctx;
+    sg_rule_ctx_init(&ctx);
+    sg_value v = sg_node_eval(n, &ctx);
+    sg_node *c;
+    if (v.t == SG_V_STR || v.t == SG_V_JSON) {
+        c = const_json(sg_value_to_json(v), n->column, true);
+    } else {
+        c = node_new(SG_N_CONST, n->column);
+        c->value = v;
+    }
+    sg_rule_ctx_free(&ctx);
+    sg_node_free(n);
+    return c;
+}
+
 /* ---------- grammar ---------- */
 
 static sg_node *parse_expr(parser *ps);
@@ -354,7 +380,7 @@ static sg_node *finish_call(parser *ps, sg_node *call, const char *fname, int co
         if (!call->re)
             fail(ps, column, "%s", rerr);
     }
-    return call;
+    return ps->failed ? call : fold(call);
 }
 
 /* A let name expands to its own expression, parsed in place (bounded depth,
@@ -563,7 +589,7 @@ static sg_node *unary_node(sg_node_type type, sg_node *kid, int column)
 {
     sg_node *n = node_new(type, column);
     node_add(n, kid);
-    return n;
+    return fold(n);
 }
 
 static sg_node *binary_node(sg_node_type type, sg_node *a, sg_node *b, int column)
@@ -571,7 +597,7 @@ static sg_node *binary_node(sg_node_type type, sg_node *a, sg_node *b, int colum
     sg_node *n = node_new(type, column);
     node_add(n, a);
     node_add(n, b);
-    return n;
+    return fold(n);
 }
 
 static sg_node *parse_unary(parser *ps)
@@ -663,7 +689,7 @@ static sg_node *parse_expr(parser *ps)
         node_add(c, parse_expr(ps));
         expect(ps, ":");
         node_add(c, parse_expr(ps));
-        n = c;
+        n = ps->failed ? c : fold(c);
     }
     ps->depth--;
     return n;

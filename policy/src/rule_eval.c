@@ -7,6 +7,7 @@
  * fields, and "absent" must be a value, not an error.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,11 +493,20 @@ static sg_value add(sg_rule_ctx *ctx, sg_value a, sg_value b)
     return null_value;
 }
 
-static sg_value field(sg_value base, const char *name)
+static sg_value field(sg_rule_ctx *ctx, sg_value base, const char *name)
 {
     if (base.t != SG_V_JSON || !json_is_object(base.j))
         return null_value;
-    return from_json(json_object_get(base.j, name));
+    if (!ctx->cache_on)
+        return from_json(json_object_get(base.j, name));
+    size_t h = (((uintptr_t)base.j >> 4) ^ ((uintptr_t)name >> 3) ^ ((uintptr_t)name >> 11)) % SG_FIELD_CACHE;
+    sg_field_slot *slot = &ctx->cache[h];
+    if (slot->parent != base.j || slot->name != name) {
+        slot->parent = base.j;
+        slot->name = name;
+        slot->value = json_object_get(base.j, name);
+    }
+    return from_json(slot->value);
 }
 
 static sg_value index_value(sg_value base, sg_value idx)
@@ -535,7 +545,7 @@ sg_value sg_node_eval(const sg_node *n, sg_rule_ctx *ctx)
     case SG_N_LOCAL:
         return ctx->locals[n->var];
     case SG_N_FIELD:
-        return field(sg_node_eval(n->kids[0], ctx), n->name);
+        return field(ctx, sg_node_eval(n->kids[0], ctx), n->name);
     case SG_N_INDEX:
         return index_value(sg_node_eval(n->kids[0], ctx), sg_node_eval(n->kids[1], ctx));
     case SG_N_NOT:

@@ -273,6 +273,22 @@ static int effective_params(const loader *ld, const json_t *declared, const json
 
 /* ---------- recommendations ---------- */
 
+/* The request path reads the common parameters through typed pointers, not by name. */
+static const json_t *non_empty(const json_t *params, const char *name)
+{
+    const json_t *v = json_object_get(params, name);
+    return (json_is_array(v) && json_array_size(v)) || (json_is_object(v) && json_object_size(v)) ? v : NULL;
+}
+
+static void resolve_common(sg_rec *r)
+{
+    r->excluded_namespaces = non_empty(r->params, "excludedNamespaces");
+    r->namespaces = non_empty(r->params, "namespaces");
+    r->selector = non_empty(r->params, "labelSelector");
+    r->excluded_containers = non_empty(r->params, "excludedContainers");
+    r->excluded_images = non_empty(r->params, "excludedImages");
+}
+
 static const char *const rec_keys[] = {"id", "title", "description", "severity", "control", "scope", "kinds",
                                        "parameters", "requires", "let", "applies", "unhealthy", "message",
                                        "remediation", "fix", "preview", "action", NULL};
@@ -433,6 +449,7 @@ static int compile_rec(const loader *ld, sg_policy *p, json_t *def, const char *
     if (effective_params(ld, declared, given_params, where, &r->params) < 0)
         return -1;
     r->info.parameters = r->params;
+    resolve_common(r);
 
     if (string_list(ld, def, "requires", where, &r->info.required) < 0)
         return -1;

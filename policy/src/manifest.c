@@ -9,14 +9,13 @@
  * left as it was (all-or-nothing, so a scan never half-reads a file).
  * Standard input is named "<stdin>" in messages and results.
  */
+#include "internal_io.h"
 #include "internal_linemap.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Lists nest at most this deep (a List whose items are Lists ...). */
 #define SG_MAX_LIST_NESTING 8
@@ -206,55 +205,6 @@ done:
     return rc;
 }
 
-/* Read a whole stream, refusing more than SG_MAX_INPUT bytes. */
-static int sg_read_stream(FILE *f, const char *name, char **data, size_t *len, char *err,
-                          size_t errlen)
-{
-    size_t cap = 64 * 1024, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        return -1;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap > SG_MAX_INPUT) {
-                free(buf);
-                snprintf(err, errlen, "%s: larger than the limit of %u bytes", name,
-                         (unsigned)SG_MAX_INPUT);
-                return -1;
-            }
-            cap *= 2;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                snprintf(err, errlen, "%s: out of memory", name);
-                return -1;
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                int e = errno;
-                free(buf);
-                snprintf(err, errlen, "%s: cannot read: %s", name, strerror(e ? e : EIO));
-                return -1;
-            }
-            break;
-        }
-    }
-    if (n > SG_MAX_INPUT) {
-        free(buf);
-        snprintf(err, errlen, "%s: larger than the limit of %u bytes", name, (unsigned)SG_MAX_INPUT);
-        return -1;
-    }
-    *data = buf;
-    *len = n;
-    return 0;
-}
-
 int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen)
 {
     char scratch[SG_ERRMAX];
@@ -263,39 +213,12 @@ int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t
         errlen = sizeof(scratch);
     }
     err[0] = '\0';
-    if (!path) {
-        snprintf(err, errlen, "no manifest path given");
-        return -1;
-    }
-    bool is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "<stdin>" : path;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (!is_stdin && fstat(fileno(f), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            fclose(f);
-            snprintf(err, errlen, "%s: is a directory, not a manifest file", name);
-            return -1;
-        }
-        if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > SG_MAX_INPUT) {
-            fclose(f);
-            snprintf(err, errlen, "%s: %lld bytes, larger than the limit of %u bytes", name,
-                     (long long)st.st_size, (unsigned)SG_MAX_INPUT);
-            return -1;
-        }
-    }
+    const char *name;
     char *data = NULL;
     size_t len = 0;
-    int rc = sg_read_stream(f, name, &data, &len, err, errlen);
-    if (!is_stdin)
-        fclose(f);
-    if (rc != 0)
+    if (sg_read_input(path, &name, &data, &len, err, errlen) != 0)
         return -1;
-    rc = sg_manifest_parse(list, name, data, len, err, errlen);
+    int rc = sg_manifest_parse(list, name, data, len, err, errlen);
     free(data);
     return rc;
 }

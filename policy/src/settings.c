@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "internal_io.h"
 #include "internal_policy.h"
 #include "internal_rule_ast.h"
 
@@ -693,8 +694,9 @@ static int number_setting(const loader *ld, const json_t *obj, const char *key, 
 
 static int load_server(const loader *ld, sg_policy *p)
 {
-    static const char *const keys[] = {"address", "stateDir", "tls", NULL};
+    static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", NULL};
     static const char *const tls_keys[] = {"certFile", "keyFile", "clientCAFile", NULL};
+    static const char *const sync_keys[] = {"enabled", "kubeconfig", NULL};
     static const char *const gate_keys[] = {"minScore", "maxDrop", NULL};
     sg_server_settings *s = &p->server;
     s->address = DEFAULT_ADDRESS;
@@ -718,6 +720,16 @@ static int load_server(const loader *ld, sg_policy *p)
         return -1;
     if (v)
         s->state_dir = json_string_value(v);
+    const json_t *sync;
+    if (get_typed(ld, server, "inventorySync", JSON_OBJECT, false, "server", &sync) < 0)
+        return -1;
+    if (sync && (check_keys(ld, sync, "server.inventorySync", sync_keys) < 0 ||
+                 get_typed(ld, sync, "enabled", JSON_TRUE, false, "server.inventorySync", &v) < 0))
+        return -1;
+    s->inventory_sync = sync && json_is_true(v);
+    if (sync && get_typed(ld, sync, "kubeconfig", JSON_STRING, false, "server.inventorySync", &v) < 0)
+        return -1;
+    s->kubeconfig = sync && v && json_string_length(v) ? json_string_value(v) : NULL;
     if (get_typed(ld, server, "tls", JSON_OBJECT, false, "server", &tls) < 0)
         return -1;
     if (!tls)
@@ -815,35 +827,12 @@ int sg_policy_load(const sg_policy_options *opts, sg_policy **out, char *err, si
     const char *path = opts ? opts->config_path : NULL;
     if (!path)
         return sg_policy_load_buffer(NULL, NULL, 0, opts, out, err, errlen);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open the settings file: %s", path, strerror(errno));
+    const char *name;
+    char *data;
+    size_t len;
+    if (sg_read_input(path, &name, &data, &len, err, errlen) < 0)
         return -1;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *data = malloc(cap);
-    size_t n;
-    while (data && (n = fread(data + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            if (cap >= SG_MAX_INPUT) {
-                free(data);
-                fclose(f);
-                snprintf(err, errlen, "%s: the settings file is larger than %u bytes", path, SG_MAX_INPUT);
-                return -1;
-            }
-            cap *= 2;
-            data = realloc(data, cap);
-        }
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!data || bad) {
-        free(data);
-        snprintf(err, errlen, "%s: cannot read the settings file", path);
-        return -1;
-    }
-    int rc = sg_policy_load_buffer(path, data, len, opts, out, err, errlen);
+    int rc = sg_policy_load_buffer(name, data, len, opts, out, err, errlen);
     free(data);
     return rc;
 }

@@ -170,6 +170,22 @@ static char *base64(const char *data, size_t len)
     return out;
 }
 
+json_t *wh_text(const char *s)
+{
+    json_t *v = json_string(s);
+    if (v)
+        return v;
+    char *copy = strdup(s);
+    if (!copy)
+        return NULL;
+    for (char *c = copy; *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
 static bool set(json_t *obj, const char *key, json_t *value)
 {
     return value && !json_object_set_new(obj, key, value);
@@ -184,7 +200,7 @@ static json_t *response_tree(const wh_request *r, const wh_result *res)
         json_t *status = json_object();
         ok = status && set(status, "code", json_integer(res->code)) &&
              set(status, "reason", json_string(res->code == 403 ? "Forbidden" : "BadRequest")) &&
-             set(status, "message", json_string(res->message ? res->message : "denied")) &&
+             set(status, "message", wh_text(res->message ? res->message : "denied")) &&
              set(resp, "status", json_incref(status));
         json_decref(status);
     }
@@ -247,7 +263,7 @@ char *wh_error_body(unsigned code, const char *message, size_t *len)
     if (o && set(o, "kind", json_string("Status")) && set(o, "apiVersion", json_string("v1")) &&
         set(o, "status", json_string("Failure")) && set(o, "code", json_integer(code)) &&
         set(o, "reason", json_string(reason_of(code))) &&
-        set(o, "message", json_string(message)))
+        set(o, "message", wh_text(message)))
         text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (text)

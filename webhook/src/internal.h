@@ -101,6 +101,10 @@ void wh_result_free(wh_result *res);
 /* The AdmissionReview response for `r`, serialised once; malloc'd. */
 char *wh_response_encode(const wh_request *r, const wh_result *res, size_t *len);
 
+/* A JSON string of `s`; bytes that are not valid UTF-8 (a message may quote
+ * a cut or hostile input) become '?', so the answer can always be encoded. */
+json_t *wh_text(const char *s);
+
 /* A Kubernetes Status-shaped JSON error body {"kind":"Status",...,"code","reason","message"}. */
 char *wh_error_body(unsigned code, const char *message, size_t *len);
 
@@ -184,7 +188,22 @@ struct sg_webhook {
     atomic_bool ready;
     atomic_bool draining;
     atomic_long inflight;
+    struct wh_sync *sync;        /* inventory sync (sync.c), NULL when off */
 };
+
+/* ------------------------------------------------------------------ */
+/* Inventory sync from the API server (sync.c).                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct wh_sync wh_sync;
+/* Start listing and watching when server.inventorySync.enabled (else a no-op); never waits on the API server. */
+int wh_sync_start(sg_webhook *w, char *err, size_t errlen);
+/* Stop the sync thread (a no-op when none runs). */
+void wh_sync_stop(sg_webhook *w);
+/* Relist every kind (after a reload: parameters may have changed). */
+void wh_sync_relist(sg_webhook *w);
+/* `text` (a rendered exposition of *len bytes, taken) with the sync metrics appended; *len updated. */
+char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len);
 
 /* The current snapshot, with a reference the caller releases. */
 wh_snapshot *wh_current(sg_webhook *w);

@@ -26,7 +26,7 @@ void wh_log(const char *level, const char *msg, json_t *fields)
     snprintf(when + n, sizeof when - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
     json_object_set_new(line, "time", json_string(when));
     json_object_set_new(line, "level", json_string(level));
-    json_object_set_new(line, "msg", json_string(msg));
+    json_object_set_new(line, "msg", wh_text(msg));
     if (fields)
         json_object_update(line, fields);
     json_decref(fields);

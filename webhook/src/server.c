@@ -135,6 +135,7 @@ static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)
     sg_inventory_score(w->inv, &score);
     size_t len = 0;
     char *text = wh_metrics_render(w->metrics, &score, sg_inventory_count(w->inv), w->tls != NULL, expiry, &len);
+    text = wh_sync_metrics(w, text, &len);
     if (!text)
         return MHD_NO;
     return send_body(w, c, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");

@@ -4,6 +4,7 @@
  * deciding with that snapshot even when SIGHUP swaps in a new one; the last
  * reference frees it.
  */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -39,7 +40,11 @@ wh_snapshot *wh_snapshot_ref(wh_snapshot *s)
 
 void wh_snapshot_unref(wh_snapshot *s)
 {
-    if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+    if (!s)
+        return;
+    int before = atomic_fetch_sub(&s->refs, 1);
+    assert(before > 0);
+    if (before != 1)
         return;
     sg_score_model_free(s->model);
     sg_policy_free(s->policy);

@@ -15,6 +15,7 @@
  * file-static: one server per process.
  */
 #include <gnutls/abstract.h>
+#include <assert.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,11 @@ static wh_tls *served;
 
 static void creds_unref(wh_creds *c)
 {
-    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+    if (!c)
+        return;
+    int before = atomic_fetch_sub(&c->refs, 1);
+    assert(before > 0);
+    if (before != 1)
         return;
     for (unsigned i = 0; i < c->npcerts; i++)
         gnutls_pcert_deinit(&c->pcerts[i]);

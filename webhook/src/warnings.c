@@ -88,17 +88,17 @@ json_t *wh_warnings(const char *summary, wh_item *items, size_t n)
     char line[512];
     snprintf(line, sizeof line, "%s", summary);
     fit(line, WH_WARNING_MAX);
-    json_array_append_new(out, json_string(line));
+    json_array_append_new(out, wh_text(line));
     size_t room = WH_WARNING_LINES - 1;
     size_t shown = n <= room ? n : room - 1;
     for (size_t i = 0; i < shown; i++) {
         snprintf(line, sizeof line, "[%s] %s: %s", items[i].tag, items[i].rec->id, finding_text(&items[i]));
         fit(line, WH_WARNING_MAX);
-        json_array_append_new(out, json_string(line));
+        json_array_append_new(out, wh_text(line));
     }
     if (shown < n) {
         snprintf(line, sizeof line, "and %zu more (scoregate scan shows every finding)", n - shown);
-        json_array_append_new(out, json_string(line));
+        json_array_append_new(out, wh_text(line));
     }
     return out;
 }
@@ -128,8 +128,9 @@ char *wh_denial_message(const char *kind, const char *name, const sg_score_predi
         char what[DENIAL_TEXT_MAX], fix[DENIAL_TEXT_MAX];
         snprintf(what, sizeof what, "%s", finding_text(&items[i]));
         snprintf(fix, sizeof fix, "%s", items[i].rec->remediation ? items[i].rec->remediation : "");
-        fit(what, sizeof what - 1);
-        fit(fix, sizeof fix - 1);
+        /* Below the buffer size, so a cut snprintf made mid-character is cut again cleanly. */
+        fit(what, sizeof what - 2);
+        fit(fix, sizeof fix - 2);
         fprintf(f, "\n- %s (%s): %s.", items[i].rec->id, items[i].rec->title, what);
         if (*fix)
             fprintf(f, " Fix: %s", fix);

@@ -145,6 +145,7 @@ void sg_webhook_free(sg_webhook *w)
 {
     if (!w)
         return;
+    wh_sync_stop(w);
     char err[SG_ERRMAX];
     if (w->inv && w->opts.persist && sg_webhook_save(w, err, sizeof err) < 0)
         wh_log("error", "cannot save the inventory", json_pack("{s:s}", "error", err));
@@ -177,6 +178,7 @@ int sg_webhook_reload(sg_webhook *w, char *err, size_t errlen)
         pthread_mutex_unlock(&w->snap_lock);
         wh_snapshot_unref(old);
         atomic_store(&w->dirty, true);
+        wh_sync_relist(w);
     }
     wh_snapshot_unref(cur);
     return rc;
@@ -330,6 +332,10 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
     void *daemon;
     if (wh_server_start(w, &daemon, err, errlen) < 0)
         return -1;
+    if (wh_sync_start(w, err, errlen) < 0) {
+        wh_server_stop(w, daemon, 0);
+        return -1;
+    }
     atomic_store(&w->ready, true);
     wh_log("info", "serving", json_pack("{s:s,s:s,s:s}", "address", w->address, "certFile", cert, "config",
                                         w->config_path ? w->config_path : "(built-in defaults)"));
@@ -352,6 +358,7 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
     wh_log("info", "shutting down: draining requests in flight", NULL);
     atomic_store(&w->ready, false);
     wh_server_stop(w, daemon, w->opts.timeout + 1);
+    wh_sync_stop(w);
     char serr[SG_ERRMAX];
     if (sg_webhook_save(w, serr, sizeof serr) < 0)
         wh_log("error", "cannot save the inventory", json_pack("{s:s}", "error", serr));

@@ -1,0 +1,176 @@
+/*
+ * sync.c - inventory sync: the API server as the inventory's source of truth
+ * (server.inventorySync). The kube module's informer lists and watches every
+ * scored kind in a background thread; each object it delivers is evaluated
+ * with the current policy and put into the score inventory (deleted ones
+ * removed), exactly as an admission would, so that every replica converges on
+ * the same inventory and score. Objects owned by a controller and those in
+ * excluded namespaces are skipped, as in admissions.
+ *
+ * Serving never waits on it: the HTTPS server starts first, admissions are
+ * answered while the lists run or while the API server is unreachable. The
+ * inventory saved by an earlier run serves until the first object arrives
+ * from the API server; then it is cleared and rebuilt from the lists, so that
+ * nothing the cluster no longer has survives a restart.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <scoregate/kube.h>
+
+#include "internal.h"
+
+struct wh_sync {
+    sg_webhook *w;
+    sg_kube_config *config;
+    sg_kube_informer *informer;
+    bool cleared;                /* the saved inventory gave way to the API server's objects */
+};
+
+static void on_log(void *ctx, const char *level, const char *message)
+{
+    (void)ctx;
+    wh_log(level, message, json_pack("{s:s}", "component", "inventory-sync"));
+}
+
+/* Remove the resource of `object` (only its key is read). */
+static void remove_object(sg_webhook *w, wh_snapshot *snap, const json_t *object)
+{
+    const json_t *meta = json_object_get(object, "metadata");
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *api_version = json_string_value(json_object_get(object, "apiVersion"));
+    const char *kind = json_string_value(json_object_get(object, "kind"));
+    sg_score_outcome *o;
+    char err[SG_ERRMAX];
+    if (sg_score_outcome_new(snap->model, api_version, kind, ns, name, &o, err, sizeof err) < 0 ||
+        sg_inventory_apply(w->inv, SG_SCORE_DELETE, o, err, sizeof err) < 0)
+        wh_log("error", "inventory sync: cannot remove a resource",
+               json_pack("{s:s,s:s,s:s,s:s}", "kind", kind ? kind : "", "namespace", ns ? ns : "", "name",
+                         name ? name : "", "error", err));
+    else
+        sg_score_outcome_free(o);
+}
+
+static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, const json_t *object)
+{
+    (void)r;
+    wh_sync *s = ctx;
+    sg_webhook *w = s->w;
+    if (!s->cleared) {
+        sg_inventory_clear(w->inv);
+        s->cleared = true;
+    }
+    wh_snapshot *snap = wh_current(w);
+    if (type == SG_KUBE_DELETED) {
+        remove_object(w, snap, object);
+    } else {
+        sg_eval ev;
+        sg_score_outcome *o = NULL;
+        char err[SG_ERRMAX];
+        int rc = sg_policy_evaluate(snap->policy, object, NULL, time(NULL), &ev, err, sizeof err);
+        if (rc == 0) {
+            rc = sg_score_outcome_from_eval(snap->model, &ev, &o, err, sizeof err);
+            sg_eval_free(&ev);
+        }
+        if (rc == 0)
+            rc = sg_inventory_apply(w->inv, SG_SCORE_CREATE, o, err, sizeof err);
+        sg_score_outcome_free(o);
+        if (rc < 0) {
+            const json_t *meta = json_object_get(object, "metadata");
+            wh_log("warn", "inventory sync: an object cannot be evaluated; it is not scored",
+                   json_pack("{s:s?,s:s?,s:s?,s:s}", "kind", json_string_value(json_object_get(object, "kind")),
+                             "namespace", json_string_value(json_object_get(meta, "namespace")), "name",
+                             json_string_value(json_object_get(meta, "name")), "error", err));
+            remove_object(w, snap, object);
+        }
+    }
+    wh_snapshot_unref(snap);
+    atomic_store(&w->dirty, true);
+}
+
+int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
+{
+    const sg_server_settings *ss = sg_policy_server(w->snap->policy);
+    if (!ss->inventory_sync)
+        return 0;
+    wh_sync *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->w = w;
+    char kerr[SG_ERRMAX];
+    if (sg_kube_config_load(ss->kubeconfig, true, &s->config, kerr, sizeof kerr) < 0) {
+        snprintf(err, errlen, "server.inventorySync: %s", kerr);
+        free(s);
+        return -1;
+    }
+    sg_kube_handler h = {on_object, NULL, on_log, s};
+    if (sg_kube_informer_start(s->config, NULL, &h, &s->informer, kerr, sizeof kerr) < 0) {
+        snprintf(err, errlen, "server.inventorySync: %s", kerr);
+        sg_kube_config_free(s->config);
+        free(s);
+        return -1;
+    }
+    wh_log("info", "inventory sync started",
+           json_pack("{s:s,s:s}", "server", sg_kube_config_server(s->config), "source",
+                     sg_kube_config_source(s->config)));
+    w->sync = s;
+    return 0;
+}
+
+void wh_sync_stop(sg_webhook *w)
+{
+    wh_sync *s = w->sync;
+    if (!s)
+        return;
+    w->sync = NULL;
+    sg_kube_informer_stop(s->informer);
+    sg_kube_config_free(s->config);
+    free(s);
+}
+
+void wh_sync_relist(sg_webhook *w)
+{
+    if (w->sync)
+        sg_kube_informer_relist(w->sync->informer);
+}
+
+char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len)
+{
+    if (!w->sync || !text)
+        return text;
+    sg_kube_stats st;
+    sg_kube_informer_stats(w->sync->informer, &st);
+    char *data = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&data, &size);
+    if (!f)
+        return text;
+    fwrite(text, 1, *len, f);
+    fputs("# HELP scoregate_inventory_synced 1 when every scored kind is listed and watched from the API server.\n"
+          "# TYPE scoregate_inventory_synced gauge\n", f);
+    fprintf(f, "scoregate_inventory_synced %d\n", st.synced ? 1 : 0);
+    fputs("# HELP scoregate_inventory_last_sync_timestamp_seconds Last time the inventory was known to be in sync.\n"
+          "# TYPE scoregate_inventory_last_sync_timestamp_seconds gauge\n", f);
+    if (st.last_sync)
+        fprintf(f, "scoregate_inventory_last_sync_timestamp_seconds %lld\n", (long long)st.last_sync);
+    fputs("# HELP scoregate_kube_events_total Watch events received from the API server, by type.\n"
+          "# TYPE scoregate_kube_events_total counter\n", f);
+    for (int i = 0; i < SG_KUBE_EVENT_TYPES; i++)
+        fprintf(f, "scoregate_kube_events_total{type=\"%s\"} %lu\n", sg_kube_event_name((sg_kube_event)i),
+                st.events[i]);
+    fputs("# HELP scoregate_kube_relists_total Lists after a kind's first one (410 Gone, config reload).\n"
+          "# TYPE scoregate_kube_relists_total counter\n", f);
+    fprintf(f, "scoregate_kube_relists_total %lu\n", st.relists);
+    fputs("# HELP scoregate_kube_errors_total Failed API requests and dropped watch streams.\n"
+          "# TYPE scoregate_kube_errors_total counter\n", f);
+    fprintf(f, "scoregate_kube_errors_total %lu\n", st.errors);
+    if (fclose(f) != 0) {
+        free(data);
+        return text;
+    }
+    free(text);
+    *len = size;
+    return data;
+}

@@ -118,28 +118,32 @@ static const char *score_gate(const sg_server_settings *s, const sg_score_predic
     return NULL;
 }
 
-/* Comma-separated ids of the unhealthy findings' recommendations, each once. */
-static char *failed_ids(const sg_policy *p, const sg_eval *ev)
+/* Per recommendation, how many findings are unhealthy (an array of the
+ * catalog's size; linear in the findings, however many containers). */
+static size_t *unhealthy_counts(const sg_policy *p, const sg_eval *ev)
 {
-    size_t cap = 1;
+    size_t *counts = calloc(sg_policy_rec_count(p) + 1, sizeof *counts);
+    if (!counts)
+        return NULL;
     for (size_t i = 0; i < ev->count; i++)
-        cap += strlen(sg_policy_rec(p, ev->findings[i].rec)->id) + 1;
-    char *out = calloc(1, cap);
+        if (ev->findings[i].status == SG_STATUS_UNHEALTHY)
+            counts[ev->findings[i].rec]++;
+    return counts;
+}
+
+/* Comma-separated ids of the recommendations with unhealthy findings, in catalog order. */
+static char *failed_ids(const sg_policy *p, const size_t *counts)
+{
+    size_t n = sg_policy_rec_count(p), cap = 1;
+    for (size_t r = 0; r < n; r++)
+        if (counts[r])
+            cap += strlen(sg_policy_rec(p, r)->id) + 1;
+    char *out = calloc(1, cap), *end = out;
     if (!out)
         return NULL;
-    for (size_t i = 0; i < ev->count; i++) {
-        const sg_finding *f = &ev->findings[i];
-        if (f->status != SG_STATUS_UNHEALTHY)
-            continue;
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = ev->findings[j].rec == f->rec && ev->findings[j].status == SG_STATUS_UNHEALTHY;
-        if (seen)
-            continue;
-        if (*out)
-            strcat(out, ",");
-        strcat(out, sg_policy_rec(p, f->rec)->id);
-    }
+    for (size_t r = 0; r < n; r++)
+        if (counts[r])
+            end += sprintf(end, "%s%s", end == out ? "" : ",", sg_policy_rec(p, r)->id);
     return out;
 }
 
@@ -151,6 +155,7 @@ typedef struct decision {
     json_t *patch, *fixed;
     sg_score_outcome *outcome;
     wh_item *items;
+    size_t *counts;
 } decision;
 
 static void decision_free(decision *d)
@@ -164,6 +169,7 @@ static void decision_free(decision *d)
     json_decref(d->fixed);
     sg_score_outcome_free(d->outcome);
     free(d->items);
+    free(d->counts);
 }
 
 static int item_rank(bool denied, sg_severity sev)
@@ -237,11 +243,13 @@ static int decide_object(const wh_context *ctx, const wh_request *r, wh_result *
                                    errlen) < 0)
         return -1;
 
-    for (size_t i = 0; i < d->ev.count; i++) {
-        const sg_finding *f = &d->ev.findings[i];
-        if (f->status == SG_STATUS_UNHEALTHY)
-            wh_metrics_finding(ctx->metrics, sg_policy_rec(p, f->rec)->id, sg_action_name(f->action));
-    }
+    if (!(d->counts = unhealthy_counts(p, &d->ev)))
+        return -1;
+    for (size_t rec = 0; rec < sg_policy_rec_count(p); rec++)
+        if (d->counts[rec]) {
+            const sg_rec_info *info = sg_policy_rec(p, rec);
+            wh_metrics_finding(ctx->metrics, info->id, sg_action_name(info->action), d->counts[rec]);
+        }
 
     sg_score_op op = r->operation == WH_CREATE ? SG_SCORE_CREATE : SG_SCORE_UPDATE;
     const sg_server_settings *server = sg_policy_server(p);
@@ -268,7 +276,7 @@ static int decide_object(const wh_context *ctx, const wh_request *r, wh_result *
     if (applied && !d->ev.owned)
         atomic_store(ctx->dirty, true);
     annotate(&pred, res);
-    res->failed = failed_ids(p, &d->ev);
+    res->failed = failed_ids(p, d->counts);
     if (!res->failed)
         return -1;
 

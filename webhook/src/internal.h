@@ -44,8 +44,8 @@ void wh_metrics_free(wh_metrics *m);
 /* One admission request, its outcome ("allowed", "denied", "patched", "error") and duration. */
 void wh_metrics_request(wh_metrics *m, const char *operation, const char *kind, const char *decision,
                         double seconds);
-/* One unhealthy finding. */
-void wh_metrics_finding(wh_metrics *m, const char *recommendation, const char *action);
+/* `count` unhealthy findings of one recommendation. */
+void wh_metrics_finding(wh_metrics *m, const char *recommendation, const char *action, size_t count);
 /* The Prometheus text exposition; malloc'd, NULL when out of memory. */
 char *wh_metrics_render(wh_metrics *m, const sg_score *score, size_t inventory, bool have_expiry,
                         time_t cert_expiry, size_t *len);

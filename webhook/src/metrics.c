@@ -81,7 +81,7 @@ static series *find(table *t, const series *key)
     return NULL;
 }
 
-static void bump(table *t, size_t nlabels, const char *const *values)
+static void bump(table *t, size_t nlabels, const char *const *values, unsigned long long by)
 {
     series key = {0};
     for (size_t i = 0; i < nlabels; i++)
@@ -95,7 +95,7 @@ static void bump(table *t, size_t nlabels, const char *const *values)
         s = find(t, &key);
     }
     if (s) {
-        s->count++;
+        s->count += by;
         return;
     }
     if (t->n == t->cap) {
@@ -106,7 +106,7 @@ static void bump(table *t, size_t nlabels, const char *const *values)
         t->items = grown;
         t->cap = cap;
     }
-    key.count = 1;
+    key.count = by;
     t->items[t->n++] = key;
 }
 
@@ -115,7 +115,7 @@ void wh_metrics_request(wh_metrics *m, const char *operation, const char *kind, 
 {
     const char *values[3] = {operation, kind, decision};
     pthread_mutex_lock(&m->lock);
-    bump(&m->requests, 3, values);
+    bump(&m->requests, 3, values, 1);
     for (size_t i = 0; i < NBUCKETS; i++)
         if (seconds <= buckets[i])
             m->bucket[i]++;
@@ -124,11 +124,11 @@ void wh_metrics_request(wh_metrics *m, const char *operation, const char *kind, 
     pthread_mutex_unlock(&m->lock);
 }
 
-void wh_metrics_finding(wh_metrics *m, const char *recommendation, const char *action)
+void wh_metrics_finding(wh_metrics *m, const char *recommendation, const char *action, size_t count)
 {
     const char *values[2] = {recommendation, action};
     pthread_mutex_lock(&m->lock);
-    bump(&m->findings, 2, values);
+    bump(&m->findings, 2, values, count);
     pthread_mutex_unlock(&m->lock);
 }
 

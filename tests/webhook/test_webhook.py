@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from webhook_client import (Results, Server, apply_patch, check_review, deployment, failed_ids,  # noqa: E402
@@ -55,7 +56,35 @@ def error_row(s, name, method, path, body, headers, code):
 # ---------------------------------------------------------------------------
 
 def section_protocol():
-    s = server()
+    p = subprocess.run([SCOREGATE, "serve", "--help"], capture_output=True, text=True, timeout=30)
+    res.check("serve --help documents the options", p.returncode == 0 and all(
+        o in p.stdout for o in ("-c, --config", "--address", "--state-dir", "--max-body", "--timeout")), p.stdout)
+    p = subprocess.run([SCOREGATE, "serve", "--bogus"], capture_output=True, text=True, timeout=30)
+    res.check("serve with an unknown option exits 2", p.returncode == 2, p.returncode)
+    p = subprocess.run([SCOREGATE, "serve", "-c", "/nonexistent/config.yaml"], capture_output=True, text=True,
+                       timeout=30)
+    res.check("serve with a missing config exits 2 naming the file",
+              p.returncode == 2 and "/nonexistent/config.yaml" in p.stderr, p.stderr)
+    p = subprocess.run([SCOREGATE, "serve", "--address", "nonsense", "--state-dir", tempfile.mkdtemp()],
+                       capture_output=True, text=True, timeout=30)
+    res.check("serve with a bad address fails clearly", p.returncode != 0 and "nonsense" in p.stderr, p.stderr)
+
+    # The embedded default: built-ins, a self-signed certificate in ./scoregate-state.
+    s = Server(SCOREGATE, default_state=True)
+    servers.append(s)
+    s.start()
+    res.check("the default state directory is ./scoregate-state with the CA in it",
+              os.path.exists(os.path.join(s.workdir, "scoregate-state", "ca.crt")))
+    out = s.stdout_text()
+    res.check("the start-up lines say where the CA is and how to curl it",
+              "scoregate-state/ca.crt" in out and "curl --cacert" in out and f"https://localhost:{s.port}/healthz" in out,
+              out)
+    cert = s.ctx.wrap_socket(socket.create_connection(("127.0.0.1", s.port), timeout=10), server_hostname="localhost")
+    peer = cert.getpeercert()
+    cert.close()
+    sans = {v for _, v in peer.get("subjectAltName", ())}
+    res.check("the generated certificate names the Service, localhost and 127.0.0.1",
+              {"scoregate.scoregate-system.svc", "localhost", "127.0.0.1"} <= sans, sans)
     status, _, data = s.request("GET", "/healthz")
     res.check("GET /healthz over TLS trusting only the generated CA", status == 200, data)
     status, _, data = s.request("GET", "/readyz")
@@ -68,8 +97,10 @@ def section_protocol():
     old.load_verify_locations(os.path.join(s.state_dir, "ca.crt"))
     old.check_hostname = False
     try:
-        old.minimum_version = ssl.TLSVersion.TLSv1
-        old.maximum_version = ssl.TLSVersion.TLSv1_1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            old.minimum_version = ssl.TLSVersion.TLSv1
+            old.maximum_version = ssl.TLSVersion.TLSv1_1
         old.set_ciphers("ALL:@SECLEVEL=0")
         with socket.create_connection(("127.0.0.1", s.port), timeout=5) as raw:
             with old.wrap_socket(raw, server_hostname="localhost"):
@@ -338,6 +369,9 @@ def section_limits():
         ("wrong kind", json.dumps(dict(review("CREATE", healthy_pod()), kind="Pod")).encode()),
         ("no request", json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}).encode()),
     ]
+    bad.append(("an apiVersion of 120 two-byte characters (the message quotes and cuts it)",
+                json.dumps(dict(review("CREATE", healthy_pod()), apiVersion="x" + "\u00e9" * 120),
+                           ensure_ascii=False).encode()))
     r = review("CREATE", healthy_pod())
     del r["request"]["uid"]
     bad.append(("no uid", json.dumps(r).encode()))
@@ -365,7 +399,7 @@ def section_limits():
     res.check("an object that cannot be evaluated is denied with code 400 and why",
               rr is not None and rr["status"]["code"] == 400 and "containers" in rr["status"]["message"], rr)
     log = s.log_text()
-    res.check("every refusal is logged", log.count('"status":415') >= 3 and log.count('"status":400') >= 12 and
+    res.check("every refusal is logged", log.count('"status":415') >= 3 and log.count('"status":400') >= 13 and
               log.count('"status":413') >= 2, log[-800:])
     # A slow client cannot hold the server: others are served, and it is cut after --timeout.
     raw = socket.create_connection(("127.0.0.1", s.port), timeout=10)

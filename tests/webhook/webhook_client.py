@@ -50,9 +50,12 @@ def free_port():
 class Server:
     """One `scoregate serve` process on 127.0.0.1:PORT."""
 
-    def __init__(self, binary, config=None, state_dir=None, args=(), workdir=None):
+    def __init__(self, binary, config=None, state_dir=None, args=(), workdir=None, default_state=False):
         self.workdir = workdir or tempfile.mkdtemp(prefix="sg-webhook-")
-        self.state_dir = state_dir or os.path.join(self.workdir, "state")
+        # default_state: pass no --state-dir, so the server uses ./scoregate-state of its working directory.
+        self.default_state = default_state
+        self.state_dir = os.path.join(self.workdir, "scoregate-state") if default_state else \
+            (state_dir or os.path.join(self.workdir, "state"))
         self.binary = binary
         self.config = config
         self.args = list(args)
@@ -62,12 +65,16 @@ class Server:
         self.ctx = None
 
     def start(self, wait=True):
-        cmd = [self.binary, "serve", "--address", f"127.0.0.1:{self.port}", "--state-dir", self.state_dir]
+        cmd = [self.binary, "serve", "--address", f"127.0.0.1:{self.port}"]
+        if not self.default_state:
+            cmd += ["--state-dir", self.state_dir]
         if self.config:
             cmd += ["-c", self.config]
         cmd += self.args
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=self.workdir)
+        self.out_path = self.log_path + ".out"
+        self.out = open(self.out_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.log, cwd=self.workdir)
         if wait:
             self.wait_ready()
         return self
@@ -95,6 +102,10 @@ class Server:
         ctx.check_hostname = True
         ctx.verify_mode = ssl.CERT_REQUIRED
         return ctx
+
+    def stdout_text(self):
+        with open(self.out_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
 
     def log_text(self):
         try:
@@ -150,6 +161,7 @@ class Server:
             return None
         finally:
             self.log.close()
+            self.out.close()
 
     def kill(self):
         if self.proc and self.proc.poll() is None:

@@ -2,7 +2,8 @@
  * cmd_score.c - `scoregate score FILE...`: the secure score of a cluster
  * described by files (the webhook's saved inventory, a scan's JSON, or the
  * objects, e.g. `kubectl get deploy,sts,ds,svc,ing -A -o json`), per control
- * and per namespace.
+ * and per namespace; or, with --kubeconfig, of the live cluster, from a one-off
+ * list of every scored kind through the API server (the kube module).
  *
  * Exit codes: 0 scored; 2 usage or input error; 3 score below --min-score.
  */
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <scoregate/kube.h>
 
 #include "cli.h"
 #include "score.h"
@@ -19,16 +22,23 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: scoregate score [OPTIONS] FILE...\n\n"
+            "usage: scoregate score [OPTIONS] FILE...\n"
+            "       scoregate score [OPTIONS] --kubeconfig FILE [FILE...]\n\n"
             "Compute the secure score of the resources in FILE (- for standard input): a saved\n"
             "inventory (the webhook's state file), the JSON of 'scoregate scan -f json', or\n"
-            "Kubernetes objects in YAML or JSON (a 'kubectl get -o json' List included).\n\n"
+            "Kubernetes objects in YAML or JSON (a 'kubectl get -o json' List included).\n"
+            "With --kubeconfig, list the live cluster's objects of every scored kind (workloads,\n"
+            "Services, Ingresses, ConfigMaps, Secrets' metadata, ServiceAccounts) and score them;\n"
+            "needs get/list on those kinds in all namespaces.\n\n"
             "options:\n"
             "  -c, --config FILE      settings file (default: built-in recommendations)\n"
             "  -f, --format FORMAT    text (default) or json\n"
             "      --standard NAME    also enable a standard: mcsb, pss-baseline, pss-restricted\n"
             "      --namespace NS     namespace for objects that name none (default: default)\n"
             "      --min-score P      exit 3 when the score is below P percent\n"
+            "      --kubeconfig FILE  score the live cluster of FILE's current context ('' : $KUBECONFIG,\n"
+            "                         ~/.kube/config, then the in-cluster service account)\n"
+            "      --context NAME     with --kubeconfig: use this context instead of current-context\n"
             "  -h, --help             show this help\n\n"
             "exit status: 0 scored, 2 usage or input error, 3 score below --min-score\n");
 }
@@ -62,6 +72,75 @@ static void write_text(const sg_score *s, const sg_score_namespace *ns, size_t n
     }
 }
 
+typedef struct cluster_ctx {
+    const sg_policy *policy;
+    sg_score_model *model;
+    sg_inventory *inv;
+    const char *ns;
+    time_t now;
+    size_t objects, skipped;
+    char first_error[SG_ERRMAX];
+} cluster_ctx;
+
+/* One listed object: evaluate it and put it (owned and excluded ones are ignored by the inventory). */
+static int cluster_object(void *ctx, const sg_kube_resource *r, json_t *object, char *err, size_t errlen)
+{
+    (void)r;
+    cluster_ctx *cc = ctx;
+    sg_eval ev;
+    sg_score_outcome *o = NULL;
+    char eerr[SG_ERRMAX];
+    int rc = sg_policy_evaluate(cc->policy, object, cc->ns, cc->now, &ev, eerr, sizeof eerr);
+    if (rc == 0) {
+        rc = sg_score_outcome_from_eval(cc->model, &ev, &o, eerr, sizeof eerr);
+        sg_eval_free(&ev);
+    }
+    if (rc == 0 && sg_inventory_apply(cc->inv, SG_SCORE_CREATE, o, err, errlen) < 0) {
+        sg_score_outcome_free(o);
+        json_decref(object);
+        return -1;
+    }
+    sg_score_outcome_free(o);
+    json_decref(object);
+    cc->objects++;
+    if (rc < 0 && cc->skipped++ == 0)
+        snprintf(cc->first_error, sizeof cc->first_error, "%s", eerr);
+    return 0;
+}
+
+/* List every scored kind of the cluster into `inv`. */
+static int read_cluster(const sg_policy *p, sg_inventory *inv, const char *kubeconfig, const char *context,
+                        const char *ns, char *err, size_t errlen)
+{
+    sg_kube_config *kc;
+    int rc;
+    if (context) {
+        const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
+        char path[4096];
+        snprintf(path, sizeof path, "%s/.kube/config", home ? home : "");
+        rc = sg_kube_config_from_kubeconfig(*kubeconfig ? kubeconfig : env && *env ? env : path, context, &kc, err,
+                                            errlen);
+    } else {
+        rc = sg_kube_config_load(kubeconfig, false, &kc, err, errlen);
+    }
+    if (rc < 0)
+        return -1;
+    cluster_ctx cc = {p, sg_inventory_model(inv), inv, ns, time(NULL), 0, 0, ""};
+    size_t n;
+    const sg_kube_resource *rs = sg_kube_resources(&n);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = sg_kube_list(kc, &rs[i], 0, cluster_object, &cc, NULL, err, errlen);
+    if (rc == 0)
+        fprintf(stderr, "scoregate score: listed %zu objects from %s (%s)\n", cc.objects, sg_kube_config_server(kc),
+                sg_kube_config_source(kc));
+    if (rc == 0 && cc.skipped)
+        fprintf(stderr, "scoregate score: %zu objects could not be evaluated and are not scored; the first: %s\n",
+                cc.skipped, cc.first_error);
+    sg_score_model_free(cc.model);
+    sg_kube_config_free(kc);
+    return rc;
+}
+
 static int write_json(const sg_score *s, const sg_score_namespace *ns, size_t nns, FILE *out)
 {
     json_t *doc = json_object(), *list = json_array();
@@ -82,7 +161,9 @@ int sg_cmd_score(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},    {"format", required_argument, NULL, 'f'},
         {"standard", required_argument, NULL, 's'},  {"namespace", required_argument, NULL, 'n'},
         {"min-score", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {"kubeconfig", required_argument, NULL, 'k'}, {"context", required_argument, NULL, 'x'},
         {NULL, 0, NULL, 0}};
+    const char *kubeconfig = NULL, *context = NULL;
     const char *config = NULL, *format = "text", *ns = NULL, *standards[MAX_STANDARDS];
     size_t nstandards = 0;
     double min_score = -1;
@@ -94,6 +175,8 @@ int sg_cmd_score(int argc, char **argv)
         case 'c': config = optarg; break;
         case 'f': format = optarg; break;
         case 'n': ns = optarg; break;
+        case 'k': kubeconfig = optarg; break;
+        case 'x': context = optarg; break;
         case 's':
             if (nstandards == MAX_STANDARDS) {
                 fprintf(stderr, "scoregate score: too many --standard options\n");
@@ -121,7 +204,11 @@ int sg_cmd_score(int argc, char **argv)
         fprintf(stderr, "scoregate score: unknown format '%s' (expected text or json)\n", format);
         return 2;
     }
-    if (optind >= argc) {
+    if (context && !kubeconfig) {
+        fprintf(stderr, "scoregate score: --context goes with --kubeconfig\n");
+        return 2;
+    }
+    if (optind >= argc && !kubeconfig) {
         fprintf(stderr, "scoregate score: no FILE given (Run 'scoregate score --help' for usage.)\n");
         return 2;
     }
@@ -141,6 +228,8 @@ int sg_cmd_score(int argc, char **argv)
     for (int i = optind; i < argc && !status; i++)
         if (score_read_inventory(policy, inv, argv[i], ns, err, sizeof err))
             status = 2;
+    if (!status && kubeconfig && read_cluster(policy, inv, kubeconfig, context, ns, err, sizeof err) < 0)
+        status = 2;
     sg_score_namespace *list = NULL;
     size_t nlist = 0;
     if (!status && sg_inventory_namespace_scores(inv, &list, &nlist, err, sizeof err))

@@ -291,11 +291,15 @@ static void finish_list(kind_state *k, CURLcode rc)
         if (status == 401)
             kb_config_token_rejected(k->inf->c);
         kb_transfer_error(&k->t, rc, what, err, sizeof err);
+        set_str(&k->cont, NULL);
+        k->list_restarts = 0;
         fail(k, err);
         return;
     }
     kb_page page;
     if (kb_page_parse(k->r, k->t.body.data, k->t.body.len, &page, err, sizeof err) < 0) {
+        set_str(&k->cont, NULL);
+        k->list_restarts = 0;
         fail(k, err);
         return;
     }
@@ -321,6 +325,7 @@ static void finish_list(kind_state *k, CURLcode rc)
     }
     kb_keyset_sweep(k->keys, k->gen, sweep_one, k);
     set_str(&k->cont, NULL);
+    k->list_restarts = 0;
     set_str(&k->rv, page.resource_version);
     kb_page_free(&page);
     k->need_list = false;

@@ -189,6 +189,8 @@ typedef struct sg_server_settings {
     const char *client_ca_file;
     double min_score;          /* score gate; < 0 when not set */
     double max_drop;           /* score gate; < 0 when not set */
+    bool inventory_sync;       /* server.inventorySync.enabled: list and watch the cluster (default false) */
+    const char *kubeconfig;    /* server.inventorySync.kubeconfig; NULL: in-cluster service account */
 } sg_server_settings;
 const sg_server_settings *sg_policy_server(const sg_policy *p);
 

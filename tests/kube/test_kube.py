@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+"""test_kube.py - inventory sync from the Kubernetes API, end to end.
+
+Drives the real `scoregate` binary against fake_apiserver.py, a TEST DOUBLE of
+the API server (TLS, bearer tokens, paginated lists, watch streams with
+bookmarks and 410 Gone): `scoregate serve` with server.inventorySync pointing
+at a kubeconfig for the double, and `scoregate score --kubeconfig`.
+
+Checks: the initial sync (paginated lists, watches from the list's
+resourceVersion with bookmarks), every event type, the score against the
+`scoregate score FILE` oracle over the same objects, Secrets' data never
+leaving the double, reconnect after a dropped stream (resuming, no relist),
+relist after 410 Gone (ERROR event and HTTP 410, with objects deleted during
+the outage removed), token rotation, a config reload relisting, an API
+server unreachable at start (the webhook still answers /validate), two
+replicas converging on the same score, `score --kubeconfig` output and a 401,
+and a clean shutdown under the sanitizers.
+Usage: test_kube.py SCOREGATE_BINARY SOURCE_DIR. Loopback only; bounded time.
+"""
+import copy
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import ssl
+
+BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+import fake_apiserver as fa  # noqa: E402
+from webhook_client import Results, Server, free_port, review  # noqa: E402
+
+for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "KUBECONFIG"):
+    os.environ.pop(var, None)
+
+res = Results()
+check = res.check
+tmp = tempfile.mkdtemp(prefix="sg-kube-")
+SECRET_B64 = "c3VwZXJzZWNyZXQtdmFsdWU="   # "supersecret-value"
+SECRET_PLAIN = "supersecret-value"
+BULK = 1203                              # ConfigMaps in namespace bulk: three list pages of 500
+
+# ---------------------------------------------------------------- objects
+
+POD_SPEC = {"containers": [{"name": "app", "image": "nginx:1.27"}]}
+HARDENED_SPEC = {
+    "automountServiceAccountToken": False,
+    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
+                        "supplementalGroups": [10001], "seccompProfile": {"type": "RuntimeDefault"}},
+    "containers": [{"name": "app", "image": "nginx:1.27",
+                    "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}},
+                    "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                        "privileged": False, "capabilities": {"drop": ["ALL"]},
+                                        "appArmorProfile": {"type": "RuntimeDefault"}}}]}
+
+
+def deployment(name, ns="team", hardened=False):
+    return {"kind": "Deployment", "metadata": {"name": name, "namespace": ns, "labels": {"app": name}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": copy.deepcopy(HARDENED_SPEC if hardened else POD_SPEC)}}}
+
+
+def owned(kind, name, owner_kind, owner, ns="team"):
+    return {"kind": kind, "metadata": {"name": name, "namespace": ns, "ownerReferences": [
+        {"apiVersion": "apps/v1", "kind": owner_kind, "name": owner, "uid": "u-" + owner, "controller": True}]},
+            "spec": copy.deepcopy(POD_SPEC) if kind == "Pod" else
+            {"selector": {"matchLabels": {"app": owner}},
+             "template": {"metadata": {"labels": {"app": owner}}, "spec": copy.deepcopy(POD_SPEC)}}}
+
+
+def initial_objects():
+    last_applied = json.dumps({"apiVersion": "v1", "kind": "Secret", "data": {"password": SECRET_B64}})
+    objs = [
+        deployment("web"), deployment("api", hardened=True),
+        owned("ReplicaSet", "web-5d8f", "Deployment", "web"), owned("Pod", "web-5d8f-abcde", "ReplicaSet", "web-5d8f"),
+        {"kind": "StatefulSet", "metadata": {"name": "db", "namespace": "team"},
+         "spec": {"serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                  "template": {"metadata": {"labels": {"app": "db"}}, "spec": copy.deepcopy(POD_SPEC)}}},
+        {"kind": "DaemonSet", "metadata": {"name": "agent", "namespace": "team"},
+         "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                  "template": {"metadata": {"labels": {"app": "agent"}},
+                               "spec": dict(copy.deepcopy(POD_SPEC), hostNetwork=True)}}},
+        {"kind": "Job", "metadata": {"name": "once", "namespace": "team"},
+         "spec": {"template": {"spec": dict(copy.deepcopy(HARDENED_SPEC), restartPolicy="Never")}}},
+        {"kind": "CronJob", "metadata": {"name": "nightly", "namespace": "team"},
+         "spec": {"schedule": "0 1 * * *", "jobTemplate": {"spec": {"template": {"spec": copy.deepcopy(POD_SPEC)}}}}},
+        {"kind": "ReplicationController", "metadata": {"name": "legacy", "namespace": "team"},
+         "spec": {"selector": {"app": "legacy"},
+                  "template": {"metadata": {"labels": {"app": "legacy"}}, "spec": copy.deepcopy(POD_SPEC)}}},
+        {"kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": copy.deepcopy(POD_SPEC)},
+        {"kind": "Pod", "metadata": {"name": "coredns", "namespace": "kube-system"}, "spec": copy.deepcopy(POD_SPEC)},
+        {"kind": "Service", "metadata": {"name": "web", "namespace": "team"},
+         "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}},
+        {"kind": "Ingress", "metadata": {"name": "web", "namespace": "team"},
+         "spec": {"rules": [{"host": "web.example.com"}]}},
+        {"kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "default"}, "data": {"a": "b"}},
+        {"kind": "Secret", "metadata": {"name": "db-password", "namespace": "team",
+                                        "annotations": {"kubectl.kubernetes.io/last-applied-configuration":
+                                                        last_applied}},
+         "type": "Opaque", "data": {"password": SECRET_B64}},
+        {"kind": "ServiceAccount", "metadata": {"name": "runner", "namespace": "team"}},
+    ]
+    objs += [{"kind": "ConfigMap", "metadata": {"name": f"cm-{i:04d}", "namespace": "bulk"}, "data": {"i": str(i)}}
+             for i in range(BULK)]
+    return objs
+
+
+def is_owned(o):
+    return any(r.get("controller") for r in o["metadata"].get("ownerReferences", []))
+
+
+# ---------------------------------------------------------------- oracle
+
+def oracle(fake):
+    """The score and resource count `scoregate score FILE` gives for the double's current objects."""
+    items = []
+    with fake.cond:
+        for res_objs in fake.objects.values():
+            items += [copy.deepcopy(o) for o in res_objs.values()]
+    for o in items:
+        if o["kind"] == "Secret":
+            o.pop("data", None)
+    path = os.path.join(tmp, "oracle.json")
+    with open(path, "w") as f:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f)
+    p = subprocess.run([BIN, "score", "-f", "json", path], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError(f"oracle failed: {p.stderr}")
+    score = json.loads(p.stdout)["score"]
+    expected = sum(1 for o in items if not is_owned(o) and o["metadata"].get("namespace") != "kube-system")
+    return score["percent"], expected
+
+
+# ---------------------------------------------------------------- helpers
+
+def wait_for(what, fn, timeout=30, interval=0.2):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = fn()
+            if last:
+                return True
+        except Exception as e:  # the server may be between states
+            last = e
+        time.sleep(interval)
+    print(f"     (timed out waiting for {what}; last: {last!r})")
+    return False
+
+
+def metric(server, name):
+    return server.metrics().get(name, -1)
+
+
+def events(server, etype):
+    return metric(server, f'scoregate_kube_events_total{{type="{etype}"}}')
+
+
+def score_of(server):
+    m = server.metrics()
+    return m.get("scoregate_secure_score_percent"), int(m.get("scoregate_inventory_resources", -1))
+
+
+def in_step(server, fake):
+    """The server's score and resource count equal the oracle's."""
+    return score_of(server) == oracle(fake)
+
+
+def settings(name, kubeconfig, extra=""):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(f"server:\n  inventorySync: {{enabled: true, kubeconfig: {json.dumps(kubeconfig)}}}\n{extra}")
+    return path
+
+
+def serve(name, config):
+    os.makedirs(os.path.join(tmp, name), exist_ok=True)
+    return Server(BIN, config=config, workdir=os.path.join(tmp, name)).start()
+
+
+def sanitizer_clean(server):
+    text = server.log_text()
+    return not any(s in text for s in ("AddressSanitizer", "runtime error:", "LeakSanitizer"))
+
+
+servers = []
+fakes = []
+try:
+    # ------------------------------------------------------------ setup
+    pki = os.path.join(tmp, "pki")
+    os.mkdir(pki)
+    fa.make_pki(pki)
+    fake = fa.FakeAPIServer(pki, tokens=["token-1"], bookmark_interval=1.0).start()
+    fakes.append(fake)
+    for o in initial_objects():
+        fake.put(o)
+    token_file = os.path.join(tmp, "token")
+    with open(token_file, "w") as f:
+        f.write("token-1\n")
+    kc = fa.kubeconfig(os.path.join(tmp, "kubeconfig"), fake.url, ca_file=os.path.join(pki, "ca.crt"),
+                       token_file=token_file)
+
+    # ------------------------------------------------------------ the double behaves like the API server
+    ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
+
+    def get(path, token):
+        req = urllib.request.Request(fake.url + path, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    st, body = get("/api/v1/configmaps?limit=500", "wrong")
+    check("double: wrong token gets a 401 Status", st == 401 and body.get("kind") == "Status", body)
+    st, body = get("/api/v1/configmaps?limit=500", "token-1")
+    check("double: list pages carry continue and items without kind",
+          st == 200 and len(body["items"]) == 500 and body["metadata"].get("continue")
+          and "kind" not in body["items"][0], str(body.get("metadata")))
+
+    # ------------------------------------------------------------ initial sync
+    a = serve("a", settings("a.yaml", kc))
+    servers.append(a)
+    check("initial sync: scoregate_inventory_synced becomes 1",
+          wait_for("synced", lambda: metric(a, "scoregate_inventory_synced") == 1, timeout=60), a.log_text()[-3000:])
+    percent, expected = oracle(fake)
+    got = score_of(a)
+    check("initial sync: score and resources equal the scoregate score FILE oracle",
+          got == (percent, expected), f"serve {got}, oracle {(percent, expected)}")
+    check("initial sync: owned and excluded objects are not inventoried",
+          expected == len(initial_objects()) - 3, str(expected))
+    cm_lists = fake.requests("/api/v1/configmaps", watch=False)
+    check("initial sync: the ConfigMaps were listed in pages of 500 with continue tokens",
+          len(cm_lists) >= 3 and all(q.get("limit") == ["500"] for _, q, _, _ in cm_lists)
+          and sum(1 for _, q, _, _ in cm_lists if q.get("continue")) >= 2, str(len(cm_lists)))
+    watches = fake.requests("/apis/apps/v1/deployments", watch=True)
+    check("initial sync: watches ask for bookmarks from the list's resourceVersion",
+          watches and all(q.get("allowWatchBookmarks") == ["true"] and q.get("resourceVersion", [""])[0]
+                          and q.get("timeoutSeconds") for _, q, _, _ in watches), str(watches[:1]))
+    last_sync = metric(a, "scoregate_inventory_last_sync_timestamp_seconds")
+    check("initial sync: last sync timestamp is now", abs(last_sync - time.time()) < 120, str(last_sync))
+    check("initial sync: Secret values never reach the log or the state",
+          SECRET_B64 not in a.log_text() and SECRET_PLAIN not in a.log_text()
+          and all(SECRET_PLAIN.encode() not in open(os.path.join(a.state_dir, f), "rb").read()
+                  for f in os.listdir(a.state_dir) if os.path.isfile(os.path.join(a.state_dir, f))))
+
+    # ------------------------------------------------------------ events
+    base = {t: events(a, t) for t in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR")}
+    fake.put(deployment("new"))
+    check("ADDED: a new Deployment enters the inventory",
+          wait_for("added", lambda: score_of(a)[1] == expected + 1) and events(a, "ADDED") > base["ADDED"])
+    check("ADDED: score equals the oracle", wait_for("oracle", lambda: in_step(a, fake)))
+    fake.put(deployment("web", hardened=True))
+    check("MODIFIED: hardening a Deployment moves the score to the oracle's",
+          wait_for("modified", lambda: in_step(a, fake)) and events(a, "MODIFIED") > base["MODIFIED"],
+          f"{score_of(a)} vs {oracle(fake)}")
+    fake.delete("Deployment", "team", "new")
+    check("DELETED: the Deployment leaves the inventory",
+          wait_for("deleted", lambda: score_of(a)[1] == expected) and events(a, "DELETED") > base["DELETED"])
+    check("DELETED: score equals the oracle", wait_for("oracle", lambda: in_step(a, fake)))
+    fake.put(owned("Pod", "web-5d8f-fghij", "ReplicaSet", "web-5d8f"))
+    time.sleep(1.0)
+    check("ADDED: an owned Pod is not inventoried", score_of(a)[1] == expected, str(score_of(a)))
+    check("BOOKMARK: bookmarks arrive", wait_for("bookmark", lambda: events(a, "BOOKMARK") > base["BOOKMARK"]))
+    check("no ERROR event so far", events(a, "ERROR") == base["ERROR"])
+
+    # ------------------------------------------------------------ dropped stream: resume, no relist
+    relists = metric(a, "scoregate_kube_relists_total")
+    n_watch = len(fake.requests("/apis/apps/v1/deployments", watch=True))
+    fake.drop_streams()
+    fake.put(deployment("after-drop"))
+    check("reconnect: an object created across a dropped stream arrives",
+          wait_for("after-drop", lambda: score_of(a)[1] == expected + 1))
+    again = fake.requests("/apis/apps/v1/deployments", watch=True)[n_watch:]
+    check("reconnect: the watch resumed from a resourceVersion, without a relist",
+          again and metric(a, "scoregate_kube_relists_total") == relists
+          and all(q.get("resourceVersion", [""])[0] not in ("", "0") for _, q, _, _ in again), str(again[:1]))
+    check("reconnect: still synced", metric(a, "scoregate_inventory_synced") == 1)
+    check("reconnect: the drop counts as an error", metric(a, "scoregate_kube_errors_total") >= 1)
+
+    # ------------------------------------------------------------ 410 Gone: relist
+    errors_before = events(a, "ERROR")
+    fake.set_down(True)
+    check("outage: the inventory goes out of sync",
+          wait_for("unsynced", lambda: metric(a, "scoregate_inventory_synced") == 0, timeout=30))
+    fake.delete("Deployment", "team", "after-drop")
+    fake.put(deployment("during-outage"))
+    fake.compact()
+    fake.set_down(False)
+    check("410 Gone (ERROR event): relisted and back in sync",
+          wait_for("relist", lambda: metric(a, "scoregate_kube_relists_total") > relists
+                   and metric(a, "scoregate_inventory_synced") == 1, timeout=60), a.log_text()[-2000:])
+    check("410 Gone (ERROR event): counted as ERROR events", events(a, "ERROR") > errors_before)
+    check("410 Gone: an object deleted during the outage is gone, one created is there",
+          wait_for("relisted state", lambda: in_step(a, fake)), f"{score_of(a)} vs {oracle(fake)}")
+    relists = metric(a, "scoregate_kube_relists_total")
+    fake.http410 = True
+    fake.set_down(True)
+    time.sleep(0.5)
+    fake.put(deployment("during-outage-2"))
+    fake.compact()
+    fake.set_down(False)
+    check("410 Gone (HTTP 410): relisted",
+          wait_for("relist 2", lambda: metric(a, "scoregate_kube_relists_total") > relists
+                   and metric(a, "scoregate_inventory_synced") == 1, timeout=60))
+    check("410 Gone (HTTP 410): in step with the oracle", wait_for("oracle", lambda: in_step(a, fake)))
+    fake.http410 = False
+
+    # ------------------------------------------------------------ token rotation
+    with open(token_file + ".new", "w") as f:
+        f.write("token-2\n")
+    os.replace(token_file + ".new", token_file)
+    fake.set_tokens(["token-2"])
+    st, _ = get("/api/v1/pods", "token-1")
+    check("rotation: the double now rejects the old token", st == 401)
+    n_log = len(fake.log)
+    fake.drop_streams()
+    fake.put(deployment("after-rotation"))
+    check("rotation: events after the rotation arrive (the new token is read)",
+          wait_for("rotation", lambda: in_step(a, fake), timeout=60), a.log_text()[-2000:])
+    check("rotation: requests after the rotation are authorized",
+          any(ok for _, _, ok, _ in fake.log[n_log:]) and metric(a, "scoregate_inventory_synced") == 1)
+
+    # ------------------------------------------------------------ reload relists
+    relists = metric(a, "scoregate_kube_relists_total")
+    a.send(signal.SIGHUP)
+    check("reload: SIGHUP relists every kind",
+          wait_for("reload relist", lambda: metric(a, "scoregate_kube_relists_total") >= relists + 13))
+    check("reload: still in step", wait_for("oracle", lambda: in_step(a, fake)))
+
+    # ------------------------------------------------------------ two replicas converge
+    b = serve("b", settings("b.yaml", kc))
+    servers.append(b)
+    check("replicas: the second replica syncs",
+          wait_for("b synced", lambda: metric(b, "scoregate_inventory_synced") == 1, timeout=60))
+    check("replicas: both report the same score and resources",
+          wait_for("converge", lambda: score_of(a) == score_of(b)), f"{score_of(a)} vs {score_of(b)}")
+    fake.put(deployment("api", hardened=False))
+    fake.delete("Secret", "team", "db-password")
+    check("replicas: converge again after changes",
+          wait_for("converge 2", lambda: in_step(a, fake) and in_step(b, fake)), f"{score_of(a)} vs {score_of(b)}")
+
+    # ------------------------------------------------------------ unreachable API server at start
+    port = free_port()
+    kc_later = fa.kubeconfig(os.path.join(tmp, "kubeconfig-later"), f"https://127.0.0.1:{port}",
+                             ca_file=os.path.join(pki, "ca.crt"), token="token-1")
+    c = serve("c", settings("c.yaml", kc_later))
+    servers.append(c)
+    time.sleep(1.5)
+    check("unreachable: not synced", metric(c, "scoregate_inventory_synced") == 0)
+    rev = review("CREATE", {"apiVersion": "apps/v1", **deployment("probe")}, namespace="team", dry_run=True)
+    st, _, body = c.post("/validate", rev)
+    check("unreachable: /validate still answers",
+          st == 200 and json.loads(body)["response"]["uid"] == rev["request"]["uid"], body[:200])
+    later = fa.FakeAPIServer(pki, tokens=["token-1"], port=port).start()
+    fakes.append(later)
+    for o in initial_objects()[:12]:
+        later.put(o)
+    check("unreachable: syncs once the API server appears",
+          wait_for("c synced", lambda: metric(c, "scoregate_inventory_synced") == 1, timeout=60), c.log_text()[-2000:])
+    check("unreachable: then in step with that API server", wait_for("oracle c", lambda: in_step(c, later)))
+
+    # ------------------------------------------------------------ scoregate score --kubeconfig
+    p = subprocess.run([BIN, "score", "--kubeconfig", kc], capture_output=True, text=True, timeout=120)
+    want = score_of(a)[0]
+    m = re.search(r"Secure score: ([0-9.]+)% \(([0-9.]+) of [0-9.]+ points, (\d+) resources", p.stdout)
+    check("score --kubeconfig: exit 0 and the live cluster's score",
+          p.returncode == 0 and m and float(m.group(1)) == want and int(m.group(3)) == score_of(a)[1],
+          f"rc={p.returncode} out={p.stdout[:300]} err={p.stderr[:300]} want={want}")
+    check("score --kubeconfig: per-control table",
+          all(n in p.stdout for n in ("Manage access and permissions", "Protect applications against DDoS attacks",
+                                      "healthy", "unhealthy")), p.stdout[:500])
+    p = subprocess.run([BIN, "score", "-f", "json", "--kubeconfig", kc], capture_output=True, text=True, timeout=120)
+    check("score --kubeconfig -f json", p.returncode == 0 and json.loads(p.stdout)["score"]["percent"] == want,
+          p.stderr[:300])
+    bad = fa.kubeconfig(os.path.join(tmp, "kubeconfig-bad"), fake.url, ca_file=os.path.join(pki, "ca.crt"),
+                        token="token-1")
+    p = subprocess.run([BIN, "score", "--kubeconfig", bad], capture_output=True, text=True, timeout=60)
+    check("score --kubeconfig: a rejected token exits 2 naming 401",
+          p.returncode == 2 and "401 Unauthorized" in p.stderr, p.stderr)
+    certs = fa.kubeconfig(os.path.join(tmp, "kubeconfig-cert"), fake.url,
+                          ca_data=fa.b64file(os.path.join(pki, "ca.crt")),
+                          cert_data=fa.b64file(os.path.join(pki, "client.crt")),
+                          key_data=fa.b64file(os.path.join(pki, "client.key")))
+    p = subprocess.run([BIN, "score", "--kubeconfig", certs], capture_output=True, text=True, timeout=120)
+    check("score --kubeconfig: client certificate and CA as inline data",
+          p.returncode == 0 and f"Secure score: {want:.2f}%" in p.stdout, p.stderr[:300])
+    insecure = fa.kubeconfig(os.path.join(tmp, "kubeconfig-insecure"), fake.url, insecure=True, token="token-2")
+    p = subprocess.run([BIN, "score", "--kubeconfig", insecure], capture_output=True, text=True, timeout=120)
+    check("score --kubeconfig: insecure-skip-tls-verify", p.returncode == 0, p.stderr[:300])
+    wrong_ca = fa.kubeconfig(os.path.join(tmp, "kubeconfig-noca"), fake.url, token="token-2")
+    p = subprocess.run([BIN, "score", "--kubeconfig", wrong_ca], capture_output=True, text=True, timeout=60)
+    check("score --kubeconfig: an untrusted server certificate fails", p.returncode == 2 and "list pods" in p.stderr,
+          p.stderr[:300])
+
+    # ------------------------------------------------------------ shutdown
+    for s in servers:
+        rc = s.stop()
+        check(f"shutdown: {os.path.basename(s.workdir)} exits 0 on SIGTERM", rc == 0, s.log_text()[-1500:])
+        check(f"shutdown: {os.path.basename(s.workdir)} sanitizer-clean", sanitizer_clean(s), s.log_text()[-3000:])
+    check("no Secret value in any log", all(SECRET_PLAIN not in s.log_text() and SECRET_B64 not in s.log_text()
+                                            for s in servers))
+except Exception as e:  # a crash of the test itself is a failure, never a pass
+    import traceback
+    traceback.print_exc()
+    check("test ran to the end", False, repr(e))
+finally:
+    for s in servers:
+        s.kill()
+    for f in fakes:
+        f.stop()
+sys.exit(res.finish())

@@ -21,7 +21,7 @@ FROM debian:12-slim
 # Runtime libraries of scoregate (one package per library it links; see docker_libs.py).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libjansson4 libyaml-0-2 libpcre2-8-0 libssl3 libmicrohttpd12 libgnutls30 \
+      libjansson4 libyaml-0-2 libpcre2-8-0 libssl3 libmicrohttpd12 libgnutls30 libcurl4 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/* /var/log/apt /var/log/dpkg.log \
  && mkdir -p /var/lib/scoregate \
  && chown 65532:65532 /var/lib/scoregate

@@ -512,7 +512,8 @@ def group_template(t):
         mounts = {m["name"]: m for m in c["volumeMounts"]}
         vols = {v["name"]: v for v in spec["volumes"]}
         srv = settings["server"]
-        check(set(srv) == {"address", "stateDir", "tls"} and srv["address"] == ":8443", f"server {srv}")
+        check(set(srv) == {"address", "stateDir", "tls", "inventorySync"} and srv["address"] == ":8443"
+              and srv["inventorySync"] == {"enabled": True}, f"server {srv}")
         check("emptyDir" in vols["state"] and mounts["state"]["mountPath"] == srv["stateDir"]
               and not mounts["state"].get("readOnly"), f"stateDir {srv['stateDir']} is not the emptyDir mount")
         tls_dir = mounts["tls"]["mountPath"]
@@ -604,7 +605,10 @@ def group_template(t):
         check(crb["roleRef"]["name"] == role["metadata"]["name"], "binding roleRef")
         check(crb["subjects"] == [{"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": NS}],
               f"binding subjects {crb['subjects']}")
+        check(settings_of(docs)[0]["server"].get("inventorySync") == {"enabled": True},
+              "the settings file enables server.inventorySync")
         off = t.render(sets=["inventorySync.enabled=false"])
+        check("inventorySync" not in settings_of(off)[0]["server"], "server.inventorySync without inventorySync")
         check(not objs(off, "ClusterRole") and not objs(off, "ClusterRoleBinding"), "RBAC without inventorySync")
         spec = pod_spec(off)
         check(spec["automountServiceAccountToken"] is False and

@@ -82,7 +82,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/*
 The settings file (DESIGN.md §5): only keys the settings loader knows. Optional
-sections are left out when empty; `server` comes from the chart.
+sections are left out when empty; `server` comes from the chart (with
+inventorySync.enabled, server.inventorySync lists and watches through the
+mounted service account token; see docs/inventory-sync.md).
 */}}
 {{- define "scoregate.settings" -}}
 {{- $c := .Values.config }}
@@ -93,6 +95,7 @@ sections are left out when empty; `server` comes from the chart.
 {{- with $c.custom }}{{ $_ := set $s "custom" . }}{{ end }}
 {{- $tls := dict "certFile" (printf "%s/tls.crt" (include "scoregate.tlsDir" .)) "keyFile" (printf "%s/tls.key" (include "scoregate.tlsDir" .)) }}
 {{- $_ := set $s "server" (dict "address" ":8443" "stateDir" (include "scoregate.stateDir" .) "tls" $tls) }}
+{{- if .Values.inventorySync.enabled }}{{ $_ := set $s.server "inventorySync" (dict "enabled" true) }}{{ end }}
 {{- toYaml $s }}
 {{- end }}
 

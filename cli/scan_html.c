@@ -36,9 +36,9 @@ static const char css[] =
     "text-transform:uppercase;letter-spacing:.05em}"
     ".stat.bad b{color:var(--red)}.stat.warn b{color:var(--amber)}.stat.good b{color:var(--green)}"
     ".stat.info b{color:var(--blue)}"
-    ".ctl{display:grid;grid-template-columns:260px 1fr 120px;gap:14px;align-items:center;padding:7px 0;"
+    ".ctl{display:grid;grid-template-columns:340px 1fr 130px;gap:14px;align-items:center;padding:7px 0;"
     "border-top:1px solid var(--line)}.ctl:first-of-type{border-top:0}"
-    ".ctl .name{font-weight:600}.ctl .sub{color:var(--muted);font-size:12px}"
+    ".ctl .name{font-weight:600}.ctl .sub{color:var(--muted);font-size:12px}.ctl.off{opacity:.55}"
     ".bar{position:relative;height:12px;background:var(--line);border-radius:6px;overflow:hidden}"
     ".bar i{position:absolute;left:0;top:0;bottom:0;border-radius:6px;background:var(--green)}"
     ".bar i.mid{background:var(--amber)}.bar i.low{background:var(--red)}.bar i.before{background:#9ca3af;"
@@ -159,14 +159,17 @@ static void controls(FILE *out, const scan_report *r)
     json_array_foreach(list, i, ctl) {
         double max = num(ctl, "max"), cur = num(ctl, "current");
         double share = max > 0 ? 100 * cur / max : 100;
-        fputs("<div class=\"ctl\"><div><div class=\"name\">", out);
+        fprintf(out, "<div class=\"ctl%s\"><div><div class=\"name\">", max > 0 ? "" : " off");
         scan_xml_escape(out, json_string_value(json_object_get(ctl, "name")));
         fputs("</div><div class=\"sub\">", out);
         scan_xml_escape(out, json_string_value(json_object_get(ctl, "id")));
         fprintf(out, " &middot; %.0f healthy &middot; %.0f unhealthy &middot; %.0f n/a</div></div>", num(ctl, "healthy"),
                 num(ctl, "unhealthy"), num(ctl, "notApplicable"));
         bar(out, cur, max, share >= 80 ? "" : share >= 50 ? "mid" : "low");
-        fprintf(out, "<div class=\"pts\"><b>%.2f</b> / %g pts</div></div>\n", cur, max);
+        if (max > 0)
+            fprintf(out, "<div class=\"pts\"><b>%.2f</b> / %g pts</div></div>\n", cur, max);
+        else
+            fputs("<div class=\"pts\">not scored</div></div>\n", out);
     }
     fputs("</section>\n", out);
 }

@@ -98,6 +98,7 @@ class FakeAPIServer:
         self.stream_gen = 0          # bumped by drop_streams()
         self.down = False
         self.http410 = False         # answer too-old watches with HTTP 410 instead of an ERROR event
+        self.expire_continue = 0     # this many next continue requests get 410 Expired
         self.tokens = set(tokens)
         self.bookmark_interval = bookmark_interval
         self.log = []                # (path, query, authorized, status)
@@ -280,7 +281,9 @@ class Handler(BaseHTTPRequestHandler):
                 except ValueError:
                     return self.send_json(400, status(400, "BadRequest", "invalid continue token"))
                 snap = fake.snapshots.get(tok["id"])
-                if tok["rv"] < fake.compacted or snap is None:
+                expire = fake.expire_continue > 0
+                fake.expire_continue = max(0, fake.expire_continue - 1)
+                if tok["rv"] < fake.compacted or snap is None or expire:
                     return self.send_json(410, status(
                         410, "Expired", "The provided continue parameter is too old to display a consistent list "
                         "result. You can start a new list without the continue parameter."))

@@ -15,10 +15,16 @@ the outage removed), token rotation, a config reload relisting, an API
 server unreachable at start (the webhook still answers /validate), two
 replicas converging on the same score, `score --kubeconfig` output and a 401,
 and a clean shutdown under the sanitizers.
-Usage: test_kube.py SCOREGATE_BINARY SOURCE_DIR. Loopback only; bounded time.
+The client itself is also driven through kube_probe (its public API as JSON
+lines): Secrets stripped, kind and apiVersion set on list items, paginated
+informer lists (with an expired continue token restarting the list),
+3-second watches resumed without relists, DELETED delivered for objects a
+relist no longer returns, a requested relist, and a clean stop.
+Usage: test_kube.py SCOREGATE_BINARY SOURCE_DIR [KUBE_PROBE]. Loopback only; bounded time.
 """
 import copy
 import json
+import threading
 import os
 import re
 import signal
@@ -31,6 +37,7 @@ import urllib.request
 import ssl
 
 BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
+PROBE = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
 import fake_apiserver as fa  # noqa: E402
@@ -190,6 +197,100 @@ def sanitizer_clean(server):
     return not any(s in text for s in ("AddressSanitizer", "runtime error:", "LeakSanitizer"))
 
 
+
+def probe_tests(pki):
+    """The kube module's client through kube_probe, against a double of its own."""
+    pf = fa.FakeAPIServer(pki, tokens=["probe-token"], bookmark_interval=0.5).start()
+    fakes.append(pf)
+    last_applied = json.dumps({"kind": "Secret", "stringData": {"k": SECRET_PLAIN}})
+    pf.put({"kind": "Secret", "metadata": {"name": "s1", "namespace": "p", "annotations": {
+        "kubectl.kubernetes.io/last-applied-configuration": last_applied, "keep": "me"},
+        "managedFields": [{"manager": "kubectl"}]}, "data": {"k": SECRET_B64}, "stringData": {"k": SECRET_PLAIN}})
+    for i in range(5):
+        pf.put(deployment(f"p{i}", ns="p"))
+    pf.put({"kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "p", "managedFields": [{"manager": "x"}]}})
+    pkc = fa.kubeconfig(os.path.join(tmp, "kubeconfig-probe"), pf.url, ca_file=os.path.join(pki, "ca.crt"),
+                        token="probe-token")
+    p = subprocess.run([PROBE, "list", pkc], capture_output=True, text=True, timeout=120)
+    lines = [json.loads(x) for x in p.stdout.splitlines()]
+    objs = [x["object"] for x in lines]
+    check("probe list: every object, with kind and apiVersion set",
+          p.returncode == 0 and len(objs) == 7 and all(o.get("kind") and o.get("apiVersion") for o in objs)
+          and {o["apiVersion"] for o in objs} == {"v1", "apps/v1"}, p.stdout[:300] + p.stderr[:300])
+    secret = [o for o in objs if o["kind"] == "Secret"]
+    check("probe list: Secrets lose data, stringData and last-applied-configuration, keep other metadata",
+          secret and "data" not in secret[0] and "stringData" not in secret[0]
+          and secret[0]["metadata"]["annotations"] == {"keep": "me"} and SECRET_PLAIN not in p.stdout
+          and SECRET_B64 not in p.stdout, json.dumps(secret)[:300])
+    check("probe list: managedFields dropped", all("managedFields" not in o["metadata"] for o in objs))
+    check("probe list: pages of 2 followed through continue",
+          len(pf.requests("/apis/apps/v1/deployments", watch=False)) == 3)
+
+    pf.expire_continue = 1
+    n_lists = len(pf.requests("/apis/apps/v1/deployments", watch=False))
+    proc = subprocess.Popen([PROBE, "watch", pkc], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err_lines = [], []
+    threading.Thread(target=lambda: [out.append(json.loads(x)) for x in proc.stdout], daemon=True).start()
+    threading.Thread(target=lambda: [err_lines.append(x) for x in proc.stderr], daemon=True).start()
+
+    def seen(pred):
+        return any(pred(x) for x in list(out))
+
+    def evs(kind, name, etype):
+        return [x for x in list(out) if x.get("event") == etype and x["object"]["kind"] == kind
+                and x["object"]["metadata"]["name"] == name]
+    try:
+        check("probe watch: synced", wait_for("probe synced", lambda: seen(lambda x: x.get("synced") is True)),
+              "".join(err_lines)[-1500:])
+        added = {(x["object"]["kind"], x["object"]["metadata"]["name"]) for x in list(out)
+                 if x.get("event") in ("ADDED", "MODIFIED")}
+        check("probe watch: the initial lists deliver every object (an expired continue token restarts a list)",
+              len(added) == 7 and pf.expire_continue == 0
+              and len(pf.requests("/apis/apps/v1/deployments", watch=False)) - n_lists >= 4, str(sorted(added)))
+        pf.put(deployment("p9", ns="p"))
+        pf.put(deployment("p0", ns="p", hardened=True))
+        pf.delete("Deployment", "p", "p1")
+        check("probe watch: ADDED, MODIFIED and DELETED arrive",
+              wait_for("events", lambda: evs("Deployment", "p9", "ADDED") and evs("Deployment", "p0", "MODIFIED")
+                       and evs("Deployment", "p1", "DELETED")))
+        pf.put({"kind": "Secret", "metadata": {"name": "s2", "namespace": "p"}, "data": {"k": SECRET_B64}})
+        check("probe watch: a watched Secret arrives without data",
+              wait_for("s2", lambda: evs("Secret", "s2", "ADDED"))
+              and all("data" not in x["object"] for x in evs("Secret", "s2", "ADDED")))
+        time.sleep(4)
+        proc.stdin.write("stats\n")
+        proc.stdin.flush()
+        check("probe watch: 3-second watches end and resume without a relist, bookmarks arrive",
+              wait_for("stats", lambda: seen(lambda x: "stats" in x))
+              and [x for x in out if "stats" in x][-1]["stats"]["relists"] == 0
+              and [x for x in out if "stats" in x][-1]["stats"]["bookmarks"] > 0
+              and len(pf.requests("/apis/apps/v1/deployments", watch=True)) >= 2, str([x for x in out if "stats" in x]))
+        pf.set_down(True)
+        time.sleep(0.5)
+        pf.delete("Deployment", "p", "p2")
+        pf.compact()
+        pf.set_down(False)
+        check("probe watch: after 410 Gone, an object deleted meanwhile is delivered as DELETED (key only)",
+              wait_for("swept", lambda: evs("Deployment", "p2", "DELETED"), timeout=30)
+              and set(evs("Deployment", "p2", "DELETED")[0]["object"]) == {"apiVersion", "kind", "metadata"},
+              "".join(err_lines)[-1500:])
+        n = len(evs("Deployment", "p3", "MODIFIED"))
+        proc.stdin.write("relist\n")
+        proc.stdin.flush()
+        check("probe watch: a requested relist delivers the objects again",
+              wait_for("relist", lambda: len(evs("Deployment", "p3", "MODIFIED")) > n))
+        proc.stdin.close()
+        rc = proc.wait(timeout=30)
+        check("probe watch: stops cleanly when asked", rc == 0 and not any(
+            s in "".join(err_lines) for s in ("AddressSanitizer", "runtime error:", "LeakSanitizer")),
+              "".join(err_lines)[-2000:])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 servers = []
 fakes = []
 try:
@@ -224,6 +325,9 @@ try:
     check("double: list pages carry continue and items without kind",
           st == 200 and len(body["items"]) == 500 and body["metadata"].get("continue")
           and "kind" not in body["items"][0], str(body.get("metadata")))
+
+    if PROBE:
+        probe_tests(pki)
 
     # ------------------------------------------------------------ initial sync
     a = serve("a", settings("a.yaml", kc))

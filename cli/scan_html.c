@@ -28,7 +28,7 @@ static const char css[] =
     ".card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:20px 22px;"
     "margin-top:18px;box-shadow:0 1px 2px rgba(0,0,0,.04)}"
     ".overview{display:grid;grid-template-columns:260px 1fr;gap:24px;align-items:center}"
-    ".gauge{display:block;margin:0 auto}.g-value{font-size:30px;font-weight:700;fill:var(--fg)}"
+    ".gauge{display:block;margin:0 auto}.g-value{font-size:25px;font-weight:700;fill:var(--fg)}"
     ".g-label{font-size:12px;fill:var(--muted);text-transform:uppercase;letter-spacing:.06em}"
     ".stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(112px,1fr));gap:12px}"
     ".stat{border:1px solid var(--line);border-radius:8px;padding:12px 14px}"
@@ -38,13 +38,13 @@ static const char css[] =
     ".stat.info b{color:var(--blue)}"
     ".ctl{display:grid;grid-template-columns:340px 1fr 130px;gap:14px;align-items:center;padding:7px 0;"
     "border-top:1px solid var(--line)}.ctl:first-of-type{border-top:0}"
-    ".ctl .name{font-weight:600}.ctl .sub{color:var(--muted);font-size:12px}.ctl.off{opacity:.55}"
+    ".ctl .name{font-weight:600}.sub{color:var(--muted);font-size:12px}.ctl.off{opacity:.55}"
     ".bar{position:relative;height:12px;background:var(--line);border-radius:6px;overflow:hidden}"
     ".bar i{position:absolute;left:0;top:0;bottom:0;border-radius:6px;background:var(--green)}"
     ".bar i.mid{background:var(--amber)}.bar i.low{background:var(--red)}.bar i.before{background:#9ca3af;"
     "opacity:.55}"
     ".pts{text-align:right;font-variant-numeric:tabular-nums}"
-    ".pred{display:flex;gap:28px;align-items:baseline;flex-wrap:wrap}.pred .big{font-size:28px;font-weight:700}"
+    ".pred{display:flex;gap:28px;align-items:flex-end;flex-wrap:wrap;margin-bottom:10px}.pred .big{font-size:28px;font-weight:700}"
     ".delta.up{color:var(--green)}.delta.down{color:var(--red)}.delta.same{color:var(--muted)}"
     ".res{padding:0;overflow:hidden}"
     ".res-head{display:flex;gap:10px;align-items:center;flex-wrap:wrap;padding:14px 20px;"
@@ -103,7 +103,7 @@ static void gauge(FILE *out, double percent, const char *value, const char *labe
                 "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"16\" stroke-linecap=\"round\" "
                 "pathLength=\"100\" stroke-dasharray=\"%.2f 100\"/>\n",
                 arc, tone(percent), percent);
-    fprintf(out, "<text x=\"100\" y=\"90\" text-anchor=\"middle\" class=\"g-value\">");
+    fprintf(out, "<text x=\"100\" y=\"94\" text-anchor=\"middle\" class=\"g-value\">");
     scan_xml_escape(out, value);
     fprintf(out, "</text>\n<text x=\"100\" y=\"118\" text-anchor=\"middle\" class=\"g-label\">");
     scan_xml_escape(out, label);
@@ -214,7 +214,7 @@ static void prediction(FILE *out, const scan_report *r)
         const char *cls = d > 0 ? "up" : d < 0 ? "down" : "same";
         fprintf(out, "<div class=\"delta %s big\">%+.2f</div>", cls, d);
         if (json_is_number(exact))
-            fprintf(out, "<div class=\"sub\">exact change %+.4f points of percent</div>", json_number_value(exact));
+            fprintf(out, "<div class=\"sub\">exact change %+.4f percentage points</div>", json_number_value(exact));
     }
     fputs("</div>\n", out);
     const json_t *list = json_object_get(p, "controls");

@@ -187,6 +187,26 @@ def main():
         c.check("x&lt;&amp;&gt;\"'y" in dom and "ns&lt;script&gt;alert(1)&lt;/script&gt;" in dom,
                 "html: names shown as text")
 
+        # With --baseline (a previous scan's JSON): the predicted before/after and changed controls.
+        base = os.path.join(tmp, "baseline.json")
+        with open(base, "w") as f:
+            f.write(scan(binary, "-f", "json", careless).stdout)
+        hardened = os.path.join(src, "examples", "hardened-deployment.yaml")
+        pred = json.loads(scan(binary, "-f", "json", "--baseline", base, hardened).stdout).get("prediction")
+        page4 = os.path.join(tmp, "prediction.html")
+        p = scan(binary, "-f", "html", "-o", page4, "--baseline", base, hardened)
+        r = chromium(browser, "file://" + page4, "--dump-dom")
+        dom = r.stdout.decode("utf-8", "replace")
+        c.check(p.returncode == 0 and isinstance(pred, dict), f"html: --baseline scan: {p.stderr}")
+        if isinstance(pred, dict):
+            c.check("Predicted change" in dom and f"{pred['after']:.2f}%" in dom and f"{pred['before']:.2f}%" in dom,
+                    "html: predicted before and after shown")
+            c.check(f"{pred['delta']:+.2f}" in dom, "html: predicted delta shown")
+            for ctl in pred["controls"]:
+                c.check(f"{ctl['id']} &middot; before {ctl['before']:.2f} pts" in dom or
+                        f"{ctl['id']} · before {ctl['before']:.2f} pts" in dom, f"html: control change {ctl['id']}")
+        c.check("Predicted change" not in html, "html: no prediction without --baseline")
+
         # A healthy report: the gauge is full and nothing is denied.
         page3 = os.path.join(tmp, "healthy.html")
         p = scan(binary, "-f", "html", "-o", page3, os.path.join(src, "examples", "hardened-deployment.yaml"))

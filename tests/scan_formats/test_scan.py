@@ -368,6 +368,21 @@ def group_text(c, binary, src):
                     f"text: points of control {ctl['id']}")
     else:
         c.check("Secure score" not in text, "text: no score lines without a score")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.join(tmp, "baseline.json")
+        with open(base, "w") as f:
+            f.write(scan(binary, "-f", "json", os.path.join(src, "examples", "careless-deployment.yaml")).stdout)
+        hardened = os.path.join(src, "examples", "hardened-deployment.yaml")
+        p, doc = scan_json(binary, "--baseline", base, hardened)
+        pred = doc.get("prediction") if doc else None
+        c.check(isinstance(pred, dict), f"text: --baseline gives a prediction: {p.stderr}")
+        if isinstance(pred, dict):
+            text = scan(binary, "--baseline", base, hardened).stdout
+            c.check(f"Predicted score: {pred['before']:.2f}% -> {pred['after']:.2f}% ({pred['delta']:+.2f}" in text,
+                    "text: predicted before -> after (delta)")
+            for ctl in pred["controls"]:
+                c.check(re.search(re.escape(ctl["id"]) + rf"\s+{ctl['before']:.2f} -> {ctl['after']:.2f}", text),
+                        f"text: control change {ctl['id']}")
 
 
 # ---------------------------------------------------------------- exit codes

@@ -1,0 +1,140 @@
+/*
+ * review.c - the in-memory cost of one admission review, without sockets.
+ *
+ *   bench_review CONFIG BODY [ITERATIONS [review|policy|both]]
+ *
+ * "review" times sg_webhook_review() on /validate (decode once, decide,
+ * inventory update, metrics, one log line, encode once: everything of a
+ * request but TLS and HTTP); "policy" times only what the budget calls policy
+ * evaluation + prediction, on an object parsed beforehand: sg_policy_evaluate,
+ * sg_policy_decide, sg_score_outcome_from_eval and sg_inventory_predict_apply,
+ * as webhook/src/decision.c calls them. Prints "review_ns N", "policy_ns N"
+ * (CPU nanoseconds per call) and "response_bytes N" lines. The log lines go to stderr (bench/run sends
+ * them to a file, as a server's would). Run it under callgrind with the
+ * review mode to see where the instructions of a review go.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <scoregate/policy.h>
+#include <scoregate/scoring.h>
+#include <scoregate/webhook.h>
+
+static void die(const char *what, const char *err)
+{
+    fprintf(stderr, "bench_review: %s: %s\n", what, err);
+    exit(1);
+}
+
+/* CPU time of this thread: on a shared machine, wall time also counts other jobs. */
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path, "cannot read it");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = malloc((size_t)size + 1);
+    if (!data || fread(data, 1, (size_t)size, f) != (size_t)size)
+        die(path, "cannot read it");
+    fclose(f);
+    data[size] = '\0';
+    *len = (size_t)size;
+    return data;
+}
+
+static void bench_review(const char *config, const char *body, size_t len, long n)
+{
+    char err[SG_ERRMAX];
+    sg_webhook_options o;
+    sg_webhook_options_init(&o);
+    o.config_path = config;
+    o.persist = false;
+    sg_webhook *w;
+    if (sg_webhook_new(&o, &w, err, sizeof err) < 0)
+        die("webhook", err);
+    size_t bytes = 0;
+    double start = 0;
+    for (long i = -n / 10 - 1; i < n; i++) {   /* the first tenth warms up */
+        if (i == 0)
+            start = now_ns();
+        unsigned status;
+        char *out;
+        if (sg_webhook_review(w, SG_WEBHOOK_VALIDATE, body, len, &status, &out, &bytes) < 0 || status != 200)
+            die("review", "not answered with 200");
+        free(out);
+    }
+    printf("review_ns %.0f\nresponse_bytes %zu\n", (now_ns() - start) / (double)n, bytes);
+    sg_webhook_free(w);
+}
+
+static void bench_policy(const char *config, const char *body, size_t len, long n)
+{
+    char err[SG_ERRMAX];
+    sg_policy_options po = {config, NULL, 0};
+    sg_policy *p;
+    sg_score_model *m;
+    sg_inventory *inv;
+    if (sg_policy_load(&po, &p, err, sizeof err) < 0 || sg_score_model_from_policy(p, NULL, 0, &m, err, sizeof err) < 0 ||
+        sg_inventory_new(m, &inv, err, sizeof err) < 0)
+        die("policy", err);
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *request = json_object_get(root, "request");
+    json_t *object = json_object_get(request, "object");
+    const char *ns = json_string_value(json_object_get(request, "namespace"));
+    if (!object)
+        die("body", "no request.object");
+    double start = 0;
+    for (long i = -n / 10 - 1; i < n; i++) {
+        if (i == 0)
+            start = now_ns();
+        time_t now = time(NULL);
+        sg_eval ev;
+        if (sg_policy_evaluate(p, object, ns, now, &ev, err, sizeof err) < 0)
+            die("evaluate", err);
+        bool *denied = calloc(ev.count + 1, sizeof *denied);
+        sg_score_outcome *o;
+        sg_score_prediction pred;
+        if (!denied || sg_policy_decide(p, object, &ev, ns, now, denied, NULL, err, sizeof err) < 0 ||
+            sg_score_outcome_from_eval(m, &ev, &o, err, sizeof err) < 0 ||
+            sg_inventory_predict_apply(inv, SG_SCORE_CREATE, o, false, &pred, err, sizeof err) < 0)
+            die("decide", err);
+        sg_score_outcome_free(o);
+        free(denied);
+        sg_eval_free(&ev);
+    }
+    printf("policy_ns %.0f\n", (now_ns() - start) / (double)n);
+    json_decref(root);
+    sg_inventory_free(inv);
+    sg_score_model_free(m);
+    sg_policy_free(p);
+}
+
+int main(int argc, char **argv)
+{
+    long n = argc > 3 ? strtol(argv[3], NULL, 10) : 20000;
+    const char *mode = argc > 4 ? argv[4] : "both";
+    if (argc < 3 || argc > 5 || n <= 0 || (strcmp(mode, "review") && strcmp(mode, "policy") && strcmp(mode, "both"))) {
+        fprintf(stderr, "usage: bench_review CONFIG BODY [ITERATIONS [review|policy|both]]\n");
+        return 2;
+    }
+    size_t len;
+    char *body = read_file(argv[2], &len);
+    if (strcmp(mode, "policy"))
+        bench_review(argv[1], body, len, n);
+    if (strcmp(mode, "review"))
+        bench_policy(argv[1], body, len, n);
+    free(body);
+    return 0;
+}

@@ -197,6 +197,23 @@ static size_t collect_items(const sg_policy *p, const decision *d, bool fixed_on
     return n;
 }
 
+/* The review is fine but the object cannot be judged (unreadable where a
+ * check looks, or beyond what the inventory holds): answer with a 400 denial
+ * saying why, so the user sees it, rather than fail the call. */
+static int refuse_object(const wh_context *ctx, const wh_request *r, wh_result *res, const char *verb,
+                         const char *why)
+{
+    res->allowed = false;
+    res->code = 400;
+    res->decision = "denied";
+    size_t len = strlen(why) + strlen(r->kind) + 64;
+    res->message = malloc(len);
+    if (!res->message)
+        return -1;
+    snprintf(res->message, len, "scoregate could not %s this %s: %s", verb, r->kind, why);
+    return allow_untouched(ctx, res);
+}
+
 static int decide_object(const wh_context *ctx, const wh_request *r, wh_result *res, decision *d, char *err,
                          size_t errlen)
 {
@@ -204,19 +221,8 @@ static int decide_object(const wh_context *ctx, const wh_request *r, wh_result *
     bool mutate = ctx->endpoint == SG_WEBHOOK_MUTATE;
     const char *ns = *r->namespace_ ? r->namespace_ : NULL;
     char eerr[SG_ERRMAX];
-    if (sg_policy_evaluate(p, r->object, ns, ctx->now, &d->ev, eerr, sizeof eerr) < 0) {
-        /* The review is fine but the object cannot be read where a check looks:
-         * answer (so the user sees why) rather than fail the call. */
-        res->allowed = false;
-        res->code = 400;
-        res->decision = "denied";
-        size_t len = strlen(eerr) + strlen(r->kind) + 64;
-        res->message = malloc(len);
-        if (!res->message)
-            return -1;
-        snprintf(res->message, len, "scoregate could not evaluate this %s: %s", r->kind, eerr);
-        return allow_untouched(ctx, res);
-    }
+    if (sg_policy_evaluate(p, r->object, ns, ctx->now, &d->ev, eerr, sizeof eerr) < 0)
+        return refuse_object(ctx, r, res, "evaluate", eerr);
     d->have_ev = true;
     if (d->ev.excluded)
         return allow_untouched(ctx, res);
@@ -239,9 +245,11 @@ static int decide_object(const wh_context *ctx, const wh_request *r, wh_result *
         json_decref(d->patch);
         d->patch = NULL;
     }
-    if (sg_score_outcome_from_eval(ctx->snap->model, d->have_after ? &d->after : &d->ev, &d->outcome, err,
-                                   errlen) < 0)
-        return -1;
+    /* Names or labels too long to inventory (the API server's validation,
+     * which rejects them, runs after mutating webhooks). */
+    if (sg_score_outcome_from_eval(ctx->snap->model, d->have_after ? &d->after : &d->ev, &d->outcome, eerr,
+                                   sizeof eerr) < 0)
+        return refuse_object(ctx, r, res, "score", eerr);
 
     if (!(d->counts = unhealthy_counts(p, &d->ev)))
         return -1;

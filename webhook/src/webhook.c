@@ -237,8 +237,8 @@ int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, s
         *status = 500;
         *out = wh_error_body(500, "scoregate could not answer this review; see its log", outlen);
     }
-    if (rc == 0)
-        wh_result_free(&res);
+    /* wh_decide() set res up before anything could fail: free it either way. */
+    wh_result_free(&res);
     wh_snapshot_unref(snap);
     wh_request_free(&r);
     return *out ? 0 : -1;

@@ -6,9 +6,35 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 
 #include "internal.h"
+
+/* Longest string field a line carries: request fields (kind, name, uid...)
+ * come from the caller, and a multi-megabyte name must not become a
+ * multi-megabyte log line. */
+#define WH_LOG_FIELD_MAX 1024
+
+/* Replace the string value of `key` by its first WH_LOG_FIELD_MAX bytes (cut
+ * at a UTF-8 boundary) and "…" when it is longer. */
+static void cap_field(json_t *line, const char *key, json_t *value)
+{
+    size_t len = json_string_length(value);
+    if (len <= WH_LOG_FIELD_MAX)
+        return;
+    const char *s = json_string_value(value);
+    size_t cut = WH_LOG_FIELD_MAX;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    char *text = malloc(cut + 4);
+    if (!text)
+        return;
+    memcpy(text, s, cut);
+    memcpy(text + cut, "\xE2\x80\xA6", 4);
+    json_object_set_new(line, key, json_string(text));
+    free(text);
+}
 
 void wh_log(const char *level, const char *msg, json_t *fields)
 {
@@ -30,6 +56,13 @@ void wh_log(const char *level, const char *msg, json_t *fields)
     if (fields)
         json_object_update(line, fields);
     json_decref(fields);
+    const char *key;
+    json_t *value;
+    void *tmp;
+    json_object_foreach_safe(line, tmp, key, value) {
+        if (json_is_string(value))
+            cap_field(line, key, value);
+    }
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
     json_decref(line);
     if (text) {

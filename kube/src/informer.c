@@ -163,6 +163,7 @@ static void recovered(kind_state *k)
 static void start_relist(kind_state *k, const char *why)
 {
     k->need_list = true;
+    k->relist_pending = false;
     set_str(&k->cont, NULL);
     k->list_restarts = 0;
     k->due = kb_now();
@@ -340,7 +341,6 @@ static void finish_watch(kind_state *k, CURLcode rc)
     char what[128], err[KB_ERRMAX];
     snprintf(what, sizeof what, "watch %s", k->r->resource);
     if (k->relist_pending || status == 410) {
-        k->relist_pending = false;
         start_relist(k, "resourceVersion too old: 410 Gone");
         return;
     }

@@ -170,6 +170,7 @@ int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_que
         char scheme[16], host[1024], port[16], connect[2200];
         if (split_server(c->server, scheme, host, port, sizeof host) < 0) {
             free(token);
+            kb_transfer_cleanup(t);
             snprintf(err, errlen, "cannot parse the server URL %s", c->server);
             return -1;
         }

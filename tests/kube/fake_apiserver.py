@@ -385,9 +385,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def kubeconfig(path, server, ca_file=None, ca_data=None, token=None, token_file=None, cert=None, key=None,
-               cert_data=None, key_data=None, insecure=False, extra_user=None):
+               cert_data=None, key_data=None, insecure=False, extra_user=None, extra_cluster=None):
     """Write a kubeconfig for the double (YAML is JSON, which the loader accepts too)."""
-    cluster = {"server": server}
+    cluster = dict(extra_cluster or {}, server=server)
     if ca_file:
         cluster["certificate-authority"] = ca_file
     if ca_data:

@@ -499,6 +499,15 @@ try:
     insecure = fa.kubeconfig(os.path.join(tmp, "kubeconfig-insecure"), fake.url, insecure=True, token="token-2")
     p = subprocess.run([BIN, "score", "--kubeconfig", insecure], capture_output=True, text=True, timeout=120)
     check("score --kubeconfig: insecure-skip-tls-verify", p.returncode == 0, p.stderr[:300])
+    named = fa.kubeconfig(os.path.join(tmp, "kubeconfig-name"), fake.url, ca_file=os.path.join(pki, "ca.crt"),
+                          token="token-2", extra_cluster={"tls-server-name": "localhost"})
+    p = subprocess.run([BIN, "score", "--kubeconfig", named], capture_output=True, text=True, timeout=120)
+    check("score --kubeconfig: tls-server-name verifies the certificate under that name", p.returncode == 0,
+          p.stderr[:300])
+    misnamed = fa.kubeconfig(os.path.join(tmp, "kubeconfig-misnamed"), fake.url, ca_file=os.path.join(pki, "ca.crt"),
+                             token="token-2", extra_cluster={"tls-server-name": "wrong.example"})
+    p = subprocess.run([BIN, "score", "--kubeconfig", misnamed], capture_output=True, text=True, timeout=60)
+    check("score --kubeconfig: a tls-server-name the certificate lacks fails", p.returncode == 2, p.stderr[:300])
     wrong_ca = fa.kubeconfig(os.path.join(tmp, "kubeconfig-noca"), fake.url, token="token-2")
     p = subprocess.run([BIN, "score", "--kubeconfig", wrong_ca], capture_output=True, text=True, timeout=60)
     check("score --kubeconfig: an untrusted server certificate fails", p.returncode == 2 and "list pods" in p.stderr,

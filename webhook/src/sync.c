@@ -42,15 +42,14 @@ static void remove_object(sg_webhook *w, wh_snapshot *snap, const json_t *object
     const char *name = json_string_value(json_object_get(meta, "name"));
     const char *api_version = json_string_value(json_object_get(object, "apiVersion"));
     const char *kind = json_string_value(json_object_get(object, "kind"));
-    sg_score_outcome *o;
+    sg_score_outcome *o = NULL;
     char err[SG_ERRMAX];
     if (sg_score_outcome_new(snap->model, api_version, kind, ns, name, &o, err, sizeof err) < 0 ||
         sg_inventory_apply(w->inv, SG_SCORE_DELETE, o, err, sizeof err) < 0)
         wh_log("error", "inventory sync: cannot remove a resource",
                json_pack("{s:s,s:s,s:s,s:s}", "kind", kind ? kind : "", "namespace", ns ? ns : "", "name",
                          name ? name : "", "error", err));
-    else
-        sg_score_outcome_free(o);
+    sg_score_outcome_free(o);
 }
 
 static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, const json_t *object)

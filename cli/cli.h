@@ -6,7 +6,12 @@
 #ifndef SCOREGATE_CLI_H
 #define SCOREGATE_CLI_H
 
+#include <stdio.h>
+
 #include <scoregate/policy.h>
+
+/* Print `doc` indented, in key order, with a final newline (json_out.c). 0 or -1. */
+int sg_cli_print_json(FILE *out, const json_t *doc);
 
 /* scoregate scan (cmd_scan.c) */
 int sg_cmd_scan(int argc, char **argv);

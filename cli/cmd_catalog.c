@@ -103,8 +103,7 @@ int sg_cmd_catalog(int argc, char **argv)
         for (size_t i = 0; i < sg_policy_rec_count(p); i++)
             json_array_append_new(recs, rec_json(sg_policy_rec(p, i)));
         json_t *doc = json_pack("{s:o}", "recommendations", recs);
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
+        sg_cli_print_json(stdout, doc);
         json_decref(doc);
     } else {
         print_text(p);

@@ -149,8 +149,7 @@ static int write_json(const sg_score *s, const sg_score_namespace *ns, size_t nn
         json_array_append_new(list, json_pack("{s:s,s:o}", "namespace", ns[i].namespace_, "score",
                                               sg_score_to_json(&ns[i].score)));
     json_object_set_new(doc, "namespaces", list);
-    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    fputc('\n', out);
+    int rc = sg_cli_print_json(out, doc);
     json_decref(doc);
     return rc;
 }

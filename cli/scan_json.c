@@ -1,6 +1,7 @@
 /*
  * scan_json.c - `scan -f json`: the report in the shape of DESIGN.md 5.
  */
+#include "cli.h"
 #include "scan.h"
 
 json_t *scan_finding_json(const scan_report *r, const sg_finding *f)
@@ -48,8 +49,7 @@ int scan_write_json(const scan_report *r, FILE *out)
     for (size_t i = 0; i < r->count; i++)
         json_array_append_new(resources, resource_json(r, &r->items[i]));
     json_object_set_new(doc, "resources", resources);
-    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    fputc('\n', out);
+    int rc = sg_cli_print_json(out, doc);
     json_decref(doc);
     return rc;
 }

@@ -223,20 +223,45 @@ int sg_policy_fix(const sg_policy *p, const json_t *object, const sg_eval *ev, j
     return 0;
 }
 
-/* Whether the fixed object is still unhealthy for the finding's recommendation
- * (and container, for container checks). */
-static bool still_unhealthy(const sg_eval *after, const sg_finding *f)
+/* A finding's identity across two evaluations of the same object: the
+ * recommendation and, for container checks, the container's list and index. */
+typedef struct finding_key {
+    size_t rec;
+    int list;              /* 0 for pod/object checks, 1.. for the container lists */
+    long index;
+} finding_key;
+
+static finding_key key_of(const sg_finding *f)
 {
-    for (size_t i = 0; i < after->count; i++) {
-        const sg_finding *g = &after->findings[i];
-        if (g->rec != f->rec || g->status != SG_STATUS_UNHEALTHY)
-            continue;
-        if (!f->container_type ||
-            (g->container_type && !strcmp(g->container_type, f->container_type) &&
-             g->container_index == f->container_index))
-            return true;
-    }
-    return false;
+    int list = 0;
+    if (f->container_type)
+        list = !strcmp(f->container_type, "containers") ? 1 : !strcmp(f->container_type, "initContainers") ? 2 : 3;
+    return (finding_key){f->rec, list, f->container_index};
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    const finding_key *x = a, *y = b;
+    if (x->rec != y->rec)
+        return x->rec < y->rec ? -1 : 1;
+    if (x->list != y->list)
+        return x->list < y->list ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The unhealthy findings of the fixed object, sorted for lookup: deciding
+ * stays O(n log n) for a pod with thousands of containers. */
+static finding_key *unhealthy_keys(const sg_eval *after, size_t *n)
+{
+    finding_key *keys = malloc((after->count + 1) * sizeof *keys);
+    if (!keys)
+        abort();
+    *n = 0;
+    for (size_t i = 0; i < after->count; i++)
+        if (after->findings[i].status == SG_STATUS_UNHEALTHY)
+            keys[(*n)++] = key_of(&after->findings[i]);
+    qsort(keys, *n, sizeof *keys, compare_keys);
+    return keys;
 }
 
 int sg_policy_decide(const sg_policy *p, const json_t *object, const sg_eval *ev, const char *default_namespace,
@@ -257,12 +282,17 @@ int sg_policy_decide(const sg_policy *p, const json_t *object, const sg_eval *ev
             return -1;
         have_after = sg_policy_evaluate(p, fixed, default_namespace, now, &after, err, errlen) == 0;
     }
+    size_t nkeys = 0;
+    finding_key *keys = have_after ? unhealthy_keys(&after, &nkeys) : NULL;
     for (size_t i = 0; i < ev->count; i++) {
         const sg_finding *f = &ev->findings[i];
-        if (f->status == SG_STATUS_UNHEALTHY && f->action == SG_ACTION_ENFORCE)
-            denied[i] = !have_after || still_unhealthy(&after, f);
+        if (f->status == SG_STATUS_UNHEALTHY && f->action == SG_ACTION_ENFORCE) {
+            finding_key k = key_of(f);
+            denied[i] = !have_after || bsearch(&k, keys, nkeys, sizeof k, compare_keys) != NULL;
+        }
         count += denied[i];
     }
+    free(keys);
     if (have_after)
         sg_eval_free(&after);
     json_decref(fixed);

@@ -19,6 +19,13 @@
  */
 json_t *sg_yaml_scalar(const char *text, size_t len, const char *tag, bool plain, const char **why);
 
+/*
+ * Whether a plain (unquoted), untagged scalar stays a string once resolved:
+ * then a key's text is the scalar's text, and the loader copies it without
+ * building a JSON value first.
+ */
+bool sg_yaml_plain_is_string(const char *text, size_t len);
+
 /* Whether a key scalar is the merge key "<<" (plain and untagged, or tagged !!merge). */
 bool sg_yaml_is_merge_key(const char *text, size_t len, const char *tag, bool plain);
 

@@ -374,12 +374,13 @@ static int sg_attach(sg_loader *ld, json_t *value, int line, int height)
         return 0;
     }
     assert(f->key_pending && f->key);
-    int first = sg_linemap_member(ld->lines, f->node, f->key);
     if (json_object_get(f->node, f->key)) {
+        int first = sg_linemap_member(ld->lines, f->node, f->key);
         sg_discard(ld, value);
         return sg_fail(ld, f->key_line, "duplicate key \"%s\" (first at line %d)", f->key, first);
     }
-    if (json_object_set_new(f->node, f->key, value) != 0 ||
+    /* Keys are valid UTF-8 (libyaml's text, or a resolved scalar's) without NUL (sg_set_key). */
+    if (json_object_set_new_nocheck(f->node, f->key, value) != 0 ||
         sg_linemap_set_member(ld->lines, f->node, f->key, f->key_line) != 0)
         return sg_oom(ld, f->key_line);
     free(f->key);
@@ -421,6 +422,17 @@ static int sg_on_scalar(sg_loader *ld, const yaml_event_t *ev, int line)
         sg_frame *f = sg_top(ld);
         f->key_pending = f->merge_pending = true;
         f->key_line = line;
+        return 0;
+    }
+    if (is_key && !tag && !anchor && (!plain || sg_yaml_plain_is_string(text, len))) {
+        /* A string key: its text as it is, without a JSON value in between. */
+        if (memchr(text, '\0', len))
+            return sg_fail(ld, line, "a mapping key contains a NUL character");
+        sg_frame *f = sg_top(ld);
+        if (!(f->key = strndup(text, len)))
+            return sg_oom(ld, line);
+        f->key_line = line;
+        f->key_pending = true;
         return 0;
     }
     const char *why = NULL;

@@ -220,13 +220,16 @@ static void sg_resolve(const char *text, size_t len, sg_scalar_value *out)
     static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
     static const char *const specials[] = {".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF",
                                            "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", NULL};
+    /* Every word above has at most 5 bytes and starts with one of these, so
+     * most scalars (names, images, paths) skip the lists at once. */
+    bool word = len > 0 && len <= 5 && memchr("yYnNtTfFoO~.+-", text[0], 14);
     out->kind = SG_SCALAR_STR;
-    if (len == 0 || sg_text_in(text, len, nulls)) {
+    if (len == 0 || (word && sg_text_in(text, len, nulls))) {
         out->kind = SG_SCALAR_NULL;
-    } else if (sg_text_in(text, len, trues) || sg_text_in(text, len, falses)) {
+    } else if (word && (sg_text_in(text, len, trues) || sg_text_in(text, len, falses))) {
         out->kind = SG_SCALAR_BOOL;
         out->b = sg_text_in(text, len, trues);
-    } else if (sg_text_in(text, len, specials)) {
+    } else if (word && sg_text_in(text, len, specials)) {
         out->kind = SG_SCALAR_SPECIAL;
     } else if (text[0] == '.') {
         /* Go's ParseFloat on the text as written: no underscores, no sign here. */
@@ -235,6 +238,13 @@ static void sg_resolve(const char *text, size_t len, sg_scalar_value *out)
     } else if ((text[0] >= '0' && text[0] <= '9') || text[0] == '+' || text[0] == '-') {
         sg_resolve_number(text, len, out);
     }
+}
+
+bool sg_yaml_plain_is_string(const char *text, size_t len)
+{
+    sg_scalar_value v = {SG_SCALAR_STR, false, 0, 0};
+    sg_resolve(text, len, &v);
+    return v.kind == SG_SCALAR_STR;
 }
 
 static const char *sg_short_tag(const char *tag)

@@ -57,6 +57,11 @@ void scan_count(const scan_report *r, scan_counts *c);
  * cannot carry at all, become U+FFFD. NULL writes nothing. */
 void scan_xml_escape(FILE *out, const char *s);
 
+/* Write `value` as indented JSON (2 spaces) nested `level` levels deep, so
+ * that large reports stream one element at a time instead of building one
+ * tree. Steals the reference to `value` (NULL fails). 0 or -1. */
+int scan_json_put(FILE *out, json_t *value, int level);
+
 /* "Kind/namespace/name" ("Kind/name" for cluster-scoped objects), into buf
  * (cut at a character boundary when it does not fit). */
 void scan_resource_label(const sg_eval *ev, char *buf, size_t len);

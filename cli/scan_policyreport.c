@@ -23,7 +23,10 @@
  *   exempt, not applicable                    -> skip
  * `error` is never produced: an object that cannot be evaluated fails the scan
  * (exit 2) instead. Objects in excluded namespaces have no results.
+ * Reports are written one result at a time (memory stays flat on large
+ * scans); each report's summary follows its results.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -40,17 +43,6 @@ static const char *result_of(const sg_rec_info *rec, const sg_finding *f, bool d
     case SG_STATUS_NOT_APPLICABLE: return "skip";
     }
     return "error";
-}
-
-static json_t *new_report(const char *ns)
-{
-    json_t *meta = json_pack("{s:s,s:{s:s}}", "name", REPORT_NAME, "labels", "app.kubernetes.io/managed-by",
-                             "scoregate");
-    if (ns)
-        json_object_set_new(meta, "namespace", json_string(ns));
-    return json_pack("{s:s,s:s,s:o,s:{s:i,s:i,s:i,s:i,s:i},s:[]}", "apiVersion", "wgpolicyk8s.io/v1alpha2", "kind",
-                     ns ? "PolicyReport" : "ClusterPolicyReport", "metadata", meta, "summary", "pass", 0, "fail", 0,
-                     "warn", 0, "error", 0, "skip", 0, "results");
 }
 
 static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, const struct timespec *now,
@@ -83,42 +75,107 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
                      (json_int_t)now->tv_sec, "nanos", (int)now->tv_nsec, "source", "scoregate", "properties", props);
 }
 
+/* The report group of each item with findings: 0 for cluster-scoped objects,
+ * then one per namespace in order of first appearance; -1 for no findings.
+ * Returns the number of groups (group 0 counts even when empty). */
+static size_t group_items(const scan_report *r, long *group)
+{
+    json_t *ids = json_object();   /* namespace -> group */
+    size_t ngroups = 1;
+    for (size_t i = 0; i < r->count; i++) {
+        const sg_eval *ev = &r->items[i].eval;
+        group[i] = -1;
+        if (ev->count == 0)
+            continue;
+        if (!ev->namespace_) {
+            group[i] = 0;
+            continue;
+        }
+        json_t *id = json_object_get(ids, ev->namespace_);
+        if (!id) {
+            id = json_integer((json_int_t)ngroups++);
+            json_object_set_new(ids, ev->namespace_, id);
+        }
+        group[i] = (long)json_integer_value(id);
+    }
+    json_decref(ids);
+    return ngroups;
+}
+
+/* One report over items[idx[0..n-1]]: its results streamed, then the summary that counts them. */
+static int write_report(FILE *out, const scan_report *r, const size_t *idx, size_t n, const struct timespec *now,
+                        bool first)
+{
+    const char *ns = r->items[idx[0]].eval.namespace_;
+    json_t *meta = json_pack("{s:s}", "name", REPORT_NAME);
+    if (ns)
+        json_object_set_new(meta, "namespace", json_string(ns));
+    json_object_set_new(meta, "labels", json_pack("{s:s}", "app.kubernetes.io/managed-by", "scoregate"));
+    fprintf(out, "%s    {\n      \"apiVersion\": \"wgpolicyk8s.io/v1alpha2\",\n      \"kind\": \"%s\",\n"
+                 "      \"metadata\": ",
+            first ? "" : ",\n", ns ? "PolicyReport" : "ClusterPolicyReport");
+    int rc = scan_json_put(out, meta, 3);
+    fputs(",\n      \"results\": [", out);
+    size_t pass = 0, fail = 0, warn = 0, skip = 0;
+    const char *sep = "\n        ";
+    for (size_t j = 0; j < n && rc == 0; j++) {
+        const scan_item *it = &r->items[idx[j]];
+        for (size_t k = 0; k < it->eval.count && rc == 0; k++) {
+            const char *result;
+            json_t *res = result_json(r, it, k, now, &result);
+            pass += !strcmp(result, "pass");
+            fail += !strcmp(result, "fail");
+            warn += !strcmp(result, "warn");
+            skip += !strcmp(result, "skip");
+            fputs(sep, out);
+            sep = ",\n        ";
+            rc |= scan_json_put(out, res, 4);
+        }
+    }
+    fprintf(out, "%s],\n      \"summary\": {\"pass\": %zu, \"fail\": %zu, \"warn\": %zu, \"error\": 0, \"skip\": %zu}\n"
+                 "    }",
+            *sep == ',' ? "\n      " : "", pass, fail, warn, skip);
+    return rc;
+}
+
 int scan_write_policyreport(const scan_report *r, FILE *out)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    json_t *cluster = NULL;
-    json_t *by_ns = json_object();   /* namespace -> report; jansson keeps insertion order */
-    for (size_t i = 0; i < r->count; i++) {
-        const scan_item *it = &r->items[i];
-        const char *ns = it->eval.namespace_;
-        for (size_t k = 0; k < it->eval.count; k++) {
-            json_t *report = ns ? json_object_get(by_ns, ns) : cluster;
-            if (!report) {
-                report = new_report(ns);
-                if (ns)
-                    json_object_set_new(by_ns, ns, report);
-                else
-                    cluster = report;
-            }
-            const char *result;
-            json_array_append_new(json_object_get(report, "results"), result_json(r, it, k, &now, &result));
-            json_t *summary = json_object_get(report, "summary");
-            json_t *n = json_object_get(summary, result);
-            json_integer_set(n, json_integer_value(n) + 1);
-        }
+    long *group = malloc((r->count + 1) * sizeof *group);
+    if (!group)
+        abort();
+    size_t ngroups = group_items(r, group);
+    /* Counting sort of the items by group, keeping input order within a group. */
+    size_t *start = calloc(ngroups + 1, sizeof *start), *idx = malloc((r->count + 1) * sizeof *idx);
+    if (!start || !idx)
+        abort();
+    for (size_t i = 0; i < r->count; i++)
+        if (group[i] >= 0)
+            start[group[i] + 1]++;
+    for (size_t g = 0; g < ngroups; g++)
+        start[g + 1] += start[g];
+    size_t *fill = calloc(ngroups + 1, sizeof *fill);
+    if (!fill)
+        abort();
+    for (size_t i = 0; i < r->count; i++)
+        if (group[i] >= 0)
+            idx[start[group[i]] + fill[group[i]]++] = i;
+    fputs("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [", out);
+    int rc = 0;
+    bool first = true;
+    for (size_t g = 0; g < ngroups && rc == 0; g++) {
+        if (start[g + 1] == start[g])
+            continue;
+        if (first)
+            fputc('\n', out);
+        rc = write_report(out, r, idx + start[g], start[g + 1] - start[g], &now, first);
+        first = false;
     }
-    json_t *items = json_array();
-    if (cluster)
-        json_array_append_new(items, cluster);
-    const char *key;
-    json_t *value;
-    json_object_foreach(by_ns, key, value)
-        json_array_append(items, value);
-    json_decref(by_ns);
-    json_t *doc = json_pack("{s:s,s:s,s:o}", "apiVersion", "v1", "kind", "List", "items", items);
-    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', out);
-    json_decref(doc);
+    fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
+    free(fill);
+    free(idx);
+    free(start);
+    free(group);
     return rc < 0 || ferror(out) ? -1 : 0;
 }

@@ -14,6 +14,8 @@
  * medium -> warning, low -> note. Healthy, exempt and not-applicable findings
  * are not results (the JSON and JUnit formats carry them).
  *
+ * The log is written one result at a time, so memory stays flat on large scans.
+ *
  * artifactLocation.uri: relative to the current directory (with uriBaseId
  * %SRCROOT%, declared in originalUriBaseIds) when the file lies below it,
  * otherwise an absolute file:// URI; standard input is "stdin". Paths are
@@ -148,6 +150,7 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
 
 int scan_write_sarif(const scan_report *r, FILE *out)
 {
+    /* Pass 1: which recommendations have unhealthy findings, and their rule index. */
     size_t nrecs = sg_policy_rec_count(r->policy);
     long *rule_index = malloc((nrecs + 1) * sizeof *rule_index);
     if (!rule_index)
@@ -165,32 +168,39 @@ int scan_write_sarif(const scan_report *r, FILE *out)
         rule_index[i] = (long)json_array_size(rules);
         json_array_append_new(rules, rule_json(sg_policy_rec(r->policy, i)));
     }
-
-    char cwdbuf[PATH_MAX];
-    const char *cwd = getcwd(cwdbuf, sizeof cwdbuf);
-    json_t *results = json_array();
-    for (size_t i = 0; i < r->count; i++) {
-        const scan_item *it = &r->items[i];
-        for (size_t k = 0; k < it->eval.count; k++)
-            if (it->eval.findings[k].status == SG_STATUS_UNHEALTHY)
-                json_array_append_new(results, result_json(r, it, k, rule_index[it->eval.findings[k].rec], cwd));
-    }
-    free(rule_index);
-
     json_t *driver = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", "scoregate", "fullName",
                                "scoregate Kubernetes manifest checker", "version", SG_VERSION, "semanticVersion",
                                SG_VERSION, "rules", rules);
-    json_t *run = json_pack("{s:{s:o},s:o,s:s}", "tool", "driver", driver, "results", results, "columnKind",
-                            "unicodeCodePoints");
+
+    /* Pass 2: the log, streamed one result at a time (scans can be large). */
+    char cwdbuf[PATH_MAX];
+    const char *cwd = getcwd(cwdbuf, sizeof cwdbuf);
+    int rc = 0;
+    fprintf(out, "{\n  \"version\": \"2.1.0\",\n  \"$schema\": \"%s\",\n  \"runs\": [\n    {\n      \"tool\": ",
+            SARIF_SCHEMA);
+    rc |= scan_json_put(out, json_pack("{s:o}", "driver", driver), 3);
+    fputs(",\n      \"columnKind\": \"unicodeCodePoints\",\n", out);
     if (cwd) {
         char enc[PATH_MAX * 3], uri[sizeof enc + 16];
         percent_encode(cwd, enc, sizeof enc);
         snprintf(uri, sizeof uri, "file://%s%s", enc, strcmp(cwd, "/") ? "/" : "");
-        json_object_set_new(run, "originalUriBaseIds", json_pack("{s:{s:s}}", "%SRCROOT%", "uri", uri));
+        fputs("      \"originalUriBaseIds\": ", out);
+        rc |= scan_json_put(out, json_pack("{s:{s:s}}", "%SRCROOT%", "uri", uri), 3);
+        fputs(",\n", out);
     }
-    json_t *doc = json_pack("{s:s,s:s,s:[o]}", "version", "2.1.0", "$schema", SARIF_SCHEMA, "runs", run);
-    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', out);
-    json_decref(doc);
+    fputs("      \"results\": [", out);
+    const char *sep = "\n        ";
+    for (size_t i = 0; i < r->count && rc == 0; i++) {
+        const scan_item *it = &r->items[i];
+        for (size_t k = 0; k < it->eval.count && rc == 0; k++) {
+            if (it->eval.findings[k].status != SG_STATUS_UNHEALTHY)
+                continue;
+            fputs(sep, out);
+            sep = ",\n        ";
+            rc |= scan_json_put(out, result_json(r, it, k, rule_index[it->eval.findings[k].rec], cwd), 4);
+        }
+    }
+    fputs(*sep == ',' ? "\n      ]\n    }\n  ]\n}\n" : "]\n    }\n  ]\n}\n", out);
+    free(rule_index);
     return rc < 0 || ferror(out) ? -1 : 0;
 }

@@ -1,8 +1,9 @@
 /*
  * scan_util.c - helpers every scan writer shares: finding totals, XML/HTML
- * escaping and resource labels. Kept in one place so that every format counts
- * and escapes the same way.
+ * escaping, streamed JSON elements and resource labels. Kept in one place so
+ * that every format counts and escapes the same way.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "scan.h"
@@ -71,4 +72,22 @@ void scan_resource_label(const sg_eval *ev, char *buf, size_t len)
                            : snprintf(buf, len, "%s/%s", ev->kind, name);
     if (n >= 0 && (size_t)n >= len)
         utf8_trim(buf);
+}
+
+int scan_json_put(FILE *out, json_t *value, int level)
+{
+    char *text = value ? json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(value);
+    if (!text)
+        return -1;
+    /* JSON strings never hold a raw newline, so every newline starts a line of structure. */
+    const char *p = text, *nl;
+    while ((nl = strchr(p, '\n'))) {
+        fwrite(p, 1, (size_t)(nl - p) + 1, out);
+        fprintf(out, "%*s", 2 * level, "");
+        p = nl + 1;
+    }
+    fputs(p, out);
+    free(text);
+    return ferror(out) ? -1 : 0;
 }

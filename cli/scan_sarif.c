@@ -7,7 +7,10 @@
  * shortDescription = title, help = remediation, properties with severity,
  * control, standard, tags and GitHub's numeric "security-severity").
  * Results: one per unhealthy finding, pointing at its rule by ruleId and
- * ruleIndex; the region is the line where the object starts in its file.
+ * ruleIndex; the region is the line where the object starts in its file. A
+ * partialFingerprint ("scoregateFinding/v1") hashes rule, resource and
+ * container, so the findings of several containers of one object stay
+ * distinct alerts and keep their identity when lines move.
  *
  * Level: error when admission would deny the finding (action deny, or enforce
  * whose fix does not heal it); otherwise by severity: high -> error,
@@ -22,6 +25,7 @@
  * percent-encoded as RFC 3986 requires.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,6 +122,28 @@ static json_t *rule_json(const sg_rec_info *rec)
                      rec->remediation, "defaultConfiguration", "level", level_of(rec, false), "properties", props);
 }
 
+/* FNV-1a over the parts, each followed by a separator byte. */
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return (h ^ 0x1f) * 0x100000001b3ULL;
+}
+
+/* A fingerprint that names the finding, not its line: several containers'
+ * findings share the object's line, and an alert must survive edits above it. */
+static json_t *fingerprint(const sg_rec_info *rec, const sg_eval *ev, const sg_finding *f)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv1a(h, rec->id);
+    h = fnv1a(h, ev->kind);
+    h = fnv1a(h, ev->namespace_);
+    h = fnv1a(h, ev->name);
+    h = fnv1a(h, f->container_type);
+    h = fnv1a(h, f->container);
+    return json_sprintf("%016llx", (unsigned long long)h);
+}
+
 static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, long rule_index, const char *cwd)
 {
     const sg_eval *ev = &it->eval;
@@ -143,9 +169,10 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
     if (f->container)
         json_object_set_new(props, "container", json_string(f->container));
     json_object_set_new(props, "document", json_integer(it->manifest->document));
-    return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:o}", "ruleId", rec->id, "ruleIndex", (json_int_t)rule_index,
-                     "level", level_of(rec, it->denied[k]), "message", "text", text, "locations", loc, "properties",
-                     props);
+    return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:{s:o},s:o}", "ruleId", rec->id, "ruleIndex",
+                     (json_int_t)rule_index, "level", level_of(rec, it->denied[k]), "message", "text", text,
+                     "locations", loc, "partialFingerprints", "scoregateFinding/v1", fingerprint(rec, ev, f),
+                     "properties", props);
 }
 
 int scan_write_sarif(const scan_report *r, FILE *out)

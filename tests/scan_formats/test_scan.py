@@ -176,6 +176,12 @@ def group_sarif(c, binary, src):
     c.check(by[("run-as-non-root", "debug")]["level"] == "error", "sarif: high -> error")
     c.check(by[("clusterrole-owner", "reader")]["level"] == "note", "sarif: low -> note")
     c.check("shell" in by[("privileged-containers", "debug")]["message"]["text"], "sarif: message names the container")
+    prints = [res.get("partialFingerprints", {}).get("scoregateFinding/v1") for res in results]
+    c.check(all(prints) and len(set(prints)) == len(prints), "sarif: a distinct fingerprint per finding")
+    with open(os.path.join(FIX, "mixed.yaml")) as f:
+        moved = scan(binary, "-c", POLICY, "-f", "sarif", "-", stdin="# moved\n\n" + f.read(), cwd=FIX)
+    moved_prints = [res["partialFingerprints"]["scoregateFinding/v1"] for res in json.loads(moved.stdout)["runs"][0]["results"]]
+    c.check(moved_prints == prints, "sarif: fingerprints do not depend on lines or file names")
     # Lines: each result's region is its object's line.
     lines = {(r["kind"], r["name"]): r["source"]["line"] for r in doc["resources"]}
     kinds = {"debug": "Pod", "edge": "Deployment", "reader": "ClusterRole", "settings": "ConfigMap"}

@@ -1,0 +1,612 @@
+#!/usr/bin/env python3
+"""test_hostile.py - hostile input against the real `scoregate serve` over real
+TLS. What it checks, per section (each a ctest entry, label `hardening`):
+
+  body   truncated and malformed JSON; a wrong type in every field of an
+         AdmissionReview (those scoregate reads get 400, those it does not
+         read are ignored); missing uid; nesting up to and past jansson's
+         2048 levels; multi-MiB uid, kind, name, annotation and container
+         name; 5000 containers; 2000 labels; bodies at, over and far over
+         the size limit (Content-Length and chunked); valid and invalid
+         chunked encodings.
+  http   wrong methods and content types; header floods (many headers, huge
+         values, huge URLs); odd request lines; HTTP/2 and HTTP/1.0.
+  tls    plain HTTP to the TLS port, random bytes, truncated and aborted
+         handshakes, a burst of aborted handshakes.
+  slow   slowloris: many connections sending headers (or a body) a byte at a
+         time while a normal client keeps getting answers within its
+         timeout; silent connections are cut after --timeout.
+  flood  connections up to and past --max-connections, and a burst of
+         connect/close far past it.
+
+After every case the server must still answer /healthz. Each section runs
+its cases twice and compares the server's resident memory (VmRSS) and open
+file descriptors after the second round with the level after the first
+(warm-up) round, within a tolerance; at the end the server must exit 0 on
+SIGTERM with no sanitizer report. Prints "N passed, N failed" last.
+
+Usage: test_hostile.py SCOREGATE SECTION
+"""
+import json
+import os
+import random
+import socket
+import ssl
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hardlib  # noqa: E402
+from hardlib import (JSON, Results, asan_env_for_memory, deployment, healthy, healthy_pod, privileged_pod,  # noqa: E402
+                     raw_exchange, read_response, review, rss_kib, sanitizer_report, start_server, status_json,
+                     tls_socket)
+
+hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
+SECTION = sys.argv[2]
+res = Results()
+servers = []
+MIB = 1 << 20
+MAX_BODY = 3 * MIB           # the server's default --max-body
+
+# Memory may grow by this much between the warm-up round and the second one.
+RSS_SLACK_KIB = 24 * 1024
+RSS_SLACK_RATIO = 0.10
+
+CONFIG = """
+recommendations:
+  privileged-containers: {action: deny}
+  cpu-memory-limits: {action: enforce}
+"""
+
+
+def fd_count(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def request_bytes(method, path, headers=(), body=b"", version="HTTP/1.1"):
+    head = f"{method} {path} {version}\r\nHost: scoregate.scoregate-system.svc\r\n".encode()
+    for k, v in headers:
+        head += k.encode() + b": " + (v if isinstance(v, bytes) else v.encode()) + b"\r\n"
+    return head + b"\r\n" + body
+
+
+def post_raw(s, path, body, content_type="application/json", timeout=30):
+    return raw_exchange(s, request_bytes("POST", path, [("Content-Type", content_type),
+                                                        ("Content-Length", str(len(body)))], body), timeout)
+
+
+def expect_status(s, name, got, code, json_body=True):
+    """An HTTP error with a Kubernetes Status body of that code (json_body),
+    or just the status (libmicrohttpd's own refusals carry HTML)."""
+    status, headers, body = got
+    if json_body:
+        doc = status_json(body)
+        ok = status == code and headers.get("content-type", "").startswith("application/json") and \
+            doc.get("kind") == "Status" and doc.get("code") == code and bool(doc.get("message"))
+    else:
+        ok = status == code
+    res.check(f"{name}: HTTP {code}", ok, f"got {status} {body[:200]!r}")
+    res.check(f"{name}: the server stays up", healthy(s))
+
+
+def expect_review(s, name, got, uid, allowed=None, code=None):
+    """HTTP 200 with an AdmissionReview echoing uid (and the decision asked for)."""
+    status, headers, body = got
+    doc = status_json(body)
+    resp = doc.get("response") or {}
+    problems = []
+    if status != 200:
+        problems.append(f"HTTP {status}")
+    if doc.get("kind") != "AdmissionReview" or resp.get("uid") != uid:
+        problems.append("not an AdmissionReview echoing the uid")
+    if allowed is not None and resp.get("allowed") is not allowed:
+        problems.append(f"allowed {resp.get('allowed')}")
+    if code is not None and (resp.get("status") or {}).get("code") != code:
+        problems.append(f"status {resp.get('status')}")
+    warnings = resp.get("warnings", [])
+    if len(warnings) > 8 or any(len(w) > 120 for w in warnings):
+        problems.append("warnings beyond 8 lines or 120 characters")
+    if len((resp.get("status") or {}).get("message", "")) > 8192:
+        problems.append("denial message longer than 8 KiB")
+    res.check(f"{name}: an AdmissionReview answer" + (f" ({code})" if code else ""), not problems,
+              "; ".join(problems) + f" {body[:200]!r}")
+    res.check(f"{name}: the server stays up", healthy(s))
+    return resp
+
+
+def twice(s, cases):
+    """Run the section's cases as a warm-up round and again; memory and file
+    descriptors after the second round must be back at the first round's level."""
+    cases()
+    time.sleep(0.5)
+    rss1, fds1 = rss_kib(s.proc.pid), fd_count(s.proc.pid)
+    cases()
+    time.sleep(1.0)
+    rss2, fds2 = rss_kib(s.proc.pid), fd_count(s.proc.pid)
+    res.check(f"{SECTION}: VmRSS back at its level after the second round "
+              f"({rss1 // 1024} MiB -> {rss2 // 1024} MiB)",
+              rss2 <= rss1 * (1 + RSS_SLACK_RATIO) + RSS_SLACK_KIB, f"{rss1} KiB -> {rss2} KiB")
+    res.check(f"{SECTION}: open file descriptors back at their level ({fds1} -> {fds2})", fds2 <= fds1 + 2,
+              f"{fds1} -> {fds2}")
+    print(f"memory: {SECTION}: VmRSS {rss1} KiB after warm-up, {rss2} KiB after the second round; "
+          f"fds {fds1} -> {fds2}", flush=True)
+
+
+def finish(s):
+    rc = s.stop()
+    res.check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
+    report = sanitizer_report(s)
+    res.check("no sanitizer report in the server's log", not report, report)
+
+
+# ---------------------------------------------------------------------------
+# body
+
+FIELD_VALUES = [5, 1.5, "s", [], {}, True, None]
+
+
+def wrong_type_cases():
+    """(name, review, expected): one per field and wrong value. expected is
+    400 (refused), or 200 (answered: a value of the right type, or a field
+    scoregate does not read)."""
+    def set_path(rev, path, value):
+        node = rev
+        for k in path[:-1]:
+            node = node[k]
+        node[path[-1]] = value
+
+    def expect(field, v):
+        string = isinstance(v, str)
+        if field in ("apiVersion", "kind", "request", "request.kind", "request.operation"):
+            return 400
+        if field == "request.uid" or field in ("request.kind.kind", "request.kind.version"):
+            return 200 if string else 400
+        if field in ("request.kind.group", "request.namespace", "request.name", "request.subResource"):
+            return 200 if string or v is None else 400
+        if field in ("request.object", "request.oldObject"):
+            return 200 if isinstance(v, dict) else 400
+        if field == "request.dryRun":
+            return 200 if isinstance(v, bool) or v is None else 400
+        return 200   # not read by scoregate: ignored
+
+    fields = ["apiVersion", "kind", "request", "request.uid", "request.kind", "request.kind.kind",
+              "request.kind.version", "request.kind.group", "request.operation", "request.object",
+              "request.oldObject", "request.dryRun", "request.namespace", "request.name", "request.subResource",
+              "request.resource", "request.requestKind", "request.requestResource", "request.userInfo",
+              "request.userInfo.username", "request.userInfo.groups", "request.options"]
+    out = []
+    for field in fields:
+        for v in FIELD_VALUES:
+            op = "UPDATE" if field == "request.oldObject" else "CREATE"
+            rev = review(op, healthy_pod("types"), old=healthy_pod("types") if op == "UPDATE" else None,
+                         dry_run=True)
+            set_path(rev, field.split("."), v)
+            out.append((f"{field} = {json.dumps(v)}", rev, expect(field, v)))
+    return out
+
+
+def body_cases(s):
+    good = review("CREATE", healthy_pod("good"), dry_run=True)
+    good_body = json.dumps(good).encode()
+    # Truncated JSON at many cut points.
+    for cut in sorted({1, 2, len(good_body) // 7, len(good_body) // 3, len(good_body) // 2,
+                       len(good_body) - 2, len(good_body) - 1}):
+        expect_status(s, f"body cut at {cut} of {len(good_body)} bytes", post_raw(s, "/validate", good_body[:cut]), 400)
+    malformed = [
+        ("empty", b""), ("whitespace", b"  \n "), ("lone brace", b"{"), ("close brace", b"}"), ("null", b"null"),
+        ("number", b"42"), ("string", b'"AdmissionReview"'), ("array of reviews", b"[" + good_body + b"]"),
+        ("single quotes", b"{'apiVersion': 'admission.k8s.io/v1'}"), ("missing value", b'{"apiVersion":}'),
+        ("trailing comma", good_body[:-1] + b",}"), ("trailing garbage", good_body + b"xyz"),
+        ("two documents", good_body + good_body), ("BOM", b"\xef\xbb\xbf" + good_body),
+        ("invalid UTF-8", good_body.replace(b'"good"', b'"\xff\xfe"')),
+        ("NUL escape", good_body.replace(b'"good"', b'"a\\u0000b"')),
+        ("lone surrogate", good_body.replace(b'"good"', b'"\\ud800"')),
+        ("bad escape", good_body.replace(b'"good"', b'"\\q"')),
+        ("raw control character", good_body.replace(b'"good"', b'"a\x01b"')),
+        ("number overflow", good_body.replace(b'"dryRun": true', b'"dryRun": true, "x": 1e999999')),
+        ("integer overflow", good_body.replace(b'"dryRun": true', b'"dryRun": true, "x": 99999999999999999999999')),
+        ("NaN", good_body.replace(b'"dryRun": true', b'"dryRun": true, "x": NaN')),
+        ("comment", b"/* c */" + good_body),
+        ("raw NUL byte", good_body[:40] + b"\x00" + good_body[40:]),
+    ]
+    for name, body in malformed:
+        expect_status(s, f"malformed JSON: {name}", post_raw(s, "/validate", body), 400)
+    # A wrong type in every field.
+    for name, rev, code in wrong_type_cases():
+        got = post_raw(s, "/validate", json.dumps(rev).encode())
+        if code == 400:
+            expect_status(s, f"wrong type: {name}", got, 400)
+        else:
+            expect_review(s, f"wrong type: {name}", got, rev["request"]["uid"])
+    for name, mutate in (("missing", lambda r: r["request"].pop("uid")), ("empty", lambda r: r["request"].update(uid=""))):
+        rev = review("CREATE", healthy_pod())
+        mutate(rev)
+        expect_status(s, f"uid {name}", post_raw(s, "/validate", json.dumps(rev).encode()), 400)
+    # Nesting up to and past jansson's limit of 2048 levels.
+    for depth, code in ((1000, 200), (2040, 200), (2048, 400), (2049, 400), (100000, 400)):
+        rev = review("CREATE", healthy_pod("deep"), dry_run=True)
+        rev["request"]["object"]["spec"]["containers"][0]["deep"] = "@DEEP@"
+        for kind, open_, close in (("objects", '{"a":', "}"), ("arrays", "[", "]")):
+            text = json.dumps(rev).replace('"@DEEP@"', open_ * depth + "1" + close * depth).encode()
+            name = f"{depth}-deep {kind} inside the object"
+            if len(text) > MAX_BODY:
+                continue
+            got = post_raw(s, "/validate", text)
+            if code == 200:
+                expect_review(s, name, got, rev["request"]["uid"])
+            else:
+                expect_status(s, name, got, 400)
+    expect_status(s, "2048-deep arrays as the whole body", post_raw(s, "/validate", b"[" * 2048 + b"]" * 2048), 400)
+    expect_status(s, "1 MiB of '[' as the body", post_raw(s, "/mutate", b"[" * MIB), 400)
+    # Multi-MiB strings.
+    rev = review("CREATE", healthy_pod(), dry_run=True, uid="u" * (2 * MIB))
+    resp = expect_review(s, "2 MiB uid", post_raw(s, "/validate", json.dumps(rev).encode()), rev["request"]["uid"])
+    rev = review("CREATE", healthy_pod(), dry_run=True)
+    rev["request"]["kind"]["kind"] = "K" * (2 * MIB)
+    expect_review(s, "2 MiB request.kind.kind", post_raw(s, "/validate", json.dumps(rev).encode()), rev["request"]["uid"])
+    pod = healthy_pod()
+    pod["metadata"]["name"] = "n" * (2 * MIB)
+    rev = review("CREATE", pod, dry_run=True, name="")
+    expect_review(s, "2 MiB metadata.name", post_raw(s, "/validate", json.dumps(rev).encode()), rev["request"]["uid"],
+                  allowed=False, code=400)
+    rev = review("CREATE", healthy_pod(), dry_run=True)
+    rev["request"]["object"]["metadata"]["annotations"] = {"big": "x" * (MAX_BODY - 8192)}
+    expect_review(s, "annotation just under the body limit", post_raw(s, "/mutate", json.dumps(rev).encode()),
+                  rev["request"]["uid"], allowed=True)
+    pod = privileged_pod()
+    pod["spec"]["containers"][0]["name"] = "c" * (2 * MIB)
+    rev = review("CREATE", pod, dry_run=True)
+    expect_review(s, "2 MiB container name, denied", post_raw(s, "/validate", json.dumps(rev).encode()),
+                  rev["request"]["uid"], allowed=False, code=403)
+    pod = healthy_pod()
+    pod["spec"]["containers"][0].pop("resources")
+    pod["spec"]["containers"][0]["image"] = "i" * (2 * MIB)
+    rev = review("CREATE", deployment(pod["spec"]), dry_run=True)
+    expect_review(s, "2 MiB image, enforced", post_raw(s, "/mutate", json.dumps(rev).encode()), rev["request"]["uid"],
+                  allowed=True)
+    pod = healthy_pod("many")
+    pod["spec"]["containers"] = [dict(pod["spec"]["containers"][0], name=f"c{i}", securityContext={})
+                                 for i in range(5000)]
+    rev = review("CREATE", pod, dry_run=True)
+    t0 = time.time()
+    expect_review(s, "5000 containers", post_raw(s, "/mutate", json.dumps(rev).encode()), rev["request"]["uid"],
+                  allowed=True)
+    res.check("5000 containers answered within 10 s", time.time() - t0 < 10, time.time() - t0)
+    pod = healthy_pod("labels")
+    pod["metadata"]["labels"] = {f"l{i:05d}": "v" * 50 for i in range(2000)}
+    rev = review("CREATE", pod, dry_run=True)
+    expect_review(s, "2000 labels (more than the inventory keeps)", post_raw(s, "/validate", json.dumps(rev).encode()),
+                  rev["request"]["uid"], allowed=False, code=400)
+    # The size limit.
+    rev = review("CREATE", healthy_pod(), dry_run=True)
+    rev["request"]["object"]["metadata"]["annotations"] = {"pad": ""}
+    base = len(json.dumps(rev).encode())
+    rev["request"]["object"]["metadata"]["annotations"]["pad"] = "p" * (MAX_BODY - base)
+    at_limit = json.dumps(rev).encode()
+    expect_review(s, f"body of exactly --max-body ({len(at_limit)} bytes)", post_raw(s, "/validate", at_limit),
+                  rev["request"]["uid"])
+    # Refused from Content-Length before the body is read (the answer closes the
+    # connection, so it is read before sending a body the server will not take).
+    sock = tls_socket(s)
+    sock.sendall(request_bytes("POST", "/validate", [("Content-Type", "application/json"),
+                                                     ("Content-Length", str(len(at_limit) + 1))]))
+    expect_status(s, "body one byte over --max-body", read_response(sock), 413)
+    sock.close()
+    expect_status(s, "Content-Length of 1 GiB, nothing sent",
+                  raw_exchange(s, request_bytes("POST", "/validate", [("Content-Type", "application/json"),
+                                                                     ("Content-Length", str(1 << 30))])), 413)
+    chunks = b"".join(b"%x\r\n%s\r\n" % (65536, b"x" * 65536) for _ in range(MAX_BODY // 65536 + 2)) + b"0\r\n\r\n"
+    expect_status(s, "chunked body past --max-body",
+                  raw_exchange(s, request_bytes("POST", "/validate", [("Content-Type", "application/json"),
+                                                                     ("Transfer-Encoding", "chunked")], chunks)), 413)
+    # Chunked bodies, valid and not.
+    te = [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
+    small = b"".join(b"%x\r\n%s\r\n" % (len(good_body[i:i + 7]), good_body[i:i + 7]) for i in range(0, len(good_body), 7))
+    expect_review(s, "chunked body in 7-byte chunks", raw_exchange(s, request_bytes("POST", "/validate", te, small + b"0\r\n\r\n")),
+                  good["request"]["uid"])
+    expect_review(s, "chunked body with extensions and a trailer",
+                  raw_exchange(s, request_bytes("POST", "/validate", te, b"%x;ext=1\r\n%s\r\n0\r\nX-Trailer: t\r\n\r\n"
+                                                % (len(good_body), good_body))), good["request"]["uid"])
+    for name, body in (("a size that is not hex", b"zz\r\nabc\r\n0\r\n\r\n"),
+                       ("more data than the size", b"3\r\nabcdef\r\n0\r\n\r\n"),
+                       ("a size past 2^64", b"1" + b"0" * 17 + b"\r\nabc\r\n0\r\n\r\n"),
+                       ("a negative size", b"-5\r\nabc\r\n0\r\n\r\n")):
+        got = raw_exchange(s, request_bytes("POST", "/validate", te, body), timeout=15)
+        res.check(f"invalid chunked body ({name}): refused (400/413) or the connection closed",
+                  got[0] in (None, 400, 413), got[:2])
+        res.check(f"invalid chunked body ({name}): the server stays up", healthy(s))
+    sock = tls_socket(s)
+    sock.sendall(request_bytes("POST", "/validate", te, b"100\r\nabc"))
+    sock.close()
+    res.check("chunked body cut off mid-chunk: the server stays up", healthy(s))
+
+
+def section_body():
+    s = start_server(servers, CONFIG)
+    twice(s, lambda: body_cases(s))
+    finish(s)
+
+
+# ---------------------------------------------------------------------------
+# http
+
+def http_cases(s):
+    good = review("CREATE", healthy_pod(), dry_run=True)
+    body = json.dumps(good).encode()
+    for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "FOO", "post"):
+        got = raw_exchange(s, request_bytes(method, "/validate", [("Content-Type", "application/json"),
+                                                                  ("Content-Length", str(len(body)))], body))
+        expect_status(s, f"{method} /validate", got, 405)
+        res.check(f"{method} /validate: Allow: POST", got[1].get("allow") == "POST", got[1])
+    for ctype in ("application/json-patch+json", "application/merge-patch+json", "text/json", "",
+                  "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        expect_status(s, f"content type '{ctype}'", post_raw(s, "/mutate", body, ctype), 415)
+    for ctype in ("APPLICATION/JSON", "application/json;charset=utf-8", "application/json; charset=UTF-8"):
+        expect_review(s, f"content type '{ctype}' is accepted", post_raw(s, "/mutate", body, ctype),
+                      good["request"]["uid"])
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    expect_review(s, "200 extra headers", raw_exchange(s, request_bytes(
+        "POST", "/validate", headers + [(f"X-Extra-{i}", "v") for i in range(200)], body)), good["request"]["uid"])
+    for name, extra in (("5000 headers", [(f"X-Flood-{i}", "v") for i in range(5000)]),
+                        ("a 64 KiB header value", [("X-Big", "a" * 65536)]),
+                        ("a 1 MiB header value", [("X-Big", "a" * MIB)]),
+                        ("a 1 MiB cookie", [("Cookie", "c=" + "a" * MIB)])):
+        got = raw_exchange(s, request_bytes("POST", "/validate", headers + extra, body))
+        res.check(f"{name}: 431 (header too large) or the connection closed", got[0] in (None, 431), got[:2])
+        res.check(f"{name}: the server stays up", healthy(s))
+    got = raw_exchange(s, request_bytes("GET", "/" + "a" * 100000))
+    res.check("a 100 KiB URL: 414 or the connection closed", got[0] in (None, 414), got[:2])
+    res.check("a 100 KiB URL: the server stays up", healthy(s))
+    expect_status(s, "a path with ..", raw_exchange(s, request_bytes("GET", "/../../etc/passwd")), 404)
+    expect_status(s, "an absolute URI", raw_exchange(s, request_bytes("GET", "https://evil.example/healthz")), 404)
+    expect_status(s, "/validate/", post_raw(s, "/validate/", body), 404)
+    got = raw_exchange(s, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    res.check("the HTTP/2 preface: 505 or closed", got[0] in (None, 400, 505), got[:2])
+    got = raw_exchange(s, b"GET /healthz HTTP/1.0\r\n\r\n")
+    res.check("HTTP/1.0 is answered", got[0] == 200, got[:2])
+    got = raw_exchange(s, b"\x00\x01\x02 garbage\r\n\r\n")
+    res.check("a garbage request line: 400 or closed", got[0] in (None, 400), got[:2])
+    got = raw_exchange(s, b"GET /healthz HTTP/1.1\r\nNo-Colon-Here\r\n\r\n")
+    res.check("a header line without a colon: answered or refused, not crashed", healthy(s), got[:2])
+    for name, value in (("Content-Length -1", "-1"), ("Content-Length 2^80", "1208925819614629174706176"),
+                        ("Content-Length abc", "abc")):
+        got = raw_exchange(s, request_bytes("POST", "/validate", [("Content-Type", "application/json"),
+                                                                  ("Content-Length", value)], b"abc"))
+        res.check(f"{name}: 400 or 413", got[0] in (400, 413), got[:2])
+        res.check(f"{name}: the server stays up", healthy(s))
+    # Many requests pipelined on one connection: every one answered, in order.
+    sock = tls_socket(s)
+    reqs = [review("CREATE", healthy_pod(f"pipe-{i}"), dry_run=True) for i in range(20)]
+    sock.sendall(b"".join(request_bytes("POST", "/validate", [("Content-Type", "application/json"),
+                                                              ("Content-Length", str(len(json.dumps(r))))],
+                                        json.dumps(r).encode()) for r in reqs))
+    uids = []
+    for _ in reqs:
+        status, _, data = read_response(sock)
+        uids.append((status_json(data).get("response") or {}).get("uid"))
+    sock.close()
+    res.check("20 pipelined reviews on one connection are answered in order",
+              uids == [r["request"]["uid"] for r in reqs], uids[:3])
+
+
+def section_http():
+    s = start_server(servers)
+    twice(s, lambda: http_cases(s))
+    finish(s)
+
+
+# ---------------------------------------------------------------------------
+# tls
+
+CLIENT_HELLO_HEAD = bytes.fromhex("16030100c8010000c40303")
+
+
+def tls_cases(s):
+    def raw(payload, wait=2.0):
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=wait)
+        try:
+            sock.sendall(payload)
+            data = sock.recv(4096)
+        except (OSError, socket.timeout):
+            data = None
+        sock.close()
+        return data
+    data = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 12)
+    res.check("plain HTTP to the TLS port gets no HTTP answer", not data or not data.startswith(b"HTTP/"), data)
+    res.check("plain HTTP to the TLS port: the server stays up", healthy(s))
+    rng = random.Random(7)
+    for n in (1, 7, 100, 5000, 65536):
+        data = raw(bytes(rng.randrange(256) for _ in range(n)), 12)
+        res.check(f"{n} random bytes get a TLS alert or a close", not data or data[:1] == b"\x15", data[:16] if data else data)
+        res.check(f"{n} random bytes: the server stays up", healthy(s))
+    data = raw(CLIENT_HELLO_HEAD + os.urandom(20), 3)
+    res.check("a truncated ClientHello: the server stays up", healthy(s))
+    data = raw(bytes.fromhex("8080010301005700000020"), 12)
+    res.check("an SSLv2 ClientHello is refused", not data or data[:1] == b"\x15", data)
+    res.check("an SSLv2 ClientHello: the server stays up", healthy(s))
+    # Handshakes aborted at every stage, many times.
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    for i in range(300):
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        if i % 3 == 0:
+            sock.close()                                   # TCP only
+            continue
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        hello = outgoing.read()
+        if i % 3 == 1:
+            sock.sendall(hello[:len(hello) // 2])          # half a ClientHello
+        else:
+            sock.sendall(hello)                            # a whole one, then leave after the server's flight
+            try:
+                sock.recv(16384)
+            except OSError:
+                pass
+        sock.close()
+    res.check("300 aborted handshakes: the server stays up", healthy(s))
+    # A client that completes the handshake and leaves without a request.
+    for _ in range(50):
+        tls_socket(s).close()
+    res.check("50 handshakes without a request: the server stays up", healthy(s))
+
+
+def section_tls():
+    s = start_server(servers, args=["--timeout", "3"])
+    twice(s, lambda: tls_cases(s))
+    finish(s)
+
+
+# ---------------------------------------------------------------------------
+# slow
+
+def slow_cases(s, slow_count=150, seconds=8):
+    header = (b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+              b"X-Slow: " + b"s" * 400)
+    body_head = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    socks = []
+    for i in range(slow_count):
+        try:
+            sock = tls_socket(s, 10)
+            if i % 2:
+                sock.sendall(body_head)     # then the body a byte at a time
+            socks.append(sock)
+        except (OSError, ssl.SSLError):
+            break
+    res.check(f"{slow_count} slow clients connected", len(socks) == slow_count, len(socks))
+    stop = threading.Event()
+
+    def drip():
+        step = 0
+        while not stop.is_set() and step < seconds * 4:
+            for sock in socks:
+                try:
+                    sock.sendall(header[step % len(header):step % len(header) + 1])
+                except (OSError, ssl.SSLError):
+                    pass
+            step += 1
+            stop.wait(0.25)
+    dripper = threading.Thread(target=drip, daemon=True)
+    dripper.start()
+    latencies, failures = [], 0
+    deadline = time.time() + seconds
+    n = 0
+    while time.time() < deadline:
+        rev = review("CREATE", healthy_pod(f"normal-{n}"), dry_run=True)
+        n += 1
+        t0 = time.time()
+        try:
+            status, _, data = post_raw(s, "/validate", json.dumps(rev).encode(), timeout=5)
+            ok = status == 200 and (status_json(data).get("response") or {}).get("uid") == rev["request"]["uid"]
+        except (OSError, ssl.SSLError):
+            ok = False
+        latencies.append(time.time() - t0)
+        failures += not ok
+        time.sleep(0.2)
+    stop.set()
+    dripper.join(5)
+    res.check(f"a normal client got all {n} answers while {len(socks)} slow clients dripped", failures == 0 and n > 5,
+              f"{failures} failed of {n}")
+    res.check(f"... each within its 5 s timeout (slowest {max(latencies):.2f} s)", max(latencies) < 5, max(latencies))
+    # Silent now: the server cuts them after --timeout (3 s).
+    time.sleep(3 + 2.5)
+    open_ = 0
+    for sock in socks:
+        try:
+            sock.settimeout(0.3)
+            if sock.recv(1) != b"":
+                open_ += 1
+        except socket.timeout:
+            open_ += 1
+        except (OSError, ssl.SSLError):
+            pass
+        sock.close()
+    res.check("slow clients that fall silent are disconnected after --timeout", open_ == 0, f"{open_} still open")
+    res.check("after the slow clients: the server stays up", healthy(s))
+
+
+def section_slow():
+    s = start_server(servers, args=["--timeout", "3", "--max-connections", "400"])
+    twice(s, lambda: slow_cases(s))
+    finish(s)
+
+
+# ---------------------------------------------------------------------------
+# flood
+
+def flood_cases(s, limit):
+    held = []
+    for _ in range(limit):
+        try:
+            held.append(tls_socket(s, 5))
+        except (OSError, ssl.SSLError):
+            break
+    res.check(f"{limit} connections up to --max-connections are accepted", len(held) == limit, len(held))
+    served_past = 0
+    for _ in range(5):
+        try:
+            sock = tls_socket(s, 1)
+            sock.sendall(request_bytes("GET", "/healthz"))
+            status, _, _ = read_response(sock, timeout=1)
+            served_past += status == 200
+            sock.close()
+        except (OSError, ssl.SSLError):
+            pass
+    res.check("connections past the limit are not served", served_past == 0, served_past)
+    for sock in held[:limit // 2]:
+        sock.close()
+    time.sleep(0.5)
+    res.check("with half the held connections closed, new clients are served", healthy(s))
+    for sock in held[limit // 2:]:
+        sock.close()
+    # A burst of connect/close far past the limit, in bounded batches.
+    for _ in range(10):
+        batch = []
+        for _ in range(limit * 2):
+            try:
+                batch.append(socket.create_connection(("127.0.0.1", s.port), timeout=2))
+            except OSError:
+                pass
+        for sock in batch:
+            sock.close()
+    time.sleep(0.5)
+    res.check(f"after {limit * 20} connects and closes past the limit: the server stays up", healthy(s))
+
+
+def section_flood():
+    limit = 64
+    # Held connections must outlive the test's attempts past the limit: --timeout 10.
+    s = start_server(servers, args=["--timeout", "10", "--max-connections", str(limit)])
+    twice(s, lambda: flood_cases(s, limit))
+    finish(s)
+
+
+SECTIONS = {"body": section_body, "http": section_http, "tls": section_tls, "slow": section_slow,
+            "flood": section_flood}
+
+if __name__ == "__main__":
+    asan_env_for_memory()
+    watchdog = threading.Timer(280, lambda: (print("FAIL section timed out", flush=True), os._exit(1)))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        SECTIONS[SECTION]()
+    except Exception as e:  # a crash of the test itself is a failure, with the servers' logs
+        import traceback
+        traceback.print_exc()
+        res.check(f"section {SECTION} ran to the end", False, repr(e))
+        for srv in servers:
+            print(srv.log_text()[-2000:])
+    finally:
+        for srv in servers:
+            srv.kill()
+    sys.exit(res.finish())

@@ -326,6 +326,31 @@ try:
           st == 200 and len(body["items"]) == 500 and body["metadata"].get("continue")
           and "kind" not in body["items"][0], str(body.get("metadata")))
 
+    # ------------------------------------------------------------ the settings key
+    manifest = os.path.join(tmp, "one.yaml")
+    with open(manifest, "w") as f:
+        json.dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "a"}}, f)
+    for name, text, needle in (
+            ("unknown key", "server:\n  inventorySync: {enabled: true, bogus: 1}\n", "bogus"),
+            ("enabled not a boolean", "server:\n  inventorySync: {enabled: \"yes\"}\n", "enabled"),
+            ("kubeconfig not a string", "server:\n  inventorySync: {enabled: true, kubeconfig: [a]}\n", "kubeconfig")):
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write(text)
+        p = subprocess.run([BIN, "scan", "-c", bad, manifest], capture_output=True, text=True, timeout=60)
+        check(f"settings: server.inventorySync {name} is an error naming it", p.returncode == 2 and needle in p.stderr,
+              p.stderr)
+    ok = settings("ok.yaml", kc)
+    p = subprocess.run([BIN, "scan", "-c", ok, manifest], capture_output=True, text=True, timeout=60)
+    check("settings: server.inventorySync loads (and scan ignores it)", p.returncode == 0, p.stderr)
+    os.makedirs(os.path.join(tmp, "nokc"), exist_ok=True)
+    p = subprocess.run([BIN, "serve", "--address", f"127.0.0.1:{free_port()}", "--state-dir",
+                        os.path.join(tmp, "nokc", "state"), "-c", settings("nokc.yaml", "/nonexistent/kubeconfig")],
+                       capture_output=True, text=True, timeout=60)
+    check("settings: serve refuses an unreadable kubeconfig, naming it",
+          p.returncode != 0 and "server.inventorySync" in p.stderr + p.stdout
+          and "/nonexistent/kubeconfig" in p.stderr + p.stdout, (p.stdout + p.stderr)[-600:])
+
     if PROBE:
         probe_tests(pki)
 

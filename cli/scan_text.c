@@ -27,16 +27,21 @@ static double num(const json_t *o, const char *key)
     return json_is_number(v) ? json_number_value(v) : 0;
 }
 
-/* One line per control of the score: points against max and the resource counts. */
+/* One line per control of the score: points against max (or "not scored" when
+ * the control dropped out with max 0) and the resource counts. */
 static void write_controls(const json_t *score, FILE *out)
 {
     size_t i;
     const json_t *c;
     json_array_foreach(json_object_get(score, "controls"), i, c) {
         const char *name = json_string_value(json_object_get(c, "name"));
-        fprintf(out, "  %-42s %6.2f / %-3g  (%.0f healthy, %.0f unhealthy, %.0f not applicable)\n",
-                name ? name : json_string_value(json_object_get(c, "id")), num(c, "current"), num(c, "max"),
-                num(c, "healthy"), num(c, "unhealthy"), num(c, "notApplicable"));
+        fprintf(out, "  %-42s ", name ? name : json_string_value(json_object_get(c, "id")));
+        if (num(c, "max") > 0)
+            fprintf(out, "%6.2f / %-3g ", num(c, "current"), num(c, "max"));
+        else
+            fputs("not scored  ", out);
+        fprintf(out, " (%.0f healthy, %.0f unhealthy, %.0f not applicable)\n", num(c, "healthy"), num(c, "unhealthy"),
+                num(c, "notApplicable"));
     }
 }
 

@@ -207,6 +207,13 @@ def main():
                         f"{ctl['id']} · before {ctl['before']:.2f} pts" in dom, f"html: control change {ctl['id']}")
         c.check("Predicted change" not in html, "html: no prediction without --baseline")
 
+        # An object in an excluded namespace is listed as not evaluated.
+        page5 = os.path.join(tmp, "excluded.html")
+        p = scan(binary, "-f", "html", "-o", page5, os.path.join(FIX, "excluded.yaml"))
+        dom = chromium(browser, "file://" + page5, "--dump-dom").stdout.decode("utf-8", "replace")
+        c.check(p.returncode == 0 and "Namespace excluded globally: not evaluated." in dom and "kube-proxy-x" in dom,
+                "html: excluded namespace shown as not evaluated")
+
         # A healthy report: the gauge is full and nothing is denied.
         page3 = os.path.join(tmp, "healthy.html")
         p = scan(binary, "-f", "html", "-o", page3, os.path.join(src, "examples", "hardened-deployment.yaml"))

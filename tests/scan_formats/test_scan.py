@@ -11,6 +11,7 @@ Groups (all by default):
                 per resource, failures/skipped match the findings, escaping
   policyreport  wgpolicyk8s.io/v1alpha2 CRD required fields and enums, one
                 report per namespace + ClusterPolicyReport, summary = results
+  excluded      objects in globally excluded namespaces in every format
   text          colour only on a TTY without NO_COLOR; control characters
                 neutralised; per-control points when the report has a score
   exit          exit codes 0, 1 (deny, enforce without fix), 2 (input/usage)
@@ -269,6 +270,21 @@ def group_junit(c, binary, src):
                 "junit: failure messages present")
 
 
+def group_excluded(c, binary, src):
+    """An object in a globally excluded namespace: listed, never evaluated, never failing."""
+    p, doc = scan_json(binary, "-c", POLICY, "excluded.yaml", cwd=FIX)
+    c.check(p.returncode == 0 and doc["resources"][0]["findings"] == [], "excluded: no findings, exit 0")
+    root = ET.fromstring(scan(binary, "-c", POLICY, "-f", "junit", "excluded.yaml", cwd=FIX).stdout)
+    c.check((root.get("tests"), root.get("failures"), root.get("skipped")) == ("1", "0", "1"),
+            "excluded: junit has one skipped testcase")
+    lst = json.loads(scan(binary, "-c", POLICY, "-f", "policyreport", "excluded.yaml", cwd=FIX).stdout)
+    c.check(lst["items"] == [], "excluded: no policy report results")
+    log = json.loads(scan(binary, "-c", POLICY, "-f", "sarif", "excluded.yaml", cwd=FIX).stdout)
+    c.check(log["runs"][0]["results"] == [], "excluded: no SARIF results")
+    text = scan(binary, "-c", POLICY, "excluded.yaml", cwd=FIX).stdout
+    c.check("namespace excluded: not evaluated" in text, "excluded: text says so")
+
+
 # ---------------------------------------------------------------- policyreport
 
 RESULTS = {"pass", "fail", "warn", "error", "skip"}
@@ -369,9 +385,14 @@ def group_text(c, binary, src):
     controls = (doc.get("score") or {}).get("controls") or []
     if controls:
         for ctl in controls:
-            m = re.search(re.escape(ctl["name"]) + r"\s+([0-9.]+) / ([0-9.]+)", text)
-            c.check(m and abs(float(m.group(1)) - ctl["current"]) < 0.006 and float(m.group(2)) == ctl["max"],
-                    f"text: points of control {ctl['id']}")
+            counts = f"({ctl['healthy']} healthy, {ctl['unhealthy']} unhealthy, {ctl['notApplicable']} not applicable)"
+            if ctl["max"] > 0:
+                m = re.search(re.escape(ctl["name"]) + r"\s+([0-9.]+) / ([0-9.]+)\s+" + re.escape(counts), text)
+                c.check(m and abs(float(m.group(1)) - ctl["current"]) < 0.006 and float(m.group(2)) == ctl["max"],
+                        f"text: points of control {ctl['id']}")
+            else:
+                c.check(re.search(re.escape(ctl["name"]) + r"\s+not scored\s+" + re.escape(counts), text),
+                        f"text: control {ctl['id']} not scored")
     else:
         c.check("Secure score" not in text, "text: no score lines without a score")
     with tempfile.TemporaryDirectory() as tmp:
@@ -605,7 +626,7 @@ def group_examples(c, binary, src):
 
 GROUPS = {
     "json": group_json, "sarif": group_sarif, "junit": group_junit, "policyreport": group_policyreport,
-    "text": group_text, "exit": group_exit, "inputs": group_inputs, "lines": group_lines, "helm": group_helm,
+    "excluded": group_excluded, "text": group_text, "exit": group_exit, "inputs": group_inputs, "lines": group_lines, "helm": group_helm,
     "progress": group_progress, "examples": group_examples,
 }
 

@@ -1,6 +1,7 @@
 /*
  * scan_formats.c - the -f values of `scoregate scan` and their writers, in
- * one table so that the option check, the help text and the dispatch agree.
+ * one table so that the option check and the dispatch agree (the usage text
+ * in cmd_scan.c and scan_format_names() list the same names).
  */
 #include <string.h>
 
@@ -12,7 +13,7 @@ typedef struct scan_format {
 } scan_format;
 
 static const scan_format formats[] = {
-    {"text", NULL},  /* needs the colour flag: dispatched below */
+    {"text", NULL},  /* takes the colour flag too: see scan_write() */
     {"json", scan_write_json},
     {"sarif", scan_write_sarif},
     {"junit", scan_write_junit},

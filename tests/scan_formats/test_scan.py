@@ -423,6 +423,11 @@ def group_exit(c, binary, src):
         c.check(p.returncode == 1, f"exit: {fmt} deny -> 1, got {p.returncode}")
     p = scan(binary, "mixed.yaml", cwd=FIX)
     c.check(p.returncode == 0, f"exit: warn-only findings -> 0, got {p.returncode}")
+    p = scan(binary, "--help")
+    formats = ("text", "json", "sarif", "junit", "policyreport", "html")
+    c.check(p.returncode == 0 and all(f in p.stdout for f in formats), "exit: --help lists every format, exits 0")
+    p = scan(binary, "-f", "yaml", "mixed.yaml", cwd=FIX)
+    c.check(p.returncode == 2 and all(f in p.stderr for f in formats), "exit: an unknown format lists the known ones")
     with tempfile.TemporaryDirectory() as tmp:
         only_enforce = os.path.join(tmp, "c.yaml")
         with open(only_enforce, "w") as f:

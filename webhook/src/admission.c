@@ -1,16 +1,18 @@
 /*
  * admission.c - AdmissionReview admission.k8s.io/v1 in and out.
  *
- * The body is parsed once (jansson) and every field the decision reads is
- * checked here, so the rest of the module works on a typed wh_request; a
- * malformed or incomplete review is rejected with a message naming the field
- * (HTTP 400). The response is built as one JSON tree and serialised once.
+ * The body is parsed once (json_read.c, into a jansson tree) and every field
+ * the decision reads is checked here, so the rest of the module works on a
+ * typed wh_request; a malformed or incomplete review is rejected with a
+ * message naming the field (HTTP 400). The response is built as one JSON
+ * tree and serialised once.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "json_read.h"
 
 #define API_VERSION "admission.k8s.io/v1"
 
@@ -118,11 +120,11 @@ static int decode(wh_request *r, char *err, size_t errlen)
 int wh_request_decode(const char *body, size_t len, wh_request *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    json_error_t jerr;
-    r->root = json_loadb(body, len, 0, &jerr);
+    char why[160];
+    int line, column;
+    r->root = wh_json_read(body, len, &line, &column, why, sizeof why);
     if (!r->root) {
-        snprintf(err, errlen, "malformed AdmissionReview: invalid JSON at line %d, column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
+        snprintf(err, errlen, "malformed AdmissionReview: invalid JSON at line %d, column %d: %s", line, column, why);
         return -1;
     }
     if (decode(r, err, errlen) < 0) {

@@ -53,14 +53,19 @@ void scan_count(const scan_report *r, scan_counts *c);
 
 /* Write `s` escaped for XML and HTML text and attribute values: & < > " '
  * become entities, tab/newline/carriage return become character references
- * (so attributes keep them), and other control characters, which XML 1.0
- * cannot carry at all, become U+FFFD. NULL writes nothing. */
+ * (so attributes keep them), and what XML 1.0 cannot carry at all (other
+ * control characters, malformed UTF-8, U+FFFE/U+FFFF) becomes U+FFFD, so the
+ * output is always well-formed. NULL writes nothing. */
 void scan_xml_escape(FILE *out, const char *s);
 
 /* Write `value` as indented JSON (2 spaces) nested `level` levels deep, so
  * that large reports stream one element at a time instead of building one
  * tree. Steals the reference to `value` (NULL fails). 0 or -1. */
 int scan_json_put(FILE *out, json_t *value, int level);
+
+/* A JSON string of `s` (NULL: ""), with malformed UTF-8 (a file name from the
+ * command line can hold any bytes) replaced by U+FFFD instead of failing. */
+json_t *scan_json_text(const char *s);
 
 /* "Kind/namespace/name" ("Kind/name" for cluster-scoped objects), into buf
  * (cut at a character boundary when it does not fit). */

@@ -29,8 +29,8 @@ static json_t *resource_json(const scan_report *r, const scan_item *it)
     json_t *o = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
     json_object_set_new(o, "namespace", ev->namespace_ ? json_string(ev->namespace_) : json_null());
     json_object_set_new(o, "name", ev->name ? json_string(ev->name) : json_null());
-    json_object_set_new(o, "source", json_pack("{s:s,s:i,s:i}", "file", it->manifest->file, "document",
-                                               it->manifest->document, "line", it->manifest->line));
+    json_object_set_new(o, "source", json_pack("{s:o,s:i,s:i}", "file", scan_json_text(it->manifest->file),
+                                               "document", it->manifest->document, "line", it->manifest->line));
     json_t *findings = json_array();
     for (size_t i = 0; i < ev->count; i++)
         json_array_append_new(findings, scan_finding_json(r, &ev->findings[i]));

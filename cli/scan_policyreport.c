@@ -61,7 +61,9 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
                               it->denied[k] ? "deny" : sg_action_name(f->action));
     if (f->container)
         json_object_set_new(props, "container", json_string(f->container));
-    json_object_set_new(props, "source", json_sprintf("%s:%d", it->manifest->file, it->manifest->line));
+    json_t *file = scan_json_text(it->manifest->file);
+    json_object_set_new(props, "source", json_sprintf("%s:%d", json_string_value(file), it->manifest->line));
+    json_decref(file);
     json_object_set_new(props, "remediation", json_string(rec->remediation));
     if (f->exemption) {
         json_object_set_new(props, "exemption", json_string(f->exemption));

@@ -494,6 +494,21 @@ def group_inputs(c, binary, src):
         c.check(p.returncode == 1 and p.stdout == "", "inputs: -o writes nothing to stdout")
         with open(out) as f:
             c.check(json.load(f)["version"] == "2.1.0", "inputs: -o FILE holds the report")
+        # A file name that is not UTF-8: every structured format stays well-formed (U+FFFD).
+        odd = os.path.join(tmp, os.fsdecode(b"odd\xff name.yaml"))
+        with open(os.path.join(FIX, "mixed.yaml")) as f, open(odd, "w") as g:
+            g.write(f.read())
+        p, doc = scan_json(binary, "-c", POLICY, odd)
+        c.check(doc and doc["resources"][0]["source"]["file"].endswith("odd\ufffd name.yaml"),
+                "inputs: a non-UTF-8 file name in json")
+        root = ET.fromstring(scan(binary, "-c", POLICY, "-f", "junit", odd).stdout)
+        c.check(root.find("testsuite").get("file").endswith("odd\ufffd name.yaml"), "inputs: ... in junit")
+        lst = json.loads(scan(binary, "-c", POLICY, "-f", "policyreport", odd).stdout)
+        c.check(all(r["properties"]["source"].startswith(doc["resources"][0]["source"]["file"])
+                    for rep in lst["items"] for r in rep["results"]), "inputs: ... in policyreport")
+        log = json.loads(scan(binary, "-c", POLICY, "-f", "sarif", odd).stdout)
+        c.check(all("odd%FF%20name.yaml" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    for r in log["runs"][0]["results"]), "inputs: ... percent-encoded in sarif")
         empty = os.path.join(tmp, "empty")
         os.mkdir(empty)
         p, doc = scan_json(binary, empty)

@@ -97,6 +97,18 @@ def group_json(c, binary, src):
         for ctl in sc.get("controls", []):
             c.check(all(k in ctl for k in ("id", "name", "max", "current", "healthy", "unhealthy",
                                            "notApplicable")), f"json: control fields {list(ctl)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.join(tmp, "baseline.json")
+        with open(base, "w") as f:
+            f.write(scan(binary, "-f", "json", os.path.join(src, "examples", "careless-deployment.yaml")).stdout)
+        p, doc = scan_json(binary, "--baseline", base, os.path.join(src, "examples", "hardened-deployment.yaml"))
+        pred = doc.get("prediction") if doc else None
+        c.check(isinstance(pred, dict) and all(k in pred for k in ("before", "after", "delta", "exactDelta", "controls")),
+                f"json: prediction fields with --baseline: {pred}")
+        for ctl in (pred or {}).get("controls", []):
+            c.check(all(k in ctl for k in ("id", "before", "after")), f"json: prediction control fields {ctl}")
+        p, doc = scan_json(binary, os.path.join(src, "examples", "hardened-deployment.yaml"))
+        c.check("prediction" not in doc, "json: no prediction without --baseline")
     # The escaping fixture: JSON carries the strings exactly.
     p, doc = scan_json(binary, "escape.yaml", cwd=FIX)
     c.check(p.returncode == 0 and doc["resources"][0]["name"] == "x<&>\"'y", "json: name with markup kept exactly")

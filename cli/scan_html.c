@@ -110,7 +110,7 @@ static void gauge(FILE *out, double percent, const char *value, const char *labe
     fprintf(out, "</text>\n</svg>\n");
 }
 
-static void stat(FILE *out, const char *cls, size_t n, const char *label)
+static void stat_box(FILE *out, const char *cls, size_t n, const char *label)
 {
     fprintf(out, "<div class=\"stat %s\"><b>%zu</b><span>%s</span></div>\n", cls, n, label);
 }
@@ -130,11 +130,11 @@ static void overview(FILE *out, const scan_report *r, const scan_counts *c)
         gauge(out, judged ? share : 0, value, r->score ? "checks pass (score n/a)" : "checks pass");
     }
     fputs("</div>\n<div class=\"stats\">\n", out);
-    stat(out, "", r->count, r->count == 1 ? "resource" : "resources");
-    stat(out, c->unhealthy ? "warn" : "good", c->unhealthy, "unhealthy");
-    stat(out, c->denied ? "bad" : "good", c->denied, "denied");
-    stat(out, "good", c->healthy, "healthy");
-    stat(out, "info", c->exempt, "exempt");
+    stat_box(out, "", r->count, r->count == 1 ? "resource" : "resources");
+    stat_box(out, c->unhealthy ? "warn" : "good", c->unhealthy, "unhealthy");
+    stat_box(out, c->denied ? "bad" : "good", c->denied, "denied");
+    stat_box(out, "good", c->healthy, "healthy");
+    stat_box(out, "info", c->exempt, "exempt");
     fputs("</div>\n</section>\n", out);
 }
 

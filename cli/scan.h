@@ -73,10 +73,11 @@ void scan_resource_label(const sg_eval *ev, char *buf, size_t len);
 
 /* Progress on standard error for long scans (scan_progress.c): shown only when
  * standard error is a terminal and there are at least SCAN_PROGRESS_MIN
- * objects; a single line rewritten in place and erased when done. */
+ * objects; a single line rewritten in place and blanked when done. */
 #define SCAN_PROGRESS_MIN 1000
 typedef struct scan_progress {
     size_t total;
+    int width;                     /* longest line written, to blank it */
     bool active;
 } scan_progress;
 void scan_progress_start(scan_progress *p, size_t total);

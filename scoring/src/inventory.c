@@ -228,6 +228,42 @@ void sg_inventory_clear(sg_inventory *inv)
     UNLOCK(inv);
 }
 
+#define SWAP(type, x, y) \
+    do { \
+        type tmp_ = (x); \
+        (x) = (y); \
+        (y) = tmp_; \
+    } while (0)
+
+int sg_inventory_swap(sg_inventory *a, sg_inventory *b, char *err, size_t errlen)
+{
+    if (a == b)
+        return 0;
+    /* Always lock in address order, so two swaps cannot deadlock. */
+    sg_inventory *first = a < b ? a : b, *second = a < b ? b : a;
+    LOCK_WRITE(first);
+    LOCK_WRITE(second);
+    int rc = 0;
+    if (a->model != b->model) {
+        rc = sg__fail(err, errlen, "cannot swap inventories that score with different models");
+    } else {
+        SWAP(resource **, a->buckets, b->buckets);
+        SWAP(size_t, a->nbuckets, b->nbuckets);
+        SWAP(size_t, a->count, b->count);
+        SWAP(size_t, a->stale, b->stale);
+        size_t tmp[SG_SCORE_MAX_CONTROLS];
+        memcpy(tmp, a->healthy, sizeof tmp);
+        memcpy(a->healthy, b->healthy, sizeof tmp);
+        memcpy(b->healthy, tmp, sizeof tmp);
+        memcpy(tmp, a->unhealthy, sizeof tmp);
+        memcpy(a->unhealthy, b->unhealthy, sizeof tmp);
+        memcpy(b->unhealthy, tmp, sizeof tmp);
+    }
+    UNLOCK(second);
+    UNLOCK(first);
+    return rc;
+}
+
 int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen)
 {
     size_t healthy[SG_SCORE_MAX_CONTROLS], unhealthy[SG_SCORE_MAX_CONTROLS], stale, count;

@@ -488,13 +488,29 @@ try:
     st, _, body = c.post("/validate", rev)
     check("unreachable: /validate still answers",
           st == 200 and json.loads(body)["response"]["uid"] == rev["request"]["uid"], body[:200])
-    later = fa.FakeAPIServer(pki, tokens=["token-1"], port=port).start()
-    fakes.append(later)
+    rev = review("CREATE", {"apiVersion": "apps/v1", **deployment("admitted-only")}, namespace="team")
+    st, _, body = c.post("/validate", rev)
+    check("unreachable: admissions keep counting while not synced",
+          st == 200 and score_of(c)[1] == 1, (st, score_of(c)))
+    later = fa.FakeAPIServer(pki, tokens=["token-1"], port=port)
     for o in initial_objects()[:12]:
         later.put(o)
-    check("unreachable: syncs once the API server appears",
-          wait_for("c synced", lambda: metric(c, "scoregate_inventory_synced") == 1, timeout=60), c.log_text()[-2000:])
-    check("unreachable: then in step with that API server", wait_for("oracle c", lambda: in_step(c, later)))
+    later.start()
+    fakes.append(later)
+    # Until the first lists are complete the old inventory serves; then the
+    # listed one replaces it at once: no sample may see a half-listed cluster.
+    full = oracle(later)[1]
+    sizes = set()
+    deadline = time.time() + 60
+    while time.time() < deadline and metric(c, "scoregate_inventory_synced") != 1:
+        sizes.add(score_of(c)[1])
+        time.sleep(0.02)
+    sizes.add(score_of(c)[1])
+    check("unreachable: syncs once the API server appears", metric(c, "scoregate_inventory_synced") == 1,
+          c.log_text()[-2000:])
+    check("unreachable: the inventory is never half listed", sizes <= {1, full}, (sizes, full))
+    check("unreachable: then in step with that API server (the admitted-only object is gone)",
+          wait_for("oracle c", lambda: in_step(c, later)))
 
     # ------------------------------------------------------------ scoregate score --kubeconfig
     p = subprocess.run([BIN, "score", "--kubeconfig", kc], capture_output=True, text=True, timeout=120)

@@ -456,6 +456,42 @@ static void test_threads(void **state)
     sg_score_model_free(m);
 }
 
+/* A rebuilt inventory replaces the live one in one step; different models are refused. */
+static void test_swap(void **state)
+{
+    (void)state;
+    sg_score_model *m = fx_model(two, 2, two_of, 5);
+    sg_inventory *live = new_inventory(m), *staged = new_inventory(m);
+    fx_apply(live, SG_SCORE_CREATE, fx_outcome(m, "Deployment", "a", "old", "uuuuu"));
+    fx_apply(staged, SG_SCORE_CREATE, fx_outcome(m, "Deployment", "a", "new1", "hhhhh"));
+    fx_apply(staged, SG_SCORE_CREATE, fx_outcome(m, "Deployment", "a", "new2", "hhhhu"));
+    char err[SG_ERRMAX];
+    assert_int_equal(sg_inventory_swap(live, staged, err, sizeof err), 0);
+    assert_int_equal(sg_inventory_count(live), 2);
+    assert_int_equal(sg_inventory_count(staged), 1);
+    sg_score s;
+    sg_inventory_score(live, &s);
+    assert_double_equal(s.controls[0].current, 4, 0);   /* access: both healthy */
+    assert_double_equal(s.controls[1].current, 2, 0);   /* network: one of two */
+    fx_check(live);
+    fx_check(staged);
+    /* The swapped-in resources are found by key: updating one replaces it. */
+    fx_apply(live, SG_SCORE_UPDATE, fx_outcome(m, "Deployment", "a", "new2", "hhhhh"));
+    assert_int_equal(sg_inventory_count(live), 2);
+    fx_check(live);
+
+    sg_score_model *other = fx_model(two, 2, two_of, 5);
+    sg_inventory *foreign = new_inventory(other);
+    assert_int_equal(sg_inventory_swap(live, foreign, err, sizeof err), -1);
+    assert_non_null(strstr(err, "different models"));
+    assert_int_equal(sg_inventory_count(live), 2);
+    sg_inventory_free(foreign);
+    sg_score_model_free(other);
+    sg_inventory_free(live);
+    sg_inventory_free(staged);
+    sg_score_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_namespaces),
         cmocka_unit_test(test_reload_remaps_by_id),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,10 +8,12 @@
  * excluded namespaces are skipped, as in admissions.
  *
  * Serving never waits on it: the HTTPS server starts first, admissions are
- * answered while the lists run or while the API server is unreachable. The
- * inventory saved by an earlier run serves until the first object arrives
- * from the API server; then it is cleared and rebuilt from the lists, so that
- * nothing the cluster no longer has survives a restart.
+ * answered while the lists run or while the API server is unreachable. Until
+ * every kind is listed, objects go into a staging inventory and the one saved
+ * by an earlier run keeps serving; when the informer is first in sync, the
+ * staged inventory replaces it in one step (sg_inventory_swap), so that
+ * predictions never see a half-listed cluster and nothing the cluster no
+ * longer has survives a restart. Callbacks run on the informer's thread only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +27,11 @@ struct wh_sync {
     sg_webhook *w;
     sg_kube_config *config;
     sg_kube_informer *informer;
-    bool cleared;                /* the saved inventory gave way to the API server's objects */
+    sg_inventory *staging;       /* the first lists, until they are complete; then NULL */
+    bool swap_pending;           /* in sync, but the swap lost a race with a reload: retry */
 };
+
+static void on_synced(void *ctx, bool synced);
 
 static void on_log(void *ctx, const char *level, const char *message)
 {
@@ -34,8 +39,8 @@ static void on_log(void *ctx, const char *level, const char *message)
     wh_log(level, message, json_pack("{s:s}", "component", "inventory-sync"));
 }
 
-/* Remove the resource of `object` (only its key is read). */
-static void remove_object(sg_webhook *w, wh_snapshot *snap, const json_t *object)
+/* Remove the resource of `object` from `inv` (only its key is read). */
+static void remove_object(sg_inventory *inv, wh_snapshot *snap, const json_t *object)
 {
     const json_t *meta = json_object_get(object, "metadata");
     const char *ns = json_string_value(json_object_get(meta, "namespace"));
@@ -45,11 +50,28 @@ static void remove_object(sg_webhook *w, wh_snapshot *snap, const json_t *object
     sg_score_outcome *o = NULL;
     char err[SG_ERRMAX];
     if (sg_score_outcome_new(snap->model, api_version, kind, ns, name, &o, err, sizeof err) < 0 ||
-        sg_inventory_apply(w->inv, SG_SCORE_DELETE, o, err, sizeof err) < 0)
+        sg_inventory_apply(inv, SG_SCORE_DELETE, o, err, sizeof err) < 0)
         wh_log("error", "inventory sync: cannot remove a resource",
                json_pack("{s:s,s:s,s:s,s:s}", "kind", kind ? kind : "", "namespace", ns ? ns : "", "name",
                          name ? name : "", "error", err));
     sg_score_outcome_free(o);
+}
+
+/* The inventory events go to: the staging one until the first sync, then the
+ * live one. A config reload may have changed the model meanwhile: the staged
+ * outcomes are remapped to it first, as the live inventory's were. */
+static sg_inventory *target(wh_sync *s, wh_snapshot *snap)
+{
+    if (!s->staging)
+        return s->w->inv;
+    sg_score_model *m = sg_inventory_model(s->staging);
+    if (m != snap->model) {
+        char err[SG_ERRMAX];
+        if (sg_inventory_reload_policy(s->staging, snap->model, snap->policy, time(NULL), err, sizeof err) < 0)
+            wh_log("error", "inventory sync: cannot remap the staged inventory", json_pack("{s:s}", "error", err));
+    }
+    sg_score_model_free(m);
+    return s->staging;
 }
 
 static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, const json_t *object)
@@ -57,13 +79,10 @@ static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, 
     (void)r;
     wh_sync *s = ctx;
     sg_webhook *w = s->w;
-    if (!s->cleared) {
-        sg_inventory_clear(w->inv);
-        s->cleared = true;
-    }
     wh_snapshot *snap = wh_current(w);
+    sg_inventory *inv = target(s, snap);
     if (type == SG_KUBE_DELETED) {
-        remove_object(w, snap, object);
+        remove_object(inv, snap, object);
     } else {
         sg_eval ev;
         sg_score_outcome *o = NULL;
@@ -74,7 +93,7 @@ static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, 
             sg_eval_free(&ev);
         }
         if (rc == 0)
-            rc = sg_inventory_apply(w->inv, SG_SCORE_CREATE, o, err, sizeof err);
+            rc = sg_inventory_apply(inv, SG_SCORE_CREATE, o, err, sizeof err);
         sg_score_outcome_free(o);
         if (rc < 0) {
             const json_t *meta = json_object_get(object, "metadata");
@@ -82,10 +101,40 @@ static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, 
                    json_pack("{s:s?,s:s?,s:s?,s:s}", "kind", json_string_value(json_object_get(object, "kind")),
                              "namespace", json_string_value(json_object_get(meta, "namespace")), "name",
                              json_string_value(json_object_get(meta, "name")), "error", err));
-            remove_object(w, snap, object);
+            remove_object(inv, snap, object);
         }
     }
     wh_snapshot_unref(snap);
+    if (inv == w->inv)
+        atomic_store(&w->dirty, true);
+    if (s->swap_pending)
+        on_synced(s, true);
+}
+
+/* The first time every kind is listed, the staged inventory goes live. */
+static void on_synced(void *ctx, bool synced)
+{
+    wh_sync *s = ctx;
+    if (!synced || !s->staging)
+        return;
+    sg_webhook *w = s->w;
+    wh_snapshot *snap = wh_current(w);
+    sg_inventory *staged = target(s, snap);
+    char err[SG_ERRMAX];
+    if (sg_inventory_swap(w->inv, staged, err, sizeof err) < 0) {
+        /* Only when a config reload raced the swap: the next event retries. */
+        wh_log("warn", "inventory sync: cannot replace the inventory yet", json_pack("{s:s}", "error", err));
+        wh_snapshot_unref(snap);
+        s->swap_pending = true;
+        return;
+    }
+    s->swap_pending = false;
+    wh_snapshot_unref(snap);
+    wh_log("info", "inventory replaced by the API server's objects",
+           json_pack("{s:I,s:I}", "resources", (json_int_t)sg_inventory_count(w->inv), "saved_resources",
+                     (json_int_t)sg_inventory_count(staged)));
+    sg_inventory_free(staged);
+    s->staging = NULL;
     atomic_store(&w->dirty, true);
 }
 
@@ -99,15 +148,22 @@ int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
         abort();
     s->w = w;
     char kerr[SG_ERRMAX];
-    if (sg_kube_config_load(ss->kubeconfig, true, &s->config, kerr, sizeof kerr) < 0) {
+    if (sg_inventory_new(w->snap->model, &s->staging, kerr, sizeof kerr) < 0) {
         snprintf(err, errlen, "server.inventorySync: %s", kerr);
         free(s);
         return -1;
     }
-    sg_kube_handler h = {on_object, NULL, on_log, s};
+    if (sg_kube_config_load(ss->kubeconfig, true, &s->config, kerr, sizeof kerr) < 0) {
+        snprintf(err, errlen, "server.inventorySync: %s", kerr);
+        sg_inventory_free(s->staging);
+        free(s);
+        return -1;
+    }
+    sg_kube_handler h = {on_object, on_synced, on_log, s};
     if (sg_kube_informer_start(s->config, NULL, &h, &s->informer, kerr, sizeof kerr) < 0) {
         snprintf(err, errlen, "server.inventorySync: %s", kerr);
         sg_kube_config_free(s->config);
+        sg_inventory_free(s->staging);
         free(s);
         return -1;
     }
@@ -126,6 +182,7 @@ void wh_sync_stop(sg_webhook *w)
     w->sync = NULL;
     sg_kube_informer_stop(s->informer);
     sg_kube_config_free(s->config);
+    sg_inventory_free(s->staging);
     free(s);
 }
 

@@ -242,6 +242,15 @@ typedef struct sg_inventory sg_inventory;
 int sg_inventory_new(sg_score_model *m, sg_inventory **out, char *err, size_t errlen);
 void sg_inventory_free(sg_inventory *inv);
 
+/*
+ * Exchange the resources (and so the counters) of two inventories, as one
+ * step under both write locks: a rebuilt inventory replaces the live one
+ * without a moment in which predictions see it half filled. Both must score
+ * with the same model (the same sg_score_model); otherwise -1 and nothing
+ * changes.
+ */
+int sg_inventory_swap(sg_inventory *a, sg_inventory *b, char *err, size_t errlen);
+
 /* The model the inventory scores with, as a new reference the caller frees. */
 sg_score_model *sg_inventory_model(sg_inventory *inv);
 /* Number of resources held. */
@@ -397,7 +406,9 @@ int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen);
  * directory, fsync it, rename it over `path`, fsync the directory. The file
  * carries the recommendation ids, each resource's key, labels and outcome bit
  * sets, and a trailer with the payload length and a 64-bit checksum. On
- * failure `path` is untouched and the temporary file removed.
+ * failure `path` is untouched and the temporary file removed. The temporary
+ * file is `path`.tmp.XXXXXX; those a crash mid-save left are removed by the
+ * next save (one saver per path).
  */
 int sg_inventory_save(sg_inventory *inv, const char *path, char *err, size_t errlen);
 

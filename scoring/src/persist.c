@@ -13,8 +13,10 @@
  * parsing builds the new table aside: a bad file is never half-loaded.
  * Saving writes a new file in the same directory, fsyncs it, renames it over
  * the old one and fsyncs the directory, so a crash leaves the old or the new
- * file, never a mix.
+ * file, never a mix. A crash mid-save leaves its temporary file behind; the
+ * next save removes such leftovers, so a crash loop cannot fill the disk.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -163,6 +165,30 @@ static const char *replace_file(int fd, const char *tmp, const char *path, const
     return fsync_dir(path) ? "syncing its directory" : NULL;
 }
 
+/* Remove the temporary files ("<path>.tmp.XXXXXX") that saves interrupted by
+ * a crash left next to `path`. Best effort: what cannot be removed stays. */
+static void remove_leftovers(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    char *slash = strrchr(copy, '/');
+    const char *dir = slash ? (slash == copy ? "/" : (*slash = 0, copy)) : ".";
+    const char *base = slash ? slash + 1 : copy;
+    size_t blen = strlen(base);
+    DIR *d = opendir(dir);
+    if (d) {
+        int dfd = dirfd(d);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strlen(e->d_name) == blen + 11 && !strncmp(e->d_name, base, blen) &&
+                !strncmp(e->d_name + blen, ".tmp.", 5))
+                unlinkat(dfd, e->d_name, 0);
+        closedir(d);
+    }
+    free(copy);
+}
+
 int sg_inventory_save(sg_inventory *inv, const char *path, char *err, size_t errlen)
 {
     buf b = {0};
@@ -176,6 +202,7 @@ int sg_inventory_save(sg_inventory *inv, const char *path, char *err, size_t err
         return sg__fail(err, errlen, "saving inventory %s: out of memory", path);
     }
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    remove_leftovers(path);
     int fd = mkstemp(tmp);
     const char *step = fd < 0 ? "creating a temporary file" : replace_file(fd, tmp, path, &b);
     int rc = step ? sg__fail(err, errlen, "saving inventory %s: %s: %s", path, step,

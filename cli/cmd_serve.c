@@ -31,10 +31,12 @@ static void usage(FILE *out)
             "      --max-connections N    concurrent connections (default %u)\n"
             "      --timeout SECONDS      close a connection idle or slow this long (default %u)\n"
             "      --threads N            worker threads (default: one per core)\n"
+            "      --save-interval N      seconds between saves of a changed inventory (default %u)\n"
             "  -h, --help                 show this help\n\n"
             "signals: SIGHUP reloads the settings file (a broken one is logged and the old kept);\n"
             "SIGTERM finishes the requests in flight, saves the inventory and exits 0.\n",
-            SG_WEBHOOK_DEFAULT_MAX_BODY, SG_WEBHOOK_DEFAULT_MAX_CONNECTIONS, SG_WEBHOOK_DEFAULT_TIMEOUT);
+            SG_WEBHOOK_DEFAULT_MAX_BODY, SG_WEBHOOK_DEFAULT_MAX_CONNECTIONS, SG_WEBHOOK_DEFAULT_TIMEOUT,
+            SG_WEBHOOK_DEFAULT_SAVE_INTERVAL);
 }
 
 /* A positive whole number option, at most `max`. */
@@ -56,7 +58,8 @@ int sg_cmd_serve(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},       {"address", required_argument, NULL, 'a'},
         {"state-dir", required_argument, NULL, 's'},    {"max-body", required_argument, NULL, 'b'},
         {"max-connections", required_argument, NULL, 'n'}, {"timeout", required_argument, NULL, 't'},
-        {"threads", required_argument, NULL, 'T'},      {"help", no_argument, NULL, 'h'},
+        {"threads", required_argument, NULL, 'T'},      {"save-interval", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     sg_webhook_options o;
     sg_webhook_options_init(&o);
@@ -87,6 +90,11 @@ int sg_cmd_serve(int argc, char **argv)
             if (number("--threads", optarg, 256, &v) < 0)
                 return 2;
             o.threads = (unsigned)v;
+            break;
+        case 'S':
+            if (number("--save-interval", optarg, 86400, &v) < 0)
+                return 2;
+            o.save_interval = (unsigned)v;
             break;
         case 'h':
             usage(stdout);

@@ -184,6 +184,11 @@ struct sg_webhook {
     wh_metrics *metrics;
     atomic_bool dirty;
     pthread_mutex_t save_lock;
+    /* Persistence health for /metrics and /readyz (guarded by health_lock). */
+    pthread_mutex_t health_lock;
+    unsigned long save_failures;
+    time_t last_save;            /* last successful save; 0: none yet */
+    char save_error[SG_ERRMAX];  /* why the last save failed; "" when it worked */
     wh_tls *tls;                 /* NULL until serving */
     atomic_bool ready;
     atomic_bool draining;
@@ -204,6 +209,11 @@ void wh_sync_stop(sg_webhook *w);
 void wh_sync_relist(sg_webhook *w);
 /* `text` (a rendered exposition of *len bytes, taken) with the sync metrics appended; *len updated. */
 char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len);
+
+/* `text` (a rendered exposition of *len bytes, taken) with the persistence metrics appended; *len updated. */
+char *wh_persist_metrics(sg_webhook *w, char *text, size_t *len);
+/* Why the inventory cannot be saved (into buf), or false when saving works. */
+bool wh_persist_problem(sg_webhook *w, char *buf, size_t len);
 
 /* The current snapshot, with a reference the caller releases. */
 wh_snapshot *wh_current(sg_webhook *w);

@@ -129,13 +129,23 @@ static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)
         if (expiry && expiry <= time(NULL))
             return send_json(w, c, MHD_HTTP_SERVICE_UNAVAILABLE,
                              "{\"status\":\"not ready\",\"reason\":\"the serving certificate has expired\"}");
-        return send_json(w, c, MHD_HTTP_OK, "{\"status\":\"ready\"}");
+        /* Ready either way (admission works), but say what is degraded. */
+        char problem[SG_ERRMAX + 160];
+        if (!wh_persist_problem(w, problem, sizeof problem))
+            return send_json(w, c, MHD_HTTP_OK, "{\"status\":\"ready\"}");
+        json_t *doc = json_pack("{s:s,s:[s]}", "status", "ready", "warnings", problem);
+        char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(doc);
+        if (!text)
+            return MHD_NO;
+        return send_body(w, c, MHD_HTTP_OK, text, strlen(text), "application/json");
     }
     sg_score score;
     sg_inventory_score(w->inv, &score);
     size_t len = 0;
     char *text = wh_metrics_render(w->metrics, &score, sg_inventory_count(w->inv), w->tls != NULL, expiry, &len);
     text = wh_sync_metrics(w, text, &len);
+    text = wh_persist_metrics(w, text, &len);
     if (!text)
         return MHD_NO;
     return send_body(w, c, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");

@@ -96,6 +96,7 @@ int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, siz
     w->opts = *o;
     pthread_mutex_init(&w->snap_lock, NULL);
     pthread_mutex_init(&w->save_lock, NULL);
+    pthread_mutex_init(&w->health_lock, NULL);
     atomic_init(&w->dirty, false);
     atomic_init(&w->ready, false);
     atomic_init(&w->draining, false);
@@ -126,6 +127,25 @@ fail:
     return -1;
 }
 
+/* Remember how a save went, for /metrics and /readyz; log when saving works again. */
+static void note_save(sg_webhook *w, int rc, const char *err)
+{
+    pthread_mutex_lock(&w->health_lock);
+    bool recovered = rc == 0 && w->save_error[0];
+    unsigned long failures = w->save_failures;
+    if (rc == 0) {
+        w->last_save = time(NULL);
+        w->save_error[0] = '\0';
+    } else {
+        w->save_failures++;
+        snprintf(w->save_error, sizeof w->save_error, "%s", err);
+    }
+    pthread_mutex_unlock(&w->health_lock);
+    if (recovered)
+        wh_log("info", "inventory saved again", json_pack("{s:s,s:I}", "path", w->inventory_path,
+                                                          "failuresSoFar", (json_int_t)failures));
+}
+
 int sg_webhook_save(sg_webhook *w, char *err, size_t errlen)
 {
     if (!w->inventory_path)
@@ -136,9 +156,56 @@ int sg_webhook_save(sg_webhook *w, char *err, size_t errlen)
         rc = sg_inventory_save(w->inv, w->inventory_path, err, errlen);
         if (rc < 0)
             atomic_store(&w->dirty, true);
+        note_save(w, rc, err);
     }
     pthread_mutex_unlock(&w->save_lock);
     return rc;
+}
+
+bool wh_persist_problem(sg_webhook *w, char *buf, size_t len)
+{
+    pthread_mutex_lock(&w->health_lock);
+    bool failing = w->save_error[0] != '\0';
+    if (failing)
+        snprintf(buf, len, "the inventory cannot be saved (the server keeps serving; changes since the last save "
+                 "are lost on a crash): %s", w->save_error);
+    pthread_mutex_unlock(&w->health_lock);
+    return failing;
+}
+
+char *wh_persist_metrics(sg_webhook *w, char *text, size_t *len)
+{
+    if (!w->inventory_path || !text)
+        return text;
+    pthread_mutex_lock(&w->health_lock);
+    unsigned long failures = w->save_failures;
+    time_t last = w->last_save;
+    bool failing = w->save_error[0] != '\0';
+    pthread_mutex_unlock(&w->health_lock);
+    char *data = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&data, &size);
+    if (!f)
+        return text;
+    fwrite(text, 1, *len, f);
+    fputs("# HELP scoregate_inventory_persisted 1 while the saved inventory is current or being kept current, "
+          "0 while saving fails.\n"
+          "# TYPE scoregate_inventory_persisted gauge\n", f);
+    fprintf(f, "scoregate_inventory_persisted %d\n", failing ? 0 : 1);
+    fputs("# HELP scoregate_inventory_save_failures_total Inventory saves that failed (disk full, read-only, ...).\n"
+          "# TYPE scoregate_inventory_save_failures_total counter\n", f);
+    fprintf(f, "scoregate_inventory_save_failures_total %lu\n", failures);
+    fputs("# HELP scoregate_inventory_last_save_timestamp_seconds Last successful inventory save.\n"
+          "# TYPE scoregate_inventory_last_save_timestamp_seconds gauge\n", f);
+    if (last)
+        fprintf(f, "scoregate_inventory_last_save_timestamp_seconds %lld\n", (long long)last);
+    if (fclose(f) != 0) {
+        free(data);
+        return text;
+    }
+    free(text);
+    *len = size;
+    return data;
 }
 
 void sg_webhook_free(sg_webhook *w)
@@ -159,6 +226,7 @@ void sg_webhook_free(sg_webhook *w)
     free(w->inventory_path);
     pthread_mutex_destroy(&w->snap_lock);
     pthread_mutex_destroy(&w->save_lock);
+    pthread_mutex_destroy(&w->health_lock);
     free(w);
 }
 

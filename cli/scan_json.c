@@ -1,7 +1,6 @@
 /*
  * scan_json.c - `scan -f json`: the report in the shape of DESIGN.md 5.
  */
-#include "cli.h"
 #include "scan.h"
 
 json_t *scan_finding_json(const scan_report *r, const sg_finding *f)
@@ -38,18 +37,27 @@ static json_t *resource_json(const scan_report *r, const scan_item *it)
     return o;
 }
 
+/* Streamed one resource at a time: a report of 10 000 objects never exists
+ * in memory as one JSON tree. The output is what one json_dumps would give. */
 int scan_write_json(const scan_report *r, FILE *out)
 {
-    json_t *doc = json_object();
-    if (r->score)
-        json_object_set(doc, "score", r->score);
-    if (r->prediction)
-        json_object_set(doc, "prediction", r->prediction);
-    json_t *resources = json_array();
-    for (size_t i = 0; i < r->count; i++)
-        json_array_append_new(resources, resource_json(r, &r->items[i]));
-    json_object_set_new(doc, "resources", resources);
-    int rc = sg_cli_print_json(out, doc);
-    json_decref(doc);
-    return rc;
+    int rc = 0;
+    fputs("{\n", out);
+    if (r->score) {
+        fputs("  \"score\": ", out);
+        rc |= scan_json_put(out, json_incref(r->score), 1);
+        fputs(",\n", out);
+    }
+    if (r->prediction) {
+        fputs("  \"prediction\": ", out);
+        rc |= scan_json_put(out, json_incref(r->prediction), 1);
+        fputs(",\n", out);
+    }
+    fputs("  \"resources\": [", out);
+    for (size_t i = 0; i < r->count; i++) {
+        fputs(i ? ",\n    " : "\n    ", out);
+        rc |= scan_json_put(out, resource_json(r, &r->items[i]), 2);
+    }
+    fputs(r->count ? "\n  ]\n}\n" : "]\n}\n", out);
+    return rc || ferror(out) ? -1 : 0;
 }

@@ -163,8 +163,14 @@ def sanitizer_report(s):
 class Load:
     """Sustained mixed admission load from `threads` keep-alive clients for at
     most `seconds` (and at most `max_requests` in all): every answer is checked
-    (a complete HTTP response with a JSON AdmissionReview echoing the uid), and
-    anything else counted as lost, with the reason."""
+    (a complete HTTP response with a JSON AdmissionReview echoing the uid);
+    anything else is counted, with the reason, under `lost` and by uid in
+    `unanswered` (a request on a connection the server had already closed is
+    there too: compare with the uids the server logged to tell them apart).
+    A connection that cannot be opened sends nothing and counts as `refused`."""
+
+    counter = 0
+    counter_lock = threading.Lock()
 
     def __init__(self, s, threads=4, seconds=10.0, max_requests=10 ** 7, dry_run=False, mix=None, timeout=20):
         self.s = s
@@ -180,13 +186,19 @@ class Load:
         self.lost = 0
         self.refused = 0
         self.reasons = {}
+        self.answered = set()       # uids with a complete, valid answer
+        self.unanswered = {}        # uid -> why it got no valid answer
         self.stop_flag = threading.Event()
+        with Load.counter_lock:
+            Load.counter += 1
+            self.tag = Load.counter
         self.workers = []
 
-    def _lose(self, why):
+    def _lose(self, uid, why):
         with self.lock:
             self.lost += 1
             self.reasons[why] = self.reasons.get(why, 0) + 1
+            self.unanswered[uid] = why
 
     def _run(self, seed):
         rng = random.Random(seed)
@@ -199,6 +211,7 @@ class Load:
                     return
                 self.sent += 1
             path, rev = self.mix(rng, seed, n, self.dry_run)
+            rev["request"]["uid"] = f"load-{self.tag}-{seed}-{n}"
             n += 1
             body = json.dumps(rev).encode()
             if conn is None:
@@ -206,7 +219,7 @@ class Load:
                     conn = http.client.HTTPSConnection("127.0.0.1", self.s.port, context=self.s.ctx,
                                                        timeout=self.timeout)
                     conn.connect()
-                except (OSError, ssl.SSLError) as e:
+                except (OSError, ssl.SSLError):
                     # Not connected: nothing was sent, so nothing is lost (a refused connection).
                     with self.lock:
                         self.refused += 1
@@ -218,12 +231,12 @@ class Load:
                 resp = conn.getresponse()
                 data = resp.read()
             except (OSError, ssl.SSLError, http.client.HTTPException) as e:
-                self._lose(type(e).__name__)
+                self._lose(rev["request"]["uid"], type(e).__name__)
                 conn.close()
                 conn = None
                 continue
             if resp.status != 200:
-                self._lose(f"HTTP {resp.status}")
+                self._lose(rev["request"]["uid"], f"HTTP {resp.status}")
             else:
                 try:
                     doc = json.loads(data)
@@ -234,8 +247,9 @@ class Load:
                 if good:
                     with self.lock:
                         self.ok += 1
+                        self.answered.add(rev["request"]["uid"])
                 else:
-                    self._lose("bad body")
+                    self._lose(rev["request"]["uid"], "bad body")
             if resp.getheader("Connection", "").lower() == "close":
                 conn.close()
                 conn = None

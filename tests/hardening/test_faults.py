@@ -1,0 +1,581 @@
+#!/usr/bin/env python3
+"""test_faults.py - injected faults against the real `scoregate serve`, and
+what must hold through them. Sections (each a ctest entry, label `hardening`):
+
+  kill    SIGKILL at random moments while the inventory is being saved
+          (--save-interval 1 and a steady stream of admissions; half the kills
+          aimed at the moment the temporary file exists): every restart loads
+          the saved state (never set aside as corrupt), the count never goes
+          back, no temporary files pile up, and a final graceful stop loses
+          nothing. SG_HARDENING_KILLS sets the number of kills (default 20).
+  disk    the state directory on a 64 KiB tmpfs (mounted here; root needed):
+          filled up, then remounted read-only. The server keeps answering
+          every request and says so in its log, in /metrics
+          (scoregate_inventory_persisted, _save_failures_total) and in the
+          /readyz detail; once writes work again it saves, says so, and
+          nothing admitted is lost. Without mount permission (or with
+          SG_HARDENING_NO_MOUNT=1) the same is checked with a directory put
+          where inventory.bin goes.
+  certs   the serving certificate files removed, truncated, garbage,
+          paired with another key, expired, replaced by a dangling symlink or
+          a directory while serving: each is rejected with a log
+          line naming the reason, the old pair keeps being served (same
+          certificate on new connections), admissions keep working; a valid
+          new pair is then picked up. A restart with a partial self-managed
+          set refuses to start and names the missing file.
+  reload  SIGHUP with broken settings (YAML error, unknown key, bad regex,
+          custom rule that does not compile, file deleted, a directory,
+          binary garbage): logged with the reason, old settings kept. Then
+          40 reloads (good settings alternating) under load: nothing lost.
+  term    SIGTERM during sustained load (8 clients creating Pods), three
+          times: every request the server took (it logs each) got its
+          complete answer, it exits 0, and the inventory saved at exit holds
+          exactly every resource whose admission a client saw.
+
+Prints "N passed, N failed" last; exits non-zero on failure. Mounts and
+processes are cleaned up at the end of each section.
+
+Usage: test_faults.py SCOREGATE SECTION
+"""
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hardlib  # noqa: E402
+from hardlib import (JSON, Load, Results, Server, healthy, healthy_pod, log_lines, privileged_pod, review,  # noqa: E402
+                     sanitizer_report, start_server, tls_socket, write)
+
+hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
+SCOREGATE = hardlib.SCOREGATE[0]
+SECTION = sys.argv[2]
+res = Results()
+servers = []
+mounts = []
+
+
+def wait_for(pred, timeout, step=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def count_in_log(s, text):
+    return s.log_text().count(text)
+
+
+def finish(s, name="the server"):
+    rc = s.stop()
+    res.check(f"{name}: exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
+    report = sanitizer_report(s)
+    res.check(f"{name}: no sanitizer report", not report, report)
+
+
+def serve(state_dir, args=(), config=None, workdir=None):
+    """A server on an existing state directory (the caller decides when it starts)."""
+    workdir = workdir or tempfile.mkdtemp(prefix="sg-faults-")
+    cfg = write(os.path.join(workdir, "config.yaml"), config) if config is not None else None
+    s = Server(SCOREGATE, config=cfg, state_dir=state_dir, args=list(args), workdir=workdir)
+    servers.append(s)
+    return s
+
+
+class Creator:
+    """One keep-alive client creating uniquely named Pods through /validate
+    (each allowed one enters the inventory) until stopped or `limit` is reached."""
+
+    def __init__(self, s, prefix, limit=100000, seconds=60):
+        self.s, self.prefix, self.limit, self.seconds = s, prefix, limit, seconds
+        self.allowed = 0
+        self.errors = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        conn = None
+        deadline = time.time() + self.seconds
+        for n in range(self.limit):
+            if self.stop.is_set() or time.time() > deadline:
+                break
+            pod = healthy_pod(f"{self.prefix}-{n}") if n % 3 else privileged_pod(f"{self.prefix}-{n}")
+            try:
+                conn = conn or self.s.connection(timeout=10)
+                status, _, data = self.s.post("/validate", review("CREATE", pod), conn)
+                doc = json.loads(data)
+                self.allowed += status == 200 and doc["response"]["allowed"] is True
+            except Exception:  # any failure of this one request: counted, and the client reconnects
+                self.errors += 1
+                if conn:
+                    conn.close()
+                conn = None
+                if self.stop.wait(0.05):
+                    break
+        if conn:
+            conn.close()
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def halt(self):
+        self.stop.set()
+        self.thread.join(15)
+        return self
+
+
+# ---------------------------------------------------------------------------
+# kill
+
+def section_kill():
+    kills = int(os.environ.get("SG_HARDENING_KILLS", "20"))
+    workdir = tempfile.mkdtemp(prefix="sg-faults-kill-")
+    state = os.path.join(workdir, "state")
+    inv = os.path.join(state, "inventory.bin")
+    floor = 0
+    created = 0
+    during_save = 0
+    corrupt = 0
+    went_back = 0
+    start_fail = 0
+    rng = random.Random(11)
+    for i in range(kills):
+        s = serve(state, ["--save-interval", "1"], workdir=workdir)
+        try:
+            s.start()
+        except RuntimeError as e:
+            start_fail += 1
+            res.check(f"kill {i}: the server starts on the state the last kill left", False, str(e)[-600:])
+            break
+        if "cannot be loaded" in s.log_text() or glob.glob(inv + ".corrupt*"):
+            corrupt += 1
+        count = s.inventory()
+        if count < floor:
+            went_back += 1
+        floor = max(floor, count)
+        old_tmp = {n for n in os.listdir(state) if ".tmp." in n}
+        c = Creator(s, f"k{i}").start()
+        aimed = i % 2 == 0
+        hit = False
+        deadline = time.time() + (3.0 if aimed else rng.uniform(0.3, 1.5))
+        if aimed:
+            # Kill the moment a new save's temporary file exists (write, fsync, rename under way).
+            while time.time() < deadline:
+                if any(".tmp." in n and n not in old_tmp for n in os.listdir(state)):
+                    s.proc.send_signal(signal.SIGKILL)
+                    hit = True
+                    break
+        else:
+            time.sleep(max(0.0, deadline - time.time()))
+            s.proc.send_signal(signal.SIGKILL)
+            hit = any(".tmp." in n and n not in old_tmp for n in os.listdir(state))
+        s.kill()
+        c.halt()
+        created += c.allowed
+        during_save += hit
+    res.check(f"{kills} SIGKILLs: every restart started", start_fail == 0, start_fail)
+    res.check(f"{kills} SIGKILLs ({during_save} while a save's temporary file existed): the state always loaded, "
+              "never set aside as corrupt", corrupt == 0, corrupt)
+    res.check("the inventory count never went back after a kill", went_back == 0, went_back)
+    res.check("some kills landed inside a save", during_save >= kills // 4, during_save)
+    s = serve(state, ["--save-interval", "1"], workdir=workdir)
+    s.start()
+    before = s.inventory()
+    c = Creator(s, "final", limit=40).start()
+    c.thread.join(60)
+    time.sleep(2.5)
+    leftovers = [n for n in os.listdir(state) if ".tmp." in n]
+    res.check("temporary files of interrupted saves do not pile up (the next save removes them)", not leftovers,
+              leftovers)
+    res.check(f"after the kills the inventory holds {before} of the {created} admitted (what the last saves held)",
+              0 < before <= created, (before, created))
+    expected = s.inventory()
+    finish(s, "after the kills")
+    again = serve(state, workdir=workdir)
+    again.start()
+    res.check("a graceful stop loses nothing: the restart holds every admitted resource",
+              again.inventory() == expected, (again.inventory(), expected))
+    lost = expected - again.inventory()
+    finish(again, "the last restart")
+    print(f"faults: kill: {kills} SIGKILLs, {during_save} during a save, {created} resources admitted, "
+          f"{corrupt} corrupt loads, {lost} lost on the graceful stop", flush=True)
+
+
+# ---------------------------------------------------------------------------
+# disk
+
+def mount_tmpfs(path, size="64k"):
+    os.makedirs(path, exist_ok=True)
+    if os.environ.get("SG_HARDENING_NO_MOUNT"):
+        return False
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", path],
+                       capture_output=True, text=True)
+    if p.returncode == 0:
+        mounts.append(path)
+        return True
+    print(f"note: cannot mount a tmpfs ({p.stderr.strip()}); using the directory fallback", flush=True)
+    return False
+
+
+def unmount_all():
+    while mounts:
+        path = mounts.pop()
+        subprocess.run(["umount", "-l", path], capture_output=True)
+
+
+def persisted(s):
+    m = s.metrics()
+    return m.get("scoregate_inventory_persisted"), m.get("scoregate_inventory_save_failures_total", 0)
+
+
+def readyz(s):
+    status, _, data = s.request("GET", "/readyz")
+    try:
+        return status, json.loads(data)
+    except ValueError:
+        return status, {}
+
+
+def degraded_checks(s, label, reason_text):
+    """While saves fail: answers keep coming, and log, metrics and readiness say why."""
+    c = Creator(s, label, limit=30).start()
+    c.thread.join(60)
+    res.check(f"{label}: every admission is answered while saves fail", c.errors == 0 and c.allowed > 0,
+              (c.allowed, c.errors))
+    got = wait_for(lambda: persisted(s)[0] == 0, 8)
+    lines = [x for x in log_lines(s) if x.get("msg") == "cannot save the inventory"]
+    res.check(f"{label}: the log says the inventory cannot be saved, and why",
+              any(reason_text in x.get("error", "") for x in lines), [x.get("error") for x in lines][-2:])
+    value, failures = persisted(s)
+    res.check(f"{label}: /metrics shows scoregate_inventory_persisted 0 and failures counted",
+              got and value == 0 and failures >= 1, (value, failures))
+    status, doc = readyz(s)
+    res.check(f"{label}: /readyz stays 200 (admission works) with a warning saying why",
+              status == 200 and any("cannot be saved" in w and reason_text in w for w in doc.get("warnings", [])),
+              (status, doc))
+    res.check(f"{label}: /healthz answers", healthy(s))
+    return c.allowed
+
+
+def recovered_checks(s, label):
+    saved_again = wait_for(lambda: "inventory saved again" in s.log_text(), 8)
+    res.check(f"{label}: once writes work, the inventory is saved and the log says so", saved_again,
+              s.log_text()[-600:])
+    res.check(f"{label}: /metrics shows scoregate_inventory_persisted 1 again", persisted(s)[0] == 1, persisted(s))
+    status, doc = readyz(s)
+    res.check(f"{label}: /readyz has no warning any more", status == 200 and not doc.get("warnings"), doc)
+
+
+def section_disk():
+    workdir = tempfile.mkdtemp(prefix="sg-faults-disk-")
+    state = os.path.join(workdir, "state")
+    mounted = mount_tmpfs(state)
+    try:
+        s = serve(state, ["--save-interval", "1"], workdir=workdir)
+        s.start()
+        c = Creator(s, "before", limit=20).start()
+        c.thread.join(60)
+        admitted = c.allowed
+        res.check("writes work at first: scoregate_inventory_persisted 1",
+                  wait_for(lambda: persisted(s)[0] == 1 and os.path.exists(os.path.join(state, "inventory.bin")), 8))
+        if mounted:
+            # Fill the file system to the last few hundred bytes.
+            filler = os.path.join(state, "filler")
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                for _ in range(1024):
+                    os.write(fd, b"\0" * 512)
+            except OSError:
+                pass
+            os.close(fd)
+            admitted += degraded_checks(s, "disk full", "No space left on device")
+            os.unlink(filler)
+            recovered_checks(s, "disk full")
+            admitted_mark = count_in_log(s, "inventory saved again")
+            p = subprocess.run(["mount", "-o", "remount,ro", state], capture_output=True, text=True)
+            res.check("the state directory is remounted read-only", p.returncode == 0, p.stderr)
+            admitted += degraded_checks(s, "read-only", "Read-only file system")
+            subprocess.run(["mount", "-o", "remount,rw", state], capture_output=True, text=True)
+            res.check("read-only: saved again after the remount",
+                      wait_for(lambda: count_in_log(s, "inventory saved again") > admitted_mark, 8))
+            recovered_checks(s, "read-only")
+        else:
+            blocker = os.path.join(state, "inventory.bin")
+            os.replace(blocker, blocker + ".moved")
+            os.makedirs(os.path.join(blocker, "in-the-way"))
+            admitted += degraded_checks(s, "failing writes", "")
+            shutil.rmtree(blocker)
+            os.replace(blocker + ".moved", blocker)
+            recovered_checks(s, "failing writes")
+        expected = s.inventory()
+        finish(s, "after the disk faults")
+        again = serve(state, workdir=workdir)
+        again.start()
+        res.check(f"nothing admitted is lost: the restart holds all {expected} resources",
+                  again.inventory() == expected and expected >= admitted, (again.inventory(), expected, admitted))
+        finish(again, "the restart")
+    finally:
+        for srv in servers:
+            srv.kill()
+        unmount_all()
+
+
+# ---------------------------------------------------------------------------
+# certs
+
+def served_cert(s):
+    sock = tls_socket(s)
+    der = sock.getpeercert(binary_form=True)
+    sock.close()
+    return der
+
+
+def generate(out, days=None):
+    cmd = [SCOREGATE, "certs", "generate", "--out", out, "--dns", "localhost", "--dns", "127.0.0.1"]
+    if days is not None:
+        cmd += ["--days", str(days)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if p.returncode:
+        raise RuntimeError(p.stderr)
+
+
+def section_certs():
+    workdir = tempfile.mkdtemp(prefix="sg-faults-certs-")
+    own, other, expired = (os.path.join(workdir, d) for d in ("own", "other", "expired"))
+    generate(own)
+    generate(other)
+    generate(expired, days=0)
+    crt, key = os.path.join(own, "tls.crt"), os.path.join(own, "tls.key")
+    with open(crt, "rb") as f:
+        good_crt = f.read()
+    config = f"server:\n  tls:\n    certFile: {crt}\n    keyFile: {key}\n"
+    s = serve(os.path.join(workdir, "state"), config=config, workdir=workdir)
+    s.start(wait=False)
+    s.ctx = Server.make_context(os.path.join(own, "ca.crt"))
+    res.check("serving its own certificate files", wait_for(lambda: healthy(s, 2), 30))
+    original = served_cert(s)
+
+    def put(path, data):
+        tmp = path + ".new"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+
+    def copy_from(d, name):
+        with open(os.path.join(d, name), "rb") as f:
+            return f.read()
+
+    def dangling(path):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.unlink(path)
+        os.symlink(os.path.join(workdir, "nowhere"), path)
+
+    def as_directory(path):
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.makedirs(path)
+
+    # The server looks at the files every 5 s, so each fault takes about that long.
+    faults = [
+        ("tls.crt removed", lambda: os.unlink(crt), "No such file"),
+        ("tls.crt truncated", lambda: put(crt, good_crt[:len(good_crt) // 2]), "not valid PEM"),
+        ("tls.crt garbage", lambda: put(crt, os.urandom(700)), "no PEM certificate"),
+        ("tls.key from another pair", lambda: (put(crt, good_crt), put(key, copy_from(other, "tls.key"))),
+         "does not match"),
+        ("an expired pair", lambda: (put(crt, copy_from(expired, "tls.crt")), put(key, copy_from(expired, "tls.key"))),
+         "expired"),
+        ("tls.crt a dangling symlink", lambda: dangling(crt), "No such file"),
+        ("tls.crt a directory", lambda: as_directory(crt), "Is a directory"),
+    ]
+    for name, apply, reason in faults:
+        seen = count_in_log(s, "new serving certificate rejected")
+        apply()
+        logged = wait_for(lambda: count_in_log(s, "new serving certificate rejected") > seen, 12)
+        line = ([x for x in log_lines(s) if x.get("msg", "").startswith("new serving certificate rejected")]
+                or [{}])[-1]
+        res.check(f"{name}: rejected with a log line saying why", logged and reason in line.get("error", ""),
+                  line)
+        res.check(f"{name}: the old pair is still served", served_cert(s) == original)
+        status, _, _ = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
+        res.check(f"{name}: admissions keep working", status == 200, status)
+    if os.path.isdir(crt) and not os.path.islink(crt):
+        shutil.rmtree(crt)
+    newer = os.path.join(workdir, "newer")
+    generate(newer)
+    put(key, copy_from(newer, "tls.key"))
+    put(crt, copy_from(newer, "tls.crt"))
+    s.ctx = Server.make_context(os.path.join(newer, "ca.crt"))
+    res.check("a valid new pair is then served",
+              wait_for(lambda: healthy(s, 2) and served_cert(s) != original, 15), s.log_text()[-500:])
+    finish(s, "own certificate files")
+
+    # Self-managed certificates: a file removed while serving, then a restart.
+    state = os.path.join(workdir, "self")
+    m = serve(state, workdir=workdir)
+    m.start()
+    before = served_cert(m)
+    seen = count_in_log(m, "new serving certificate rejected")
+    os.unlink(os.path.join(state, "tls.key"))
+    res.check("self-managed tls.key removed while serving: logged",
+              wait_for(lambda: count_in_log(m, "new serving certificate rejected") > seen, 12))
+    res.check("self-managed tls.key removed: the old pair is still served", served_cert(m) == before)
+    finish(m, "self-managed certificates")
+    again = serve(state, workdir=workdir)
+    again.start(wait=False)
+    try:
+        rc = again.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    res.check("a restart with a partial set refuses to start, naming the missing file",
+              rc not in (None, 0) and "tls.key" in again.log_text(), again.log_text()[-400:])
+
+
+# ---------------------------------------------------------------------------
+# reload
+
+DENY = "recommendations:\n  privileged-containers: {action: deny}\n"
+WARN = "recommendations:\n  privileged-containers: {action: warn}\n"
+
+
+def privileged_denied(s):
+    status, _, data = s.post("/validate", review("CREATE", privileged_pod("p"), dry_run=True))
+    return status == 200 and json.loads(data)["response"]["allowed"] is False
+
+
+def section_reload():
+    workdir = tempfile.mkdtemp(prefix="sg-faults-reload-")
+    config = os.path.join(workdir, "config.yaml")
+    s = serve(os.path.join(workdir, "state"), config=DENY, workdir=workdir)
+    s.start()
+    res.check("with the first settings privileged containers are denied", privileged_denied(s))
+
+    def put(text):
+        if os.path.isdir(config):
+            shutil.rmtree(config)
+        elif os.path.lexists(config):
+            os.unlink(config)
+        if text is not None:
+            with open(config, "wb") as f:
+                f.write(text)
+
+    broken = [
+        ("a YAML syntax error", b"recommendations: [\n", "line"),
+        ("an unknown key", b"recomendations: {}\n", "recomendations"),
+        ("an invalid regular expression", b"recommendations:\n  trusted-registries:\n    parameters: "
+         b"{allowedImagesRegex: '(unclosed'}\n", "regular expression"),
+        ("a custom rule that does not compile", b"custom:\n- id: broken\n  title: t\n  severity: low\n"
+         b"  control: access\n  scope: container\n  unhealthy: 'container.image ==='\n  message: m\n"
+         b"  remediation: r\n", "broken"),
+        ("the file deleted", None, "config.yaml"),
+        ("a directory in its place", "dir", "config.yaml"),
+        ("binary garbage", bytes(random.Random(3).randrange(256) for _ in range(4096)), "config.yaml"),
+    ]
+    for name, text, reason in broken:
+        seen = count_in_log(s, "config reload failed")
+        if text == "dir":
+            put(None)
+            os.makedirs(config)
+        else:
+            put(text)
+        s.send(signal.SIGHUP)
+        logged = wait_for(lambda: count_in_log(s, "config reload failed") > seen, 10)
+        line = ([x for x in log_lines(s) if x.get("msg") == "config reload failed; keeping the old config"]
+                or [{}])[-1]
+        res.check(f"reload with {name}: logged with the reason", logged and reason in line.get("error", ""), line)
+        res.check(f"reload with {name}: the old settings are kept", privileged_denied(s))
+    put(WARN.encode())
+    load = Load(s, threads=4, seconds=12, dry_run=True).start()
+    for i in range(40):
+        put((DENY if i % 2 else WARN).encode())
+        s.send(signal.SIGHUP)
+        time.sleep(0.2)
+    load.join()
+    res.check(f"40 reloads under load: all {load.ok} requests answered, none lost", load.lost == 0 and load.ok > 50,
+              (load.ok, load.lost, load.reasons))
+    reloaded = count_in_log(s, "config reloaded")
+    res.check("the reloads took effect", reloaded >= 10, reloaded)
+    finish(s, "after the reloads")
+    print(f"faults: reload: {len(broken)} broken settings rejected, {reloaded} reloads under load, "
+          f"{load.ok} requests, {load.lost} lost", flush=True)
+
+
+# ---------------------------------------------------------------------------
+# term
+
+def section_term():
+    workdir = tempfile.mkdtemp(prefix="sg-faults-term-")
+    state = os.path.join(workdir, "state")
+    totals = {"sent": 0, "ok": 0, "taken": 0, "broken": 0, "not_taken": 0, "refused": 0}
+    for round_ in range(3):
+        s = serve(state, workdir=workdir)
+        s.start()
+        before = s.inventory()
+
+        def creates(rng, worker, n, dry_run, round_=round_):
+            pod = healthy_pod(f"t{round_}-{worker}-{n}") if rng.random() < 0.7 else privileged_pod(f"t{round_}-{worker}-{n}")
+            return "/validate", review("CREATE", pod)
+        load = Load(s, threads=8, seconds=20, mix=creates).start()
+        time.sleep(1.5 + round_)
+        s.send(signal.SIGTERM)
+        try:
+            rc = s.proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            rc = None
+        load.stop()
+        taken = {x["uid"] for x in log_lines(s) if x.get("msg") == "admission" and x.get("uid", "").startswith("load-")}
+        broken = {uid: why for uid, why in load.unanswered.items() if uid in taken}
+        res.check(f"SIGTERM round {round_}: every request the server took ({len(taken)}) got its complete answer",
+                  not broken, list(broken.items())[:5])
+        res.check(f"SIGTERM round {round_}: exit 0", rc == 0, s.log_text()[-600:])
+        res.check(f"SIGTERM round {round_}: no sanitizer report", not sanitizer_report(s), sanitizer_report(s))
+        again = serve(state, workdir=workdir)
+        again.start()
+        after = again.inventory()
+        res.check(f"SIGTERM round {round_}: the saved inventory holds every resource admitted before the exit "
+                  f"({before} + {load.ok})", after == before + load.ok, (before, load.ok, after))
+        finish(again, f"restart after round {round_}")
+        totals["sent"] += load.sent
+        totals["ok"] += load.ok
+        totals["taken"] += len(taken)
+        totals["broken"] += len(broken)
+        totals["not_taken"] += len([u for u in load.unanswered if u not in taken])
+        totals["refused"] += load.refused
+    print(f"faults: term: 3 SIGTERMs under load: {totals['sent']} requests sent, {totals['taken']} taken by the "
+          f"server, {totals['ok']} answered, {totals['broken']} taken and not answered (lost), "
+          f"{totals['not_taken']} on connections closed by the shutdown before being read, "
+          f"{totals['refused']} connections refused after the listener closed", flush=True)
+
+
+SECTIONS = {"kill": section_kill, "disk": section_disk, "certs": section_certs, "reload": section_reload,
+            "term": section_term}
+
+if __name__ == "__main__":
+    watchdog = threading.Timer(280, lambda: (print("FAIL section timed out", flush=True), unmount_all(), os._exit(1)))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        SECTIONS[SECTION]()
+    except Exception as e:  # a crash of the test itself is a failure, with the servers' logs
+        import traceback
+        traceback.print_exc()
+        res.check(f"section {SECTION} ran to the end", False, repr(e))
+        for srv in servers:
+            print(srv.log_text()[-2000:])
+    finally:
+        for srv in servers:
+            srv.kill()
+        unmount_all()
+    sys.exit(res.finish())

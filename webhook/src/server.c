@@ -9,7 +9,8 @@
  * before anything is read, or while reading a chunked body), and a malformed
  * AdmissionReview 400. A slow or idle client cannot hold a worker: the
  * threads are event-driven and a connection silent for `timeout` seconds is
- * closed. TLS is 1.2 or newer, with the certificate from tls.c's callback.
+ * closed. TLS is 1.2 or newer (AEAD ciphers, forward secrecy), with the
+ * certificate from tls.c's callback.
  */
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
@@ -23,7 +24,12 @@
 
 #include "internal.h"
 
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* TLS 1.2 and 1.3; in 1.2 only forward-secret (ECDHE) key exchange and AEAD
+ * ciphers: no CBC with SHA-1 MACs, no static RSA (which a user's RSA
+ * certificate would otherwise enable). The API server (Go) speaks all of these. */
+#define TLS_PRIORITIES                                                                                  \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:" \
+    "+AES-256-CCM:+AES-128-CCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 typedef enum route { R_NONE, R_VALIDATE, R_MUTATE, R_HEALTHZ, R_READYZ, R_METRICS } route;
 

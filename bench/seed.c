@@ -38,6 +38,13 @@ int main(int argc, char **argv)
     if (sg_policy_load(&po, &p, err, sizeof err) < 0 || sg_score_model_from_policy(p, NULL, 0, &m, err, sizeof err) < 0 ||
         sg_inventory_new(m, &inv, err, sizeof err) < 0)
         die("setup", err);
+    size_t nrecs = sg_policy_rec_count(p), nevaluated = 0;
+    size_t *evaluated = calloc(nrecs + 1, sizeof *evaluated);
+    if (!evaluated)
+        die("setup", "out of memory");
+    for (size_t r = 0; r < nrecs; r++)
+        if (sg_score_rec_def_from_info(sg_policy_rec(p, r)).evaluated)
+            evaluated[nevaluated++] = r;
     unsigned long long rng = 0x9e3779b97f4a7c15ULL;
     for (long i = 0; i < n; i++) {
         char name[32], ns[16];
@@ -46,13 +53,11 @@ int main(int argc, char **argv)
         sg_score_outcome *o;
         if (sg_score_outcome_new(m, "apps/v1", "Deployment", ns, name, &o, err, sizeof err) < 0)
             die("outcome", err);
-        for (size_t r = 0; r < sg_policy_rec_count(p); r++) {
-            if (!sg_score_rec_def_from_info(sg_policy_rec(p, r)).evaluated)
-                continue;
+        for (size_t k = 0; k < nevaluated; k++) {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            if (rng % 4 && sg_score_outcome_record(o, r, rng % 5 == 0, SG_EXEMPT_NONE, err, sizeof err) < 0)
+            if (rng % 4 && sg_score_outcome_record(o, evaluated[k], rng % 5 == 0, SG_EXEMPT_NONE, err, sizeof err) < 0)
                 die("record", err);
         }
         if (sg_inventory_apply(inv, SG_SCORE_CREATE, o, err, sizeof err) < 0)
@@ -62,6 +67,7 @@ int main(int argc, char **argv)
     if (sg_inventory_save(inv, path, err, sizeof err) < 0)
         die("save", err);
     printf("seeded %ld resources into %s\n", n, path);
+    free(evaluated);
     sg_inventory_free(inv);
     sg_score_model_free(m);
     sg_policy_free(p);

@@ -271,6 +271,9 @@ static void check(evaluation *e, size_t rec, const sg_exemption_info *x, bool ex
 {
     const sg_rec *r = &e->p->recs[rec];
     bool unhealthy = sg_expr_test(r->unhealthy, &e->ctx);
+    /* Stopped at a limit: fail closed, or a large enough object would pass any check. */
+    bool cut = e->ctx.cut;
+    unhealthy = unhealthy || cut;
     sg_finding *f = add_finding(e, rec);
     f->raw_status = unhealthy ? SG_STATUS_UNHEALTHY : SG_STATUS_HEALTHY;
     f->status = x ? SG_STATUS_EXEMPT : f->raw_status;
@@ -278,7 +281,11 @@ static void check(evaluation *e, size_t rec, const sg_exemption_info *x, bool ex
     f->exemption_category = x ? x->category : SG_EXEMPT_NONE;
     f->exemption_expired = expired;
     if (unhealthy) {
-        char *msg = sg_template_render(r->message, &e->ctx);
+        char *msg = cut ? strdup("the check stopped at scoregate's evaluation limits (the object is too large "
+                                 "for it, or a pattern too costly); treated as unhealthy")
+                        : sg_template_render(r->message, &e->ctx);
+        if (!msg)
+            abort();
         keep_message(e, msg);
         f->message = msg;
     }
@@ -315,7 +322,8 @@ static void evaluate_rec(evaluation *e, size_t rec)
     e->ctx.vars[SG_VAR_CONTAINER] = NULL;
     e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = NULL;
     if (r->applies) {
-        bool applies = sg_expr_test(r->applies, &e->ctx);
+        /* A cut `applies` counts as applying, so the check runs and fails closed. */
+        bool applies = sg_expr_test(r->applies, &e->ctx) || e->ctx.cut;
         sg_rule_ctx_reset(&e->ctx);
         if (!applies)
             return;

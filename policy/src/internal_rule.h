@@ -66,6 +66,10 @@ typedef struct sg_rule_ctx {
     json_t **garbage;                       /* json values created during evaluation */
     size_t ngarbage, capgarbage;
     int steps;                              /* evaluation budget guard */
+    bool cut;                               /* a limit (steps, regex) stopped this check: its result is
+                                               not to be trusted, callers fail closed; reset per check */
+    int regex_cuts;                         /* regex matches stopped at their limits in this whole
+                                               evaluation (never reset per check) */
     bool cache_on;                          /* the object is immutable during this evaluation */
     sg_field_slot cache[SG_FIELD_CACHE];
 } sg_rule_ctx;

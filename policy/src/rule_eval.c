@@ -16,12 +16,17 @@
 #include "internal_rule_ast.h"
 #include "scoregate/policy.h"
 
-/* Upper bound on nodes visited per evaluation: nested macros over large lists
- * cannot make one request expensive. */
+/* Upper bound on nodes visited per check: nested macros over large lists
+ * cannot make one request expensive. A check that reaches it is cut (see
+ * sg_rule_ctx.cut) and its caller fails closed. */
 #define MAX_STEPS 200000
 /* PCRE2 limits, so a user pattern cannot backtrack catastrophically. */
 #define REGEX_MATCH_LIMIT 100000
 #define REGEX_DEPTH_LIMIT 1000
+/* After this many matches stopped at those limits in one evaluation, further
+ * matches are not tried (each stopped one costs milliseconds, and an object
+ * may have thousands of containers): they are cut at once. */
+#define REGEX_CUTS_MAX 8
 
 static const sg_value null_value = {.t = SG_V_NULL};
 
@@ -138,6 +143,7 @@ void sg_rule_ctx_reset(sg_rule_ctx *ctx)
         json_decref(ctx->garbage[i]);
     ctx->ngarbage = 0;
     ctx->steps = 0;
+    ctx->cut = false;
 }
 
 void sg_rule_ctx_free(sg_rule_ctx *ctx)
@@ -224,8 +230,12 @@ pcre2_code *sg_regex_compile(const char *pattern, size_t len, char *err, size_t 
     return re;
 }
 
-static bool regex_match(const pcre2_code *re, sg_value subject)
+static bool regex_match(const pcre2_code *re, sg_value subject, sg_rule_ctx *ctx)
 {
+    if (ctx->regex_cuts >= REGEX_CUTS_MAX) {
+        ctx->cut = true;
+        return false;
+    }
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     if (!md || !mc)
@@ -235,7 +245,13 @@ static bool regex_match(const pcre2_code *re, sg_value subject)
     int rc = pcre2_match(re, (PCRE2_SPTR)subject.s, subject.len, 0, 0, md, mc);
     pcre2_match_context_free(mc);
     pcre2_match_data_free(md);
-    /* A pattern that hits its limits does not match: the check then fails closed. */
+    /* A pattern that hits its limits neither matches nor fails to: the check
+     * is cut, and fails closed whichever way the rule uses the match. */
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+        ctx->cut = true;
+        ctx->regex_cuts++;
+        return false;
+    }
     return rc >= 0;
 }
 
@@ -351,12 +367,12 @@ static sg_value call(const sg_node *n, sg_rule_ctx *ctx)
         if (a.t != SG_V_STR)
             return bool_value(false);
         if (n->re)
-            return bool_value(regex_match(n->re, a));
+            return bool_value(regex_match(n->re, a, ctx));
         if (b.t != SG_V_STR)
             return bool_value(false);
         char err[SG_ERRMAX];
         pcre2_code *re = sg_regex_compile(b.s, b.len, err, sizeof err);
-        bool m = re && regex_match(re, a);
+        bool m = re && regex_match(re, a, ctx);
         if (re)
             pcre2_code_free(re);
         return bool_value(m);
@@ -535,8 +551,10 @@ static bool truth(sg_value v)
 
 sg_value sg_node_eval(const sg_node *n, sg_rule_ctx *ctx)
 {
-    if (++ctx->steps > MAX_STEPS)
+    if (++ctx->steps > MAX_STEPS) {
+        ctx->cut = true;
         return null_value;
+    }
     switch (n->type) {
     case SG_N_CONST:
         return n->value;

@@ -34,8 +34,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* As webhook/src/server.c and the defaults of webhook.h. */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* As webhook/src/server.c (bench/run checks that the priorities match) and the defaults of webhook.h. */
+#define TLS_PRIORITIES                                                                                  \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:" \
+    "+AES-256-CCM:+AES-128-CCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 #define MAX_CONNECTIONS 1000
 #define TIMEOUT 10
 #define MAX_BODY (3u << 20)

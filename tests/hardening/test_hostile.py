@@ -16,8 +16,10 @@ TLS. What it checks, per section (each a ctest entry, label `hardening`):
   slow   slowloris: many connections sending headers (or a body) a byte at a
          time while a normal client keeps getting answers within its
          timeout; silent connections are cut after --timeout.
-  flood  connections up to and past --max-connections, and a burst of
-         connect/close far past it.
+  flood  connections up to and past --max-connections, a burst of
+         connect/close far past it, and many connections each holding most
+         of a maximum-size body (memory bounded by the server-wide body
+         budget; a further body gets 503).
 
 After every case the server must still answer /healthz. Each section runs
 its cases twice and compares the server's resident memory (VmRSS) and open
@@ -580,6 +582,34 @@ def flood_cases(s, limit):
             sock.close()
     time.sleep(0.5)
     res.check(f"after {limit * 20} connects and closes past the limit: the server stays up", healthy(s))
+    # Many connections each holding most of a maximum-size body: the server-wide
+    # budget for request bodies (64 MiB) bounds the memory, and the next body gets 503.
+    size = MAX_BODY - 100
+    rss0 = rss_kib(s.proc.pid)
+    holders = []
+    for _ in range(limit // 2):
+        try:
+            sock = tls_socket(s, 10)
+            sock.sendall(request_bytes("POST", "/validate", [("Content-Type", "application/json"),
+                                                             ("Content-Length", str(size))]))
+            for _ in range((size - 65536) // 65536):
+                sock.sendall(b" " * 65536)
+            holders.append(sock)
+        except (OSError, ssl.SSLError):
+            break
+    time.sleep(0.5)
+    grew = (rss_kib(s.proc.pid) - rss0) // 1024
+    res.check(f"{len(holders)} connections holding {len(holders) * size >> 20} MiB of bodies: memory grew "
+              f"{grew} MiB, within the 64 MiB body budget (+ slack)", len(holders) == limit // 2 and grew < 100, grew)
+    rev = review("CREATE", healthy_pod("busy"), dry_run=True)
+    rev["request"]["object"]["metadata"]["annotations"] = {"pad": "p" * (MAX_BODY // 2)}
+    expect_status(s, "a large review while the body budget is full", post_raw(s, "/validate", json.dumps(rev).encode()),
+                  503)
+    for sock in holders:
+        sock.close()
+    time.sleep(0.5)
+    expect_review(s, "the same review once the bodies are released", post_raw(s, "/validate", json.dumps(rev).encode()),
+                  rev["request"]["uid"], allowed=True)
 
 
 def section_flood():

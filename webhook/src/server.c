@@ -33,18 +33,27 @@
 
 typedef enum route { R_NONE, R_VALIDATE, R_MUTATE, R_HEALTHZ, R_READYZ, R_METRICS } route;
 
+/* Request bodies all connections together may hold at once: at least this,
+ * and at least four bodies of the largest size. Many connections each sending
+ * a large body slowly would otherwise hold max_body bytes apiece (1000 x 3 MiB)
+ * and get the server killed for memory; past the budget they get 503. */
+#define BUFFERED_FLOOR ((size_t)64 << 20)
+
 /* One request in progress. */
 typedef struct request_ctx {
     route route;
     char *body;
-    size_t len, cap;
+    size_t len, cap;          /* cap counts against server.buffered */
     bool too_large;
+    bool busy;                /* the server-wide body budget was full: 503 */
 } request_ctx;
 
 typedef struct server {
     sg_webhook *w;
     struct MHD_Daemon *daemon;
     char *client_ca;          /* PEM, when client certificates are verified */
+    atomic_size_t buffered;   /* bytes of request bodies held, all connections */
+    size_t buffered_limit;
 } server;
 
 static route route_of(const char *url)
@@ -208,6 +217,38 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request_c
     return MHD_YES;
 }
 
+/* Make room for `need` bytes of body within the server-wide budget: 0 done,
+ * 1 over the budget (rq->busy set), -1 out of memory. */
+static int grow(server *s, request_ctx *rq, size_t need)
+{
+    size_t cap = rq->cap ? rq->cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    size_t more = cap - rq->cap;
+    if (atomic_fetch_add(&s->buffered, more) + more > s->buffered_limit) {
+        atomic_fetch_sub(&s->buffered, more);
+        rq->busy = true;
+        return 1;
+    }
+    char *grown = realloc(rq->body, cap);
+    if (!grown) {
+        atomic_fetch_sub(&s->buffered, more);
+        return -1;
+    }
+    rq->body = grown;
+    rq->cap = cap;
+    return 0;
+}
+
+/* Release a request's body (and its share of the budget). */
+static void drop_body(server *s, request_ctx *rq)
+{
+    free(rq->body);
+    atomic_fetch_sub(&s->buffered, rq->cap);
+    rq->body = NULL;
+    rq->cap = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -227,21 +268,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (rq->too_large || rq->len + n > w->opts.max_body) {
+        if (!rq->busy && rq->len + n > w->opts.max_body)
             rq->too_large = true;
+        if (!rq->too_large && !rq->busy && rq->len + n + 1 > rq->cap && grow(s, rq, rq->len + n + 1) < 0)
+            return MHD_NO;
+        if (rq->too_large || rq->busy) {
+            /* Read the rest without keeping it, to answer 413 or 503 at the end. */
+            drop_body(s, rq);
             rq->len += n;
             /* Stop reading a stream that goes far past the limit. */
             return rq->len > 4 * w->opts.max_body ? MHD_NO : MHD_YES;
-        }
-        if (rq->len + n + 1 > rq->cap) {
-            size_t cap = rq->cap ? rq->cap : 4096;
-            while (cap < rq->len + n + 1)
-                cap *= 2;
-            char *grown = realloc(rq->body, cap);
-            if (!grown)
-                return MHD_NO;
-            rq->body = grown;
-            rq->cap = cap;
         }
         memcpy(rq->body + rq->len, upload_data, n);
         rq->len += n;
@@ -252,6 +288,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         char msg[128];
         snprintf(msg, sizeof msg, "request body is larger than the limit of %zu bytes", w->opts.max_body);
         return send_error(w, c, MHD_HTTP_CONTENT_TOO_LARGE, url, method, msg);
+    }
+    if (rq->busy) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the server holds %zu MiB of request bodies, its limit; retry shortly",
+                 s->buffered_limit >> 20);
+        return send_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, url, method, msg);
     }
     if (rq->route != R_VALIDATE && rq->route != R_MUTATE)
         return serve_get(s, c, rq->route);
@@ -266,7 +308,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     request_ctx *rq = *con_cls;
     if (!rq)
         return;
-    free(rq->body);
+    drop_body(s, rq);
     free(rq);
     *con_cls = NULL;
     atomic_fetch_sub(&s->w->inflight, 1);
@@ -409,6 +451,8 @@ int wh_server_start(sg_webhook *w, void **daemon, char *err, size_t errlen)
     if (!s)
         abort();
     s->w = w;
+    atomic_init(&s->buffered, 0);
+    s->buffered_limit = w->opts.max_body > BUFFERED_FLOOR / 4 ? 4 * w->opts.max_body : BUFFERED_FLOOR;
     const char *ca = sg_policy_server(w->snap->policy)->client_ca_file;
     if (ca && *ca && !(s->client_ca = read_text(ca, err, errlen))) {
         free(s);

@@ -35,7 +35,7 @@ typedef enum route { R_NONE, R_VALIDATE, R_MUTATE, R_HEALTHZ, R_READYZ, R_METRIC
 
 /* Request bodies all connections together may hold at once: at least this,
  * and at least four bodies of the largest size. Many connections each sending
- * a large body slowly would otherwise hold max_body bytes apiece (1000 x 3 MiB)
+ * a large body slowly would otherwise hold max_body bytes apiece (1000 x 8 MiB)
  * and get the server killed for memory; past the budget they get 503. */
 #define BUFFERED_FLOOR ((size_t)64 << 20)
 

@@ -23,7 +23,10 @@
 #include <scoregate/policy.h>
 
 /* Defaults of the limits (sg_webhook_options_init). */
-#define SG_WEBHOOK_DEFAULT_MAX_BODY (3u << 20)        /* bytes: larger bodies get 413 */
+/* bytes: larger bodies get 413. An UPDATE review carries the object twice
+ * (object and oldObject), each up to etcd's 1.5 MiB and more as JSON (base64
+ * data), so the API server's own 3 MiB request limit is too small here. */
+#define SG_WEBHOOK_DEFAULT_MAX_BODY (8u << 20)
 #define SG_WEBHOOK_DEFAULT_MAX_CONNECTIONS 1000
 #define SG_WEBHOOK_DEFAULT_TIMEOUT 10                 /* seconds a connection may stay idle or slow */
 #define SG_WEBHOOK_DEFAULT_SAVE_INTERVAL 10           /* seconds between inventory saves when changed */

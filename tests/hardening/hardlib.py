@@ -19,8 +19,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "webhook"))
-from webhook_client import (API, Results, Server, apply_patch, deployment, failed_ids,  # noqa: E402,F401
-                            healthy_pod, patch_ops, privileged_pod, review, write)
+from webhook_client import (Results, Server, deployment, healthy_pod, privileged_pod, review,  # noqa: E402,F401
+                            write)
 
 JSON = {"Content-Type": "application/json"}
 

@@ -43,7 +43,6 @@ import os
 import random
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -52,8 +51,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hardlib  # noqa: E402
-from hardlib import (JSON, Load, Results, Server, healthy, healthy_pod, log_lines, privileged_pod, review,  # noqa: E402
-                     sanitizer_report, start_server, tls_socket, write)
+from hardlib import (Load, Results, Server, healthy, healthy_pod, log_lines, privileged_pod, review,  # noqa: E402
+                     sanitizer_report, tls_socket, write)
 
 hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
 SCOREGATE = hardlib.SCOREGATE[0]

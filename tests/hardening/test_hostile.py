@@ -98,7 +98,7 @@ def expect_status(s, name, got, code, json_body=True):
 
 def expect_review(s, name, got, uid, allowed=None, code=None):
     """HTTP 200 with an AdmissionReview echoing uid (and the decision asked for)."""
-    status, headers, body = got
+    status, _, body = got
     doc = status_json(body)
     resp = doc.get("response") or {}
     problems = []
@@ -247,7 +247,7 @@ def body_cases(s):
     expect_status(s, "1 MiB of '[' as the body", post_raw(s, "/mutate", b"[" * MIB), 400)
     # Multi-MiB strings.
     rev = review("CREATE", healthy_pod(), dry_run=True, uid="u" * (2 * MIB))
-    resp = expect_review(s, "2 MiB uid", post_raw(s, "/validate", json.dumps(rev).encode()), rev["request"]["uid"])
+    expect_review(s, "2 MiB uid", post_raw(s, "/validate", json.dumps(rev).encode()), rev["request"]["uid"])
     rev = review("CREATE", healthy_pod(), dry_run=True)
     rev["request"]["kind"]["kind"] = "K" * (2 * MIB)
     expect_review(s, "2 MiB request.kind.kind", post_raw(s, "/validate", json.dumps(rev).encode()), rev["request"]["uid"])
@@ -371,7 +371,7 @@ def http_cases(s):
     res.check("the HTTP/2 preface: 505 or closed", got[0] in (None, 400, 505), got[:2])
     got = raw_exchange(s, b"GET /healthz HTTP/1.0\r\n\r\n")
     res.check("HTTP/1.0 is answered", got[0] == 200, got[:2])
-    got = raw_exchange(s, b"\x00\x01\x02 garbage\r\n\r\n")
+    got = raw_exchange(s, b"\x00\x01\x02 garbage\r\n\r\n", timeout=2)
     res.check("a garbage request line: 400 or closed", got[0] in (None, 400), got[:2])
     got = raw_exchange(s, b"GET /healthz HTTP/1.1\r\nNo-Colon-Here\r\n\r\n")
     res.check("a header line without a colon: answered or refused, not crashed", healthy(s), got[:2])
@@ -389,7 +389,7 @@ def http_cases(s):
                                         json.dumps(r).encode()) for r in reqs))
     uids = []
     for _ in reqs:
-        status, _, data = read_response(sock)
+        _, _, data = read_response(sock)
         uids.append((status_json(data).get("response") or {}).get("uid"))
     sock.close()
     res.check("20 pipelined reviews on one connection are answered in order",
@@ -418,17 +418,17 @@ def tls_cases(s):
             data = None
         sock.close()
         return data
-    data = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 12)
+    data = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1.5)
     res.check("plain HTTP to the TLS port gets no HTTP answer", not data or not data.startswith(b"HTTP/"), data)
     res.check("plain HTTP to the TLS port: the server stays up", healthy(s))
     rng = random.Random(7)
     for n in (1, 7, 100, 5000, 65536):
-        data = raw(bytes(rng.randrange(256) for _ in range(n)), 12)
+        data = raw(bytes(rng.randrange(256) for _ in range(n)), 1.5)
         res.check(f"{n} random bytes get a TLS alert or a close", not data or data[:1] == b"\x15", data[:16] if data else data)
         res.check(f"{n} random bytes: the server stays up", healthy(s))
-    data = raw(CLIENT_HELLO_HEAD + os.urandom(20), 3)
+    data = raw(CLIENT_HELLO_HEAD + os.urandom(20), 1.5)
     res.check("a truncated ClientHello: the server stays up", healthy(s))
-    data = raw(bytes.fromhex("8080010301005700000020"), 12)
+    data = raw(bytes.fromhex("8080010301005700000020"), 1.5)
     res.check("an SSLv2 ClientHello is refused", not data or data[:1] == b"\x15", data)
     res.check("an SSLv2 ClientHello: the server stays up", healthy(s))
     # Handshakes aborted at every stage, many times.

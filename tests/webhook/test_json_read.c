@@ -87,6 +87,24 @@ static void test_cases(void **state)
     assert_true(agree(nul_after_number, sizeof nul_after_number - 1));
 }
 
+/* A long key with an escape, then a longer value with escapes: the scratch
+ * buffer the key was decoded into grows (and moves) while the value is read
+ * (a leak the admission fuzz target found). */
+static void test_long_escaped_key(void **state)
+{
+    (void)state;
+    char text[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "{\"k\\n");
+    for (int i = 0; i < 200; i++)
+        text[n++] = 'k';
+    n += (size_t)snprintf(text + n, sizeof text - n, "\":\"v\\t");
+    for (int i = 0; i < 2000; i++)
+        text[n++] = 'v';
+    n += (size_t)snprintf(text + n, sizeof text - n, "\",\"\\u00e9\":[\"\\\"\"]}");
+    assert_true(agree(text, n));
+}
+
 /* Arrays nested `n` deep around a value, at and around jansson's depth limit. */
 static void test_depth(void **state)
 {
@@ -172,6 +190,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_long_escaped_key),
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_mutations),
     };

@@ -324,9 +324,11 @@ static json_t *read_object(reader *r, int depth)
             json_decref(obj);
             return NULL;
         }
-        /* A key with escapes sits in r->buf, which the value reuses: keep a copy. */
+        /* A key with escapes sits in r->buf, which the value reuses (and may
+         * move): keep a copy. */
         char small[128], *k = (char *)key;
-        if (key == r->buf) {
+        bool copied = key == r->buf;
+        if (copied) {
             if (!(k = keylen < sizeof small ? small : malloc(keylen + 1))) {
                 json_decref(obj);
                 return fail(r, r->p, "out of memory");
@@ -343,7 +345,7 @@ static json_t *read_object(reader *r, int depth)
             value = read_value(r, depth);
         }
         int rc = value ? json_object_setn_new_nocheck(obj, k, keylen, value) : -1;
-        if (key == r->buf && k != small)
+        if (copied && k != small)
             free(k);
         if (rc < 0) {
             json_decref(obj);

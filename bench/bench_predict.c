@@ -35,7 +35,7 @@ static uint64_t next(void)
     return rng;
 }
 
-static void die(const char *what, const char *err)
+static _Noreturn void die(const char *what, const char *err)
 {
     fprintf(stderr, "bench_predict: %s: %s\n", what, err);
     exit(1);

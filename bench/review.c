@@ -23,7 +23,7 @@
 #include <scoregate/scoring.h>
 #include <scoregate/webhook.h>
 
-static void die(const char *what, const char *err)
+static _Noreturn void die(const char *what, const char *err)
 {
     fprintf(stderr, "bench_review: %s: %s\n", what, err);
     exit(1);

@@ -16,7 +16,7 @@
 #include <scoregate/policy.h>
 #include <scoregate/scoring.h>
 
-static void die(const char *what, const char *err)
+static _Noreturn void die(const char *what, const char *err)
 {
     fprintf(stderr, "bench_seed: %s: %s\n", what, err);
     exit(1);

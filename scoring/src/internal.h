@@ -70,8 +70,6 @@ typedef struct resource {
 struct sg_inventory {
     pthread_rwlock_t lock;
     sg_score_model *model;
-    sg_score_model **retired;    /* earlier models, kept for the names scores borrow */
-    size_t nretired;
     resource **buckets;
     size_t nbuckets, count, stale;
     size_t healthy[SG_SCORE_MAX_CONTROLS], unhealthy[SG_SCORE_MAX_CONTROLS];
@@ -130,12 +128,7 @@ void sg__count(const sg_score_model *m, const uint64_t *bits, int sign, size_t *
 /* Score of counters with `resources` resources in total. */
 void sg__score_counts(const sg_score_model *m, const size_t *healthy, const size_t *unhealthy,
                       size_t resources, size_t stale, sg_score *out);
-/*
- * Swap in a table built elsewhere (buckets, count) and rebuild the counters.
- * When `m` is a new model, room for one more retired model must have been
- * reserved with sg__inv_reserve_retired().
- */
-int sg__inv_reserve_retired(sg_inventory *inv);
+/* Swap in a table built elsewhere (buckets, count) and rebuild the counters. */
 void sg__inv_replace_table(sg_inventory *inv, sg_score_model *m, resource **buckets,
                            size_t nbuckets, size_t count);
 void sg__table_free(resource **buckets, size_t nbuckets);

@@ -50,9 +50,6 @@ void sg_inventory_free(sg_inventory *inv)
         return;
     sg__table_free(inv->buckets, inv->nbuckets);
     sg_score_model_free(inv->model);
-    for (size_t i = 0; i < inv->nretired; i++)
-        sg_score_model_free(inv->retired[i]);
-    free(inv->retired);
     pthread_rwlock_destroy(&inv->lock);
     free(inv);
 }
@@ -194,8 +191,9 @@ void sg__inv_replace_table(sg_inventory *inv, sg_score_model *m, resource **buck
     size_t n;
     sg__table_free(inv->buckets, inv->nbuckets);
     if (m != inv->model) {
-        /* Scores handed out borrow the old model's names: keep it until the end. */
-        inv->retired[inv->nretired++] = inv->model;
+        /* Scores handed out borrow only control names, which are interned: the
+         * old model can go (kept, every reload would grow memory for good). */
+        sg_score_model_free(inv->model);
         inv->model = sg_score_model_ref(m);
     }
     inv->buckets = buckets;
@@ -371,15 +369,6 @@ void sg_score_namespaces_free(sg_score_namespace *list, size_t n)
     for (size_t i = 0; list && i < n; i++)
         free(list[i].namespace_);
     free(list);
-}
-
-int sg__inv_reserve_retired(sg_inventory *inv)
-{
-    sg_score_model **grown = realloc(inv->retired, (inv->nretired + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
-    inv->retired = grown;
-    return 0;
 }
 
 int sg__inv_reserve(sg_inventory *inv, size_t extra)

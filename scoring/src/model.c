@@ -6,6 +6,7 @@
  * outcomes of requests in flight and a reload can share it across threads.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,12 +18,38 @@ static int by_id_cmp(const void *a, const void *b)
     return strcmp((*x)->id, (*y)->id);
 }
 
+/*
+ * Control ids and names, interned for the life of the process: scores and
+ * predictions borrow them, so they must outlive any model (a reload replaces
+ * the model while scores taken before may still be read). Bounded by the
+ * distinct control names ever configured. NULL when out of memory.
+ */
+static const char *intern(const char *s)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char **names;
+    static size_t n, cap;
+    const char *found = NULL;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n && !found; i++)
+        if (!strcmp(names[i], s))
+            found = names[i];
+    if (!found && n == cap) {
+        size_t grown_cap = cap ? cap * 2 : 16;
+        char **grown = realloc(names, grown_cap * sizeof *grown);
+        if (grown) {
+            names = grown;
+            cap = grown_cap;
+        }
+    }
+    if (!found && n < cap && (names[n] = strdup(s)) != NULL)
+        found = names[n++];
+    pthread_mutex_unlock(&lock);
+    return found;
+}
+
 static void model_destroy(sg_score_model *m)
 {
-    for (size_t i = 0; i < m->ncontrols; i++) {
-        free((char *)m->controls[i].id);
-        free((char *)m->controls[i].name);
-    }
     for (size_t i = 0; m->recs && i < m->nrecs; i++)
         free(m->recs[i].id);
     free(m->recs);
@@ -83,8 +110,8 @@ int sg_score_model_new(const sg_score_control_def *controls, size_t ncontrols,
     m->nrecs = nrecs;
     m->nwords = nrecs / 64 + 1;
     for (size_t i = 0; i < ncontrols; i++) {
-        m->controls[i].id = strdup(controls[i].id);
-        m->controls[i].name = strdup(controls[i].name ? controls[i].name : controls[i].id);
+        m->controls[i].id = intern(controls[i].id);
+        m->controls[i].name = intern(controls[i].name ? controls[i].name : controls[i].id);
         m->controls[i].max = (double)cents[i] / 100.0;
         m->max_cents[i] = cents[i];
         m->ncontrols = i + 1;

@@ -62,7 +62,7 @@ int sg_inventory_reload(sg_inventory *inv, sg_score_model *m, sg_score_exemption
     uint64_t *bits = malloc(SG_SETS * m->nwords * sizeof *bits);
     resource **buckets = calloc(nbuckets, sizeof *buckets);
     int rc = 0;
-    if (!map || !bits || !buckets || (m != old && sg__inv_reserve_retired(inv)))
+    if (!map || !bits || !buckets)
         rc = -1;
     if (!rc)
         sg__remap_index(old, m, map);

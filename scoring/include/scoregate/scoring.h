@@ -193,7 +193,7 @@ void sg_score_outcome_free(sg_score_outcome *o);
 /* ------------------------------------------------------------------ */
 
 typedef struct sg_score_control {
-    const char *id;          /* borrowed from the model */
+    const char *id;          /* interned: valid for the life of the process */
     const char *name;
     double max;              /* effective max: the configured max, or 0 when it drops out */
     double configured_max;   /* max from the control table */
@@ -205,9 +205,8 @@ typedef struct sg_score_control {
 
 /*
  * A secure score. A plain value: copy it freely, nothing to free; the id and
- * name pointers are borrowed from the model, which lives at least as long as
- * the inventory that produced the score (an inventory keeps every model it
- * has scored with until it is freed).
+ * name pointers are control names, interned for the life of the process, so
+ * they stay valid after the model is replaced or freed.
  */
 typedef struct sg_score {
     bool has_percent;        /* false: nothing to score ("n/a", JSON null) */
@@ -285,7 +284,7 @@ typedef enum sg_score_op { SG_SCORE_CREATE, SG_SCORE_UPDATE, SG_SCORE_DELETE } s
 /* One control whose counts a prediction changes. */
 typedef struct sg_score_change {
     size_t control;                 /* index in the model */
-    const char *id;                 /* borrowed from the model */
+    const char *id;                 /* interned: valid for the life of the process */
     double before, after;           /* the control's current points, rounded */
     double exact_delta;             /* unrounded change of its points */
     double before_max, after_max;   /* the control's effective max before and after */

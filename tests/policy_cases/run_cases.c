@@ -150,7 +150,7 @@ static sg_policy *case_policy(const char *where, const json_t *c)
 
 static void run_case(const char *file, const json_t *c)
 {
-    char where[512];
+    char where[4096 + 512];   /* a path and a case name */
     const char *name = json_string_value(json_object_get(c, "case"));
     snprintf(where, sizeof where, "%s: %s", file, name ? name : "(unnamed case)");
     sg_policy *p = case_policy(where, c);

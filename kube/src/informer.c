@@ -268,13 +268,13 @@ static void sweep_one(void *ctx, const char *ns, const char *name)
     kind_state *k = ctx;
     char api_version[128];
     kb_resource_api_version(k->r, api_version, sizeof api_version);
-    json_t *stub = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", api_version, "kind", k->r->kind, "metadata", "name", name);
-    if (!stub)
+    json_t *tombstone = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", api_version, "kind", k->r->kind, "metadata", "name", name);
+    if (!tombstone)
         abort();
     if (*ns)
-        json_object_set_new(json_object_get(stub, "metadata"), "namespace", json_string(ns));
-    deliver(k, SG_KUBE_DELETED, stub);
-    json_decref(stub);
+        json_object_set_new(json_object_get(tombstone, "metadata"), "namespace", json_string(ns));
+    deliver(k, SG_KUBE_DELETED, tombstone);
+    json_decref(tombstone);
 }
 
 static void finish_list(kind_state *k, CURLcode rc)

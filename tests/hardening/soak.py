@@ -56,6 +56,7 @@ def main():
     opts = ap.parse_args()
     res = Results()
     asan_env_for_memory()
+    cleanup = hardlib.private_tmp()
     workdir = tempfile.mkdtemp(prefix="sg-soak-")
     config = write(os.path.join(workdir, "config.yaml"), CONFIG)
     s = Server(os.path.abspath(opts.scoregate), config=config, workdir=workdir,
@@ -150,6 +151,8 @@ def main():
                            refused=load.refused, rate=round(rate), rss_warm_kib=rss_warm, rss_end_kib=rss_end,
                            rss_peak_kib=rss_max, growth_percent=round(growth * 100, 2), side=side,
                            samples=samples, **summary), f, indent=1)
+    if not res.failed:
+        cleanup()
     return res.finish()
 
 

@@ -562,6 +562,7 @@ SECTIONS = {"kill": section_kill, "disk": section_disk, "certs": section_certs, 
             "term": section_term}
 
 if __name__ == "__main__":
+    cleanup = hardlib.private_tmp()
     # Bounded: 280 s, or more for a long kill loop (scripts/soak).
     limit = max(280, 4 * int(os.environ.get("SG_HARDENING_KILLS", "0"))) if SECTION == "kill" else 280
     watchdog = threading.Timer(limit, lambda: (print("FAIL section timed out", flush=True), unmount_all(), os._exit(1)))
@@ -579,4 +580,6 @@ if __name__ == "__main__":
         for srv in servers:
             srv.kill()
         unmount_all()
+        if not res.failed:
+            cleanup()
     sys.exit(res.finish())

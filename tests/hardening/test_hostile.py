@@ -626,6 +626,7 @@ SECTIONS = {"body": section_body, "http": section_http, "tls": section_tls, "slo
 
 if __name__ == "__main__":
     asan_env_for_memory()
+    cleanup = hardlib.private_tmp()
     watchdog = threading.Timer(280, lambda: (print("FAIL section timed out", flush=True), os._exit(1)))
     watchdog.daemon = True
     watchdog.start()
@@ -640,4 +641,6 @@ if __name__ == "__main__":
     finally:
         for srv in servers:
             srv.kill()
+        if not res.failed:
+            cleanup()
     sys.exit(res.finish())

@@ -285,6 +285,7 @@ if __name__ == "__main__":
     # TLS 1.0 and 1.1 are deprecated in the ssl module; trying them is the point here.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     hardlib.asan_env_for_memory()
+    cleanup = hardlib.private_tmp()
     watchdog = threading.Timer(280, lambda: (print("FAIL timed out", flush=True), os._exit(1)))
     watchdog.daemon = True
     watchdog.start()
@@ -300,4 +301,6 @@ if __name__ == "__main__":
     finally:
         for srv in servers:
             srv.kill()
+        if not res.failed:
+            cleanup()
     sys.exit(res.finish())

@@ -10,33 +10,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
+
+from harness import check, finish, run, setup, write
 
 BIN, SRC = sys.argv[1], sys.argv[2]
 BUILD = sys.argv[3] if len(sys.argv) > 3 else None
-passed = failed = 0
-tmp = tempfile.mkdtemp(prefix="sg-cli-")
-
-
-def run(*args, stdin=None):
-    p = subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-
-
-def write(name, text):
-    path = os.path.join(tmp, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+tmp = setup(BIN, "sg-cli-")
 
 
 PRIVILEGED = """apiVersion: v1
@@ -224,5 +203,4 @@ if BUILD:
     installed = os.path.join(prefix, "bin", "scoregate")
     check("cmake --install installs the binary", p.returncode == 0 and os.access(installed, os.X_OK), p.stderr)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -10,37 +10,14 @@ Score: 16 / 18 = 88.89%. Hardening b predicts 100% (+11.11); deleting nothing an
 adding a privileged Pod c predicts access 4 * 1/3 = 1.33 -> 15.33 / 18 = 85.17%.
 Usage: test_score.py SCOREGATE_BINARY
 """
-import copy
 import json
 import os
-import subprocess
 import sys
-import tempfile
+
+from harness import check, finish, run, setup, write
 
 BIN = sys.argv[1]
-passed = failed = 0
-tmp = tempfile.mkdtemp(prefix="sg-score-")
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-
-
-def write(name, objs):
-    path = os.path.join(tmp, name)
-    with open(path, "w") as f:
-        json.dump(objs, f)
-    return path
+tmp = setup(BIN, "sg-score-")
 
 
 def pod(name, privileged=False):
@@ -185,5 +162,4 @@ empty = write("empty.json", {"apiVersion": "v1", "kind": "List", "items": []})
 rc, out, _ = run("score", "-f", "json", empty)
 check("nothing to score is null", rc == 0 and json.loads(out)["score"]["percent"] is None, out[:200])
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

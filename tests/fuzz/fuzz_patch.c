@@ -7,9 +7,10 @@
  *  - the patch of sg_policy_fix(), applied by the small RFC 6902 applier
  *    below to a copy of the object, must give exactly its `fixed` copy, and
  *    every operation must apply (paths exist, parents exist);
- *  - sg_policy_decide() must build the same patch;
+ *  - sg_policy_enforce() must build the same patch;
  *  - the object itself must be left untouched;
- *  - when nothing is denied, the fixed object must need no further patch.
+ *  - when the fix heals every enforced finding, the fixed object needs no
+ *    further patch.
  * Seeds: tests/fuzz/corpus/patch/ (workloads of every kind, broken for the
  * recommendations that have fixes).
  */
@@ -221,23 +222,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!json_equal(object, original))
         abort();
 
-    bool *denied = calloc(ev.count + 1, sizeof *denied);
-    json_t *decided = NULL;
-    int ndenied = sg_policy_decide(p, object, &ev, NULL, 0, denied, &decided, err, sizeof err);
-    if (ndenied < 0 || !json_equal(decided, patch))
+    sg_enforcement en;
+    if (sg_policy_enforce(p, object, &ev, NULL, 0, &en, err, sizeof err) < 0 || !json_equal(en.patch, patch))
         abort();
+    bool healed = true;
+    for (size_t k = 0; k < ev.count; k++)
+        if (ev.findings[k].status == SG_STATUS_UNHEALTHY && ev.findings[k].action == SG_ACTION_ENFORCE)
+            healed = healed && en.healed[k];
 
     /* Healed completely: a second round finds nothing more to patch. */
     sg_eval again;
-    if (ndenied == 0 && sg_policy_evaluate(p, fixed, NULL, 0, &again, err, sizeof err) == 0) {
+    if (healed && sg_policy_evaluate(p, fixed, NULL, 0, &again, err, sizeof err) == 0) {
         json_t *more = NULL;
         if (sg_policy_fix(p, fixed, &again, &more, NULL, err, sizeof err) < 0 || json_array_size(more))
             abort();
         json_decref(more);
         sg_eval_free(&again);
     }
-    json_decref(decided);
-    free(denied);
+    sg_enforcement_free(&en);
     json_decref(applied);
     json_decref(fixed);
     json_decref(patch);

@@ -40,11 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *object = json_loads(sample, 0, NULL);
         sg_eval ev;
         if (sg_policy_evaluate(p, object, NULL, 0, &ev, err, sizeof err) == 0) {
-            bool denied[64];
-            json_t *patch = NULL;
-            if (ev.count <= 64)
-                sg_policy_decide(p, object, &ev, NULL, 0, denied, &patch, err, sizeof err);
-            json_decref(patch);
+            sg_enforcement en;
+            if (sg_policy_enforce(p, object, &ev, NULL, 0, &en, err, sizeof err) == 0)
+                sg_enforcement_free(&en);
             sg_eval_free(&ev);
         }
         json_decref(object);

@@ -266,21 +266,35 @@ const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t re
  * objects created). *patch is a new array (possibly empty) the caller frees;
  * when `fixed` is non-NULL it receives a new copy of the object with the patch
  * applied. Recommendations whose fix does not make the object healthy are
- * left to the caller to deny (re-evaluate `fixed` to see which).
+ * left to the caller to deny (sg_policy_enforce() says which).
  */
 int sg_policy_fix(const sg_policy *p, const json_t *object, const sg_eval *ev,
                   json_t **patch, json_t **fixed, char *err, size_t errlen);
 
 /*
- * Decide, for every finding of `ev`, whether admission would deny it: an
- * unhealthy finding whose action is deny, or enforce when the recommendation
- * has no fix or its fix does not make the object healthy (the fixed object is
- * re-evaluated to know). `denied` must hold ev->count entries. *patch (when
- * non-NULL) receives the enforce patch as sg_policy_fix builds it. Returns
- * the number of denied findings, or -1 on error.
+ * The enforce step of one evaluated object, built once: the JSON Patch of the
+ * fixes of its unhealthy enforce findings (as sg_policy_fix builds it), the
+ * fixed object, its evaluation, and per finding of `ev` whether the fix heals
+ * it (an unhealthy enforce finding that the fixed object no longer has). A
+ * finding whose recommendation has no fix, or whose fix does not make the
+ * object healthy, is not healed; nor is anything when the fixed object fails
+ * a deny or enforce check that the object as given passes (`broken`). The admission decision (scoregate/scoring.h)
+ * turns this into denials; nothing else needs to evaluate the fixed object.
  */
-int sg_policy_decide(const sg_policy *p, const json_t *object, const sg_eval *ev, const char *default_namespace,
-                     time_t now, bool *denied, json_t **patch, char *err, size_t errlen);
+typedef struct sg_enforcement {
+    json_t *patch;          /* owned: RFC 6902 operations, an empty array when nothing is fixed */
+    json_t *fixed;          /* owned: the object with the patch applied; NULL when the patch is empty */
+    sg_eval fixed_eval;     /* evaluation of `fixed`, valid when has_fixed_eval */
+    bool has_fixed_eval;
+    bool *healed;           /* owned: ev->count entries */
+    const sg_finding *broken;   /* borrowed from fixed_eval: a deny or enforce finding the fix would make
+                                   unhealthy; then nothing is healed. NULL normally */
+} sg_enforcement;
+
+int sg_policy_enforce(const sg_policy *p, const json_t *object, const sg_eval *ev, const char *default_namespace,
+                      time_t now, sg_enforcement *out, char *err, size_t errlen);
+/* Release what sg_policy_enforce() filled (safe on a zeroed struct). */
+void sg_enforcement_free(sg_enforcement *e);
 
 /* Names, for output. */
 const char *sg_action_name(sg_action a);

@@ -6,9 +6,9 @@
  * "review" times sg_webhook_review() on /validate (decode once, decide,
  * inventory update, metrics, one log line, encode once: everything of a
  * request but TLS and HTTP); "policy" times only what the budget calls policy
- * evaluation + prediction, on an object parsed beforehand: sg_policy_evaluate,
- * sg_policy_decide, sg_score_outcome_from_eval and sg_inventory_predict_apply,
- * as webhook/src/decision.c calls them. Prints "review_ns N", "policy_ns N"
+ * evaluation + prediction, on an object parsed beforehand: the admission
+ * decision (sg_admission_decide, /validate's mode), as webhook/src/decision.c
+ * calls it. Prints "review_ns N", "policy_ns N"
  * (CPU nanoseconds per call) and "response_bytes N" lines. The log lines go to stderr (bench/run sends
  * them to a file, as a server's would). Run it under callgrind with the
  * review mode to see where the instructions of a review go.
@@ -99,20 +99,12 @@ static void bench_policy(const char *config, const char *body, size_t len, long 
     for (long i = -n / 10 - 1; i < n; i++) {
         if (i == 0)
             start = now_ns();
-        time_t now = time(NULL);
-        sg_eval ev;
-        if (sg_policy_evaluate(p, object, ns, now, &ev, err, sizeof err) < 0)
-            die("evaluate", err);
-        bool *denied = calloc(ev.count + 1, sizeof *denied);
-        sg_score_outcome *o;
-        sg_score_prediction pred;
-        if (!denied || sg_policy_decide(p, object, &ev, ns, now, denied, NULL, err, sizeof err) < 0 ||
-            sg_score_outcome_from_eval(m, &ev, &o, err, sizeof err) < 0 ||
-            sg_inventory_predict_apply(inv, SG_SCORE_CREATE, o, false, &pred, err, sizeof err) < 0)
-            die("decide", err);
-        sg_score_outcome_free(o);
-        free(denied);
-        sg_eval_free(&ev);
+        sg_admission_request req = {.mode = SG_ADMISSION_VALIDATE, .operation = SG_SCORE_CREATE, .object = object,
+                                    .namespace_ = ns, .now = time(NULL)};
+        sg_admission a;
+        if (sg_admission_decide(p, m, inv, &req, &a, err, sizeof err) < 0 || *a.refusal)
+            die("decide", *a.refusal ? a.refusal : err);
+        sg_admission_free(&a);
     }
     printf("policy_ns %.0f\n", (now_ns() - start) / (double)n);
     json_decref(root);

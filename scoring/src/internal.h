@@ -137,6 +137,16 @@ int sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource
                   size_t nwords);
 uint64_t sg__key_hash(const char *key, size_t keylen);
 
+/*
+ * predict.c: predict the request and, when `judge` (called under the write
+ * lock with the prediction) says so, apply it: the change is exactly the
+ * prediction judged. *applied tells whether a resource was put or removed.
+ */
+typedef bool (*sg__judge_fn)(void *ctx, const sg_score_prediction *p);
+int sg__inventory_judge_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                              sg__judge_fn judge, void *ctx, sg_score_prediction *out, bool *applied,
+                              char *err, size_t errlen);
+
 /* outcome.c: a copy of `o`'s bits mapped onto `m` (o->bits itself when same model). */
 const uint64_t *sg__outcome_bits_for(const sg_score_outcome *o, const sg_score_model *m,
                                      uint64_t *scratch);

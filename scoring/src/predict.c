@@ -150,6 +150,14 @@ static int apply_locked(sg_inventory *inv, sg_score_op op, const sg_score_outcom
     return 0;
 }
 
+void sg_inventory_unchanged(sg_inventory *inv, sg_score_prediction *out)
+{
+    memset(out, 0, sizeof *out);
+    sg_inventory_score(inv, &out->before);
+    out->after = out->before;
+    out->has_delta = out->before.has_percent;
+}
+
 int sg_inventory_predict(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
                          sg_score_prediction *out, char *err, size_t errlen)
 {
@@ -167,23 +175,43 @@ int sg_inventory_predict(sg_inventory *inv, sg_score_op op, const sg_score_outco
     return 0;
 }
 
-int sg_inventory_predict_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
-                               bool dry_run, sg_score_prediction *out, char *err, size_t errlen)
+int sg__inventory_judge_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                              sg__judge_fn judge, void *ctx, sg_score_prediction *out, bool *applied,
+                              char *err, size_t errlen)
 {
     uint64_t scratch[SCRATCH_WORDS];
     const uint64_t *bits = NULL;
+    sg_score_prediction local;
     int rc = 0;
+    *applied = false;
     if (check_args(op, o, err, errlen))
         return -1;
+    if (!out)
+        out = &local;
     pthread_rwlock_wrlock(&inv->lock);
     if (op != SG_SCORE_DELETE && !o->ignored && !(bits = bits_for(inv, o, scratch, err, errlen)))
         rc = -1;
-    if (!rc && out)
+    if (!rc)
         predict_locked(inv, op, o, bits, out);
-    if (!rc && !dry_run)
+    if (!rc && judge(ctx, out)) {
         rc = apply_locked(inv, op, o, bits, err, errlen);
+        *applied = rc == 0 && !o->ignored;
+    }
     pthread_rwlock_unlock(&inv->lock);
     return rc;
+}
+
+static bool always(void *ctx, const sg_score_prediction *p)
+{
+    (void)p;
+    return *(const bool *)ctx;
+}
+
+int sg_inventory_predict_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
+                               bool dry_run, sg_score_prediction *out, char *err, size_t errlen)
+{
+    bool apply = !dry_run, applied;
+    return sg__inventory_judge_apply(inv, op, o, always, &apply, out, &applied, err, errlen);
 }
 
 int sg_inventory_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o, char *err,

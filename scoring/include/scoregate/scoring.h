@@ -322,6 +322,9 @@ typedef struct sg_score_prediction {
 int sg_inventory_predict(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
                          sg_score_prediction *out, char *err, size_t errlen);
 
+/* A prediction that changes nothing: before and after are the current score. */
+void sg_inventory_unchanged(sg_inventory *inv, sg_score_prediction *out);
+
 /*
  * The prediction between two scores of the same model, e.g. a baseline and
  * the baseline with a whole scan applied: before, after, deltas and the
@@ -345,15 +348,6 @@ int sg_inventory_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome
  */
 int sg_inventory_predict_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
                                bool dry_run, sg_score_prediction *out, char *err, size_t errlen);
-
-/*
- * Seed the inventory from evaluations of existing objects (a scan or a list
- * from the API server): each is turned into an outcome with
- * sg_score_outcome_from_eval() against the inventory's model and put
- * (owned and excluded objects are skipped). All or nothing: on failure the
- * inventory is unchanged.
- */
-int sg_inventory_seed(sg_inventory *inv, const sg_eval *evals, size_t n, char *err, size_t errlen);
 
 /* Remove every resource. */
 void sg_inventory_clear(sg_inventory *inv);
@@ -395,6 +389,120 @@ int sg_inventory_reload_policy(sg_inventory *inv, sg_score_model *m, const sg_po
  * O(resources). For tests and diagnostics.
  */
 int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* The admission decision (admission.c).                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The one decision of scoregate (DESIGN.md 1 and 4). The webhook's /validate
+ * and /mutate, `scan`, `score`, `fix` and the inventory sync all call
+ * sg_admission_decide(); they only present its result, so CI and the cluster
+ * agree by construction. The mode says what is judged and whether the
+ * inventory changes:
+ *
+ *  VALIDATE  the API server's validating call: the object as it will be
+ *            stored. An unhealthy enforce finding is denied (the mutation
+ *            that would have fixed it did not happen: the mutating webhook
+ *            failed open, timed out or is not registered), with the patch that
+ *            would have healed it. Applied when allowed and not a dry run.
+ *  MUTATE    the mutating call: the enforce patch is built, the fixed object
+ *            judged and predicted; the inventory never changes (validation,
+ *            which sees the final object, does that).
+ *  ADMIT     both calls in one step, as the API server chains them (scan,
+ *            fix): the fixed object judged, predicted and, when allowed and
+ *            not a dry run, applied.
+ *  RECORD    an object the cluster already holds (score, inventory sync,
+ *            baselines): evaluated and put, or removed, whatever its verdict;
+ *            no gate. An object that cannot be evaluated is removed (it is
+ *            not scored) and the refusal says why.
+ *
+ * Decisions deny: an unhealthy finding whose action is deny; an unhealthy
+ * enforce finding the fix cannot heal (no fix, or the fixed object is still
+ * unhealthy for it); at VALIDATE, any unhealthy enforce finding; and the score
+ * gate (scoreGate: minScore, maxDrop), which judges the very prediction that
+ * is applied, and never blocks a request that keeps or raises the score.
+ * DELETE is never denied. Objects in globally excluded namespaces are allowed
+ * untouched. On the ephemeralcontainers subresource only findings of
+ * ephemeral containers are judged and fixed: the rest of the pod cannot
+ * change through it.
+ */
+typedef enum sg_admission_mode {
+    SG_ADMISSION_VALIDATE,
+    SG_ADMISSION_MUTATE,
+    SG_ADMISSION_ADMIT,
+    SG_ADMISSION_RECORD
+} sg_admission_mode;
+
+typedef struct sg_admission_request {
+    sg_admission_mode mode;
+    sg_score_op operation;
+    const json_t *object;        /* CREATE, UPDATE: borrowed; must outlive the result */
+    const json_t *old_object;    /* DELETE: the object removed, or NULL (then the key below) */
+    const char *namespace_;      /* the request's namespace, for objects that name none; NULL: "default" */
+    const char *subresource;     /* NULL or "": the object; "ephemeralcontainers" */
+    const char *api_version;     /* DELETE without old_object: the resource's key */
+    const char *kind;
+    const char *name;
+    bool dry_run;
+    time_t now;                  /* decides which exemptions have expired */
+} sg_admission_request;
+
+/* Why a finding is denied. */
+typedef enum sg_denial {
+    SG_DENIAL_NONE,
+    SG_DENIAL_DENY,              /* its action is deny */
+    SG_DENIAL_NO_FIX,            /* enforce, and the recommendation has no automatic fix */
+    SG_DENIAL_FIX_FAILS,         /* enforce, and its fix does not make the object healthy */
+    SG_DENIAL_NOT_FIXED          /* enforce at validation: its fix heals it but was not applied */
+} sg_denial;
+
+/* The score gate's verdict. */
+typedef struct sg_admission_gate {
+    bool denied;
+    bool by_max_drop;            /* denied by maxDrop; otherwise by minScore */
+    double limit;                /* the configured minScore or maxDrop */
+    char message[192];           /* "score gate: the secure score would fall to ..." */
+} sg_admission_gate;
+
+typedef struct sg_admission {
+    bool allowed;
+    bool judged;                 /* eval holds findings (CREATE and UPDATE, not excluded, not refused) */
+    bool excluded;               /* in a globally excluded namespace: allowed untouched */
+    char refusal[SG_ERRMAX];     /* non-empty: why the object cannot be judged (unreadable where a
+                                    check looks, or beyond what the inventory holds); not allowed */
+    const char *refused_to;      /* with a refusal: "evaluate" or "score" */
+    sg_eval eval;                /* the object as given; valid when judged */
+    sg_denial *denials;          /* eval.count entries, when judged (all NONE when recorded) */
+    size_t ndenied;              /* findings denied */
+    sg_enforcement fix;          /* MUTATE and ADMIT, and VALIDATE with unhealthy enforce findings */
+    bool has_fix;
+    bool stores_fixed;           /* MUTATE, ADMIT: the patch heals something, so what is stored,
+                                    predicted and (when allowed) applied is the fixed object */
+    sg_score_prediction prediction;   /* of what is (or would be) stored: the fixed object when patched */
+    sg_admission_gate gate;
+    bool applied;                /* the inventory changed */
+} sg_admission;
+
+/*
+ * Decide one request against `p`, whose score model is `m`
+ * (sg_score_model_from_policy), and `inv` (which it may change, see the
+ * modes; it may score with another model: outcomes are mapped by id).
+ * Returns 0 with *out filled (release it with sg_admission_free), or -1 only
+ * when out of memory or on bad arguments, with `err` set; then nothing
+ * changed.
+ */
+int sg_admission_decide(const sg_policy *p, sg_score_model *m, sg_inventory *inv,
+                        const sg_admission_request *req, sg_admission *out, char *err, size_t errlen);
+void sg_admission_free(sg_admission *a);
+
+/* The JSON Patch the decision sends: the enforce patch of an allowed MUTATE or
+ * ADMIT decision when it is not empty, else NULL. Borrowed from `a`. */
+const json_t *sg_admission_patch(const sg_admission *a);
+/* The evaluation of what is stored: the fixed object's when the patch applies, else the object's. */
+const sg_eval *sg_admission_stored(const sg_admission *a);
+/* A short text for a denial reason ("its action is deny", ...). */
+const char *sg_denial_text(sg_denial d);
 
 /* ------------------------------------------------------------------ */
 /* Persistence.                                                         */

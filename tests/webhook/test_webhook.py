@@ -233,8 +233,12 @@ def section_actions():
     fixed = apply_patch(pod, ops)
     r = check_review(res, s, "/validate", review("CREATE", fixed), expect_allowed=True)
     res.check("enforce: the patched object passes /validate", r is not None and "cpu-memory-limits" not in failed_ids(r))
-    r = check_review(res, s, "/validate", review("CREATE", pod, dry_run=True), expect_allowed=True)
-    res.check("enforce: /validate allows an unpatched object the fix heals (mutation runs first)", r is not None)
+    # The mutation did not happen (the mutating webhook failed open or is not
+    # registered): enforce never degrades to warn, and the denial shows the patch.
+    r = check_review(res, s, "/validate", review("CREATE", pod, dry_run=True), expect_allowed=False)
+    msg = r["status"]["message"] if r else ""
+    res.check("enforce: /validate denies an unpatched object, saying the fix was not applied",
+              "cpu-memory-limits" in msg and "not applied" in msg and "/resources" in msg, msg)
     r = check_review(res, s, "/mutate", review("CREATE", healthy_pod("clean"), dry_run=True), expect_allowed=True)
     res.check("enforce: no patch when nothing changes", r is not None and "patch" not in r and "patchType" not in r, r)
     # enforce without a fix

@@ -1,19 +1,16 @@
 /*
- * decision.c - from a decoded AdmissionReview to the webhook's answer
- * (DESIGN.md 4): evaluate the object, let sg_policy_decide() say which
- * findings are denied (deny, and enforce without a healing fix) and build the
- * enforce patch, predict the score change against the inventory, apply the
- * optional score gate, and update the inventory.
+ * decision.c - from a decoded AdmissionReview to the webhook's answer. The
+ * decision itself is sg_admission_decide() (scoring/), the same one scan,
+ * score and the inventory sync make; this file only maps the request onto it
+ * and its result onto the AdmissionReview response: allowed or 403 with the
+ * denial message, warnings, the enforce patch, the score annotations, and
+ * the finding metrics.
  *
- * Who does what, given that the API server calls mutating webhooks before
- * validating ones:
- *  - /mutate returns the enforce patch, scores the patched object, and never
- *    changes the inventory: another webhook or /validate may still reject the
- *    request, and later mutations may change the object again.
- *  - /validate sees the final object, so it is the one that changes the
- *    inventory (allowed, not dry-run requests); an enforce finding whose fix
- *    heals it is allowed there, because /mutate fixes it.
- * Both deny the same findings, so either endpoint alone is safe to register.
+ * /mutate returns the enforce patch and never changes the inventory: another
+ * webhook or /validate may still reject the request, and later mutations may
+ * change the object again. /validate sees the final object, so it is the one
+ * that changes the inventory (allowed, not dry-run requests), and it denies
+ * an enforce finding that is still unhealthy: the mutation did not happen.
  */
 #include <math.h>
 #include <stdio.h>
@@ -39,83 +36,6 @@ static void annotate(const sg_score_prediction *p, wh_result *res)
         snprintf(res->score_delta, sizeof res->score_delta, "%+.4f", p->exact_delta);
     else
         snprintf(res->score_delta, sizeof res->score_delta, "%+.2f", p->delta);
-}
-
-/* A prediction that changes nothing: before and after are the current score. */
-static void unchanged_prediction(sg_inventory *inv, sg_score_prediction *p)
-{
-    memset(p, 0, sizeof *p);
-    sg_inventory_score(inv, &p->before);
-    p->after = p->before;
-    p->has_delta = p->before.has_percent;
-}
-
-static int allow_untouched(const wh_context *ctx, wh_result *res)
-{
-    sg_score_prediction p;
-    unchanged_prediction(ctx->inv, &p);
-    annotate(&p, res);
-    return 0;
-}
-
-static const char *string_member(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
-/* DELETE: never blocked (it can only be needed to repair the cluster); the
- * resource leaves the inventory. */
-static int decide_delete(const wh_context *ctx, const wh_request *r, wh_result *res, char *err, size_t errlen)
-{
-    const json_t *old = r->old_object;
-    const json_t *meta = old ? json_object_get(old, "metadata") : NULL;
-    char api[256];
-    const char *api_version = old ? string_member(old, "apiVersion") : "";
-    if (!*api_version) {
-        if (*r->group)
-            snprintf(api, sizeof api, "%s/%s", r->group, r->version);
-        else
-            snprintf(api, sizeof api, "%s", r->version);
-        api_version = api;
-    }
-    const char *kind = old && *string_member(old, "kind") ? string_member(old, "kind") : r->kind;
-    const char *ns = *r->namespace_ ? r->namespace_ : string_member(meta, "namespace");
-    const char *name = *r->name ? r->name : string_member(meta, "name");
-    sg_score_outcome *o;
-    sg_score_prediction p;
-    if (sg_score_outcome_new(ctx->snap->model, api_version, kind, ns, name, &o, err, errlen) < 0)
-        return allow_untouched(ctx, res);
-    bool apply = ctx->endpoint == SG_WEBHOOK_VALIDATE && !r->dry_run;
-    int rc = sg_inventory_predict_apply(ctx->inv, SG_SCORE_DELETE, o, !apply, &p, err, errlen);
-    sg_score_outcome_free(o);
-    if (rc < 0)
-        return -1;
-    if (apply && p.existed)
-        atomic_store(ctx->dirty, true);
-    annotate(&p, res);
-    return 0;
-}
-
-/* The score gate's verdict on a prediction, or NULL when it lets it pass.
- * A request that keeps or raises the score always passes. */
-static const char *score_gate(const sg_server_settings *s, const sg_score_prediction *p, char *buf, size_t len)
-{
-    if ((s->min_score < 0 && s->max_drop < 0) || !p->after.has_percent)
-        return NULL;
-    if (p->before.has_percent && p->exact_delta >= 0)
-        return NULL;
-    if (s->max_drop >= 0 && p->has_delta && -p->delta > s->max_drop) {
-        snprintf(buf, len, "score gate: the secure score would drop by %.2f points (maxDrop %.2f)", -p->delta,
-                 s->max_drop);
-        return buf;
-    }
-    if (s->min_score >= 0 && p->after.percent < s->min_score) {
-        snprintf(buf, len, "score gate: the secure score would fall to %.2f%% (minScore %.2f%%)", p->after.percent,
-                 s->min_score);
-        return buf;
-    }
-    return NULL;
 }
 
 /* Per recommendation, how many findings are unhealthy (an array of the
@@ -147,29 +67,22 @@ static char *failed_ids(const sg_policy *p, const size_t *counts)
     return out;
 }
 
-/* Everything one CREATE or UPDATE decision holds, released in one place. */
-typedef struct decision {
-    sg_eval ev, after;
-    bool have_ev, have_after;
-    bool *denied;
-    json_t *patch, *fixed;
-    sg_score_outcome *outcome;
-    wh_item *items;
-    size_t *counts;
-} decision;
-
-static void decision_free(decision *d)
+/* The failed-recommendations annotation and the finding metrics. */
+static int count_findings(const wh_context *ctx, const sg_admission *a, wh_result *res)
 {
-    if (d->have_ev)
-        sg_eval_free(&d->ev);
-    if (d->have_after)
-        sg_eval_free(&d->after);
-    free(d->denied);
-    json_decref(d->patch);
-    json_decref(d->fixed);
-    sg_score_outcome_free(d->outcome);
-    free(d->items);
-    free(d->counts);
+    const sg_policy *p = ctx->snap->policy;
+    size_t *counts = unhealthy_counts(p, &a->eval);
+    if (!counts)
+        return -1;
+    for (size_t rec = 0; rec < sg_policy_rec_count(p); rec++)
+        if (counts[rec]) {
+            const sg_rec_info *info = sg_policy_rec(p, rec);
+            wh_metrics_finding(ctx->metrics, info->id, sg_action_name(info->action), counts[rec]);
+        }
+    free(res->failed);
+    res->failed = failed_ids(p, counts);
+    free(counts);
+    return res->failed ? 0 : -1;
 }
 
 static int item_rank(bool denied, sg_severity sev)
@@ -180,19 +93,20 @@ static int item_rank(bool denied, sg_severity sev)
 /* Collect what users are told: in /validate (and a denied /mutate) every
  * unhealthy finding whose action is shown (warn, deny, enforce); in an allowed
  * /mutate the findings its patch fixed. */
-static size_t collect_items(const sg_policy *p, const decision *d, bool fixed_only, wh_item *items)
+static size_t collect_items(const sg_policy *p, const sg_admission *a, bool fixed_only, wh_item *items)
 {
     size_t n = 0;
-    for (size_t i = 0; i < d->ev.count; i++) {
-        const sg_finding *f = &d->ev.findings[i];
+    for (size_t i = 0; i < a->eval.count; i++) {
+        const sg_finding *f = &a->eval.findings[i];
         if (f->status != SG_STATUS_UNHEALTHY || f->action == SG_ACTION_AUDIT || f->action == SG_ACTION_DISABLED)
             continue;
         const sg_rec_info *rec = sg_policy_rec(p, f->rec);
-        bool healed = f->action == SG_ACTION_ENFORCE && !d->denied[i];
+        sg_denial why = a->denials[i];
+        bool healed = a->has_fix && a->fix.healed[i] && why == SG_DENIAL_NONE;
         if (fixed_only && !healed)
             continue;
-        const char *tag = d->denied[i] ? "denied" : fixed_only ? "fixed" : sg_action_name(f->action);
-        items[n++] = (wh_item){f, rec, tag, item_rank(d->denied[i], rec->severity)};
+        const char *tag = why ? "denied" : fixed_only ? "fixed" : sg_action_name(f->action);
+        items[n++] = (wh_item){f, rec, tag, item_rank(why != SG_DENIAL_NONE, rec->severity), why};
     }
     return n;
 }
@@ -200,105 +114,35 @@ static size_t collect_items(const sg_policy *p, const decision *d, bool fixed_on
 /* The review is fine but the object cannot be judged (unreadable where a
  * check looks, or beyond what the inventory holds): answer with a 400 denial
  * saying why, so the user sees it, rather than fail the call. */
-static int refuse_object(const wh_context *ctx, const wh_request *r, wh_result *res, const char *verb,
-                         const char *why)
+static int refuse_object(const wh_request *r, const sg_admission *a, wh_result *res)
 {
     res->allowed = false;
     res->code = 400;
     res->decision = "denied";
-    size_t len = strlen(why) + strlen(r->kind) + 64;
-    res->message = malloc(len);
-    if (!res->message)
+    size_t len = strlen(a->refusal) + strlen(r->kind) + 64;
+    if (!(res->message = malloc(len)))
         return -1;
-    snprintf(res->message, len, "scoregate could not %s this %s: %s", verb, r->kind, why);
-    return allow_untouched(ctx, res);
+    snprintf(res->message, len, "scoregate could not %s this %s: %s", a->refused_to, r->kind, a->refusal);
+    return 0;
 }
 
-static int decide_object(const wh_context *ctx, const wh_request *r, wh_result *res, decision *d, char *err,
-                         size_t errlen)
+/* Warnings, the denial message and the patch of a judged object. */
+static int present(const wh_context *ctx, const wh_request *r, const sg_admission *a, wh_result *res)
 {
     const sg_policy *p = ctx->snap->policy;
-    bool mutate = ctx->endpoint == SG_WEBHOOK_MUTATE;
-    const char *ns = *r->namespace_ ? r->namespace_ : NULL;
-    char eerr[SG_ERRMAX];
-    if (sg_policy_evaluate(p, r->object, ns, ctx->now, &d->ev, eerr, sizeof eerr) < 0)
-        return refuse_object(ctx, r, res, "evaluate", eerr);
-    d->have_ev = true;
-    if (d->ev.excluded)
-        return allow_untouched(ctx, res);
-    d->denied = calloc(d->ev.count + 1, sizeof *d->denied);
-    d->items = calloc(d->ev.count + 1, sizeof *d->items);
-    if (!d->denied || !d->items)
+    bool fixed_only = ctx->endpoint == SG_WEBHOOK_MUTATE && a->allowed;
+    wh_item *items = calloc(a->eval.count + 1, sizeof *items);
+    if (!items)
         return -1;
-    int ndenied = sg_policy_decide(p, r->object, &d->ev, ns, ctx->now, d->denied, mutate ? &d->patch : NULL, err,
-                                   errlen);
-    if (ndenied < 0)
-        return -1;
-    if (mutate && json_array_size(d->patch)) {
-        /* Score the object as it will be admitted: with the patch applied. */
-        json_t *again = NULL;
-        if (sg_policy_fix(p, r->object, &d->ev, &again, &d->fixed, err, errlen) < 0)
-            return -1;
-        json_decref(again);
-        d->have_after = sg_policy_evaluate(p, d->fixed, ns, ctx->now, &d->after, eerr, sizeof eerr) == 0;
-    } else {
-        json_decref(d->patch);
-        d->patch = NULL;
-    }
-    /* Names or labels too long to inventory (the API server's validation,
-     * which rejects them, runs after mutating webhooks). */
-    if (sg_score_outcome_from_eval(ctx->snap->model, d->have_after ? &d->after : &d->ev, &d->outcome, eerr,
-                                   sizeof eerr) < 0)
-        return refuse_object(ctx, r, res, "score", eerr);
-
-    if (!(d->counts = unhealthy_counts(p, &d->ev)))
-        return -1;
-    for (size_t rec = 0; rec < sg_policy_rec_count(p); rec++)
-        if (d->counts[rec]) {
-            const sg_rec_info *info = sg_policy_rec(p, rec);
-            wh_metrics_finding(ctx->metrics, info->id, sg_action_name(info->action), d->counts[rec]);
-        }
-
-    sg_score_op op = r->operation == WH_CREATE ? SG_SCORE_CREATE : SG_SCORE_UPDATE;
-    const sg_server_settings *server = sg_policy_server(p);
-    bool gated = server->min_score >= 0 || server->max_drop >= 0;
-    bool may_apply = !mutate && !r->dry_run;
-    sg_score_prediction pred;
-    char gate_buf[160];
-    const char *gate = NULL;
-    bool applied = false;
-    if (ndenied == 0 && may_apply && !gated) {
-        if (sg_inventory_predict_apply(ctx->inv, op, d->outcome, false, &pred, err, errlen) < 0)
-            return -1;
-        applied = true;
-    } else {
-        if (sg_inventory_predict(ctx->inv, op, d->outcome, &pred, err, errlen) < 0)
-            return -1;
-        gate = score_gate(server, &pred, gate_buf, sizeof gate_buf);
-        if (ndenied == 0 && !gate && may_apply) {
-            if (sg_inventory_predict_apply(ctx->inv, op, d->outcome, false, &pred, err, errlen) < 0)
-                return -1;
-            applied = true;
-        }
-    }
-    if (applied && !d->ev.owned)
-        atomic_store(ctx->dirty, true);
-    annotate(&pred, res);
-    res->failed = failed_ids(p, d->counts);
-    if (!res->failed)
-        return -1;
-
-    res->allowed = ndenied == 0 && !gate;
-    bool fixed_only = mutate && res->allowed;
-    size_t n = collect_items(p, d, fixed_only, d->items);
+    size_t n = collect_items(p, a, fixed_only, items);
+    const char *gate = a->gate.denied ? a->gate.message : NULL;
     char change[96], summary[192];
-    wh_score_change(&pred, change, sizeof change);
-    if (!res->allowed) {
+    wh_score_change(&a->prediction, change, sizeof change);
+    if (!a->allowed) {
         res->code = 403;
         res->decision = "denied";
-        res->message = wh_denial_message(r->kind, d->ev.name ? d->ev.name : "", &pred, gate, d->items, n);
-        if (!res->message)
-            return -1;
+        res->message = wh_denial_message(r->kind, a->eval.name ? a->eval.name : "", &a->prediction, gate, items, n,
+                                         a->has_fix ? a->fix.patch : NULL);
         snprintf(summary, sizeof summary, "scoregate denied this %s; secure score %s", r->kind, change);
     } else if (fixed_only) {
         snprintf(summary, sizeof summary, "scoregate fixed %zu finding%s; secure score %s", n, n == 1 ? "" : "s",
@@ -308,16 +152,22 @@ static int decide_object(const wh_context *ctx, const wh_request *r, wh_result *
     }
     if (n || gate) {
         json_decref(res->warnings);
-        res->warnings = wh_warnings(summary, d->items, n);
-        if (!res->warnings)
-            return -1;
+        res->warnings = wh_warnings(summary, items, n);
     }
-    if (res->allowed && d->patch) {
-        res->patch = d->patch;
-        d->patch = NULL;
+    free(items);
+    if ((!a->allowed && !res->message) || !res->warnings)
+        return -1;
+    const json_t *patch = sg_admission_patch(a);
+    if (patch && ctx->endpoint == SG_WEBHOOK_MUTATE) {
+        res->patch = json_incref((json_t *)patch);
         res->decision = "patched";
     }
     return 0;
+}
+
+static sg_score_op score_op(wh_operation op)
+{
+    return op == WH_CREATE ? SG_SCORE_CREATE : op == WH_UPDATE ? SG_SCORE_UPDATE : SG_SCORE_DELETE;
 }
 
 int wh_decide(const wh_context *ctx, const wh_request *r, wh_result *res, char *err, size_t errlen)
@@ -330,20 +180,39 @@ int wh_decide(const wh_context *ctx, const wh_request *r, wh_result *res, char *
     if (!res->warnings || !res->failed)
         return -1;
     const sg_policy *p = ctx->snap->policy;
-    /* CONNECT, and subresources other than ephemeral containers (status,
-     * scale, ...), carry no pod spec to judge. */
-    if (r->operation == WH_CONNECT || (*r->subresource && strcmp(r->subresource, "ephemeralcontainers")))
-        return allow_untouched(ctx, res);
-    if (*r->namespace_ && sg_policy_namespace_excluded(p, r->namespace_))
-        return allow_untouched(ctx, res);
-    if (r->operation == WH_DELETE)
-        return decide_delete(ctx, r, res, err, errlen);
-    free(res->failed);
-    res->failed = NULL;
-    decision d = {0};
-    int rc = decide_object(ctx, r, res, &d, err, errlen);
-    decision_free(&d);
-    if (rc == 0 && !res->failed)
-        res->failed = calloc(1, 1);
-    return rc == 0 && res->failed ? 0 : -1;
+    sg_admission_request req = {
+        .mode = ctx->endpoint == SG_WEBHOOK_MUTATE ? SG_ADMISSION_MUTATE : SG_ADMISSION_VALIDATE,
+        .operation = score_op(r->operation),
+        .object = r->object,
+        .old_object = r->old_object,
+        .namespace_ = *r->namespace_ ? r->namespace_ : NULL,
+        .subresource = r->subresource,
+        .kind = r->kind,
+        .name = r->name,
+        .dry_run = r->dry_run,
+        .now = ctx->now,
+    };
+    char api_version[256];
+    snprintf(api_version, sizeof api_version, "%s%s%s", r->group, *r->group ? "/" : "", r->version);
+    req.api_version = api_version;
+    if (r->operation == WH_CONNECT) {   /* carries no object to judge */
+        sg_score_prediction unchanged;
+        sg_inventory_unchanged(ctx->inv, &unchanged);
+        annotate(&unchanged, res);
+        return 0;
+    }
+    sg_admission a;
+    if (sg_admission_decide(p, ctx->snap->model, ctx->inv, &req, &a, err, errlen) < 0)
+        return -1;
+    int rc = 0;
+    annotate(&a.prediction, res);
+    if (a.applied)
+        atomic_store(ctx->dirty, true);
+    if (*a.refusal)
+        rc = refuse_object(r, &a, res);
+    else if (a.judged && (rc = count_findings(ctx, &a, res)) == 0)
+        rc = present(ctx, r, &a, res);
+    res->allowed = a.allowed && !*a.refusal;
+    sg_admission_free(&a);
+    return rc;
 }

@@ -131,6 +131,7 @@ typedef struct wh_item {
     const sg_rec_info *rec;
     const char *tag;             /* "denied", "warning", "fixed" */
     int rank;                    /* lower first */
+    sg_denial denial;            /* why it is denied, or SG_DENIAL_NONE */
 } wh_item;
 
 /* "84.21% → 83.10% (−1.11)" (or "n/a", exact delta when it rounds to 0). */
@@ -145,9 +146,11 @@ void wh_score_change(const sg_score_prediction *p, char *buf, size_t len);
 #define WH_WARNING_LINES 8
 json_t *wh_warnings(const char *summary, wh_item *items, size_t n);
 /* The denial message: what was denied, the score change, then each denied
- * item with its container and remediation. malloc'd. */
+ * item with its container and remediation, and, when an enforce finding was
+ * denied only because the mutation did not happen, the `patch` that would
+ * have healed it (may be NULL). malloc'd. */
 char *wh_denial_message(const char *kind, const char *name, const sg_score_prediction *p,
-                        const char *gate_reason, wh_item *items, size_t n);
+                        const char *gate_reason, wh_item *items, size_t n, const json_t *patch);
 
 /* ------------------------------------------------------------------ */
 /* TLS credentials (tls.c).                                             */

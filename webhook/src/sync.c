@@ -39,24 +39,6 @@ static void on_log(void *ctx, const char *level, const char *message)
     wh_log(level, message, json_pack("{s:s}", "component", "inventory-sync"));
 }
 
-/* Remove the resource of `object` from `inv` (only its key is read). */
-static void remove_object(sg_inventory *inv, wh_snapshot *snap, const json_t *object)
-{
-    const json_t *meta = json_object_get(object, "metadata");
-    const char *ns = json_string_value(json_object_get(meta, "namespace"));
-    const char *name = json_string_value(json_object_get(meta, "name"));
-    const char *api_version = json_string_value(json_object_get(object, "apiVersion"));
-    const char *kind = json_string_value(json_object_get(object, "kind"));
-    sg_score_outcome *o = NULL;
-    char err[SG_ERRMAX];
-    if (sg_score_outcome_new(snap->model, api_version, kind, ns, name, &o, err, sizeof err) < 0 ||
-        sg_inventory_apply(inv, SG_SCORE_DELETE, o, err, sizeof err) < 0)
-        wh_log("error", "inventory sync: cannot remove a resource",
-               json_pack("{s:s,s:s,s:s,s:s}", "kind", kind ? kind : "", "namespace", ns ? ns : "", "name",
-                         name ? name : "", "error", err));
-    sg_score_outcome_free(o);
-}
-
 /* The inventory events go to: the staging one until the first sync, then the
  * live one. A config reload may have changed the model meanwhile: the staged
  * outcomes are remapped to it first, as the live inventory's were. */
@@ -74,6 +56,9 @@ static sg_inventory *target(wh_sync *s, wh_snapshot *snap)
     return s->staging;
 }
 
+/* One event: the object is recorded as it is in the cluster, or removed,
+ * through the admission decision's RECORD mode, as every road into the
+ * inventory goes. */
 static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, const json_t *object)
 {
     (void)r;
@@ -81,32 +66,30 @@ static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, 
     sg_webhook *w = s->w;
     wh_snapshot *snap = wh_current(w);
     sg_inventory *inv = target(s, snap);
-    if (type == SG_KUBE_DELETED) {
-        remove_object(inv, snap, object);
+    sg_admission_request req = {
+        .mode = SG_ADMISSION_RECORD,
+        .operation = type == SG_KUBE_DELETED ? SG_SCORE_DELETE : SG_SCORE_UPDATE,
+        .object = type == SG_KUBE_DELETED ? NULL : object,
+        .old_object = type == SG_KUBE_DELETED ? object : NULL,
+        .now = time(NULL),
+    };
+    sg_admission a;
+    char err[SG_ERRMAX];
+    if (sg_admission_decide(snap->policy, snap->model, inv, &req, &a, err, sizeof err) < 0) {
+        wh_log("error", "inventory sync: cannot record an event", json_pack("{s:s}", "error", err));
     } else {
-        sg_eval ev;
-        sg_score_outcome *o = NULL;
-        char err[SG_ERRMAX];
-        int rc = sg_policy_evaluate(snap->policy, object, NULL, time(NULL), &ev, err, sizeof err);
-        if (rc == 0) {
-            rc = sg_score_outcome_from_eval(snap->model, &ev, &o, err, sizeof err);
-            sg_eval_free(&ev);
-        }
-        if (rc == 0)
-            rc = sg_inventory_apply(inv, SG_SCORE_CREATE, o, err, sizeof err);
-        sg_score_outcome_free(o);
-        if (rc < 0) {
+        if (*a.refusal) {
             const json_t *meta = json_object_get(object, "metadata");
             wh_log("warn", "inventory sync: an object cannot be evaluated; it is not scored",
                    json_pack("{s:s?,s:s?,s:s?,s:s}", "kind", json_string_value(json_object_get(object, "kind")),
                              "namespace", json_string_value(json_object_get(meta, "namespace")), "name",
-                             json_string_value(json_object_get(meta, "name")), "error", err));
-            remove_object(inv, snap, object);
+                             json_string_value(json_object_get(meta, "name")), "error", a.refusal));
         }
+        if (a.applied && inv == w->inv)
+            atomic_store(&w->dirty, true);
+        sg_admission_free(&a);
     }
     wh_snapshot_unref(snap);
-    if (inv == w->inv)
-        atomic_store(&w->dirty, true);
     if (s->swap_pending)
         on_synced(s, true);
 }

@@ -17,6 +17,7 @@
 
 #define DENIAL_ITEMS 10
 #define DENIAL_TEXT_MAX 300
+#define PATCH_TEXT_MAX 1500
 
 /* Cut `s` in place to at most `max` bytes without splitting a UTF-8
  * sequence, ending in "…" when something was cut; newlines become spaces. */
@@ -103,8 +104,25 @@ json_t *wh_warnings(const char *summary, wh_item *items, size_t n)
     return out;
 }
 
+/* The patch /mutate would have sent, when a denial is only for its absence. */
+static void write_missed_patch(FILE *f, const wh_item *items, size_t denied, const json_t *patch)
+{
+    bool missed = false;
+    for (size_t i = 0; i < denied && !missed; i++)
+        missed = items[i].denial == SG_DENIAL_NOT_FIXED;
+    if (!missed || !patch)
+        return;
+    char *text = json_dumps(patch, JSON_COMPACT);
+    if (!text)
+        return;
+    if (strlen(text) > PATCH_TEXT_MAX)
+        memcpy(text + PATCH_TEXT_MAX - 3, "...", 4);
+    fprintf(f, "\nThe mutating webhook (/mutate) did not run; it would have applied: %s", text);
+    free(text);
+}
+
 char *wh_denial_message(const char *kind, const char *name, const sg_score_prediction *p,
-                        const char *gate_reason, wh_item *items, size_t n)
+                        const char *gate_reason, wh_item *items, size_t n, const json_t *patch)
 {
     char *text = NULL;
     size_t size = 0;
@@ -132,11 +150,14 @@ char *wh_denial_message(const char *kind, const char *name, const sg_score_predi
         fit(what, sizeof what - 2);
         fit(fix, sizeof fix - 2);
         fprintf(f, "\n- %s (%s): %s.", items[i].rec->id, items[i].rec->title, what);
+        if (items[i].denial != SG_DENIAL_DENY)
+            fprintf(f, " It is %s.", sg_denial_text(items[i].denial));
         if (*fix)
             fprintf(f, " Fix: %s", fix);
     }
     if (denied > shown)
         fprintf(f, "\nand %zu more", denied - shown);
+    write_missed_patch(f, items, denied, patch);
     if (fclose(f) != 0) {
         free(text);
         return NULL;

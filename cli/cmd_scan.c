@@ -1,10 +1,13 @@
 /*
  * cmd_scan.c - `scoregate scan`: check manifests before deployment with the
- * same policy calls the webhook makes, so CI and the cluster agree.
+ * admission decision the webhook makes (sg_admission_decide), so CI and the
+ * cluster agree by construction: objects are admitted one after another, in
+ * input order, into the --baseline inventory (or an empty one), fixed where
+ * enforce fixes them, and judged by the score gate as the cluster would.
  *
- * Exit codes (DESIGN.md 5): 0 nothing would be denied; 1 at least one finding
- * would be denied (deny, or enforce whose fix does not heal it); 2 usage or
- * input error; 3 score below --min-score.
+ * Exit codes (DESIGN.md 5): 0 nothing would be denied; 1 at least one object
+ * would be denied (a deny finding, an enforce finding its fix cannot heal, or
+ * the score gate); 2 usage or input error; 3 score below --min-score.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -165,49 +168,53 @@ static int parse_args(int argc, char **argv, scan_options *o)
     return 0;
 }
 
-/* Evaluate every manifest and decide what admission would deny. */
-static int evaluate_all(scan_report *r, const char *ns, char *err, size_t errlen)
+/* Admit every manifest in input order into the scan's inventory, with the
+ * decision the webhook makes (mutation and validation in one step). An object
+ * that cannot be judged is an input error naming its place. */
+static int decide_all(scan_report *r, const char *ns, char *err, size_t errlen)
 {
     time_t now = time(NULL);
-    r->items = calloc(r->manifests.count + 1, sizeof *r->items);
-    if (!r->items)
-        abort();
+    if (!(r->items = calloc(r->manifests.count + 1, sizeof *r->items))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     scan_progress progress;
     scan_progress_start(&progress, r->manifests.count);
-    for (size_t i = 0; i < r->manifests.count; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < r->manifests.count && rc == 0; i++) {
         const sg_manifest *m = &r->manifests.items[i];
         scan_item *it = &r->items[r->count];
-        char eerr[SG_ERRMAX];
-        if (sg_policy_evaluate(r->policy, m->object, ns, now, &it->eval, eerr, sizeof eerr) < 0) {
-            scan_progress_end(&progress);
-            snprintf(err, errlen, "%s: document %d, line %d: %s", m->file, m->document, m->line, eerr);
-            return -1;
+        sg_admission_request req = {.mode = SG_ADMISSION_ADMIT, .operation = SG_SCORE_CREATE, .object = m->object,
+                                    .namespace_ = ns, .now = now};
+        char why[SG_ERRMAX];
+        if (sg_admission_decide(r->policy, r->model, r->inventory, &req, &it->adm, why, sizeof why) < 0) {
+            rc = -1;
+        } else if (*it->adm.refusal) {
+            snprintf(why, sizeof why, "%s", it->adm.refusal);
+            sg_admission_free(&it->adm);
+            rc = -1;
+        } else {
+            it->manifest = m;
+            r->count++;
+            r->denied += !it->adm.allowed;
         }
-        it->manifest = m;
-        r->count++;
-        it->denied = calloc(it->eval.count + 1, sizeof *it->denied);
-        int n = sg_policy_decide(r->policy, m->object, &it->eval, ns, now, it->denied, NULL, eerr, sizeof eerr);
-        if (n < 0) {
-            scan_progress_end(&progress);
-            snprintf(err, errlen, "%s: document %d, line %d: %s", m->file, m->document, m->line, eerr);
-            return -1;
-        }
-        r->denied += (size_t)n;
+        if (rc < 0)
+            snprintf(err, errlen, "%s: document %d, line %d: %s", m->file, m->document, m->line, why);
         scan_progress_update(&progress, i + 1);
     }
     scan_progress_end(&progress);
-    return 0;
+    return rc;
 }
 
 static void report_free(scan_report *r)
 {
-    for (size_t i = 0; i < r->count; i++) {
-        sg_eval_free(&r->items[i].eval);
-        free(r->items[i].denied);
-    }
+    for (size_t i = 0; i < r->count; i++)
+        sg_admission_free(&r->items[i].adm);
     free(r->items);
     json_decref(r->score);
     json_decref(r->prediction);
+    sg_inventory_free(r->inventory);
+    sg_score_model_free(r->model);
     sg_manifest_list_free(&r->manifests);
 }
 
@@ -244,11 +251,15 @@ int sg_cmd_scan(int argc, char **argv)
     for (int i = optind; i < argc && status == 0; i++)
         if (read_path(&r.manifests, argv[i], err, sizeof err) < 0)
             status = 2;
-    if (status == 0 && evaluate_all(&r, o.namespace_, err, sizeof err) < 0)
+    if (status == 0 && scan_open_inventory(&r, o.baseline, o.namespace_, err, sizeof err) < 0)
+        status = 2;
+    if (status == 0 && decide_all(&r, o.namespace_, err, sizeof err) < 0)
         status = 2;
     double percent = -1; /* the resulting secure score (scan_score.c), -1 when n/a */
-    if (status == 0 && scan_score(&r, o.baseline, o.namespace_, &percent, err, sizeof err) < 0)
+    if (status == 0 && scan_score(&r, o.baseline != NULL, &percent) < 0) {
+        snprintf(err, sizeof err, "out of memory");
         status = 2;
+    }
     if (status == 2) {
         fprintf(stderr, "scoregate scan: %s\n", err);
     } else if (write_report(&r, &o) < 0) {

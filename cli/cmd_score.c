@@ -82,29 +82,21 @@ typedef struct cluster_ctx {
     char first_error[SG_ERRMAX];
 } cluster_ctx;
 
-/* One listed object: evaluate it and put it (owned and excluded ones are ignored by the inventory). */
+/* One listed object, recorded as the cluster holds it (owned and excluded ones are not inventoried). */
 static int cluster_object(void *ctx, const sg_kube_resource *r, json_t *object, char *err, size_t errlen)
 {
     (void)r;
     cluster_ctx *cc = ctx;
-    sg_eval ev;
-    sg_score_outcome *o = NULL;
-    char eerr[SG_ERRMAX];
-    int rc = sg_policy_evaluate(cc->policy, object, cc->ns, cc->now, &ev, eerr, sizeof eerr);
-    if (rc == 0) {
-        rc = sg_score_outcome_from_eval(cc->model, &ev, &o, eerr, sizeof eerr);
-        sg_eval_free(&ev);
-    }
-    if (rc == 0 && sg_inventory_apply(cc->inv, SG_SCORE_CREATE, o, err, errlen) < 0) {
-        sg_score_outcome_free(o);
-        json_decref(object);
+    char why[SG_ERRMAX];
+    int rc = score_record(cc->policy, cc->model, cc->inv, object, cc->ns, cc->now, why, sizeof why);
+    json_decref(object);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s", why);
         return -1;
     }
-    sg_score_outcome_free(o);
-    json_decref(object);
     cc->objects++;
-    if (rc < 0 && cc->skipped++ == 0)
-        snprintf(cc->first_error, sizeof cc->first_error, "%s", eerr);
+    if (rc > 0 && cc->skipped++ == 0)
+        snprintf(cc->first_error, sizeof cc->first_error, "%s", why);
     return 0;
 }
 

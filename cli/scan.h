@@ -10,22 +10,35 @@
 #include <stdio.h>
 
 #include <scoregate/policy.h>
+#include <scoregate/scoring.h>
 
+/* One scanned object and the admission decision the cluster would make:
+ * adm.eval holds its findings, adm.denials[k] says why finding k is denied
+ * (SG_DENIAL_NONE when it is not), adm.gate the score gate's verdict. */
 typedef struct scan_item {
     const sg_manifest *manifest;   /* borrowed from the report's manifest list */
-    sg_eval eval;
-    bool *denied;                  /* per finding: admission would deny it */
+    sg_admission adm;
 } scan_item;
 
 typedef struct scan_report {
     const sg_policy *policy;
+    sg_score_model *model;         /* the policy's score model */
+    sg_inventory *inventory;       /* empty or the baseline, with every admitted object put in order */
+    sg_score before;               /* the inventory's score before the scan */
     sg_manifest_list manifests;
     scan_item *items;
     size_t count;
-    size_t denied;                 /* findings that would be denied */
+    size_t denied;                 /* resources admission would deny */
     json_t *score;                 /* DESIGN.md 5 "score" object, or NULL */
     json_t *prediction;            /* with --baseline, or NULL */
 } scan_report;
+
+/* The score gate, where a format needs it named like a recommendation. */
+#define SCAN_GATE_ID "score-gate"
+#define SCAN_GATE_TITLE "The secure score must not fall below the score gate (scoreGate)"
+#define SCAN_GATE_REMEDIATION                                                                                      \
+    "Fix the object's unhealthy findings, so that admitting it keeps the score within scoreGate's minScore and "    \
+    "maxDrop."
 
 /* Writers: 0 on success, -1 when the output could not be written. */
 int scan_write_json(const scan_report *r, FILE *out);

@@ -132,7 +132,7 @@ static void overview(FILE *out, const scan_report *r, const scan_counts *c)
     fputs("</div>\n<div class=\"stats\">\n", out);
     stat_box(out, "", r->count, r->count == 1 ? "resource" : "resources");
     stat_box(out, c->unhealthy ? "warn" : "good", c->unhealthy, "unhealthy");
-    stat_box(out, c->denied ? "bad" : "good", c->denied, "denied");
+    stat_box(out, r->denied ? "bad" : "good", r->denied, "denied");
     stat_box(out, "good", c->healthy, "healthy");
     stat_box(out, "info", c->exempt, "exempt");
     fputs("</div>\n</section>\n", out);
@@ -240,11 +240,11 @@ static void prediction(FILE *out, const scan_report *r)
 
 static void finding_row(FILE *out, const scan_report *r, const scan_item *it, size_t k)
 {
-    const sg_finding *f = &it->eval.findings[k];
+    const sg_finding *f = &it->adm.eval.findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
     const char *pill = f->status == SG_STATUS_EXEMPT           ? "exempt"
                        : f->status == SG_STATUS_NOT_APPLICABLE ? "na"
-                       : it->denied[k]                         ? "deny"
+                       : it->adm.denials[k]                         ? "deny"
                                                                : sg_action_name(f->action);
     const char *sev = sg_severity_name(rec->severity);
     fprintf(out, "<tr><td><span class=\"pill %s\">%s</span></td><td><span class=\"sev %s\">%s</span></td><td>", pill,
@@ -273,20 +273,20 @@ static void finding_row(FILE *out, const scan_report *r, const scan_item *it, si
 /* Rank for ordering a resource's rows: denied, then unhealthy by severity, then the rest. */
 static int rank(const scan_report *r, const scan_item *it, size_t k)
 {
-    const sg_finding *f = &it->eval.findings[k];
+    const sg_finding *f = &it->adm.eval.findings[k];
     if (f->status == SG_STATUS_UNHEALTHY)
-        return it->denied[k] ? 0 : 3 - (int)sg_policy_rec(r->policy, f->rec)->severity;
+        return it->adm.denials[k] ? 0 : 3 - (int)sg_policy_rec(r->policy, f->rec)->severity;
     return f->status == SG_STATUS_HEALTHY ? 6 : 5;
 }
 
 static void resource(FILE *out, const scan_report *r, const scan_item *it)
 {
-    const sg_eval *ev = &it->eval;
+    const sg_eval *ev = &it->adm.eval;
     size_t bad = 0, denied = 0, healthy = 0;
     for (size_t k = 0; k < ev->count; k++) {
         if (ev->findings[k].status == SG_STATUS_UNHEALTHY) {
             bad++;
-            denied += it->denied[k];
+            denied += it->adm.denials[k] != SG_DENIAL_NONE;
         } else if (ev->findings[k].status == SG_STATUS_HEALTHY) {
             healthy++;
         }
@@ -304,6 +304,8 @@ static void resource(FILE *out, const scan_report *r, const scan_item *it)
     fprintf(out, ":%d</span><span class=\"right\">", it->manifest->line);
     if (denied)
         fprintf(out, "<span class=\"pill deny\">%zu denied</span>", denied);
+    else if (it->adm.gate.denied)
+        fputs("<span class=\"pill deny\">denied by the score gate</span>", out);
     if (bad)
         fprintf(out, "<span class=\"pill warn\">%zu unhealthy</span>", bad);
     else if (!ev->excluded)
@@ -312,6 +314,11 @@ static void resource(FILE *out, const scan_report *r, const scan_item *it)
     if (ev->excluded) {
         fputs("<div class=\"note\">Namespace excluded globally: not evaluated.</div>\n</section>\n", out);
         return;
+    }
+    if (it->adm.gate.denied) {
+        fputs("<div class=\"note gate\"><span class=\"pill deny\">deny</span> <b>" SCAN_GATE_ID "</b>: ", out);
+        scan_xml_escape(out, it->adm.gate.message);
+        fputs("<div class=\"fix\"><b>Fix:</b> " SCAN_GATE_REMEDIATION "</div></div>\n", out);
     }
     if (ev->count == healthy) {
         fprintf(out, "<div class=\"note\">%s</div>\n",
@@ -373,6 +380,6 @@ int scan_write_html(const scan_report *r, FILE *out)
     if (r->count == 0)
         fputs("<section class=\"card\"><div class=\"note\">No Kubernetes objects in the input.</div></section>\n", out);
     fprintf(out, "<footer>scoregate %s &middot; %s</footer>\n</main>\n</body>\n</html>\n", SG_VERSION,
-            c.denied ? "admission would deny some of these objects" : "nothing here would be denied");
+            r->denied ? "admission would deny some of these objects" : "nothing here would be denied");
     return ferror(out) ? -1 : 0;
 }

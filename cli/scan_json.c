@@ -22,9 +22,41 @@ json_t *scan_finding_json(const scan_report *r, const sg_finding *f)
     return o;
 }
 
+/* The score gate's verdict: null when it let the object pass. */
+static json_t *gate_json(const sg_admission *a)
+{
+    if (!a->gate.denied)
+        return json_null();
+    const sg_score *before = &a->prediction.before, *after = &a->prediction.after;
+    return json_pack("{s:f,s:o,s:o,s:s}", a->gate.by_max_drop ? "maxDrop" : "minScore", a->gate.limit, "before",
+                     before->has_percent ? json_real(before->percent) : json_null(), "after",
+                     after->has_percent ? json_real(after->percent) : json_null(), "message", a->gate.message);
+}
+
+/* The decision the webhook would answer for the object (DESIGN.md 1): allowed,
+ * why not, the score gate, the enforce patch the cluster applies (null when
+ * none is applied), and the predicted score change. */
+static json_t *decision_json(const scan_report *r, const scan_item *it)
+{
+    const sg_admission *a = &it->adm;
+    json_t *reasons = json_array();
+    for (size_t k = 0; k < a->eval.count; k++) {
+        if (!a->denials[k])
+            continue;
+        const sg_finding *f = &a->eval.findings[k];
+        json_t *reason = json_pack("{s:s,s:s,s:s}", "recommendation", sg_policy_rec(r->policy, f->rec)->id, "message",
+                                   f->message ? f->message : "", "why", sg_denial_text(a->denials[k]));
+        json_object_set_new(reason, "container", f->container ? json_string(f->container) : json_null());
+        json_array_append_new(reasons, reason);
+    }
+    const json_t *patch = sg_admission_patch(a);
+    return json_pack("{s:b,s:o,s:o,s:O,s:o}", "allowed", a->allowed, "reasons", reasons, "gate", gate_json(a),
+                     "patch", patch ? patch : json_null(), "prediction", sg_score_prediction_to_json(&a->prediction));
+}
+
 static json_t *resource_json(const scan_report *r, const scan_item *it)
 {
-    const sg_eval *ev = &it->eval;
+    const sg_eval *ev = &it->adm.eval;
     json_t *o = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
     json_object_set_new(o, "namespace", ev->namespace_ ? json_string(ev->namespace_) : json_null());
     json_object_set_new(o, "name", ev->name ? json_string(ev->name) : json_null());
@@ -34,6 +66,7 @@ static json_t *resource_json(const scan_report *r, const scan_item *it)
     for (size_t i = 0; i < ev->count; i++)
         json_array_append_new(findings, scan_finding_json(r, &ev->findings[i]));
     json_object_set_new(o, "findings", findings);
+    json_object_set_new(o, "decision", decision_json(r, it));
     return o;
 }
 

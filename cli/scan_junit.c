@@ -8,7 +8,8 @@
  * container checks. Unhealthy findings carry <failure> (message = what is
  * wrong, type = "SEVERITY ACTION", text = the remediation and the source
  * place); exempt and not-applicable ones carry <skipped>; healthy ones pass.
- * A resource in an excluded namespace gets one skipped testcase saying so.
+ * A resource in an excluded namespace gets one skipped testcase saying so;
+ * one the score gate denies gets a failed "score-gate" testcase.
  * Every attribute and text goes through scan_xml_escape().
  */
 #include <string.h>
@@ -22,17 +23,21 @@ typedef struct suite_counts {
 static void count_item(const scan_item *it, suite_counts *c)
 {
     memset(c, 0, sizeof *c);
-    if (it->eval.excluded) {
+    if (it->adm.eval.excluded) {
         c->tests = c->skipped = 1;
         return;
     }
-    for (size_t k = 0; k < it->eval.count; k++) {
+    for (size_t k = 0; k < it->adm.eval.count; k++) {
         c->tests++;
-        sg_status s = it->eval.findings[k].status;
+        sg_status s = it->adm.eval.findings[k].status;
         if (s == SG_STATUS_UNHEALTHY)
             c->failures++;
         else if (s == SG_STATUS_EXEMPT || s == SG_STATUS_NOT_APPLICABLE)
             c->skipped++;
+    }
+    if (it->adm.gate.denied) {
+        c->tests++;
+        c->failures++;
     }
 }
 
@@ -45,7 +50,7 @@ static void attr(FILE *out, const char *name, const char *value)
 
 static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_t k)
 {
-    const sg_finding *f = &it->eval.findings[k];
+    const sg_finding *f = &it->adm.eval.findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
     fputs("    <testcase", out);
     attr(out, "classname", rec->id);
@@ -68,14 +73,14 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
         fputs("      <failure", out);
         attr(out, "message", f->message && *f->message ? f->message : rec->title);
         fprintf(out, " type=\"%s %s\">", sg_severity_name(rec->severity),
-                it->denied[k] ? "deny" : sg_action_name(f->action));
+                it->adm.denials[k] ? "deny" : sg_action_name(f->action));
         scan_xml_escape(out, f->message);
         fputs("&#10;Remediation: ", out);
         scan_xml_escape(out, rec->remediation);
         fputs("&#10;Source: ", out);
         scan_xml_escape(out, it->manifest->file);
         fprintf(out, ":%d (document %d)", it->manifest->line, it->manifest->document);
-        if (it->denied[k])
+        if (it->adm.denials[k])
             fputs("&#10;Admission would deny this object.", out);
         fputs("</failure>\n", out);
     } else {
@@ -92,12 +97,28 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
     fputs("    </testcase>\n", out);
 }
 
+/* The score gate's denial, as a failed test case of its own. */
+static void gate_testcase(FILE *out, const scan_item *it)
+{
+    fputs("    <testcase", out);
+    attr(out, "classname", SCAN_GATE_ID);
+    attr(out, "name", SCAN_GATE_TITLE);
+    attr(out, "file", it->manifest->file);
+    fprintf(out, " line=\"%d\" time=\"0\">\n      <failure", it->manifest->line);
+    attr(out, "message", it->adm.gate.message);
+    fputs(" type=\"gate deny\">", out);
+    scan_xml_escape(out, it->adm.gate.message);
+    fputs("&#10;Remediation: " SCAN_GATE_REMEDIATION "&#10;Admission would deny this object.</failure>\n"
+          "    </testcase>\n",
+          out);
+}
+
 static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
 {
     suite_counts c;
     count_item(it, &c);
     char label[1024];
-    scan_resource_label(&it->eval, label, sizeof label);
+    scan_resource_label(&it->adm.eval, label, sizeof label);
     fputs("  <testsuite", out);
     attr(out, "name", label);
     fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"0\"", c.tests, c.failures,
@@ -105,19 +126,21 @@ static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
     attr(out, "file", it->manifest->file);
     fputs(">\n    <properties>\n", out);
     fputs("      <property name=\"apiVersion\"", out);
-    attr(out, "value", it->eval.api_version);
+    attr(out, "value", it->adm.eval.api_version);
     fputs("/>\n      <property name=\"source\" value=\"", out);
     scan_xml_escape(out, it->manifest->file);
     fprintf(out, ":%d\"/>\n      <property name=\"document\" value=\"%d\"/>\n", it->manifest->line,
             it->manifest->document);
     fputs("    </properties>\n", out);
-    if (it->eval.excluded)
+    if (it->adm.eval.excluded)
         fputs("    <testcase classname=\"scoregate\" name=\"namespace excluded\" time=\"0\">\n"
               "      <skipped message=\"the namespace is excluded globally: not evaluated\"/>\n"
               "    </testcase>\n",
               out);
-    for (size_t k = 0; k < it->eval.count; k++)
+    for (size_t k = 0; k < it->adm.eval.count; k++)
         testcase(out, r, it, k);
+    if (it->adm.gate.denied)
+        gate_testcase(out, it);
     fputs("  </testsuite>\n", out);
 }
 

@@ -21,6 +21,8 @@
  *                                                policies whose requirements
  *                                                were not met")
  *   exempt, not applicable                    -> skip
+ * An object the score gate denies has one more result: policy "scoregate",
+ * rule "score-gate", fail, with the gate's message.
  * `error` is never produced: an object that cannot be evaluated fails the scan
  * (exit 2) instead. Objects in excluded namespaces have no results.
  * Reports are written one result at a time (memory stays flat on large
@@ -48,17 +50,17 @@ static const char *result_of(const sg_rec_info *rec, const sg_finding *f, bool d
 static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, const struct timespec *now,
                            const char **result)
 {
-    const sg_eval *ev = &it->eval;
+    const sg_eval *ev = &it->adm.eval;
     const sg_finding *f = &ev->findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
-    *result = result_of(rec, f, it->denied[k]);
+    *result = result_of(rec, f, it->adm.denials[k]);
     json_t *res = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
     if (ev->namespace_)
         json_object_set_new(res, "namespace", json_string(ev->namespace_));
     if (ev->name)
         json_object_set_new(res, "name", json_string(ev->name));
     json_t *props = json_pack("{s:s,s:s}", "title", rec->title, "action",
-                              it->denied[k] ? "deny" : sg_action_name(f->action));
+                              it->adm.denials[k] ? "deny" : sg_action_name(f->action));
     if (f->container)
         json_object_set_new(props, "container", json_string(f->container));
     json_t *file = scan_json_text(it->manifest->file);
@@ -77,6 +79,26 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
                      (json_int_t)now->tv_sec, "nanos", (int)now->tv_nsec, "source", "scoregate", "properties", props);
 }
 
+/* The score gate's denial of an object, as a failed result of its own. */
+static json_t *gate_result_json(const scan_item *it, const struct timespec *now)
+{
+    const sg_eval *ev = &it->adm.eval;
+    json_t *res = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
+    if (ev->namespace_)
+        json_object_set_new(res, "namespace", json_string(ev->namespace_));
+    if (ev->name)
+        json_object_set_new(res, "name", json_string(ev->name));
+    json_t *file = scan_json_text(it->manifest->file);
+    json_t *props = json_pack("{s:s,s:s,s:s,s:o}", "title", SCAN_GATE_TITLE, "action", "deny", "remediation",
+                              SCAN_GATE_REMEDIATION, "source",
+                              json_sprintf("%s:%d", json_string_value(file), it->manifest->line));
+    json_decref(file);
+    return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:[o],s:{s:I,s:i},s:s,s:o}", "policy", "scoregate", "rule",
+                     SCAN_GATE_ID, "result", "fail", "scored", false, "severity", "high", "category", SCAN_GATE_ID,
+                     "message", it->adm.gate.message, "resources", res, "timestamp", "seconds", (json_int_t)now->tv_sec,
+                     "nanos", (int)now->tv_nsec, "source", "scoregate", "properties", props);
+}
+
 /* The report group of each item with findings: 0 for cluster-scoped objects,
  * then one per namespace in order of first appearance; -1 for no findings.
  * Returns the number of groups (group 0 counts even when empty). */
@@ -85,9 +107,9 @@ static size_t group_items(const scan_report *r, long *group)
     json_t *ids = json_object();   /* namespace -> group */
     size_t ngroups = 1;
     for (size_t i = 0; i < r->count; i++) {
-        const sg_eval *ev = &r->items[i].eval;
+        const sg_eval *ev = &r->items[i].adm.eval;
         group[i] = -1;
-        if (ev->count == 0)
+        if (ev->count == 0 && !r->items[i].adm.gate.denied)
             continue;
         if (!ev->namespace_) {
             group[i] = 0;
@@ -108,7 +130,7 @@ static size_t group_items(const scan_report *r, long *group)
 static int write_report(FILE *out, const scan_report *r, const size_t *idx, size_t n, const struct timespec *now,
                         bool first)
 {
-    const char *ns = r->items[idx[0]].eval.namespace_;
+    const char *ns = r->items[idx[0]].adm.eval.namespace_;
     json_t *meta = json_pack("{s:s}", "name", REPORT_NAME);
     if (ns)
         json_object_set_new(meta, "namespace", json_string(ns));
@@ -122,7 +144,7 @@ static int write_report(FILE *out, const scan_report *r, const size_t *idx, size
     const char *sep = "\n        ";
     for (size_t j = 0; j < n && rc == 0; j++) {
         const scan_item *it = &r->items[idx[j]];
-        for (size_t k = 0; k < it->eval.count && rc == 0; k++) {
+        for (size_t k = 0; k < it->adm.eval.count && rc == 0; k++) {
             const char *result;
             json_t *res = result_json(r, it, k, now, &result);
             pass += !strcmp(result, "pass");
@@ -132,6 +154,12 @@ static int write_report(FILE *out, const scan_report *r, const size_t *idx, size
             fputs(sep, out);
             sep = ",\n        ";
             rc |= scan_json_put(out, res, 4);
+        }
+        if (it->adm.gate.denied && rc == 0) {
+            fail++;
+            fputs(sep, out);
+            sep = ",\n        ";
+            rc |= scan_json_put(out, gate_result_json(it, now), 4);
         }
     }
     fprintf(out, "%s],\n      \"summary\": {\"pass\": %zu, \"fail\": %zu, \"warn\": %zu, \"error\": 0, \"skip\": %zu}\n"

@@ -146,7 +146,7 @@ static json_t *fingerprint(const sg_rec_info *rec, const sg_eval *ev, const sg_f
 
 static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, long rule_index, const char *cwd)
 {
-    const sg_eval *ev = &it->eval;
+    const sg_eval *ev = &it->adm.eval;
     const sg_finding *f = &ev->findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
     char label[1024];
@@ -161,7 +161,7 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
     json_object_set_new(logical, "fullyQualifiedName", json_string(label));
     json_object_set_new(loc, "logicalLocations", json_pack("[o]", logical));
     json_t *props = json_pack("{s:s,s:s,s:s,s:b}", "kind", ev->kind, "action", sg_action_name(f->action), "severity",
-                              sg_severity_name(rec->severity), "denied", it->denied[k]);
+                              sg_severity_name(rec->severity), "denied", it->adm.denials[k]);
     if (ev->namespace_)
         json_object_set_new(props, "namespace", json_string(ev->namespace_));
     if (ev->name)
@@ -170,9 +170,35 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
         json_object_set_new(props, "container", json_string(f->container));
     json_object_set_new(props, "document", json_integer(it->manifest->document));
     return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:{s:o},s:o}", "ruleId", rec->id, "ruleIndex",
-                     (json_int_t)rule_index, "level", level_of(rec, it->denied[k]), "message", "text", text,
+                     (json_int_t)rule_index, "level", level_of(rec, it->adm.denials[k]), "message", "text", text,
                      "locations", loc, "partialFingerprints", "scoregateFinding/v1", fingerprint(rec, ev, f),
                      "properties", props);
+}
+
+/* The score gate as a rule, for objects it denies. */
+static json_t *gate_rule_json(void)
+{
+    json_t *props = json_pack("{s:s,s:s,s:[s,s]}", "severity", "high", "security-severity", "8.0", "tags",
+                              "security", "kubernetes");
+    return json_pack("{s:s,s:s,s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:o}", "id", SCAN_GATE_ID, "name", "ScoreGate",
+                     "shortDescription", "text", SCAN_GATE_TITLE, "fullDescription", "text", SCAN_GATE_TITLE, "help",
+                     "text", SCAN_GATE_REMEDIATION, "defaultConfiguration", "level", "error", "properties", props);
+}
+
+static json_t *gate_result_json(const scan_item *it, long rule_index, const char *cwd)
+{
+    const sg_eval *ev = &it->adm.eval;
+    char label[1024];
+    scan_resource_label(ev, label, sizeof label);
+    json_t *region = json_pack("{s:i}", "startLine", it->manifest->line > 0 ? it->manifest->line : 1);
+    json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation",
+                            artifact_location(it->manifest->file, cwd), "region", region);
+    uint64_t h = fnv1a(fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, SCAN_GATE_ID), ev->kind), ev->namespace_), ev->name);
+    return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:{s:o},s:{s:s,s:b}}", "ruleId", SCAN_GATE_ID, "ruleIndex",
+                     (json_int_t)rule_index, "level", "error", "message", "text",
+                     json_sprintf("%s: %s", label, it->adm.gate.message), "locations", loc, "partialFingerprints",
+                     "scoregateFinding/v1", json_sprintf("%016llx", (unsigned long long)h), "properties", "kind",
+                     ev->kind, "denied", true);
 }
 
 int scan_write_sarif(const scan_report *r, FILE *out)
@@ -185,9 +211,9 @@ int scan_write_sarif(const scan_report *r, FILE *out)
     for (size_t i = 0; i < nrecs; i++)
         rule_index[i] = -1;
     for (size_t i = 0; i < r->count; i++)
-        for (size_t k = 0; k < r->items[i].eval.count; k++)
-            if (r->items[i].eval.findings[k].status == SG_STATUS_UNHEALTHY)
-                rule_index[r->items[i].eval.findings[k].rec] = 0;
+        for (size_t k = 0; k < r->items[i].adm.eval.count; k++)
+            if (r->items[i].adm.eval.findings[k].status == SG_STATUS_UNHEALTHY)
+                rule_index[r->items[i].adm.eval.findings[k].rec] = 0;
     json_t *rules = json_array();
     for (size_t i = 0; i < nrecs; i++) {
         if (rule_index[i] < 0)
@@ -195,6 +221,12 @@ int scan_write_sarif(const scan_report *r, FILE *out)
         rule_index[i] = (long)json_array_size(rules);
         json_array_append_new(rules, rule_json(sg_policy_rec(r->policy, i)));
     }
+    long gate_index = -1;
+    for (size_t i = 0; i < r->count && gate_index < 0; i++)
+        if (r->items[i].adm.gate.denied) {
+            gate_index = (long)json_array_size(rules);
+            json_array_append_new(rules, gate_rule_json());
+        }
     json_t *driver = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", "scoregate", "fullName",
                                "scoregate Kubernetes manifest checker", "version", SG_VERSION, "semanticVersion",
                                SG_VERSION, "rules", rules);
@@ -219,12 +251,17 @@ int scan_write_sarif(const scan_report *r, FILE *out)
     const char *sep = "\n        ";
     for (size_t i = 0; i < r->count && rc == 0; i++) {
         const scan_item *it = &r->items[i];
-        for (size_t k = 0; k < it->eval.count && rc == 0; k++) {
-            if (it->eval.findings[k].status != SG_STATUS_UNHEALTHY)
+        for (size_t k = 0; k < it->adm.eval.count && rc == 0; k++) {
+            if (it->adm.eval.findings[k].status != SG_STATUS_UNHEALTHY)
                 continue;
             fputs(sep, out);
             sep = ",\n        ";
-            rc |= scan_json_put(out, result_json(r, it, k, rule_index[it->eval.findings[k].rec], cwd), 4);
+            rc |= scan_json_put(out, result_json(r, it, k, rule_index[it->adm.eval.findings[k].rec], cwd), 4);
+        }
+        if (it->adm.gate.denied && rc == 0) {
+            fputs(sep, out);
+            sep = ",\n        ";
+            rc |= scan_json_put(out, gate_result_json(it, gate_index, cwd), 4);
         }
     }
     fputs(*sep == ',' ? "\n      ]\n    }\n  ]\n}\n" : "]\n    }\n  ]\n}\n", out);

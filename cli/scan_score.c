@@ -1,6 +1,7 @@
 /*
- * scan_score.c - the secure score of a scan and its prediction against a
- * baseline, and reading inventories from files (see score.h). A baseline is
+ * scan_score.c - the inventory a scan admits its objects into (empty, or a
+ * baseline), the score and prediction it ends with, and reading inventories
+ * from files (see score.h). A baseline is
  * whatever describes the cluster: a saved inventory, an earlier scan's JSON,
  * or the objects themselves (`kubectl get deploy,svc -A -o json`).
  */
@@ -16,6 +17,21 @@ static int put_outcome(sg_inventory *inv, sg_score_outcome *o, char *err, size_t
 {
     int rc = sg_inventory_apply(inv, SG_SCORE_UPDATE, o, err, errlen);
     sg_score_outcome_free(o);
+    return rc;
+}
+
+int score_record(const sg_policy *p, sg_score_model *m, sg_inventory *inv, const json_t *object, const char *ns,
+                 time_t now, char *why, size_t whylen)
+{
+    sg_admission_request req = {.mode = SG_ADMISSION_RECORD, .operation = SG_SCORE_UPDATE, .object = object,
+                                .namespace_ = ns, .now = now};
+    sg_admission a;
+    if (sg_admission_decide(p, m, inv, &req, &a, why, whylen) < 0)
+        return -1;
+    int rc = *a.refusal ? 1 : 0;
+    if (rc)
+        snprintf(why, whylen, "%s", a.refusal);
+    sg_admission_free(&a);
     return rc;
 }
 
@@ -71,18 +87,11 @@ static int put_objects(const sg_policy *p, sg_score_model *m, sg_inventory *inv,
     int rc = sg_manifest_parse(&list, path, data, len, err, errlen);
     for (size_t i = 0; !rc && i < list.count; i++) {
         const sg_manifest *mf = &list.items[i];
-        sg_eval ev;
-        sg_score_outcome *o;
         char why[SG_ERRMAX];
-        if (sg_policy_evaluate(p, mf->object, ns, now, &ev, why, sizeof why) < 0) {
+        if (score_record(p, m, inv, mf->object, ns, now, why, sizeof why) != 0) {
             snprintf(err, errlen, "%s: document %d, line %d: %s", mf->file, mf->document, mf->line, why);
             rc = -1;
-            break;
         }
-        rc = sg_score_outcome_from_eval(m, &ev, &o, err, errlen);
-        sg_eval_free(&ev);
-        if (!rc)
-            rc = put_outcome(inv, o, err, errlen);
     }
     sg_manifest_list_free(&list);
     return rc;
@@ -148,37 +157,27 @@ int score_read_inventory(const sg_policy *p, sg_inventory *inv, const char *path
     return rc;
 }
 
-int scan_score(scan_report *r, const char *baseline, const char *ns, double *percent, char *err,
-               size_t errlen)
+int scan_open_inventory(scan_report *r, const char *baseline, const char *ns, char *err, size_t errlen)
 {
-    sg_score_model *m;
-    sg_inventory *inv;
-    if (sg_score_model_from_policy(r->policy, NULL, 0, &m, err, errlen))
+    if (sg_score_model_from_policy(r->policy, NULL, 0, &r->model, err, errlen) ||
+        sg_inventory_new(r->model, &r->inventory, err, errlen))
         return -1;
-    if (sg_inventory_new(m, &inv, err, errlen)) {
-        sg_score_model_free(m);
+    if (baseline && score_read_inventory(r->policy, r->inventory, baseline, ns, err, errlen))
         return -1;
+    sg_inventory_score(r->inventory, &r->before);
+    return 0;
+}
+
+int scan_score(scan_report *r, bool baseline, double *percent)
+{
+    sg_score after;
+    sg_inventory_score(r->inventory, &after);
+    r->score = sg_score_to_json(&after);
+    *percent = after.has_percent ? after.percent : -1;
+    if (baseline) {
+        sg_score_prediction p;
+        sg_score_diff(&r->before, &after, &p);
+        r->prediction = sg_score_prediction_to_json(&p);
     }
-    sg_score before, after;
-    int rc = baseline ? score_read_inventory(r->policy, inv, baseline, ns, err, errlen) : 0;
-    sg_inventory_score(inv, &before);
-    for (size_t i = 0; !rc && i < r->count; i++) {
-        sg_score_outcome *o;
-        rc = sg_score_outcome_from_eval(m, &r->items[i].eval, &o, err, errlen);
-        if (!rc)
-            rc = put_outcome(inv, o, err, errlen);
-    }
-    if (!rc) {
-        sg_inventory_score(inv, &after);
-        r->score = sg_score_to_json(&after);
-        *percent = after.has_percent ? after.percent : -1;
-        if (baseline) {
-            sg_score_prediction p;
-            sg_score_diff(&before, &after, &p);
-            r->prediction = sg_score_prediction_to_json(&p);
-        }
-    }
-    sg_inventory_free(inv);
-    sg_score_model_free(m);
-    return rc;
+    return r->score && (!baseline || r->prediction) ? 0 : -1;
 }

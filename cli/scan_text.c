@@ -94,7 +94,7 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
         write_prediction(r->prediction, out, color);
     for (size_t i = 0; i < r->count; i++) {
         const scan_item *it = &r->items[i];
-        const sg_eval *ev = &it->eval;
+        const sg_eval *ev = &it->adm.eval;
         fprintf(out, "\n%s", color ? BOLD : "");
         put(out, ev->kind);
         fputc(' ', out);
@@ -125,13 +125,18 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
                 continue;
             }
             unhealthy++;
-            const char *c = it->denied[k] ? RED : YELLOW;
-            fprintf(out, "  %s%-10s%s %-32s ", color ? c : "", it->denied[k] ? "DENY" : sg_action_name(f->action),
+            const char *c = it->adm.denials[k] ? RED : YELLOW;
+            fprintf(out, "  %s%-10s%s %-32s ", color ? c : "", it->adm.denials[k] ? "DENY" : sg_action_name(f->action),
                     color ? RESET : "", rec->id);
             put(out, f->message);
             fputs("\n             fix: ", out);
             put(out, rec->remediation);
             fputc('\n', out);
+        }
+        if (it->adm.gate.denied) {
+            fprintf(out, "  %sDENY%s       %-32s ", color ? RED : "", color ? RESET : "", SCAN_GATE_ID);
+            put(out, it->adm.gate.message);
+            fprintf(out, "\n             fix: %s\n", SCAN_GATE_REMEDIATION);
         }
     }
     fprintf(out, "\n%zu resource%s, %s%zu unhealthy%s, %zu healthy, %zu exempt; %zu would be denied\n", r->count,

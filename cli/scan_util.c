@@ -15,12 +15,12 @@ void scan_count(const scan_report *r, scan_counts *c)
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < r->count; i++) {
         const scan_item *it = &r->items[i];
-        for (size_t k = 0; k < it->eval.count; k++) {
-            switch (it->eval.findings[k].status) {
+        for (size_t k = 0; k < it->adm.eval.count; k++) {
+            switch (it->adm.eval.findings[k].status) {
             case SG_STATUS_HEALTHY: c->healthy++; break;
             case SG_STATUS_UNHEALTHY:
                 c->unhealthy++;
-                if (it->denied[k])
+                if (it->adm.denials[k])
                     c->denied++;
                 break;
             case SG_STATUS_EXEMPT: c->exempt++; break;

@@ -22,12 +22,27 @@ int score_read_inventory(const sg_policy *p, sg_inventory *inv, const char *path
                          char *err, size_t errlen);
 
 /*
- * Fill r->score with the score of the scanned resources, or, with a
- * `baseline` file, with the score of the baseline once they are applied, and
- * then r->prediction with the change from the baseline. *percent receives the
- * resulting percent, or -1 when nothing is scored.
+ * Record `object`, which the cluster holds, into `inv` (the admission
+ * decision's RECORD mode; `m` is the model of `p`). 0 when recorded; 1 when
+ * it cannot be evaluated, so it is not scored; -1 when out of memory. The
+ * reason is in `why`.
  */
-int scan_score(scan_report *r, const char *baseline, const char *ns, double *percent, char *err,
-               size_t errlen);
+int score_record(const sg_policy *p, sg_score_model *m, sg_inventory *inv, const json_t *object, const char *ns,
+                 time_t now, char *why, size_t whylen);
+
+/*
+ * The inventory scanned objects are admitted into: r->model, r->inventory,
+ * filled from the `baseline` file when given (score_read_inventory), and
+ * r->before, its score.
+ */
+int scan_open_inventory(scan_report *r, const char *baseline, const char *ns, char *err, size_t errlen);
+
+/*
+ * Fill r->score with the score of the inventory after the scan's admissions,
+ * and, with a baseline, r->prediction with the change from r->before.
+ * *percent receives the resulting percent, or -1 when nothing is scored.
+ * -1 when out of memory.
+ */
+int scan_score(scan_report *r, bool baseline, double *percent);
 
 #endif

@@ -83,29 +83,53 @@ static bool listed_exactly(const json_t *list, const char *name)
     return false;
 }
 
+static bool exemption_matches(const sg_exemption *x, const char *id, const char *kind, const char *ns,
+                              const char *name, const json_t *labels)
+{
+    return listed_exactly(x->recommendations, id) && listed_exactly(x->kinds, kind) &&
+           listed_exactly(x->namespaces, ns) && (!x->names || sg_name_listed(x->names, name)) &&
+           (!x->selector || sg_selector_matches(x->selector, labels));
+}
+
+const sg_exemption_info *sg_exemption_find(const sg_policy *p, size_t rec, const char *kind, const char *ns,
+                                           const char *name, const json_t *labels, time_t now,
+                                           const sg_exemption_info **expired)
+{
+    *expired = NULL;
+    const char *id = p->recs[rec].info.id;
+    for (size_t i = 0; i < p->nexemptions; i++) {
+        const sg_exemption *x = &p->exemptions[i];
+        if (!exemption_matches(x, id, kind, ns, name, labels))
+            continue;
+        if (!x->info.expires || x->info.expires > now) {
+            *expired = NULL;
+            return &x->info;
+        }
+        if (!*expired)
+            *expired = &x->info;
+    }
+    return NULL;
+}
+
 const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t rec, const char *kind,
                                                    const char *ns, const char *name,
                                                    const json_t *labels, time_t now, bool *expired)
 {
+    const sg_exemption_info *old;
+    const sg_exemption_info *x = sg_exemption_find(p, rec, kind, ns, name, labels, now, &old);
     if (expired)
-        *expired = false;
-    const char *id = p->recs[rec].info.id;
-    for (size_t i = 0; i < p->nexemptions; i++) {
-        const sg_exemption *x = &p->exemptions[i];
-        bool match = listed_exactly(x->recommendations, id) && listed_exactly(x->kinds, kind) &&
-                     listed_exactly(x->namespaces, ns) && (!x->names || sg_name_listed(x->names, name));
-        if (!match)
-            continue;
-        if (x->selector && !sg_selector_matches(x->selector, labels))
-            continue;
-        if (x->info.expires && x->info.expires <= now) {
-            if (expired)
-                *expired = true;
-            continue;
-        }
-        return &x->info;
-    }
-    return NULL;
+        *expired = old != NULL;
+    return x;
+}
+
+size_t sg_policy_exemption_count(const sg_policy *p)
+{
+    return p->nexemptions;
+}
+
+const sg_exemption_info *sg_policy_exemption(const sg_policy *p, size_t index)
+{
+    return index < p->nexemptions ? &p->exemptions[index].info : NULL;
 }
 
 const char *sg_action_name(sg_action a)

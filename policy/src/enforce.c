@@ -105,7 +105,7 @@ static int mark_healed(const sg_eval *ev, const sg_eval *after, bool *healed, ch
     return 0;
 }
 
-int sg_policy_enforce(const sg_policy *p, const json_t *object, const sg_eval *ev, const char *default_namespace,
+int sg_policy_enforce(const sg_policy *p, const json_t *object, sg_eval *ev, const char *default_namespace,
                       time_t now, sg_enforcement *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);

@@ -16,6 +16,8 @@
 typedef struct eval_storage {
     char **messages;
     size_t nmessages;
+    json_t **views;          /* pod views of this evaluation (pod_view.c), freed with it */
+    size_t nviews;
 } eval_storage;
 
 /* ---------- workloads ---------- */
@@ -44,6 +46,14 @@ static const char *const metadata_pointers[] = {
     "/spec/template/metadata", "/spec/template/metadata", "/spec/template/metadata", "/template/metadata",
     "/spec/jobTemplate/spec/template/metadata",
 };
+
+bool sg_workload_kind(const char *kind)
+{
+    for (size_t i = 0; i < sizeof workload_kinds / sizeof workload_kinds[0]; i++)
+        if (!strcmp(kind, workload_kinds[i].kind))
+            return true;
+    return false;
+}
 
 void sg_workload_find(const json_t *object, const char *kind, sg_workload *out)
 {
@@ -161,7 +171,7 @@ static int check_pod_spec(const json_t *object, const char *kind, const sg_workl
 }
 
 /* Kinds that live outside namespaces: they never get "default". */
-static bool cluster_scoped(const char *kind)
+bool sg_kind_cluster_scoped(const char *kind)
 {
     static const char *const kinds[] = {
         "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
@@ -203,7 +213,6 @@ void sg_bind_object(sg_rule_ctx *ctx, const json_t *object, const sg_workload *w
 typedef struct container_ref {
     const json_t *json;
     const char *name;
-    const char *image;
     const char *type;      /* containers, initContainers or ephemeralContainers */
     long index;
 } container_ref;
@@ -233,8 +242,7 @@ static void collect_containers(evaluation *e)
         const json_t *c;
         json_array_foreach(json_object_get(e->w->pod_spec, container_lists[l]), i, c)
             e->containers[e->ncontainers++] = (container_ref){
-                c, json_string_value(json_object_get(c, "name")), json_string_value(json_object_get(c, "image")),
-                container_lists[l], (long)i};
+                c, json_string_value(json_object_get(c, "name")), container_lists[l], (long)i};
     }
 }
 
@@ -256,9 +264,8 @@ static sg_finding *add_finding(evaluation *e, size_t rec)
     return f;
 }
 
-static void keep_message(evaluation *e, char *msg)
+static void store_message(eval_storage *s, char *msg)
 {
-    eval_storage *s = e->store;
     char **grown = realloc(s->messages, (s->nmessages + 1) * sizeof *grown);
     if (!grown)
         abort();
@@ -266,30 +273,111 @@ static void keep_message(evaluation *e, char *msg)
     s->messages[s->nmessages++] = msg;
 }
 
-/* Run one check in the current bindings and record its finding. */
-static void check(evaluation *e, size_t rec, const sg_exemption_info *x, bool expired)
+static void keep_message(evaluation *e, char *msg)
+{
+    store_message(e->store, msg);
+}
+
+const char *sg_eval_keep(sg_eval *ev, char *text)
+{
+    store_message(ev->internal_, text);
+    return text;
+}
+
+/* The pod as rule `r` sees it (pod_view.c); views live as long as the
+ * evaluation, so the field cache never sees a freed node's address reused. */
+static const json_t *pod_view(evaluation *e, const sg_rec *r)
+{
+    json_t *view = sg_pod_view(r, e->w->pod_spec);
+    if (!view)
+        return e->w->pod_spec;
+    eval_storage *s = e->store;
+    json_t **grown = realloc(s->views, (s->nviews + 1) * sizeof *grown);
+    if (!grown)
+        abort();
+    s->views = grown;
+    s->views[s->nviews++] = view;
+    return view;
+}
+
+/* The exemption of one recommendation on the object being evaluated. */
+typedef struct exemption_state {
+    const sg_exemption_info *active;    /* the finding is exempt */
+    const sg_exemption_info *expired;   /* matched but expired: ignored, and reported */
+} exemption_state;
+
+static void find_exemption(const evaluation *e, size_t rec, exemption_state *x)
+{
+    const sg_eval *ev = e->ev;
+    x->active = sg_exemption_find(e->p, rec, ev->kind, ev->namespace_, ev->name, ev->labels, e->now, &x->expired);
+}
+
+static void apply_exemption(sg_finding *f, const exemption_state *x)
+{
+    f->status = x->active ? SG_STATUS_EXEMPT : f->raw_status;
+    f->exemption = x->active ? x->active->name : NULL;
+    f->exemption_category = x->active ? x->active->category : SG_EXEMPT_NONE;
+    f->exemption_expired = !x->active && x->expired;
+    f->expired_exemption = f->exemption_expired ? x->expired->name : NULL;
+    f->exemption_expires = x->active ? x->active->expires : f->exemption_expired ? x->expired->expires : 0;
+}
+
+/* How a condition came out. Only true and false can be trusted: a check
+ * stopped at a limit, or an expression that gave neither a boolean nor null
+ * (a rule mistake only the object shows), fails closed. */
+typedef enum outcome { OUT_FALSE, OUT_TRUE, OUT_CUT, OUT_NOT_BOOL } outcome;
+
+static outcome run_condition(evaluation *e, const sg_expr *x)
+{
+    sg_value v = sg_expr_eval(x, &e->ctx);
+    outcome o = e->ctx.cut                      ? OUT_CUT
+                : v.t == SG_V_BOOL              ? (v.b ? OUT_TRUE : OUT_FALSE)
+                : v.t == SG_V_NULL              ? OUT_FALSE
+                                                : OUT_NOT_BOOL;
+    sg_rule_ctx_reset(&e->ctx);
+    return o;
+}
+
+/* The message of a finding that failed closed. */
+static char *closed_message(const sg_rec *r, outcome o, const char *part)
+{
+    char buf[512];
+    if (o == OUT_CUT)
+        snprintf(buf, sizeof buf, "the check stopped at scoregate's evaluation limits (the object is too large for "
+                 "it, or a pattern too costly); treated as unhealthy");
+    else
+        snprintf(buf, sizeof buf, "rule error in %s: '%s' gave neither true nor false for this object; treated "
+                 "as unhealthy", r->info.id, part);
+    return strdup(buf);
+}
+
+/* Run one check in the current bindings and record its finding. `pre` is how
+ * `applies` came out (OUT_TRUE when the rule has none). */
+static sg_finding *check(evaluation *e, size_t rec, outcome pre, const exemption_state *x)
 {
     const sg_rec *r = &e->p->recs[rec];
-    bool unhealthy = sg_expr_test(r->unhealthy, &e->ctx);
-    /* Stopped at a limit: fail closed, or a large enough object would pass any check. */
-    bool cut = e->ctx.cut;
-    unhealthy = unhealthy || cut;
+    outcome o = pre == OUT_TRUE ? run_condition(e, r->unhealthy) : pre;
+    bool unhealthy = o != OUT_FALSE;
     sg_finding *f = add_finding(e, rec);
     f->raw_status = unhealthy ? SG_STATUS_UNHEALTHY : SG_STATUS_HEALTHY;
-    f->status = x ? SG_STATUS_EXEMPT : f->raw_status;
-    f->exemption = x ? x->name : NULL;
-    f->exemption_category = x ? x->category : SG_EXEMPT_NONE;
-    f->exemption_expired = expired;
+    apply_exemption(f, x);
     if (unhealthy) {
-        char *msg = cut ? strdup("the check stopped at scoregate's evaluation limits (the object is too large "
-                                 "for it, or a pattern too costly); treated as unhealthy")
-                        : sg_template_render(r->message, &e->ctx);
+        char *msg = o == OUT_TRUE ? sg_template_render(r->message, &e->ctx)
+                                  : closed_message(r, o, pre == OUT_TRUE ? "unhealthy" : "applies");
         if (!msg)
             abort();
         keep_message(e, msg);
         f->message = msg;
+        sg_rule_ctx_reset(&e->ctx);
     }
-    sg_rule_ctx_reset(&e->ctx);
+    return f;
+}
+
+/* Whether the rule applies in the current bindings: OUT_FALSE skips the
+ * check; anything else runs it (a cut or non-boolean `applies` fails closed). */
+static outcome applies(evaluation *e, const sg_rec *r)
+{
+    return r->applies ? run_condition(e, r->applies) : OUT_TRUE;
 }
 
 static bool common_parameters_apply(const sg_rec *r, const sg_eval *ev)
@@ -301,16 +389,58 @@ static bool common_parameters_apply(const sg_rec *r, const sg_eval *ev)
     return !r->selector || sg_selector_matches(r->selector, ev->labels);
 }
 
-static bool kind_fits(const sg_rec *r, const char *kind, const sg_workload *w)
+static bool kinds_list(const json_t *kinds, const char *kind)
 {
-    if (strcmp(r->info.scope, "object"))
-        return w->pod_spec != NULL;
     size_t i;
     const json_t *k;
-    json_array_foreach(r->kinds, i, k)
+    json_array_foreach(kinds, i, k)
         if (!strcmp(json_string_value(k), kind))
             return true;
     return false;
+}
+
+/* Object checks run on their kinds; pod and container checks on pod specs,
+ * of the kinds they list when they list any. */
+static bool kind_fits(const sg_rec *r, const char *kind, const sg_workload *w)
+{
+    if (!strcmp(r->info.scope, "object"))
+        return kinds_list(r->kinds, kind);
+    return w->pod_spec != NULL && (!r->kinds || kinds_list(r->kinds, kind));
+}
+
+static void evaluate_containers(evaluation *e, size_t rec, const exemption_state *x)
+{
+    const sg_rec *r = &e->p->recs[rec];
+    for (size_t k = 0; k < e->ncontainers; k++) {
+        const container_ref *c = &e->containers[k];
+        if (sg_container_excluded(r, c->json))
+            continue;
+        e->ctx.vars[SG_VAR_CONTAINER] = c->json;
+        e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = c->type;
+        outcome pre = applies(e, r);
+        if (pre == OUT_FALSE)
+            continue;
+        sg_finding *f = check(e, rec, pre, x);
+        f->container = c->name;
+        f->container_type = c->type;
+        f->container_index = c->index;
+    }
+    e->ctx.vars[SG_VAR_CONTAINER] = NULL;
+    e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = NULL;
+}
+
+/* Pod and object checks, in one set of bindings; a pod check with excluded
+ * containers judges the pod without them (see pod_view.c). */
+static void evaluate_whole(evaluation *e, size_t rec, const exemption_state *x)
+{
+    const sg_rec *r = &e->p->recs[rec];
+    const json_t *pod = e->ctx.vars[SG_VAR_POD];
+    if (!strcmp(r->info.scope, "pod") && (r->excluded_containers || r->excluded_images))
+        e->ctx.vars[SG_VAR_POD] = pod_view(e, r);
+    outcome pre = applies(e, r);
+    if (pre != OUT_FALSE)
+        check(e, rec, pre, x);
+    e->ctx.vars[SG_VAR_POD] = pod;
 }
 
 static void evaluate_rec(evaluation *e, size_t rec)
@@ -319,36 +449,12 @@ static void evaluate_rec(evaluation *e, size_t rec)
     sg_eval *ev = e->ev;
     if (!r->info.enabled || !r->info.configured || !kind_fits(r, ev->kind, e->w) || !common_parameters_apply(r, ev))
         return;
-    e->ctx.vars[SG_VAR_CONTAINER] = NULL;
-    e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = NULL;
-    if (r->applies) {
-        /* A cut `applies` counts as applying, so the check runs and fails closed. */
-        bool applies = sg_expr_test(r->applies, &e->ctx) || e->ctx.cut;
-        sg_rule_ctx_reset(&e->ctx);
-        if (!applies)
-            return;
-    }
-    bool expired;
-    const sg_exemption_info *x =
-        sg_policy_exemption_match(e->p, rec, ev->kind, ev->namespace_, ev->name, ev->labels, e->now, &expired);
-    if (strcmp(r->info.scope, "container")) {
-        check(e, rec, x, expired);
-        return;
-    }
-    for (size_t k = 0; k < e->ncontainers; k++) {
-        const container_ref *c = &e->containers[k];
-        if (r->excluded_containers && sg_name_listed(r->excluded_containers, c->name))
-            continue;
-        if (r->excluded_images && sg_name_listed(r->excluded_images, c->image))
-            continue;
-        e->ctx.vars[SG_VAR_CONTAINER] = c->json;
-        e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = c->type;
-        check(e, rec, x, expired);
-        sg_finding *f = &ev->findings[ev->count - 1];
-        f->container = c->name;
-        f->container_type = c->type;
-        f->container_index = c->index;
-    }
+    exemption_state x;
+    find_exemption(e, rec, &x);
+    if (!strcmp(r->info.scope, "container"))
+        evaluate_containers(e, rec, &x);
+    else
+        evaluate_whole(e, rec, &x);
 }
 
 static int identify(const json_t *object, const char *default_namespace, sg_eval *ev, char *err, size_t errlen)
@@ -376,7 +482,7 @@ static int identify(const json_t *object, const char *default_namespace, sg_eval
         ev->name = json_string_value(json_object_get(meta, "generateName"));
     ev->labels = json_object_get(meta, "labels");
     ev->owned = owned_by_controller(meta);
-    if (!cluster_scoped(ev->kind)) {
+    if (!sg_kind_cluster_scoped(ev->kind)) {
         ev->namespace_ = json_string_value(json_object_get(meta, "namespace"));
         if (!ev->namespace_ || !*ev->namespace_)
             ev->namespace_ = default_namespace && *default_namespace ? default_namespace : "default";
@@ -425,6 +531,9 @@ void sg_eval_free(sg_eval *ev)
         for (size_t i = 0; i < s->nmessages; i++)
             free(s->messages[i]);
         free(s->messages);
+        for (size_t i = 0; i < s->nviews; i++)
+            json_decref(s->views[i]);
+        free(s->views);
         free(s);
     }
     free(ev->findings);

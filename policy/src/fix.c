@@ -162,63 +162,163 @@ static void root_steps(enum sg_var root, const sg_workload *w, const sg_finding 
     }
 }
 
-static void fix_finding(const sg_policy *p, patcher *pt, const sg_finding *f, const char *kind, const char *ns,
-                        const char *name)
-{
-    const sg_rec *r = &p->recs[f->rec];
+/* One run of sg_policy_fix: the copy being fixed and a rule context over it. */
+typedef struct fix_run {
+    const sg_policy *p;
+    sg_eval *ev;
+    patcher pt;
     sg_rule_ctx ctx;
-    sg_rule_ctx_init(&ctx);
-    for (size_t i = 0; i < r->nfix; i++) {
-        /* Re-bind for every operation: an earlier one may have created the pod metadata. */
-        sg_workload w;
-        sg_workload_find(pt->fixed, kind, &w);
-        sg_bind_object(&ctx, pt->fixed, &w, kind, ns, name);
-        if (f->container_type) {
-            ctx.vars[SG_VAR_CONTAINER] =
-                json_array_get(json_object_get(w.pod_spec, f->container_type), (size_t)f->container_index);
-            ctx.strvars[SG_VAR_CONTAINER_TYPE] = f->container_type;
-        }
+} fix_run;
+
+/* Bind the rule variables to the object as fixed so far, for finding f.
+ * Re-done for every operation: an earlier one may have created the pod metadata. */
+static void bind_finding(fix_run *run, const sg_finding *f, sg_workload *w)
+{
+    sg_workload_find(run->pt.fixed, run->ev->kind, w);
+    sg_bind_object(&run->ctx, run->pt.fixed, w, run->ev->kind, run->ev->namespace_, run->ev->name);
+    if (f->container_type) {
+        run->ctx.vars[SG_VAR_CONTAINER] =
+            json_array_get(json_object_get(w->pod_spec, f->container_type), (size_t)f->container_index);
+        run->ctx.strvars[SG_VAR_CONTAINER_TYPE] = f->container_type;
+    }
+}
+
+/* The rendered `fail` of the first fail operation of f's fix whose condition
+ * holds on the object as fixed so far (malloc'd), or NULL when it can apply. */
+static char *blocker(fix_run *run, const sg_finding *f)
+{
+    const sg_rec *r = &run->p->recs[f->rec];
+    char *why = NULL;
+    for (size_t i = 0; i < r->nfix && !why; i++) {
         const sg_fix_op *op = &r->fix[i];
-        if (op->when && !sg_expr_test(op->when, &ctx)) {
-            sg_rule_ctx_reset(&ctx);
+        if (!op->fail)
+            continue;
+        sg_workload w;
+        bind_finding(run, f, &w);
+        if (sg_expr_test(op->when, &run->ctx))
+            why = sg_template_render(op->fail, &run->ctx);
+        sg_rule_ctx_reset(&run->ctx);
+    }
+    return why;
+}
+
+/* Apply the set and remove operations of f's fix. Returns why one that was
+ * needed could not be applied (malloc'd), or NULL. */
+static char *apply_ops(fix_run *run, const sg_finding *f)
+{
+    const sg_rec *r = &run->p->recs[f->rec];
+    char *why = NULL;
+    for (size_t i = 0; i < r->nfix; i++) {
+        const sg_fix_op *op = &r->fix[i];
+        if (op->fail)
+            continue;
+        sg_workload w;
+        bind_finding(run, f, &w);
+        if (op->when && !sg_expr_test(op->when, &run->ctx)) {
+            sg_rule_ctx_reset(&run->ctx);
             continue;
         }
-        json_t *rel = sg_path_resolve(op->path, &ctx);
-        json_t *value = op->remove ? NULL : op->value ? sg_value_to_json(sg_expr_eval(op->value, &ctx))
+        /* A review of ephemeral containers can change nothing but them. */
+        if (run->ev->ephemeral_only && sg_path_root(op->path) != SG_VAR_CONTAINER) {
+            sg_rule_ctx_reset(&run->ctx);
+            if (!why)
+                why = strdup("the fix must change the pod, and an update of ephemeral containers can change only them");
+            continue;
+        }
+        json_t *rel = sg_path_resolve(op->path, &run->ctx);
+        json_t *value = op->remove ? NULL : op->value ? sg_value_to_json(sg_expr_eval(op->value, &run->ctx))
                                                       : json_deep_copy(op->value_const);
-        sg_rule_ctx_reset(&ctx);
+        sg_rule_ctx_reset(&run->ctx);
         if (rel) {
             json_t *steps = json_array();
             root_steps(sg_path_root(op->path), &w, f, steps);
             json_array_extend(steps, rel);
             if (op->remove)
-                apply_remove(pt, steps);
+                apply_remove(&run->pt, steps);
             else if (value && !json_is_null(value))
-                apply_set(pt, steps, value);
+                apply_set(&run->pt, steps, value);
             json_decref(steps);
         }
         json_decref(rel);
         json_decref(value);
     }
-    sg_rule_ctx_free(&ctx);
+    return why;
 }
 
-int sg_policy_fix(const sg_policy *p, const json_t *object, const sg_eval *ev, json_t **patch, json_t **fixed,
-                  char *err, size_t errlen)
+/* Record that f's fix cannot apply, and say so in its message (once, however
+ * often the fix is built for the same evaluation). Takes `why`. */
+static void block(sg_eval *ev, sg_finding *f, char *why)
+{
+    if (f->fix_blocked || !why) {
+        free(why);
+        return;
+    }
+    f->fix_blocked = sg_eval_keep(ev, why);
+    const char *msg = f->message ? f->message : "";
+    size_t len = strlen(msg) + strlen(why) + 16;
+    char *both = malloc(len);
+    if (!both)
+        abort();
+    snprintf(both, len, "%s; not fixed: %s", msg, why);
+    f->message = sg_eval_keep(ev, both);
+}
+
+static bool to_fix(const sg_policy *p, const sg_finding *f)
+{
+    return f->status == SG_STATUS_UNHEALTHY && f->action == SG_ACTION_ENFORCE && p->recs[f->rec].info.has_fix;
+}
+
+/* Apply every enforced fix that can apply, retrying blocked ones while others
+ * make progress (one may remove what blocks another); block the rest. */
+static void fix_all(fix_run *run)
+{
+    sg_eval *ev = run->ev;
+    size_t *pending = malloc((ev->count + 1) * sizeof *pending), n = 0;
+    char **why = calloc(ev->count + 1, sizeof *why);
+    if (!pending || !why)
+        abort();
+    for (size_t i = 0; i < ev->count; i++)
+        if (to_fix(run->p, &ev->findings[i]))
+            pending[n++] = i;
+    bool progress = true;
+    while (n && progress) {
+        progress = false;
+        size_t kept = 0;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = pending[k];
+            free(why[i]);
+            if ((why[i] = blocker(run, &ev->findings[i]))) {
+                pending[kept++] = i;
+                continue;
+            }
+            block(ev, &ev->findings[i], apply_ops(run, &ev->findings[i]));
+            progress = true;
+        }
+        n = kept;
+    }
+    for (size_t k = 0; k < n; k++) {
+        block(ev, &ev->findings[pending[k]], why[pending[k]]);
+        why[pending[k]] = NULL;
+    }
+    for (size_t i = 0; i < ev->count; i++)
+        free(why[i]);
+    free(why);
+    free(pending);
+}
+
+int sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t **patch, json_t **fixed, char *err,
+                  size_t errlen)
 {
     (void)err;
     (void)errlen;
-    patcher pt = {json_deep_copy(object), json_array()};
-    for (size_t i = 0; i < ev->count; i++) {
-        const sg_finding *f = &ev->findings[i];
-        if (f->status != SG_STATUS_UNHEALTHY || f->action != SG_ACTION_ENFORCE || !p->recs[f->rec].nfix)
-            continue;
-        fix_finding(p, &pt, f, ev->kind, ev->namespace_, ev->name);
-    }
-    *patch = pt.patch;
+    fix_run run = {.p = p, .ev = ev, .pt = {json_deep_copy(object), json_array()}};
+    sg_rule_ctx_init(&run.ctx);
+    fix_all(&run);
+    sg_rule_ctx_free(&run.ctx);
+    *patch = run.pt.patch;
     if (fixed)
-        *fixed = pt.fixed;
+        *fixed = run.pt.fixed;
     else
-        json_decref(pt.fixed);
+        json_decref(run.pt.fixed);
     return 0;
 }

@@ -15,6 +15,7 @@ typedef struct sg_fix_op {
     bool remove;
     sg_expr *value;          /* expression, or NULL when value_const is set */
     json_t *value_const;     /* literal JSON from the rule */
+    sg_template *fail;       /* a `fail` operation: why the fix cannot apply when `when` holds */
 } sg_fix_op;
 
 typedef struct sg_rec {
@@ -59,6 +60,11 @@ typedef struct sg_workload {
     const char *metadata_pointer;    /* JSON Pointer of the pod template metadata */
 } sg_workload;
 
+/* Whether `kind` has a pod template (Pod and the workload controllers). */
+bool sg_workload_kind(const char *kind);
+/* Whether `kind` lives outside namespaces (it never gets "default"). */
+bool sg_kind_cluster_scoped(const char *kind);
+
 /* Find the pod template of `object` by its kind. */
 void sg_workload_find(const json_t *object, const char *kind, sg_workload *out);
 
@@ -69,6 +75,22 @@ int sg_selector_check(const json_t *selector, char *err, size_t errlen);
 
 /* Whether `name` is matched by `list` (exact, or prefix when an entry ends in '*'). */
 bool sg_name_listed(const json_t *list, const char *name);
+
+/* Whether recommendation `r` excludes `container` (by name or image). */
+bool sg_container_excluded(const sg_rec *r, const json_t *container);
+/* The pod spec without the containers `r` excludes and the volumes only they
+ * use (pod_view.c): a new object, or NULL when `r` excludes none of them. */
+json_t *sg_pod_view(const sg_rec *r, const json_t *pod);
+
+/* The exemption that applies to finding of recommendation `rec` on the
+ * resource, or NULL; *expired (never NULL) receives an exemption that matched
+ * but has expired at `now`, when no other applies. */
+const sg_exemption_info *sg_exemption_find(const sg_policy *p, size_t rec, const char *kind, const char *ns,
+                                           const char *name, const json_t *labels, time_t now,
+                                           const sg_exemption_info **expired);
+
+/* Keep `text` (malloc'd) for the life of the evaluation; returns it. */
+const char *sg_eval_keep(sg_eval *ev, char *text);
 
 /* Bind the per-object variables of a rule context. */
 void sg_bind_object(sg_rule_ctx *ctx, const json_t *object, const sg_workload *w, const char *kind,

@@ -116,6 +116,19 @@ void sg_template_free(sg_template *t);
 /* Render into a new malloc'd string (caller frees). */
 char *sg_template_render(const sg_template *t, sg_rule_ctx *ctx);
 
+/* Static facts for the checks made at load (rule_analyze.c): a bit per
+ * variable an expression reads, plus SG_READS_POD_CONTAINERS when it reads
+ * pod.containers, pod.initContainers, pod.ephemeralContainers or pod.volumes. */
+#define SG_READS_VAR(v) (1u << (v))
+#define SG_READS_POD_CONTAINERS (1u << SG_VAR_COUNT)
+unsigned sg_expr_reads(const sg_expr *e);
+unsigned sg_template_reads(const sg_template *t);
+unsigned sg_path_reads(const sg_path *p);
+/* What an expression always yields: "bool", or a description of another type
+ * ("a string", "a number", ...) when it can never be a boolean; NULL when that
+ * depends on the object (a field, a let over a field, effective()). */
+const char *sg_expr_static_type(const sg_expr *e);
+
 void sg_rule_ctx_init(sg_rule_ctx *ctx);
 void sg_rule_ctx_reset(sg_rule_ctx *ctx);   /* frees arena and garbage, keeps bindings */
 void sg_rule_ctx_free(sg_rule_ctx *ctx);

@@ -53,7 +53,8 @@ typedef enum sg_func {
     SG_F_STRING,
     SG_F_INT,
     SG_F_KEYS,
-    SG_F_TYPE
+    SG_F_TYPE,
+    SG_F_JOIN
 } sg_func;
 
 typedef enum sg_macro { SG_M_EXISTS, SG_M_ALL, SG_M_EXISTS_ONE, SG_M_FILTER, SG_M_MAP } sg_macro;
@@ -86,5 +87,8 @@ pcre2_code *sg_regex_compile(const char *pattern, size_t len, char *err, size_t 
 sg_node *sg_rule_parse(const char *text, const json_t *params, const json_t *lets, int depth, char *err,
                        size_t errlen);
 void sg_node_free(sg_node *n);
+/* Static facts about a node tree (rule_analyze.c). */
+unsigned sg_node_reads(const sg_node *n);
+const char *sg_node_static_type(const sg_node *n);
 
 #endif

@@ -72,6 +72,7 @@ static const struct { const char *name; sg_func func; int min, max; } functions[
     {"int", SG_F_INT, 1, 1},
     {"keys", SG_F_KEYS, 1, 1},
     {"type", SG_F_TYPE, 1, 1},
+    {"join", SG_F_JOIN, 2, 2},
 };
 
 static const struct { const char *name; sg_macro macro; } macros[] = {
@@ -385,14 +386,16 @@ static sg_node *finish_call(parser *ps, sg_node *call, const char *fname, int co
 
 /* A let name expands to its own expression, parsed in place (bounded depth,
  * so a let that refers to itself fails instead of recursing forever). */
+static sg_node *parse_text(const char *text, const json_t *params, const json_t *lets, int depth, int local_base,
+                           char *err, size_t errlen);
+
+/* Inside a macro the let is parsed with its macro variables numbered after
+ * the enclosing ones, so they never share a slot; it cannot see those (it is
+ * its own expression), so it gives the same value at every step. */
 static sg_node *expand_let(parser *ps, const char *name, const char *text, int column)
 {
-    if (ps->nlocals > 0) {
-        fail(ps, column, "'%s' is a let: it cannot be used inside a macro over a local variable", name);
-        return node_new(SG_N_CONST, column);
-    }
     char lerr[256];
-    sg_node *n = sg_rule_parse(text, ps->params, ps->lets, ps->depth + 8, lerr, sizeof lerr);
+    sg_node *n = parse_text(text, ps->params, ps->lets, ps->depth + 8, ps->nlocals, lerr, sizeof lerr);
     if (!n) {
         fail(ps, column, "in let '%s': %s", name, lerr);
         return node_new(SG_N_CONST, column);
@@ -423,7 +426,7 @@ static sg_node *parse_ident(parser *ps)
     if (!strcmp(name, "params"))
         return const_json(ps->params, column, false);
     for (int i = ps->nlocals - 1; i >= 0; i--)
-        if (!strcmp(ps->locals[i], name)) {
+        if (ps->locals[i] && !strcmp(ps->locals[i], name)) {
             sg_node *n = node_new(SG_N_LOCAL, column);
             n->var = i;
             return n;
@@ -514,6 +517,17 @@ static sg_node *make_field(sg_node *base, const char *field, int column)
     return n;
 }
 
+/* `params.name` must name a declared parameter: a typo would otherwise read
+ * null and silently change what the rule checks. Parameters declared without
+ * a default and not configured are present as null (see settings.c). */
+static void check_param_name(parser *ps, const sg_node *base, const char *name, int column)
+{
+    if (ps->params && base->type == SG_N_CONST && base->value.t == SG_V_JSON && base->value.j == ps->params &&
+        !json_object_get(ps->params, name))
+        fail(ps, column, "unknown parameter '%s' (params holds only the parameters the recommendation declares)",
+             name);
+}
+
 static sg_node *parse_macro(parser *ps, sg_node *target, sg_macro macro, int column)
 {
     sg_node *n = node_new(SG_N_MACRO, column);
@@ -551,6 +565,7 @@ static sg_node *parse_postfix(parser *ps)
             snprintf(name, sizeof name, "%.*s", (int)ps->tok.len, ps->tok.start);
             next(ps);
             if (!accept(ps, "(")) {
+                check_param_name(ps, n, name, column);
                 n = make_field(n, name, column);
                 continue;
             }
@@ -570,6 +585,7 @@ static sg_node *parse_postfix(parser *ps)
             sg_node *index = parse_expr(ps);
             expect(ps, "]");
             if (index->type == SG_N_CONST && index->value.t == SG_V_STR) {
+                check_param_name(ps, n, index->value.s, column);
                 n = make_field(n, index->value.s, column);
                 sg_node_free(index);
                 continue;
@@ -695,23 +711,30 @@ static sg_node *parse_expr(parser *ps)
     return n;
 }
 
-sg_node *sg_rule_parse(const char *text, const json_t *params, const json_t *lets, int depth, char *err,
-                       size_t errlen)
+/* Parse `text` whole; macro variables are numbered from `local_base` on. */
+static sg_node *parse_text(const char *text, const json_t *params, const json_t *lets, int depth, int local_base,
+                           char *err, size_t errlen)
 {
     parser ps = {.text = text, .p = text, .params = params, .lets = lets, .depth = depth,
-                 .err = err, .errlen = errlen};
+                 .err = err, .errlen = errlen, .nlocals = local_base};
     next(&ps);
     sg_node *root = parse_expr(&ps);
     if (!ps.failed && ps.tok.type != T_END)
         fail(&ps, ps.tok.column, "unexpected '%.*s' after the expression", (int)ps.tok.len, ps.tok.start);
     free(ps.tok.str);
-    while (ps.nlocals > 0)
+    while (ps.nlocals > local_base)
         free(ps.locals[--ps.nlocals]);
     if (ps.failed) {
         sg_node_free(root);
         return NULL;
     }
     return root;
+}
+
+sg_node *sg_rule_parse(const char *text, const json_t *params, const json_t *lets, int depth, char *err,
+                       size_t errlen)
+{
+    return parse_text(text, params, lets, depth, 0, err, errlen);
 }
 
 sg_expr *sg_expr_compile(const char *text, const json_t *params, const json_t *lets, char *err,

@@ -331,6 +331,26 @@ static sg_value to_string(sg_rule_ctx *ctx, sg_value v)
     }
 }
 
+/* The items of a list as text, separated by `sep`: strings as they are,
+ * numbers and booleans as string() gives them, anything else as JSON. An
+ * empty or missing list gives "". For messages. */
+static sg_value join(sg_rule_ctx *ctx, sg_value list, sg_value sep)
+{
+    if (list.t != SG_V_JSON || !json_is_array(list.j) || sep.t != SG_V_STR)
+        return list.t == SG_V_NULL ? str_value("", 0) : null_value;
+    char buf[1024];
+    size_t used = 0;
+    buf[0] = '\0';
+    size_t i;
+    const json_t *item;
+    json_array_foreach(list.j, i, item) {
+        if (i)
+            sg_value_format(sep, buf, sizeof buf, &used);
+        sg_value_format(from_json(item), buf, sizeof buf, &used);
+    }
+    return arena_string(ctx, buf, used);
+}
+
 static const json_t *security_context_field(const json_t *owner, const char *field)
 {
     const json_t *sc = json_object_get(owner, "securityContext");
@@ -427,6 +447,8 @@ static sg_value call(const sg_node *n, sg_rule_ctx *ctx)
             json_array_append_new(arr, json_string(key));
         return (sg_value){.t = SG_V_JSON, .j = keep(ctx, arr)};
     }
+    case SG_F_JOIN:
+        return join(ctx, a, b);
     case SG_F_TYPE: {
         static const char *names[] = {"null", "bool", "number", "string", "json"};
         const char *t = names[a.t];

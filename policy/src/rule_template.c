@@ -101,6 +101,14 @@ char *sg_template_render(const sg_template *t, sg_rule_ctx *ctx)
     return strdup(buf);
 }
 
+unsigned sg_template_reads(const sg_template *t)
+{
+    unsigned reads = 0;
+    for (size_t i = 0; t && i < t->nsegs; i++)
+        reads |= sg_node_reads(t->segs[i].expr);
+    return reads;
+}
+
 /* ---------- paths ---------- */
 
 struct sg_path {
@@ -175,4 +183,9 @@ json_t *sg_path_resolve(const sg_path *p, sg_rule_ctx *ctx)
         return NULL;
     }
     return steps;
+}
+
+unsigned sg_path_reads(const sg_path *p)
+{
+    return p ? sg_node_reads(p->root) : 0;
 }

@@ -9,6 +9,7 @@
  * unknown recommendation ids and wrong types are errors that name the file
  * and line.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -184,42 +185,98 @@ static json_t *common_parameters(void)
 {
     return json_pack("{s:{s:s,s:[sssss],s:s}, s:{s:s,s:[],s:s}, s:{s:s,s:{},s:s}, s:{s:s,s:[],s:s},"
                      " s:{s:s,s:[],s:s}}",
-                     "excludedNamespaces", "type", "array", "default", "kube-system", "gatekeeper-system",
+                     "excludedNamespaces", "type", "strings", "default", "kube-system", "gatekeeper-system",
                      "azure-arc", "azure-extensions-usage-system", OWN_NAMESPACE, "description",
                      "namespaces where this recommendation does not apply",
-                     "namespaces", "type", "array", "default", "description",
+                     "namespaces", "type", "strings", "default", "description",
                      "if not empty, the only namespaces where it applies",
                      "labelSelector", "type", "object", "default", "description",
                      "applies only to objects whose labels match (matchLabels, matchExpressions)",
-                     "excludedContainers", "type", "array", "default", "description",
+                     "excludedContainers", "type", "strings", "default", "description",
                      "container names it does not check",
-                     "excludedImages", "type", "array", "default", "description",
+                     "excludedImages", "type", "strings", "default", "description",
                      "images it does not check (exact, or a prefix ending in *)");
 }
 
-/* Check a parameter value against the type the rule declares. */
-static int check_param(const loader *ld, const json_t *obj, const char *key, const json_t *value,
-                       const char *type, const char *where)
+static const char *const param_types[] = {"string", "regex", "number", "boolean", "array", "strings",
+                                          "ports",  "object", "quantity", NULL};
+
+static const char *param_type_text(const char *type)
 {
-    bool ok;
+    return !strcmp(type, "array")     ? "a list"
+           : !strcmp(type, "strings") ? "a list of strings"
+           : !strcmp(type, "ports")   ? "a list of port numbers"
+           : !strcmp(type, "object")  ? "a mapping"
+                                      : type;
+}
+
+/* Whether `value` has the JSON shape of parameter type `type`. */
+static bool param_shape_ok(const char *type, const json_t *value)
+{
     if (!strcmp(type, "string") || !strcmp(type, "regex"))
-        ok = json_is_string(value);
-    else if (!strcmp(type, "number"))
-        ok = json_is_number(value);
-    else if (!strcmp(type, "boolean"))
-        ok = json_is_boolean(value);
-    else if (!strcmp(type, "array"))
-        ok = json_is_array(value);
-    else if (!strcmp(type, "object"))
-        ok = json_is_object(value);
-    else if (!strcmp(type, "quantity"))
-        ok = json_is_string(value) || json_is_number(value);
-    else
-        return failf(ld, obj, key, value, "parameter '%s' of %s has unknown type '%s'", key, where, type);
-    if (!ok)
+        return json_is_string(value);
+    if (!strcmp(type, "number"))
+        return json_is_number(value);
+    if (!strcmp(type, "boolean"))
+        return json_is_boolean(value);
+    if (!strcmp(type, "array") || !strcmp(type, "strings") || !strcmp(type, "ports"))
+        return json_is_array(value);
+    if (!strcmp(type, "object"))
+        return json_is_object(value);
+    return json_is_string(value) || json_is_number(value);   /* quantity */
+}
+
+/* A port given as a number or a numeric string ("443"), as 1..65535; 0 when it is neither. */
+static long port_number(const json_t *v)
+{
+    if (json_is_integer(v))
+        return json_integer_value(v) >= 1 && json_integer_value(v) <= 65535 ? (long)json_integer_value(v) : 0;
+    const char *s = json_string_value(v);
+    if (!s || !*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    long n = strtol(s, NULL, 10);
+    return n >= 1 && n <= 65535 ? n : 0;
+}
+
+/* Lists of strings and of ports: every item must be one, or it could never match. Ports
+ * come as numbers or strings (Kubernetes ports are integers) and are kept as numbers. */
+static int check_param_items(const loader *ld, const json_t *obj, const char *key, const json_t *value,
+                             const char *type, const char *where, json_t **out)
+{
+    size_t i;
+    const json_t *item;
+    json_array_foreach(value, i, item) {
+        if (!strcmp(type, "strings") && !json_is_string(item))
+            return failf(ld, obj, key, item, "parameter '%s' of %s must be a list of strings (item %zu is %s)", key,
+                         where, i + 1, type_name(item));
+        if (!strcmp(type, "ports") && !port_number(item))
+            return failf(ld, obj, key, item, "parameter '%s' of %s: item %zu is not a port number (1-65535, as a "
+                         "number or a string of digits), so it could never match", key, where, i + 1);
+    }
+    if (!strcmp(type, "ports")) {
+        json_t *ports = json_array();
+        json_array_foreach(value, i, item)
+            json_array_append_new(ports, json_integer(port_number(item)));
+        *out = ports;
+    }
+    return 0;
+}
+
+/* Check a parameter value against the type the rule declares. *out receives
+ * the value to use (a new reference): a copy, or its normal form. */
+static int check_param(const loader *ld, const json_t *obj, const char *key, const json_t *value,
+                       const char *type, const char *where, json_t **out)
+{
+    *out = NULL;
+    size_t t;
+    for (t = 0; param_types[t] && strcmp(param_types[t], type); t++)
+        ;
+    if (!param_types[t])
+        return failf(ld, obj, key, value, "parameter '%s' of %s has unknown type '%s' (expected string, regex, "
+                     "number, boolean, array, strings, ports, object or quantity)", key, where, type);
+    if (!param_shape_ok(type, value))
         return failf(ld, obj, key, value, "parameter '%s' of %s must be %s, not %s", key, where,
-                     !strcmp(type, "array") ? "a list" : !strcmp(type, "object") ? "a mapping" : type,
-                     type_name(value));
+                     param_type_text(type), type_name(value));
     if (!strcmp(type, "quantity") && json_is_string(value)) {
         double q;
         if (sg_quantity_parse(json_string_value(value), &q) < 0)
@@ -238,10 +295,16 @@ static int check_param(const loader *ld, const json_t *obj, const char *key, con
         if (sg_selector_check(value, serr, sizeof serr) < 0)
             return failf(ld, obj, key, value, "parameter labelSelector of %s: %s", where, serr);
     }
+    if (json_is_array(value) && check_param_items(ld, obj, key, value, type, where, out) < 0)
+        return -1;
+    if (!*out)
+        *out = json_deep_copy(value);
     return 0;
 }
 
-/* Effective parameters: declared defaults, overridden by the config's values. */
+/* Effective parameters: declared defaults, overridden by the config's values.
+ * A parameter declared without a default and not configured is present as
+ * null, so that rules can name it while an unknown name stays an error. */
 static int effective_params(const loader *ld, const json_t *declared, const json_t *given, const char *where,
                             json_t **out)
 {
@@ -250,22 +313,28 @@ static int effective_params(const loader *ld, const json_t *declared, const json
     const json_t *spec;
     json_object_foreach((json_t *)declared, key, spec) {
         const json_t *def = json_object_get(spec, "default");
-        if (def)
-            json_object_set_new(params, key, json_deep_copy(def));
+        json_t *value = NULL;
+        if (def && check_param(ld, spec, "default", def, json_string_value(json_object_get(spec, "type")), where,
+                               &value) < 0) {
+            json_decref(params);
+            return -1;
+        }
+        json_object_set_new(params, key, value ? value : json_null());
     }
     if (given) {
         const json_t *v;
         json_object_foreach((json_t *)given, key, v) {
             const json_t *spec2 = json_object_get(declared, key);
+            json_t *value;
             if (!spec2) {
                 json_decref(params);
                 return failf(ld, given, key, NULL, "%s has no parameter '%s'", where, key);
             }
-            if (check_param(ld, given, key, v, json_string_value(json_object_get(spec2, "type")), where) < 0) {
+            if (check_param(ld, given, key, v, json_string_value(json_object_get(spec2, "type")), where, &value) < 0) {
                 json_decref(params);
                 return -1;
             }
-            json_object_set_new(params, key, json_deep_copy(v));
+            json_object_set_new(params, key, value);
         }
     }
     *out = params;
@@ -292,19 +361,124 @@ static void resolve_common(sg_rec *r)
 
 static const char *const rec_keys[] = {"id", "title", "description", "severity", "control", "scope", "kinds",
                                        "parameters", "requires", "let", "applies", "unhealthy", "message",
-                                       "remediation", "fix", "preview", "action", NULL};
+                                       "remediation", "fix", "validate", "preview", "action", NULL};
 
-static int compile_expr(const loader *ld, const json_t *def, const char *key, const sg_rec *r, sg_expr **out)
+/* The controls of DESIGN.md 3 that have Kubernetes recommendations: a
+ * recommendation names one of them (custom ones too, though unscored). */
+static const char *const known_controls[] = {"vulnerabilities", "security-configurations", "access",
+                                             "data-in-transit", "network", "ddos", "best-practices", NULL};
+
+static bool listed(const char *const *list, const char *s)
 {
-    const json_t *v;
-    *out = NULL;
-    if (get_typed(ld, def, key, JSON_STRING, false, r->info.id, &v) < 0 || !v)
-        return 0;
-    char cerr[300];
-    *out = sg_expr_compile(json_string_value(v), r->params, json_object_get(def, "let"), cerr, sizeof cerr);
-    if (!*out)
-        return failf(ld, def, key, v, "'%s' of %s: %s", key, r->info.id, cerr);
+    for (size_t i = 0; list[i]; i++)
+        if (!strcmp(list[i], s))
+            return true;
+    return false;
+}
+
+/* Names a rule may not read in its scope: `container` and `containerType`
+ * exist only in container scope, and `pod`/`podMetadata` are null for an
+ * object-scope rule none of whose kinds has a pod template. */
+static int check_scope_reads(const loader *ld, const json_t *obj, const char *key, unsigned reads, const sg_rec *r)
+{
+    static const unsigned container_vars = SG_READS_VAR(SG_VAR_CONTAINER) | SG_READS_VAR(SG_VAR_CONTAINER_TYPE);
+    static const unsigned pod_vars = SG_READS_VAR(SG_VAR_POD) | SG_READS_VAR(SG_VAR_POD_METADATA);
+    if (strcmp(r->info.scope, "container") && (reads & container_vars))
+        return failf(ld, obj, key, NULL, "'%s' of %s reads container or containerType, which only a "
+                     "container-scope rule has (this one has scope %s)", key, r->info.id, r->info.scope);
+    if (!strcmp(r->info.scope, "object") && (reads & pod_vars)) {
+        size_t i;
+        const json_t *k;
+        json_array_foreach(r->kinds, i, k)
+            if (sg_workload_kind(json_string_value(k)))
+                return 0;
+        return failf(ld, obj, key, NULL, "'%s' of %s reads pod or podMetadata, which are null for every kind "
+                     "it reads (none of them has a pod template)", key, r->info.id);
+    }
     return 0;
+}
+
+/* An expression used as a condition must be able to give a boolean: only
+ * true is true, so a string or a number there would never fire. */
+static int check_condition(const loader *ld, const json_t *obj, const char *key, const sg_expr *e, const sg_rec *r)
+{
+    const char *type = sg_expr_static_type(e);
+    if (type && strcmp(type, "bool"))
+        return failf(ld, obj, key, NULL, "'%s' of %s must be a condition (true or false), but it always gives %s",
+                     key, r->info.id, type);
+    return 0;
+}
+
+/* Compile obj[key] (a condition unless `value`), checking what it reads. */
+static int compile_part(const loader *ld, const json_t *obj, const char *key, bool condition, const sg_rec *r,
+                        sg_expr **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return failf(ld, obj, key, v, "'%s' of %s must be an expression (a string)", key, r->info.id);
+    char cerr[300];
+    *out = sg_expr_compile(json_string_value(v), r->params, json_object_get(r->def, "let"), cerr, sizeof cerr);
+    if (!*out)
+        return failf(ld, obj, key, v, "'%s' of %s: %s", key, r->info.id, cerr);
+    if (check_scope_reads(ld, obj, key, sg_expr_reads(*out), r) < 0)
+        return -1;
+    return condition ? check_condition(ld, obj, key, *out, r) : 0;
+}
+
+static int compile_template(const loader *ld, const json_t *obj, const char *key, const sg_rec *r,
+                            sg_template **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!json_is_string(v))
+        return failf(ld, obj, key, v, "'%s' of %s must be a text (with ${expression} parts)", key, r->info.id);
+    char cerr[300];
+    *out = sg_template_compile(json_string_value(v), r->params, json_object_get(r->def, "let"), cerr, sizeof cerr);
+    if (!*out)
+        return failf(ld, obj, key, v, "%s of %s: %s", key, r->info.id, cerr);
+    return check_scope_reads(ld, obj, key, sg_template_reads(*out), r);
+}
+
+/* One fix operation: set (with value), remove, or fail (with when). */
+static int compile_fix_op(const loader *ld, const json_t *op, sg_rec *r, sg_fix_op *f)
+{
+    static const char *const keys[] = {"when", "set", "value", "remove", "fail", NULL};
+    if (check_keys(ld, op, "a fix", keys) < 0)
+        return -1;
+    const json_t *set = json_object_get(op, "set"), *rem = json_object_get(op, "remove");
+    const json_t *fail = json_object_get(op, "fail");
+    if ((json_is_string(set) + json_is_string(rem) + json_is_string(fail)) != 1)
+        return failf(ld, op, NULL, NULL, "a fix of %s names one of 'set' (with 'value'), 'remove' or 'fail' "
+                     "(with 'when')", r->info.id);
+    if (compile_part(ld, op, "when", true, r, &f->when) < 0)
+        return -1;
+    if (fail) {
+        if (!f->when)
+            return failf(ld, op, "fail", NULL, "a 'fail' of a fix of %s needs 'when' (the condition under which "
+                         "the fix cannot apply)", r->info.id);
+        return compile_template(ld, op, "fail", r, &f->fail);
+    }
+    char cerr[300];
+    f->remove = json_is_string(rem);
+    f->path = sg_path_compile(json_string_value(f->remove ? rem : set), r->params, json_object_get(r->def, "let"),
+                              cerr, sizeof cerr);
+    if (!f->path)
+        return failf(ld, op, f->remove ? "remove" : "set", NULL, "fix of %s: %s", r->info.id, cerr);
+    if (check_scope_reads(ld, op, f->remove ? "remove" : "set", sg_path_reads(f->path), r) < 0)
+        return -1;
+    if (f->remove)
+        return 0;
+    const json_t *value = json_object_get(op, "value");
+    if (!value)
+        return failf(ld, op, NULL, NULL, "a fix of %s that sets a field needs 'value'", r->info.id);
+    if (!json_is_string(value)) {
+        f->value_const = json_deep_copy(value);
+        return 0;
+    }
+    return compile_part(ld, op, "value", false, r, &f->value);
 }
 
 static int compile_fix(const loader *ld, const json_t *def, sg_rec *r)
@@ -314,46 +488,19 @@ static int compile_fix(const loader *ld, const json_t *def, sg_rec *r)
         return 0;
     if (!json_is_array(fix))
         return failf(ld, def, "fix", fix, "'fix' of %s must be a list", r->info.id);
-    const json_t *lets = json_object_get(def, "let");
     r->fix = calloc(json_array_size(fix) + 1, sizeof *r->fix);
+    if (!r->fix)
+        abort();
     size_t i;
     const json_t *op;
     json_array_foreach(fix, i, op) {
-        static const char *const keys[] = {"when", "set", "value", "remove", NULL};
         if (!json_is_object(op))
             return failf(ld, def, "fix", op, "each fix of %s must be a mapping", r->info.id);
-        if (check_keys(ld, op, "a fix", keys) < 0)
-            return -1;
         sg_fix_op *f = &r->fix[r->nfix++];
-        const json_t *set = json_object_get(op, "set"), *rem = json_object_get(op, "remove");
-        const json_t *when = json_object_get(op, "when"), *value = json_object_get(op, "value");
-        if (!json_is_string(set) == !json_is_string(rem))
-            return failf(ld, op, NULL, NULL, "a fix of %s names either 'set' (with 'value') or 'remove'", r->info.id);
-        char cerr[300];
-        f->remove = json_is_string(rem);
-        f->path = sg_path_compile(json_string_value(f->remove ? rem : set), r->params, lets, cerr, sizeof cerr);
-        if (!f->path)
-            return failf(ld, op, f->remove ? "remove" : "set", NULL, "fix of %s: %s", r->info.id, cerr);
-        if (when) {
-            if (!json_is_string(when))
-                return failf(ld, op, "when", when, "'when' of a fix of %s must be an expression", r->info.id);
-            f->when = sg_expr_compile(json_string_value(when), r->params, lets, cerr, sizeof cerr);
-            if (!f->when)
-                return failf(ld, op, "when", when, "fix of %s: %s", r->info.id, cerr);
-        }
-        if (!f->remove) {
-            if (!value)
-                return failf(ld, op, NULL, NULL, "a fix of %s that sets a field needs 'value'", r->info.id);
-            if (json_is_string(value)) {
-                f->value = sg_expr_compile(json_string_value(value), r->params, lets, cerr, sizeof cerr);
-                if (!f->value)
-                    return failf(ld, op, "value", value, "fix of %s: %s", r->info.id, cerr);
-            } else {
-                f->value_const = json_deep_copy(value);
-            }
-        }
+        if (compile_fix_op(ld, op, r, f) < 0)
+            return -1;
+        r->info.has_fix = r->info.has_fix || !f->fail;
     }
-    r->info.has_fix = r->nfix > 0;
     return 0;
 }
 
@@ -367,14 +514,48 @@ static bool valid_id(const char *id)
     return strlen(id) <= 63;
 }
 
-/* Compile one recommendation definition with its settings (`given` may be NULL). */
-static int compile_rec(const loader *ld, sg_policy *p, json_t *def, const char *standard, bool builtin,
-                       const json_t *given, sg_action default_action, sg_rec *r)
+static int parse_severity(const loader *ld, const json_t *def, sg_rec *r)
+{
+    static const char *const names[] = {"low", "medium", "high"};
+    const json_t *v;
+    if (get_typed(ld, def, "severity", JSON_STRING, true, r->info.id, &v) < 0)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(json_string_value(v), names[i])) {
+            r->info.severity = (sg_severity)i;
+            return 0;
+        }
+    return failf(ld, def, "severity", v, "severity of %s must be low, medium or high", r->info.id);
+}
+
+/* Pod and container checks read pod templates: every kind they name must have one. */
+static int compile_kinds(const loader *ld, const json_t *def, sg_rec *r)
+{
+    if (string_list(ld, def, "kinds", r->info.id, &r->kinds) < 0)
+        return -1;
+    if (!strcmp(r->info.scope, "object")) {
+        if (!r->kinds || !json_array_size(r->kinds))
+            return failf(ld, def, "scope", NULL, "%s has scope object, so it needs 'kinds'", r->info.id);
+        return 0;
+    }
+    if (r->kinds && !json_array_size(r->kinds))
+        return failf(ld, def, "kinds", r->kinds, "'kinds' of %s is empty, so it would never run (leave it out "
+                     "to check every workload kind)", r->info.id);
+    size_t i;
+    const json_t *k;
+    json_array_foreach(r->kinds, i, k)
+        if (!sg_workload_kind(json_string_value(k)))
+            return failf(ld, def, "kinds", k, "%s has scope %s, but kind '%s' has no pod template, so it would "
+                         "never run there (workload kinds: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, "
+                         "Job, CronJob, ReplicationController, PodTemplate)", r->info.id, r->info.scope,
+                         json_string_value(k));
+    return 0;
+}
+
+/* Identity and shape: id, title, control, remediation, severity, scope, kinds, preview. */
+static int compile_header(const loader *ld, json_t *def, sg_rec *r)
 {
     const json_t *v;
-    if (!json_is_object(def))
-        return failf(ld, def, NULL, def, "a recommendation must be a mapping");
-    r->def = json_incref(def);
     if (check_keys(ld, def, "a recommendation", rec_keys) < 0 ||
         get_typed(ld, def, "id", JSON_STRING, true, "a recommendation", &v) < 0)
         return -1;
@@ -388,116 +569,290 @@ static int compile_rec(const loader *ld, sg_policy *p, json_t *def, const char *
     if (get_typed(ld, def, "control", JSON_STRING, true, where, &v) < 0)
         return -1;
     r->info.control = json_string_value(v);
+    if (!listed(known_controls, r->info.control))
+        return failf(ld, def, "control", v, "control '%s' of %s is not one of vulnerabilities, "
+                     "security-configurations, access, data-in-transit, network, ddos, best-practices",
+                     r->info.control, where);
     if (get_typed(ld, def, "remediation", JSON_STRING, true, where, &v) < 0)
         return -1;
     r->info.remediation = json_string_value(v);
-    if (get_typed(ld, def, "severity", JSON_STRING, true, where, &v) < 0)
-        return -1;
-    const char *sev = json_string_value(v);
-    if (!strcmp(sev, "low"))
-        r->info.severity = SG_SEV_LOW;
-    else if (!strcmp(sev, "medium"))
-        r->info.severity = SG_SEV_MEDIUM;
-    else if (!strcmp(sev, "high"))
-        r->info.severity = SG_SEV_HIGH;
-    else
-        return failf(ld, def, "severity", v, "severity of %s must be low, medium or high", where);
-    if (get_typed(ld, def, "scope", JSON_STRING, true, where, &v) < 0)
+    if (parse_severity(ld, def, r) < 0 || get_typed(ld, def, "scope", JSON_STRING, true, where, &v) < 0)
         return -1;
     r->info.scope = json_string_value(v);
     if (strcmp(r->info.scope, "container") && strcmp(r->info.scope, "pod") && strcmp(r->info.scope, "object"))
         return failf(ld, def, "scope", v, "scope of %s must be container, pod or object", where);
-    if (string_list(ld, def, "kinds", where, &r->kinds) < 0)
-        return -1;
-    if (!strcmp(r->info.scope, "object") && (!r->kinds || !json_array_size(r->kinds)))
-        return failf(ld, def, "scope", NULL, "%s has scope object, so it needs 'kinds'", where);
-    if (get_typed(ld, def, "preview", JSON_TRUE, false, where, &v) < 0)
+    if (compile_kinds(ld, def, r) < 0 || get_typed(ld, def, "preview", JSON_TRUE, false, where, &v) < 0)
         return -1;
     r->info.preview = v && json_is_true(v);
-    r->info.builtin = builtin;
-    r->info.standard = standard;
+    return 0;
+}
 
+static int declare_each(const loader *ld, const json_t *declared_in, json_t *declared, const sg_rec *r)
+{
+    const char *key;
+    json_t *spec;
+    json_object_foreach((json_t *)declared_in, key, spec) {
+        static const char *const keys[] = {"type", "default", "description", NULL};
+        const json_t *t;
+        if (json_object_get(declared, key))
+            return failf(ld, declared_in, key, spec, "parameter name '%s' of %s is reserved: every "
+                         "recommendation has it", key, r->info.id);
+        if (!json_is_object(spec))
+            return failf(ld, declared_in, key, spec, "parameter '%s' of %s must be a mapping with type, default "
+                         "and description", key, r->info.id);
+        if (check_keys(ld, spec, "a parameter", keys) < 0 ||
+            get_typed(ld, spec, "type", JSON_STRING, true, "a parameter", &t) < 0)
+            return -1;
+        json_object_set(declared, key, spec);
+    }
+    return 0;
+}
+
+/* The declared parameters, the common ones included (their names are reserved). */
+static int declare_params(const loader *ld, json_t *def, sg_rec *r)
+{
     const json_t *declared_in;
-    if (get_typed(ld, def, "parameters", JSON_OBJECT, false, where, &declared_in) < 0)
+    if (get_typed(ld, def, "parameters", JSON_OBJECT, false, r->info.id, &declared_in) < 0)
         return -1;
     json_t *declared = common_parameters();
-    if (declared_in) {
-        const char *key;
-        json_t *spec;
-        json_object_foreach((json_t *)declared_in, key, spec) {
-            static const char *const keys[] = {"type", "default", "description", NULL};
-            const json_t *t;
-            if (!json_is_object(spec) || check_keys(ld, spec, "a parameter", keys) < 0 ||
-                get_typed(ld, spec, "type", JSON_STRING, true, "a parameter", &t) < 0) {
-                json_decref(declared);
-                return json_is_object(spec) ? -1
-                                            : failf(ld, declared_in, key, spec, "parameter '%s' of %s must be a "
-                                                    "mapping with type, default and description", key, where);
-            }
-            const json_t *def_value = json_object_get(spec, "default");
-            if (def_value && check_param(ld, spec, "default", def_value, json_string_value(t), where) < 0) {
-                json_decref(declared);
-                return -1;
-            }
-            json_object_set(declared, key, spec);
-        }
-    }
-    json_object_set_new(def, "parameters", declared);
     r->info.declared = declared;
-    const json_t *given_params = NULL;
-    if (given && get_typed(ld, given, "parameters", JSON_OBJECT, false, where, &given_params) < 0)
-        return -1;
-    if (effective_params(ld, declared, given_params, where, &r->params) < 0)
+    /* `def` keeps the full list (common ones included) for `catalog`; the given one lives until then. */
+    json_incref((json_t *)declared_in);
+    int rc = declare_each(ld, declared_in, declared, r);
+    json_object_set_new(def, "parameters", declared);
+    json_decref((json_t *)declared_in);
+    return rc;
+}
+
+/* Parameters: declared, given, effective; `requires` decides whether the recommendation is configured. */
+static int compile_params(const loader *ld, json_t *def, const json_t *given_params, sg_rec *r)
+{
+    const char *where = r->info.id;
+    if (declare_params(ld, def, r) < 0 ||
+        effective_params(ld, r->info.declared, given_params, where, &r->params) < 0)
         return -1;
     r->info.parameters = r->params;
     resolve_common(r);
-
     if (string_list(ld, def, "requires", where, &r->info.required) < 0)
         return -1;
     r->info.configured = true;
     size_t i;
     const json_t *req;
-    if (r->info.required)
-        json_array_foreach(r->info.required, i, req) {
-            if (!json_object_get(declared, json_string_value(req)))
-                return failf(ld, def, "requires", req, "%s requires '%s', which is not one of its parameters",
-                             where, json_string_value(req));
-            if (!json_object_get(r->params, json_string_value(req)))
-                r->info.configured = false;
-        }
-    const json_t *lets;
-    if (get_typed(ld, def, "let", JSON_OBJECT, false, where, &lets) < 0)
-        return -1;
-    if (lets) {
-        const char *key;
-        const json_t *lv;
-        json_object_foreach((json_t *)lets, key, lv)
-            if (!json_is_string(lv))
-                return failf(ld, lets, key, lv, "let '%s' of %s must be an expression (a string)", key, where);
+    json_array_foreach(r->info.required, i, req) {
+        if (!json_object_get(r->info.declared, json_string_value(req)))
+            return failf(ld, def, "requires", req, "%s requires '%s', which is not one of its parameters", where,
+                         json_string_value(req));
+        if (json_is_null(json_object_get(r->params, json_string_value(req))))
+            r->info.configured = false;
     }
-    if (compile_expr(ld, def, "applies", r, &r->applies) < 0 || compile_expr(ld, def, "unhealthy", r, &r->unhealthy) < 0)
+    return 0;
+}
+
+/* Expressions and the message; lets must be expressions. */
+static int compile_rules(const loader *ld, const json_t *def, sg_rec *r)
+{
+    const json_t *lets;
+    if (get_typed(ld, def, "let", JSON_OBJECT, false, r->info.id, &lets) < 0)
+        return -1;
+    const char *key;
+    const json_t *lv;
+    json_object_foreach((json_t *)lets, key, lv)
+        if (!json_is_string(lv))
+            return failf(ld, lets, key, lv, "let '%s' of %s must be an expression (a string)", key, r->info.id);
+    if (compile_part(ld, def, "applies", true, r, &r->applies) < 0 ||
+        compile_part(ld, def, "unhealthy", true, r, &r->unhealthy) < 0)
         return -1;
     if (!r->unhealthy)
-        return failf(ld, def, NULL, NULL, "%s needs 'unhealthy' (an expression)", where);
-    if (get_typed(ld, def, "message", JSON_STRING, true, where, &v) < 0)
+        return failf(ld, def, NULL, NULL, "%s needs 'unhealthy' (an expression)", r->info.id);
+    if (compile_template(ld, def, "message", r, &r->message) < 0)
         return -1;
-    char cerr[300];
-    r->message = sg_template_compile(json_string_value(v), r->params, lets, cerr, sizeof cerr);
-    if (!r->message)
-        return failf(ld, def, "message", v, "message of %s: %s", where, cerr);
-    if (compile_fix(ld, def, r) < 0)
-        return -1;
+    return compile_fix(ld, def, r);
+}
 
+/* Whether rule text reads parameter `name`: params.name, params['name'],
+ * params["name"], or the whole params object in any other way. */
+static bool text_reads_param(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(text, "params"); p; p = strstr(p + 6, "params")) {
+        if (p > text && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
+                         (p[-1] >= '0' && p[-1] <= '9')))
+            continue;
+        const char *q = p + 6;
+        if (*q == '.' && !strncmp(q + 1, name, n) && !(q[1 + n] == '_' || isalnum((unsigned char)q[1 + n])))
+            return true;
+        if (*q == '[' && (q[1] == '\'' || q[1] == '"') && !strncmp(q + 2, name, n) && q[2 + n] == q[1])
+            return true;
+        if (*q != '.' && *q != '[' && !isalnum((unsigned char)*q) && *q != '_')
+            return true;
+        if (*q == '[' && q[1] != '\'' && q[1] != '"')
+            return true;
+    }
+    return false;
+}
+
+static bool json_text_reads_param(const json_t *v, const char *name)
+{
+    if (json_is_string(v))
+        return text_reads_param(json_string_value(v), name);
+    size_t i;
+    const char *key;
+    const json_t *item;
+    if (json_is_array(v))
+        json_array_foreach(v, i, item)
+            if (json_text_reads_param(item, name))
+                return true;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, key, item)
+            if (json_text_reads_param(item, name))
+                return true;
+    return false;
+}
+
+/* Every parameter a rule declares must be read by it, or setting it would change nothing. */
+static int check_params_read(const loader *ld, const json_t *def, const sg_rec *r)
+{
+    static const char *const parts[] = {"let", "applies", "unhealthy", "message", "fix", NULL};
+    const json_t *declared_in = json_object_get(def, "parameters");
+    const char *key;
+    const json_t *spec;
+    json_object_foreach((json_t *)declared_in, key, spec) {
+        if (!strcmp(key, "excludedNamespaces") || !strcmp(key, "namespaces") || !strcmp(key, "labelSelector") ||
+            !strcmp(key, "excludedContainers") || !strcmp(key, "excludedImages"))
+            continue;
+        bool read = false;
+        for (size_t i = 0; parts[i] && !read; i++)
+            read = json_text_reads_param(json_object_get(def, parts[i]), key);
+        if (!read)
+            return failf(ld, NULL, NULL, spec, "parameter '%s' of %s is read by none of its expressions, so "
+                         "setting it would change nothing", key, r->info.id);
+    }
+    return 0;
+}
+
+/* The common parameters act before the rule runs; where one cannot change a
+ * verdict (excluded containers of a rule that never looks at containers,
+ * namespaces of cluster-scoped kinds), setting it is an error. */
+static int check_common_effect(const loader *ld, const json_t *given_params, const sg_rec *r)
+{
+    static const char *const container_params[] = {"excludedContainers", "excludedImages", NULL};
+    static const char *const namespace_params[] = {"namespaces", "excludedNamespaces", NULL};
+    bool object = !strcmp(r->info.scope, "object");
+    bool pod_reads_containers = (sg_expr_reads(r->applies) | sg_expr_reads(r->unhealthy) |
+                                 sg_template_reads(r->message)) & SG_READS_POD_CONTAINERS;
+    for (size_t i = 0; container_params[i]; i++) {
+        const json_t *v = json_object_get(given_params, container_params[i]);
+        if (!json_array_size(v) || !strcmp(r->info.scope, "container") || (!object && pod_reads_containers))
+            continue;
+        return failf(ld, given_params, container_params[i], v, "%s has no effect on %s: it judges %s, not "
+                     "containers", container_params[i], r->info.id,
+                     object ? "whole objects (scope object)" : "only pod-level fields");
+    }
+    if (!object)
+        return 0;
+    size_t k;
+    const json_t *kind;
+    json_array_foreach(r->kinds, k, kind)
+        if (!sg_kind_cluster_scoped(json_string_value(kind)))
+            return 0;
+    for (size_t i = 0; namespace_params[i]; i++) {
+        const json_t *v = json_object_get(given_params, namespace_params[i]);
+        if (json_array_size(v))
+            return failf(ld, given_params, namespace_params[i], v, "%s has no effect on %s: every kind it reads "
+                         "is cluster-scoped", namespace_params[i], r->info.id);
+    }
+    return 0;
+}
+
+/* One `validate` entry: a condition over params only, true for every value
+ * that can have its effect; false is a load error naming the parameter. */
+static int check_validation(const loader *ld, const json_t *entry, const json_t *given_params, const sg_rec *r)
+{
+    static const char *const keys[] = {"rule", "message", "parameters", NULL};
+    const json_t *names;
+    sg_expr *rule = NULL;
+    sg_template *message = NULL;
+    if (!json_is_object(entry) || check_keys(ld, entry, "a validation", keys) < 0 ||
+        string_list(ld, entry, "parameters", r->info.id, &names) < 0 ||
+        compile_part(ld, entry, "rule", true, r, &rule) < 0 || compile_template(ld, entry, "message", r, &message) < 0) {
+        sg_expr_free(rule);
+        return json_is_object(entry) ? -1 : failf(ld, entry, NULL, entry, "each validation of %s must be a mapping",
+                                                  r->info.id);
+    }
+    int rc = 0;
+    if (!rule)
+        rc = failf(ld, entry, NULL, NULL, "a validation of %s needs 'rule'", r->info.id);
+    else if (sg_expr_reads(rule) & ~SG_READS_POD_CONTAINERS)
+        rc = failf(ld, entry, "rule", NULL, "a validation of %s may read only params", r->info.id);
+    sg_rule_ctx ctx;
+    sg_rule_ctx_init(&ctx);
+    if (rc == 0 && !sg_expr_test(rule, &ctx)) {
+        char *text = sg_template_render(message, &ctx);
+        const json_t *at = NULL;
+        size_t i;
+        const json_t *name;
+        json_array_foreach(names, i, name)
+            if (!at && json_object_get(given_params, json_string_value(name)))
+                at = name;
+        rc = at ? failf(ld, given_params, json_string_value(at), NULL, "parameters of %s: %s", r->info.id, text)
+                : failf(ld, given_params ? given_params : entry, NULL, NULL, "parameters of %s: %s", r->info.id, text);
+        free(text);
+    }
+    sg_rule_ctx_free(&ctx);
+    sg_expr_free(rule);
+    sg_template_free(message);
+    return rc;
+}
+
+static int check_validations(const loader *ld, const json_t *def, const json_t *given_params, const sg_rec *r)
+{
+    const json_t *list = json_object_get(def, "validate");
+    if (list && !json_is_array(list))
+        return failf(ld, def, "validate", list, "'validate' of %s must be a list", r->info.id);
+    size_t i;
+    const json_t *entry;
+    json_array_foreach(list, i, entry)
+        if (check_validation(ld, entry, given_params, r) < 0)
+            return -1;
+    return 0;
+}
+
+/* Action and state from the settings' entry (`given`, may be NULL). */
+static int apply_settings(const loader *ld, sg_policy *p, const json_t *given, sg_action default_action, sg_rec *r)
+{
     r->info.action = default_action;
     if (given) {
         static const char *const keys[] = {"action", "parameters", NULL};
-        if (check_keys(ld, given, where, keys) < 0 || parse_action(ld, given, where, &r->info.action) < 0)
+        if (check_keys(ld, given, r->info.id, keys) < 0 || parse_action(ld, given, r->info.id, &r->info.action) < 0)
             return -1;
+        if (r->info.builtin && !sg_policy_standard_enabled(p, r->info.standard))
+            return failf(ld, given, NULL, NULL, "%s belongs to standard %s, which is not enabled, so its settings "
+                         "would change nothing: add %s to standards (or remove them)", r->info.id, r->info.standard,
+                         r->info.standard);
     }
     r->info.enabled = r->info.action != SG_ACTION_DISABLED &&
-                      (!builtin || sg_policy_standard_enabled(p, standard));
-    r->info.scored = builtin && !r->info.preview && r->info.enabled && r->info.configured;
+                      (!r->info.builtin || sg_policy_standard_enabled(p, r->info.standard));
+    r->info.scored = r->info.builtin && !r->info.preview && r->info.enabled && r->info.configured;
     return 0;
+}
+
+/* Compile one recommendation definition with its settings (`given` may be NULL). */
+static int compile_rec(const loader *ld, sg_policy *p, json_t *def, const char *standard, bool builtin,
+                       const json_t *given, sg_action default_action, sg_rec *r)
+{
+    if (!json_is_object(def))
+        return failf(ld, def, NULL, def, "a recommendation must be a mapping");
+    r->def = json_incref(def);
+    r->info.builtin = builtin;
+    r->info.standard = standard;
+    const json_t *given_params = NULL;
+    if (compile_header(ld, def, r) < 0 ||
+        (given && get_typed(ld, given, "parameters", JSON_OBJECT, false, r->info.id, &given_params) < 0) ||
+        compile_params(ld, def, given_params, r) < 0 || compile_rules(ld, def, r) < 0 ||
+        check_params_read(ld, def, r) < 0 || check_common_effect(ld, given_params, r) < 0 ||
+        check_validations(ld, def, given_params, r) < 0)
+        return -1;
+    return apply_settings(ld, p, given, default_action, r);
 }
 
 static void rec_free(sg_rec *r)
@@ -509,6 +864,7 @@ static void rec_free(sg_rec *r)
         sg_expr_free(r->fix[i].when);
         sg_path_free(r->fix[i].path);
         sg_expr_free(r->fix[i].value);
+        sg_template_free(r->fix[i].fail);
         json_decref(r->fix[i].value_const);
     }
     free(r->fix);
@@ -543,6 +899,12 @@ static int load_standards(const loader *ld, sg_policy *p, const sg_policy_option
             return failf(ld, p->config, "standards", s,
                          "unknown standard '%s' (expected mcsb, pss-baseline or pss-restricted)", json_string_value(s));
     }
+    /* No standard and no custom rule would check nothing at all: say so, not by an empty list. */
+    const json_t *custom = json_object_get(p->config, "custom");
+    if (!json_array_size(p->standards) && !json_array_size(custom))
+        return failf(ld, p->config, "standards", NULL, "standards is empty and there are no custom "
+                     "recommendations, so nothing would be checked; to switch a recommendation off, give it "
+                     "action: disabled");
     /* The restricted profile includes the baseline one, as in Kubernetes. */
     if (sg_policy_standard_enabled(p, "pss-restricted") && !sg_policy_standard_enabled(p, "pss-baseline"))
         json_array_append_new(p->standards, json_string("pss-baseline"));
@@ -661,8 +1023,14 @@ static int load_exemptions(const loader *ld, sg_policy *p)
         if (get_typed(ld, e, "justification", JSON_STRING, false, where, &v) < 0)
             return -1;
         x->info.justification = v ? json_string_value(v) : NULL;
+        x->info.recommendations = x->recommendations;
         if (get_typed(ld, e, "match", JSON_OBJECT, false, where, &match) < 0)
             return -1;
+        /* An exemption without match would exempt every resource: that must be said, as match: {}. */
+        if (!match)
+            return failf(ld, e, NULL, NULL, "exemption %s has no 'match', so it would exempt every resource in the "
+                         "cluster; write match: {} if that is meant, or name namespaces, kinds, names or a "
+                         "labelSelector", where);
         if (match) {
             if (check_keys(ld, match, "match", match_keys) < 0 ||
                 string_list(ld, match, "namespaces", where, &x->namespaces) < 0 ||

@@ -160,7 +160,14 @@ static int enforce(const sg_policy *p, const sg_admission_request *req, sg_admis
         }
         view.findings = scoped;
     }
+    /* That update cannot change the rest of the Pod: a fix that must is blocked. */
+    view.ephemeral_only = req->subresource && !strcmp(req->subresource, "ephemeralcontainers");
     int rc = sg_policy_enforce(p, req->object, &view, req->namespace_, req->now, &out->fix, err, errlen);
+    /* Why a fix was blocked is part of the finding (its storage is the evaluation's). */
+    for (size_t i = 0; scoped && i < out->eval.count; i++) {
+        out->eval.findings[i].fix_blocked = scoped[i].fix_blocked;
+        out->eval.findings[i].message = scoped[i].message;
+    }
     free(scoped);
     out->has_fix = rc == 0;
     return rc;

@@ -107,7 +107,7 @@ for category, want, dit in (("waiver", 85.71, (0, 0, 4)), ("mitigated", 88.89, (
           (d["healthy"], d["unhealthy"], d["notApplicable"]) == dit, (s["percent"], d))
 ex = os.path.join(tmp, "expired.yaml")
 with open(ex, "w") as f:
-    f.write("exemptions:\n  - {name: x, recommendations: [privileged-containers], category: mitigated,"
+    f.write("exemptions:\n  - {name: x, recommendations: [privileged-containers], match: {}, category: mitigated,"
             " expires: '2020-01-01T00:00:00Z'}\n")
 rc, out, _ = run("scan", "-f", "json", "-c", ex, cluster_file)
 check("expired exemption ignored", json.loads(out)["score"]["percent"] == 88.89, out[:200])

@@ -18,6 +18,11 @@
  *   fixed: {privileged-containers: healthy}      # optional: status after the enforce patch
  *   patch: [{op: add, path: /spec/..., value: x}]  # optional: the exact patch
  *   error: "containers: expected a list"         # optional: evaluation must fail with this text
+ *   load_error: "unknown parameter 'typo'"       # optional: the config must fail to load with this text
+ *   subresource: ephemeralcontainers             # optional: decide as a review of that subresource
+ *   messages: {cpu-memory-limits: "not fixed"}   # optional: a finding's message (after the enforce
+ *                                                #   patch is built) contains this text
+ *   expired: {privileged-containers: old}        # optional: the expired exemption a finding names
  *
  * Findings not named in `expect` are not checked, so each case states only
  * what it is about. Prints "N passed, N failed" and exits non-zero on failure.
@@ -127,6 +132,62 @@ static void print_findings(const sg_policy *p, const sg_eval *ev)
     }
 }
 
+/* Whether some finding of `id` has a message containing `text`. */
+static bool message_of(const sg_policy *p, const sg_eval *ev, const char *id, const char *text)
+{
+    for (size_t i = 0; i < ev->count; i++)
+        if (!strcmp(sg_policy_rec(p, ev->findings[i].rec)->id, id) && ev->findings[i].message &&
+            strstr(ev->findings[i].message, text))
+            return true;
+    return false;
+}
+
+static int check_messages(const char *where, const sg_policy *p, const sg_eval *ev, const json_t *want)
+{
+    int bad = 0;
+    const char *id;
+    const json_t *text;
+    json_object_foreach((json_t *)want, id, text)
+        if (!message_of(p, ev, id, json_string_value(text))) {
+            printf("FAIL %s: no message of %s contains \"%s\"\n", where, id, json_string_value(text));
+            bad++;
+        }
+    return bad;
+}
+
+static int check_expired(const char *where, const sg_policy *p, const sg_eval *ev, const json_t *want)
+{
+    int bad = 0;
+    const char *id;
+    const json_t *name;
+    json_object_foreach((json_t *)want, id, name) {
+        const sg_finding *f = NULL;
+        for (size_t i = 0; i < ev->count && !f; i++)
+            if (!strcmp(sg_policy_rec(p, ev->findings[i].rec)->id, id))
+                f = &ev->findings[i];
+        const char *got = f && f->exemption_expired ? f->expired_exemption : "none";
+        if (!got || strcmp(got, json_string_value(name)) || !f->exemption_expires) {
+            printf("FAIL %s: expired exemption of %s: want %s, got %s\n", where, id, json_string_value(name),
+                   got ? got : "(null)");
+            bad++;
+        }
+    }
+    return bad;
+}
+
+/* A case whose config must not load: true when the error says what it should. */
+static bool load_fails_as_expected(const char *where, const json_t *c, const char *err, bool loaded)
+{
+    const char *want = json_string_value(json_object_get(c, "load_error"));
+    if (!want)
+        return false;
+    if (loaded)
+        printf("FAIL %s: the config loaded, want error \"%s\"\n", where, want);
+    else if (!strstr(err, want))
+        printf("FAIL %s: load error \"%s\", want \"%s\"\n", where, err, want);
+    return !loaded && strstr(err, want);
+}
+
 static sg_policy *case_policy(const char *where, const json_t *c)
 {
     const json_t *standards = json_object_get(c, "standards");
@@ -144,8 +205,18 @@ static sg_policy *case_policy(const char *where, const json_t *c)
     int rc = sg_policy_load_buffer(text ? "case config" : NULL, text, text ? strlen(text) : 0, &opts, &p, err,
                                    sizeof err);
     free(text);
-    if (rc < 0)
+    if (json_object_get(c, "load_error")) {
+        if (load_fails_as_expected(where, c, err, rc == 0))
+            passed++;
+        else
+            failed++;
+        sg_policy_free(p);
+        return NULL;
+    }
+    if (rc < 0) {
         printf("FAIL %s: config: %s\n", where, err);
+        failed++;
+    }
     return p;
 }
 
@@ -155,10 +226,8 @@ static void run_case(const char *file, const json_t *c)
     const char *name = json_string_value(json_object_get(c, "case"));
     snprintf(where, sizeof where, "%s: %s", file, name ? name : "(unnamed case)");
     sg_policy *p = case_policy(where, c);
-    if (!p) {
-        failed++;
+    if (!p)
         return;
-    }
     const json_t *object = json_object_get(c, "object");
     const char *ns = json_string_value(json_object_get(c, "namespace"));
     time_t now = time(NULL);
@@ -166,7 +235,8 @@ static void run_case(const char *file, const json_t *c)
     sg_eval ev;
     int bad = 0;
     const json_t *want_error = json_object_get(c, "error");
-    if (sg_policy_evaluate(p, object, ns, now, &ev, err, sizeof err) < 0) {
+    int erc = sg_policy_evaluate(p, object, ns, now, &ev, err, sizeof err);
+    if (erc < 0) {
         if (!want_error || !strstr(err, json_string_value(want_error))) {
             printf("FAIL %s: evaluation failed: %s\n", where, err);
             bad++;
@@ -196,7 +266,8 @@ static void run_case(const char *file, const json_t *c)
     sg_inventory *inv = NULL;
     sg_admission a = {0};
     sg_admission_request req = {.mode = SG_ADMISSION_ADMIT, .operation = SG_SCORE_CREATE, .object = object,
-                                .namespace_ = ns, .now = now};
+                                .namespace_ = ns, .now = now,
+                                .subresource = json_string_value(json_object_get(c, "subresource"))};
     if (sg_score_model_from_policy(p, NULL, 0, &model, err, sizeof err) < 0 ||
         sg_inventory_new(model, &inv, err, sizeof err) < 0 ||
         sg_admission_decide(p, model, inv, &req, &a, err, sizeof err) < 0) {
@@ -217,6 +288,8 @@ static void run_case(const char *file, const json_t *c)
         free(got);
         bad++;
     }
+    /* Messages as the decision leaves them: a blocked fix says why. */
+    bad += check_messages(where, p, &a.eval, json_object_get(c, "messages"));
     sg_admission_free(&a);
     sg_inventory_free(inv);
     sg_score_model_free(model);
@@ -235,6 +308,7 @@ static void run_case(const char *file, const json_t *c)
         json_decref(fp);
         json_decref(fixed);
     }
+    bad += check_expired(where, p, &ev, json_object_get(c, "expired"));
     json_decref(patch);
     if (bad)
         print_findings(p, &ev);

@@ -448,9 +448,16 @@ def group_exit(c, binary, src):
         c.check(p.returncode == 1, f"exit: enforce without a fix -> 1, got {p.returncode}")
         fixable = os.path.join(tmp, "f.yaml")
         with open(fixable, "w") as f:
-            f.write("recommendations:\n  privilege-escalation: {action: enforce}\n")
+            f.write("recommendations:\n  privilege-escalation: {action: enforce}\n  privileged-containers: {action: enforce}\n")
         p = scan(binary, "-c", fixable, "mixed.yaml", cwd=FIX)
         c.check(p.returncode == 0, f"exit: enforce with a fix -> 0, got {p.returncode}")
+        # allowPrivilegeEscalation false on a privileged container is invalid: alone, that fix cannot apply.
+        blocked = os.path.join(tmp, "b.yaml")
+        with open(blocked, "w") as f:
+            f.write("recommendations:\n  privilege-escalation: {action: enforce}\n")
+        p = scan(binary, "-c", blocked, "mixed.yaml", cwd=FIX)
+        c.check(p.returncode == 1 and "not fixed: the container is privileged" in p.stdout,
+                f"exit: enforce whose fix the API server would reject -> 1 saying why, got {p.returncode}")
         bad_yaml = os.path.join(tmp, "bad.yaml")
         with open(bad_yaml, "w") as f:
             f.write("apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n")

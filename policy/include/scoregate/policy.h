@@ -212,7 +212,14 @@ typedef struct sg_finding {
     const char *message;              /* owned by the evaluation: what is wrong, one line */
     const char *exemption;            /* borrowed: the exemption's name, or NULL */
     sg_exemption_category exemption_category;
-    bool exemption_expired;           /* an exemption matched but has expired (so it was ignored) */
+    bool exemption_expired;           /* an exemption matched but has expired (so it was ignored) and none
+                                         other applies */
+    const char *expired_exemption;    /* borrowed: that expired exemption's name, or NULL */
+    time_t exemption_expires;         /* when `exemption` expires, or when `expired_exemption` expired;
+                                         0 when neither or never */
+    const char *fix_blocked;          /* enforce only: why the fix cannot apply, set by sg_policy_fix (and
+                                         so sg_policy_enforce); `message` then ends with "; not fixed: "
+                                         and this text. NULL otherwise */
 } sg_finding;
 
 typedef struct sg_eval {
@@ -222,6 +229,10 @@ typedef struct sg_eval {
     const char *name;
     bool owned;                       /* has a controller ownerReference: not inventoried */
     bool excluded;                    /* in a globally excluded namespace: nothing evaluated */
+    bool ephemeral_only;              /* set by the caller for a review of the ephemeralcontainers
+                                         subresource: such an update can change only ephemeral
+                                         containers (the API server keeps the rest of the Pod), so
+                                         sg_policy_fix blocks a fix that must change anything else */
     const json_t *labels;             /* borrowed: metadata.labels, or NULL */
     sg_finding *findings;             /* every enabled recommendation that applies */
     size_t count;
@@ -246,7 +257,12 @@ typedef struct sg_exemption_info {
     sg_exemption_category category;
     time_t expires;                   /* 0: never */
     const char *justification;
+    const json_t *recommendations;    /* array of the recommendation ids it exempts */
 } sg_exemption_info;
+
+/* The exemptions of the settings, in their order (for `catalog`). */
+size_t sg_policy_exemption_count(const sg_policy *p);
+const sg_exemption_info *sg_policy_exemption(const sg_policy *p, size_t index);
 
 /*
  * The exemption that applies to recommendation `rec` for the resource
@@ -266,9 +282,15 @@ const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t re
  * objects created). *patch is a new array (possibly empty) the caller frees;
  * when `fixed` is non-NULL it receives a new copy of the object with the patch
  * applied. Recommendations whose fix does not make the object healthy are
- * left to the caller to deny (sg_policy_enforce() says which).
+ * left to the caller to deny (sg_policy_enforce() says which). A fix whose
+ * `fail` condition holds (it would give an object the API server rejects, or
+ * one the check still rejects) is not applied at all: its finding gets
+ * fix_blocked, and its message says why. Fixes are applied in catalog order; a
+ * blocked one is retried after the others, since another fix may remove what
+ * blocks it (privileged-containers before privilege-escalation). When
+ * ev->ephemeral_only is set, a fix may change only ephemeral containers.
  */
-int sg_policy_fix(const sg_policy *p, const json_t *object, const sg_eval *ev,
+int sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev,
                   json_t **patch, json_t **fixed, char *err, size_t errlen);
 
 /*
@@ -291,7 +313,7 @@ typedef struct sg_enforcement {
                                    unhealthy; then nothing is healed. NULL normally */
 } sg_enforcement;
 
-int sg_policy_enforce(const sg_policy *p, const json_t *object, const sg_eval *ev, const char *default_namespace,
+int sg_policy_enforce(const sg_policy *p, const json_t *object, sg_eval *ev, const char *default_namespace,
                       time_t now, sg_enforcement *out, char *err, size_t errlen);
 /* Release what sg_policy_enforce() filled (safe on a zeroed struct). */
 void sg_enforcement_free(sg_enforcement *e);

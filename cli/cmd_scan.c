@@ -114,6 +114,19 @@ static int read_path(sg_manifest_list *list, const char *path, char *err, size_t
     return sg_manifest_read(list, path, err, errlen);
 }
 
+/* A namespace name is a DNS-1123 label: 1-63 of a-z, 0-9 and '-', starting and
+ * ending with a letter or digit. Anything else could match no namespace. */
+static bool valid_namespace(const char *ns)
+{
+    size_t n = strlen(ns);
+    if (n == 0 || n > 63 || ns[0] == '-' || ns[n - 1] == '-')
+        return false;
+    for (const char *c = ns; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+            return false;
+    return true;
+}
+
 static int parse_args(int argc, char **argv, scan_options *o)
 {
     static const struct option longopts[] = {
@@ -133,7 +146,14 @@ static int parse_args(int argc, char **argv, scan_options *o)
         case 'c': o->config = optarg; break;
         case 'f': o->format = optarg; break;
         case 'o': o->output = optarg; break;
-        case 'n': o->namespace_ = optarg; break;
+        case 'n':
+            if (!valid_namespace(optarg)) {
+                fprintf(stderr, "scoregate scan: --namespace '%s' is not a namespace name (1-63 characters: a-z, 0-9 "
+                        "and '-', starting and ending with a letter or digit)\n", optarg);
+                return -1;
+            }
+            o->namespace_ = optarg;
+            break;
         case 'b': o->baseline = optarg; break;
         case 's':
             if (o->nstandards == MAX_STANDARDS) {

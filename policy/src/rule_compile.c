@@ -562,10 +562,11 @@ static sg_node *parse_postfix(parser *ps)
                 break;
             }
             char name[128];
+            int name_column = ps->tok.column;
             snprintf(name, sizeof name, "%.*s", (int)ps->tok.len, ps->tok.start);
             next(ps);
             if (!accept(ps, "(")) {
-                check_param_name(ps, n, name, column);
+                check_param_name(ps, n, name, name_column);
                 n = make_field(n, name, column);
                 continue;
             }

@@ -107,6 +107,8 @@ rc, _, err = run("scan", deep)
 check("deep nesting: clear error", rc == 2 and "deep.yaml" in err, err[:200])
 
 # ---- settings errors name file and line ----
+CUSTOM = ("custom:\n  - id: mine\n    title: t\n    severity: low\n    control: access\n"
+          "    scope: container\n    remediation: r\n    message: m\n    unhealthy: 'true'\n")
 config_cases = [
     ("unknown top-level key", "standards: [mcsb]\nrecomendations: {}\n", "line 2: unknown key 'recomendations'"),
     ("typo in action key", "recommendations:\n  privileged-containers:\n    actoin: deny\n", "line 3: unknown key 'actoin'"),
@@ -138,6 +140,28 @@ config_cases = [
      "    scope: container\n    remediation: r\n    message: m\n    unhealthy: 'lenght(container.image) > 3'\n",
      "unknown function 'lenght'"),
     ("scoreGate out of range", "scoreGate: {minScore: 170}\n", "line 1: scoreGate minScore must be between 0 and 100"),
+    # Nothing silently weakens a policy: what cannot have its effect is an error with its line.
+    ("kinds a container check never sees", CUSTOM + "    kinds: [Deployment, Service]\n",
+     "line 10: mine has scope container, but kind 'Service' has no pod template"),
+    ("params typo", CUSTOM.replace("'true'", "'container.image == params.tag'"),
+     "line 9: 'unhealthy' of mine: column 27: unknown parameter 'tag'"),
+    ("container in a pod check", CUSTOM.replace("scope: container", "scope: pod").replace("'true'", "'has(container.image)'"),
+     "line 9: 'unhealthy' of mine reads container or containerType"),
+    ("non-boolean unhealthy", CUSTOM.replace("'true'", "'lower(container.image)'"),
+     "line 9: 'unhealthy' of mine must be a condition (true or false), but it always gives a string"),
+    ("unknown control", CUSTOM.replace("control: access", "control: bestpractices"),
+     "line 5: control 'bestpractices' of mine is not one of"),
+    ("a port that never matches", "recommendations:\n  service-allowed-ports:\n    parameters:\n"
+     "      allowedServicePorts: [443, https]\n", "line 4: parameter 'allowedServicePorts' of service-allowed-ports: item 2"),
+    ("excluded images where no container is judged", "recommendations:\n  automount-api-credentials:\n"
+     "    parameters:\n      excludedImages: [x]\n", "line 4: excludedImages has no effect on automount-api-credentials"),
+    ("misspelt run-as rule", "recommendations:\n  run-as-non-root:\n    parameters:\n"
+     "      fsGroup: {rule: MayRunAS, ranges: [{min: 1, max: -1}]}\n", "line 4: parameters of run-as-non-root:"),
+    ("exemption without match", "exemptions:\n  - name: x\n    recommendations: [run-as-non-root]\n    category: waiver\n",
+     "line 2: exemption x has no 'match', so it would exempt every resource"),
+    ("no standard, no custom rule", "standards: []\n", "line 1: standards is empty and there are no custom recommendations"),
+    ("settings of a standard not enabled", "recommendations:\n  pss-privileged: {action: deny}\n",
+     "line 2: pss-privileged belongs to standard pss-baseline, which is not enabled"),
     ("server tls half set", "server:\n  tls: {certFile: a.crt}\n", "server.tls needs both certFile and keyFile"),
     ("two documents", "standards: [mcsb]\n---\nstandards: [mcsb]\n", "holds 2 YAML documents"),
     ("not a mapping", "- mcsb\n", "the settings must be a mapping"),
@@ -153,9 +177,16 @@ good = write("good.yaml", open(os.path.join(SRC, "tests/cli/settings-example.yam
 rc, out, err = run("scan", "-c", good, pod)
 check("the DESIGN.md settings example loads", rc in (0, 1), err)
 
+# ---- a container-scope applies reads the container (issue 15, item 1) ----
+applies = write("applies.yaml", "custom:\n- {id: t1, title: t, severity: low, control: best-practices, scope: container, "
+                "action: deny,\n   applies: \"has(container.image)\", unhealthy: \"true\", message: m, remediation: r}\n")
+rc, out, err = run("scan", "-c", applies, os.path.join(SRC, "examples/hardened-deployment.yaml"))
+check("applies over container runs per container", rc == 1 and "t1" in out, f"rc={rc} {out[-300:]} {err}")
+
 # ---- usage ----
 for args in (["scan"], ["scan", "--format", "xml", pod], ["scan", "--bogus"], ["frobnicate"],
-             ["scan", "--min-score", "abc", pod], ["scan", "--standard", "pss-none", pod]):
+             ["scan", "--min-score", "abc", pod], ["scan", "--standard", "pss-none", pod],
+             ["scan", "--namespace", "Team_A", pod], ["scan", "--namespace", "", pod]):
     rc, _, err = run(*args)
     check(f"usage {args}: exit 2", rc == 2 and err, f"rc={rc}")
 for cmd in (["--help"], ["scan", "--help"], ["catalog", "--help"]):

@@ -1,19 +1,26 @@
 /*
  * cmd_catalog.c - `scoregate catalog`: every recommendation with its standard,
- * control, severity, action, parameters, and whether it is active (configured).
+ * control, severity, action, parameters, and whether it is active (configured);
+ * then the exemptions, active, expiring within 14 days, or expired (an expired
+ * exemption is ignored, so it must not pass unnoticed).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "scan.h"
+
+#define EXPIRING_SECONDS (14 * 24 * 3600)
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: scoregate catalog [-c FILE] [--standard NAME]... [-f text|json]\n\n"
                  "List the recommendations (built-in and custom) with their standard, control,\n"
-                 "severity, action, parameters and whether they are active.\n\n"
+                 "severity, action, parameters and whether they are active, and the exemptions:\n"
+                 "active, expiring within 14 days, or expired (and so ignored).\n\n"
                  "options:\n"
                  "  -c, --config FILE      settings file (default: built-in recommendations)\n"
                  "      --standard NAME    also enable a standard: mcsb, pss-baseline, pss-restricted\n"
@@ -41,6 +48,47 @@ static json_t *rec_json(const sg_rec_info *r)
                      "enabled", r->enabled, "configured", r->configured, "scored", r->scored, "preview", r->preview,
                      "builtin", r->builtin, "fix", r->has_fix, "remediation", r->remediation, "requires", required,
                      "parameters", params);
+}
+
+/* "active", "expiring" (within 14 days) or "expired" at `now`. */
+static const char *exemption_state(const sg_exemption_info *x, time_t now)
+{
+    if (x->expires && x->expires <= now)
+        return "expired";
+    return x->expires && x->expires - now <= EXPIRING_SECONDS ? "expiring" : "active";
+}
+
+static json_t *exemption_json(const sg_exemption_info *x, time_t now)
+{
+    char when[32];
+    scan_time_text(x->expires, when, sizeof when);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "name", x->name, "category", sg_exemption_category_name(x->category),
+                          "state", exemption_state(x, now), "recommendations", x->recommendations);
+    json_object_set_new(o, "expires", x->expires ? json_string(when) : json_null());
+    json_object_set_new(o, "justification", x->justification ? json_string(x->justification) : json_null());
+    return o;
+}
+
+static void print_exemptions(const sg_policy *p, time_t now)
+{
+    size_t n = sg_policy_exemption_count(p);
+    if (!n)
+        return;
+    printf("\n%-28s %-10s %-21s %-10s %s\n", "EXEMPTION", "STATE", "EXPIRES", "CATEGORY", "RECOMMENDATIONS");
+    for (size_t i = 0; i < n; i++) {
+        const sg_exemption_info *x = sg_policy_exemption(p, i);
+        char when[32] = "never";
+        if (x->expires)
+            scan_time_text(x->expires, when, sizeof when);
+        const char *state = exemption_state(x, now);
+        printf("%-28s %-10s %-21s %-10s ", x->name, !strcmp(state, "expired") ? "EXPIRED" : state, when,
+               sg_exemption_category_name(x->category));
+        size_t k;
+        const json_t *id;
+        json_array_foreach(x->recommendations, k, id)
+            printf("%s%s", k ? ", " : "", json_string_value(id));
+        printf("%s\n", !strcmp(state, "expired") ? "  (ignored)" : "");
+    }
 }
 
 static void print_text(const sg_policy *p)
@@ -98,15 +146,19 @@ int sg_cmd_catalog(int argc, char **argv)
         fprintf(stderr, "scoregate catalog: %s\n", err);
         return 2;
     }
+    time_t now = time(NULL);
     if (!strcmp(format, "json")) {
-        json_t *recs = json_array();
+        json_t *recs = json_array(), *exemptions = json_array();
         for (size_t i = 0; i < sg_policy_rec_count(p); i++)
             json_array_append_new(recs, rec_json(sg_policy_rec(p, i)));
-        json_t *doc = json_pack("{s:o}", "recommendations", recs);
+        for (size_t i = 0; i < sg_policy_exemption_count(p); i++)
+            json_array_append_new(exemptions, exemption_json(sg_policy_exemption(p, i), now));
+        json_t *doc = json_pack("{s:o,s:o}", "recommendations", recs, "exemptions", exemptions);
         sg_cli_print_json(stdout, doc);
         json_decref(doc);
     } else {
         print_text(p);
+        print_exemptions(p, now);
     }
     sg_policy_free(p);
     return 0;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <scoregate/policy.h>
 #include <scoregate/scoring.h>
@@ -83,6 +84,15 @@ json_t *scan_json_text(const char *s);
 /* "Kind/namespace/name" ("Kind/name" for cluster-scoped objects), into buf
  * (cut at a character boundary when it does not fit). */
 void scan_resource_label(const sg_eval *ev, char *buf, size_t len);
+
+/* A time as RFC 3339 in UTC ("2027-03-31T00:00:00Z"), into buf. */
+void scan_time_text(time_t t, char *buf, size_t len);
+
+/* When an exemption matched the finding but has expired (and so was ignored):
+ * "exemption NAME expired on TIME, so it no longer applies", into buf, which
+ * is returned; NULL otherwise. Every format says it, so no one mistakes an
+ * expired exemption for an active one. */
+const char *scan_expired_note(const sg_finding *f, char *buf, size_t len);
 
 /* Progress on standard error for long scans (scan_progress.c): shown only when
  * standard error is a terminal and there are at least SCAN_PROGRESS_MIN

@@ -263,6 +263,12 @@ static void finding_row(FILE *out, const scan_report *r, const scan_item *it, si
         fprintf(out, "</b> (%s)", sg_exemption_category_name(f->exemption_category));
     } else {
         scan_xml_escape(out, f->message && *f->message ? f->message : rec->title);
+        char note[320];
+        if (scan_expired_note(f, note, sizeof note)) {
+            fputs("<div class=\"expired\">", out);
+            scan_xml_escape(out, note);
+            fputs("</div>", out);
+        }
         fputs("<div class=\"fix\"><b>Fix:</b> ", out);
         scan_xml_escape(out, rec->remediation);
         fputs("</div>", out);

@@ -17,8 +17,15 @@ json_t *scan_finding_json(const scan_report *r, const sg_finding *f)
         json_object_set_new(o, "exemption", json_string(f->exemption));
         json_object_set_new(o, "exemptionCategory", json_string(sg_exemption_category_name(f->exemption_category)));
     }
-    if (f->exemption_expired)
+    if (f->exemption_expired) {
         json_object_set_new(o, "exemptionExpired", json_true());
+        json_object_set_new(o, "expiredExemption", json_string(f->expired_exemption));
+    }
+    if (f->exemption_expires) {
+        char when[32];
+        scan_time_text(f->exemption_expires, when, sizeof when);
+        json_object_set_new(o, "exemptionExpires", json_string(when));
+    }
     return o;
 }
 

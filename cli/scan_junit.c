@@ -82,6 +82,11 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
         fprintf(out, ":%d (document %d)", it->manifest->line, it->manifest->document);
         if (it->adm.denials[k])
             fputs("&#10;Admission would deny this object.", out);
+        char note[320];
+        if (scan_expired_note(f, note, sizeof note)) {
+            fputs("&#10;", out);
+            scan_xml_escape(out, note);
+        }
         fputs("</failure>\n", out);
     } else {
         fputs("      <skipped message=\"", out);

@@ -72,6 +72,11 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
         json_object_set_new(props, "exemptionCategory",
                             json_string(sg_exemption_category_name(f->exemption_category)));
     }
+    char note[320];
+    if (scan_expired_note(f, note, sizeof note)) {
+        json_object_set_new(props, "expiredExemption", json_string(f->expired_exemption));
+        json_object_set_new(props, "exemptionExpired", json_string(note));
+    }
     const char *msg = f->message && *f->message ? f->message : rec->title;
     return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:[o],s:{s:I,s:i},s:s,s:o}", "policy", rec->standard, "rule",
                      rec->id, "result", *result, "scored", rec->scored, "severity", sg_severity_name(rec->severity),

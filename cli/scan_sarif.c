@@ -152,8 +152,11 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
     char label[1024];
     scan_resource_label(ev, label, sizeof label);
     const char *what = f->message && *f->message ? f->message : rec->title;
-    json_t *text = f->container ? json_sprintf("%s, container %s: %s", label, f->container, what)
-                                : json_sprintf("%s: %s", label, what);
+    char note[320];
+    const char *expired = scan_expired_note(f, note, sizeof note);
+    json_t *text = f->container ? json_sprintf("%s, container %s: %s%s%s", label, f->container, what,
+                                               expired ? "; " : "", expired ? expired : "")
+                                : json_sprintf("%s: %s%s%s", label, what, expired ? "; " : "", expired ? expired : "");
     json_t *region = json_pack("{s:i}", "startLine", it->manifest->line > 0 ? it->manifest->line : 1);
     json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation",
                             artifact_location(it->manifest->file, cwd), "region", region);

@@ -129,6 +129,11 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
             fprintf(out, "  %s%-10s%s %-32s ", color ? c : "", it->adm.denials[k] ? "DENY" : sg_action_name(f->action),
                     color ? RESET : "", rec->id);
             put(out, f->message);
+            char note[320];
+            if (scan_expired_note(f, note, sizeof note)) {
+                fputs("\n             ", out);
+                put(out, note);
+            }
             fputs("\n             fix: ", out);
             put(out, rec->remediation);
             fputc('\n', out);

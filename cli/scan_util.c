@@ -3,8 +3,10 @@
  * escaping, streamed JSON elements and resource labels. Kept in one place so
  * that every format counts and escapes the same way.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "scan.h"
 
@@ -105,6 +107,23 @@ void scan_resource_label(const sg_eval *ev, char *buf, size_t len)
                            : snprintf(buf, len, "%s/%s", ev->kind, name);
     if (n >= 0 && (size_t)n >= len)
         utf8_trim(buf);
+}
+
+void scan_time_text(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, len, "%lld", (long long)t);
+}
+
+const char *scan_expired_note(const sg_finding *f, char *buf, size_t len)
+{
+    if (!f->exemption_expired || !f->expired_exemption)
+        return NULL;
+    char when[32];
+    scan_time_text(f->exemption_expires, when, sizeof when);
+    snprintf(buf, len, "exemption %s expired on %s, so it no longer applies", f->expired_exemption, when);
+    return buf;
 }
 
 int scan_json_put(FILE *out, json_t *value, int level)

@@ -6,6 +6,7 @@ file, document and line, settings errors that name the line (a typo must never
 silently weaken a policy), the catalog's content, stdin input and --help.
 Usage: test_cli.py SCOREGATE_BINARY SOURCE_DIR [BUILD_DIR]
 """
+import datetime
 import json
 import os
 import subprocess
@@ -226,6 +227,30 @@ cfg = write("tr.yaml", "recommendations:\n  trusted-registries: {parameters: {al
 rc, out, _ = run("catalog", "-c", cfg, "-f", "json")
 tr = [r for r in json.loads(out)["recommendations"] if r["id"] == "trusted-registries"][0]
 check("catalog: configured after setting the parameter", tr["configured"] and tr["scored"], tr)
+
+# ---- expired exemptions are named, with their expiry, in every output and in catalog ----
+soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+ex_cfg = write("exemptions.yaml", "exemptions:\n"
+               "  - {name: old-root, recommendations: [privileged-containers], match: {namespaces: [team]},"
+               " category: waiver, expires: '2020-01-01T00:00:00Z'}\n"
+               f"  - {{name: soon-gone, recommendations: [run-as-non-root], match: {{}}, category: mitigated, expires: '{soon}'}}\n"
+               "  - {name: forever, recommendations: [readonly-root-filesystem], match: {}, category: waiver}\n")
+for fmt in ("text", "json", "sarif", "junit", "policyreport", "html"):
+    rc, out, err = run("scan", "-c", ex_cfg, "-f", fmt, pod)
+    check(f"{fmt} names the expired exemption and its expiry", "old-root" in out and "2020-01-01T00:00:00Z" in out,
+          f"rc={rc} {err} {out[:300]}")
+rc, out, _ = run("scan", "-c", ex_cfg, "-f", "json", pod)
+priv = [f for f in json.loads(out)["resources"][0]["findings"] if f["recommendation"] == "privileged-containers"][0]
+check("json: the expired exemption's fields", priv.get("exemptionExpired") is True and
+      priv.get("expiredExemption") == "old-root" and priv.get("exemptionExpires") == "2020-01-01T00:00:00Z", priv)
+rc, out, _ = run("catalog", "-c", ex_cfg, "-f", "json")
+states = {x["name"]: (x["state"], x["expires"]) for x in json.loads(out)["exemptions"]}
+check("catalog lists exemptions: expired, expiring within 14 days, active",
+      states == {"old-root": ("expired", "2020-01-01T00:00:00Z"), "soon-gone": ("expiring", soon),
+                 "forever": ("active", None)}, states)
+rc, out, _ = run("catalog", "-c", ex_cfg)
+check("catalog text shows the expired exemption as ignored",
+      any("old-root" in l and "EXPIRED" in l and "ignored" in l for l in out.splitlines()), out[-400:])
 
 # ---- install ----
 if BUILD:

@@ -288,6 +288,28 @@ def section_actions():
         res.check(f"score gate {word}: a request that keeps the score passes", r is not None)
         res.check("exit 0 on SIGTERM", gate.stop() == 0)
 
+    # An exemption that has expired no longer applies, and the user and the log are told which one.
+    expired = server("recommendations: {privileged-containers: {action: deny}}\n"
+                     "exemptions:\n"
+                     "  - name: old-waiver\n"
+                     "    recommendations: [privileged-containers, run-as-non-root]\n"
+                     "    match: {namespaces: [shop]}\n"
+                     "    category: waiver\n"
+                     "    expires: \"2021-06-30T00:00:00Z\"\n"
+                     "    justification: long gone\n")
+    pod = privileged_pod("was-exempt")
+    del pod["spec"]["securityContext"]["runAsNonRoot"]
+    r = check_review(res, expired, "/validate", review("CREATE", pod), expect_allowed=False)
+    lines = [w for w in (r or {}).get("warnings", []) if w.startswith("exemption old-waiver expired on")]
+    res.check("expired exemption: denied, and one warning names it, its expiry and what applies again",
+              len(lines) == 1 and "2021-06-30T00:00:00Z" in lines[0] and "privileged-containers" in lines[0] and
+              "run-as-non-root" in lines[0], (r or {}).get("warnings"))
+    logged = [json.loads(line) for line in expired.log_text().splitlines() if '"admission"' in line]
+    res.check("expired exemption: the log line lists it",
+              any(e.get("name") == "old-waiver" and e.get("expires") == "2021-06-30T00:00:00Z"
+                  for entry in logged for e in entry.get("expiredExemptions", [])), logged[-1:])
+    res.check("exit 0 on SIGTERM", expired.stop() == 0)
+
 
 def section_operations():
     s = server()

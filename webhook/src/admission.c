@@ -146,6 +146,7 @@ void wh_result_free(wh_result *res)
     free(res->failed);
     json_decref(res->warnings);
     json_decref(res->patch);
+    json_decref(res->expired);
     memset(res, 0, sizeof *res);
 }
 

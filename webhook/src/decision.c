@@ -13,6 +13,7 @@
  * an enforce finding that is still unhealthy: the mutation did not happen.
  */
 #include <math.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,43 @@ static int refuse_object(const wh_request *r, const sg_admission *a, wh_result *
     return 0;
 }
 
+/* The exemptions that matched a finding but have expired, one entry per
+ * exemption with the recommendations they no longer cover:
+ * [{name, expires (RFC 3339), recommendations: [id...]}], or NULL when none. */
+static json_t *expired_exemptions(const sg_policy *p, const sg_eval *ev)
+{
+    json_t *list = NULL;
+    for (size_t i = 0; i < ev->count; i++) {
+        const sg_finding *f = &ev->findings[i];
+        if (!f->exemption_expired || !f->expired_exemption)
+            continue;
+        if (!list)
+            list = json_array();
+        json_t *entry = NULL, *e;
+        size_t k;
+        json_array_foreach(list, k, e)
+            if (!strcmp(json_string_value(json_object_get(e, "name")), f->expired_exemption))
+                entry = e;
+        if (!entry) {
+            char when[32];
+            struct tm tm;
+            if (!gmtime_r(&f->exemption_expires, &tm) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                snprintf(when, sizeof when, "%lld", (long long)f->exemption_expires);
+            entry = json_pack("{s:s,s:s,s:[]}", "name", f->expired_exemption, "expires", when, "recommendations");
+            json_array_append_new(list, entry);
+        }
+        json_t *recs = json_object_get(entry, "recommendations");
+        const char *id = sg_policy_rec(p, f->rec)->id;
+        bool listed = false;
+        json_t *r;
+        json_array_foreach(recs, k, r)
+            listed = listed || !strcmp(json_string_value(r), id);
+        if (!listed)
+            json_array_append_new(recs, json_string(id));
+    }
+    return list;
+}
+
 /* Warnings, the denial message and the patch of a judged object. */
 static int present(const wh_context *ctx, const wh_request *r, const sg_admission *a, wh_result *res)
 {
@@ -150,9 +188,10 @@ static int present(const wh_context *ctx, const wh_request *r, const sg_admissio
     } else {
         snprintf(summary, sizeof summary, "scoregate: %zu finding%s; secure score %s", n, n == 1 ? "" : "s", change);
     }
-    if (n || gate) {
+    res->expired = expired_exemptions(p, &a->eval);
+    if (n || gate || res->expired) {
         json_decref(res->warnings);
-        res->warnings = wh_warnings(summary, items, n);
+        res->warnings = wh_warnings(summary, res->expired, items, n);
     }
     free(items);
     if ((!a->allowed && !res->message) || !res->warnings)

@@ -93,6 +93,8 @@ typedef struct wh_result {
     json_t *patch;               /* JSON Patch array (owned) or NULL: only /mutate, only when non-empty */
     char score_before[32], score_after[32], score_delta[32];
     char *failed;                /* malloc'd comma-separated ids ("" when none) */
+    json_t *expired;             /* [{name, expires, recommendations}] of exemptions that matched but
+                                    have expired (owned), or NULL: for the warnings and the log line */
     const char *decision;        /* for metrics and logs: allowed | denied | patched */
 } wh_result;
 
@@ -139,12 +141,13 @@ void wh_score_change(const sg_score_prediction *p, char *buf, size_t len);
 
 /*
  * The warnings (array of strings, each at most WH_WARNING_MAX bytes): the
- * summary line first, then the worst items, then "and N more". `items` is
- * sorted in place.
+ * summary line first, then one line per expired exemption (`expired`, as in
+ * wh_result; may be NULL), then the worst items, then "and N more". `items`
+ * is sorted in place.
  */
 #define WH_WARNING_MAX 120
 #define WH_WARNING_LINES 8
-json_t *wh_warnings(const char *summary, wh_item *items, size_t n);
+json_t *wh_warnings(const char *summary, const json_t *expired, wh_item *items, size_t n);
 /* The denial message: what was denied, the score change, then each denied
  * item with its container and remediation, and, when an enforce finding was
  * denied only because the mutation did not happen, the `patch` that would

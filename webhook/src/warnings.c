@@ -80,7 +80,33 @@ static const char *finding_text(const wh_item *it)
     return m && *m ? m : it->rec->title;
 }
 
-json_t *wh_warnings(const char *summary, wh_item *items, size_t n)
+/* "exemption NAME expired on TIME; REC, REC apply again", one line per exemption. */
+static size_t expired_lines(json_t *out, const json_t *expired, size_t room)
+{
+    size_t i, shown = 0;
+    const json_t *e;
+    json_array_foreach(expired, i, e) {
+        if (shown == room)
+            break;
+        char recs[256] = "", line[512];
+        size_t k, used = 0;
+        const json_t *rec;
+        json_array_foreach(json_object_get(e, "recommendations"), k, rec)
+            if (used < sizeof recs)
+                used += (size_t)snprintf(recs + used, sizeof recs - used, "%s%s", k ? ", " : "",
+                                         json_string_value(rec));
+        size_t nrecs = json_array_size(json_object_get(e, "recommendations"));
+        snprintf(line, sizeof line, "exemption %s expired on %s; %s %s again",
+                 json_string_value(json_object_get(e, "name")), json_string_value(json_object_get(e, "expires")), recs,
+                 nrecs == 1 ? "applies" : "apply");
+        fit(line, WH_WARNING_MAX);
+        json_array_append_new(out, wh_text(line));
+        shown++;
+    }
+    return shown;
+}
+
+json_t *wh_warnings(const char *summary, const json_t *expired, wh_item *items, size_t n)
 {
     json_t *out = json_array();
     if (!out)
@@ -90,7 +116,8 @@ json_t *wh_warnings(const char *summary, wh_item *items, size_t n)
     snprintf(line, sizeof line, "%s", summary);
     fit(line, WH_WARNING_MAX);
     json_array_append_new(out, wh_text(line));
-    size_t room = WH_WARNING_LINES - 1;
+    /* At most half the lines for expiries, so findings are always shown. */
+    size_t room = WH_WARNING_LINES - 1 - expired_lines(out, expired, (WH_WARNING_LINES - 1) / 2);
     size_t shown = n <= room ? n : room - 1;
     for (size_t i = 0; i < shown; i++) {
         snprintf(line, sizeof line, "[%s] %s: %s", items[i].tag, items[i].rec->id, finding_text(&items[i]));

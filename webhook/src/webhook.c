@@ -299,6 +299,8 @@ int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, s
                                    object_name(&r), "decision", res.decision, "dryRun", r.dry_run, "scoreBefore",
                                    res.score_before, "scoreAfter", res.score_after, "failed",
                                    res.failed ? res.failed : "", "latencyMs", (double)(long)(took * 1e6) / 1000.0);
+        if (res.expired)
+            json_object_set(fields, "expiredExemptions", res.expired);
         wh_log(res.allowed ? "info" : "notice", "admission", fields);
     } else {
         wh_log("error", "cannot answer the review", json_pack("{s:s,s:s}", "uid", r.uid, "error", rc < 0 ? err : "out of memory"));

@@ -127,8 +127,8 @@ int sg_policy_enforce(const sg_policy *p, const json_t *object, sg_eval *ev, con
         return 0;   /* nothing fixable: nothing healed */
     /* A fixed object that cannot be evaluated heals nothing: it stays denied. */
     char why[SG_ERRMAX];
-    out->has_fixed_eval = sg_policy_evaluate(p, out->fixed, default_namespace, now, &out->fixed_eval, why,
-                                             sizeof why) == 0;
+    out->has_fixed_eval = sg_policy_evaluate_owned(p, out->fixed, default_namespace, now, ev->owners, ev->nowners,
+                                                   &out->fixed_eval, why, sizeof why) == 0;
     if (!out->has_fixed_eval)
         return 0;
     int rc;

@@ -185,14 +185,14 @@ bool sg_kind_cluster_scoped(const char *kind)
     return false;
 }
 
-static bool owned_by_controller(const json_t *meta)
+const json_t *sg_controller_ref(const json_t *metadata)
 {
     size_t i;
     const json_t *ref;
-    json_array_foreach(json_object_get(meta, "ownerReferences"), i, ref)
+    json_array_foreach(json_object_get(metadata, "ownerReferences"), i, ref)
         if (json_is_true(json_object_get(ref, "controller")))
-            return true;
-    return false;
+            return ref;
+    return NULL;
 }
 
 /* ---------- evaluation ---------- */
@@ -306,10 +306,20 @@ typedef struct exemption_state {
     const sg_exemption_info *expired;   /* matched but expired: ignored, and reported */
 } exemption_state;
 
+/* The object's own exemption first, then its verified controllers' (an
+ * exemption of a workload covers what its controller creates). An expired
+ * match is reported only when no active one applies. */
 static void find_exemption(const evaluation *e, size_t rec, exemption_state *x)
 {
     const sg_eval *ev = e->ev;
     x->active = sg_exemption_find(e->p, rec, ev->kind, ev->namespace_, ev->name, ev->labels, e->now, &x->expired);
+    for (size_t i = 0; !x->active && i < ev->nowners; i++) {
+        const sg_owner *o = &ev->owners[i];
+        const sg_exemption_info *expired = NULL;
+        x->active = sg_exemption_find(e->p, rec, o->kind, ev->namespace_, o->name, o->labels, e->now, &expired);
+        if (!x->expired)
+            x->expired = expired;
+    }
 }
 
 static void apply_exemption(sg_finding *f, const exemption_state *x)
@@ -481,7 +491,7 @@ static int identify(const json_t *object, const char *default_namespace, sg_eval
     if (!ev->name)
         ev->name = json_string_value(json_object_get(meta, "generateName"));
     ev->labels = json_object_get(meta, "labels");
-    ev->owned = owned_by_controller(meta);
+    ev->owned = sg_controller_ref(meta) != NULL;
     if (!sg_kind_cluster_scoped(ev->kind)) {
         ev->namespace_ = json_string_value(json_object_get(meta, "namespace"));
         if (!ev->namespace_ || !*ev->namespace_)
@@ -493,12 +503,19 @@ static int identify(const json_t *object, const char *default_namespace, sg_eval
 int sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
                        sg_eval *out, char *err, size_t errlen)
 {
+    return sg_policy_evaluate_owned(p, object, default_namespace, now, NULL, 0, out, err, errlen);
+}
+
+int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
+                             const sg_owner *owners, size_t nowners, sg_eval *out, char *err, size_t errlen)
+{
     memset(out, 0, sizeof *out);
-    sg_eval ev = {0};
+    sg_eval ev = {.owners = owners, .nowners = nowners};
     if (identify(object, default_namespace, &ev, err, errlen) < 0)
         return -1;
     sg_workload w;
     sg_workload_find(object, ev.kind, &w);
+    ev.controls_pods = w.pod_spec && strcmp(ev.kind, "Pod");
     if (check_pod_spec(object, ev.kind, &w, err, errlen) < 0)
         return -1;
     eval_storage *store = calloc(1, sizeof *store);

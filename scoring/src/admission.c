@@ -80,6 +80,15 @@ static int predict_and_judge(const sg_policy *p, sg_inventory *inv, const sg_adm
     return sg__inventory_judge_apply(inv, op, o, judge, &j, &out->prediction, &out->applied, err, errlen);
 }
 
+/* The namespace of the object as the API server stores it. */
+static const char *object_namespace(const sg_admission_request *req)
+{
+    const char *ns = string_member(json_object_get(req->object, "metadata"), "namespace");
+    if (!ns || !*ns)
+        ns = req->namespace_ && *req->namespace_ ? req->namespace_ : "default";
+    return ns;
+}
+
 /* DELETE: never denied; the resource of the removed object's key leaves the inventory. */
 static int decide_delete(const sg_policy *p, sg_score_model *m, sg_inventory *inv, const sg_admission_request *req,
                          sg_admission *out, char *err, size_t errlen)
@@ -104,6 +113,8 @@ static int decide_delete(const sg_policy *p, sg_score_model *m, sg_inventory *in
     int rc = predict_and_judge(p, inv, req, SG_SCORE_DELETE, o, out, err, errlen);
     out->applied = out->applied && out->prediction.existed;
     sg_score_outcome_free(o);
+    if (applies_now(req) && sg__owners_remove(inv, api_version, kind, ns, name))
+        out->applied = true;
     return rc;
 }
 
@@ -216,7 +227,14 @@ static int decide_object(const sg_policy *p, sg_score_model *m, sg_inventory *in
                          sg_admission *out, char *err, size_t errlen)
 {
     char why[SG_ERRMAX];
-    if (sg_policy_evaluate(p, req->object, req->namespace_, req->now, &out->eval, why, sizeof why) < 0)
+    sg__chain *owners = calloc(1, sizeof *owners);
+    if (!owners || sg__owners_chain(inv, req->object, object_namespace(req), owners) < 0) {
+        free(owners);
+        return sg__fail(err, errlen, "admission: out of memory");
+    }
+    out->internal_ = owners;
+    if (sg_policy_evaluate_owned(p, req->object, req->namespace_, req->now, owners->owners, owners->n, &out->eval,
+                                 why, sizeof why) < 0)
         return refuse(p, m, inv, req, out, "evaluate", why, err, errlen);
     if (out->eval.excluded) {
         out->excluded = out->allowed = true;
@@ -233,6 +251,12 @@ static int decide_object(const sg_policy *p, sg_score_model *m, sg_inventory *in
         return refuse(p, m, inv, req, out, "score", why, err, errlen);
     int rc = predict_and_judge(p, inv, req, req->operation, o, out, err, errlen);
     sg_score_outcome_free(o);
+    /* A workload the cluster now holds may own what comes next. */
+    if (rc == 0 && out->allowed && applies_now(req) && out->eval.controls_pods) {
+        if (sg__owners_note(inv, req->object, out->eval.namespace_) < 0)
+            return sg__fail(err, errlen, "admission: out of memory");
+        out->applied = true;
+    }
     return rc;
 }
 
@@ -270,6 +294,9 @@ void sg_admission_free(sg_admission *a)
     sg_eval_free(&a->eval);
     sg_enforcement_free(&a->fix);
     free(a->denials);
+    if (a->internal_)
+        sg__owners_chain_free(a->internal_);
+    free(a->internal_);
     memset(a, 0, sizeof *a);
 }
 

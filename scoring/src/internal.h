@@ -67,12 +67,16 @@ typedef struct resource {
     uint64_t bits[];
 } resource;
 
+typedef struct sg__owner sg__owner;
+
 struct sg_inventory {
     pthread_rwlock_t lock;
     sg_score_model *model;
     resource **buckets;
     size_t nbuckets, count, stale;
     size_t healthy[SG_SCORE_MAX_CONTROLS], unhealthy[SG_SCORE_MAX_CONTROLS];
+    sg__owner **owners;          /* the controllers seen (owners.c), a hash table */
+    size_t owner_buckets, nowners;
 };
 
 /* Bit sets. */
@@ -146,6 +150,38 @@ typedef bool (*sg__judge_fn)(void *ctx, const sg_score_prediction *p);
 int sg__inventory_judge_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
                               sg__judge_fn judge, void *ctx, sg_score_prediction *out, bool *applied,
                               char *err, size_t errlen);
+
+/*
+ * owners.c: the controllers the inventory has seen, keyed like resources,
+ * each with its uid, labels and its own controller's key and uid (both
+ * possibly empty). Tables are passed explicitly so that loading can build one
+ * aside; the callers hold the inventory's lock, except for the sg__owners_note,
+ * _remove and _chain, which take it.
+ */
+int sg__owners_put(sg__owner ***buckets, size_t *nbuckets, size_t *count, const char *key, size_t keylen,
+                   const char *uid, const char *labels, size_t labelslen, const char *ctl, size_t ctllen,
+                   const char *ctluid);
+bool sg__owners_forget(sg__owner **buckets, size_t nbuckets, size_t *count, const char *key, size_t keylen);
+void sg__owners_free(sg__owner **buckets, size_t nbuckets);
+typedef void (*sg__owner_fn)(void *ctx, const char *key, size_t keylen, const char *uid, const char *labels,
+                             size_t labelslen, const char *ctl, size_t ctllen, const char *ctluid);
+void sg__owners_each(sg__owner *const *buckets, size_t nbuckets, sg__owner_fn fn, void *ctx);
+/* Remember `object` (a workload that controls pods) in namespace `ns`; forget
+ * one (true when it was held). */
+int sg__owners_note(sg_inventory *inv, const json_t *object, const char *ns);
+bool sg__owners_remove(sg_inventory *inv, const char *api_version, const char *kind, const char *ns,
+                       const char *name);
+
+/* The verified controllers of an object, nearest first (copies the caller frees). */
+#define SG__CHAIN_MAX 4
+typedef struct sg__chain {
+    size_t n;
+    sg_owner owners[SG__CHAIN_MAX];
+    char *kinds[SG__CHAIN_MAX], *names[SG__CHAIN_MAX];
+    json_t *labels[SG__CHAIN_MAX];
+} sg__chain;
+int sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, sg__chain *out);
+void sg__owners_chain_free(sg__chain *c);
 
 /* outcome.c: a copy of `o`'s bits mapped onto `m` (o->bits itself when same model). */
 const uint64_t *sg__outcome_bits_for(const sg_score_outcome *o, const sg_score_model *m,

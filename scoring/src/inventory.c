@@ -49,6 +49,7 @@ void sg_inventory_free(sg_inventory *inv)
     if (!inv)
         return;
     sg__table_free(inv->buckets, inv->nbuckets);
+    sg__owners_free(inv->owners, inv->owner_buckets);
     sg_score_model_free(inv->model);
     pthread_rwlock_destroy(&inv->lock);
     free(inv);
@@ -223,6 +224,9 @@ void sg_inventory_clear(sg_inventory *inv)
     inv->count = inv->stale = 0;
     memset(inv->healthy, 0, sizeof inv->healthy);
     memset(inv->unhealthy, 0, sizeof inv->unhealthy);
+    sg__owners_free(inv->owners, inv->owner_buckets);
+    inv->owners = NULL;
+    inv->owner_buckets = inv->nowners = 0;
     UNLOCK(inv);
 }
 
@@ -249,6 +253,9 @@ int sg_inventory_swap(sg_inventory *a, sg_inventory *b, char *err, size_t errlen
         SWAP(size_t, a->nbuckets, b->nbuckets);
         SWAP(size_t, a->count, b->count);
         SWAP(size_t, a->stale, b->stale);
+        SWAP(sg__owner **, a->owners, b->owners);
+        SWAP(size_t, a->owner_buckets, b->owner_buckets);
+        SWAP(size_t, a->nowners, b->nowners);
         size_t tmp[SG_SCORE_MAX_CONTROLS];
         memcpy(tmp, a->healthy, sizeof tmp);
         memcpy(a->healthy, b->healthy, sizeof tmp);

@@ -7,7 +7,11 @@
  *   u64 nresources, then per resource: u32 keylen, u32 labelslen, key
  *       (group \0 kind \0 namespace \0 name \0), labels (key \0 value \0 ...),
  *       SG_SETS bit sets of ceil(nrecs / 8) bytes each (see internal.h)
+ *   (version 002) u64 nowners, then per controller seen (owners.c): u32
+ *       keylen, key, u32 uidlen, uid \0, u32 labelslen, labels, u32 ctllen,
+ *       its controller's key (or nothing), u32 ctluidlen, that one's uid \0
  *   trailer: u64 payload length, u64 FNV-1a of the payload, "SGINVEND"
+ * Files of version 001 (no controllers) still load.
  * The trailer makes a torn write (any truncation) or a changed byte (FNV-1a
  * changes with any single byte) detectable before anything is parsed, and
  * parsing builds the new table aside: a bad file is never half-loaded.
@@ -28,7 +32,8 @@
 #include "internal.h"
 #include "persist.h"
 
-#define MAGIC "SGINV001"
+#define MAGIC "SGINV002"
+#define MAGIC_V1 "SGINV001"
 #define END_MAGIC "SGINVEND"
 #define TRAILER 24
 #define MAX_KEY (4 * SG_SCORE_MAX_STRING + 4)
@@ -79,6 +84,23 @@ static void put_set(buf *b, const uint64_t *set, size_t nrecs)
     put(b, bytes, (nrecs + 7) / 8);
 }
 
+static void put_field(buf *b, const void *data, size_t len)
+{
+    put_uint(b, len, 4);
+    put(b, data, len);
+}
+
+static void put_owner(void *ctx, const char *key, size_t keylen, const char *uid, const char *labels,
+                      size_t labelslen, const char *ctl, size_t ctllen, const char *ctluid)
+{
+    buf *b = ctx;
+    put_field(b, key, keylen);
+    put_field(b, uid, strlen(uid) + 1);
+    put_field(b, labels, labelslen);
+    put_field(b, ctl, ctllen);
+    put_field(b, ctluid, strlen(ctluid) + 1);
+}
+
 static void serialize(const sg_inventory *inv, buf *b)
 {
     const sg_score_model *m = inv->model;
@@ -100,6 +122,8 @@ static void serialize(const sg_inventory *inv, buf *b)
             for (int s = 0; s < SG_SETS; s++)
                 put_set(b, r->bits + (size_t)s * m->nwords, m->nrecs);
         }
+    put_uint(b, inv->nowners, 8);
+    sg__owners_each(inv->owners, inv->owner_buckets, put_owner, b);
     size_t payload = b->len;
     uint64_t sum = sg__fnv1a(SG_FNV_INIT, b->data, payload);
     put_uint(b, payload, 8);
@@ -323,9 +347,48 @@ static int parse_recs(reader *r, sg_score_model **out, char *err, size_t errlen)
     return rc;
 }
 
-/* Parse a payload onto model `m`, building a table aside. */
+/* A string field: NUL-terminated, nothing after the NUL, at most `max` bytes. */
+static const char *take_text(reader *r, size_t max)
+{
+    size_t len = take_uint(r, 4);
+    const unsigned char *p = len && len <= max ? take(r, len) : NULL;
+    if (!p || memchr(p, 0, len) != p + len - 1) {
+        r->bad = true;
+        return NULL;
+    }
+    return (const char *)p;
+}
+
+/* The controllers section (version 002) into a table built aside. */
+static int parse_owners(reader *r, sg__owner ***buckets, size_t *nbuckets, size_t *count, char *err,
+                        size_t errlen)
+{
+    uint64_t n = take_uint(r, 8);
+    if (r->bad || n > r->left / 20)
+        return sg__fail(err, errlen, "bad controller count");
+    for (uint64_t i = 0; i < n; i++) {
+        size_t keylen = take_uint(r, 4);
+        const unsigned char *key = keylen <= MAX_KEY ? take(r, keylen) : NULL;
+        const char *uid = take_text(r, 256);
+        size_t labelslen = take_uint(r, 4);
+        const unsigned char *labels = labelslen <= MAX_LABELS ? take(r, labelslen) : NULL;
+        size_t ctllen = take_uint(r, 4);
+        const unsigned char *ctl = ctllen <= MAX_KEY ? take(r, ctllen) : NULL;
+        const char *ctluid = take_text(r, 256);
+        if (r->bad || !key || !labels || !ctl || !valid_key(key, keylen) || !valid_labels(labels, labelslen) ||
+            (ctllen && !valid_key(ctl, ctllen)))
+            return sg__fail(err, errlen, "bad controller %llu", (unsigned long long)i + 1);
+        if (sg__owners_put(buckets, nbuckets, count, (const char *)key, keylen, uid, (const char *)labels,
+                           labelslen, (const char *)ctl, ctllen, ctluid))
+            return sg__fail(err, errlen, "out of memory");
+    }
+    return 0;
+}
+
+/* Parse a payload onto model `m`, building the tables aside. */
 static int parse_payload(const sg_score_model *m, const void *data, size_t len,
                          resource ***buckets_out, size_t *nbuckets_out, size_t *count_out,
+                         sg__owner ***owners_out, size_t *owner_buckets_out, size_t *nowners_out,
                          char *err, size_t errlen)
 {
     reader r = {data, len, false};
@@ -338,7 +401,7 @@ static int parse_payload(const sg_score_model *m, const void *data, size_t len,
     int rc = 0;
     if (!buckets || !out)
         rc = sg__fail(err, errlen, "out of memory");
-    else if (!magic || memcmp(magic, MAGIC, 8))
+    else if (!magic || (memcmp(magic, MAGIC, 8) && memcmp(magic, MAGIC_V1, 8)))
         rc = sg__fail(err, errlen, "not a scoregate inventory (bad magic)");
     else if (!parse_recs(&r, &saved, err, errlen)) {
         map = malloc((saved->nrecs ? saved->nrecs : 1) * sizeof *map);
@@ -387,6 +450,10 @@ static int parse_payload(const sg_score_model *m, const void *data, size_t len,
             rc = sg__fail(err, errlen, "out of memory");
         }
     }
+    sg__owner **owners = NULL;
+    size_t owner_buckets = 0, nowners = 0;
+    if (!rc && !memcmp(magic, MAGIC, 8))
+        rc = parse_owners(&r, &owners, &owner_buckets, &nowners, err, errlen);
     if (!rc && r.left)
         rc = sg__fail(err, errlen, "%zu unexpected bytes after the resources", r.left);
     sg_score_model_free(saved);
@@ -395,11 +462,15 @@ static int parse_payload(const sg_score_model *m, const void *data, size_t len,
     free(out);
     if (rc) {
         sg__table_free(buckets, nbuckets);
+        sg__owners_free(owners, owner_buckets);
         return -1;
     }
     *buckets_out = buckets;
     *nbuckets_out = nbuckets;
     *count_out = count;
+    *owners_out = owners;
+    *owner_buckets_out = owner_buckets;
+    *nowners_out = nowners;
     return 0;
 }
 
@@ -407,10 +478,12 @@ int sg__inventory_parse_payload(const sg_score_model *m, const void *payload, si
                                 size_t *count, char *err, size_t errlen)
 {
     resource **buckets;
-    size_t nbuckets;
-    if (parse_payload(m, payload, len, &buckets, &nbuckets, count, err, errlen))
+    sg__owner **owners;
+    size_t nbuckets, owner_buckets, nowners;
+    if (parse_payload(m, payload, len, &buckets, &nbuckets, count, &owners, &owner_buckets, &nowners, err, errlen))
         return -1;
     sg__table_free(buckets, nbuckets);
+    sg__owners_free(owners, owner_buckets);
     return 0;
 }
 
@@ -420,7 +493,8 @@ int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *da
     const unsigned char *bytes = data;
     char why[SG_ERRMAX];
     resource **buckets;
-    size_t nbuckets, count;
+    sg__owner **owners;
+    size_t nbuckets, count, owner_buckets, nowners;
     if (len < 8 + TRAILER || memcmp(bytes + len - 8, END_MAGIC, 8))
         return sg__fail(err, errlen, "loading inventory %s: file is truncated or not an inventory "
                         "(no trailer)", name);
@@ -433,9 +507,15 @@ int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *da
     if (sg__fnv1a(SG_FNV_INIT, bytes, payload) != sum)
         return sg__fail(err, errlen, "loading inventory %s: checksum mismatch: corrupt", name);
     pthread_rwlock_wrlock(&inv->lock);
-    int rc = parse_payload(inv->model, bytes, payload, &buckets, &nbuckets, &count, why, sizeof why);
-    if (!rc)
+    int rc = parse_payload(inv->model, bytes, payload, &buckets, &nbuckets, &count, &owners, &owner_buckets,
+                           &nowners, why, sizeof why);
+    if (!rc) {
         sg__inv_replace_table(inv, inv->model, buckets, nbuckets, count);
+        sg__owners_free(inv->owners, inv->owner_buckets);
+        inv->owners = owners;
+        inv->owner_buckets = owner_buckets;
+        inv->nowners = nowners;
+    }
     pthread_rwlock_unlock(&inv->lock);
     return rc ? sg__fail(err, errlen, "loading inventory %s: %s", name, why) : 0;
 }

@@ -252,6 +252,44 @@ rc, out, _ = run("catalog", "-c", ex_cfg)
 check("catalog text shows the expired exemption as ignored",
       any("old-root" in l and "EXPIRED" in l and "ignored" in l for l in out.splitlines()), out[-400:])
 
+# ---- exemptions follow ownership: an exempt CronJob's Jobs and Pods run; a forged owner buys nothing ----
+def rooted(kind, name, uid, owner=None):
+    pod_spec = {"securityContext": {"runAsUser": 0}, "containers": [{"name": "c", "image": "vendor/batch:1"}]}
+    if kind == "Pod":
+        obj = {"apiVersion": "v1", "kind": "Pod", "spec": pod_spec}
+    elif kind == "Job":
+        obj = {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": pod_spec}}}
+    else:
+        obj = {"apiVersion": "batch/v1", "kind": "CronJob",
+               "spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": {"spec": pod_spec}}}}}
+    obj["metadata"] = {"name": name, "namespace": "legacy", "uid": uid}
+    if owner:
+        api, okind, oname, ouid = owner
+        obj["metadata"]["ownerReferences"] = [{"apiVersion": api, "kind": okind, "name": oname, "uid": ouid,
+                                               "controller": True}]
+    return json.dumps(obj)
+
+
+own_cfg = write("owners.yaml", "recommendations: {run-as-non-root: {action: deny}}\n"
+                "exemptions:\n  - {name: legacy-batch, recommendations: [run-as-non-root], category: waiver,"
+                " match: {namespaces: [legacy], kinds: [CronJob]}}\n")
+chain = [rooted("CronJob", "nightly", "c-1"), rooted("Job", "nightly-1", "j-1", ("batch/v1", "CronJob", "nightly", "c-1")),
+         rooted("Pod", "nightly-1-x", "p-1", ("batch/v1", "Job", "nightly-1", "j-1"))]
+rc, out, err = run("scan", "-c", own_cfg, "-f", "json", write("chain.yaml", "\n---\n".join(chain)))
+decisions = [r["decision"]["allowed"] for r in json.loads(out)["resources"]] if out else []
+check("ownership: the exempt CronJob, its Job and that Job's Pod are all allowed", rc == 0 and
+      decisions == [True, True, True], f"rc={rc} {err} {decisions}")
+forged = chain + [rooted("Pod", "sneaky", "p-2", ("batch/v1", "Job", "nightly-1", "j-wrong")),
+                  rooted("Pod", "sneaky-2", "p-3", ("batch/v1", "CronJob", "never-seen", "c-9"))]
+rc, out, err = run("scan", "-c", own_cfg, "-f", "json", write("forged.yaml", "\n---\n".join(forged)))
+decisions = [r["decision"]["allowed"] for r in json.loads(out)["resources"]] if out else []
+check("ownership: a wrong uid or an owner not in the input buys no exemption (exit 1)", rc == 1 and
+      decisions == [True, True, True, False, False], f"rc={rc} {err} {decisions}")
+rc, out, err = run("scan", "-c", own_cfg, "-f", "json", write("reversed.yaml", "\n---\n".join(reversed(chain))))
+decisions = [r["decision"]["allowed"] for r in json.loads(out)["resources"]] if out else []
+check("ownership: owners count once admitted, in input order (a Pod before its Job is judged alone)",
+      rc == 1 and decisions == [False, False, True], f"rc={rc} {decisions}")
+
 # ---- install ----
 if BUILD:
     prefix = os.path.join(tmp, "prefix")

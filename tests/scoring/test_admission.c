@@ -4,23 +4,29 @@
  * built once, the score gate judging the prediction that is applied, DELETE,
  * refusals, excluded namespaces and the ephemeralcontainers subresource.
  *
- * sg_policy_evaluate is wrapped at link time (-Wl,--wrap) to count its calls:
- * /mutate must evaluate an object once, plus once for the fixed object.
+ * sg_policy_evaluate_owned (every evaluation goes through it) is wrapped at
+ * link time (-Wl,--wrap) to count its calls: /mutate must evaluate an object
+ * once, plus once for the fixed object.
  */
+#include <unistd.h>
+
 #include "fixture.h"
 
-int __real_sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
-                              sg_eval *out, char *err, size_t errlen);
+int __real_sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const char *default_namespace,
+                                    time_t now, const sg_owner *owners, size_t nowners, sg_eval *out, char *err,
+                                    size_t errlen);
 
 static int evaluations;
 
-int __wrap_sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
-                              sg_eval *out, char *err, size_t errlen);
-int __wrap_sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
-                              sg_eval *out, char *err, size_t errlen)
+int __wrap_sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const char *default_namespace,
+                                    time_t now, const sg_owner *owners, size_t nowners, sg_eval *out, char *err,
+                                    size_t errlen);
+int __wrap_sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const char *default_namespace,
+                                    time_t now, const sg_owner *owners, size_t nowners, sg_eval *out, char *err,
+                                    size_t errlen)
 {
     evaluations++;
-    return __real_sg_policy_evaluate(p, object, default_namespace, now, out, err, errlen);
+    return __real_sg_policy_evaluate_owned(p, object, default_namespace, now, owners, nowners, out, err, errlen);
 }
 
 typedef struct world {
@@ -324,6 +330,102 @@ static void test_ephemeral_containers_subresource(void **state)
     unmake(&w);
 }
 
+/* A workload of `kind` running as root, owned by `owner` (kind/name/uid) when given. */
+static json_t *rooted(const char *api, const char *kind, const char *name, const char *uid, const char *owner_api,
+                      const char *owner_kind, const char *owner_name, const char *owner_uid)
+{
+    json_t *pod = object(POD_WITHOUT_LIMITS("x", "legacy"));
+    json_t *spec = json_object_get(pod, "spec");
+    json_object_set_new(json_object_get(spec, "securityContext"), "runAsUser", json_integer(0));
+    json_t *c = json_array_get(json_object_get(spec, "containers"), 0);
+    json_object_set_new(c, "resources", json_pack("{s:{s:s,s:s}}", "limits", "cpu", "1", "memory", "1Gi"));
+    json_t *obj = pod;
+    if (strcmp(kind, "Pod")) {
+        json_t *tmpl = json_pack("{s:{s:{s:s}},s:O}", "metadata", "labels", "app", name, "spec", spec);
+        json_t *wspec = !strcmp(kind, "CronJob") ? json_pack("{s:s,s:{s:{s:o}}}", "schedule", "@daily", "jobTemplate",
+                                                             "spec", "template", tmpl)
+                                                : json_pack("{s:o}", "template", tmpl);
+        obj = json_pack("{s:s,s:s,s:{},s:o}", "apiVersion", api, "kind", kind, "metadata", "spec", wspec);
+        json_decref(pod);
+    }
+    json_t *meta = json_object_get(obj, "metadata");
+    json_object_set_new(meta, "name", json_string(name));
+    json_object_set_new(meta, "namespace", json_string("legacy"));
+    json_object_set_new(meta, "uid", json_string(uid));
+    if (owner_kind)
+        json_object_set_new(meta, "ownerReferences",
+                            json_pack("[{s:s,s:s,s:s,s:s,s:b}]", "apiVersion", owner_api, "kind", owner_kind, "name",
+                                      owner_name, "uid", owner_uid, "controller", true));
+    return obj;
+}
+
+static bool admitted(world *w, sg_admission_mode mode, json_t *obj)
+{
+    sg_admission a = decide(w, mode, SG_SCORE_CREATE, obj, NULL);
+    bool allowed = a.allowed;
+    sg_admission_free(&a);
+    json_decref(obj);
+    return allowed;
+}
+
+static void test_exemptions_follow_ownership(void **state)
+{
+    (void)state;
+    world w = make("recommendations: {run-as-non-root: {action: deny}}\n"
+                   "exemptions:\n"
+                   "  - {name: legacy-web, recommendations: [run-as-non-root], category: waiver,\n"
+                   "     match: {namespaces: [legacy], kinds: [Deployment], names: [web]}}\n"
+                   "  - {name: nightly, recommendations: [run-as-non-root], category: waiver,\n"
+                   "     match: {namespaces: [legacy], kinds: [CronJob]}}\n");
+    /* The exempt Deployment, the ReplicaSet its controller makes, and that one's Pods. */
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE, rooted("apps/v1", "Deployment", "web", "d-1", 0, 0, 0, 0)));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("apps/v1", "ReplicaSet", "web-5d8f", "r-1", "apps/v1", "Deployment", "web", "d-1")));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("v1", "Pod", "web-5d8f-x1", "p-1", "apps/v1", "ReplicaSet", "web-5d8f", "r-1")));
+    /* CronJob -> Job -> Pod. */
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE, rooted("batch/v1", "CronJob", "nightly", "c-1", 0, 0, 0, 0)));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("batch/v1", "Job", "nightly-2891", "j-1", "batch/v1", "CronJob", "nightly", "c-1")));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("v1", "Pod", "nightly-2891-q", "p-2", "batch/v1", "Job", "nightly-2891", "j-1")));
+    /* Forged references buy nothing: a wrong uid, an owner never seen, no uid. */
+    assert_false(admitted(&w, SG_ADMISSION_VALIDATE,
+                          rooted("v1", "Pod", "forged-1", "p-3", "apps/v1", "ReplicaSet", "web-5d8f", "r-999")));
+    assert_false(admitted(&w, SG_ADMISSION_VALIDATE,
+                          rooted("v1", "Pod", "forged-2", "p-4", "apps/v1", "Deployment", "ghost", "g-1")));
+    assert_false(admitted(&w, SG_ADMISSION_VALIDATE,
+                          rooted("v1", "Pod", "forged-3", "p-5", "apps/v1", "ReplicaSet", "web-5d8f", "")));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE, rooted("apps/v1", "Deployment", "web", "d-1", 0, 0, 0, 0)));
+    /* A non-exempt Deployment's Pods stay denied, owner or not. */
+    assert_false(admitted(&w, SG_ADMISSION_VALIDATE, rooted("apps/v1", "Deployment", "api", "d-2", 0, 0, 0, 0)));
+
+    /* The controllers seen survive a save and a load. */
+    char dir[] = "/tmp/sg-admission-XXXXXX", path[64], err[SG_ERRMAX];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/inventory.bin", dir);
+    assert_int_equal(sg_inventory_save(w.inv, path, err, sizeof err), 0);
+    sg_inventory *loaded;
+    assert_int_equal(sg_inventory_new(w.model, &loaded, err, sizeof err), 0);
+    assert_int_equal(sg_inventory_load(loaded, path, err, sizeof err), 0);
+    unlink(path);
+    rmdir(dir);
+    sg_inventory *live = w.inv;
+    w.inv = loaded;
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("v1", "Pod", "web-5d8f-x2", "p-6", "apps/v1", "ReplicaSet", "web-5d8f", "r-1")));
+
+    /* Once the Deployment is deleted, its ReplicaSet no longer vouches for new Pods. */
+    json_t *dep = rooted("apps/v1", "Deployment", "web", "d-1", 0, 0, 0, 0);
+    sg_admission a = decide(&w, SG_ADMISSION_VALIDATE, SG_SCORE_DELETE, dep, NULL);
+    sg_admission_free(&a);
+    json_decref(dep);
+    assert_false(admitted(&w, SG_ADMISSION_VALIDATE,
+                          rooted("v1", "Pod", "web-5d8f-x3", "p-7", "apps/v1", "ReplicaSet", "web-5d8f", "r-1")));
+    sg_inventory_free(live);
+    unmake(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_dry_run_and_owned_change_nothing),
         cmocka_unit_test(test_refusals_and_excluded_namespaces),
         cmocka_unit_test(test_ephemeral_containers_subresource),
+        cmocka_unit_test(test_exemptions_follow_ownership),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

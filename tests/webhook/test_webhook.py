@@ -310,6 +310,40 @@ def section_actions():
                   for entry in logged for e in entry.get("expiredExemptions", [])), logged[-1:])
     res.check("exit 0 on SIGTERM", expired.stop() == 0)
 
+    # Exemptions follow ownership: the exempt Deployment's ReplicaSet and Pods are admitted, across a
+    # restart (the controllers seen are saved with the inventory); a forged owner reference is not.
+    owners = server("recommendations: {run-as-non-root: {action: deny}}\n"
+                    "exemptions:\n  - {name: legacy-web, recommendations: [run-as-non-root], category: waiver,"
+                    " match: {namespaces: [shop], kinds: [Deployment], names: [web]}}\n")
+    root = healthy_pod("x")
+    root["spec"]["securityContext"]["runAsUser"] = 0
+    del root["spec"]["securityContext"]["runAsNonRoot"]
+
+    def owned_by(obj, name, uid, owner=None):
+        obj = copy.deepcopy(obj)
+        obj["metadata"].update({"name": name, "uid": uid})
+        if owner:
+            api, kind, oname, ouid = owner
+            obj["metadata"]["ownerReferences"] = [{"apiVersion": api, "kind": kind, "name": oname, "uid": ouid,
+                                                   "controller": True}]
+        return obj
+
+    dep = owned_by(deployment(root["spec"], name="web"), "web", "d-1")
+    rs = owned_by(dep, "web-5d8f", "r-1", ("apps/v1", "Deployment", "web", "d-1"))
+    rs["kind"] = "ReplicaSet"
+    for obj in (dep, rs, owned_by(root, "web-5d8f-a", "p-1", ("apps/v1", "ReplicaSet", "web-5d8f", "r-1"))):
+        r = check_review(res, owners, "/validate", review("CREATE", obj), expect_allowed=True)
+        res.check(f"ownership: exempt {obj['kind']} of the Deployment admitted", r is not None)
+    forged = owned_by(root, "sneaky", "p-2", ("apps/v1", "ReplicaSet", "web-5d8f", "r-forged"))
+    check_review(res, owners, "/validate", review("CREATE", forged), expect_allowed=False)
+    owners.stop()
+    owners.start()
+    r = check_review(res, owners, "/validate",
+                     review("CREATE", owned_by(root, "web-5d8f-b", "p-3", ("apps/v1", "ReplicaSet", "web-5d8f", "r-1"))),
+                     expect_allowed=True)
+    res.check("ownership: after a restart the saved controllers still vouch for new Pods", r is not None)
+    res.check("exit 0 on SIGTERM", owners.stop() == 0)
+
 
 def section_operations():
     s = server()

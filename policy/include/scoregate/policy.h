@@ -222,6 +222,25 @@ typedef struct sg_finding {
                                          and this text. NULL otherwise */
 } sg_finding;
 
+/*
+ * A controller of the object being evaluated (its controller ownerReference,
+ * that one's, and so on), as the caller has verified it: the admission
+ * decision accepts an owner only when its inventory (or the scan's input so
+ * far) holds an object of that kind and name in the namespace, with the uid
+ * the reference names. An exemption that matches an owner covers the objects
+ * its controller creates (Deployment -> ReplicaSet -> Pod, CronJob -> Job ->
+ * Pod), so exempting a workload never leaves the Pods it runs denied.
+ */
+typedef struct sg_owner {
+    const char *kind;
+    const char *name;
+    const json_t *labels;             /* the owner's metadata.labels, or NULL */
+} sg_owner;
+
+/* The controller ownerReference (`controller: true`) of an object's
+ * metadata, borrowed from it, or NULL. */
+const json_t *sg_controller_ref(const json_t *metadata);
+
 typedef struct sg_eval {
     const char *api_version;          /* borrowed from the object */
     const char *kind;
@@ -234,6 +253,10 @@ typedef struct sg_eval {
                                          containers (the API server keeps the rest of the Pod), so
                                          sg_policy_fix blocks a fix that must change anything else */
     const json_t *labels;             /* borrowed: metadata.labels, or NULL */
+    bool controls_pods;               /* a workload with a pod template (not a Pod): it may own others */
+    const sg_owner *owners;           /* borrowed from the caller: the verified controllers whose
+                                         exemptions apply too, nearest first (sg_policy_evaluate_owned) */
+    size_t nowners;
     sg_finding *findings;             /* every enabled recommendation that applies */
     size_t count;
     void *internal_;                  /* owned storage; release with sg_eval_free */
@@ -249,6 +272,15 @@ typedef struct sg_eval {
  */
 int sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *default_namespace,
                        time_t now, sg_eval *out, char *err, size_t errlen);
+/*
+ * sg_policy_evaluate() for an owned object whose verified controllers are
+ * `owners` (nearest first; borrowed, they must outlive the result): a finding
+ * is exempt when an exemption matches the object or one of its owners (the
+ * object's own first). sg_policy_enforce() evaluates the fixed object with the
+ * same owners.
+ */
+int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
+                             const sg_owner *owners, size_t nowners, sg_eval *out, char *err, size_t errlen);
 void sg_eval_free(sg_eval *ev);
 
 /* An exemption from the settings (borrowed from the policy). */

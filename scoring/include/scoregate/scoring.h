@@ -423,7 +423,16 @@ int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen);
  * gate (scoreGate: minScore, maxDrop), which judges the very prediction that
  * is applied, and never blocks a request that keeps or raises the score.
  * DELETE is never denied. Objects in globally excluded namespaces are allowed
- * untouched. On the ephemeralcontainers subresource only findings of
+ * untouched.
+ *
+ * Exemptions follow ownership: an exemption that matches a workload covers
+ * the objects its controller creates (Deployment -> ReplicaSet -> Pod,
+ * CronJob -> Job -> Pod, ...). The inventory remembers every workload with a
+ * pod template it was given (allowed and applied, or recorded), owned ones
+ * included, with its uid and its own controller reference; an object's
+ * controller chain counts only as far as each reference names an object the
+ * inventory holds in the namespace with that uid, so a forged
+ * ownerReference buys no exemption. On the ephemeralcontainers subresource only findings of
  * ephemeral containers are judged and fixed: the rest of the pod cannot
  * change through it.
  */
@@ -481,7 +490,8 @@ typedef struct sg_admission {
                                     predicted and (when allowed) applied is the fixed object */
     sg_score_prediction prediction;   /* of what is (or would be) stored: the fixed object when patched */
     sg_admission_gate gate;
-    bool applied;                /* the inventory changed */
+    bool applied;                /* the inventory changed (a resource, or a controller it remembers) */
+    void *internal_;             /* owned storage (the verified owners eval borrows); sg_admission_free */
 } sg_admission;
 
 /*

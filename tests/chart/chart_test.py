@@ -251,6 +251,16 @@ def openssl(args, inp=None):
     return subprocess.run(["openssl"] + args, input=inp, capture_output=True, text=True)
 
 
+def exempt_everything_values(t):
+    """A values file with an exemption whose match is {} (every resource): `--set` cannot write an
+    empty map. scoregate accepts it, written out; a missing match is its load error (issue 15)."""
+    path = os.path.join(t.tmp, "values-exempt-everything.yaml")
+    with open(path, "w") as f:
+        f.write("config:\n  exemptions:\n    - name: everything\n      recommendations: [run-as-non-root]\n"
+                "      match: {}\n      category: waiver\n")
+    return path
+
+
 # ==== lint ==========================================================================
 
 def group_lint(t):
@@ -272,6 +282,8 @@ def group_lint(t):
           lint_ok(sets=["inventorySync.enabled=false", "networkPolicy.enabled=false",
                         "podDisruptionBudget.enabled=false"]))
     t.run("lint: values-full.yaml (every key)", lint_ok(files=[os.path.join(HERE, "values-full.yaml")]))
+    t.run("lint: an exemption with match: {} (every resource, said explicitly)",
+          lint_ok(files=[exempt_everything_values(t)]))
 
 
 # ==== schema ========================================================================
@@ -308,6 +320,9 @@ def group_schema(t):
         ("exemption category enum", "category",
          dict(sets=["config.exemptions[0].name=x", "config.exemptions[0].recommendations={run-as-non-root}",
                     "config.exemptions[0].match.namespaces={legacy}", "config.exemptions[0].category=forever"])),
+        ("exemption without match (scoregate's load error)", "match",
+         dict(sets=["config.exemptions[0].name=x", "config.exemptions[0].recommendations={run-as-non-root}",
+                    "config.exemptions[0].category=waiver"])),
         ("exemption expires must be RFC 3339", "expires",
          dict(sets=["config.exemptions[0].name=x", "config.exemptions[0].recommendations={run-as-non-root}",
                     "config.exemptions[0].match.namespaces={legacy}", "config.exemptions[0].category=waiver",
@@ -719,6 +734,7 @@ def group_config(t):
 
     t.run("config: default values load in scoregate", loads())
     t.run("config: values-full.yaml loads in scoregate", loads(files=[os.path.join(HERE, "values-full.yaml")]))
+    t.run("config: an exemption with match: {} loads in scoregate", loads(files=[exempt_everything_values(t)]))
 
 
 # ==== dogfood (needs scan -f json) ==================================================

@@ -1,5 +1,5 @@
 /*
- * fuzz_replay.c - runs a libFuzzer target's entry point over its committed
+ * replay.c - runs a libFuzzer target's entry point over its committed
  * seed corpus without libFuzzer, so every ctest run (sanitizers included)
  * exercises the fuzz targets' checks on the seeds.
  * Usage: <binary> DIR...   (every regular file in each DIR is one input)

@@ -45,12 +45,17 @@ static int read_stream(FILE *f, const char *name, size_t max, size_t hint, char 
     return 0;
 }
 
+const char *sg_file_name(const char *path)
+{
+    return strcmp(path, "-") ? path : "<stdin>";
+}
+
 int sg_file_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)
 {
     if (!path)
         return sg_err(err, errlen, "no file name given");
     bool is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "<stdin>" : path;
+    const char *name = sg_file_name(path);
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f)
         return sg_err(err, errlen, "%s: cannot open: %s", name, strerror(errno));

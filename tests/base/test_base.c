@@ -144,6 +144,8 @@ static void test_file_read(void **state)
     free(data);
     assert_int_equal(sg_file_read("/proc/self/status", 10, &data, &len, err, sizeof err), -1);
     assert_string_equal(err, "/proc/self/status: larger than the limit of 10 bytes");
+    assert_string_equal(sg_file_name("-"), "<stdin>");
+    assert_string_equal(sg_file_name("a.yaml"), "a.yaml");
 }
 
 static mode_t mode_of(const char *path)

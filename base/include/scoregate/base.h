@@ -64,6 +64,8 @@ _Noreturn void sg_oom(void);
  * file or directory".
  */
 int sg_file_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
+/* The name sg_file_read() gives `path` in messages: "<stdin>" for "-", else path itself. */
+const char *sg_file_name(const char *path);
 
 /*
  * Replace `path` with `len` bytes of `data`, crash-safely: write a temporary

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <scoregate/doc.h>
 #include <scoregate/webhook.h>
 
 #include "cli.h"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <scoregate/doc.h>
 #include <scoregate/policy.h>
 #include <scoregate/scoring.h>
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <scoregate/policy.h>
+#include <scoregate/doc.h>
 
 #include "internal.h"
 

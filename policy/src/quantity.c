@@ -22,7 +22,7 @@
  */
 #include <scoregate/policy.h>
 
-#include "internal_decimal.h"
+#include <scoregate/doc.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,7 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal_io.h"
+#include <scoregate/doc.h>
+
 #include "internal_policy.h"
 #include "internal_rule_ast.h"
 
@@ -1195,12 +1196,11 @@ int sg_policy_load(const sg_policy_options *opts, sg_policy **out, char *err, si
     const char *path = opts ? opts->config_path : NULL;
     if (!path)
         return sg_policy_load_buffer(NULL, NULL, 0, opts, out, err, errlen);
-    const char *name;
     char *data;
     size_t len;
-    if (sg_read_input(path, &name, &data, &len, err, errlen) < 0)
+    if (sg_file_read(path, SG_MAX_INPUT, &data, &len, err, errlen) < 0)
         return -1;
-    int rc = sg_policy_load_buffer(name, data, len, opts, out, err, errlen);
+    int rc = sg_policy_load_buffer(sg_file_name(path), data, len, opts, out, err, errlen);
     free(data);
     return rc;
 }

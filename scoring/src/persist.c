@@ -38,6 +38,7 @@
 #define TRAILER 24
 #define MAX_KEY (4 * SG_SCORE_MAX_STRING + 4)
 #define MAX_LABELS 65536
+#define MAX_FILE (1ULL << 30)   /* bytes: far more than any cluster's inventory */
 
 /* ---- writing ---- */
 
@@ -530,7 +531,7 @@ int sg_inventory_load(sg_inventory *inv, const char *path, char *err, size_t err
             close(fd);
         return sg__fail(err, errlen, "loading inventory %s: %s", path, strerror(saved));
     }
-    if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > SG_MAX_INPUT * 16ULL) {
+    if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > MAX_FILE) {
         close(fd);
         return sg__fail(err, errlen, "loading inventory %s: not a regular file of sane size", path);
     }

@@ -1,7 +1,7 @@
 /*
- * fuzz_json_read.c - differential libFuzzer target for the webhook's own JSON
- * reader (webhook/src/json_read.c), which promises to accept exactly what
- * json_loadb(text, len, 0) accepts and to build the very same tree: for every
+ * fuzz_json_read.c - differential libFuzzer target for the fast JSON reader
+ * of request bodies (sg_json_read, doc/src/json_read.c), which promises to
+ * accept exactly what json_loadb(text, len, 0) accepts and to build the very same tree: for every
  * input both must fail, or both succeed with equal trees whose keys come in
  * the same order (compared as their JSON_PRESERVE_ORDER serialisations). A
  * failure must carry a message and a position inside the text. Inputs holding
@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "../../webhook/src/json_read.h"
+#include <scoregate/doc.h>
 
 static char *dump(const json_t *j)
 {
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data;
     int line = 0, column = 0;
     char err[256] = "";
-    json_t *ours = wh_json_read(text, size, &line, &column, err, sizeof err);
+    json_t *ours = sg_json_read(text, size, &line, &column, err, sizeof err);
     if (!ours && (!err[0] || line < 1 || column < 0))
         abort();
     if (memchr(data, '\0', size)) {

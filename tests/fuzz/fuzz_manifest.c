@@ -3,7 +3,7 @@
  * manifest parser: any bytes must give a tree or a clear error, never a
  * crash, leak or hang, and a failed parse must leave the list untouched.
  */
-#include <scoregate/policy.h>
+#include <scoregate/doc.h>
 
 #include <assert.h>
 #include <stdint.h>

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <scoregate/doc.h>
 #include <scoregate/policy.h>
 #include <scoregate/scoring.h>
 

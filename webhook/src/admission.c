@@ -1,9 +1,9 @@
 /*
  * admission.c - AdmissionReview admission.k8s.io/v1 in and out.
  *
- * The body is parsed once (json_read.c, into a jansson tree) and every field
- * the decision reads is checked here, so the rest of the module works on a
- * typed wh_request; a malformed or incomplete review is rejected with a
+ * The body is parsed once (sg_json_read of the doc module, into a jansson
+ * tree) and every field the decision reads is checked here, so the rest of
+ * the module works on a typed wh_request; a malformed or incomplete review is rejected with a
  * message naming the field (HTTP 400). The response is built as one JSON
  * tree and serialised once.
  */
@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <scoregate/doc.h>
+
 #include "internal.h"
-#include "json_read.h"
 
 #define API_VERSION "admission.k8s.io/v1"
 
@@ -122,7 +123,7 @@ int wh_request_decode(const char *body, size_t len, wh_request *r, char *err, si
     memset(r, 0, sizeof *r);
     char why[160];
     int line, column;
-    r->root = wh_json_read(body, len, &line, &column, why, sizeof why);
+    r->root = sg_json_read(body, len, &line, &column, why, sizeof why);
     if (!r->root) {
         snprintf(err, errlen, "malformed AdmissionReview: invalid JSON at line %d, column %d: %s", line, column, why);
         return -1;

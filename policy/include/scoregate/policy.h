@@ -1,20 +1,15 @@
 /*
- * scoregate/policy.h - the policy module: manifests in (YAML/JSON), the
- * recommendation catalog, the rule engine, settings, exemptions and fixes.
+ * scoregate/policy.h - the policy module: the recommendation catalog, the
+ * rule engine, settings, exemptions and fixes.
  *
- * This module knows nothing about scores or sockets. It turns text into JSON
- * trees, compiles the built-in and custom recommendations once (at load or
- * reload) into an immutable sg_policy, and evaluates objects against it.
+ * This module knows nothing about scores or sockets. It reads the settings
+ * and the built-in catalog (YAML, through the doc module), compiles every
+ * recommendation once (at load or reload) into an immutable sg_policy, and
+ * evaluates objects against it.
  *
- * Conventions (shared by every scoregate module):
- *  - Functions that can fail return 0 on success and -1 on failure, and then
- *    write a message a user can act on into `err` (at most `errlen` bytes,
- *    always NUL-terminated). SG_ERRMAX is a good size for such buffers.
- *  - Whoever allocates frees: every `*_free` below releases what the matching
- *    constructor returned. Pointers marked "borrowed" live as long as their
- *    owner and must not be freed by the caller.
- *  - An sg_policy is immutable after sg_policy_load(); any number of threads
- *    may evaluate against it at once.
+ * Conventions (errors, memory, ownership) are those of scoregate/base.h. An
+ * sg_policy is immutable after sg_policy_load(); any number of threads may
+ * evaluate against it at once.
  */
 #ifndef SCOREGATE_POLICY_H
 #define SCOREGATE_POLICY_H
@@ -24,74 +19,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#define SG_ERRMAX 512
-
-/* Limits on input, applied by every loader (bad input gets an error, never a crash). */
-#define SG_MAX_DEPTH 128             /* nesting of mappings/sequences */
-#define SG_MAX_INPUT (64u << 20)     /* bytes in one file or stream */
-#define SG_MAX_NODES (4u << 20)      /* nodes one stream may produce, aliases expanded */
-
-/* ------------------------------------------------------------------ */
-/* Line map: where each node of a loaded JSON tree came from.           */
-/* ------------------------------------------------------------------ */
-
-typedef struct sg_linemap sg_linemap;
-
-/* 1-based source line of a node (object, array, string or number), or 0 when
- * unknown (jansson shares true/false/null singletons, so those have none). */
-int sg_linemap_node(const sg_linemap *m, const json_t *node);
-/* 1-based line of the key `key` inside object `obj`, or 0 when unknown. */
-int sg_linemap_member(const sg_linemap *m, const json_t *obj, const char *key);
-void sg_linemap_free(sg_linemap *m);
-
-/* ------------------------------------------------------------------ */
-/* YAML and manifests.                                                  */
-/* ------------------------------------------------------------------ */
-
-/*
- * Parse a YAML stream (JSON is accepted too) into a JSON array holding its
- * non-empty documents, in order. Scalars resolve the way Kubernetes reads YAML
- * (YAML 1.1, as sigs.k8s.io/yaml): unquoted yes/no/on/off/y/n/true/false are
- * booleans, ~ and null are null, integers and floats are numbers, quoted
- * scalars stay strings. Anchors and aliases are expanded (bounded by
- * SG_MAX_NODES). `name` is used in error messages ("deploy.yaml: document 2,
- * line 14: ...").
- *
- * On success *docs (a new reference) and, when lines is non-NULL, *lines are
- * the caller's to free. `doc_numbers`, when non-NULL, receives a malloc'd array
- * (caller frees) with the 1-based document number of each returned document
- * (empty documents are skipped, so these may have gaps).
- */
-int sg_yaml_load(const char *name, const char *data, size_t len, json_t **docs,
-                 int **doc_numbers, sg_linemap **lines, char *err, size_t errlen);
-
-/* One Kubernetes object read from a manifest stream. */
-typedef struct sg_manifest {
-    json_t *object;       /* owned by the list */
-    const char *file;     /* borrowed from the list: the name given at load */
-    int document;         /* 1-based document number in the file */
-    int line;             /* 1-based line where the object starts */
-} sg_manifest;
-
-typedef struct sg_manifest_list {
-    sg_manifest *items;
-    size_t count, cap;
-    char **files;         /* owned copies of every name loaded */
-    size_t nfiles;
-} sg_manifest_list;
-
-/*
- * Append the Kubernetes objects of a YAML/JSON stream to `list`. `kind: List`
- * and every `*List` kind are expanded into their items (each keeping its own
- * line). Every object must be a mapping with string apiVersion and kind;
- * otherwise the call fails naming file, document and line, and `list` is left
- * exactly as it was.
- */
-int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data,
-                      size_t len, char *err, size_t errlen);
-/* Same, reading `path` ("-" reads standard input). */
-int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen);
-void sg_manifest_list_free(sg_manifest_list *list);
+#include <scoregate/base.h>
 
 /* ------------------------------------------------------------------ */
 /* Kubernetes quantities.                                               */

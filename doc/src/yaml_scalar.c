@@ -25,8 +25,7 @@
  *    when it is not of that type; !!float accepts an integer.
  * Timestamps stay strings, as go-yaml v2 leaves them for interface{} targets.
  */
-#include "internal_yaml.h"
-#include "internal_decimal.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
  * It is an open-addressing hash table with linear probing; key texts are
  * copied into an arena so entries never point into a tree that may change.
  */
-#include "internal_linemap.h"
+#include "internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>

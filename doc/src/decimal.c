@@ -7,7 +7,7 @@
  * the same way. Long mantissas are cut to enough digits for correct rounding
  * (a sticky non-zero digit keeps the rounding direction of what was cut).
  */
-#include "internal_decimal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <scoregate/policy.h>
+#include <scoregate/doc.h>
 
 typedef struct loaded {
     json_t *docs;

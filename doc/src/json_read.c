@@ -16,7 +16,7 @@
  * position with the last value. One difference, on purpose: a NUL byte right
  * after a number is an error here, where jansson's stream skips it.
  */
-#include "json_read.h"
+#include <scoregate/doc.h>
 
 #include <errno.h>
 #include <math.h>
@@ -447,7 +447,7 @@ static json_t *read_value(reader *r, int depth)
     return fail(r, r->p, "invalid token");
 }
 
-json_t *wh_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen)
+json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen)
 {
     reader r = {text, text + len, text, err, errlen, NULL, NULL, 0};
     skip_space(&r);

@@ -1,11 +1,11 @@
 /*
- * internal_yaml.h - pieces of the YAML/JSON loader shared between its files
- * (policy-internal): scalar resolution and the JSON fast path.
+ * internal.h - what the loaders of the doc module share and nothing outside
+ * it sees: scalar resolution, the JSON fast path, and building a line map.
  */
-#ifndef SG_INTERNAL_YAML_H
-#define SG_INTERNAL_YAML_H
+#ifndef SG_DOC_INTERNAL_H
+#define SG_DOC_INTERNAL_H
 
-#include <scoregate/policy.h>
+#include <scoregate/doc.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,5 +46,22 @@ char *sg_yaml_key_text(const json_t *v);
  */
 int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
                  int **doc_numbers, sg_linemap **lines, char *err, size_t errlen);
+
+/*
+ * Building a line map. The loaders record where every node and member key of
+ * a JSON tree came from while they build it; the public getters live in
+ * doc.h. Entries are keyed by node pointer, so a node must be forgotten
+ * before it is freed while the map lives on (otherwise a later node at the
+ * same address would inherit its line).
+ */
+/* A new, empty map, or NULL when out of memory. */
+sg_linemap *sg_linemap_new(void);
+/* Record the line of `node` (ignored for the shared true/false/null). 0 or -1 (out of memory). */
+int sg_linemap_set_node(sg_linemap *m, const json_t *node, int line);
+/* Record the line of key `key` of object `obj`. 0 or -1 (out of memory). */
+int sg_linemap_set_member(sg_linemap *m, const json_t *obj, const char *key, int line);
+/* Drop the entries of `node` itself: its line and, for an object, the lines
+ * of its keys. Entries of its children stay (they may live on elsewhere). */
+void sg_linemap_forget(sg_linemap *m, const json_t *node);
 
 #endif

@@ -22,8 +22,7 @@
  *    (non-string keys become their string form, as sigs.k8s.io/yaml does).
  *  - Documents that are empty or null are skipped (but still numbered).
  */
-#include "internal_linemap.h"
-#include "internal_yaml.h"
+#include "internal.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -95,7 +94,7 @@ static int sg_fail(sg_loader *ld, int line, const char *fmt, ...)
     return -1;
 }
 
-static int sg_oom(sg_loader *ld, int line)
+static int doc_oom(sg_loader *ld, int line)
 {
     return sg_fail(ld, line, "out of memory");
 }
@@ -192,7 +191,7 @@ static int sg_anchor_add(sg_loader *ld, const char *name, json_t *node, size_t n
                          int line)
 {
     if ((ld->nanchors + 1) * 2 > ld->index_cap && sg_anchor_index_grow(ld) != 0)
-        return sg_oom(ld, line);
+        return doc_oom(ld, line);
     size_t *slot = sg_anchor_slot(ld, name);
     if (*slot) {
         sg_anchor *a = &ld->anchors[*slot - 1];
@@ -206,13 +205,13 @@ static int sg_anchor_add(sg_loader *ld, const char *name, json_t *node, size_t n
         size_t cap = ld->capanchors ? ld->capanchors * 2 : 16;
         sg_anchor *a = realloc(ld->anchors, cap * sizeof(*a));
         if (!a)
-            return sg_oom(ld, line);
+            return doc_oom(ld, line);
         ld->anchors = a;
         ld->capanchors = cap;
     }
     char *copy = strdup(name);
     if (!copy)
-        return sg_oom(ld, line);
+        return doc_oom(ld, line);
     ld->anchors[ld->nanchors++] = (sg_anchor){copy, json_incref(node), nodes, height};
     *slot = ld->nanchors;
     return 0;
@@ -319,7 +318,7 @@ static int sg_apply_merges(sg_loader *ld, sg_frame *f)
             if (json_object_set(f->node, key, value) != 0 ||
                 sg_linemap_set_member(ld->lines, f->node, key,
                                       sg_linemap_member(ld->lines, src, key)) != 0)
-                return sg_oom(ld, f->line);
+                return doc_oom(ld, f->line);
         }
     }
     sg_discard(ld, f->merges);
@@ -335,10 +334,10 @@ static int sg_add_merge_source(sg_loader *ld, sg_frame *f, json_t *src, int line
     }
     if (!f->merges && !(f->merges = json_array())) {
         sg_discard(ld, src);
-        return sg_oom(ld, line);
+        return doc_oom(ld, line);
     }
     if (json_array_append_new(f->merges, src) != 0)
-        return sg_oom(ld, line);
+        return doc_oom(ld, line);
     return 0;
 }
 
@@ -354,7 +353,7 @@ static int sg_attach(sg_loader *ld, json_t *value, int line, int height)
         f->height = height;
     if (json_is_array(f->node)) {
         if (json_array_append_new(f->node, value) != 0)
-            return sg_oom(ld, line);
+            return doc_oom(ld, line);
         return 0;
     }
     if (f->merge_pending) {
@@ -382,7 +381,7 @@ static int sg_attach(sg_loader *ld, json_t *value, int line, int height)
     /* Keys are valid UTF-8 (libyaml's text, or a resolved scalar's) without NUL (sg_set_key). */
     if (json_object_set_new_nocheck(f->node, f->key, value) != 0 ||
         sg_linemap_set_member(ld->lines, f->node, f->key, f->key_line) != 0)
-        return sg_oom(ld, f->key_line);
+        return doc_oom(ld, f->key_line);
     free(f->key);
     f->key = NULL;
     f->key_pending = false;
@@ -397,7 +396,7 @@ static int sg_set_key(sg_loader *ld, const json_t *v, int line)
         if (json_is_object(v) || json_is_array(v))
             return sg_fail(ld, line, "a mapping key must be a scalar, not a %s",
                            json_is_object(v) ? "mapping" : "sequence");
-        return sg_oom(ld, line);
+        return doc_oom(ld, line);
     }
     if (json_is_string(v) && strlen(key) != json_string_length(v)) {
         free(key);
@@ -430,7 +429,7 @@ static int sg_on_scalar(sg_loader *ld, const yaml_event_t *ev, int line)
             return sg_fail(ld, line, "a mapping key contains a NUL character");
         sg_frame *f = sg_top(ld);
         if (!(f->key = strndup(text, len)))
-            return sg_oom(ld, line);
+            return doc_oom(ld, line);
         f->key_line = line;
         f->key_pending = true;
         return 0;
@@ -454,7 +453,7 @@ static int sg_on_scalar(sg_loader *ld, const yaml_event_t *ev, int line)
     }
     if (sg_linemap_set_node(ld->lines, v, line) != 0) {
         json_decref(v);
-        return sg_oom(ld, line);
+        return doc_oom(ld, line);
     }
     return sg_attach(ld, v, line, 0);
 }
@@ -474,7 +473,7 @@ static int sg_on_alias(sg_loader *ld, const yaml_event_t *ev, int line)
         return -1;
     json_t *copy = sg_copy(ld, a->node, line);
     if (!copy)
-        return sg_oom(ld, line);
+        return doc_oom(ld, line);
     return sg_attach(ld, copy, line, a->height);
 }
 
@@ -492,7 +491,7 @@ static int sg_on_start(sg_loader *ld, const yaml_event_t *ev, int line, bool map
         size_t cap = ld->stackcap ? ld->stackcap * 2 : 16;
         sg_frame *s = realloc(ld->stack, cap * sizeof(*s));
         if (!s)
-            return sg_oom(ld, line);
+            return doc_oom(ld, line);
         ld->stack = s;
         ld->stackcap = cap;
     }
@@ -504,7 +503,7 @@ static int sg_on_start(sg_loader *ld, const yaml_event_t *ev, int line, bool map
         sg_linemap_set_node(ld->lines, f.node, line) != 0) {
         json_decref(f.node);
         free(f.anchor);
-        return sg_oom(ld, line);
+        return doc_oom(ld, line);
     }
     ld->stack[ld->depth++] = f;
     return 0;
@@ -542,13 +541,13 @@ static int sg_on_document_end(sg_loader *ld)
         int *d = realloc(ld->docnums, cap * sizeof(*d));
         if (!d) {
             json_decref(root);
-            return sg_oom(ld, 0);
+            return doc_oom(ld, 0);
         }
         ld->docnums = d;
         ld->capdocs = cap;
     }
     if (json_array_append_new(ld->docs, root) != 0)
-        return sg_oom(ld, 0);
+        return doc_oom(ld, 0);
     ld->docnums[ld->ndocs++] = ld->docno;
     return 0;
 }
@@ -556,7 +555,7 @@ static int sg_on_document_end(sg_loader *ld)
 static int sg_parser_error(sg_loader *ld, const yaml_parser_t *p)
 {
     if (p->error == YAML_MEMORY_ERROR)
-        return sg_oom(ld, 0);
+        return doc_oom(ld, 0);
     int line;
     if (p->error == YAML_READER_ERROR) {
         line = 1;
@@ -615,7 +614,7 @@ static int sg_yaml_parse(sg_loader *ld, const char *data, size_t len)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
-        return sg_oom(ld, 0);
+        return doc_oom(ld, 0);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     int rc = 0;
     for (;;) {
@@ -671,7 +670,7 @@ int sg_yaml_load(const char *name, const char *data, size_t len, json_t **docs,
     if (!ld.docs || !ld.lines) {
         json_decref(ld.docs);
         sg_linemap_free(ld.lines);
-        return sg_oom(&ld, 0);
+        return doc_oom(&ld, 0);
     }
     if (sg_yaml_parse(&ld, data ? data : "", len) != 0) {
         json_decref(ld.docs);
@@ -685,7 +684,7 @@ int sg_yaml_load(const char *name, const char *data, size_t len, json_t **docs,
         if (!*doc_numbers) {
             json_decref(ld.docs);
             sg_linemap_free(ld.lines);
-            return sg_oom(&ld, 0);
+            return doc_oom(&ld, 0);
         }
     } else {
         free(ld.docnums);

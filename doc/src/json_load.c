@@ -12,8 +12,7 @@
  * mapping such as {a: 1}, a number beyond int64) goes back to the YAML
  * reader, which accepts JSON too and reports errors with lines.
  */
-#include "internal_linemap.h"
-#include "internal_yaml.h"
+#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /*
- * test_json_read.c - the webhook's JSON reader (webhook/src/json_read.c)
- * against jansson's json_loadb(text, len, 0), which it replaces: on every
- * input both must accept or both reject, and accepted trees must serialise
- * identically with key order preserved (so values, types, numbers, escapes,
- * repeated keys and order all agree), except that a NUL byte outside a string
- * is always rejected (jansson lets one pass after a number). Inputs:
- * hand-picked edge cases, nesting at the depth limit, and seeded random
- * mutations of valid documents.
+ * test_json_read.c - the fast JSON reader of request bodies (sg_json_read,
+ * doc/src/json_read.c) against jansson's json_loadb(text, len, 0), which it
+ * replaces: on every input both must accept or both reject, and accepted
+ * trees must serialise identically with key order preserved (so values,
+ * types, numbers, escapes, repeated keys and order all agree), except that a
+ * NUL byte outside a string is always rejected (jansson lets one pass after a
+ * number). Inputs: hand-picked edge cases, nesting at the depth limit, and
+ * seeded random mutations of valid documents.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../../webhook/src/json_read.h"
+#include <scoregate/doc.h>
 
 static char *dump(const json_t *v)
 {
@@ -31,7 +31,7 @@ static int agree(const char *text, size_t len)
 {
     char err[160];
     int line = 0, column = 0;
-    json_t *ours = wh_json_read(text, len, &line, &column, err, sizeof err);
+    json_t *ours = sg_json_read(text, len, &line, &column, err, sizeof err);
     json_t *theirs = json_loadb(text, len, 0, NULL);
     int ok;
     if (memchr(text, '\0', len)) {

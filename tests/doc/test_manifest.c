@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <scoregate/policy.h>
+#include <scoregate/doc.h>
 
 static int parse(sg_manifest_list *list, const char *name, const char *text, char *err)
 {
@@ -241,7 +241,7 @@ static void test_read_files(void **state)
     assert_string_equal(err, want);
 
     assert_int_equal(sg_manifest_read(&list, dir, err, sizeof(err)), -1);
-    snprintf(want, sizeof(want), "%s: is a directory, not a manifest file", dir);
+    snprintf(want, sizeof(want), "%s: is a directory, not a file", dir);
     assert_string_equal(err, want);
 
     /* A file over SG_MAX_INPUT (sparse, so it costs no disk) is refused up front. */

@@ -9,8 +9,7 @@
  * left as it was (all-or-nothing, so a scan never half-reads a file).
  * Standard input is named "<stdin>" in messages and results.
  */
-#include "internal_io.h"
-#include "internal_linemap.h"
+#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -213,12 +212,11 @@ int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t
         errlen = sizeof(scratch);
     }
     err[0] = '\0';
-    const char *name;
     char *data = NULL;
     size_t len = 0;
-    if (sg_read_input(path, &name, &data, &len, err, errlen) != 0)
+    if (sg_file_read(path, SG_MAX_INPUT, &data, &len, err, errlen) != 0)
         return -1;
-    int rc = sg_manifest_parse(list, name, data, len, err, errlen);
+    int rc = sg_manifest_parse(list, sg_file_name(path), data, len, err, errlen);
     free(data);
     return rc;
 }

@@ -1,0 +1,125 @@
+/*
+ * scoregate/doc.h - the doc module: documents in. YAML streams (read as
+ * Kubernetes reads YAML) and JSON into jansson trees with a line map that says
+ * where each node came from, Kubernetes manifests out of such streams and
+ * files, locale-independent decimals, and the fast JSON reader of
+ * AdmissionReview bodies.
+ *
+ * The module knows nothing about recommendations, scores or sockets; policy
+ * (settings, the built-in catalog), kube (kubeconfigs), webhook (request
+ * bodies) and the CLI (manifests) read their documents through it.
+ * Conventions (errors, memory, ownership) are those of scoregate/base.h.
+ */
+#ifndef SCOREGATE_DOC_H
+#define SCOREGATE_DOC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <scoregate/base.h>
+
+/* Limits on input, applied by every loader (bad input gets an error, never a crash). */
+#define SG_MAX_DEPTH 128             /* nesting of mappings/sequences */
+#define SG_MAX_INPUT (64u << 20)     /* bytes in one file or stream */
+#define SG_MAX_NODES (4u << 20)      /* nodes one stream may produce, aliases expanded */
+
+/* ------------------------------------------------------------------ */
+/* Line map: where each node of a loaded JSON tree came from.           */
+/* ------------------------------------------------------------------ */
+
+typedef struct sg_linemap sg_linemap;
+
+/* 1-based source line of a node (object, array, string or number), or 0 when
+ * unknown (jansson shares true/false/null singletons, so those have none). */
+int sg_linemap_node(const sg_linemap *m, const json_t *node);
+/* 1-based line of the key `key` inside object `obj`, or 0 when unknown. */
+int sg_linemap_member(const sg_linemap *m, const json_t *obj, const char *key);
+void sg_linemap_free(sg_linemap *m);
+
+/* ------------------------------------------------------------------ */
+/* YAML and manifests.                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parse a YAML stream (JSON is accepted too) into a JSON array holding its
+ * non-empty documents, in order. Scalars resolve the way Kubernetes reads YAML
+ * (YAML 1.1, as sigs.k8s.io/yaml): unquoted yes/no/on/off/y/n/true/false are
+ * booleans, ~ and null are null, integers and floats are numbers, quoted
+ * scalars stay strings. Anchors and aliases are expanded (bounded by
+ * SG_MAX_NODES). `name` is used in error messages ("deploy.yaml: document 2,
+ * line 14: ...").
+ *
+ * On success *docs (a new reference) and, when lines is non-NULL, *lines are
+ * the caller's to free. `doc_numbers`, when non-NULL, receives a malloc'd array
+ * (caller frees) with the 1-based document number of each returned document
+ * (empty documents are skipped, so these may have gaps).
+ */
+int sg_yaml_load(const char *name, const char *data, size_t len, json_t **docs,
+                 int **doc_numbers, sg_linemap **lines, char *err, size_t errlen);
+
+/* One Kubernetes object read from a manifest stream. */
+typedef struct sg_manifest {
+    json_t *object;       /* owned by the list */
+    const char *file;     /* borrowed from the list: the name given at load */
+    int document;         /* 1-based document number in the file */
+    int line;             /* 1-based line where the object starts */
+} sg_manifest;
+
+typedef struct sg_manifest_list {
+    sg_manifest *items;
+    size_t count, cap;
+    char **files;         /* owned copies of every name loaded */
+    size_t nfiles;
+} sg_manifest_list;
+
+/*
+ * Append the Kubernetes objects of a YAML/JSON stream to `list`. `kind: List`
+ * and every `*List` kind are expanded into their items (each keeping its own
+ * line). Every object must be a mapping with string apiVersion and kind;
+ * otherwise the call fails naming file, document and line, and `list` is left
+ * exactly as it was.
+ */
+int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data,
+                      size_t len, char *err, size_t errlen);
+/* Same, reading `path` ("-" reads standard input). */
+int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen);
+void sg_manifest_list_free(sg_manifest_list *list);
+
+/* ------------------------------------------------------------------ */
+/* Decimals: text to double, independent of the C locale.               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The value of (negative ? -1 : 1) * <digits> * 10^exp10, where
+ * `digits` holds `n` ASCII digits (an integer mantissa). Correctly rounded;
+ * may be +-inf on overflow or 0 on underflow. `exp10` is clamped to a range
+ * where that already holds. (YAML floats here; Kubernetes quantities in the
+ * policy module.)
+ */
+double sg_decimal_value(bool negative, const char *digits, size_t n, long long exp10);
+
+/*
+ * Parse a decimal exponent "[+-]?digits" of `n` bytes into *out (clamped to
+ * +-10^9, which is already far outside double range). Returns 0, or -1 when
+ * the text is not such an exponent.
+ */
+int sg_decimal_exponent(const char *s, size_t n, long long *out);
+
+/* ------------------------------------------------------------------ */
+/* The fast JSON reader (AdmissionReview bodies).                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parse `len` bytes of JSON: one object or array with optional whitespace
+ * around it, strict RFC 8259 (valid UTF-8, no NUL, no control characters in
+ * strings, integers within json_int_t, reals within double), at most 2048
+ * levels deep; a repeated key keeps its first position and last value. It
+ * accepts and builds exactly what json_loadb(text, len, 0) does, several
+ * times faster (JSON is most of a review's cost; BENCHMARKS.md). Returns a
+ * new reference, or NULL with *line and *column (1-based; column in bytes)
+ * and `err` saying what is wrong.
+ */
+json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen);
+
+#endif

@@ -22,6 +22,13 @@ _Noreturn void sg_oom(void)
     abort();
 }
 
+void *sg_check_alloc(void *p)
+{
+    if (!p)
+        sg_oom();
+    return p;
+}
+
 void *sg_malloc(size_t size)
 {
     void *p = malloc(size ? size : 1);

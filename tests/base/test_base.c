@@ -71,6 +71,7 @@ static void test_strings(void **state)
     char *b = sg_strndup("kube-system", 4);
     char *c = sg_strndup("ab", 10);
     assert_string_equal(a, "kube-system");
+    assert_ptr_equal(sg_check_alloc(a), a);
     assert_string_equal(b, "kube");
     assert_string_equal(c, "ab");
     free(a);

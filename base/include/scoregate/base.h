@@ -51,6 +51,10 @@ char *sg_strdup(const char *s);
 char *sg_strndup(const char *s, size_t n);
 /* Print "scoregate: out of memory" to standard error and abort. */
 _Noreturn void sg_oom(void);
+/* `p`, the result of a library allocation that fails only when memory runs
+ * out (json_object(), json_deep_copy() of a tree, sk_X509_new_null(), ...);
+ * sg_oom() when it is NULL. */
+void *sg_check_alloc(void *p);
 
 /* ------------------------------------------------------------------ */
 /* Files.                                                               */

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define SG_DECIMAL_KEEP 800     /* more than the 767 significant digits a double can need */
-#define SG_DECIMAL_EXP_MAX 1000000000LL
+#define DECIMAL_KEEP 800     /* more than the 767 significant digits a double can need */
+#define DECIMAL_EXP_MAX 1000000000LL
 
 double sg_decimal_value(bool negative, const char *digits, size_t n, long long exp10)
 {
@@ -35,11 +35,11 @@ double sg_decimal_value(bool negative, const char *digits, size_t n, long long e
         double v = exp10 >= 0 ? m * powers[exp10] : m / powers[-exp10];
         return negative ? -v : v;
     }
-    char buf[SG_DECIMAL_KEEP + 48];
+    char buf[DECIMAL_KEEP + 48];
     size_t len = 0;
     if (negative)
         buf[len++] = '-';
-    size_t keep = n > SG_DECIMAL_KEEP ? SG_DECIMAL_KEEP : n;
+    size_t keep = n > DECIMAL_KEEP ? DECIMAL_KEEP : n;
     for (size_t i = 0; i < keep; i++)
         buf[len++] = digits[i];
     bool sticky = false;
@@ -49,10 +49,10 @@ double sg_decimal_value(bool negative, const char *digits, size_t n, long long e
         buf[len++] = '1';
     /* Every digit dropped (or replaced by the sticky one) shifts the exponent. */
     long long exp = exp10 + (long long)(n - keep) - (sticky ? 1 : 0);
-    if (exp > SG_DECIMAL_EXP_MAX)
-        exp = SG_DECIMAL_EXP_MAX;
-    if (exp < -SG_DECIMAL_EXP_MAX)
-        exp = -SG_DECIMAL_EXP_MAX;
+    if (exp > DECIMAL_EXP_MAX)
+        exp = DECIMAL_EXP_MAX;
+    if (exp < -DECIMAL_EXP_MAX)
+        exp = -DECIMAL_EXP_MAX;
     snprintf(buf + len, sizeof(buf) - len, "e%lld", exp);
     return strtod(buf, NULL);
 }
@@ -69,11 +69,11 @@ int sg_decimal_exponent(const char *s, size_t n, long long *out)
     for (; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -1;
-        if (v < SG_DECIMAL_EXP_MAX)
+        if (v < DECIMAL_EXP_MAX)
             v = v * 10 + (s[i] - '0');
     }
-    if (v > SG_DECIMAL_EXP_MAX)
-        v = SG_DECIMAL_EXP_MAX;
+    if (v > DECIMAL_EXP_MAX)
+        v = DECIMAL_EXP_MAX;
     *out = negative ? -v : v;
     return 0;
 }

@@ -7,8 +7,12 @@
 
 #include <scoregate/doc.h>
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Write "NAME: document D, line L: " and the formatted message into err; returns -1. */
+int doc_verr(char *err, size_t errlen, const char *name, int document, int line, const char *fmt, va_list ap);
 
 /*
  * The JSON value of a YAML scalar, resolved as sigs.k8s.io/yaml (go-yaml v2,
@@ -17,25 +21,25 @@
  * or NULL with *why set to a static message (a tag the text does not fit, or
  * text that is not valid UTF-8).
  */
-json_t *sg_yaml_scalar(const char *text, size_t len, const char *tag, bool plain, const char **why);
+json_t *doc_yaml_scalar(const char *text, size_t len, const char *tag, bool plain, const char **why);
 
 /*
  * Whether a plain (unquoted), untagged scalar stays a string once resolved:
  * then a key's text is the scalar's text, and the loader copies it without
  * building a JSON value first.
  */
-bool sg_yaml_plain_is_string(const char *text, size_t len);
+bool doc_yaml_plain_is_string(const char *text, size_t len);
 
 /* Whether a key scalar is the merge key "<<" (plain and untagged, or tagged !!merge). */
-bool sg_yaml_is_merge_key(const char *text, size_t len, const char *tag, bool plain);
+bool doc_yaml_is_merge_key(const char *text, size_t len, const char *tag, bool plain);
 
 /*
  * The string form of a resolved scalar used as a mapping key, as
  * sigs.k8s.io/yaml writes it: strings as they are, 10 for an integer, "true",
  * "null", and floats in Go's shortest float32 "%g" form (1.5, 1e+06).
- * Returns a malloc'd string, or NULL when `v` is not a scalar or out of memory.
+ * Returns a malloc'd string, or NULL when `v` is not a scalar.
  */
-char *sg_yaml_key_text(const json_t *v);
+char *doc_yaml_key_text(const json_t *v);
 
 /*
  * The JSON fast path of sg_yaml_load: a stream of one or more JSON objects or
@@ -44,7 +48,7 @@ char *sg_yaml_key_text(const json_t *v);
  * a limit error (message written), and 1 when the text is not such a JSON
  * stream (the caller then reads it as YAML, which is a superset).
  */
-int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
+int doc_json_load(const char *name, const char *data, size_t len, json_t **docs,
                  int **doc_numbers, sg_linemap **lines, char *err, size_t errlen);
 
 /*
@@ -54,14 +58,14 @@ int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
  * before it is freed while the map lives on (otherwise a later node at the
  * same address would inherit its line).
  */
-/* A new, empty map, or NULL when out of memory. */
-sg_linemap *sg_linemap_new(void);
-/* Record the line of `node` (ignored for the shared true/false/null). 0 or -1 (out of memory). */
-int sg_linemap_set_node(sg_linemap *m, const json_t *node, int line);
-/* Record the line of key `key` of object `obj`. 0 or -1 (out of memory). */
-int sg_linemap_set_member(sg_linemap *m, const json_t *obj, const char *key, int line);
+/* A new, empty map. */
+sg_linemap *doc_linemap_new(void);
+/* Record the line of `node` (ignored for the shared true/false/null). */
+void doc_linemap_set_node(sg_linemap *m, const json_t *node, int line);
+/* Record the line of key `key` of object `obj`. */
+void doc_linemap_set_member(sg_linemap *m, const json_t *obj, const char *key, int line);
 /* Drop the entries of `node` itself: its line and, for an object, the lines
  * of its keys. Entries of its children stay (they may live on elsewhere). */
-void sg_linemap_forget(sg_linemap *m, const json_t *node);
+void doc_linemap_forget(sg_linemap *m, const json_t *node);
 
 #endif

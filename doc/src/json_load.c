@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sg_jscan {
+typedef struct doc_jscan {
     const char *p, *end;
     int line;
     sg_linemap *lines;
@@ -29,22 +29,19 @@ typedef struct sg_jscan {
     char *err;
     size_t errlen;
     bool mismatch;     /* text and tree disagree: let the YAML reader do it */
-} sg_jscan;
+} doc_jscan;
 
 __attribute__((format(printf, 2, 3)))
-static int sg_jfail(sg_jscan *s, const char *fmt, ...)
+static int doc_jfail(doc_jscan *s, const char *fmt, ...)
 {
-    char msg[SG_ERRMAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    doc_verr(s->err, s->errlen, s->name, s->docno, s->line, fmt, ap);
     va_end(ap);
-    if (s->err && s->errlen)
-        snprintf(s->err, s->errlen, "%s: document %d, line %d: %s", s->name, s->docno, s->line, msg);
     return -1;
 }
 
-static void sg_jws(sg_jscan *s)
+static void doc_jws(doc_jscan *s)
 {
     while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n')) {
         if (*s->p == '\n')
@@ -54,7 +51,7 @@ static void sg_jws(sg_jscan *s)
 }
 
 /* Skip a string token; returns false when the text is not at one. */
-static bool sg_jskip_string(sg_jscan *s, const char **start, size_t *len, bool *escaped)
+static bool doc_jskip_string(doc_jscan *s, const char **start, size_t *len, bool *escaped)
 {
     if (s->p >= s->end || *s->p != '"')
         return false;
@@ -75,43 +72,42 @@ static bool sg_jskip_string(sg_jscan *s, const char **start, size_t *len, bool *
     return true;
 }
 
-static bool sg_jexpect(sg_jscan *s, char c)
+static bool doc_jexpect(doc_jscan *s, char c)
 {
-    sg_jws(s);
+    doc_jws(s);
     if (s->p >= s->end || *s->p != c)
         return false;
     s->p++;
     return true;
 }
 
-static int sg_jscan_value(sg_jscan *s, json_t *node, int depth);
+static int doc_jscan_value(doc_jscan *s, json_t *node, int depth);
 
-static int sg_jscan_object(sg_jscan *s, json_t *node, int depth)
+static int doc_jscan_object(doc_jscan *s, json_t *node, int depth)
 {
     s->p++;
     bool first = true;
     for (void *it = json_object_iter(node); it; it = json_object_iter_next(node, it)) {
-        if (!first && !sg_jexpect(s, ','))
+        if (!first && !doc_jexpect(s, ','))
             goto mismatch;
         first = false;
-        sg_jws(s);
+        doc_jws(s);
         const char *key = json_object_iter_key(it);
         const char *text;
         size_t len;
         bool escaped;
         int line = s->line;
-        if (!sg_jskip_string(s, &text, &len, &escaped))
+        if (!doc_jskip_string(s, &text, &len, &escaped))
             goto mismatch;
         if (!escaped && (strlen(key) != len || memcmp(key, text, len) != 0))
             goto mismatch;
-        if (sg_linemap_set_member(s->lines, node, key, line) != 0)
-            return sg_jfail(s, "out of memory");
-        if (!sg_jexpect(s, ':'))
+        doc_linemap_set_member(s->lines, node, key, line);
+        if (!doc_jexpect(s, ':'))
             goto mismatch;
-        if (sg_jscan_value(s, json_object_iter_value(it), depth + 1) != 0)
+        if (doc_jscan_value(s, json_object_iter_value(it), depth + 1) != 0)
             return -1;
     }
-    if (!sg_jexpect(s, '}'))
+    if (!doc_jexpect(s, '}'))
         goto mismatch;
     return 0;
 mismatch:
@@ -119,51 +115,50 @@ mismatch:
     return -1;
 }
 
-static int sg_jscan_array(sg_jscan *s, json_t *node, int depth)
+static int doc_jscan_array(doc_jscan *s, json_t *node, int depth)
 {
     s->p++;
     size_t i;
     json_t *value;
     json_array_foreach(node, i, value) {
-        if (i > 0 && !sg_jexpect(s, ',')) {
+        if (i > 0 && !doc_jexpect(s, ',')) {
             s->mismatch = true;
             return -1;
         }
-        if (sg_jscan_value(s, value, depth + 1) != 0)
+        if (doc_jscan_value(s, value, depth + 1) != 0)
             return -1;
     }
-    if (!sg_jexpect(s, ']')) {
+    if (!doc_jexpect(s, ']')) {
         s->mismatch = true;
         return -1;
     }
     return 0;
 }
 
-static int sg_jscan_value(sg_jscan *s, json_t *node, int depth)
+static int doc_jscan_value(doc_jscan *s, json_t *node, int depth)
 {
-    sg_jws(s);
+    doc_jws(s);
     if (++s->nodes > SG_MAX_NODES)
-        return sg_jfail(s, "more than %u nodes; the input is too large", (unsigned)SG_MAX_NODES);
-    if (sg_linemap_set_node(s->lines, node, s->line) != 0)
-        return sg_jfail(s, "out of memory");
+        return doc_jfail(s, "more than %u nodes; the input is too large", (unsigned)SG_MAX_NODES);
+    doc_linemap_set_node(s->lines, node, s->line);
     if (s->p >= s->end) {
         s->mismatch = true;
         return -1;
     }
     if (json_is_object(node) || json_is_array(node)) {
         if (depth > SG_MAX_DEPTH)
-            return sg_jfail(s, "nesting deeper than %d levels", SG_MAX_DEPTH);
+            return doc_jfail(s, "nesting deeper than %d levels", SG_MAX_DEPTH);
         if (*s->p != (json_is_object(node) ? '{' : '[')) {
             s->mismatch = true;
             return -1;
         }
-        return json_is_object(node) ? sg_jscan_object(s, node, depth) : sg_jscan_array(s, node, depth);
+        return json_is_object(node) ? doc_jscan_object(s, node, depth) : doc_jscan_array(s, node, depth);
     }
     if (json_is_string(node)) {
         const char *text;
         size_t len;
         bool escaped;
-        if (!sg_jskip_string(s, &text, &len, &escaped)) {
+        if (!doc_jskip_string(s, &text, &len, &escaped)) {
             s->mismatch = true;
             return -1;
         }
@@ -179,7 +174,7 @@ static int sg_jscan_value(sg_jscan *s, json_t *node, int depth)
  * each document follows a ',' or opens a container. Checked before jansson
  * runs, so that 64 MB of "[0,0,0,..." is not built as 32M nodes first.
  */
-static size_t sg_json_value_bound(const char *p, const char *end)
+static size_t doc_json_value_bound(const char *p, const char *end)
 {
     size_t n = 1;
     while (p < end) {
@@ -195,24 +190,22 @@ static size_t sg_json_value_bound(const char *p, const char *end)
     return n;
 }
 
-int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
+int doc_json_load(const char *name, const char *data, size_t len, json_t **docs,
                  int **doc_numbers, sg_linemap **lines, char *err, size_t errlen)
 {
-    sg_jscan s = {.p = data, .end = data + len, .line = 1, .name = name, .err = err, .errlen = errlen};
+    doc_jscan s = {.p = data, .end = data + len, .line = 1, .name = name, .err = err, .errlen = errlen};
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         s.p += 3;
-    json_t *out = json_array();
-    s.lines = sg_linemap_new();
+    json_t *out = sg_check_alloc(json_array());
+    s.lines = doc_linemap_new();
     int *numbers = NULL;
     size_t cap = 0;
     int rc = 1;
-    if (!out || !s.lines)
-        goto done;
     /* Too many nodes: the YAML reader counts exactly and says where it stopped. */
-    if (sg_json_value_bound(s.p, s.end) > SG_MAX_NODES)
+    if (doc_json_value_bound(s.p, s.end) > SG_MAX_NODES)
         goto done;
     for (;;) {
-        sg_jws(&s);
+        doc_jws(&s);
         if (s.p >= s.end)
             break;
         if (*s.p != '{' && *s.p != '[')
@@ -226,7 +219,7 @@ int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
             goto done;
         }
         s.docno++;
-        if (sg_jscan_value(&s, doc, 1) != 0 || s.p != start + jerr.position) {
+        if (doc_jscan_value(&s, doc, 1) != 0 || s.p != start + jerr.position) {
             json_decref(doc);
             if (s.mismatch || s.p != start + jerr.position)
                 goto done;
@@ -235,19 +228,14 @@ int sg_json_load(const char *name, const char *data, size_t len, json_t **docs,
         }
         if ((size_t)s.docno > cap) {
             cap = cap ? cap * 2 : 4;
-            int *n = realloc(numbers, cap * sizeof(*n));
-            if (!n) {
-                json_decref(doc);
-                goto done;
-            }
-            numbers = n;
+            numbers = sg_reallocarray(numbers, cap, sizeof(*numbers));
         }
         numbers[s.docno - 1] = s.docno;
         if (json_array_append_new(out, doc) != 0)
-            goto done;
+            sg_oom();
     }
-    if (doc_numbers && !numbers && !(numbers = calloc(1, sizeof(int))))
-        goto done;
+    if (doc_numbers && !numbers)
+        numbers = sg_calloc(1, sizeof(int));
     rc = 0;
     *docs = out;
     out = NULL;

@@ -100,19 +100,15 @@ static int hex4(const char *p, const char *end)
     return v;
 }
 
-static bool reserve(reader *r, size_t n)
+static void reserve(reader *r, size_t n)
 {
     if (n <= r->cap)
-        return true;
+        return;
     size_t cap = r->cap ? r->cap : 256;
     while (cap < n)
         cap *= 2;
-    char *grown = realloc(r->buf, cap);
-    if (!grown)
-        return false;
-    r->buf = grown;
+    r->buf = sg_realloc(r->buf, cap);
     r->cap = cap;
-    return true;
 }
 
 /*
@@ -131,10 +127,7 @@ static int read_string(reader *r, const char **out, size_t *len)
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         if (escaped) {
-            if (!reserve(r, used + (size_t)(p - run) + 4)) {
-                fail(r, (const char *)p, "out of memory");
-                return -1;
-            }
+            reserve(r, used + (size_t)(p - run) + 4);
             memcpy(r->buf + used, run, (size_t)(p - run));
             used += (size_t)(p - run);
         }
@@ -164,10 +157,7 @@ static int read_string(reader *r, const char **out, size_t *len)
         }
         /* A backslash: from here on the string is decoded into r->buf. */
         if (!escaped) {
-            if (!reserve(r, (size_t)(p - begin) + 4)) {
-                fail(r, (const char *)p, "out of memory");
-                return -1;
-            }
+            reserve(r, (size_t)(p - begin) + 4);
             used = (size_t)(p - begin);
             memcpy(r->buf, begin, used);
             escaped = true;
@@ -271,9 +261,7 @@ static json_t *read_number(reader *r)
     }
     size_t n = (size_t)(p - start);
     char small[64];
-    char *text = n < sizeof small ? small : malloc(n + 1);
-    if (!text)
-        return fail(r, start, "out of memory");
+    char *text = n < sizeof small ? small : sg_malloc(n + 1);
     memcpy(text, start, n);
     text[n] = '\0';
     json_t *v = NULL;
@@ -283,18 +271,18 @@ static json_t *read_number(reader *r)
         if (errno == ERANGE)
             fail(r, start, "too big %sinteger", *start == '-' ? "negative " : "");
         else
-            v = json_integer((json_int_t)i);
+            v = sg_check_alloc(json_integer((json_int_t)i));
     } else {
         double d = strtod(text, NULL);
         if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
             fail(r, start, "real number overflow");
         else
-            v = json_real(d);
+            v = sg_check_alloc(json_real(d));   /* finite: checked above */
     }
     if (text != small)
         free(text);
-    if (!v && !r->err_at)
-        return fail(r, start, "out of memory");
+    if (!v)
+        return NULL;
     r->p = p;
     return v;
 }
@@ -303,9 +291,7 @@ static json_t *read_value(reader *r, int depth);
 
 static json_t *read_object(reader *r, int depth)
 {
-    json_t *obj = json_object();
-    if (!obj)
-        return fail(r, r->p, "out of memory");
+    json_t *obj = sg_check_alloc(json_object());
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == '}') {
@@ -329,10 +315,7 @@ static json_t *read_object(reader *r, int depth)
         char small[128], *k = (char *)key;
         bool copied = key == r->buf;
         if (copied) {
-            if (!(k = keylen < sizeof small ? small : malloc(keylen + 1))) {
-                json_decref(obj);
-                return fail(r, r->p, "out of memory");
-            }
+            k = keylen < sizeof small ? small : sg_malloc(keylen + 1);
             memcpy(k, key, keylen);
         }
         skip_space(r);
@@ -344,12 +327,13 @@ static json_t *read_object(reader *r, int depth)
             skip_space(r);
             value = read_value(r, depth);
         }
-        int rc = value ? json_object_setn_new_nocheck(obj, k, keylen, value) : -1;
+        if (value && json_object_setn_new_nocheck(obj, k, keylen, value))
+            sg_oom();
         if (copied && k != small)
             free(k);
-        if (rc < 0) {
+        if (!value) {
             json_decref(obj);
-            return value ? fail(r, r->p, "out of memory") : NULL;
+            return NULL;
         }
         skip_space(r);
         if (r->p < r->end && *r->p == ',') {
@@ -368,9 +352,7 @@ static json_t *read_object(reader *r, int depth)
 
 static json_t *read_array(reader *r, int depth)
 {
-    json_t *arr = json_array();
-    if (!arr)
-        return fail(r, r->p, "out of memory");
+    json_t *arr = sg_check_alloc(json_array());
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == ']') {
@@ -379,10 +361,12 @@ static json_t *read_array(reader *r, int depth)
     }
     for (;;) {
         json_t *value = read_value(r, depth);
-        if (!value || json_array_append_new(arr, value) < 0) {
+        if (!value) {
             json_decref(arr);
-            return value ? fail(r, r->p, "out of memory") : NULL;
+            return NULL;
         }
+        if (json_array_append_new(arr, value))
+            sg_oom();
         skip_space(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;
@@ -424,8 +408,7 @@ static json_t *read_value(reader *r, int depth)
         r->p++;
         if (read_string(r, &s, &n) < 0)
             return NULL;
-        json_t *v = json_stringn_nocheck(s, n);
-        return v ? v : fail(r, r->p, "out of memory");
+        return sg_check_alloc(json_stringn_nocheck(s, n));
     }
     case 't':
         if (word(r, "true", 4))

@@ -14,29 +14,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sg_line_entry {
+typedef struct doc_line_entry {
     const void *ptr;      /* NULL: free slot */
     const char *key;      /* NULL for a node entry; else arena copy of the member key */
     uint64_t hash;
     int line;
-} sg_line_entry;
+} doc_line_entry;
 
-typedef struct sg_arena_block {
-    struct sg_arena_block *next;
+typedef struct doc_arena_block {
+    struct doc_arena_block *next;
     size_t used, size;
     char data[];
-} sg_arena_block;
+} doc_arena_block;
 
 struct sg_linemap {
-    sg_line_entry *slots;
+    doc_line_entry *slots;
     size_t cap;           /* power of two, or 0 */
     size_t count;
-    sg_arena_block *arena;
+    doc_arena_block *arena;
 };
 
-#define SG_ARENA_BLOCK (64u * 1024u)
+#define ARENA_BLOCK (64u * 1024u)
 
-static uint64_t sg_mix(uint64_t h)
+static uint64_t doc_mix(uint64_t h)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
@@ -46,21 +46,15 @@ static uint64_t sg_mix(uint64_t h)
     return h;
 }
 
-static uint64_t sg_entry_hash(const void *ptr, const char *key)
+static uint64_t doc_entry_hash(const void *ptr, const char *key)
 {
     uint64_t h = (uint64_t)(uintptr_t)ptr;
-    if (key) {
-        uint64_t f = 0xcbf29ce484222325ULL;
-        for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-            f ^= *p;
-            f *= 0x100000001b3ULL;
-        }
-        h ^= f * 0x9e3779b97f4a7c15ULL;
-    }
-    return sg_mix(h);
+    if (key)
+        h ^= sg_fnv1a_str(SG_FNV1A_INIT, key) * 0x9e3779b97f4a7c15ULL;
+    return doc_mix(h);
 }
 
-static bool sg_entry_matches(const sg_line_entry *e, const void *ptr, const char *key, uint64_t hash)
+static bool doc_entry_matches(const doc_line_entry *e, const void *ptr, const char *key, uint64_t hash)
 {
     if (e->ptr != ptr || e->hash != hash)
         return false;
@@ -69,15 +63,13 @@ static bool sg_entry_matches(const sg_line_entry *e, const void *ptr, const char
     return strcmp(e->key, key) == 0;
 }
 
-static const char *sg_arena_strdup(sg_linemap *m, const char *s)
+static const char *doc_arena_strdup(sg_linemap *m, const char *s)
 {
     size_t n = strlen(s) + 1;
-    sg_arena_block *b = m->arena;
+    doc_arena_block *b = m->arena;
     if (!b || b->size - b->used < n) {
-        size_t size = n > SG_ARENA_BLOCK ? n : SG_ARENA_BLOCK;
-        b = malloc(sizeof(*b) + size);
-        if (!b)
-            return NULL;
+        size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        b = sg_malloc(sizeof(*b) + size);
         b->next = m->arena;
         b->used = 0;
         b->size = size;
@@ -90,22 +82,20 @@ static const char *sg_arena_strdup(sg_linemap *m, const char *s)
 }
 
 /* Index of the slot holding (ptr, key), or of the free slot where it belongs. */
-static size_t sg_find_slot(const sg_linemap *m, const void *ptr, const char *key, uint64_t hash)
+static size_t doc_find_slot(const sg_linemap *m, const void *ptr, const char *key, uint64_t hash)
 {
     size_t mask = m->cap - 1;
     size_t i = (size_t)hash & mask;
-    while (m->slots[i].ptr && !sg_entry_matches(&m->slots[i], ptr, key, hash))
+    while (m->slots[i].ptr && !doc_entry_matches(&m->slots[i], ptr, key, hash))
         i = (i + 1) & mask;
     return i;
 }
 
-static int sg_grow(sg_linemap *m)
+static void doc_grow(sg_linemap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 1024;
-    sg_line_entry *slots = calloc(ncap, sizeof(*slots));
-    if (!slots)
-        return -1;
-    sg_line_entry *old = m->slots;
+    doc_line_entry *slots = sg_calloc(ncap, sizeof(*slots));
+    doc_line_entry *old = m->slots;
     size_t ocap = m->cap;
     m->slots = slots;
     m->cap = ncap;
@@ -118,44 +108,40 @@ static int sg_grow(sg_linemap *m)
         }
     }
     free(old);
-    return 0;
 }
 
-static int sg_put(sg_linemap *m, const void *ptr, const char *key, int line)
+static void doc_put(sg_linemap *m, const void *ptr, const char *key, int line)
 {
-    if ((m->count + 1) * 4 > m->cap * 3 && sg_grow(m) != 0)
-        return -1;
-    uint64_t hash = sg_entry_hash(ptr, key);
-    size_t i = sg_find_slot(m, ptr, key, hash);
+    if ((m->count + 1) * 4 > m->cap * 3)
+        doc_grow(m);
+    uint64_t hash = doc_entry_hash(ptr, key);
+    size_t i = doc_find_slot(m, ptr, key, hash);
     if (m->slots[i].ptr) {
         m->slots[i].line = line;
-        return 0;
+        return;
     }
-    const char *copy = NULL;
-    if (key && !(copy = sg_arena_strdup(m, key)))
-        return -1;
-    m->slots[i] = (sg_line_entry){ptr, copy, hash, line};
+    const char *copy = key ? doc_arena_strdup(m, key) : NULL;
+    m->slots[i] = (doc_line_entry){ptr, copy, hash, line};
     m->count++;
-    return 0;
 }
 
-static int sg_get(const sg_linemap *m, const void *ptr, const char *key)
+static int doc_get(const sg_linemap *m, const void *ptr, const char *key)
 {
     if (!m || !ptr || m->cap == 0)
         return 0;
-    uint64_t hash = sg_entry_hash(ptr, key);
-    size_t i = sg_find_slot(m, ptr, key, hash);
+    uint64_t hash = doc_entry_hash(ptr, key);
+    size_t i = doc_find_slot(m, ptr, key, hash);
     return m->slots[i].ptr ? m->slots[i].line : 0;
 }
 
 /* Remove (ptr, key) with backward-shift deletion, so probing needs no tombstones. */
-static void sg_remove(sg_linemap *m, const void *ptr, const char *key)
+static void doc_remove(sg_linemap *m, const void *ptr, const char *key)
 {
     if (m->cap == 0)
         return;
-    uint64_t hash = sg_entry_hash(ptr, key);
+    uint64_t hash = doc_entry_hash(ptr, key);
     size_t mask = m->cap - 1;
-    size_t i = sg_find_slot(m, ptr, key, hash);
+    size_t i = doc_find_slot(m, ptr, key, hash);
     if (!m->slots[i].ptr)
         return;
     size_t j = i;
@@ -171,58 +157,57 @@ static void sg_remove(sg_linemap *m, const void *ptr, const char *key)
             i = j;
         }
     }
-    m->slots[i] = (sg_line_entry){0};
+    m->slots[i] = (doc_line_entry){0};
     m->count--;
 }
 
-sg_linemap *sg_linemap_new(void)
+sg_linemap *doc_linemap_new(void)
 {
-    return calloc(1, sizeof(sg_linemap));
+    return sg_calloc(1, sizeof(sg_linemap));
 }
 
-int sg_linemap_set_node(sg_linemap *m, const json_t *node, int line)
+void doc_linemap_set_node(sg_linemap *m, const json_t *node, int line)
 {
-    if (!node || json_is_true(node) || json_is_false(node) || json_is_null(node))
-        return 0;
-    return sg_put(m, node, NULL, line);
+    if (node && !json_is_true(node) && !json_is_false(node) && !json_is_null(node))
+        doc_put(m, node, NULL, line);
 }
 
-int sg_linemap_set_member(sg_linemap *m, const json_t *obj, const char *key, int line)
+void doc_linemap_set_member(sg_linemap *m, const json_t *obj, const char *key, int line)
 {
-    return sg_put(m, obj, key, line);
+    doc_put(m, obj, key, line);
 }
 
-void sg_linemap_forget(sg_linemap *m, const json_t *node)
+void doc_linemap_forget(sg_linemap *m, const json_t *node)
 {
     if (!m || !node)
         return;
-    sg_remove(m, node, NULL);
+    doc_remove(m, node, NULL);
     if (json_is_object(node)) {
         json_t *obj = (json_t *)node;
         for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it))
-            sg_remove(m, node, json_object_iter_key(it));
+            doc_remove(m, node, json_object_iter_key(it));
     }
 }
 
 int sg_linemap_node(const sg_linemap *m, const json_t *node)
 {
-    return sg_get(m, node, NULL);
+    return doc_get(m, node, NULL);
 }
 
 int sg_linemap_member(const sg_linemap *m, const json_t *obj, const char *key)
 {
     if (!key)
         return 0;
-    return sg_get(m, obj, key);
+    return doc_get(m, obj, key);
 }
 
 void sg_linemap_free(sg_linemap *m)
 {
     if (!m)
         return;
-    sg_arena_block *b = m->arena;
+    doc_arena_block *b = m->arena;
     while (b) {
-        sg_arena_block *next = b->next;
+        doc_arena_block *next = b->next;
         free(b);
         b = next;
     }

@@ -17,36 +17,32 @@
 #include <string.h>
 
 /* Lists nest at most this deep (a List whose items are Lists ...). */
-#define SG_MAX_LIST_NESTING 8
+#define MAX_LIST_NESTING 8
 
-typedef struct sg_pending {
+typedef struct doc_pending {
     sg_manifest *items;
     size_t count, cap;
-} sg_pending;
+} doc_pending;
 
-typedef struct sg_place {
+typedef struct doc_place {
     const char *name;
     int document;
     const sg_linemap *lines;
     char *err;
     size_t errlen;
-} sg_place;
+} doc_place;
 
 __attribute__((format(printf, 3, 4)))
-static int sg_place_fail(const sg_place *pl, int line, const char *fmt, ...)
+static int doc_place_fail(const doc_place *pl, int line, const char *fmt, ...)
 {
-    char msg[SG_ERRMAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    doc_verr(pl->err, pl->errlen, pl->name, pl->document, line, fmt, ap);
     va_end(ap);
-    if (pl->err && pl->errlen)
-        snprintf(pl->err, pl->errlen, "%s: document %d, line %d: %s", pl->name, pl->document,
-                 line, msg);
     return -1;
 }
 
-static const char *sg_type_name(const json_t *v)
+static const char *doc_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "a mapping";
@@ -60,21 +56,16 @@ static const char *sg_type_name(const json_t *v)
     }
 }
 
-static int sg_pending_add(sg_pending *p, json_t *object, int document, int line)
+static void doc_pending_add(doc_pending *p, json_t *object, int document, int line)
 {
     if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        sg_manifest *items = realloc(p->items, cap * sizeof(*items));
-        if (!items)
-            return -1;
-        p->items = items;
-        p->cap = cap;
+        p->cap = p->cap ? p->cap * 2 : 8;
+        p->items = sg_reallocarray(p->items, p->cap, sizeof(*p->items));
     }
     p->items[p->count++] = (sg_manifest){json_incref(object), NULL, document, line};
-    return 0;
 }
 
-static void sg_pending_free(sg_pending *p)
+static void doc_pending_free(doc_pending *p)
 {
     for (size_t i = 0; i < p->count; i++)
         json_decref(p->items[i].object);
@@ -82,7 +73,7 @@ static void sg_pending_free(sg_pending *p)
 }
 
 /* The line of `obj`'s key `key`, else of `obj`, else `fallback`. */
-static int sg_line_of(const sg_place *pl, const json_t *obj, const char *key, int fallback)
+static int doc_line_of(const doc_place *pl, const json_t *obj, const char *key, int fallback)
 {
     int line = key ? sg_linemap_member(pl->lines, obj, key) : 0;
     if (!line)
@@ -91,113 +82,88 @@ static int sg_line_of(const sg_place *pl, const json_t *obj, const char *key, in
 }
 
 /* Check one object (what = "" or "items[3]: ") and add it, expanding Lists. */
-static int sg_take_object(const sg_place *pl, sg_pending *out, json_t *obj, int fallback_line,
+static int doc_take_object(const doc_place *pl, doc_pending *out, json_t *obj, int fallback_line,
                           const char *what, int nesting)
 {
-    int line = sg_line_of(pl, obj, NULL, fallback_line);
+    int line = doc_line_of(pl, obj, NULL, fallback_line);
     if (!json_is_object(obj))
-        return sg_place_fail(pl, line, "%sexpected a Kubernetes object (a mapping with apiVersion "
-                             "and kind), found %s", what, sg_type_name(obj));
+        return doc_place_fail(pl, line, "%sexpected a Kubernetes object (a mapping with apiVersion "
+                             "and kind), found %s", what, doc_type_name(obj));
     static const char *const required[] = {"apiVersion", "kind"};
     for (size_t i = 0; i < 2; i++) {
         json_t *v = json_object_get(obj, required[i]);
         if (!v)
-            return sg_place_fail(pl, line, "%sthe object has no %s", what, required[i]);
+            return doc_place_fail(pl, line, "%sthe object has no %s", what, required[i]);
         if (!json_is_string(v) || json_string_length(v) == 0)
-            return sg_place_fail(pl, sg_line_of(pl, obj, required[i], line),
+            return doc_place_fail(pl, doc_line_of(pl, obj, required[i], line),
                                  "%s%s must be a non-empty string, found %s", what, required[i],
-                                 json_is_string(v) ? "an empty string" : sg_type_name(v));
+                                 json_is_string(v) ? "an empty string" : doc_type_name(v));
     }
     const char *kind = json_string_value(json_object_get(obj, "kind"));
     size_t klen = strlen(kind);
     json_t *items = json_object_get(obj, "items");
     if (klen >= 4 && strcmp(kind + klen - 4, "List") == 0 && items) {
         if (!json_is_array(items))
-            return sg_place_fail(pl, sg_line_of(pl, obj, "items", line),
+            return doc_place_fail(pl, doc_line_of(pl, obj, "items", line),
                                  "%sitems of a %s must be a sequence, found %s", what, kind,
-                                 sg_type_name(items));
-        if (nesting >= SG_MAX_LIST_NESTING)
-            return sg_place_fail(pl, line, "%sLists nested deeper than %d levels", what,
-                                 SG_MAX_LIST_NESTING);
+                                 doc_type_name(items));
+        if (nesting >= MAX_LIST_NESTING)
+            return doc_place_fail(pl, line, "%sLists nested deeper than %d levels", what,
+                                 MAX_LIST_NESTING);
         size_t i;
         json_t *item;
         json_array_foreach(items, i, item) {
             char inner[64];
             snprintf(inner, sizeof(inner), "items[%zu]: ", i);
-            int item_line = sg_line_of(pl, item, NULL, sg_line_of(pl, obj, "items", line));
-            if (sg_take_object(pl, out, item, item_line, inner, nesting + 1) != 0)
+            int item_line = doc_line_of(pl, item, NULL, doc_line_of(pl, obj, "items", line));
+            if (doc_take_object(pl, out, item, item_line, inner, nesting + 1) != 0)
                 return -1;
         }
         return 0;
     }
-    if (sg_pending_add(out, obj, pl->document, line) != 0)
-        return sg_place_fail(pl, line, "out of memory");
+    doc_pending_add(out, obj, pl->document, line);
     return 0;
 }
 
 int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data,
                       size_t len, char *err, size_t errlen)
 {
-    char scratch[SG_ERRMAX];
-    if (!err || !errlen) {
-        err = scratch;
-        errlen = sizeof(scratch);
-    }
     err[0] = '\0';
     if (!name)
         name = "<input>";
-    if (!list) {
-        snprintf(err, errlen, "%s: no manifest list to add to", name);
-        return -1;
-    }
+    if (!list)
+        return sg_err(err, errlen, "%s: no manifest list to add to", name);
     json_t *docs = NULL;
     int *numbers = NULL;
     sg_linemap *lines = NULL;
     if (sg_yaml_load(name, data, len, &docs, &numbers, &lines, err, errlen) != 0)
         return -1;
 
-    sg_pending pending = {0};
-    char *file = NULL;
-    int rc = -1;
+    doc_pending pending = {0};
+    int rc = 0;
     size_t i;
     json_t *doc;
     json_array_foreach(docs, i, doc) {
-        sg_place pl = {name, numbers[i], lines, err, errlen};
-        if (sg_take_object(&pl, &pending, doc, 1, "", 0) != 0)
-            goto done;
+        doc_place pl = {name, numbers[i], lines, err, errlen};
+        if ((rc = doc_take_object(&pl, &pending, doc, 1, "", 0)) != 0)
+            break;
     }
-    /* Reserve everything first, so that nothing below can fail half-way. */
-    file = strdup(name);
-    char **files = file ? realloc(list->files, (list->nfiles + 1) * sizeof(*files)) : NULL;
-    if (files)
-        list->files = files;
-    if (files && list->count + pending.count > list->cap) {
-        size_t cap = list->cap ? list->cap : 16;
-        while (cap < list->count + pending.count)
-            cap *= 2;
-        sg_manifest *items = realloc(list->items, cap * sizeof(*items));
-        if (items) {
-            list->items = items;
-            list->cap = cap;
-        } else {
-            files = NULL;
+    /* Only a stream without errors is added: the list is never left half-read. */
+    if (rc == 0) {
+        list->files = sg_reallocarray(list->files, list->nfiles + 1, sizeof(*list->files));
+        const char *file = list->files[list->nfiles++] = sg_strdup(name);
+        if (list->count + pending.count > list->cap) {
+            while (list->cap < list->count + pending.count)
+                list->cap = list->cap ? list->cap * 2 : 16;
+            list->items = sg_reallocarray(list->items, list->cap, sizeof(*list->items));
         }
+        for (size_t k = 0; k < pending.count; k++) {
+            pending.items[k].file = file;
+            list->items[list->count++] = pending.items[k];
+        }
+        pending.count = 0;
     }
-    if (!files) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        goto done;
-    }
-    list->files[list->nfiles++] = file;
-    file = NULL;
-    for (size_t k = 0; k < pending.count; k++) {
-        pending.items[k].file = list->files[list->nfiles - 1];
-        list->items[list->count++] = pending.items[k];
-    }
-    pending.count = 0;
-    rc = 0;
-done:
-    free(file);
-    sg_pending_free(&pending);
+    doc_pending_free(&pending);
     json_decref(docs);
     free(numbers);
     sg_linemap_free(lines);
@@ -206,11 +172,6 @@ done:
 
 int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen)
 {
-    char scratch[SG_ERRMAX];
-    if (!err || !errlen) {
-        err = scratch;
-        errlen = sizeof(scratch);
-    }
     err[0] = '\0';
     char *data = NULL;
     size_t len = 0;

@@ -34,17 +34,17 @@
 
 /* go-yaml's alias budget: the share of a document's nodes that may come from
  * aliases, from 99% for documents up to 400k nodes down to 10% at 4M. */
-#define SG_ALIAS_RATIO_LOW 400000.0
-#define SG_ALIAS_RATIO_HIGH 4000000.0
+#define ALIAS_RATIO_LOW 400000.0
+#define ALIAS_RATIO_HIGH 4000000.0
 
-typedef struct sg_anchor {
+typedef struct doc_anchor {
     char *name;
     json_t *node;      /* a reference held by the table */
     size_t nodes;      /* nodes in the subtree */
     int height;        /* nesting levels in it: 0 for a scalar */
-} sg_anchor;
+} doc_anchor;
 
-typedef struct sg_frame {
+typedef struct doc_frame {
     json_t *node;      /* the object or array being built */
     char *anchor;      /* to register when it is complete, or NULL */
     int line;
@@ -55,9 +55,9 @@ typedef struct sg_frame {
     bool key_pending;  /* a key was read; its value has not */
     bool merge_pending;/* that key is "<<" */
     json_t *merges;    /* mappings to merge at the end, in order, or NULL */
-} sg_frame;
+} doc_frame;
 
-typedef struct sg_loader {
+typedef struct doc_loader {
     const char *name;
     const char *data;
     size_t len;
@@ -65,9 +65,9 @@ typedef struct sg_loader {
     json_t *docs;
     int *docnums;
     size_t ndocs, capdocs;
-    sg_frame *stack;
+    doc_frame *stack;
     size_t depth, stackcap;
-    sg_anchor *anchors;
+    doc_anchor *anchors;
     size_t nanchors, capanchors;
     size_t *anchor_index;      /* hash of anchor names: 1 + position in anchors, 0 = free */
     size_t index_cap;          /* a power of two, or 0 */
@@ -78,58 +78,49 @@ typedef struct sg_loader {
     size_t doc_nodes, doc_alias_nodes;
     char *err;
     size_t errlen;
-} sg_loader;
+} doc_loader;
 
 __attribute__((format(printf, 3, 4)))
-static int sg_fail(sg_loader *ld, int line, const char *fmt, ...)
+static int doc_fail(doc_loader *ld, int line, const char *fmt, ...)
 {
-    char msg[SG_ERRMAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    doc_verr(ld->err, ld->errlen, ld->name, ld->in_document ? ld->docno : ld->docno + 1, line, fmt, ap);
     va_end(ap);
-    int doc = ld->in_document ? ld->docno : ld->docno + 1;
-    if (ld->err && ld->errlen)
-        snprintf(ld->err, ld->errlen, "%s: document %d, line %d: %s", ld->name, doc, line, msg);
     return -1;
 }
 
-static int doc_oom(sg_loader *ld, int line)
-{
-    return sg_fail(ld, line, "out of memory");
-}
-
-static sg_frame *sg_top(sg_loader *ld)
+static doc_frame *doc_top(doc_loader *ld)
 {
     return ld->depth ? &ld->stack[ld->depth - 1] : NULL;
 }
 
-static bool sg_expects_key(sg_loader *ld)
+static bool doc_expects_key(doc_loader *ld)
 {
-    sg_frame *f = sg_top(ld);
+    doc_frame *f = doc_top(ld);
     return f && json_is_object(f->node) && !f->key_pending;
 }
 
-static double sg_allowed_alias_ratio(double nodes)
+static double doc_allowed_alias_ratio(double nodes)
 {
-    if (nodes <= SG_ALIAS_RATIO_LOW)
+    if (nodes <= ALIAS_RATIO_LOW)
         return 0.99;
-    if (nodes >= SG_ALIAS_RATIO_HIGH)
+    if (nodes >= ALIAS_RATIO_HIGH)
         return 0.10;
-    return 0.99 - 0.89 * (nodes - SG_ALIAS_RATIO_LOW) / (SG_ALIAS_RATIO_HIGH - SG_ALIAS_RATIO_LOW);
+    return 0.99 - 0.89 * (nodes - ALIAS_RATIO_LOW) / (ALIAS_RATIO_HIGH - ALIAS_RATIO_LOW);
 }
 
 /* Account for `n` new nodes (from an alias when `alias`); fails past the limits. */
-static int sg_count_nodes(sg_loader *ld, size_t n, bool alias, int line)
+static int doc_count_nodes(doc_loader *ld, size_t n, bool alias, int line)
 {
     if (n > SG_MAX_NODES || ld->nodes > SG_MAX_NODES - n)
-        return sg_fail(ld, line, "more than %u nodes (aliases expanded); the input is too large",
+        return doc_fail(ld, line, "more than %u nodes (aliases expanded); the input is too large",
                        (unsigned)SG_MAX_NODES);
     size_t doc = ld->doc_nodes + n;
     size_t from_alias = ld->doc_alias_nodes + (alias ? n : 0);
     if (alias && from_alias > 100 && doc > 1000 &&
-        (double)from_alias / (double)doc > sg_allowed_alias_ratio((double)doc))
-        return sg_fail(ld, line,
+        (double)from_alias / (double)doc > doc_allowed_alias_ratio((double)doc))
+        return doc_fail(ld, line,
                        "document contains excessive aliasing (%zu of %zu nodes come from aliases)",
                        from_alias, doc);
     ld->nodes += n;
@@ -138,174 +129,147 @@ static int sg_count_nodes(sg_loader *ld, size_t n, bool alias, int line)
     return 0;
 }
 
-static void sg_discard(sg_loader *ld, json_t *node);
+static void doc_discard(doc_loader *ld, json_t *node);
 
-static void sg_anchors_clear(sg_loader *ld)
+static void doc_anchors_clear(doc_loader *ld)
 {
     for (size_t i = 0; i < ld->nanchors; i++) {
         free(ld->anchors[i].name);
-        sg_discard(ld, ld->anchors[i].node);
+        doc_discard(ld, ld->anchors[i].node);
     }
     ld->nanchors = 0;
     if (ld->index_cap)
         memset(ld->anchor_index, 0, ld->index_cap * sizeof(*ld->anchor_index));
 }
 
-static size_t sg_name_hash(const char *name)
+static size_t doc_name_hash(const char *name)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
+    uint64_t h = sg_fnv1a_str(SG_FNV1A_INIT, name);
     return (size_t)(h ^ (h >> 29));
 }
 
 /* The index slot of anchor `name`: holding it, or the free slot where it belongs. */
-static size_t *sg_anchor_slot(sg_loader *ld, const char *name)
+static size_t *doc_anchor_slot(doc_loader *ld, const char *name)
 {
     size_t mask = ld->index_cap - 1;
-    for (size_t i = sg_name_hash(name) & mask;; i = (i + 1) & mask) {
+    for (size_t i = doc_name_hash(name) & mask;; i = (i + 1) & mask) {
         size_t *slot = &ld->anchor_index[i];
         if (*slot == 0 || strcmp(ld->anchors[*slot - 1].name, name) == 0)
             return slot;
     }
 }
 
-static int sg_anchor_index_grow(sg_loader *ld)
+static void doc_anchor_index_grow(doc_loader *ld)
 {
     size_t cap = ld->index_cap ? ld->index_cap * 2 : 64;
-    size_t *index = calloc(cap, sizeof(*index));
-    if (!index)
-        return -1;
+    size_t *index = sg_calloc(cap, sizeof(*index));
     free(ld->anchor_index);
     ld->anchor_index = index;
     ld->index_cap = cap;
     for (size_t i = 0; i < ld->nanchors; i++)
-        *sg_anchor_slot(ld, ld->anchors[i].name) = i + 1;
-    return 0;
+        *doc_anchor_slot(ld, ld->anchors[i].name) = i + 1;
 }
 
 /* Define (or redefine: the latest definition counts) anchor `name`. */
-static int sg_anchor_add(sg_loader *ld, const char *name, json_t *node, size_t nodes, int height,
-                         int line)
+static void doc_anchor_add(doc_loader *ld, const char *name, json_t *node, size_t nodes, int height)
 {
-    if ((ld->nanchors + 1) * 2 > ld->index_cap && sg_anchor_index_grow(ld) != 0)
-        return doc_oom(ld, line);
-    size_t *slot = sg_anchor_slot(ld, name);
+    if ((ld->nanchors + 1) * 2 > ld->index_cap)
+        doc_anchor_index_grow(ld);
+    size_t *slot = doc_anchor_slot(ld, name);
     if (*slot) {
-        sg_anchor *a = &ld->anchors[*slot - 1];
-        sg_discard(ld, a->node);
+        doc_anchor *a = &ld->anchors[*slot - 1];
+        doc_discard(ld, a->node);
         a->node = json_incref(node);
         a->nodes = nodes;
         a->height = height;
-        return 0;
+        return;
     }
     if (ld->nanchors == ld->capanchors) {
-        size_t cap = ld->capanchors ? ld->capanchors * 2 : 16;
-        sg_anchor *a = realloc(ld->anchors, cap * sizeof(*a));
-        if (!a)
-            return doc_oom(ld, line);
-        ld->anchors = a;
-        ld->capanchors = cap;
+        ld->capanchors = ld->capanchors ? ld->capanchors * 2 : 16;
+        ld->anchors = sg_reallocarray(ld->anchors, ld->capanchors, sizeof(*ld->anchors));
     }
-    char *copy = strdup(name);
-    if (!copy)
-        return doc_oom(ld, line);
-    ld->anchors[ld->nanchors++] = (sg_anchor){copy, json_incref(node), nodes, height};
+    ld->anchors[ld->nanchors++] = (doc_anchor){sg_strdup(name), json_incref(node), nodes, height};
     *slot = ld->nanchors;
-    return 0;
 }
 
-static const sg_anchor *sg_anchor_find(sg_loader *ld, const char *name)
+static const doc_anchor *doc_anchor_find(doc_loader *ld, const char *name)
 {
     if (ld->index_cap == 0)
         return NULL;
-    size_t *slot = sg_anchor_slot(ld, name);
+    size_t *slot = doc_anchor_slot(ld, name);
     return *slot ? &ld->anchors[*slot - 1] : NULL;
 }
 
 /* A deep copy of `src` carrying the lines of the original; the root gets `line`. */
-static json_t *sg_copy(sg_loader *ld, const json_t *src, int line)
+static json_t *doc_copy(doc_loader *ld, const json_t *src, int line)
 {
-    json_t *out = NULL;
+    json_t *out;
     switch (json_typeof(src)) {
     case JSON_OBJECT: {
-        out = json_object();
+        out = sg_check_alloc(json_object());
         const char *key;
         json_t *value;
         json_object_foreach((json_t *)src, key, value) {
-            json_t *c = sg_copy(ld, value, sg_linemap_node(ld->lines, value));
-            if (!c || json_object_set_new(out, key, c) != 0 ||
-                sg_linemap_set_member(ld->lines, out, key,
-                                      sg_linemap_member(ld->lines, src, key)) != 0) {
-                json_decref(out);
-                return NULL;
-            }
+            if (json_object_set_new_nocheck(out, key, doc_copy(ld, value, sg_linemap_node(ld->lines, value))))
+                sg_oom();
+            doc_linemap_set_member(ld->lines, out, key, sg_linemap_member(ld->lines, src, key));
         }
         break;
     }
     case JSON_ARRAY: {
-        out = json_array();
+        out = sg_check_alloc(json_array());
         size_t i;
         json_t *value;
-        json_array_foreach(src, i, value) {
-            json_t *c = sg_copy(ld, value, sg_linemap_node(ld->lines, value));
-            if (!c || json_array_append_new(out, c) != 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
+        json_array_foreach(src, i, value)
+            if (json_array_append_new(out, doc_copy(ld, value, sg_linemap_node(ld->lines, value))))
+                sg_oom();
         break;
     }
     case JSON_STRING:
-        out = json_stringn(json_string_value(src), json_string_length(src));
+        out = sg_check_alloc(json_stringn_nocheck(json_string_value(src), json_string_length(src)));
         break;
     case JSON_INTEGER:
-        out = json_integer(json_integer_value(src));
+        out = sg_check_alloc(json_integer(json_integer_value(src)));
         break;
     case JSON_REAL:
-        out = json_real(json_real_value(src));
+        out = sg_check_alloc(json_real(json_real_value(src)));
         break;
     default:
         return json_incref((json_t *)src);
     }
-    if (out && sg_linemap_set_node(ld->lines, out, line) != 0) {
-        json_decref(out);
-        return NULL;
-    }
+    doc_linemap_set_node(ld->lines, out, line);
     return out;
 }
 
 /* Forget the lines of `node` and of those nodes below it that die with it. */
-static void sg_forget_dying(sg_loader *ld, json_t *node)
+static void doc_forget_dying(doc_loader *ld, json_t *node)
 {
     if (node->refcount != 1)
         return;
-    sg_linemap_forget(ld->lines, node);
+    doc_linemap_forget(ld->lines, node);
     if (json_is_object(node)) {
         const char *key;
         json_t *value;
         json_object_foreach(node, key, value)
-            sg_forget_dying(ld, value);
+            doc_forget_dying(ld, value);
     } else if (json_is_array(node)) {
         size_t i;
         json_t *value;
         json_array_foreach(node, i, value)
-            sg_forget_dying(ld, value);
+            doc_forget_dying(ld, value);
     }
 }
 
-static void sg_discard(sg_loader *ld, json_t *node)
+static void doc_discard(doc_loader *ld, json_t *node)
 {
     if (node) {
-        sg_forget_dying(ld, node);
+        doc_forget_dying(ld, node);
         json_decref(node);
     }
 }
 
 /* Apply a mapping's merge keys: only keys it does not have yet, first source first. */
-static int sg_apply_merges(sg_loader *ld, sg_frame *f)
+static void doc_apply_merges(doc_loader *ld, doc_frame *f)
 {
     size_t i;
     json_t *src;
@@ -315,36 +279,32 @@ static int sg_apply_merges(sg_loader *ld, sg_frame *f)
         json_object_foreach(src, key, value) {
             if (json_object_get(f->node, key))
                 continue;
-            if (json_object_set(f->node, key, value) != 0 ||
-                sg_linemap_set_member(ld->lines, f->node, key,
-                                      sg_linemap_member(ld->lines, src, key)) != 0)
-                return doc_oom(ld, f->line);
+            if (json_object_set_nocheck(f->node, key, value))
+                sg_oom();
+            doc_linemap_set_member(ld->lines, f->node, key, sg_linemap_member(ld->lines, src, key));
         }
     }
-    sg_discard(ld, f->merges);
+    doc_discard(ld, f->merges);
     f->merges = NULL;
-    return 0;
 }
 
-static int sg_add_merge_source(sg_loader *ld, sg_frame *f, json_t *src, int line)
+static int doc_add_merge_source(doc_loader *ld, doc_frame *f, json_t *src, int line)
 {
     if (!json_is_object(src)) {
-        sg_discard(ld, src);
-        return sg_fail(ld, line, "the merge key '<<' takes a mapping or a list of mappings");
+        doc_discard(ld, src);
+        return doc_fail(ld, line, "the merge key '<<' takes a mapping or a list of mappings");
     }
-    if (!f->merges && !(f->merges = json_array())) {
-        sg_discard(ld, src);
-        return doc_oom(ld, line);
-    }
-    if (json_array_append_new(f->merges, src) != 0)
-        return doc_oom(ld, line);
+    if (!f->merges)
+        f->merges = sg_check_alloc(json_array());
+    if (json_array_append_new(f->merges, src))
+        sg_oom();
     return 0;
 }
 
 /* Put a complete node (a new reference, always consumed) where the stack says. */
-static int sg_attach(sg_loader *ld, json_t *value, int line, int height)
+static int doc_attach(doc_loader *ld, json_t *value, int line, int height)
 {
-    sg_frame *f = sg_top(ld);
+    doc_frame *f = doc_top(ld);
     if (!f) {
         ld->root = value;
         return 0;
@@ -352,55 +312,52 @@ static int sg_attach(sg_loader *ld, json_t *value, int line, int height)
     if (height > f->height)
         f->height = height;
     if (json_is_array(f->node)) {
-        if (json_array_append_new(f->node, value) != 0)
-            return doc_oom(ld, line);
+        if (json_array_append_new(f->node, value))
+            sg_oom();
         return 0;
     }
     if (f->merge_pending) {
         f->key_pending = f->merge_pending = false;
         if (!json_is_array(value))
-            return sg_add_merge_source(ld, f, value, line);
+            return doc_add_merge_source(ld, f, value, line);
         size_t i;
         json_t *item;
         json_array_foreach(value, i, item) {
             int item_line = sg_linemap_node(ld->lines, item);
-            if (sg_add_merge_source(ld, f, json_incref(item), item_line ? item_line : line) != 0) {
-                sg_discard(ld, value);
+            if (doc_add_merge_source(ld, f, json_incref(item), item_line ? item_line : line) != 0) {
+                doc_discard(ld, value);
                 return -1;
             }
         }
-        sg_discard(ld, value);
+        doc_discard(ld, value);
         return 0;
     }
     assert(f->key_pending && f->key);
     if (json_object_get(f->node, f->key)) {
         int first = sg_linemap_member(ld->lines, f->node, f->key);
-        sg_discard(ld, value);
-        return sg_fail(ld, f->key_line, "duplicate key \"%s\" (first at line %d)", f->key, first);
+        doc_discard(ld, value);
+        return doc_fail(ld, f->key_line, "duplicate key \"%s\" (first at line %d)", f->key, first);
     }
-    /* Keys are valid UTF-8 (libyaml's text, or a resolved scalar's) without NUL (sg_set_key). */
-    if (json_object_set_new_nocheck(f->node, f->key, value) != 0 ||
-        sg_linemap_set_member(ld->lines, f->node, f->key, f->key_line) != 0)
-        return doc_oom(ld, f->key_line);
+    /* Keys are valid UTF-8 (libyaml's text, or a resolved scalar's) without NUL (doc_set_key). */
+    if (json_object_set_new_nocheck(f->node, f->key, value))
+        sg_oom();
+    doc_linemap_set_member(ld->lines, f->node, f->key, f->key_line);
     free(f->key);
     f->key = NULL;
     f->key_pending = false;
     return 0;
 }
 
-static int sg_set_key(sg_loader *ld, const json_t *v, int line)
+static int doc_set_key(doc_loader *ld, const json_t *v, int line)
 {
-    sg_frame *f = sg_top(ld);
-    char *key = sg_yaml_key_text(v);
-    if (!key) {
-        if (json_is_object(v) || json_is_array(v))
-            return sg_fail(ld, line, "a mapping key must be a scalar, not a %s",
-                           json_is_object(v) ? "mapping" : "sequence");
-        return doc_oom(ld, line);
-    }
+    doc_frame *f = doc_top(ld);
+    char *key = doc_yaml_key_text(v);
+    if (!key)
+        return doc_fail(ld, line, "a mapping key must be a scalar, not a %s",
+                        json_is_object(v) ? "mapping" : "sequence");
     if (json_is_string(v) && strlen(key) != json_string_length(v)) {
         free(key);
-        return sg_fail(ld, line, "a mapping key contains a NUL character");
+        return doc_fail(ld, line, "a mapping key contains a NUL character");
     }
     f->key = key;
     f->key_line = line;
@@ -408,154 +365,125 @@ static int sg_set_key(sg_loader *ld, const json_t *v, int line)
     return 0;
 }
 
-static int sg_on_scalar(sg_loader *ld, const yaml_event_t *ev, int line)
+static int doc_on_scalar(doc_loader *ld, const yaml_event_t *ev, int line)
 {
     const char *text = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
     const char *tag = (const char *)ev->data.scalar.tag;
     const char *anchor = (const char *)ev->data.scalar.anchor;
     bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    bool is_key = sg_expects_key(ld);
+    bool is_key = doc_expects_key(ld);
 
-    if (is_key && sg_yaml_is_merge_key(text, len, tag, plain)) {
-        sg_frame *f = sg_top(ld);
+    if (is_key && doc_yaml_is_merge_key(text, len, tag, plain)) {
+        doc_frame *f = doc_top(ld);
         f->key_pending = f->merge_pending = true;
         f->key_line = line;
         return 0;
     }
-    if (is_key && !tag && !anchor && (!plain || sg_yaml_plain_is_string(text, len))) {
+    if (is_key && !tag && !anchor && (!plain || doc_yaml_plain_is_string(text, len))) {
         /* A string key: its text as it is, without a JSON value in between. */
         if (memchr(text, '\0', len))
-            return sg_fail(ld, line, "a mapping key contains a NUL character");
-        sg_frame *f = sg_top(ld);
-        if (!(f->key = strndup(text, len)))
-            return doc_oom(ld, line);
+            return doc_fail(ld, line, "a mapping key contains a NUL character");
+        doc_frame *f = doc_top(ld);
+        f->key = sg_strndup(text, len);
         f->key_line = line;
         f->key_pending = true;
         return 0;
     }
     const char *why = NULL;
-    json_t *v = sg_yaml_scalar(text, len, tag, plain, &why);
+    json_t *v = doc_yaml_scalar(text, len, tag, plain, &why);
     if (!v)
-        return sg_fail(ld, line, "%s", why ? why : "out of memory");
-    if (anchor && sg_anchor_add(ld, anchor, v, 1, 0, line) != 0) {
-        json_decref(v);
-        return -1;
-    }
+        return doc_fail(ld, line, "%s", why);
+    if (anchor)
+        doc_anchor_add(ld, anchor, v, 1, 0);
     if (is_key) {
-        int rc = sg_set_key(ld, v, line);
+        int rc = doc_set_key(ld, v, line);
         json_decref(v);
         return rc;
     }
-    if (sg_count_nodes(ld, 1, false, line) != 0) {
+    if (doc_count_nodes(ld, 1, false, line) != 0) {
         json_decref(v);
         return -1;
     }
-    if (sg_linemap_set_node(ld->lines, v, line) != 0) {
-        json_decref(v);
-        return doc_oom(ld, line);
-    }
-    return sg_attach(ld, v, line, 0);
+    doc_linemap_set_node(ld->lines, v, line);
+    return doc_attach(ld, v, line, 0);
 }
 
-static int sg_on_alias(sg_loader *ld, const yaml_event_t *ev, int line)
+static int doc_on_alias(doc_loader *ld, const yaml_event_t *ev, int line)
 {
     const char *name = (const char *)ev->data.alias.anchor;
-    const sg_anchor *a = sg_anchor_find(ld, name);
+    const doc_anchor *a = doc_anchor_find(ld, name);
     if (!a)
-        return sg_fail(ld, line, "unknown anchor '%s' (an alias must follow its anchor, in the same document)",
+        return doc_fail(ld, line, "unknown anchor '%s' (an alias must follow its anchor, in the same document)",
                        name);
-    if (sg_expects_key(ld))
-        return sg_set_key(ld, a->node, line);
+    if (doc_expects_key(ld))
+        return doc_set_key(ld, a->node, line);
     if ((size_t)a->height + ld->depth > SG_MAX_DEPTH)
-        return sg_fail(ld, line, "nesting deeper than %d levels (aliases expanded)", SG_MAX_DEPTH);
-    if (sg_count_nodes(ld, a->nodes, true, line) != 0)
+        return doc_fail(ld, line, "nesting deeper than %d levels (aliases expanded)", SG_MAX_DEPTH);
+    if (doc_count_nodes(ld, a->nodes, true, line) != 0)
         return -1;
-    json_t *copy = sg_copy(ld, a->node, line);
-    if (!copy)
-        return doc_oom(ld, line);
-    return sg_attach(ld, copy, line, a->height);
+    return doc_attach(ld, doc_copy(ld, a->node, line), line, a->height);
 }
 
-static int sg_on_start(sg_loader *ld, const yaml_event_t *ev, int line, bool mapping)
+static int doc_on_start(doc_loader *ld, const yaml_event_t *ev, int line, bool mapping)
 {
-    if (sg_expects_key(ld))
-        return sg_fail(ld, line, "a mapping key must be a scalar, not a %s",
+    if (doc_expects_key(ld))
+        return doc_fail(ld, line, "a mapping key must be a scalar, not a %s",
                        mapping ? "mapping" : "sequence");
     if (ld->depth + 1 > SG_MAX_DEPTH)
-        return sg_fail(ld, line, "nesting deeper than %d levels", SG_MAX_DEPTH);
-    if (sg_count_nodes(ld, 1, false, line) != 0)
+        return doc_fail(ld, line, "nesting deeper than %d levels", SG_MAX_DEPTH);
+    if (doc_count_nodes(ld, 1, false, line) != 0)
         return -1;
     const yaml_char_t *anchor = mapping ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
     if (ld->depth == ld->stackcap) {
-        size_t cap = ld->stackcap ? ld->stackcap * 2 : 16;
-        sg_frame *s = realloc(ld->stack, cap * sizeof(*s));
-        if (!s)
-            return doc_oom(ld, line);
-        ld->stack = s;
-        ld->stackcap = cap;
+        ld->stackcap = ld->stackcap ? ld->stackcap * 2 : 16;
+        ld->stack = sg_reallocarray(ld->stack, ld->stackcap, sizeof(*ld->stack));
     }
-    sg_frame f = {0};
-    f.node = mapping ? json_object() : json_array();
+    doc_frame f = {0};
+    f.node = sg_check_alloc(mapping ? json_object() : json_array());
     f.line = line;
     f.nodes_at_start = ld->nodes - 1;
-    if (!f.node || (anchor && !(f.anchor = strdup((const char *)anchor))) ||
-        sg_linemap_set_node(ld->lines, f.node, line) != 0) {
-        json_decref(f.node);
-        free(f.anchor);
-        return doc_oom(ld, line);
-    }
+    f.anchor = anchor ? sg_strdup((const char *)anchor) : NULL;
+    doc_linemap_set_node(ld->lines, f.node, line);
     ld->stack[ld->depth++] = f;
     return 0;
 }
 
-static int sg_on_end(sg_loader *ld)
+static int doc_on_end(doc_loader *ld)
 {
-    sg_frame f = ld->stack[--ld->depth];
-    int rc = 0;
+    doc_frame f = ld->stack[--ld->depth];
     if (f.merges)
-        rc = sg_apply_merges(ld, &f);
+        doc_apply_merges(ld, &f);
     int height = f.height + 1;
-    if (rc == 0 && f.anchor)
-        rc = sg_anchor_add(ld, f.anchor, f.node, ld->nodes - f.nodes_at_start, height, f.line);
+    if (f.anchor)
+        doc_anchor_add(ld, f.anchor, f.node, ld->nodes - f.nodes_at_start, height);
     free(f.anchor);
     free(f.key);
-    if (rc != 0) {
-        json_decref(f.merges);
-        json_decref(f.node);
-        return -1;
-    }
-    return sg_attach(ld, f.node, f.line, height);
+    return doc_attach(ld, f.node, f.line, height);
 }
 
-static int sg_on_document_end(sg_loader *ld)
+static int doc_on_document_end(doc_loader *ld)
 {
     json_t *root = ld->root;
     ld->root = NULL;
     ld->in_document = false;
-    sg_anchors_clear(ld);
+    doc_anchors_clear(ld);
     if (!root || json_is_null(root))
         return 0;
     if (ld->ndocs == ld->capdocs) {
-        size_t cap = ld->capdocs ? ld->capdocs * 2 : 8;
-        int *d = realloc(ld->docnums, cap * sizeof(*d));
-        if (!d) {
-            json_decref(root);
-            return doc_oom(ld, 0);
-        }
-        ld->docnums = d;
-        ld->capdocs = cap;
+        ld->capdocs = ld->capdocs ? ld->capdocs * 2 : 8;
+        ld->docnums = sg_reallocarray(ld->docnums, ld->capdocs, sizeof(*ld->docnums));
     }
-    if (json_array_append_new(ld->docs, root) != 0)
-        return doc_oom(ld, 0);
+    if (json_array_append_new(ld->docs, root))
+        sg_oom();
     ld->docnums[ld->ndocs++] = ld->docno;
     return 0;
 }
 
-static int sg_parser_error(sg_loader *ld, const yaml_parser_t *p)
+static int doc_parser_error(doc_loader *ld, const yaml_parser_t *p)
 {
     if (p->error == YAML_MEMORY_ERROR)
-        return doc_oom(ld, 0);
+        sg_oom();
     int line;
     if (p->error == YAML_READER_ERROR) {
         line = 1;
@@ -564,10 +492,10 @@ static int sg_parser_error(sg_loader *ld, const yaml_parser_t *p)
     } else {
         line = (int)p->problem_mark.line + 1;
     }
-    return sg_fail(ld, line, "%s", p->problem ? p->problem : "invalid YAML");
+    return doc_fail(ld, line, "%s", p->problem ? p->problem : "invalid YAML");
 }
 
-static int sg_on_event(sg_loader *ld, const yaml_event_t *ev)
+static int doc_on_event(doc_loader *ld, const yaml_event_t *ev)
 {
     int line = (int)ev->start_mark.line + 1;
     switch (ev->type) {
@@ -577,64 +505,64 @@ static int sg_on_event(sg_loader *ld, const yaml_event_t *ev)
         ld->doc_nodes = ld->doc_alias_nodes = 0;
         return 0;
     case YAML_DOCUMENT_END_EVENT:
-        return sg_on_document_end(ld);
+        return doc_on_document_end(ld);
     case YAML_SCALAR_EVENT:
-        return sg_on_scalar(ld, ev, line);
+        return doc_on_scalar(ld, ev, line);
     case YAML_ALIAS_EVENT:
-        return sg_on_alias(ld, ev, line);
+        return doc_on_alias(ld, ev, line);
     case YAML_MAPPING_START_EVENT:
-        return sg_on_start(ld, ev, line, true);
+        return doc_on_start(ld, ev, line, true);
     case YAML_SEQUENCE_START_EVENT:
-        return sg_on_start(ld, ev, line, false);
+        return doc_on_start(ld, ev, line, false);
     case YAML_MAPPING_END_EVENT:
     case YAML_SEQUENCE_END_EVENT:
-        return sg_on_end(ld);
+        return doc_on_end(ld);
     default:
         return 0;
     }
 }
 
-static void sg_loader_cleanup(sg_loader *ld)
+static void doc_loader_cleanup(doc_loader *ld)
 {
     while (ld->depth) {
-        sg_frame *f = &ld->stack[--ld->depth];
+        doc_frame *f = &ld->stack[--ld->depth];
         json_decref(f->node);
         json_decref(f->merges);
         free(f->anchor);
         free(f->key);
     }
     free(ld->stack);
-    sg_anchors_clear(ld);
+    doc_anchors_clear(ld);
     free(ld->anchors);
     free(ld->anchor_index);
     json_decref(ld->root);
 }
 
-static int sg_yaml_parse(sg_loader *ld, const char *data, size_t len)
+static int doc_yaml_parse(doc_loader *ld, const char *data, size_t len)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
-        return doc_oom(ld, 0);
+        sg_oom();
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     int rc = 0;
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            rc = sg_parser_error(ld, &parser);
+            rc = doc_parser_error(ld, &parser);
             break;
         }
         bool done = ev.type == YAML_STREAM_END_EVENT;
-        rc = sg_on_event(ld, &ev);
+        rc = doc_on_event(ld, &ev);
         yaml_event_delete(&ev);
         if (rc != 0 || done)
             break;
     }
     yaml_parser_delete(&parser);
-    sg_loader_cleanup(ld);
+    doc_loader_cleanup(ld);
     return rc;
 }
 
-static bool sg_looks_like_json(const char *data, size_t len)
+static bool doc_looks_like_json(const char *data, size_t len)
 {
     size_t i = 0;
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
@@ -647,48 +575,33 @@ static bool sg_looks_like_json(const char *data, size_t len)
 int sg_yaml_load(const char *name, const char *data, size_t len, json_t **docs,
                  int **doc_numbers, sg_linemap **lines, char *err, size_t errlen)
 {
-    if (err && errlen)
-        err[0] = '\0';
+    err[0] = '\0';
     if (!name)
         name = "<input>";
-    sg_loader ld = {.name = name, .data = data, .len = len, .err = err, .errlen = errlen};
+    doc_loader ld = {.name = name, .data = data, .len = len, .err = err, .errlen = errlen};
     if (!docs || (!data && len))
-        return sg_fail(&ld, 0, "no input");
-    if (len > SG_MAX_INPUT) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: input is %zu bytes, more than the limit of %u bytes",
-                     name, len, (unsigned)SG_MAX_INPUT);
-        return -1;
-    }
-    if (sg_looks_like_json(data, len)) {
-        int rc = sg_json_load(name, data, len, docs, doc_numbers, lines, err, errlen);
+        return doc_fail(&ld, 0, "no input");
+    if (len > SG_MAX_INPUT)
+        return sg_err(err, errlen, "%s: input is %zu bytes, more than the limit of %u bytes", name, len,
+                      (unsigned)SG_MAX_INPUT);
+    if (doc_looks_like_json(data, len)) {
+        int rc = doc_json_load(name, data, len, docs, doc_numbers, lines, err, errlen);
         if (rc != 1)
             return rc;
     }
-    ld.docs = json_array();
-    ld.lines = sg_linemap_new();
-    if (!ld.docs || !ld.lines) {
-        json_decref(ld.docs);
-        sg_linemap_free(ld.lines);
-        return doc_oom(&ld, 0);
-    }
-    if (sg_yaml_parse(&ld, data ? data : "", len) != 0) {
+    ld.docs = sg_check_alloc(json_array());
+    ld.lines = doc_linemap_new();
+    if (doc_yaml_parse(&ld, data ? data : "", len) != 0) {
         json_decref(ld.docs);
         sg_linemap_free(ld.lines);
         free(ld.docnums);
         return -1;
     }
     *docs = ld.docs;
-    if (doc_numbers) {
-        *doc_numbers = ld.docnums ? ld.docnums : calloc(1, sizeof(int));
-        if (!*doc_numbers) {
-            json_decref(ld.docs);
-            sg_linemap_free(ld.lines);
-            return doc_oom(&ld, 0);
-        }
-    } else {
+    if (doc_numbers)
+        *doc_numbers = ld.docnums ? ld.docnums : sg_calloc(1, sizeof(int));
+    else
         free(ld.docnums);
-    }
     if (lines)
         *lines = ld.lines;
     else

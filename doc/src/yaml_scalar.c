@@ -33,38 +33,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SG_TAG_PREFIX "tag:yaml.org,2002:"
+#define TAG_PREFIX "tag:yaml.org,2002:"
 
-typedef enum sg_scalar_kind {
-    SG_SCALAR_STR,
-    SG_SCALAR_NULL,
-    SG_SCALAR_BOOL,
-    SG_SCALAR_INT,
-    SG_SCALAR_FLOAT,
-    SG_SCALAR_SPECIAL    /* .inf / .nan: a float JSON cannot hold */
-} sg_scalar_kind;
+typedef enum doc_scalar_kind {
+    DOC_SCALAR_STR,
+    DOC_SCALAR_NULL,
+    DOC_SCALAR_BOOL,
+    DOC_SCALAR_INT,
+    DOC_SCALAR_FLOAT,
+    DOC_SCALAR_SPECIAL    /* .inf / .nan: a float JSON cannot hold */
+} doc_scalar_kind;
 
-typedef struct sg_scalar_value {
-    sg_scalar_kind kind;
+typedef struct doc_scalar_value {
+    doc_scalar_kind kind;
     bool b;
     long long i;
     double d;
-} sg_scalar_value;
+} doc_scalar_value;
 
-static bool sg_text_is(const char *text, size_t len, const char *word)
+static bool doc_text_is(const char *text, size_t len, const char *word)
 {
     return strlen(word) == len && memcmp(text, word, len) == 0;
 }
 
-static bool sg_text_in(const char *text, size_t len, const char *const *words)
+static bool doc_text_in(const char *text, size_t len, const char *const *words)
 {
     for (; *words; words++)
-        if (sg_text_is(text, len, *words))
+        if (doc_text_is(text, len, *words))
             return true;
     return false;
 }
 
-static int sg_digit_value(char c)
+static int doc_digit_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -76,7 +76,7 @@ static int sg_digit_value(char c)
 }
 
 /* Go's strconv.ParseUint(s, 0, 64): 0 ok, -1 syntax, -2 out of range. */
-static int sg_parse_uint_base0(const char *s, size_t n, uint64_t *out)
+static int doc_parse_uint_base0(const char *s, size_t n, uint64_t *out)
 {
     if (n == 0)
         return -1;
@@ -96,7 +96,7 @@ static int sg_parse_uint_base0(const char *s, size_t n, uint64_t *out)
     uint64_t v = 0;
     bool overflow = false;
     for (size_t i = 0; i < n; i++) {
-        unsigned d = (unsigned)sg_digit_value(s[i]);
+        unsigned d = (unsigned)doc_digit_value(s[i]);
         if (d >= base)
             return -1;
         if (v > (UINT64_MAX - d) / base)
@@ -111,7 +111,7 @@ static int sg_parse_uint_base0(const char *s, size_t n, uint64_t *out)
 }
 
 /* Whether `s` matches the float pattern above (after the caller's underscore removal). */
-static bool sg_float_syntax(const char *s, size_t n, const char **int_digits, size_t *n_int,
+static bool doc_float_syntax(const char *s, size_t n, const char **int_digits, size_t *n_int,
                             const char **frac_digits, size_t *n_frac, const char **exp, size_t *n_exp)
 {
     size_t i = 0;
@@ -153,19 +153,17 @@ static bool sg_float_syntax(const char *s, size_t n, const char **int_digits, si
 }
 
 /* The float value of text with valid float syntax; false when it overflows (Go: ErrRange). */
-static bool sg_float_value(const char *s, size_t n, double *out)
+static bool doc_float_value(const char *s, size_t n, double *out)
 {
     const char *ip, *fp, *ep;
     size_t ni, nf, ne;
-    if (!sg_float_syntax(s, n, &ip, &ni, &fp, &nf, &ep, &ne))
+    if (!doc_float_syntax(s, n, &ip, &ni, &fp, &nf, &ep, &ne))
         return false;
     long long exp = 0;
     if (ne > 0 && sg_decimal_exponent(ep, ne, &exp) != 0)
         return false;
     char small[64];
-    char *digits = ni + nf <= sizeof(small) ? small : malloc(ni + nf);
-    if (!digits)
-        return false;
+    char *digits = ni + nf <= sizeof(small) ? small : sg_malloc(ni + nf);
     memcpy(digits, ip, ni);
     memcpy(digits + ni, fp, nf);
     double v = sg_decimal_value(s[0] == '-', digits, ni + nf, exp - (long long)nf);
@@ -178,12 +176,10 @@ static bool sg_float_value(const char *s, size_t n, double *out)
 }
 
 /* The number in text starting with a digit or sign (go-yaml's 'D' and 'S' hints). */
-static void sg_resolve_number(const char *text, size_t len, sg_scalar_value *out)
+static void doc_resolve_number(const char *text, size_t len, doc_scalar_value *out)
 {
     char small[64];
-    char *plain = len < sizeof(small) ? small : malloc(len + 1);
-    if (!plain)
-        return;
+    char *plain = len < sizeof(small) ? small : sg_malloc(len + 1);
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
         if (text[i] != '_')
@@ -192,25 +188,25 @@ static void sg_resolve_number(const char *text, size_t len, sg_scalar_value *out
     bool negative = n > 0 && plain[0] == '-';
     size_t skip = n > 0 && (plain[0] == '-' || plain[0] == '+') ? 1 : 0;
     uint64_t u = 0;
-    int rc = sg_parse_uint_base0(plain + skip, n - skip, &u);
+    int rc = doc_parse_uint_base0(plain + skip, n - skip, &u);
     if (rc == 0 && !negative && u <= (uint64_t)INT64_MAX) {
-        out->kind = SG_SCALAR_INT;
+        out->kind = DOC_SCALAR_INT;
         out->i = (long long)u;
     } else if (rc == 0 && negative && u <= (uint64_t)INT64_MAX + 1u) {
-        out->kind = SG_SCALAR_INT;
+        out->kind = DOC_SCALAR_INT;
         out->i = u == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(long long)u;
     } else if (rc == 0 && skip == 0) {
         /* Go: ParseInt overflows, ParseUint (no sign allowed) succeeds. */
-        out->kind = SG_SCALAR_FLOAT;
+        out->kind = DOC_SCALAR_FLOAT;
         out->d = (double)u;
-    } else if (sg_float_value(plain, n, &out->d)) {
-        out->kind = SG_SCALAR_FLOAT;
+    } else if (doc_float_value(plain, n, &out->d)) {
+        out->kind = DOC_SCALAR_FLOAT;
     }
     if (plain != small)
         free(plain);
 }
 
-static void sg_resolve(const char *text, size_t len, sg_scalar_value *out)
+static void doc_resolve(const char *text, size_t len, doc_scalar_value *out)
 {
     static const char *const trues[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
                                         "on", "On", "ON", NULL};
@@ -222,108 +218,102 @@ static void sg_resolve(const char *text, size_t len, sg_scalar_value *out)
     /* Every word above has at most 5 bytes and starts with one of these, so
      * most scalars (names, images, paths) skip the lists at once. */
     bool word = len > 0 && len <= 5 && memchr("yYnNtTfFoO~.+-", text[0], 14);
-    out->kind = SG_SCALAR_STR;
-    if (len == 0 || (word && sg_text_in(text, len, nulls))) {
-        out->kind = SG_SCALAR_NULL;
-    } else if (word && (sg_text_in(text, len, trues) || sg_text_in(text, len, falses))) {
-        out->kind = SG_SCALAR_BOOL;
-        out->b = sg_text_in(text, len, trues);
-    } else if (word && sg_text_in(text, len, specials)) {
-        out->kind = SG_SCALAR_SPECIAL;
+    out->kind = DOC_SCALAR_STR;
+    if (len == 0 || (word && doc_text_in(text, len, nulls))) {
+        out->kind = DOC_SCALAR_NULL;
+    } else if (word && (doc_text_in(text, len, trues) || doc_text_in(text, len, falses))) {
+        out->kind = DOC_SCALAR_BOOL;
+        out->b = doc_text_in(text, len, trues);
+    } else if (word && doc_text_in(text, len, specials)) {
+        out->kind = DOC_SCALAR_SPECIAL;
     } else if (text[0] == '.') {
         /* Go's ParseFloat on the text as written: no underscores, no sign here. */
-        if (sg_float_value(text, len, &out->d))
-            out->kind = SG_SCALAR_FLOAT;
+        if (doc_float_value(text, len, &out->d))
+            out->kind = DOC_SCALAR_FLOAT;
     } else if ((text[0] >= '0' && text[0] <= '9') || text[0] == '+' || text[0] == '-') {
-        sg_resolve_number(text, len, out);
+        doc_resolve_number(text, len, out);
     }
 }
 
-bool sg_yaml_plain_is_string(const char *text, size_t len)
+bool doc_yaml_plain_is_string(const char *text, size_t len)
 {
-    sg_scalar_value v = {SG_SCALAR_STR, false, 0, 0};
-    sg_resolve(text, len, &v);
-    return v.kind == SG_SCALAR_STR;
+    doc_scalar_value v = {DOC_SCALAR_STR, false, 0, 0};
+    doc_resolve(text, len, &v);
+    return v.kind == DOC_SCALAR_STR;
 }
 
-static const char *sg_short_tag(const char *tag)
+static const char *doc_short_tag(const char *tag)
 {
-    size_t n = strlen(SG_TAG_PREFIX);
-    return strncmp(tag, SG_TAG_PREFIX, n) == 0 ? tag + n : NULL;
+    size_t n = strlen(TAG_PREFIX);
+    return strncmp(tag, TAG_PREFIX, n) == 0 ? tag + n : NULL;
 }
 
-bool sg_yaml_is_merge_key(const char *text, size_t len, const char *tag, bool plain)
+bool doc_yaml_is_merge_key(const char *text, size_t len, const char *tag, bool plain)
 {
     if (tag) {
-        const char *s = sg_short_tag(tag);
+        const char *s = doc_short_tag(tag);
         return s && strcmp(s, "merge") == 0;
     }
-    return plain && sg_text_is(text, len, "<<");
+    return plain && doc_text_is(text, len, "<<");
 }
 
-json_t *sg_yaml_scalar(const char *text, size_t len, const char *tag, bool plain, const char **why)
+json_t *doc_yaml_scalar(const char *text, size_t len, const char *tag, bool plain, const char **why)
 {
-    sg_scalar_value v = {SG_SCALAR_STR, false, 0, 0};
+    doc_scalar_value v = {DOC_SCALAR_STR, false, 0, 0};
     const char *want = NULL;     /* a type tag the text must resolve to */
     bool resolve = plain;
     if (tag) {
-        const char *s = sg_short_tag(tag);
+        const char *s = doc_short_tag(tag);
         resolve = s && (strcmp(s, "int") == 0 || strcmp(s, "float") == 0 || strcmp(s, "bool") == 0 ||
                         strcmp(s, "null") == 0);
         want = resolve ? s : NULL;
     }
     if (resolve)
-        sg_resolve(text, len, &v);
-    if (want && strcmp(want, "int") == 0 && v.kind != SG_SCALAR_INT) {
+        doc_resolve(text, len, &v);
+    if (want && strcmp(want, "int") == 0 && v.kind != DOC_SCALAR_INT) {
         *why = "the value is tagged !!int but is not an integer";
         return NULL;
     }
     if (want && strcmp(want, "float") == 0) {
-        if (v.kind == SG_SCALAR_INT) {
-            v.kind = SG_SCALAR_FLOAT;
+        if (v.kind == DOC_SCALAR_INT) {
+            v.kind = DOC_SCALAR_FLOAT;
             v.d = (double)v.i;
-        } else if (v.kind != SG_SCALAR_FLOAT && v.kind != SG_SCALAR_SPECIAL) {
+        } else if (v.kind != DOC_SCALAR_FLOAT && v.kind != DOC_SCALAR_SPECIAL) {
             *why = "the value is tagged !!float but is not a number";
             return NULL;
         }
     }
-    if (want && strcmp(want, "bool") == 0 && v.kind != SG_SCALAR_BOOL) {
+    if (want && strcmp(want, "bool") == 0 && v.kind != DOC_SCALAR_BOOL) {
         *why = "the value is tagged !!bool but is not a boolean";
         return NULL;
     }
-    if (want && strcmp(want, "null") == 0 && v.kind != SG_SCALAR_NULL) {
+    if (want && strcmp(want, "null") == 0 && v.kind != DOC_SCALAR_NULL) {
         *why = "the value is tagged !!null but is not null";
         return NULL;
     }
 
-    json_t *out = NULL;
     switch (v.kind) {
-    case SG_SCALAR_NULL:
+    case DOC_SCALAR_NULL:
         return json_null();
-    case SG_SCALAR_BOOL:
+    case DOC_SCALAR_BOOL:
         return json_boolean(v.b);
-    case SG_SCALAR_INT:
-        out = json_integer((json_int_t)v.i);
+    case DOC_SCALAR_INT:
+        return sg_check_alloc(json_integer((json_int_t)v.i));
+    case DOC_SCALAR_FLOAT:
+        return sg_check_alloc(json_real(v.d));   /* finite: doc_float_value refuses the rest */
+    case DOC_SCALAR_STR:
+    case DOC_SCALAR_SPECIAL:
         break;
-    case SG_SCALAR_FLOAT:
-        out = json_real(v.d);
-        break;
-    case SG_SCALAR_STR:
-    case SG_SCALAR_SPECIAL:
-        out = json_stringn(text, len);
-        if (!out) {
-            *why = "the text is not valid UTF-8";
-            return NULL;
-        }
-        return out;
     }
+    /* jansson refuses text that is not UTF-8 (and says no more). */
+    json_t *out = json_stringn(text, len);
     if (!out)
-        *why = "out of memory";
+        *why = "the text is not valid UTF-8";
     return out;
 }
 
 /* Go's strconv.FormatFloat(float64(float32(d)), 'g', -1, 32), as sigs.k8s.io/yaml uses for keys. */
-static void sg_go_float32_g(double d, char *buf, size_t size)
+static void doc_go_float32_g(double d, char *buf, size_t size)
 {
     float f = (float)d;
     if (isnan(f)) {
@@ -353,26 +343,26 @@ static void sg_go_float32_g(double d, char *buf, size_t size)
     snprintf(buf, size, "%.*f", decimals > 0 ? decimals : 0, (double)f);
 }
 
-char *sg_yaml_key_text(const json_t *v)
+char *doc_yaml_key_text(const json_t *v)
 {
     char buf[64];
     switch (json_typeof(v)) {
     case JSON_STRING:
-        return strdup(json_string_value(v));
+        return sg_strdup(json_string_value(v));
     case JSON_INTEGER:
         snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
     case JSON_REAL:
-        sg_go_float32_g(json_real_value(v), buf, sizeof(buf));
+        doc_go_float32_g(json_real_value(v), buf, sizeof(buf));
         break;
     case JSON_TRUE:
-        return strdup("true");
+        return sg_strdup("true");
     case JSON_FALSE:
-        return strdup("false");
+        return sg_strdup("false");
     case JSON_NULL:
-        return strdup("null");
+        return sg_strdup("null");
     default:
         return NULL;
     }
-    return strdup(buf);
+    return sg_strdup(buf);
 }

@@ -65,11 +65,6 @@ const sg_server_settings *sg_policy_server(const sg_policy *p)
     return &p->server;
 }
 
-const char *sg_policy_config_path(const sg_policy *p)
-{
-    return p->config_path;
-}
-
 /* A NULL list matches everything; otherwise `name` must be one of its entries. */
 static bool listed_exactly(const json_t *list, const char *name)
 {

@@ -5,7 +5,6 @@
  * decision in scoring/) keeps all three, so nothing is built or evaluated
  * twice.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,25 +36,17 @@ static int compare_keys(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* The unhealthy findings of the fixed object, sorted for lookup: deciding
+/* The unhealthy findings of an evaluation, sorted for lookup: deciding
  * stays O(n log n) for a pod with thousands of containers. */
 static finding_key *unhealthy_keys(const sg_eval *after, size_t *n)
 {
-    finding_key *keys = malloc((after->count + 1) * sizeof *keys);
-    if (!keys)
-        return NULL;
+    finding_key *keys = sg_calloc(after->count, sizeof *keys);
     *n = 0;
     for (size_t i = 0; i < after->count; i++)
         if (after->findings[i].status == SG_STATUS_UNHEALTHY)
             keys[(*n)++] = key_of(&after->findings[i]);
     qsort(keys, *n, sizeof *keys, compare_keys);
     return keys;
-}
-
-static int out_of_memory(char *err, size_t errlen)
-{
-    snprintf(err, errlen, "out of memory");
-    return -1;
 }
 
 static bool enforced(const sg_finding *f)
@@ -71,15 +62,10 @@ static bool blocking(const sg_finding *f)
 
 /* The first finding that the fix made blocking (unhealthy, with action deny
  * or enforce, where the object as given was not), or NULL. */
-static const sg_finding *first_broken(const sg_eval *ev, const sg_eval *after, char *err, size_t errlen, int *rc)
+static const sg_finding *first_broken(const sg_eval *ev, const sg_eval *after)
 {
     size_t nkeys = 0;
     finding_key *before = unhealthy_keys(ev, &nkeys);
-    *rc = 0;
-    if (!before) {
-        *rc = out_of_memory(err, errlen);
-        return NULL;
-    }
     const sg_finding *broken = NULL;
     for (size_t i = 0; i < after->count && !broken; i++) {
         finding_key k = key_of(&after->findings[i]);
@@ -91,55 +77,43 @@ static const sg_finding *first_broken(const sg_eval *ev, const sg_eval *after, c
 }
 
 /* Mark the enforced findings of `ev` that the fixed object no longer has. */
-static int mark_healed(const sg_eval *ev, const sg_eval *after, bool *healed, char *err, size_t errlen)
+static void mark_healed(const sg_eval *ev, const sg_eval *after, bool *healed)
 {
     size_t nkeys = 0;
     finding_key *keys = unhealthy_keys(after, &nkeys);
-    if (!keys)
-        return out_of_memory(err, errlen);
     for (size_t i = 0; i < ev->count; i++) {
         finding_key k = key_of(&ev->findings[i]);
         healed[i] = enforced(&ev->findings[i]) && !bsearch(&k, keys, nkeys, sizeof k, compare_keys);
     }
     free(keys);
-    return 0;
 }
 
-int sg_policy_enforce(const sg_policy *p, const json_t *object, sg_eval *ev, const char *default_namespace,
-                      time_t now, sg_enforcement *out, char *err, size_t errlen)
+void sg_policy_enforce(const sg_policy *p, const json_t *object, sg_eval *ev, const char *default_namespace,
+                       time_t now, sg_enforcement *out)
 {
     memset(out, 0, sizeof *out);
-    if (!(out->healed = calloc(ev->count + 1, sizeof *out->healed)))
-        return out_of_memory(err, errlen);
+    out->healed = sg_calloc(ev->count, sizeof *out->healed);
     bool any = false;
     for (size_t i = 0; i < ev->count && !any; i++)
         any = enforced(&ev->findings[i]);
     if (!any) {
-        if (!(out->patch = json_array()))
-            return sg_enforcement_free(out), out_of_memory(err, errlen);
-        return 0;
+        out->patch = sg_check_alloc(json_array());
+        return;
     }
-    if (sg_policy_fix(p, object, ev, &out->patch, &out->fixed, err, errlen) < 0) {
-        sg_enforcement_free(out);
-        return -1;
-    }
+    sg_policy_fix(p, object, ev, &out->patch, &out->fixed);
     if (!json_array_size(out->patch))
-        return 0;   /* nothing fixable: nothing healed */
+        return;   /* nothing fixable: nothing healed */
     /* A fixed object that cannot be evaluated heals nothing: it stays denied. */
     char why[SG_ERRMAX];
     out->has_fixed_eval = sg_policy_evaluate_owned(p, out->fixed, default_namespace, now, ev->owners, ev->nowners,
                                                    &out->fixed_eval, why, sizeof why) == 0;
     if (!out->has_fixed_eval)
-        return 0;
-    int rc;
+        return;
     /* A fix that would make the object fail another blocking check heals
      * nothing: the object is denied rather than patched into a new denial. */
-    out->broken = first_broken(ev, &out->fixed_eval, err, errlen, &rc);
-    if (rc == 0 && !out->broken)
-        rc = mark_healed(ev, &out->fixed_eval, out->healed, err, errlen);
-    if (rc < 0)
-        sg_enforcement_free(out);
-    return rc;
+    out->broken = first_broken(ev, &out->fixed_eval);
+    if (!out->broken)
+        mark_healed(ev, &out->fixed_eval, out->healed);
 }
 
 void sg_enforcement_free(sg_enforcement *e)

@@ -234,9 +234,7 @@ static void collect_containers(evaluation *e)
     size_t total = 0;
     for (int l = 0; l < 3; l++)
         total += json_array_size(json_object_get(e->w->pod_spec, container_lists[l]));
-    e->containers = calloc(total + 1, sizeof *e->containers);
-    if (!e->containers)
-        abort();
+    e->containers = sg_calloc(total + 1, sizeof *e->containers);
     for (int l = 0; l < 3; l++) {
         size_t i;
         const json_t *c;
@@ -251,9 +249,7 @@ static sg_finding *add_finding(evaluation *e, size_t rec)
     sg_eval *ev = e->ev;
     if (ev->count == e->cap) {
         e->cap = e->cap ? e->cap * 2 : 16;
-        sg_finding *grown = realloc(ev->findings, e->cap * sizeof *grown);
-        if (!grown)
-            abort();
+        sg_finding *grown = sg_realloc(ev->findings, e->cap * sizeof *grown);
         ev->findings = grown;
     }
     sg_finding *f = &ev->findings[ev->count++];
@@ -266,9 +262,7 @@ static sg_finding *add_finding(evaluation *e, size_t rec)
 
 static void store_message(eval_storage *s, char *msg)
 {
-    char **grown = realloc(s->messages, (s->nmessages + 1) * sizeof *grown);
-    if (!grown)
-        abort();
+    char **grown = sg_realloc(s->messages, (s->nmessages + 1) * sizeof *grown);
     s->messages = grown;
     s->messages[s->nmessages++] = msg;
 }
@@ -292,9 +286,7 @@ static const json_t *pod_view(evaluation *e, const sg_rec *r)
     if (!view)
         return e->w->pod_spec;
     eval_storage *s = e->store;
-    json_t **grown = realloc(s->views, (s->nviews + 1) * sizeof *grown);
-    if (!grown)
-        abort();
+    json_t **grown = sg_realloc(s->views, (s->nviews + 1) * sizeof *grown);
     s->views = grown;
     s->views[s->nviews++] = view;
     return view;
@@ -358,7 +350,7 @@ static char *closed_message(const sg_rec *r, outcome o, const char *part)
     else
         snprintf(buf, sizeof buf, "rule error in %s: '%s' gave neither true nor false for this object; treated "
                  "as unhealthy", r->info.id, part);
-    return strdup(buf);
+    return sg_strdup(buf);
 }
 
 /* Run one check in the current bindings and record its finding. `pre` is how
@@ -374,8 +366,6 @@ static sg_finding *check(evaluation *e, size_t rec, outcome pre, const exemption
     if (unhealthy) {
         char *msg = o == OUT_TRUE ? sg_template_render(r->message, &e->ctx)
                                   : closed_message(r, o, pre == OUT_TRUE ? "unhealthy" : "applies");
-        if (!msg)
-            abort();
         keep_message(e, msg);
         f->message = msg;
         sg_rule_ctx_reset(&e->ctx);
@@ -518,9 +508,7 @@ int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const cha
     ev.controls_pods = w.pod_spec && strcmp(ev.kind, "Pod");
     if (check_pod_spec(object, ev.kind, &w, err, errlen) < 0)
         return -1;
-    eval_storage *store = calloc(1, sizeof *store);
-    if (!store)
-        abort();
+    eval_storage *store = sg_calloc(1, sizeof *store);
     ev.internal_ = store;
     ev.excluded = sg_policy_namespace_excluded(p, ev.namespace_);
     if (!ev.excluded) {

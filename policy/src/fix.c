@@ -35,9 +35,7 @@ static void pointer_steps(const char *pointer, json_t *steps)
 static char *pointer_of(const json_t *steps, size_t n)
 {
     size_t cap = 64, len = 0;
-    char *out = malloc(cap);
-    if (!out)
-        abort();
+    char *out = sg_malloc(cap);
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         const json_t *s = json_array_get(steps, i);
@@ -50,9 +48,7 @@ static char *pointer_of(const json_t *steps, size_t n)
         size_t need = len + 2 * strlen(text) + 2;
         if (need > cap) {
             cap = need * 2;
-            char *grown = realloc(out, cap);
-            if (!grown)
-                abort();
+            char *grown = sg_realloc(out, cap);
             out = grown;
         }
         out[len++] = '/';
@@ -222,7 +218,7 @@ static char *apply_ops(fix_run *run, const sg_finding *f)
         if (run->ev->ephemeral_only && sg_path_root(op->path) != SG_VAR_CONTAINER) {
             sg_rule_ctx_reset(&run->ctx);
             if (!why)
-                why = strdup("the fix must change the pod, and an update of ephemeral containers can change only them");
+                why = sg_strdup("the fix must change the pod, and an update of ephemeral containers can change only them");
             continue;
         }
         json_t *rel = sg_path_resolve(op->path, &run->ctx);
@@ -256,9 +252,7 @@ static void block(sg_eval *ev, sg_finding *f, char *why)
     f->fix_blocked = sg_eval_keep(ev, why);
     const char *msg = f->message ? f->message : "";
     size_t len = strlen(msg) + strlen(why) + 16;
-    char *both = malloc(len);
-    if (!both)
-        abort();
+    char *both = sg_malloc(len);
     snprintf(both, len, "%s; not fixed: %s", msg, why);
     f->message = sg_eval_keep(ev, both);
 }
@@ -273,10 +267,8 @@ static bool to_fix(const sg_policy *p, const sg_finding *f)
 static void fix_all(fix_run *run)
 {
     sg_eval *ev = run->ev;
-    size_t *pending = malloc((ev->count + 1) * sizeof *pending), n = 0;
-    char **why = calloc(ev->count + 1, sizeof *why);
-    if (!pending || !why)
-        abort();
+    size_t *pending = sg_malloc((ev->count + 1) * sizeof *pending), n = 0;
+    char **why = sg_calloc(ev->count + 1, sizeof *why);
     for (size_t i = 0; i < ev->count; i++)
         if (to_fix(run->p, &ev->findings[i]))
             pending[n++] = i;
@@ -306,12 +298,9 @@ static void fix_all(fix_run *run)
     free(pending);
 }
 
-int sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t **patch, json_t **fixed, char *err,
-                  size_t errlen)
+void sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t **patch, json_t **fixed)
 {
-    (void)err;
-    (void)errlen;
-    fix_run run = {.p = p, .ev = ev, .pt = {json_deep_copy(object), json_array()}};
+    fix_run run = {.p = p, .ev = ev, .pt = {sg_check_alloc(json_deep_copy(object)), sg_check_alloc(json_array())}};
     sg_rule_ctx_init(&run.ctx);
     fix_all(&run);
     sg_rule_ctx_free(&run.ctx);
@@ -320,5 +309,4 @@ int sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t 
         *fixed = run.pt.fixed;
     else
         json_decref(run.pt.fixed);
-    return 0;
 }

@@ -41,7 +41,6 @@ typedef struct sg_exemption {
 struct sg_policy {
     json_t *builtin;             /* the embedded catalog documents (owned) */
     json_t *config;              /* the settings document (owned; empty object for defaults) */
-    char *config_path;
     sg_rec *recs;
     size_t nrecs;
     json_t *standards;           /* enabled standard names (owned) */

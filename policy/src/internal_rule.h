@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <scoregate/base.h>
+
 /* Variables an expression can read; bound per evaluation. */
 enum sg_var {
     SG_VAR_OBJECT,        /* the whole object */

@@ -111,8 +111,8 @@ int sg_quantity_parse(const char *s, double *value)
     char *digits = small;
     size_t n = int_len + frac_len;
     bool heap = n > sizeof(small);
-    if (heap && !(digits = malloc(n)))
-        return -1;
+    if (heap)
+        digits = sg_malloc(n);
     memcpy(digits, s + int_start, int_len);
     memcpy(digits + int_len, s + frac_start, frac_len);
     double v = sg_decimal_value(negative, digits, n, exp10 - (long long)frac_len);

@@ -111,9 +111,7 @@ static void lex_string(parser *ps, char quote)
 {
     const char *s = ps->p + 1;
     size_t cap = 16, n = 0;
-    char *out = malloc(cap);
-    if (!out)
-        abort();
+    char *out = sg_malloc(cap);
     for (;;) {
         char c = *s;
         if (c == '\0') {
@@ -139,9 +137,7 @@ static void lex_string(parser *ps, char quote)
         }
         if (n + 2 > cap) {
             cap *= 2;
-            char *grown = realloc(out, cap);
-            if (!grown)
-                abort();
+            char *grown = sg_realloc(out, cap);
             out = grown;
         }
         out[n++] = c;
@@ -235,9 +231,7 @@ static void expect(parser *ps, const char *s)
 
 static sg_node *node_new(sg_node_type type, int column)
 {
-    sg_node *n = calloc(1, sizeof *n);
-    if (!n)
-        abort();
+    sg_node *n = sg_calloc(1, sizeof *n);
     n->type = type;
     n->column = column;
     return n;
@@ -245,9 +239,7 @@ static sg_node *node_new(sg_node_type type, int column)
 
 static void node_add(sg_node *n, sg_node *kid)
 {
-    sg_node **grown = realloc(n->kids, (n->nkids + 1) * sizeof *grown);
-    if (!grown)
-        abort();
+    sg_node **grown = sg_realloc(n->kids, (n->nkids + 1) * sizeof *grown);
     n->kids = grown;
     n->kids[n->nkids++] = kid;
 }
@@ -367,7 +359,7 @@ static sg_node *finish_call(parser *ps, sg_node *call, const char *fname, int co
             fail(ps, column, "effective() takes a field name in quotes, e.g. effective('runAsUser')");
             return call;
         }
-        call->name = strdup(arg->value.s);
+        call->name = sg_strdup(arg->value.s);
     }
     if (call->func == SG_F_MATCHES && call->kids[1]->type == SG_N_CONST) {
         sg_node *pat = call->kids[1];
@@ -512,7 +504,7 @@ static sg_node *make_field(sg_node *base, const char *field, int column)
         return folded;
     }
     sg_node *n = node_new(SG_N_FIELD, column);
-    n->name = strdup(field);
+    n->name = sg_strdup(field);
     node_add(n, base);
     return n;
 }
@@ -542,7 +534,7 @@ static sg_node *parse_macro(parser *ps, sg_node *target, sg_macro macro, int col
         return n;
     }
     n->var = ps->nlocals;
-    ps->locals[ps->nlocals++] = strndup(ps->tok.start, ps->tok.len);
+    ps->locals[ps->nlocals++] = sg_strndup(ps->tok.start, ps->tok.len);
     next(ps);
     expect(ps, ",");
     node_add(n, parse_expr(ps));
@@ -744,11 +736,9 @@ sg_expr *sg_expr_compile(const char *text, const json_t *params, const json_t *l
     sg_node *root = sg_rule_parse(text, params, lets, 0, err, errlen);
     if (!root)
         return NULL;
-    sg_expr *e = calloc(1, sizeof *e);
-    if (!e)
-        abort();
+    sg_expr *e = sg_calloc(1, sizeof *e);
     e->root = root;
-    e->text = strdup(text);
+    e->text = sg_strdup(text);
     return e;
 }
 

@@ -105,9 +105,7 @@ void *sg_rule_arena_alloc(sg_rule_ctx *ctx, size_t n)
     sg_arena_block *b = ctx->arena;
     if (!b || b->size - b->used < n) {
         size_t size = n > 4000 ? n : 4000;
-        b = malloc(sizeof *b + size);
-        if (!b)
-            abort();
+        b = sg_malloc(sizeof *b + size);
         b->size = size;
         b->used = 0;
         b->next = ctx->arena;
@@ -123,9 +121,7 @@ static const json_t *keep(sg_rule_ctx *ctx, json_t *j)
 {
     if (ctx->ngarbage == ctx->capgarbage) {
         ctx->capgarbage = ctx->capgarbage ? ctx->capgarbage * 2 : 8;
-        json_t **grown = realloc(ctx->garbage, ctx->capgarbage * sizeof *grown);
-        if (!grown)
-            abort();
+        json_t **grown = sg_realloc(ctx->garbage, ctx->capgarbage * sizeof *grown);
         ctx->garbage = grown;
     }
     ctx->garbage[ctx->ngarbage++] = j;
@@ -239,7 +235,7 @@ static bool regex_match(const pcre2_code *re, sg_value subject, sg_rule_ctx *ctx
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     if (!md || !mc)
-        abort();
+        sg_oom();
     pcre2_set_match_limit(mc, REGEX_MATCH_LIMIT);
     pcre2_set_depth_limit(mc, REGEX_DEPTH_LIMIT);
     int rc = pcre2_match(re, (PCRE2_SPTR)subject.s, subject.len, 0, 0, md, mc);

@@ -26,9 +26,7 @@ struct sg_template {
 
 static void add_segment(sg_template *t, char *text, sg_node *expr)
 {
-    segment *grown = realloc(t->segs, (t->nsegs + 1) * sizeof *grown);
-    if (!grown)
-        abort();
+    segment *grown = sg_realloc(t->segs, (t->nsegs + 1) * sizeof *grown);
     t->segs = grown;
     t->segs[t->nsegs++] = (segment){text, expr};
 }
@@ -36,25 +34,23 @@ static void add_segment(sg_template *t, char *text, sg_node *expr)
 sg_template *sg_template_compile(const char *text, const json_t *params, const json_t *lets, char *err,
                                  size_t errlen)
 {
-    sg_template *t = calloc(1, sizeof *t);
-    if (!t)
-        abort();
+    sg_template *t = sg_calloc(1, sizeof *t);
     const char *p = text;
     while (*p) {
         const char *open = strstr(p, "${");
         if (!open) {
-            add_segment(t, strdup(p), NULL);
+            add_segment(t, sg_strdup(p), NULL);
             break;
         }
         if (open > p)
-            add_segment(t, strndup(p, (size_t)(open - p)), NULL);
+            add_segment(t, sg_strndup(p, (size_t)(open - p)), NULL);
         const char *close = strchr(open + 2, '}');
         if (!close) {
             snprintf(err, errlen, "column %d: '${' without a closing '}'", (int)(open - text) + 1);
             sg_template_free(t);
             return NULL;
         }
-        char *inner = strndup(open + 2, (size_t)(close - open - 2));
+        char *inner = sg_strndup(open + 2, (size_t)(close - open - 2));
         char perr[256];
         sg_node *expr = sg_rule_parse(inner, params, lets, 0, perr, sizeof perr);
         free(inner);
@@ -98,7 +94,7 @@ char *sg_template_render(const sg_template *t, sg_rule_ctx *ctx)
     for (char *c = buf; *c; c++)
         if (*c == '\n' || *c == '\r')
             *c = ' ';
-    return strdup(buf);
+    return sg_strdup(buf);
 }
 
 unsigned sg_template_reads(const sg_template *t)
@@ -139,9 +135,7 @@ sg_path *sg_path_compile(const char *text, const json_t *params, const json_t *l
         sg_node_free(root);
         return NULL;
     }
-    sg_path *p = malloc(sizeof *p);
-    if (!p)
-        abort();
+    sg_path *p = sg_malloc(sizeof *p);
     p->root = root;
     return p;
 }

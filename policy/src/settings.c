@@ -489,9 +489,7 @@ static int compile_fix(const loader *ld, const json_t *def, sg_rec *r)
         return 0;
     if (!json_is_array(fix))
         return failf(ld, def, "fix", fix, "'fix' of %s must be a list", r->info.id);
-    r->fix = calloc(json_array_size(fix) + 1, sizeof *r->fix);
-    if (!r->fix)
-        abort();
+    r->fix = sg_calloc(json_array_size(fix) + 1, sizeof *r->fix);
     size_t i;
     const json_t *op;
     json_array_foreach(fix, i, op) {
@@ -929,9 +927,7 @@ static int load_recommendations(const loader *ld, const loader *builtin_ld, sg_p
     json_t *doc;
     json_array_foreach(p->builtin, i, doc)
         total += json_array_size(json_object_get(doc, "recommendations"));
-    p->recs = calloc(total + 1, sizeof *p->recs);
-    if (!p->recs)
-        abort();
+    p->recs = sg_calloc(total + 1, sizeof *p->recs);
     json_array_foreach(p->builtin, i, doc) {
         const char *standard = json_string_value(json_object_get(doc, "standard"));
         json_t *list = json_object_get(doc, "recommendations");
@@ -982,7 +978,7 @@ static int load_exemptions(const loader *ld, sg_policy *p)
     const json_t *list;
     if (get_typed(ld, p->config, "exemptions", JSON_ARRAY, false, "the settings", &list) < 0 || !list)
         return 0;
-    p->exemptions = calloc(json_array_size(list) + 1, sizeof *p->exemptions);
+    p->exemptions = sg_calloc(json_array_size(list) + 1, sizeof *p->exemptions);
     size_t i;
     const json_t *e;
     json_array_foreach(list, i, e) {
@@ -1151,9 +1147,7 @@ int sg_policy_load_buffer(const char *name, const char *data, size_t len, const 
                           sg_policy **out, char *err, size_t errlen)
 {
     *out = NULL;
-    sg_policy *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
+    sg_policy *p = sg_calloc(1, sizeof *p);
     sg_linemap *lines = NULL;
     if (data) {
         json_t *docs;
@@ -1177,7 +1171,6 @@ int sg_policy_load_buffer(const char *name, const char *data, size_t len, const 
             sg_policy_free(p);
             return -1;
         }
-        p->config_path = strdup(name);
     }
     if (!p->config)
         p->config = json_object();
@@ -1217,6 +1210,5 @@ void sg_policy_free(sg_policy *p)
     json_decref(p->default_excluded);
     json_decref(p->builtin);
     json_decref(p->config);
-    free(p->config_path);
     free(p);
 }

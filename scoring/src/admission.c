@@ -157,13 +157,12 @@ static bool wants_fix(const sg_admission_request *req, const sg_finding *f)
 
 /* Build the enforce patch and judge the fixed object, on a view of the
  * findings in which those out of the request's reach are not enforced. */
-static int enforce(const sg_policy *p, const sg_admission_request *req, sg_admission *out, char *err, size_t errlen)
+static void enforce(const sg_policy *p, const sg_admission_request *req, sg_admission *out)
 {
     sg_eval view = out->eval;
     sg_finding *scoped = NULL;
     if (req->subresource && *req->subresource) {
-        if (!(scoped = malloc((out->eval.count + 1) * sizeof *scoped)))
-            return sg__fail(err, errlen, "admission: out of memory");
+        scoped = sg_calloc(out->eval.count, sizeof *scoped);
         for (size_t i = 0; i < out->eval.count; i++) {
             scoped[i] = out->eval.findings[i];
             if (!in_scope(req, &scoped[i]))
@@ -173,15 +172,14 @@ static int enforce(const sg_policy *p, const sg_admission_request *req, sg_admis
     }
     /* That update cannot change the rest of the Pod: a fix that must is blocked. */
     view.ephemeral_only = req->subresource && !strcmp(req->subresource, "ephemeralcontainers");
-    int rc = sg_policy_enforce(p, req->object, &view, req->namespace_, req->now, &out->fix, err, errlen);
+    sg_policy_enforce(p, req->object, &view, req->namespace_, req->now, &out->fix);
     /* Why a fix was blocked is part of the finding (its storage is the evaluation's). */
     for (size_t i = 0; scoped && i < out->eval.count; i++) {
         out->eval.findings[i].fix_blocked = scoped[i].fix_blocked;
         out->eval.findings[i].message = scoped[i].message;
     }
     free(scoped);
-    out->has_fix = rc == 0;
-    return rc;
+    out->has_fix = true;
 }
 
 static sg_denial denial_of(const sg_policy *p, const sg_admission_request *req, const sg_admission *out, size_t i)
@@ -202,25 +200,22 @@ static sg_denial denial_of(const sg_policy *p, const sg_admission_request *req, 
 
 /* Which findings are denied, building the enforce step when one is asked
  * for. A recorded object is already in the cluster: nothing is denied. */
-static int judge_findings(const sg_policy *p, const sg_admission_request *req, sg_admission *out, char *err,
-                          size_t errlen)
+static void judge_findings(const sg_policy *p, const sg_admission_request *req, sg_admission *out)
 {
-    if (!(out->denials = calloc(out->eval.count + 1, sizeof *out->denials)))
-        return sg__fail(err, errlen, "admission: out of memory");
+    out->denials = sg_calloc(out->eval.count, sizeof *out->denials);
     if (req->mode == SG_ADMISSION_RECORD)
-        return 0;
+        return;
     bool fix = false;
     for (size_t i = 0; i < out->eval.count && !fix; i++)
         fix = wants_fix(req, &out->eval.findings[i]);
-    if (fix && enforce(p, req, out, err, errlen) < 0)
-        return -1;
+    if (fix)
+        enforce(p, req, out);
     out->stores_fixed = req->mode != SG_ADMISSION_VALIDATE && out->has_fix && out->fix.has_fixed_eval &&
                         !out->fix.broken && json_array_size(out->fix.patch);
     for (size_t i = 0; i < out->eval.count; i++) {
         out->denials[i] = denial_of(p, req, out, i);
         out->ndenied += out->denials[i] != SG_DENIAL_NONE;
     }
-    return 0;
 }
 
 static int decide_object(const sg_policy *p, sg_score_model *m, sg_inventory *inv, const sg_admission_request *req,
@@ -242,8 +237,7 @@ static int decide_object(const sg_policy *p, sg_score_model *m, sg_inventory *in
         return 0;
     }
     out->judged = true;
-    if (judge_findings(p, req, out, err, errlen) < 0)
-        return -1;
+    judge_findings(p, req, out);
     sg_score_outcome *o;
     /* Names or labels too long to inventory (the API server's validation
      * rejects them too, after the mutating webhooks). */

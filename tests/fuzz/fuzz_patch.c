@@ -214,8 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     json_t *patch = NULL, *fixed = NULL;
-    if (sg_policy_fix(p, object, &ev, &patch, &fixed, err, sizeof err) < 0)
-        abort();
+    sg_policy_fix(p, object, &ev, &patch, &fixed);
     json_t *applied = json_deep_copy(object);
     if (apply_patch(applied, patch) < 0 || !json_equal(applied, fixed))
         abort();
@@ -223,7 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
 
     sg_enforcement en;
-    if (sg_policy_enforce(p, object, &ev, NULL, 0, &en, err, sizeof err) < 0 || !json_equal(en.patch, patch))
+    sg_policy_enforce(p, object, &ev, NULL, 0, &en);
+    if (!json_equal(en.patch, patch))
         abort();
     bool healed = true;
     for (size_t k = 0; k < ev.count; k++)
@@ -234,7 +234,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sg_eval again;
     if (healed && sg_policy_evaluate(p, fixed, NULL, 0, &again, err, sizeof err) == 0) {
         json_t *more = NULL;
-        if (sg_policy_fix(p, fixed, &again, &more, NULL, err, sizeof err) < 0 || json_array_size(more))
+        sg_policy_fix(p, fixed, &again, &more, NULL);
+        if (json_array_size(more))
             abort();
         json_decref(more);
         sg_eval_free(&again);

@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sg_eval ev;
         if (sg_policy_evaluate(p, object, NULL, 0, &ev, err, sizeof err) == 0) {
             sg_enforcement en;
-            if (sg_policy_enforce(p, object, &ev, NULL, 0, &en, err, sizeof err) == 0)
-                sg_enforcement_free(&en);
+            sg_policy_enforce(p, object, &ev, NULL, 0, &en);
+            sg_enforcement_free(&en);
             sg_eval_free(&ev);
         }
         json_decref(object);

@@ -297,7 +297,7 @@ static void run_case(const char *file, const json_t *c)
     const json_t *want_fixed = json_object_get(c, "fixed");
     if (want_fixed) {
         json_t *fp = NULL, *fixed = NULL;
-        sg_policy_fix(p, object, &ev, &fp, &fixed, err, sizeof err);
+        sg_policy_fix(p, object, &ev, &fp, &fixed);
         sg_eval after;
         if (sg_policy_evaluate(p, fixed, ns, now, &after, err, sizeof err) < 0) {
             printf("FAIL %s: the fixed object does not evaluate: %s\n", where, err);

@@ -122,9 +122,6 @@ typedef struct sg_server_settings {
 } sg_server_settings;
 const sg_server_settings *sg_policy_server(const sg_policy *p);
 
-/* The settings text the policy was loaded from, or NULL for the defaults. */
-const char *sg_policy_config_path(const sg_policy *p);
-
 /* ------------------------------------------------------------------ */
 /* Evaluation.                                                          */
 /* ------------------------------------------------------------------ */
@@ -250,8 +247,7 @@ const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t re
  * blocks it (privileged-containers before privilege-escalation). When
  * ev->ephemeral_only is set, a fix may change only ephemeral containers.
  */
-int sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev,
-                  json_t **patch, json_t **fixed, char *err, size_t errlen);
+void sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t **patch, json_t **fixed);
 
 /*
  * The enforce step of one evaluated object, built once: the JSON Patch of the
@@ -273,8 +269,8 @@ typedef struct sg_enforcement {
                                    unhealthy; then nothing is healed. NULL normally */
 } sg_enforcement;
 
-int sg_policy_enforce(const sg_policy *p, const json_t *object, sg_eval *ev, const char *default_namespace,
-                      time_t now, sg_enforcement *out, char *err, size_t errlen);
+void sg_policy_enforce(const sg_policy *p, const json_t *object, sg_eval *ev, const char *default_namespace,
+                       time_t now, sg_enforcement *out);
 /* Release what sg_policy_enforce() filled (safe on a zeroed struct). */
 void sg_enforcement_free(sg_enforcement *e);
 

@@ -223,8 +223,8 @@ int sg_cmd_score(int argc, char **argv)
         status = 2;
     sg_score_namespace *list = NULL;
     size_t nlist = 0;
-    if (!status && sg_inventory_namespace_scores(inv, &list, &nlist, err, sizeof err))
-        status = 2;
+    if (!status)
+        sg_inventory_namespace_scores(inv, &list, &nlist);
     if (status) {
         fprintf(stderr, "scoregate score: %s\n", err);
     } else {

@@ -222,11 +222,8 @@ static int decide_object(const sg_policy *p, sg_score_model *m, sg_inventory *in
                          sg_admission *out, char *err, size_t errlen)
 {
     char why[SG_ERRMAX];
-    sg__chain *owners = calloc(1, sizeof *owners);
-    if (!owners || sg__owners_chain(inv, req->object, object_namespace(req), owners) < 0) {
-        free(owners);
-        return sg__fail(err, errlen, "admission: out of memory");
-    }
+    sg__chain *owners = sg_calloc(1, sizeof *owners);
+    sg__owners_chain(inv, req->object, object_namespace(req), owners);
     out->internal_ = owners;
     if (sg_policy_evaluate_owned(p, req->object, req->namespace_, req->now, owners->owners, owners->n, &out->eval,
                                  why, sizeof why) < 0)
@@ -247,8 +244,7 @@ static int decide_object(const sg_policy *p, sg_score_model *m, sg_inventory *in
     sg_score_outcome_free(o);
     /* A workload the cluster now holds may own what comes next. */
     if (rc == 0 && out->allowed && applies_now(req) && out->eval.controls_pods) {
-        if (sg__owners_note(inv, req->object, out->eval.namespace_) < 0)
-            return sg__fail(err, errlen, "admission: out of memory");
+        sg__owners_note(inv, req->object, out->eval.namespace_);
         out->applied = true;
     }
     return rc;
@@ -259,7 +255,7 @@ int sg_admission_decide(const sg_policy *p, sg_score_model *m, sg_inventory *inv
 {
     memset(out, 0, sizeof *out);
     if (!p || !m || !inv || !req || sg_score_model_rec_count(m) != sg_policy_rec_count(p))
-        return sg__fail(err, errlen, "admission: the policy, its model and an inventory are required");
+        return sg_err(err, errlen, "admission: the policy, its model and an inventory are required");
     /* Subresources other than ephemeral containers (status, scale, ...) and
      * excluded namespaces carry nothing to judge. */
     bool other_subresource = req->subresource && *req->subresource && strcmp(req->subresource, "ephemeralcontainers");
@@ -272,9 +268,9 @@ int sg_admission_decide(const sg_policy *p, sg_score_model *m, sg_inventory *inv
     if (req->operation == SG_SCORE_DELETE)
         return decide_delete(p, m, inv, req, out, err, errlen);
     if (req->operation != SG_SCORE_CREATE && req->operation != SG_SCORE_UPDATE)
-        return sg__fail(err, errlen, "admission: unknown operation %d", (int)req->operation);
+        return sg_err(err, errlen, "admission: unknown operation %d", (int)req->operation);
     if (!req->object)
-        return sg__fail(err, errlen, "admission: no object to decide");
+        return sg_err(err, errlen, "admission: no object to decide");
     int rc = decide_object(p, m, inv, req, out, err, errlen);
     if (rc < 0)
         sg_admission_free(out);

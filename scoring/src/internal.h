@@ -20,7 +20,6 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdarg.h>
 
 #include <scoregate/scoring.h>
 
@@ -93,14 +92,6 @@ static inline const char *resource_labels(const resource *r, size_t nwords)
     return resource_key(r, nwords) + r->keylen;
 }
 
-/* Write a formatted message into err (may be NULL); returns -1. */
-int sg__fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* FNV-1a 64 of `len` bytes, continuing from `h` (start with SG_FNV_INIT). */
-#define SG_FNV_INIT 0xcbf29ce484222325ULL
-uint64_t sg__fnv1a(uint64_t h, const void *data, size_t len);
-
 /* health.c: the healthy-in-a-control rule over one outcome's bit sets. */
 sg_score_state sg__rec_state(const uint64_t *bits, size_t nwords, size_t rec);
 sg_score_state sg__control_state(const sg_score_model *m, const uint64_t *bits, size_t control);
@@ -121,9 +112,7 @@ resource *sg__inv_find(const sg_inventory *inv, const char *key, size_t keylen, 
 resource *sg__resource_new(size_t nwords, const uint64_t *bits, const char *key, size_t keylen,
                            const char *labels, size_t labelslen);
 /* Link a new resource (no other with its key may be held) and count it. */
-int sg__inv_insert(sg_inventory *inv, resource *r);
-/* Grow the table so that `extra` more resources insert without failing. */
-int sg__inv_reserve(sg_inventory *inv, size_t extra);
+void sg__inv_insert(sg_inventory *inv, resource *r);
 /* Unlink and uncount a held resource; returns it for the caller to free. */
 resource *sg__inv_unlink(sg_inventory *inv, resource *r);
 /* Add (+1) or subtract (-1) one outcome from counters. */
@@ -137,8 +126,7 @@ void sg__inv_replace_table(sg_inventory *inv, sg_score_model *m, resource **buck
                            size_t nbuckets, size_t count);
 void sg__table_free(resource **buckets, size_t nbuckets);
 /* Insert into a bare table being built (no counters); grows it. */
-int sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource *r,
-                  size_t nwords);
+void sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource *r, size_t nwords);
 uint64_t sg__key_hash(const char *key, size_t keylen);
 
 /*
@@ -158,9 +146,9 @@ int sg__inventory_judge_apply(sg_inventory *inv, sg_score_op op, const sg_score_
  * aside; the callers hold the inventory's lock, except for the sg__owners_note,
  * _remove and _chain, which take it.
  */
-int sg__owners_put(sg__owner ***buckets, size_t *nbuckets, size_t *count, const char *key, size_t keylen,
-                   const char *uid, const char *labels, size_t labelslen, const char *ctl, size_t ctllen,
-                   const char *ctluid);
+void sg__owners_put(sg__owner ***buckets, size_t *nbuckets, size_t *count, const char *key, size_t keylen,
+                    const char *uid, const char *labels, size_t labelslen, const char *ctl, size_t ctllen,
+                    const char *ctluid);
 bool sg__owners_forget(sg__owner **buckets, size_t nbuckets, size_t *count, const char *key, size_t keylen);
 void sg__owners_free(sg__owner **buckets, size_t nbuckets);
 typedef void (*sg__owner_fn)(void *ctx, const char *key, size_t keylen, const char *uid, const char *labels,
@@ -168,7 +156,7 @@ typedef void (*sg__owner_fn)(void *ctx, const char *key, size_t keylen, const ch
 void sg__owners_each(sg__owner *const *buckets, size_t nbuckets, sg__owner_fn fn, void *ctx);
 /* Remember `object` (a workload that controls pods) in namespace `ns`; forget
  * one (true when it was held). */
-int sg__owners_note(sg_inventory *inv, const json_t *object, const char *ns);
+void sg__owners_note(sg_inventory *inv, const json_t *object, const char *ns);
 bool sg__owners_remove(sg_inventory *inv, const char *api_version, const char *kind, const char *ns,
                        const char *name);
 
@@ -180,7 +168,7 @@ typedef struct sg__chain {
     char *kinds[SG__CHAIN_MAX], *names[SG__CHAIN_MAX];
     json_t *labels[SG__CHAIN_MAX];
 } sg__chain;
-int sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, sg__chain *out);
+void sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, sg__chain *out);
 void sg__owners_chain_free(sg__chain *c);
 
 /* outcome.c: a copy of `o`'s bits mapped onto `m` (o->bits itself when same model). */

@@ -14,20 +14,19 @@
 #define LOCK_WRITE(inv) pthread_rwlock_wrlock(&(inv)->lock)
 #define UNLOCK(inv) pthread_rwlock_unlock(&(inv)->lock)
 
-uint64_t sg__key_hash(const char *key, size_t keylen) { return sg__fnv1a(SG_FNV_INIT, key, keylen); }
+uint64_t sg__key_hash(const char *key, size_t keylen) { return sg_fnv1a(SG_FNV1A_INIT, key, keylen); }
 
 int sg_inventory_new(sg_score_model *m, sg_inventory **out, char *err, size_t errlen)
 {
-    sg_inventory *inv = calloc(1, sizeof *inv);
+    sg_inventory *inv = sg_calloc(1, sizeof *inv);
     *out = NULL;
-    if (!inv)
-        return sg__fail(err, errlen, "inventory: out of memory");
     inv->nbuckets = 64;
-    inv->buckets = calloc(inv->nbuckets, sizeof *inv->buckets);
-    if (!inv->buckets || pthread_rwlock_init(&inv->lock, NULL)) {
+    inv->buckets = sg_calloc(inv->nbuckets, sizeof *inv->buckets);
+    int rc = pthread_rwlock_init(&inv->lock, NULL);
+    if (rc) {
         free(inv->buckets);
         free(inv);
-        return sg__fail(err, errlen, "inventory: out of memory");
+        return sg_err(err, errlen, "inventory: cannot create its lock: %s", strerror(rc));
     }
     inv->model = sg_score_model_ref(m);
     *out = inv;
@@ -75,9 +74,7 @@ resource *sg__resource_new(size_t nwords, const uint64_t *bits, const char *key,
                            const char *labels, size_t labelslen)
 {
     size_t setbytes = SG_SETS * nwords * sizeof(uint64_t);
-    resource *r = malloc(sizeof *r + setbytes + keylen + labelslen);
-    if (!r)
-        return NULL;
+    resource *r = sg_malloc(sizeof *r + setbytes + keylen + labelslen);
     r->next = NULL;
     r->hash = sg__key_hash(key, keylen);
     r->keylen = (uint32_t)keylen;
@@ -104,14 +101,11 @@ resource *sg__inv_find(const sg_inventory *inv, const char *key, size_t keylen, 
     return table_find(inv->buckets, inv->nbuckets, inv->model->nwords, key, keylen, hash);
 }
 
-int sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource *r,
-                  size_t nwords)
+void sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource *r, size_t nwords)
 {
     if (*count >= *nbuckets) {
         size_t n = *nbuckets * 2;
-        resource **grown = calloc(n, sizeof *grown);
-        if (!grown)
-            return -1;
+        resource **grown = sg_calloc(n, sizeof *grown);
         for (size_t i = 0; i < *nbuckets; i++)
             for (resource *p = (*buckets)[i], *next; p; p = next) {
                 next = p->next;
@@ -128,7 +122,6 @@ int sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource
     r->next = *head;
     *head = r;
     (*count)++;
-    return 0;
 }
 
 void sg__count(const sg_score_model *m, const uint64_t *bits, int sign, size_t *healthy,
@@ -149,12 +142,10 @@ void sg__count(const sg_score_model *m, const uint64_t *bits, int sign, size_t *
     }
 }
 
-int sg__inv_insert(sg_inventory *inv, resource *r)
+void sg__inv_insert(sg_inventory *inv, resource *r)
 {
-    if (sg__table_put(&inv->buckets, &inv->nbuckets, &inv->count, r, inv->model->nwords))
-        return -1;
+    sg__table_put(&inv->buckets, &inv->nbuckets, &inv->count, r, inv->model->nwords);
     sg__count(inv->model, r->bits, +1, inv->healthy, inv->unhealthy, &inv->stale);
-    return 0;
 }
 
 resource *sg__inv_unlink(sg_inventory *inv, resource *r)
@@ -247,7 +238,7 @@ int sg_inventory_swap(sg_inventory *a, sg_inventory *b, char *err, size_t errlen
     LOCK_WRITE(second);
     int rc = 0;
     if (a->model != b->model) {
-        rc = sg__fail(err, errlen, "cannot swap inventories that score with different models");
+        rc = sg_err(err, errlen, "cannot swap inventories that score with different models");
     } else {
         SWAP(resource **, a->buckets, b->buckets);
         SWAP(size_t, a->nbuckets, b->nbuckets);
@@ -276,16 +267,16 @@ int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen)
     LOCK_READ(inv);
     recount(inv, healthy, unhealthy, &stale, &count);
     if (count != inv->count)
-        rc = sg__fail(err, errlen, "inventory: %zu resources counted, %zu held", inv->count, count);
+        rc = sg_err(err, errlen, "inventory: %zu resources counted, %zu held", inv->count, count);
     else if (stale != inv->stale)
-        rc = sg__fail(err, errlen, "inventory: %zu stale counted, %zu recomputed", inv->stale, stale);
+        rc = sg_err(err, errlen, "inventory: %zu stale counted, %zu recomputed", inv->stale, stale);
     for (size_t c = 0; !rc && c < inv->model->ncontrols; c++)
         if (healthy[c] != inv->healthy[c] || unhealthy[c] != inv->unhealthy[c])
-            rc = sg__fail(err, errlen,
-                          "inventory: control '%s' counts %zu healthy %zu unhealthy, "
-                          "recomputed %zu healthy %zu unhealthy",
-                          inv->model->controls[c].id, inv->healthy[c], inv->unhealthy[c],
-                          healthy[c], unhealthy[c]);
+            rc = sg_err(err, errlen,
+                        "inventory: control '%s' counts %zu healthy %zu unhealthy, "
+                        "recomputed %zu healthy %zu unhealthy",
+                        inv->model->controls[c].id, inv->healthy[c], inv->unhealthy[c],
+                        healthy[c], unhealthy[c]);
     UNLOCK(inv);
     return rc;
 }
@@ -323,19 +314,14 @@ static int ns_ref_cmp(const void *a, const void *b)
     return strcmp(((const ns_ref *)a)->ns, ((const ns_ref *)b)->ns);
 }
 
-int sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n,
-                                  char *err, size_t errlen)
+void sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     LOCK_READ(inv);
     const sg_score_model *m = inv->model;
     size_t total = inv->count, k = 0, groups = 0;
-    ns_ref *refs = malloc((total ? total : 1) * sizeof *refs);
-    if (!refs) {
-        UNLOCK(inv);
-        return sg__fail(err, errlen, "inventory: out of memory");
-    }
+    ns_ref *refs = sg_calloc(total, sizeof *refs);
     for (size_t i = 0; i < inv->nbuckets; i++)
         for (const resource *r = inv->buckets[i]; r; r = r->next)
             refs[k++] = (ns_ref){key_namespace(resource_key(r, m->nwords)), r};
@@ -343,24 +329,13 @@ int sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, s
     qsort(refs, total, sizeof *refs, ns_ref_cmp);
     for (size_t i = 0; i < total; i++)
         groups += i == 0 || strcmp(refs[i - 1].ns, refs[i].ns);
-    sg_score_namespace *list = calloc(groups ? groups : 1, sizeof *list);
-    if (!list) {
-        free(refs);
-        UNLOCK(inv);
-        return sg__fail(err, errlen, "inventory: out of memory");
-    }
+    sg_score_namespace *list = sg_calloc(groups, sizeof *list);
     for (size_t i = 0, g = 0; i < total; g++) {
         size_t healthy[SG_SCORE_MAX_CONTROLS] = {0}, unhealthy[SG_SCORE_MAX_CONTROLS] = {0};
         size_t stale = 0, j = i;
         for (; j < total && !strcmp(refs[j].ns, refs[i].ns); j++)
             sg__count(m, refs[j].r->bits, +1, healthy, unhealthy, &stale);
-        list[g].namespace_ = strdup(refs[i].ns);
-        if (!list[g].namespace_) {
-            free(refs);
-            UNLOCK(inv);
-            sg_score_namespaces_free(list, g);
-            return sg__fail(err, errlen, "inventory: out of memory");
-        }
+        list[g].namespace_ = sg_strdup(refs[i].ns);
         sg__score_counts(m, healthy, unhealthy, j - i, stale, &list[g].score);
         i = j;
     }
@@ -368,7 +343,6 @@ int sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, s
     UNLOCK(inv);
     *out = list;
     *n = groups;
-    return 0;
 }
 
 void sg_score_namespaces_free(sg_score_namespace *list, size_t n)
@@ -376,26 +350,4 @@ void sg_score_namespaces_free(sg_score_namespace *list, size_t n)
     for (size_t i = 0; list && i < n; i++)
         free(list[i].namespace_);
     free(list);
-}
-
-int sg__inv_reserve(sg_inventory *inv, size_t extra)
-{
-    size_t n = inv->nbuckets;
-    while (n <= inv->count + extra)
-        n *= 2;
-    if (n == inv->nbuckets)
-        return 0;
-    resource **grown = calloc(n, sizeof *grown);
-    if (!grown)
-        return -1;
-    for (size_t i = 0; i < inv->nbuckets; i++)
-        for (resource *p = inv->buckets[i], *next; p; p = next) {
-            next = p->next;
-            p->next = grown[p->hash & (n - 1)];
-            grown[p->hash & (n - 1)] = p;
-        }
-    free(inv->buckets);
-    inv->buckets = grown;
-    inv->nbuckets = n;
-    return 0;
 }

@@ -22,7 +22,7 @@ static int by_id_cmp(const void *a, const void *b)
  * Control ids and names, interned for the life of the process: scores and
  * predictions borrow them, so they must outlive any model (a reload replaces
  * the model while scores taken before may still be read). Bounded by the
- * distinct control names ever configured. NULL when out of memory.
+ * distinct control names ever configured.
  */
 static const char *intern(const char *s)
 {
@@ -35,15 +35,11 @@ static const char *intern(const char *s)
         if (!strcmp(names[i], s))
             found = names[i];
     if (!found && n == cap) {
-        size_t grown_cap = cap ? cap * 2 : 16;
-        char **grown = realloc(names, grown_cap * sizeof *grown);
-        if (grown) {
-            names = grown;
-            cap = grown_cap;
-        }
+        cap = cap ? cap * 2 : 16;
+        names = sg_reallocarray(names, cap, sizeof *names);
     }
-    if (!found && n < cap && (names[n] = strdup(s)) != NULL)
-        found = names[n++];
+    if (!found)
+        found = names[n++] = sg_strdup(s);
     pthread_mutex_unlock(&lock);
     return found;
 }
@@ -64,21 +60,21 @@ static int check_controls(const sg_score_control_def *controls, size_t n, long l
                           char *err, size_t errlen)
 {
     if (n == 0 || n > SG_SCORE_MAX_CONTROLS)
-        return sg__fail(err, errlen, "score model: %zu controls (need 1 to %d)", n,
-                        SG_SCORE_MAX_CONTROLS);
+        return sg_err(err, errlen, "score model: %zu controls (need 1 to %d)", n,
+                      SG_SCORE_MAX_CONTROLS);
     for (size_t i = 0; i < n; i++) {
         const sg_score_control_def *c = &controls[i];
         if (!c->id || !*c->id)
-            return sg__fail(err, errlen, "score model: control %zu has no id", i);
+            return sg_err(err, errlen, "score model: control %zu has no id", i);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(controls[j].id, c->id))
-                return sg__fail(err, errlen, "score model: control '%s' is listed twice", c->id);
+                return sg_err(err, errlen, "score model: control '%s' is listed twice", c->id);
         double scaled = c->max * 100.0;
         if (!(c->max >= 0) || scaled > (double)SG_SCORE_MAX_CENTS ||
             fabs(scaled - nearbyint(scaled)) > 1e-6)
-            return sg__fail(err, errlen,
-                            "score model: control '%s' has max %g (need 0 to 1000000, "
-                            "a multiple of 0.01)", c->id, c->max);
+            return sg_err(err, errlen,
+                          "score model: control '%s' has max %g (need 0 to 1000000, "
+                          "a multiple of 0.01)", c->id, c->max);
         cents[i] = llround(scaled);
     }
     return 0;
@@ -101,11 +97,9 @@ int sg_score_model_new(const sg_score_control_def *controls, size_t ncontrols,
     if (check_controls(controls, ncontrols, cents, err, errlen))
         return -1;
     if (nrecs > SG_SCORE_MAX_RECS)
-        return sg__fail(err, errlen, "score model: %zu recommendations (at most %d)", nrecs,
-                        SG_SCORE_MAX_RECS);
-    sg_score_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return sg__fail(err, errlen, "score model: out of memory");
+        return sg_err(err, errlen, "score model: %zu recommendations (at most %d)", nrecs,
+                      SG_SCORE_MAX_RECS);
+    sg_score_model *m = sg_calloc(1, sizeof *m);
     atomic_init(&m->refs, 1);
     m->nrecs = nrecs;
     m->nwords = nrecs / 64 + 1;
@@ -115,25 +109,20 @@ int sg_score_model_new(const sg_score_control_def *controls, size_t ncontrols,
         m->controls[i].max = (double)cents[i] / 100.0;
         m->max_cents[i] = cents[i];
         m->ncontrols = i + 1;
-        if (!m->controls[i].id || !m->controls[i].name)
-            goto oom;
     }
-    m->recs = calloc(nrecs ? nrecs : 1, sizeof *m->recs);
-    m->by_id = calloc(nrecs ? nrecs : 1, sizeof *m->by_id);
-    m->masks = calloc(ncontrols * m->nwords, sizeof *m->masks);
-    m->scored = calloc(m->nwords, sizeof *m->scored);
-    m->evaluated = calloc(m->nwords, sizeof *m->evaluated);
-    if (!m->recs || !m->by_id || !m->masks || !m->scored || !m->evaluated)
-        goto oom;
+    m->recs = sg_calloc(nrecs, sizeof *m->recs);
+    m->by_id = sg_calloc(nrecs, sizeof *m->by_id);
+    m->masks = sg_calloc(ncontrols * m->nwords, sizeof *m->masks);
+    m->scored = sg_calloc(m->nwords, sizeof *m->scored);
+    m->evaluated = sg_calloc(m->nwords, sizeof *m->evaluated);
     for (size_t i = 0; i < nrecs; i++) {
         const sg_score_rec_def *d = &recs[i];
         model_rec *r = &m->recs[i];
         if (!d->id || !*d->id || strlen(d->id) > SG_SCORE_MAX_STRING) {
             model_destroy(m);
-            return sg__fail(err, errlen, "score model: recommendation %zu has no valid id", i);
+            return sg_err(err, errlen, "score model: recommendation %zu has no valid id", i);
         }
-        if (!(r->id = strdup(d->id)))
-            goto oom;
+        r->id = sg_strdup(d->id);
         r->scored = d->scored;
         r->evaluated = d->evaluated;
         r->params_hash = d->params_hash;
@@ -145,14 +134,14 @@ int sg_score_model_new(const sg_score_control_def *controls, size_t ncontrols,
             continue;
         r->control = control_index(m, d->control);
         if (r->control < 0) {
-            sg__fail(err, errlen, "score model: scored recommendation '%s' names unknown control '%s'",
-                     d->id, d->control ? d->control : "");
+            sg_err(err, errlen, "score model: scored recommendation '%s' names unknown control '%s'",
+                   d->id, d->control ? d->control : "");
             model_destroy(m);
             return -1;
         }
         if (!d->evaluated) {
-            sg__fail(err, errlen, "score model: recommendation '%s' is scored but not evaluated",
-                     d->id);
+            sg_err(err, errlen, "score model: recommendation '%s' is scored but not evaluated",
+                   d->id);
             model_destroy(m);
             return -1;
         }
@@ -162,16 +151,13 @@ int sg_score_model_new(const sg_score_control_def *controls, size_t ncontrols,
     qsort(m->by_id, nrecs, sizeof *m->by_id, by_id_cmp);
     for (size_t i = 1; i < nrecs; i++)
         if (!strcmp(m->by_id[i - 1]->id, m->by_id[i]->id)) {
-            sg__fail(err, errlen, "score model: recommendation '%s' is listed twice",
-                     m->by_id[i]->id);
+            sg_err(err, errlen, "score model: recommendation '%s' is listed twice",
+                   m->by_id[i]->id);
             model_destroy(m);
             return -1;
         }
     *out = m;
     return 0;
-oom:
-    model_destroy(m);
-    return sg__fail(err, errlen, "score model: out of memory");
 }
 
 sg_score_model *sg_score_model_ref(sg_score_model *m)
@@ -192,7 +178,6 @@ void sg_score_model_free(sg_score_model *m)
         model_destroy(m);
 }
 
-size_t sg_score_model_control_count(const sg_score_model *m) { return m->ncontrols; }
 
 const sg_score_control_def *sg_score_model_control(const sg_score_model *m, size_t index)
 {
@@ -232,7 +217,7 @@ sg_score_rec_def sg_score_rec_def_from_info(const sg_rec_info *info)
     if (info->parameters) {
         char *text = json_dumps(info->parameters, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
         if (text) {
-            d.params_hash = sg__fnv1a(SG_FNV_INIT, text, strlen(text));
+            d.params_hash = sg_fnv1a(SG_FNV1A_INIT, text, strlen(text));
             free(text);
         }
     }

@@ -23,25 +23,17 @@ int sg_score_outcome_new(sg_score_model *m, const char *api_version, const char 
     size_t la, lk, ln, lm;
     *out = NULL;
     if (!api_version || !*api_version || !kind || !*kind)
-        return sg__fail(err, errlen, "score outcome: apiVersion and kind are required");
+        return sg_err(err, errlen, "score outcome: apiVersion and kind are required");
     if (checked_len(api_version, &la) || checked_len(kind, &lk) || checked_len(ns, &ln) ||
         checked_len(name, &lm))
-        return sg__fail(err, errlen, "score outcome: a name is longer than %d bytes",
-                        SG_SCORE_MAX_STRING);
+        return sg_err(err, errlen, "score outcome: a name is longer than %d bytes",
+                      SG_SCORE_MAX_STRING);
     const char *slash = strchr(api_version, '/');
     size_t lg = slash ? (size_t)(slash - api_version) : 0;
-    sg_score_outcome *o = calloc(1, sizeof *o);
-    if (!o)
-        return sg__fail(err, errlen, "score outcome: out of memory");
+    sg_score_outcome *o = sg_calloc(1, sizeof *o);
     o->keylen = lg + lk + ln + lm + 4;
-    o->key = malloc(o->keylen);
-    o->bits = calloc(SG_SETS * m->nwords, sizeof *o->bits);
-    if (!o->key || !o->bits) {
-        free(o->key);
-        free(o->bits);
-        free(o);
-        return sg__fail(err, errlen, "score outcome: out of memory");
-    }
+    o->key = sg_malloc(o->keylen);
+    o->bits = sg_calloc(SG_SETS * m->nwords, sizeof *o->bits);
     char *p = o->key;
     memcpy(p, api_version, lg);
     p += lg;
@@ -64,11 +56,11 @@ int sg_score_outcome_record(sg_score_outcome *o, size_t rec, bool raw_unhealthy,
     const sg_score_model *m = o->model;
     size_t nw = m->nwords;
     if (rec >= m->nrecs)
-        return sg__fail(err, errlen, "score outcome: recommendation %zu is not in the model", rec);
+        return sg_err(err, errlen, "score outcome: recommendation %zu is not in the model", rec);
     if (!bit_get(o->bits + SET_KNOWN * nw, rec))
-        return sg__fail(err, errlen,
-                        "score outcome: recommendation '%s' has a finding but is not evaluated",
-                        m->recs[rec].id);
+        return sg_err(err, errlen,
+                      "score outcome: recommendation '%s' has a finding but is not evaluated",
+                      m->recs[rec].id);
     bit_set(o->bits + SET_APPLIES * nw, rec);
     if (raw_unhealthy)
         bit_set(o->bits + SET_UNHEALTHY * nw, rec);
@@ -84,20 +76,16 @@ int sg_score_outcome_label(sg_score_outcome *o, const char *key, const char *val
 {
     size_t lk, lv;
     if (!key || checked_len(key, &lk) || checked_len(value, &lv))
-        return sg__fail(err, errlen, "score outcome: a label is missing or too long");
+        return sg_err(err, errlen, "score outcome: a label is missing or too long");
     if (o->labelslen + lk + lv + 2 > 65536)
-        return sg__fail(err, errlen, "score outcome: labels longer than 64 KiB");
-    char *grown = realloc(o->labels, o->labelslen + lk + lv + 2);
-    if (!grown)
-        return sg__fail(err, errlen, "score outcome: out of memory");
-    o->labels = grown;
+        return sg_err(err, errlen, "score outcome: labels longer than 64 KiB");
+    o->labels = sg_realloc(o->labels, o->labelslen + lk + lv + 2);
     memcpy(o->labels + o->labelslen, key, lk + 1);
     memcpy(o->labels + o->labelslen + lk + 1, value ? value : "", lv + 1);
     o->labelslen += lk + lv + 2;
     return 0;
 }
 
-void sg_score_outcome_set_ignored(sg_score_outcome *o, bool ignored) { o->ignored = ignored; }
 
 int sg_score_outcome_from_eval(sg_score_model *m, const sg_eval *ev, sg_score_outcome **out,
                                char *err, size_t errlen)
@@ -160,9 +148,7 @@ const uint64_t *sg__outcome_bits_for(const sg_score_outcome *o, const sg_score_m
 {
     if (o->model == m)
         return o->bits;
-    long *map = malloc((o->model->nrecs ? o->model->nrecs : 1) * sizeof *map);
-    if (!map)
-        return NULL;
+    long *map = sg_calloc(o->model->nrecs, sizeof *map);
     sg__remap_index(o->model, m, map);
     sg__remap_bits(o->model, m, map, o->bits, scratch);
     free(map);

@@ -86,14 +86,12 @@ static size_t flat_labels(const json_t *labels, char *buf, size_t len)
 }
 
 /* Room for one more owner (the table doubles at one per bucket). */
-static int grow(sg__owner ***buckets, size_t *nbuckets, size_t count)
+static void grow(sg__owner ***buckets, size_t *nbuckets, size_t count)
 {
     if (count < *nbuckets)
-        return 0;
+        return;
     size_t n = *nbuckets ? *nbuckets * 2 : 64;
-    sg__owner **grown = calloc(n, sizeof *grown);
-    if (!grown)
-        return -1;
+    sg__owner **grown = sg_calloc(n, sizeof *grown);
     for (size_t i = 0; i < *nbuckets; i++)
         for (sg__owner *o = (*buckets)[i], *next; o; o = next) {
             next = o->next;
@@ -103,7 +101,6 @@ static int grow(sg__owner ***buckets, size_t *nbuckets, size_t count)
     free(*buckets);
     *buckets = grown;
     *nbuckets = n;
-    return 0;
 }
 
 static char *append(char *p, const char *s, size_t n)
@@ -113,16 +110,13 @@ static char *append(char *p, const char *s, size_t n)
     return p + n;
 }
 
-int sg__owners_put(sg__owner ***buckets, size_t *nbuckets, size_t *count, const char *key, size_t keylen,
-                   const char *uid, const char *labels, size_t labelslen, const char *ctl, size_t ctllen,
-                   const char *ctluid)
+void sg__owners_put(sg__owner ***buckets, size_t *nbuckets, size_t *count, const char *key, size_t keylen,
+                    const char *uid, const char *labels, size_t labelslen, const char *ctl, size_t ctllen,
+                    const char *ctluid)
 {
     size_t uidlen = strlen(uid) + 1, ctluidlen = strlen(ctluid) + 1;
-    sg__owner *o = malloc(sizeof *o + keylen + uidlen + labelslen + ctllen + ctluidlen);
-    if (!o || grow(buckets, nbuckets, *count)) {
-        free(o);
-        return -1;
-    }
+    sg__owner *o = sg_malloc(sizeof *o + keylen + uidlen + labelslen + ctllen + ctluidlen);
+    grow(buckets, nbuckets, *count);
     o->hash = sg__key_hash(key, keylen);
     o->keylen = (uint32_t)keylen;
     o->uidlen = (uint32_t)uidlen;
@@ -136,7 +130,6 @@ int sg__owners_put(sg__owner ***buckets, size_t *nbuckets, size_t *count, const 
     o->next = (*buckets)[b];
     (*buckets)[b] = o;
     (*count)++;
-    return 0;
 }
 
 bool sg__owners_forget(sg__owner **buckets, size_t nbuckets, size_t *count, const char *key, size_t keylen)
@@ -155,20 +148,19 @@ bool sg__owners_forget(sg__owner **buckets, size_t nbuckets, size_t *count, cons
     return false;
 }
 
-int sg__owners_note(sg_inventory *inv, const json_t *object, const char *ns)
+void sg__owners_note(sg_inventory *inv, const json_t *object, const char *ns)
 {
     const json_t *meta = json_object_get(object, "metadata"), *ref = sg_controller_ref(meta);
     char key[4 * SG_SCORE_MAX_STRING + 4], ctl[4 * SG_SCORE_MAX_STRING + 4], labels[65536];
     size_t keylen = key_of(str(object, "apiVersion"), str(object, "kind"), ns, str(meta, "name"), key, sizeof key);
     size_t ctllen = ref ? key_of(str(ref, "apiVersion"), str(ref, "kind"), ns, str(ref, "name"), ctl, sizeof ctl) : 0;
     if (!keylen)
-        return 0;
+        return;
     size_t labelslen = flat_labels(json_object_get(meta, "labels"), labels, sizeof labels);
     pthread_rwlock_wrlock(&inv->lock);
-    int rc = sg__owners_put(&inv->owners, &inv->owner_buckets, &inv->nowners, key, keylen, str(meta, "uid"), labels,
-                            labelslen, ctl, ctllen, str(ref, "uid"));
+    sg__owners_put(&inv->owners, &inv->owner_buckets, &inv->nowners, key, keylen, str(meta, "uid"), labels, labelslen,
+                   ctl, ctllen, str(ref, "uid"));
     pthread_rwlock_unlock(&inv->lock);
-    return rc;
 }
 
 bool sg__owners_remove(sg_inventory *inv, const char *api_version, const char *kind, const char *ns,
@@ -187,10 +179,11 @@ bool sg__owners_remove(sg_inventory *inv, const char *api_version, const char *k
 /* Labels key \0 value \0 ... as a JSON object. */
 static json_t *labels_json(const char *labels, size_t len)
 {
-    json_t *out = json_object();
+    json_t *out = sg_check_alloc(json_object());
     for (const char *p = labels; p < labels + len;) {
         const char *v = p + strlen(p) + 1;
-        json_object_set_new(out, p, json_string(v));
+        if (json_object_set_new_nocheck(out, p, sg_check_alloc(json_string_nocheck(v))))
+            sg_oom();
         p = v + strlen(v) + 1;
     }
     return out;
@@ -203,12 +196,12 @@ static bool same_uid(const sg__owner *o, const char *uid)
     return !*o_uid(o) || !strcmp(uid, o_uid(o));
 }
 
-int sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, sg__chain *out)
+void sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, sg__chain *out)
 {
     memset(out, 0, sizeof *out);
     const json_t *ref = sg_controller_ref(json_object_get(object, "metadata"));
     if (!ref)
-        return 0;
+        return;
     char key[4 * SG_SCORE_MAX_STRING + 4];
     size_t keylen = key_of(str(ref, "apiVersion"), str(ref, "kind"), ns, str(ref, "name"), key, sizeof key);
     char uid[256];
@@ -221,8 +214,8 @@ int sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, sg
         const char *kind = o_key(o) + strlen(o_key(o)) + 1;
         const char *name = kind + strlen(kind) + 1;
         name += strlen(name) + 1;
-        out->kinds[out->n] = strdup(kind);
-        out->names[out->n] = strdup(name);
+        out->kinds[out->n] = sg_strdup(kind);
+        out->names[out->n] = sg_strdup(name);
         out->labels[out->n] = labels_json(o_labels(o), o->labelslen);
         out->owners[out->n] = (sg_owner){out->kinds[out->n], out->names[out->n], out->labels[out->n]};
         out->n++;
@@ -233,10 +226,6 @@ int sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, sg
         }
     }
     pthread_rwlock_unlock(&inv->lock);
-    for (size_t i = 0; i < out->n; i++)
-        if (!out->kinds[i] || !out->names[i] || !out->labels[i])
-            return sg__owners_chain_free(out), -1;
-    return 0;
 }
 
 void sg__owners_chain_free(sg__chain *c)

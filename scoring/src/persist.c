@@ -15,19 +15,13 @@
  * The trailer makes a torn write (any truncation) or a changed byte (FNV-1a
  * changes with any single byte) detectable before anything is parsed, and
  * parsing builds the new table aside: a bad file is never half-loaded.
- * Saving writes a new file in the same directory, fsyncs it, renames it over
- * the old one and fsyncs the directory, so a crash leaves the old or the new
- * file, never a mix. A crash mid-save leaves its temporary file behind; the
- * next save removes such leftovers, so a crash loop cannot fill the disk.
+ * Saving replaces the file crash-safely (sg_file_write_atomic: a new file
+ * next to it, fsync, rename, fsync of the directory), so a crash leaves the
+ * old or the new file, never a mix, and temporary files of saves a crash
+ * interrupted are removed by the next save.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "persist.h"
@@ -45,23 +39,15 @@
 typedef struct buf {
     unsigned char *data;
     size_t len, cap;
-    bool oom;
 } buf;
 
 static void put(buf *b, const void *data, size_t len)
 {
-    if (b->oom)
-        return;
     if (b->len + len > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + len)
             cap *= 2;
-        unsigned char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->oom = true;
-            return;
-        }
-        b->data = grown;
+        b->data = sg_realloc(b->data, cap);
         b->cap = cap;
     }
     memcpy(b->data + b->len, data, len);
@@ -126,92 +112,10 @@ static void serialize(const sg_inventory *inv, buf *b)
     put_uint(b, inv->nowners, 8);
     sg__owners_each(inv->owners, inv->owner_buckets, put_owner, b);
     size_t payload = b->len;
-    uint64_t sum = sg__fnv1a(SG_FNV_INIT, b->data, payload);
+    uint64_t sum = sg_fnv1a(SG_FNV1A_INIT, b->data, payload);
     put_uint(b, payload, 8);
     put_uint(b, sum, 8);
     put(b, END_MAGIC, 8);
-}
-
-static int write_all(int fd, const unsigned char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int fsync_dir(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return -1;
-    char *slash = strrchr(copy, '/');
-    const char *dir = slash ? (slash == copy ? "/" : (*slash = 0, copy)) : ".";
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = fd < 0 || fsync(fd) ? -1 : 0;
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return rc;
-}
-
-/*
- * Write `b` to the new file `fd` (named `tmp`) and move it over `path`.
- * Returns NULL, or the step that failed (errno tells why). Closes fd; on
- * failure before the rename, removes tmp.
- */
-static const char *replace_file(int fd, const char *tmp, const char *path, const buf *b)
-{
-    const char *step = NULL;
-    if (write_all(fd, b->data, b->len))
-        step = "writing";
-    else if (fsync(fd))
-        step = "syncing";
-    int saved = errno;
-    if (close(fd) && !step) {
-        saved = errno;
-        step = "closing";
-    }
-    if (!step && rename(tmp, path)) {
-        saved = errno;
-        step = "renaming";
-    }
-    if (step) {
-        unlink(tmp);
-        errno = saved;
-        return step;
-    }
-    return fsync_dir(path) ? "syncing its directory" : NULL;
-}
-
-/* Remove the temporary files ("<path>.tmp.XXXXXX") that saves interrupted by
- * a crash left next to `path`. Best effort: what cannot be removed stays. */
-static void remove_leftovers(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    char *slash = strrchr(copy, '/');
-    const char *dir = slash ? (slash == copy ? "/" : (*slash = 0, copy)) : ".";
-    const char *base = slash ? slash + 1 : copy;
-    size_t blen = strlen(base);
-    DIR *d = opendir(dir);
-    if (d) {
-        int dfd = dirfd(d);
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL)
-            if (strlen(e->d_name) == blen + 11 && !strncmp(e->d_name, base, blen) &&
-                !strncmp(e->d_name + blen, ".tmp.", 5))
-                unlinkat(dfd, e->d_name, 0);
-        closedir(d);
-    }
-    free(copy);
 }
 
 int sg_inventory_save(sg_inventory *inv, const char *path, char *err, size_t errlen)
@@ -220,22 +124,10 @@ int sg_inventory_save(sg_inventory *inv, const char *path, char *err, size_t err
     pthread_rwlock_rdlock(&inv->lock);
     serialize(inv, &b);
     pthread_rwlock_unlock(&inv->lock);
-    size_t plen = strlen(path);
-    char *tmp = b.oom ? NULL : malloc(plen + 16);
-    if (!tmp) {
-        free(b.data);
-        return sg__fail(err, errlen, "saving inventory %s: out of memory", path);
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    remove_leftovers(path);
-    int fd = mkstemp(tmp);
-    const char *step = fd < 0 ? "creating a temporary file" : replace_file(fd, tmp, path, &b);
-    int rc = step ? sg__fail(err, errlen, "saving inventory %s: %s: %s", path, step,
-                             strerror(errno))
-                  : 0;
-    free(tmp);
+    char why[SG_ERRMAX];
+    int rc = sg_file_write_atomic(path, b.data, b.len, 0600, why, sizeof why);
     free(b.data);
-    return rc;
+    return rc ? sg_err(err, errlen, "saving inventory %s", why) : 0;
 }
 
 /* ---- reading ---- */
@@ -324,24 +216,24 @@ static int parse_recs(reader *r, sg_score_model **out, char *err, size_t errlen)
     uint64_t nrecs = take_uint(r, 4);
     *out = NULL;
     if (r->bad || nrecs > SG_SCORE_MAX_RECS)
-        return sg__fail(err, errlen, "bad recommendation count");
-    sg_score_rec_def *defs = calloc(nrecs ? nrecs : 1, sizeof *defs);
-    char **ids = calloc(nrecs ? nrecs : 1, sizeof *ids);
-    int rc = !defs || !ids ? sg__fail(err, errlen, "out of memory") : 0;
+        return sg_err(err, errlen, "bad recommendation count");
+    sg_score_rec_def *defs = sg_calloc(nrecs, sizeof *defs);
+    char **ids = sg_calloc(nrecs, sizeof *ids);
+    int rc = 0;
     for (size_t i = 0; !rc && i < nrecs; i++) {
         size_t len = take_uint(r, 2);
         const unsigned char *id = take(r, len);
         defs[i].params_hash = take_uint(r, 8);
         if (r->bad || len == 0 || memchr(id, 0, len))
-            rc = sg__fail(err, errlen, "bad id of recommendation %zu", i + 1);
-        else if (!(ids[i] = strndup((const char *)id, len)))
-            rc = sg__fail(err, errlen, "out of memory");
+            rc = sg_err(err, errlen, "bad id of recommendation %zu", i + 1);
+        else
+            ids[i] = sg_strndup((const char *)id, len);
         defs[i].id = ids[i];
         defs[i].evaluated = true;
     }
     if (!rc)
         rc = sg_score_model_new(&none, 1, defs, nrecs, out, err, errlen);
-    for (size_t i = 0; ids && i < nrecs; i++)
+    for (size_t i = 0; i < nrecs; i++)
         free(ids[i]);
     free(ids);
     free(defs);
@@ -366,7 +258,7 @@ static int parse_owners(reader *r, sg__owner ***buckets, size_t *nbuckets, size_
 {
     uint64_t n = take_uint(r, 8);
     if (r->bad || n > r->left / 20)
-        return sg__fail(err, errlen, "bad controller count");
+        return sg_err(err, errlen, "bad controller count");
     for (uint64_t i = 0; i < n; i++) {
         size_t keylen = take_uint(r, 4);
         const unsigned char *key = keylen <= MAX_KEY ? take(r, keylen) : NULL;
@@ -378,10 +270,9 @@ static int parse_owners(reader *r, sg__owner ***buckets, size_t *nbuckets, size_
         const char *ctluid = take_text(r, 256);
         if (r->bad || !key || !labels || !ctl || !valid_key(key, keylen) || !valid_labels(labels, labelslen) ||
             (ctllen && !valid_key(ctl, ctllen)))
-            return sg__fail(err, errlen, "bad controller %llu", (unsigned long long)i + 1);
-        if (sg__owners_put(buckets, nbuckets, count, (const char *)key, keylen, uid, (const char *)labels,
-                           labelslen, (const char *)ctl, ctllen, ctluid))
-            return sg__fail(err, errlen, "out of memory");
+            return sg_err(err, errlen, "bad controller %llu", (unsigned long long)i + 1);
+        sg__owners_put(buckets, nbuckets, count, (const char *)key, keylen, uid, (const char *)labels, labelslen,
+                       (const char *)ctl, ctllen, ctluid);
     }
     return 0;
 }
@@ -395,44 +286,39 @@ static int parse_payload(const sg_score_model *m, const void *data, size_t len,
     reader r = {data, len, false};
     sg_score_model *saved = NULL;
     size_t nbuckets = 64, count = 0;
-    resource **buckets = calloc(nbuckets, sizeof *buckets);
+    resource **buckets = sg_calloc(nbuckets, sizeof *buckets);
     long *map = NULL;
-    uint64_t *in = NULL, *out = calloc(SG_SETS * m->nwords, sizeof *out);
+    uint64_t *in = NULL, *out = sg_calloc(SG_SETS * m->nwords, sizeof *out);
     const unsigned char *magic = take(&r, 8);
     int rc = 0;
-    if (!buckets || !out)
-        rc = sg__fail(err, errlen, "out of memory");
-    else if (!magic || (memcmp(magic, MAGIC, 8) && memcmp(magic, MAGIC_V1, 8)))
-        rc = sg__fail(err, errlen, "not a scoregate inventory (bad magic)");
+    if (!magic || (memcmp(magic, MAGIC, 8) && memcmp(magic, MAGIC_V1, 8)))
+        rc = sg_err(err, errlen, "not a scoregate inventory (bad magic)");
     else if (!parse_recs(&r, &saved, err, errlen)) {
-        map = malloc((saved->nrecs ? saved->nrecs : 1) * sizeof *map);
-        in = malloc(SG_SETS * saved->nwords * sizeof *in);
-        if (!map || !in)
-            rc = sg__fail(err, errlen, "out of memory");
-        else
-            sg__remap_index(saved, m, map);
+        map = sg_calloc(saved->nrecs, sizeof *map);
+        in = sg_calloc(SG_SETS * saved->nwords, sizeof *in);
+        sg__remap_index(saved, m, map);
     } else
         rc = -1;
     uint64_t n = rc ? 0 : take_uint(&r, 8);
     size_t setlen = saved ? (saved->nrecs + 7) / 8 : 0;
     if (!rc && (r.bad || n > r.left / (8 + 4 + SG_SETS * setlen)))
-        rc = sg__fail(err, errlen, "bad resource count");
+        rc = sg_err(err, errlen, "bad resource count");
     for (uint64_t i = 0; !rc && i < n; i++) {
         size_t keylen = take_uint(&r, 4), labelslen = take_uint(&r, 4);
         const unsigned char *key = keylen <= MAX_KEY ? take(&r, keylen) : NULL;
         const unsigned char *labels = labelslen <= MAX_LABELS ? take(&r, labelslen) : NULL;
         const unsigned char *sets = take(&r, SG_SETS * setlen);
         if (!key || !labels || !sets || !valid_key(key, keylen) || !valid_labels(labels, labelslen)) {
-            rc = sg__fail(err, errlen, "bad key or labels of resource %llu",
-                          (unsigned long long)i + 1);
+            rc = sg_err(err, errlen, "bad key or labels of resource %llu",
+                        (unsigned long long)i + 1);
             break;
         }
         memset(in, 0, SG_SETS * saved->nwords * sizeof *in);
         for (int s = 0; s < SG_SETS; s++)
             get_set(sets + (size_t)s * setlen, saved->nrecs, in + (size_t)s * saved->nwords);
         if (!valid_sets(in, saved->nwords, saved->nrecs)) {
-            rc = sg__fail(err, errlen, "inconsistent outcome of resource %llu",
-                          (unsigned long long)i + 1);
+            rc = sg_err(err, errlen, "inconsistent outcome of resource %llu",
+                        (unsigned long long)i + 1);
             break;
         }
         sg__remap_bits(saved, m, map, in, out);
@@ -440,23 +326,20 @@ static int parse_payload(const sg_score_model *m, const void *data, size_t len,
         for (const resource *p = buckets[hash & (nbuckets - 1)]; p; p = p->next)
             if (p->hash == hash && p->keylen == keylen &&
                 !memcmp(resource_key(p, m->nwords), key, keylen))
-                rc = sg__fail(err, errlen, "resource %llu is listed twice",
-                              (unsigned long long)i + 1);
+                rc = sg_err(err, errlen, "resource %llu is listed twice",
+                            (unsigned long long)i + 1);
         if (rc)
             break;
-        resource *res = sg__resource_new(m->nwords, out, (const char *)key, keylen,
-                                         (const char *)labels, labelslen);
-        if (!res || sg__table_put(&buckets, &nbuckets, &count, res, m->nwords)) {
-            free(res);
-            rc = sg__fail(err, errlen, "out of memory");
-        }
+        sg__table_put(&buckets, &nbuckets, &count,
+                      sg__resource_new(m->nwords, out, (const char *)key, keylen, (const char *)labels, labelslen),
+                      m->nwords);
     }
     sg__owner **owners = NULL;
     size_t owner_buckets = 0, nowners = 0;
     if (!rc && !memcmp(magic, MAGIC, 8))
         rc = parse_owners(&r, &owners, &owner_buckets, &nowners, err, errlen);
     if (!rc && r.left)
-        rc = sg__fail(err, errlen, "%zu unexpected bytes after the resources", r.left);
+        rc = sg_err(err, errlen, "%zu unexpected bytes after the resources", r.left);
     sg_score_model_free(saved);
     free(map);
     free(in);
@@ -497,16 +380,16 @@ int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *da
     sg__owner **owners;
     size_t nbuckets, count, owner_buckets, nowners;
     if (len < 8 + TRAILER || memcmp(bytes + len - 8, END_MAGIC, 8))
-        return sg__fail(err, errlen, "loading inventory %s: file is truncated or not an inventory "
-                        "(no trailer)", name);
+        return sg_err(err, errlen, "loading inventory %s: file is truncated or not an inventory "
+                      "(no trailer)", name);
     reader t = {bytes + len - TRAILER, TRAILER, false};
     uint64_t payload = take_uint(&t, 8), sum = take_uint(&t, 8);
     if (payload != len - TRAILER)
-        return sg__fail(err, errlen, "loading inventory %s: length %llu in the trailer, %zu in "
-                        "the file: torn or corrupt", name, (unsigned long long)payload,
-                        len - TRAILER);
-    if (sg__fnv1a(SG_FNV_INIT, bytes, payload) != sum)
-        return sg__fail(err, errlen, "loading inventory %s: checksum mismatch: corrupt", name);
+        return sg_err(err, errlen, "loading inventory %s: length %llu in the trailer, %zu in "
+                      "the file: torn or corrupt", name, (unsigned long long)payload,
+                      len - TRAILER);
+    if (sg_fnv1a(SG_FNV1A_INIT, bytes, payload) != sum)
+        return sg_err(err, errlen, "loading inventory %s: checksum mismatch: corrupt", name);
     pthread_rwlock_wrlock(&inv->lock);
     int rc = parse_payload(inv->model, bytes, payload, &buckets, &nbuckets, &count, &owners, &owner_buckets,
                            &nowners, why, sizeof why);
@@ -518,37 +401,16 @@ int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *da
         inv->nowners = nowners;
     }
     pthread_rwlock_unlock(&inv->lock);
-    return rc ? sg__fail(err, errlen, "loading inventory %s: %s", name, why) : 0;
+    return rc ? sg_err(err, errlen, "loading inventory %s: %s", name, why) : 0;
 }
 
 int sg_inventory_load(sg_inventory *inv, const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st)) {
-        int saved = errno;
-        if (fd >= 0)
-            close(fd);
-        return sg__fail(err, errlen, "loading inventory %s: %s", path, strerror(saved));
-    }
-    if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > MAX_FILE) {
-        close(fd);
-        return sg__fail(err, errlen, "loading inventory %s: not a regular file of sane size", path);
-    }
-    size_t len = (size_t)st.st_size, got = 0;
-    unsigned char *data = malloc(len ? len : 1);
-    while (data && got < len) {
-        ssize_t n = read(fd, data + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    int rc = !data ? sg__fail(err, errlen, "loading inventory %s: out of memory", path)
-             : got != len ? sg__fail(err, errlen, "loading inventory %s: short read", path)
-                          : sg_inventory_load_buffer(inv, path, data, len, err, errlen);
+    char *data, why[SG_ERRMAX];
+    size_t len;
+    if (sg_file_read(path, MAX_FILE, &data, &len, why, sizeof why) < 0)
+        return sg_err(err, errlen, "loading inventory %s", why);
+    int rc = sg_inventory_load_buffer(inv, path, data, len, err, errlen);
     free(data);
     return rc;
 }

@@ -14,9 +14,7 @@ int sg_score_model_from_policy(const sg_policy *p, const sg_score_control_def *c
     size_t n = sg_policy_rec_count(p);
     if (!controls)
         controls = sg_score_default_controls(&ncontrols);
-    sg_score_rec_def *defs = calloc(n ? n : 1, sizeof *defs);
-    if (!defs)
-        return sg__fail(err, errlen, "score model: out of memory");
+    sg_score_rec_def *defs = sg_calloc(n, sizeof *defs);
     for (size_t i = 0; i < n; i++)
         defs[i] = sg_score_rec_def_from_info(sg_policy_rec(p, i));
     int rc = sg_score_model_new(controls, ncontrols, defs, n, out, err, errlen);
@@ -38,9 +36,8 @@ static sg_exemption_category match_policy(void *ctx, size_t rec, const char *kin
     return e ? e->category : SG_EXEMPT_NONE;
 }
 
-int sg_inventory_reload_policy(sg_inventory *inv, sg_score_model *m, const sg_policy *p,
-                               time_t now, char *err, size_t errlen)
+void sg_inventory_reload_policy(sg_inventory *inv, sg_score_model *m, const sg_policy *p, time_t now)
 {
     policy_match pm = {p, now};
-    return sg_inventory_reload(inv, m, match_policy, &pm, err, errlen);
+    sg_inventory_reload(inv, m, match_policy, &pm);
 }

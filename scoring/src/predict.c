@@ -17,20 +17,10 @@
 static int check_args(sg_score_op op, const sg_score_outcome *o, char *err, size_t errlen)
 {
     if (!o)
-        return sg__fail(err, errlen, "inventory: no outcome given");
+        return sg_err(err, errlen, "inventory: no outcome given");
     if (op != SG_SCORE_CREATE && op != SG_SCORE_UPDATE && op != SG_SCORE_DELETE)
-        return sg__fail(err, errlen, "inventory: unknown operation %d", (int)op);
+        return sg_err(err, errlen, "inventory: unknown operation %d", (int)op);
     return 0;
-}
-
-/* The outcome's bit sets against the inventory's model (NULL when out of memory). */
-static const uint64_t *bits_for(const sg_inventory *inv, const sg_score_outcome *o,
-                                uint64_t *scratch, char *err, size_t errlen)
-{
-    const uint64_t *bits = sg__outcome_bits_for(o, inv->model, scratch);
-    if (!bits)
-        sg__fail(err, errlen, "inventory: out of memory");
-    return bits;
 }
 
 char *sg_score_change_reason(const sg_score_change *ch, char *buf, size_t len)
@@ -124,30 +114,16 @@ static void predict_locked(const sg_inventory *inv, sg_score_op op, const sg_sco
     finish(out);
 }
 
-/* Apply with the write lock held; changes nothing on failure. */
-static int apply_locked(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
-                        const uint64_t *bits, char *err, size_t errlen)
+/* Apply with the write lock held. */
+static void apply_locked(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o, const uint64_t *bits)
 {
     if (o->ignored)
-        return 0;
-    size_t nw = inv->model->nwords;
+        return;
     resource *old = sg__inv_find(inv, o->key, o->keylen, o->hash);
-    if (op == SG_SCORE_DELETE) {
-        if (old)
-            free(sg__inv_unlink(inv, old));
-        return 0;
-    }
-    resource *r = sg__resource_new(nw, bits, o->key, o->keylen, o->labels, o->labelslen);
-    if (!r || (!old && sg__inv_reserve(inv, 1))) {
-        free(r);
-        return sg__fail(err, errlen, "inventory: out of memory");
-    }
     if (old)
         free(sg__inv_unlink(inv, old));
-    int rc = sg__inv_insert(inv, r);
-    assert(rc == 0);
-    (void)rc;
-    return 0;
+    if (op != SG_SCORE_DELETE)
+        sg__inv_insert(inv, sg__resource_new(inv->model->nwords, bits, o->key, o->keylen, o->labels, o->labelslen));
 }
 
 void sg_inventory_unchanged(sg_inventory *inv, sg_score_prediction *out)
@@ -166,10 +142,8 @@ int sg_inventory_predict(sg_inventory *inv, sg_score_op op, const sg_score_outco
     if (check_args(op, o, err, errlen))
         return -1;
     pthread_rwlock_rdlock(&inv->lock);
-    if (op != SG_SCORE_DELETE && !o->ignored && !(bits = bits_for(inv, o, scratch, err, errlen))) {
-        pthread_rwlock_unlock(&inv->lock);
-        return -1;
-    }
+    if (op != SG_SCORE_DELETE && !o->ignored)
+        bits = sg__outcome_bits_for(o, inv->model, scratch);
     predict_locked(inv, op, o, bits, out);
     pthread_rwlock_unlock(&inv->lock);
     return 0;
@@ -182,23 +156,21 @@ int sg__inventory_judge_apply(sg_inventory *inv, sg_score_op op, const sg_score_
     uint64_t scratch[SCRATCH_WORDS];
     const uint64_t *bits = NULL;
     sg_score_prediction local;
-    int rc = 0;
     *applied = false;
     if (check_args(op, o, err, errlen))
         return -1;
     if (!out)
         out = &local;
     pthread_rwlock_wrlock(&inv->lock);
-    if (op != SG_SCORE_DELETE && !o->ignored && !(bits = bits_for(inv, o, scratch, err, errlen)))
-        rc = -1;
-    if (!rc)
-        predict_locked(inv, op, o, bits, out);
-    if (!rc && judge(ctx, out)) {
-        rc = apply_locked(inv, op, o, bits, err, errlen);
-        *applied = rc == 0 && !o->ignored;
+    if (op != SG_SCORE_DELETE && !o->ignored)
+        bits = sg__outcome_bits_for(o, inv->model, scratch);
+    predict_locked(inv, op, o, bits, out);
+    if (judge(ctx, out)) {
+        apply_locked(inv, op, o, bits);
+        *applied = !o->ignored;
     }
     pthread_rwlock_unlock(&inv->lock);
-    return rc;
+    return 0;
 }
 
 static bool always(void *ctx, const sg_score_prediction *p)

@@ -10,25 +10,23 @@
 
 #include "internal.h"
 
-/* The labels of a resource as a JSON object (NULL when out of memory). */
+/* The labels of a resource as a JSON object. */
 static json_t *labels_json(const char *flat, size_t len)
 {
-    json_t *obj = json_object();
-    for (size_t i = 0; obj && i < len;) {
+    json_t *obj = sg_check_alloc(json_object());
+    for (size_t i = 0; i < len;) {
         const char *key = flat + i;
         const char *value = key + strlen(key) + 1;
-        if (json_object_set_new_nocheck(obj, key, json_string_nocheck(value))) {
-            json_decref(obj);
-            return NULL;
-        }
+        if (json_object_set_new_nocheck(obj, key, sg_check_alloc(json_string_nocheck(value))))
+            sg_oom();
         i = (size_t)(value + strlen(value) + 1 - flat);
     }
     return obj;
 }
 
 /* Decide the exemptions of every applying recommendation again. */
-static int rematch(const sg_score_model *m, uint64_t *bits, const resource *r,
-                   sg_score_exemption_fn match, void *ctx)
+static void rematch(const sg_score_model *m, uint64_t *bits, const resource *r,
+                    sg_score_exemption_fn match, void *ctx)
 {
     size_t nw = m->nwords;
     const char *kind = resource_key(r, nw);
@@ -36,8 +34,6 @@ static int rematch(const sg_score_model *m, uint64_t *bits, const resource *r,
     const char *ns = kind + strlen(kind) + 1;
     const char *name = ns + strlen(ns) + 1;
     json_t *labels = labels_json(resource_labels(r, nw), r->labelslen);
-    if (!labels)
-        return -1;
     memset(bits + SET_WAIVED * nw, 0, 2 * nw * sizeof *bits);
     for (size_t w = 0; w < nw; w++)
         for (uint64_t word = bits[SET_APPLIES * nw + w]; word; word &= word - 1) {
@@ -49,44 +45,29 @@ static int rematch(const sg_score_model *m, uint64_t *bits, const resource *r,
                 bit_set(bits + SET_MITIGATED * nw, rec);
         }
     json_decref(labels);
-    return 0;
 }
 
-int sg_inventory_reload(sg_inventory *inv, sg_score_model *m, sg_score_exemption_fn match,
-                        void *ctx, char *err, size_t errlen)
+void sg_inventory_reload(sg_inventory *inv, sg_score_model *m, sg_score_exemption_fn match, void *ctx)
 {
     pthread_rwlock_wrlock(&inv->lock);
     const sg_score_model *old = inv->model;
     size_t nbuckets = inv->nbuckets, count = 0;
-    long *map = malloc((old->nrecs ? old->nrecs : 1) * sizeof *map);
-    uint64_t *bits = malloc(SG_SETS * m->nwords * sizeof *bits);
-    resource **buckets = calloc(nbuckets, sizeof *buckets);
-    int rc = 0;
-    if (!map || !bits || !buckets)
-        rc = -1;
-    if (!rc)
-        sg__remap_index(old, m, map);
-    for (size_t i = 0; !rc && i < inv->nbuckets; i++)
-        for (const resource *r = inv->buckets[i]; !rc && r; r = r->next) {
+    long *map = sg_calloc(old->nrecs, sizeof *map);
+    uint64_t *bits = sg_calloc(SG_SETS * m->nwords, sizeof *bits);
+    resource **buckets = sg_calloc(nbuckets, sizeof *buckets);
+    sg__remap_index(old, m, map);
+    for (size_t i = 0; i < inv->nbuckets; i++)
+        for (const resource *r = inv->buckets[i]; r; r = r->next) {
             sg__remap_bits(old, m, map, r->bits, bits);
-            if (match && rematch(m, bits, r, match, ctx)) {
-                rc = -1;
-                break;
-            }
-            resource *fresh = sg__resource_new(m->nwords, bits, resource_key(r, old->nwords),
-                                               r->keylen, resource_labels(r, old->nwords),
-                                               r->labelslen);
-            if (!fresh || sg__table_put(&buckets, &nbuckets, &count, fresh, m->nwords)) {
-                free(fresh);
-                rc = -1;
-            }
+            if (match)
+                rematch(m, bits, r, match, ctx);
+            sg__table_put(&buckets, &nbuckets, &count,
+                          sg__resource_new(m->nwords, bits, resource_key(r, old->nwords), r->keylen,
+                                           resource_labels(r, old->nwords), r->labelslen),
+                          m->nwords);
         }
-    if (rc)
-        sg__table_free(buckets, nbuckets);
-    else
-        sg__inv_replace_table(inv, m, buckets, nbuckets, count);
+    sg__inv_replace_table(inv, m, buckets, nbuckets, count);
     pthread_rwlock_unlock(&inv->lock);
     free(map);
     free(bits);
-    return rc ? sg__fail(err, errlen, "inventory reload: out of memory") : 0;
 }

@@ -151,42 +151,11 @@ void wh_result_free(wh_result *res)
     memset(res, 0, sizeof *res);
 }
 
-/* Base64 (RFC 4648, padded) of `len` bytes; malloc'd. */
-static char *base64(const char *data, size_t len)
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc((len + 2) / 3 * 4 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned char)data[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned char)data[i + 1] << 8;
-        if (i + 2 < len)
-            v |= (unsigned char)data[i + 2];
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? alphabet[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
 json_t *wh_text(const char *s)
 {
-    json_t *v = json_string(s);
-    if (v)
-        return v;
-    char *copy = strdup(s);
-    if (!copy)
-        return NULL;
-    for (char *c = copy; *c; c++)
-        if ((unsigned char)*c >= 0x80)
-            *c = '?';
-    v = json_string(copy);
-    free(copy);
+    char *owned;
+    json_t *v = json_string_nocheck(sg_utf8_clean(s, &owned));
+    free(owned);
     return v;
 }
 
@@ -212,7 +181,7 @@ static json_t *response_tree(const wh_request *r, const wh_result *res)
         ok = set(resp, "warnings", json_incref(res->warnings));
     if (ok && res->patch && json_array_size(res->patch) && res->allowed) {
         char *text = json_dumps(res->patch, JSON_COMPACT);
-        char *b64 = text ? base64(text, strlen(text)) : NULL;
+        char *b64 = text ? sg_base64_encode(text, strlen(text), NULL) : NULL;
         ok = b64 && set(resp, "patchType", json_string("JSONPatch")) && set(resp, "patch", json_string(b64));
         free(text);
         free(b64);

@@ -43,9 +43,7 @@ static void annotate(const sg_score_prediction *p, wh_result *res)
  * catalog's size; linear in the findings, however many containers). */
 static size_t *unhealthy_counts(const sg_policy *p, const sg_eval *ev)
 {
-    size_t *counts = calloc(sg_policy_rec_count(p) + 1, sizeof *counts);
-    if (!counts)
-        return NULL;
+    size_t *counts = sg_calloc(sg_policy_rec_count(p), sizeof *counts);
     for (size_t i = 0; i < ev->count; i++)
         if (ev->findings[i].status == SG_STATUS_UNHEALTHY)
             counts[ev->findings[i].rec]++;
@@ -59,9 +57,7 @@ static char *failed_ids(const sg_policy *p, const size_t *counts)
     for (size_t r = 0; r < n; r++)
         if (counts[r])
             cap += strlen(sg_policy_rec(p, r)->id) + 1;
-    char *out = calloc(1, cap), *end = out;
-    if (!out)
-        return NULL;
+    char *out = sg_calloc(1, cap), *end = out;
     for (size_t r = 0; r < n; r++)
         if (counts[r])
             end += sprintf(end, "%s%s", end == out ? "" : ",", sg_policy_rec(p, r)->id);
@@ -69,12 +65,10 @@ static char *failed_ids(const sg_policy *p, const size_t *counts)
 }
 
 /* The failed-recommendations annotation and the finding metrics. */
-static int count_findings(const wh_context *ctx, const sg_admission *a, wh_result *res)
+static void count_findings(const wh_context *ctx, const sg_admission *a, wh_result *res)
 {
     const sg_policy *p = ctx->snap->policy;
     size_t *counts = unhealthy_counts(p, &a->eval);
-    if (!counts)
-        return -1;
     for (size_t rec = 0; rec < sg_policy_rec_count(p); rec++)
         if (counts[rec]) {
             const sg_rec_info *info = sg_policy_rec(p, rec);
@@ -83,7 +77,6 @@ static int count_findings(const wh_context *ctx, const sg_admission *a, wh_resul
     free(res->failed);
     res->failed = failed_ids(p, counts);
     free(counts);
-    return res->failed ? 0 : -1;
 }
 
 static int item_rank(bool denied, sg_severity sev)
@@ -115,16 +108,14 @@ static size_t collect_items(const sg_policy *p, const sg_admission *a, bool fixe
 /* The review is fine but the object cannot be judged (unreadable where a
  * check looks, or beyond what the inventory holds): answer with a 400 denial
  * saying why, so the user sees it, rather than fail the call. */
-static int refuse_object(const wh_request *r, const sg_admission *a, wh_result *res)
+static void refuse_object(const wh_request *r, const sg_admission *a, wh_result *res)
 {
     res->allowed = false;
     res->code = 400;
     res->decision = "denied";
     size_t len = strlen(a->refusal) + strlen(r->kind) + 64;
-    if (!(res->message = malloc(len)))
-        return -1;
+    res->message = sg_malloc(len);
     snprintf(res->message, len, "scoregate could not %s this %s: %s", a->refused_to, r->kind, a->refusal);
-    return 0;
 }
 
 /* The exemptions that matched a finding but have expired, one entry per
@@ -165,13 +156,11 @@ static json_t *expired_exemptions(const sg_policy *p, const sg_eval *ev)
 }
 
 /* Warnings, the denial message and the patch of a judged object. */
-static int present(const wh_context *ctx, const wh_request *r, const sg_admission *a, wh_result *res)
+static void present(const wh_context *ctx, const wh_request *r, const sg_admission *a, wh_result *res)
 {
     const sg_policy *p = ctx->snap->policy;
     bool fixed_only = ctx->endpoint == SG_WEBHOOK_MUTATE && a->allowed;
-    wh_item *items = calloc(a->eval.count + 1, sizeof *items);
-    if (!items)
-        return -1;
+    wh_item *items = sg_calloc(a->eval.count, sizeof *items);
     size_t n = collect_items(p, a, fixed_only, items);
     const char *gate = a->gate.denied ? a->gate.message : NULL;
     char change[96], summary[192];
@@ -194,14 +183,11 @@ static int present(const wh_context *ctx, const wh_request *r, const sg_admissio
         res->warnings = wh_warnings(summary, res->expired, items, n);
     }
     free(items);
-    if ((!a->allowed && !res->message) || !res->warnings)
-        return -1;
     const json_t *patch = sg_admission_patch(a);
     if (patch && ctx->endpoint == SG_WEBHOOK_MUTATE) {
         res->patch = json_incref((json_t *)patch);
         res->decision = "patched";
     }
-    return 0;
 }
 
 static sg_score_op score_op(wh_operation op)
@@ -214,10 +200,8 @@ int wh_decide(const wh_context *ctx, const wh_request *r, wh_result *res, char *
     memset(res, 0, sizeof *res);
     res->allowed = true;
     res->decision = "allowed";
-    res->warnings = json_array();
-    res->failed = calloc(1, 1);
-    if (!res->warnings || !res->failed)
-        return -1;
+    res->warnings = sg_check_alloc(json_array());
+    res->failed = sg_calloc(1, 1);
     const sg_policy *p = ctx->snap->policy;
     sg_admission_request req = {
         .mode = ctx->endpoint == SG_WEBHOOK_MUTATE ? SG_ADMISSION_MUTATE : SG_ADMISSION_VALIDATE,
@@ -243,15 +227,16 @@ int wh_decide(const wh_context *ctx, const wh_request *r, wh_result *res, char *
     sg_admission a;
     if (sg_admission_decide(p, ctx->snap->model, ctx->inv, &req, &a, err, errlen) < 0)
         return -1;
-    int rc = 0;
     annotate(&a.prediction, res);
     if (a.applied)
         atomic_store(ctx->dirty, true);
-    if (*a.refusal)
-        rc = refuse_object(r, &a, res);
-    else if (a.judged && (rc = count_findings(ctx, &a, res)) == 0)
-        rc = present(ctx, r, &a, res);
+    if (*a.refusal) {
+        refuse_object(r, &a, res);
+    } else if (a.judged) {
+        count_findings(ctx, &a, res);
+        present(ctx, r, &a, res);
+    }
     res->allowed = a.allowed && !*a.refusal;
     sg_admission_free(&a);
-    return rc;
+    return 0;
 }

@@ -104,7 +104,7 @@ void wh_result_free(wh_result *res);
 char *wh_response_encode(const wh_request *r, const wh_result *res, size_t *len);
 
 /* A JSON string of `s`; bytes that are not valid UTF-8 (a message may quote
- * a cut or hostile input) become '?', so the answer can always be encoded. */
+ * a cut or hostile input) become U+FFFD, so the answer can always be encoded. */
 json_t *wh_text(const char *s);
 
 /* A Kubernetes Status-shaped JSON error body {"kind":"Status",...,"code","reason","message"}. */
@@ -124,7 +124,7 @@ typedef struct wh_context {
     atomic_bool *dirty;          /* set when the inventory changes */
 } wh_context;
 
-/* Decide one decoded request. Fails only when out of memory. */
+/* Decide one decoded request. Fails only when the admission decision refuses its arguments. */
 int wh_decide(const wh_context *ctx, const wh_request *r, wh_result *res, char *err, size_t errlen);
 
 /* A finding as shown to people: ordered, with the part of the decision it played. */

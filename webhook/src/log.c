@@ -27,9 +27,7 @@ static void cap_field(json_t *line, const char *key, json_t *value)
     size_t cut = WH_LOG_FIELD_MAX;
     while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
         cut--;
-    char *text = malloc(cut + 4);
-    if (!text)
-        return;
+    char *text = sg_malloc(cut + 4);
     memcpy(text, s, cut);
     memcpy(text + cut, "\xE2\x80\xA6", 4);
     json_object_set_new(line, key, json_string(text));

@@ -42,9 +42,7 @@ struct wh_metrics {
 
 wh_metrics *wh_metrics_new(void)
 {
-    wh_metrics *m = calloc(1, sizeof *m);
-    if (!m)
-        abort();
+    wh_metrics *m = sg_calloc(1, sizeof *m);
     pthread_mutex_init(&m->lock, NULL);
     return m;
 }
@@ -100,9 +98,7 @@ static void bump(table *t, size_t nlabels, const char *const *values, unsigned l
     }
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
-        series *grown = realloc(t->items, cap * sizeof *grown);
-        if (!grown)
-            abort();
+        series *grown = sg_realloc(t->items, cap * sizeof *grown);
         t->items = grown;
         t->cap = cap;
     }

@@ -38,6 +38,8 @@ typedef enum route { R_NONE, R_VALIDATE, R_MUTATE, R_HEALTHZ, R_READYZ, R_METRIC
  * a large body slowly would otherwise hold max_body bytes apiece (1000 x 8 MiB)
  * and get the server killed for memory; past the budget they get 503. */
 #define BUFFERED_FLOOR ((size_t)64 << 20)
+/* The largest client CA bundle read (server.tls.clientCAFile). */
+#define CLIENT_CA_MAX ((size_t)4 << 20)
 
 /* One request in progress. */
 typedef struct request_ctx {
@@ -100,9 +102,7 @@ static enum MHD_Result send_error(sg_webhook *w, struct MHD_Connection *c, unsig
 
 static enum MHD_Result send_json(sg_webhook *w, struct MHD_Connection *c, unsigned status, const char *text)
 {
-    char *body = strdup(text);
-    if (!body)
-        return MHD_NO;
+    char *body = sg_strdup(text);
     return send_body(w, c, status, body, strlen(body), "application/json");
 }
 
@@ -217,9 +217,9 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request_c
     return MHD_YES;
 }
 
-/* Make room for `need` bytes of body within the server-wide budget: 0 done,
- * 1 over the budget (rq->busy set), -1 out of memory. */
-static int grow(server *s, request_ctx *rq, size_t need)
+/* Make room for `need` bytes of body within the server-wide budget, or set
+ * rq->busy when that would pass it. */
+static void grow(server *s, request_ctx *rq, size_t need)
 {
     size_t cap = rq->cap ? rq->cap : 4096;
     while (cap < need)
@@ -228,16 +228,10 @@ static int grow(server *s, request_ctx *rq, size_t need)
     if (atomic_fetch_add(&s->buffered, more) + more > s->buffered_limit) {
         atomic_fetch_sub(&s->buffered, more);
         rq->busy = true;
-        return 1;
+        return;
     }
-    char *grown = realloc(rq->body, cap);
-    if (!grown) {
-        atomic_fetch_sub(&s->buffered, more);
-        return -1;
-    }
-    rq->body = grown;
+    rq->body = sg_realloc(rq->body, cap);
     rq->cap = cap;
-    return 0;
 }
 
 /* Release a request's body (and its share of the budget). */
@@ -258,9 +252,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     sg_webhook *w = s->w;
     request_ctx *rq = *con_cls;
     if (!rq) {
-        rq = calloc(1, sizeof *rq);
-        if (!rq)
-            return MHD_NO;
+        rq = sg_calloc(1, sizeof *rq);
         *con_cls = rq;
         atomic_fetch_add(&w->inflight, 1);
         return first_call(s, c, rq, url, method);
@@ -270,8 +262,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         if (!rq->busy && rq->len + n > w->opts.max_body)
             rq->too_large = true;
-        if (!rq->too_large && !rq->busy && rq->len + n + 1 > rq->cap && grow(s, rq, rq->len + n + 1) < 0)
-            return MHD_NO;
+        if (!rq->too_large && !rq->busy && rq->len + n + 1 > rq->cap)
+            grow(s, rq, rq->len + n + 1);
         if (rq->too_large || rq->busy) {
             /* Read the rest without keeping it, to answer 413 or 503 at the end. */
             drop_body(s, rq);
@@ -388,30 +380,15 @@ bad:
     return -1;
 }
 
+/* The client CA bundle: PEM text, at most CLIENT_CA_MAX bytes. */
 static char *read_text(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "server.tls.clientCAFile %s: cannot read it", path);
+    char *data, why[SG_ERRMAX];
+    size_t len;
+    if (sg_file_read(path, CLIENT_CA_MAX, &data, &len, why, sizeof why) < 0) {
+        snprintf(err, errlen, "server.tls.clientCAFile: %s", why);
         return NULL;
     }
-    char *data = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *grown = realloc(data, cap);
-            if (!grown)
-                abort();
-            data = grown;
-        }
-        size_t n = fread(data + len, 1, 4096, f);
-        len += n;
-        if (n < 4096)
-            break;
-    }
-    fclose(f);
-    data[len] = '\0';
     if (!strstr(data, "-----BEGIN CERTIFICATE-----")) {
         snprintf(err, errlen, "server.tls.clientCAFile %s holds no PEM certificate", path);
         free(data);
@@ -447,9 +424,7 @@ int wh_server_start(sg_webhook *w, void **daemon, char *err, size_t errlen)
     bool any;
     if (parse_address(w->address, &ss, &any, err, errlen) < 0)
         return -1;
-    server *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    server *s = sg_calloc(1, sizeof *s);
     s->w = w;
     atomic_init(&s->buffered, 0);
     s->buffered_limit = w->opts.max_body > BUFFERED_FLOOR / 4 ? 4 * w->opts.max_body : BUFFERED_FLOOR;

@@ -21,9 +21,7 @@ int wh_snapshot_load(const char *config_path, unsigned long generation, wh_snaps
         sg_policy_free(policy);
         return -1;
     }
-    wh_snapshot *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    wh_snapshot *s = sg_calloc(1, sizeof *s);
     atomic_init(&s->refs, 1);
     s->policy = policy;
     s->model = model;

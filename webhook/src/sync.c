@@ -47,11 +47,8 @@ static sg_inventory *target(wh_sync *s, wh_snapshot *snap)
     if (!s->staging)
         return s->w->inv;
     sg_score_model *m = sg_inventory_model(s->staging);
-    if (m != snap->model) {
-        char err[SG_ERRMAX];
-        if (sg_inventory_reload_policy(s->staging, snap->model, snap->policy, time(NULL), err, sizeof err) < 0)
-            wh_log("error", "inventory sync: cannot remap the staged inventory", json_pack("{s:s}", "error", err));
-    }
+    if (m != snap->model)
+        sg_inventory_reload_policy(s->staging, snap->model, snap->policy, time(NULL));
     sg_score_model_free(m);
     return s->staging;
 }
@@ -126,9 +123,7 @@ int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
     const sg_server_settings *ss = sg_policy_server(w->snap->policy);
     if (!ss->inventory_sync)
         return 0;
-    wh_sync *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    wh_sync *s = sg_calloc(1, sizeof *s);
     s->w = w;
     char kerr[SG_ERRMAX];
     if (sg_inventory_new(w->snap->model, &s->staging, kerr, sizeof kerr) < 0) {

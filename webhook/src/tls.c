@@ -79,9 +79,7 @@ static int creds_load(const char *cert_file, const char *key_file, wh_creds **ou
     sg_certs_pair pair;
     if (sg_certs_load_pair(cert_file, key_file, time(NULL), &pair, err, errlen) < 0)
         return -1;
-    wh_creds *c = calloc(1, sizeof *c);
-    if (!c)
-        abort();
+    wh_creds *c = sg_calloc(1, sizeof *c);
     atomic_init(&c->refs, 1);
     c->not_after = pair.not_after;
     gnutls_datum_t cert = {(unsigned char *)pair.cert_pem, (unsigned)pair.cert_len};
@@ -125,12 +123,10 @@ static bool same_file(const file_id *a, const file_id *b)
 
 int wh_tls_new(const char *cert_file, const char *key_file, wh_tls **out, char *err, size_t errlen)
 {
-    wh_tls *t = calloc(1, sizeof *t);
-    if (!t)
-        abort();
+    wh_tls *t = sg_calloc(1, sizeof *t);
     pthread_mutex_init(&t->lock, NULL);
-    t->cert_file = strdup(cert_file);
-    t->key_file = strdup(key_file);
+    t->cert_file = sg_strdup(cert_file);
+    t->key_file = sg_strdup(key_file);
     file_stat(cert_file, &t->cert_id);
     file_stat(key_file, &t->key_id);
     if (creds_load(cert_file, key_file, &t->current, err, errlen) < 0) {
@@ -213,12 +209,7 @@ static int retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, i
     forget(t, session);
     if (t->nsessions == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
-        session_ref *grown = realloc(t->sessions, cap * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&t->lock);
-            return -1;
-        }
-        t->sessions = grown;
+        t->sessions = sg_reallocarray(t->sessions, cap, sizeof *t->sessions);
         t->cap = cap;
     }
     wh_creds *c = t->current;

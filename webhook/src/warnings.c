@@ -108,9 +108,7 @@ static size_t expired_lines(json_t *out, const json_t *expired, size_t room)
 
 json_t *wh_warnings(const char *summary, const json_t *expired, wh_item *items, size_t n)
 {
-    json_t *out = json_array();
-    if (!out)
-        return NULL;
+    json_t *out = sg_check_alloc(json_array());
     qsort(items, n, sizeof *items, item_order);
     char line[512];
     snprintf(line, sizeof line, "%s", summary);
@@ -153,9 +151,7 @@ char *wh_denial_message(const char *kind, const char *name, const sg_score_predi
 {
     char *text = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
-    if (!f)
-        return NULL;
+    FILE *f = sg_check_alloc(open_memstream(&text, &size));
     qsort(items, n, sizeof *items, item_order);
     size_t denied = 0;
     for (size_t i = 0; i < n; i++)
@@ -185,9 +181,7 @@ char *wh_denial_message(const char *kind, const char *name, const sg_score_predi
     if (denied > shown)
         fprintf(f, "\nand %zu more", denied - shown);
     write_missed_patch(f, items, denied, patch);
-    if (fclose(f) != 0) {
-        free(text);
-        return NULL;
-    }
+    if (fclose(f) != 0)   /* a memory stream fails only for want of memory */
+        sg_oom();
     return text;
 }

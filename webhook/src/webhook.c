@@ -44,34 +44,11 @@ wh_snapshot *wh_current(sg_webhook *w)
     return s;
 }
 
-/* mkdir -p with mode 0700 for what it creates. */
-static int make_dirs(const char *dir, char *err, size_t errlen)
-{
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        snprintf(err, errlen, "state directory path is too long: %s", dir);
-        return -1;
-    }
-    for (char *p = path + 1;; p++) {
-        bool end = *p == '\0';
-        if (*p == '/' || end) {
-            *p = '\0';
-            if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-                snprintf(err, errlen, "cannot create the state directory %s: %s", path, strerror(errno));
-                return -1;
-            }
-            if (end)
-                break;
-            *p = '/';
-        }
-    }
-    return 0;
-}
-
-static int load_inventory(sg_webhook *w, char *err, size_t errlen)
+/* Load the saved inventory; one that cannot be loaded is set aside (never lost) and the server starts empty. */
+static void load_inventory(sg_webhook *w)
 {
     if (access(w->inventory_path, F_OK) < 0)
-        return 0;
+        return;
     char lerr[SG_ERRMAX];
     if (sg_inventory_load(w->inv, w->inventory_path, lerr, sizeof lerr) < 0) {
         char aside[PATH_MAX];
@@ -79,20 +56,16 @@ static int load_inventory(sg_webhook *w, char *err, size_t errlen)
         rename(w->inventory_path, aside);
         wh_log("error", "the saved inventory cannot be loaded; starting empty",
                json_pack("{s:s,s:s}", "error", lerr, "setAside", aside));
-        return 0;
+        return;
     }
-    if (sg_inventory_reload_policy(w->inv, w->snap->model, w->snap->policy, time(NULL), err, errlen) < 0)
-        return -1;
+    sg_inventory_reload_policy(w->inv, w->snap->model, w->snap->policy, time(NULL));
     wh_log("info", "inventory loaded",
            json_pack("{s:s,s:I}", "path", w->inventory_path, "resources", (json_int_t)sg_inventory_count(w->inv)));
-    return 0;
 }
 
 int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, size_t errlen)
 {
-    sg_webhook *w = calloc(1, sizeof *w);
-    if (!w)
-        abort();
+    sg_webhook *w = sg_calloc(1, sizeof *w);
     w->opts = *o;
     pthread_mutex_init(&w->snap_lock, NULL);
     pthread_mutex_init(&w->save_lock, NULL);
@@ -102,22 +75,21 @@ int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, siz
     atomic_init(&w->draining, false);
     atomic_init(&w->inflight, 0);
     w->metrics = wh_metrics_new();
-    w->config_path = o->config_path ? strdup(o->config_path) : NULL;
+    w->config_path = o->config_path ? sg_strdup(o->config_path) : NULL;
     if (wh_snapshot_load(w->config_path, 1, &w->snap, err, errlen) < 0)
         goto fail;
     const sg_server_settings *ss = sg_policy_server(w->snap->policy);
-    w->address = strdup(o->address ? o->address : ss->address ? ss->address : ":8443");
-    w->state_dir = strdup(o->state_dir ? o->state_dir : ss->state_dir ? ss->state_dir : "./scoregate-state");
+    w->address = sg_strdup(o->address ? o->address : ss->address ? ss->address : ":8443");
+    w->state_dir = sg_strdup(o->state_dir ? o->state_dir : ss->state_dir ? ss->state_dir : "./scoregate-state");
     if (sg_inventory_new(w->snap->model, &w->inv, err, errlen) < 0)
         goto fail;
     if (o->persist) {
         size_t len = strlen(w->state_dir) + sizeof "/" INVENTORY_FILE;
-        w->inventory_path = malloc(len);
-        if (!w->inventory_path)
-            abort();
+        w->inventory_path = sg_malloc(len);
         snprintf(w->inventory_path, len, "%s/%s", w->state_dir, INVENTORY_FILE);
-        if (make_dirs(w->state_dir, err, errlen) < 0 || load_inventory(w, err, errlen) < 0)
+        if (sg_mkdirs(w->state_dir, err, errlen) < 0)
             goto fail;
+        load_inventory(w);
     }
     *out = w;
     return 0;
@@ -235,11 +207,8 @@ int sg_webhook_reload(sg_webhook *w, char *err, size_t errlen)
     wh_snapshot *cur = wh_current(w);
     wh_snapshot *fresh;
     int rc = wh_snapshot_load(w->config_path, cur->generation + 1, &fresh, err, errlen);
-    if (rc == 0 && sg_inventory_reload_policy(w->inv, fresh->model, fresh->policy, time(NULL), err, errlen) < 0) {
-        wh_snapshot_unref(fresh);
-        rc = -1;
-    }
     if (rc == 0) {
+        sg_inventory_reload_policy(w->inv, fresh->model, fresh->policy, time(NULL));
         pthread_mutex_lock(&w->snap_lock);
         wh_snapshot *old = w->snap;
         w->snap = fresh;

@@ -17,10 +17,7 @@
  *    cost O(controls), never O(resources). It is saved crash-safely and can be
  *    re-scored after a config reload without the objects.
  *
- * Conventions are those of scoregate/policy.h: functions that can fail return
- * 0 or -1 and then write a message into `err` (`errlen` bytes, NUL-terminated;
- * `err` may be NULL); whoever allocates frees with the matching *_free; every
- * pointer marked "borrowed" lives as long as its owner.
+ * Conventions (errors, memory, ownership) are those of scoregate/base.h.
  *
  * Thread safety: a model is immutable and reference-counted; it may be shared
  * by any number of threads. An outcome belongs to one thread. Every inventory
@@ -114,7 +111,6 @@ sg_score_model *sg_score_model_ref(sg_score_model *m);
 /* Release one reference; the last one frees the model. NULL is ignored. */
 void sg_score_model_free(sg_score_model *m);
 
-size_t sg_score_model_control_count(const sg_score_model *m);
 /* Control `index` of the model (borrowed), or NULL when out of range. */
 const sg_score_control_def *sg_score_model_control(const sg_score_model *m, size_t index);
 size_t sg_score_model_rec_count(const sg_score_model *m);
@@ -156,13 +152,6 @@ int sg_score_outcome_record(sg_score_outcome *o, size_t rec, bool raw_unhealthy,
 /* Add one label (what exemptions match on). Copies both strings. */
 int sg_score_outcome_label(sg_score_outcome *o, const char *key, const char *value,
                            char *err, size_t errlen);
-
-/*
- * Mark the outcome as not inventoried (an object owned by a controller, or in
- * a globally excluded namespace): predictions for it change nothing and
- * applying it is a no-op.
- */
-void sg_score_outcome_set_ignored(sg_score_outcome *o, bool ignored);
 
 /*
  * The outcome of an evaluation against the policy `m` was built from: key and
@@ -274,8 +263,7 @@ typedef struct sg_score_namespace {
  * by name, each scored alone. On success *out is a new array of *n entries,
  * freed with sg_score_namespaces_free(). O(resources log resources).
  */
-int sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n,
-                                  char *err, size_t errlen);
+void sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n);
 void sg_score_namespaces_free(sg_score_namespace *list, size_t n);
 
 /* The operation of an admission request. */
@@ -335,8 +323,8 @@ void sg_score_diff(const sg_score *before, const sg_score *after, sg_score_predi
 
 /*
  * Apply the request to the inventory (as sg_inventory_predict describes).
- * Copies what it keeps: the outcome stays the caller's. Fails on bad arguments
- * or out of memory, and then changes nothing.
+ * Copies what it keeps: the outcome stays the caller's. Fails on bad arguments,
+ * and then changes nothing.
  */
 int sg_inventory_apply(sg_inventory *inv, sg_score_op op, const sg_score_outcome *o,
                        char *err, size_t errlen);
@@ -370,18 +358,17 @@ typedef sg_exemption_category (*sg_score_exemption_fn)(void *ctx, size_t rec, co
  * are rebuilt. A resource becomes stale when a scored recommendation of `m`
  * was not evaluated for it (a standard was enabled, a parameter configured)
  * or its parameters changed since (params_hash); it stays counted with what is
- * known until it is put again. O(resources x recommendations). All or nothing.
- * Calling it with the same model and a new time re-applies expiries.
+ * known until it is put again. O(resources x recommendations). The new table
+ * is built aside and swapped in under the write lock. Calling it with the same
+ * model and a new time re-applies expiries.
  */
-int sg_inventory_reload(sg_inventory *inv, sg_score_model *m, sg_score_exemption_fn match,
-                        void *ctx, char *err, size_t errlen);
+void sg_inventory_reload(sg_inventory *inv, sg_score_model *m, sg_score_exemption_fn match, void *ctx);
 
 /*
  * sg_inventory_reload() with exemptions decided by sg_policy_exemption_match()
  * of `p` at time `now`; `m` must be the model of `p`.
  */
-int sg_inventory_reload_policy(sg_inventory *inv, sg_score_model *m, const sg_policy *p,
-                               time_t now, char *err, size_t errlen);
+void sg_inventory_reload_policy(sg_inventory *inv, sg_score_model *m, const sg_policy *p, time_t now);
 
 /*
  * Recompute every counter from the resources and compare (SQLite's
@@ -499,8 +486,7 @@ typedef struct sg_admission {
  * (sg_score_model_from_policy), and `inv` (which it may change, see the
  * modes; it may score with another model: outcomes are mapped by id).
  * Returns 0 with *out filled (release it with sg_admission_free), or -1 only
- * when out of memory or on bad arguments, with `err` set; then nothing
- * changed.
+ * on bad arguments, with `err` set; then nothing changed.
  */
 int sg_admission_decide(const sg_policy *p, sg_score_model *m, sg_inventory *inv,
                         const sg_admission_request *req, sg_admission *out, char *err, size_t errlen);

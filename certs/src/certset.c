@@ -4,6 +4,7 @@
  * ca.crt. Generation and rotation build an sgc_set and hand it here, so the
  * file names, modes and write order live in one place.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,18 +35,20 @@ int sgc_set_load(const char *dir, sgc_set *s, char *err, size_t errlen)
     return 0;
 }
 
-/* base64 of `data` on one line, with a trailing newline; malloc'd. */
-static char *base64_line(const char *data, size_t len, size_t *outlen)
+int sgc_join(char *buf, size_t len, const char *dir, const char *name)
 {
-    size_t cap = 4 * ((len + 2) / 3) + 2;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
-    int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
-    out[n] = '\n';
-    out[n + 1] = '\0';
-    *outlen = (size_t)n + 1;
-    return out;
+    int n = snprintf(buf, len, "%s/%s", dir, name);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+/* Replace dir/name with `len` bytes of `data`, crash-safely, with `mode`. */
+static int write_file(const char *dir, const char *name, const void *data, size_t len, unsigned mode, char *err,
+                      size_t errlen)
+{
+    char path[4096];
+    if (sgc_join(path, sizeof path, dir, name))
+        return sg_err(err, errlen, "%s: path too long", dir);
+    return sg_file_write_atomic(path, data, len, mode, err, errlen);
 }
 
 int sgc_set_write(const char *dir, const sgc_set *s, char *err, size_t errlen)
@@ -58,15 +61,15 @@ int sgc_set_write(const char *dir, const sgc_set *s, char *err, size_t errlen)
         sgc_certs_pem(s->chain, &crt, &crt_len, err, errlen) ||
         sgc_key_pem(s->key, &key, &key_len, err, errlen))
         goto done;
-    if (!(b64 = base64_line(ca_pem, ca_len, &b64_len))) {
-        sgc_fail(err, errlen, "out of memory");
-        goto done;
-    }
-    if (sgc_write_atomic(dir, SG_CERTS_CA_CERT, ca_pem, ca_len, 0644, err, errlen) ||
-        sgc_write_atomic(dir, SG_CERTS_CA_BUNDLE_B64, b64, b64_len, 0644, err, errlen) ||
-        sgc_write_atomic(dir, SG_CERTS_CA_KEY, ca_key, ca_key_len, 0600, err, errlen) ||
-        sgc_write_atomic(dir, SG_CERTS_TLS_KEY, key, key_len, 0600, err, errlen) ||
-        sgc_write_atomic(dir, SG_CERTS_TLS_CERT, crt, crt_len, 0644, err, errlen))
+    /* The CA bundle as a webhook configuration's caBundle takes it: base64 on one line. */
+    b64 = sg_base64_encode(ca_pem, ca_len, &b64_len);
+    b64 = sg_realloc(b64, b64_len + 2);
+    memcpy(b64 + b64_len++, "\n", 2);
+    if (write_file(dir, SG_CERTS_CA_CERT, ca_pem, ca_len, 0644, err, errlen) ||
+        write_file(dir, SG_CERTS_CA_BUNDLE_B64, b64, b64_len, 0644, err, errlen) ||
+        write_file(dir, SG_CERTS_CA_KEY, ca_key, ca_key_len, 0600, err, errlen) ||
+        write_file(dir, SG_CERTS_TLS_KEY, key, key_len, 0600, err, errlen) ||
+        write_file(dir, SG_CERTS_TLS_CERT, crt, crt_len, 0644, err, errlen))
         goto done;
     rc = 0;
 done:

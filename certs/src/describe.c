@@ -42,16 +42,12 @@ void sgc_format_day(time_t t, char *buf, size_t len)
 /* RFC 2253 text of a name, malloc'd. */
 static char *name_text(const X509_NAME *name)
 {
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *out = NULL, *mem;
-    if (bio && X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
-        long n = BIO_get_mem_data(bio, &mem);
-        out = malloc((size_t)n + 1);
-        if (out) {
-            memcpy(out, mem, (size_t)n);
-            out[n] = '\0';
-        }
-    }
+    BIO *bio = sg_check_alloc(BIO_new(BIO_s_mem()));
+    char *mem;
+    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) < 0)   /* fails only for want of memory */
+        sg_oom();
+    long n = BIO_get_mem_data(bio, &mem);
+    char *out = sg_strndup(mem, n > 0 ? (size_t)n : 0);
     BIO_free(bio);
     return out;
 }
@@ -66,7 +62,7 @@ void sgc_short_name(X509 *x, char *buf, size_t len)
         return;
     }
     char *text = name_text(name);
-    snprintf(buf, len, "%s", text ? text : "(no subject)");
+    snprintf(buf, len, "%s", *text ? text : "(no subject)");
     free(text);
 }
 
@@ -86,31 +82,28 @@ static char *key_type(EVP_PKEY *k)
     else
         snprintf(buf, sizeof buf, "%s", EVP_PKEY_get0_type_name(k) ? EVP_PKEY_get0_type_name(k) : "unknown");
     ERR_clear_error();
-    return strdup(buf);
+    return sg_strdup(buf);
 }
 
 static char *serial_hex(X509 *x)
 {
-    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-    char *hex = bn ? BN_bn2hex(bn) : NULL;
-    char *out = hex ? strdup(hex) : NULL;
+    BIGNUM *bn = sg_check_alloc(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL));
+    char *hex = sg_check_alloc(BN_bn2hex(bn));
+    char *out = sg_strdup(hex);
     OPENSSL_free(hex);
     BN_free(bn);
     return out;
 }
 
 /* The SANs as "DNS:name" / "IP:addr" strings. */
-static int collect_sans(X509 *x, sg_certs_cert *out)
+static void collect_sans(X509 *x, sg_certs_cert *out)
 {
     GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-    int rc = 0;
     if (!gens)
-        return 0;
+        return;
     int n = sk_GENERAL_NAME_num(gens);
-    out->sans = calloc((size_t)n + 1, sizeof *out->sans);
-    if (!out->sans)
-        rc = -1;
-    for (int i = 0; !rc && i < n; i++) {
+    out->sans = sg_calloc((size_t)n, sizeof *out->sans);
+    for (int i = 0; i < n; i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         char buf[600];
         buf[0] = '\0';
@@ -133,16 +126,12 @@ static int collect_sans(X509 *x, sg_certs_cert *out)
         } else {
             continue;
         }
-        if (!(out->sans[out->nsans] = strdup(buf)))
-            rc = -1;
-        else
-            out->nsans++;
+        out->sans[out->nsans++] = sg_strdup(buf);
     }
     GENERAL_NAMES_free(gens);
-    return rc;
 }
 
-int sgc_describe(X509 *x, sg_certs_cert *out, char *err, size_t errlen)
+void sgc_describe(X509 *x, sg_certs_cert *out)
 {
     memset(out, 0, sizeof *out);
     out->subject = name_text(X509_get_subject_name(x));
@@ -154,13 +143,8 @@ int sgc_describe(X509 *x, sg_certs_cert *out, char *err, size_t errlen)
     uint32_t flags = X509_get_extension_flags(x);
     out->is_ca = (flags & EXFLAG_CA) != 0;
     out->server_auth = !(flags & EXFLAG_XKUSAGE) || (X509_get_extended_key_usage(x) & XKU_SSL_SERVER);
-    if (!out->subject || !out->issuer || !out->serial || !out->key_type || collect_sans(x, out)) {
-        sgc_cert_free(out);
-        ERR_clear_error();
-        return sgc_fail(err, errlen, "out of memory describing a certificate");
-    }
+    collect_sans(x, out);
     ERR_clear_error();
-    return 0;
 }
 
 void sgc_cert_free(sg_certs_cert *c)

@@ -24,8 +24,8 @@ void sg_certs_options_init(sg_certs_options *o)
 static int check_days(const char *what, int days, char *err, size_t errlen)
 {
     if (days < 0 || days > SG_CERTS_MAX_DAYS)
-        return sgc_fail(err, errlen, "%s must be between 0 and %d days, not %d", what,
-                        SG_CERTS_MAX_DAYS, days);
+        return sg_err(err, errlen, "%s must be between 0 and %d days, not %d", what,
+                      SG_CERTS_MAX_DAYS, days);
     return 0;
 }
 
@@ -38,11 +38,11 @@ static int refuse_overwrite(const char *dir, char *err, size_t errlen)
     struct stat st;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (sgc_join(path, sizeof path, dir, names[i]))
-            return sgc_fail(err, errlen, "%s: path too long", dir);
+            return sg_err(err, errlen, "%s: path too long", dir);
         if (lstat(path, &st) == 0)
-            return sgc_fail(err, errlen, "%s already exists; use 'scoregate certs rotate' to renew "
-                            "it, or --force to replace the whole set (clients must then be given "
-                            "the new CA)", path);
+            return sg_err(err, errlen, "%s already exists; use 'scoregate certs rotate' to renew "
+                          "it, or --force to replace the whole set (clients must then be given "
+                          "the new CA)", path);
     }
     return 0;
 }
@@ -63,30 +63,22 @@ int sg_certs_generate(const char *dir, const sg_certs_options *o, time_t now,
         return -1;
     if (!(sans = sgc_service_sans(o, err, errlen)) || !(subject = sgc_service_subject(o, err, errlen)))
         goto done;
-    if (sgc_mkdirs(dir, err, errlen) || (!o->force && refuse_overwrite(dir, err, errlen)))
+    if (sg_mkdirs(dir, err, errlen) || (!o->force && refuse_overwrite(dir, err, errlen)))
         goto done;
 
     snprintf(label, sizeof label, "%s.%s", o->service, o->namespace_name);
-    if (!(s.cas = sk_X509_new_null()) || !(s.chain = sk_X509_new_null())) {
-        sgc_fail(err, errlen, "out of memory");
-        goto done;
-    }
+    s.cas = sg_check_alloc(sk_X509_new_null());
+    s.chain = sg_check_alloc(sk_X509_new_null());
     if (!(s.ca_key = sgc_new_key(err, errlen)) ||
         !(ca = sgc_issue_ca(s.ca_key, label, o->ca_days, now, err, errlen)))
         goto done;
-    if (!sk_X509_push(s.cas, ca)) {
-        X509_free(ca);
-        sgc_fail(err, errlen, "out of memory");
-        goto done;
-    }
+    if (!sk_X509_push(s.cas, ca))
+        sg_oom();
     if (!(s.key = sgc_new_key(err, errlen)) ||
         !(leaf = sgc_issue_leaf(s.key, subject, sans, ca, s.ca_key, o->leaf_days, now, err, errlen)))
         goto done;
-    if (!sk_X509_push(s.chain, leaf)) {
-        X509_free(leaf);
-        sgc_fail(err, errlen, "out of memory");
-        goto done;
-    }
+    if (!sk_X509_push(s.chain, leaf))
+        sg_oom();
     rc = sgc_set_write(dir, &s, err, errlen);
 done:
     sgc_set_free(&s);

@@ -31,21 +31,14 @@ void sg_certs_report_free(sg_certs_report *r)
 }
 
 /* Describe certificates [from, n) of sk into a new array. */
-static int describe_all(STACK_OF(X509) *sk, int from, sg_certs_cert **out, size_t *count,
-                        char *err, size_t errlen)
+static void describe_all(STACK_OF(X509) *sk, int from, sg_certs_cert **out, size_t *count)
 {
     int n = sk_X509_num(sk) - from;
     if (n <= 0)
-        return 0;
-    *out = calloc((size_t)n, sizeof **out);
-    if (!*out)
-        return sgc_fail(err, errlen, "out of memory");
-    for (int i = 0; i < n; i++) {
-        if (sgc_describe(sk_X509_value(sk, from + i), &(*out)[i], err, errlen))
-            return -1;
-        (*count)++;
-    }
-    return 0;
+        return;
+    *out = sg_calloc((size_t)n, sizeof **out);
+    for (int i = 0; i < n; i++)
+        sgc_describe(sk_X509_value(sk, from + i), &(*out)[(*count)++]);
 }
 
 /* Append "; " and a formatted message to the summary. */
@@ -174,16 +167,16 @@ int sg_certs_inspect(const char *cert_file, const char *key_file, const char *ca
     int rc = -1;
     memset(r, 0, sizeof *r);
     if (warn_days < 0 || warn_days > SG_CERTS_MAX_DAYS)
-        return sgc_fail(err, errlen, "the warning period must be between 0 and %d days", SG_CERTS_MAX_DAYS);
+        return sg_err(err, errlen, "the warning period must be between 0 and %d days", SG_CERTS_MAX_DAYS);
     if (sgc_load_certs(cert_file, &chain, err, errlen) ||
         (ca_file && sgc_load_certs(ca_file, &cas, err, errlen)) ||
         (key_file && sgc_load_key(key_file, &key, err, errlen)))
         goto done;
     X509 *leaf = sk_X509_value(chain, 0);
-    if (sgc_describe(leaf, &r->leaf, err, errlen) ||
-        describe_all(chain, 1, &r->extra, &r->nextra, err, errlen) ||
-        (cas && describe_all(cas, 0, &r->cas, &r->ncas, err, errlen)))
-        goto done;
+    sgc_describe(leaf, &r->leaf);
+    describe_all(chain, 1, &r->extra, &r->nextra);
+    if (cas)
+        describe_all(cas, 0, &r->cas, &r->ncas);
 
     if (cas) {
         if (verify_chain(chain, cas, &weakest, r)) {
@@ -195,10 +188,7 @@ int sg_certs_inspect(const char *cert_file, const char *key_file, const char *ca
         }
     }
     if (!weakest) {
-        if (!X509_up_ref(leaf)) {
-            sgc_fail(err, errlen, "out of memory");
-            goto done;
-        }
+        X509_up_ref(leaf);
         weakest = leaf;
     }
     r->expires = sgc_asn1_time(X509_get0_notAfter(weakest));

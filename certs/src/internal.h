@@ -1,9 +1,9 @@
 /*
  * internal.h - helpers shared by the files of the certs module (not public).
- * One group per file: pem_io.c (reading and writing PEM), atomic_file.c
- * (crash-safe writes), issue.c (keys and certificates), describe.c (turning
- * a certificate into an sg_certs_cert), certset.c (a certificate directory
- * loaded into memory and written back).
+ * One group per file: pem_io.c (reading and writing PEM), issue.c (keys and
+ * certificates), describe.c (turning a certificate into an sg_certs_cert),
+ * certset.c (a certificate directory loaded into memory and written back
+ * with base's crash-safe writes).
  */
 #ifndef SCOREGATE_CERTS_INTERNAL_H
 #define SCOREGATE_CERTS_INTERNAL_H
@@ -17,16 +17,10 @@
 #define SGC_MAX_FILE (1u << 20)   /* largest PEM file we read */
 #define SGC_SKEW (5 * 60)          /* certificates start this long before now */
 
-/* printf into err (when non-NULL), always NUL-terminated; returns -1. */
-int sgc_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* The first OpenSSL error on the queue as text (or "unknown error"), and clear the queue. */
 const char *sgc_ssl_reason(char *buf, size_t len);
 
 /* ---- pem_io.c ---- */
-/* Read a whole file (at most SGC_MAX_FILE bytes) into a malloc'd,
- * NUL-terminated buffer. */
-int sgc_read_file(const char *path, char **data, size_t *len, char *err, size_t errlen);
 /* Parse every certificate of a PEM buffer into a new stack; at least one.
  * `name` is used in messages. */
 int sgc_parse_certs(const char *name, const char *data, size_t len,
@@ -42,16 +36,6 @@ int sgc_certs_pem(STACK_OF(X509) *certs, char **out, size_t *len, char *err, siz
 int sgc_key_pem(EVP_PKEY *key, char **out, size_t *len, char *err, size_t errlen);
 /* 1 when `key` is the private half of cert's public key. */
 int sgc_key_matches(X509 *cert, EVP_PKEY *key);
-
-/* ---- atomic_file.c ---- */
-/* Write `len` bytes to dir/name with `mode`: temporary file in dir, fsync,
- * rename over the target, fsync of dir. */
-int sgc_write_atomic(const char *dir, const char *name, const void *data, size_t len,
-                     unsigned mode, char *err, size_t errlen);
-/* mkdir -p with mode 0700 for the directories it creates. */
-int sgc_mkdirs(const char *dir, char *err, size_t errlen);
-/* dir + "/" + name into buf; -1 when it does not fit. */
-int sgc_join(char *buf, size_t len, const char *dir, const char *name);
 
 /* ---- issue.c ---- */
 /* New ECDSA P-256 key. */
@@ -78,7 +62,7 @@ X509_NAME *sgc_service_subject(const sg_certs_options *o, char *err, size_t errl
 
 /* ---- describe.c ---- */
 time_t sgc_asn1_time(const ASN1_TIME *t);
-int sgc_describe(X509 *x, sg_certs_cert *out, char *err, size_t errlen);
+void sgc_describe(X509 *x, sg_certs_cert *out);
 void sgc_cert_free(sg_certs_cert *c);
 /* "2026-01-02" */
 void sgc_format_day(time_t t, char *buf, size_t len);
@@ -97,8 +81,11 @@ typedef struct sgc_set {
 /* Load the four files of dir; each must exist. */
 int sgc_set_load(const char *dir, sgc_set *s, char *err, size_t errlen);
 /* Write the four files and ca-bundle.b64: ca.crt first, then ca.key, then
- * the serving pair, so a crash in between leaves a set that still loads. */
+ * the serving pair, so a crash in between leaves a set that still loads.
+ * Each file is replaced crash-safely (sg_file_write_atomic); keys get 0600. */
 int sgc_set_write(const char *dir, const sgc_set *s, char *err, size_t errlen);
 void sgc_set_free(sgc_set *s);
+/* dir + "/" + name into buf; -1 when it does not fit. */
+int sgc_join(char *buf, size_t len, const char *dir, const char *name);
 
 #endif

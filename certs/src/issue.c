@@ -20,8 +20,8 @@ EVP_PKEY *sgc_new_key(char *err, size_t errlen)
     char why[256];
     EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     if (!k)
-        sgc_fail(err, errlen, "cannot generate an ECDSA P-256 key: %s",
-                 sgc_ssl_reason(why, sizeof why));
+        sg_err(err, errlen, "cannot generate an ECDSA P-256 key: %s",
+               sgc_ssl_reason(why, sizeof why));
     return k;
 }
 
@@ -105,7 +105,7 @@ X509 *sgc_issue_ca(EVP_PKEY *key, const char *label, int days, time_t now,
     X509_NAME_free(name);
     return x;
 fail:
-    sgc_fail(err, errlen, "cannot create the CA certificate: %s", sgc_ssl_reason(why, sizeof why));
+    sg_err(err, errlen, "cannot create the CA certificate: %s", sgc_ssl_reason(why, sizeof why));
     X509_NAME_free(name);
     X509_free(x);
     return NULL;
@@ -135,8 +135,8 @@ X509 *sgc_issue_leaf(EVP_PKEY *pub, const X509_NAME *subject, const GENERAL_NAME
         goto fail;
     return x;
 fail:
-    sgc_fail(err, errlen, "cannot create the serving certificate: %s",
-             sgc_ssl_reason(why, sizeof why));
+    sg_err(err, errlen, "cannot create the serving certificate: %s",
+           sgc_ssl_reason(why, sizeof why));
     X509_free(x);
     return NULL;
 }
@@ -163,7 +163,7 @@ X509 *sgc_issue_cross(X509 *new_ca, X509 *old_ca, EVP_PKEY *old_key, time_t now,
         goto fail;
     return x;
 fail:
-    sgc_fail(err, errlen, "cannot cross-sign the new CA: %s", sgc_ssl_reason(why, sizeof why));
+    sg_err(err, errlen, "cannot cross-sign the new CA: %s", sgc_ssl_reason(why, sizeof why));
     X509_free(x);
     return NULL;
 }
@@ -200,7 +200,7 @@ static int push_san(GENERAL_NAMES *gens, const char *name, char *err, size_t err
     unsigned char addr[16];
     int is_ip = inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
     if (!is_ip && !valid_dns_name(name))
-        return sgc_fail(err, errlen, "'%s' is neither a DNS name nor an IP address", name);
+        return sg_err(err, errlen, "'%s' is neither a DNS name nor an IP address", name);
     GENERAL_NAME *gen = is_ip ? a2i_GENERAL_NAME(NULL, NULL, NULL, GEN_IPADD, name, 0)
                               : GENERAL_NAME_new();
     if (gen && !is_ip) {
@@ -216,7 +216,7 @@ static int push_san(GENERAL_NAMES *gens, const char *name, char *err, size_t err
     if (!gen || !sk_GENERAL_NAME_push(gens, gen)) {
         GENERAL_NAME_free(gen);
         ERR_clear_error();
-        return sgc_fail(err, errlen, "cannot add subject alternative name '%s'", name);
+        return sg_err(err, errlen, "cannot add subject alternative name '%s'", name);
     }
     return 0;
 }
@@ -226,16 +226,14 @@ GENERAL_NAMES *sgc_service_sans(const sg_certs_options *o, char *err, size_t err
     char name[512];
     const char *svc = o->service, *ns = o->namespace_name;
     if (!svc || !ns)
-        return sgc_fail(err, errlen, "a service name and a namespace are required"), NULL;
+        return sg_err(err, errlen, "a service name and a namespace are required"), NULL;
     if (!valid_dns_name(svc) || strchr(svc, '.'))
-        return sgc_fail(err, errlen, "service name '%s' is not a DNS label", svc), NULL;
+        return sg_err(err, errlen, "service name '%s' is not a DNS label", svc), NULL;
     if (!valid_dns_name(ns) || strchr(ns, '.'))
-        return sgc_fail(err, errlen, "namespace '%s' is not a DNS label", ns), NULL;
+        return sg_err(err, errlen, "namespace '%s' is not a DNS label", ns), NULL;
     if (o->nextra > SG_CERTS_MAX_NAMES)
-        return sgc_fail(err, errlen, "too many extra names (at most %d)", SG_CERTS_MAX_NAMES), NULL;
-    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
-    if (!gens)
-        return sgc_fail(err, errlen, "out of memory"), NULL;
+        return sg_err(err, errlen, "too many extra names (at most %d)", SG_CERTS_MAX_NAMES), NULL;
+    GENERAL_NAMES *gens = sg_check_alloc(sk_GENERAL_NAME_new_null());
     static const char *const forms[] = {"%s", "%s.%s", "%s.%s.svc", "%s.%s.svc.cluster.local"};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (i == 0)
@@ -264,7 +262,7 @@ X509_NAME *sgc_service_subject(const sg_certs_options *o, char *err, size_t errl
         (n <= 64 && !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0))) {
         X509_NAME_free(name);
         ERR_clear_error();
-        sgc_fail(err, errlen, "cannot build the certificate subject");
+        sg_err(err, errlen, "cannot build the certificate subject");
         return NULL;
     }
     return name;

@@ -31,26 +31,26 @@ int sg_certs_load_pair(const char *cert_file, const char *key_file, time_t now,
     char day[32];
     int rc = -1;
     memset(p, 0, sizeof *p);
-    if (sgc_read_file(cert_file, &p->cert_pem, &p->cert_len, err, errlen) ||
+    if (sg_file_read(cert_file, SGC_MAX_FILE, &p->cert_pem, &p->cert_len, err, errlen) ||
         sgc_parse_certs(cert_file, p->cert_pem, p->cert_len, &chain, err, errlen) ||
-        sgc_read_file(key_file, &p->key_pem, &p->key_len, err, errlen) ||
+        sg_file_read(key_file, SGC_MAX_FILE, &p->key_pem, &p->key_len, err, errlen) ||
         sgc_parse_key(key_file, p->key_pem, p->key_len, &key, err, errlen))
         goto done;
     X509 *leaf = sk_X509_value(chain, 0);
     p->not_before = sgc_asn1_time(X509_get0_notBefore(leaf));
     p->not_after = sgc_asn1_time(X509_get0_notAfter(leaf));
     if (!sgc_key_matches(leaf, key)) {
-        sgc_fail(err, errlen, "%s does not match %s", key_file, cert_file);
+        sg_err(err, errlen, "%s does not match %s", key_file, cert_file);
         goto done;
     }
     if (p->not_after <= now) {
         sgc_format_day(p->not_after, day, sizeof day);
-        sgc_fail(err, errlen, "%s: certificate expired on %s", cert_file, day);
+        sg_err(err, errlen, "%s: certificate expired on %s", cert_file, day);
         goto done;
     }
     if (p->not_before > now) {
         sgc_format_day(p->not_before, day, sizeof day);
-        sgc_fail(err, errlen, "%s: certificate is not valid before %s (check the clock)", cert_file, day);
+        sg_err(err, errlen, "%s: certificate is not valid before %s (check the clock)", cert_file, day);
         goto done;
     }
     rc = 0;

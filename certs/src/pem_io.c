@@ -16,17 +16,6 @@
 
 #include "internal.h"
 
-int sgc_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 const char *sgc_ssl_reason(char *buf, size_t len)
 {
     unsigned long e = ERR_peek_last_error();
@@ -40,45 +29,13 @@ const char *sgc_ssl_reason(char *buf, size_t len)
     return buf;
 }
 
-int sgc_read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sgc_fail(err, errlen, "%s: %s", path, strerror(errno));
-    char *buf = malloc(SGC_MAX_FILE + 1);
-    if (!buf) {
-        fclose(f);
-        return sgc_fail(err, errlen, "%s: out of memory", path);
-    }
-    size_t n = fread(buf, 1, SGC_MAX_FILE + 1, f);
-    int rc = 0;
-    if (ferror(f))
-        rc = sgc_fail(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
-    else if (n > SGC_MAX_FILE)
-        rc = sgc_fail(err, errlen, "%s: larger than %u bytes; not a certificate or key file",
-                      path, SGC_MAX_FILE);
-    fclose(f);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    return 0;
-}
-
 int sgc_parse_certs(const char *name, const char *data, size_t len,
                     STACK_OF(X509) **certs, char *err, size_t errlen)
 {
     char why[256];
     int rc = -1;
-    STACK_OF(X509) *out = sk_X509_new_null();
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
-    if (!out || !bio) {
-        sgc_fail(err, errlen, "%s: out of memory", name);
-        goto done;
-    }
+    STACK_OF(X509) *out = sg_check_alloc(sk_X509_new_null());
+    BIO *bio = sg_check_alloc(BIO_new_mem_buf(data, (int)len));
     for (;;) {
         X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (!x) {
@@ -89,19 +46,16 @@ int sgc_parse_certs(const char *name, const char *data, size_t len,
             }
             if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
                 ERR_clear_error();
-                sgc_fail(err, errlen, "%s: no PEM certificate found "
-                         "(expected -----BEGIN CERTIFICATE-----)", name);
+                sg_err(err, errlen, "%s: no PEM certificate found "
+                       "(expected -----BEGIN CERTIFICATE-----)", name);
             } else {
-                sgc_fail(err, errlen, "%s: certificate %d is not valid PEM: %s", name,
-                         sk_X509_num(out) + 1, sgc_ssl_reason(why, sizeof why));
+                sg_err(err, errlen, "%s: certificate %d is not valid PEM: %s", name,
+                       sk_X509_num(out) + 1, sgc_ssl_reason(why, sizeof why));
             }
             goto done;
         }
-        if (!sk_X509_push(out, x)) {
-            X509_free(x);
-            sgc_fail(err, errlen, "%s: out of memory", name);
-            goto done;
-        }
+        if (!sk_X509_push(out, x))
+            sg_oom();
     }
     *certs = out;
     out = NULL;
@@ -116,7 +70,7 @@ int sgc_load_certs(const char *path, STACK_OF(X509) **certs, char *err, size_t e
 {
     char *data;
     size_t len;
-    if (sgc_read_file(path, &data, &len, err, errlen))
+    if (sg_file_read(path, SGC_MAX_FILE, &data, &len, err, errlen))
         return -1;
     int rc = sgc_parse_certs(path, data, len, certs, err, errlen);
     free(data);
@@ -140,21 +94,19 @@ int sgc_parse_key(const char *name, const char *data, size_t len, EVP_PKEY **key
     char why[256];
     int asked = 0;
     if (!strstr(data, "-----BEGIN ") || !strstr(data, "PRIVATE KEY-----"))
-        return sgc_fail(err, errlen, "%s: no PEM private key found "
-                        "(expected -----BEGIN PRIVATE KEY-----)", name);
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
-    if (!bio)
-        return sgc_fail(err, errlen, "%s: out of memory", name);
+        return sg_err(err, errlen, "%s: no PEM private key found "
+                      "(expected -----BEGIN PRIVATE KEY-----)", name);
+    BIO *bio = sg_check_alloc(BIO_new_mem_buf(data, (int)len));
     EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
     BIO_free(bio);
     if (!k) {
         if (asked) {
             ERR_clear_error();
-            return sgc_fail(err, errlen, "%s: the private key is encrypted; "
-                            "scoregate needs an unencrypted PEM key", name);
+            return sg_err(err, errlen, "%s: the private key is encrypted; "
+                          "scoregate needs an unencrypted PEM key", name);
         }
-        return sgc_fail(err, errlen, "%s: not a valid PEM private key: %s", name,
-                        sgc_ssl_reason(why, sizeof why));
+        return sg_err(err, errlen, "%s: not a valid PEM private key: %s", name,
+                      sgc_ssl_reason(why, sizeof why));
     }
     *key = k;
     return 0;
@@ -164,7 +116,7 @@ int sgc_load_key(const char *path, EVP_PKEY **key, char *err, size_t errlen)
 {
     char *data;
     size_t len;
-    if (sgc_read_file(path, &data, &len, err, errlen))
+    if (sg_file_read(path, SGC_MAX_FILE, &data, &len, err, errlen))
         return -1;
     int rc = sgc_parse_key(path, data, len, key, err, errlen);
     OPENSSL_cleanse(data, len);
@@ -173,37 +125,28 @@ int sgc_load_key(const char *path, EVP_PKEY **key, char *err, size_t errlen)
 }
 
 /* Copy a memory BIO's contents into a malloc'd NUL-terminated string. */
-static int bio_to_string(BIO *bio, char **out, size_t *len, char *err, size_t errlen)
+static void bio_to_string(BIO *bio, char **out, size_t *len)
 {
     char *mem;
     long n = BIO_get_mem_data(bio, &mem);
-    char *s = malloc((size_t)n + 1);
-    if (n < 0 || !s) {
-        free(s);
-        return sgc_fail(err, errlen, "out of memory");
-    }
-    memcpy(s, mem, (size_t)n);
-    s[n] = '\0';
-    *out = s;
-    *len = (size_t)n;
-    return 0;
+    *len = n > 0 ? (size_t)n : 0;
+    *out = sg_strndup(mem, *len);
 }
 
 int sgc_certs_pem(STACK_OF(X509) *certs, char **out, size_t *len, char *err, size_t errlen)
 {
     char why[256];
     int rc = -1;
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (!bio)
-        return sgc_fail(err, errlen, "out of memory");
+    BIO *bio = sg_check_alloc(BIO_new(BIO_s_mem()));
     for (int i = 0; i < sk_X509_num(certs); i++) {
         if (!PEM_write_bio_X509(bio, sk_X509_value(certs, i))) {
-            sgc_fail(err, errlen, "cannot encode certificate: %s",
-                     sgc_ssl_reason(why, sizeof why));
+            sg_err(err, errlen, "cannot encode certificate: %s",
+                   sgc_ssl_reason(why, sizeof why));
             goto done;
         }
     }
-    rc = bio_to_string(bio, out, len, err, errlen);
+    bio_to_string(bio, out, len);
+    rc = 0;
 done:
     BIO_free(bio);
     return rc;
@@ -213,14 +156,13 @@ int sgc_key_pem(EVP_PKEY *key, char **out, size_t *len, char *err, size_t errlen
 {
     char why[256];
     int rc = -1;
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (!bio)
-        return sgc_fail(err, errlen, "out of memory");
+    BIO *bio = sg_check_alloc(BIO_new(BIO_s_mem()));
     if (!PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)) {
-        sgc_fail(err, errlen, "cannot encode private key: %s", sgc_ssl_reason(why, sizeof why));
+        sg_err(err, errlen, "cannot encode private key: %s", sgc_ssl_reason(why, sizeof why));
         goto done;
     }
-    rc = bio_to_string(bio, out, len, err, errlen);
+    bio_to_string(bio, out, len);
+    rc = 0;
 done:
     BIO_free(bio);
     return rc;

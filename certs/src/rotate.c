@@ -48,15 +48,11 @@ static int signed_by(X509 *leaf, X509 *ca)
 }
 
 /* Push `x` with a new reference; -1 on allocation failure. */
-static int push_ref(STACK_OF(X509) *sk, X509 *x)
+/* Push `x` onto `sk`, which takes a reference of its own. */
+static void push_ref(STACK_OF(X509) *sk, X509 *x)
 {
-    if (!X509_up_ref(x))
-        return -1;
-    if (!sk_X509_push(sk, x)) {
-        X509_free(x);
-        return -1;
-    }
-    return 0;
+    if (!X509_up_ref(x) || !sk_X509_push(sk, x))
+        sg_oom();
 }
 
 /* The OU of a CA subject (its "service.namespace" label), or "". */
@@ -92,12 +88,10 @@ static int wanted_names(X509 *old_leaf, const sg_certs_options *o, bool from_opt
         n->subject = sgc_service_subject(o, err, errlen);
         n->sans = n->subject ? sgc_service_sans(o, err, errlen) : NULL;
     } else {
-        n->subject = X509_NAME_dup(X509_get_subject_name(old_leaf));
+        n->subject = sg_check_alloc(X509_NAME_dup(X509_get_subject_name(old_leaf)));
         n->sans = X509_get_ext_d2i(old_leaf, NID_subject_alt_name, NULL, NULL);
         ERR_clear_error();
-        if (!n->subject)
-            sgc_fail(err, errlen, "out of memory");
-        else if (!n->sans)
+        if (!n->sans)
             n->sans = sgc_service_sans(o, err, errlen);
     }
     if (!n->subject || !n->sans) {
@@ -128,10 +122,8 @@ static int renew_leaf(sgc_set *ns, X509 *ca, const leaf_names *names, const sg_c
         !(leaf = sgc_issue_leaf(ns->key, names->subject, names->sans, ca, ns->ca_key,
                                 o->leaf_days, now, err, errlen)))
         return -1;
-    if (!sk_X509_push(ns->chain, leaf)) {
-        X509_free(leaf);
-        return sgc_fail(err, errlen, "out of memory");
-    }
+    if (!sk_X509_push(ns->chain, leaf))
+        sg_oom();
     return 0;
 }
 
@@ -152,8 +144,8 @@ static int rotate_dir(const char *dir, const sg_certs_options *o, bool from_opti
         o->leaf_days > SG_CERTS_MAX_DAYS || o->renew_before_days < 0 ||
         o->renew_before_days > SG_CERTS_MAX_DAYS || o->ca_renew_before_days < 0 ||
         o->ca_renew_before_days > SG_CERTS_MAX_DAYS)
-        return sgc_fail(err, errlen, "lifetimes and renewal thresholds must be between 0 and %d days",
-                        SG_CERTS_MAX_DAYS);
+        return sg_err(err, errlen, "lifetimes and renewal thresholds must be between 0 and %d days",
+                      SG_CERTS_MAX_DAYS);
     if (sgc_set_load(dir, &s, err, errlen))
         return -1;
 
@@ -162,8 +154,8 @@ static int rotate_dir(const char *dir, const sg_certs_options *o, bool from_opti
         if (sgc_key_matches(sk_X509_value(s.cas, i), s.ca_key))
             ca = sk_X509_value(s.cas, i);
     if (!ca) {
-        sgc_fail(err, errlen, "%s/%s does not match any certificate in %s/%s; cannot sign with it",
-                 dir, SG_CERTS_CA_KEY, dir, SG_CERTS_CA_CERT);
+        sg_err(err, errlen, "%s/%s does not match any certificate in %s/%s; cannot sign with it",
+               dir, SG_CERTS_CA_KEY, dir, SG_CERTS_CA_CERT);
         goto done;
     }
 
@@ -174,19 +166,18 @@ static int rotate_dir(const char *dir, const sg_certs_options *o, bool from_opti
                    !sgc_key_matches(leaf, s.key) || !signed_by(leaf, ca) ||
                    (from_options && !same_sans(leaf, names.sans));
 
-    if (!(ns.cas = sk_X509_new_null()) || !(ns.chain = sk_X509_new_null()))
-        goto oom;
+    ns.cas = sg_check_alloc(sk_X509_new_null());
+    ns.chain = sg_check_alloc(sk_X509_new_null());
     if (ca_due) {
         char label[65];
         ca_label(ca, label, sizeof label);
         if (!(ns.ca_key = sgc_new_key(err, errlen)) ||
             !(new_ca = sgc_issue_ca(ns.ca_key, label, o->ca_days, now, err, errlen)))
             goto done;
-        if (push_ref(ns.cas, new_ca))
-            goto oom;
+        push_ref(ns.cas, new_ca);
     } else {
         if (!EVP_PKEY_up_ref(s.ca_key))
-            goto oom;
+            sg_oom();
         ns.ca_key = s.ca_key;
     }
     X509 *signer = ca_due ? new_ca : ca;
@@ -194,33 +185,31 @@ static int rotate_dir(const char *dir, const sg_certs_options *o, bool from_opti
         X509 *x = sk_X509_value(s.cas, i);
         if (not_after(x) <= now)
             pruned++;
-        else if (push_ref(ns.cas, x))
-            goto oom;
+        else
+            push_ref(ns.cas, x);
     }
 
     if (leaf_due) {
         if (renew_leaf(&ns, signer, &names, o, now, err, errlen))
             goto done;
     } else {
-        if (push_ref(ns.chain, leaf) || !EVP_PKEY_up_ref(s.key))
-            goto oom;
+        push_ref(ns.chain, leaf);
+        if (!EVP_PKEY_up_ref(s.key))
+            sg_oom();
         ns.key = s.key;
     }
     if (ca_due && not_after(ca) > now) {
         X509 *cross = sgc_issue_cross(new_ca, ca, s.ca_key, now, err, errlen);
         if (!cross)
             goto done;
-        if (!sk_X509_push(ns.chain, cross)) {
-            X509_free(cross);
-            goto oom;
-        }
+        if (!sk_X509_push(ns.chain, cross))
+            sg_oom();
     }
     /* Keep intermediates that still lead to the signing CA's key. */
     for (int i = 1; i < sk_X509_num(s.chain); i++) {
         X509 *x = sk_X509_value(s.chain, i);
         if (not_after(x) > now && sgc_key_matches(x, ns.ca_key)) {
-            if (push_ref(ns.chain, x))
-                goto oom;
+            push_ref(ns.chain, x);
         } else {
             pruned++;
         }
@@ -235,9 +224,6 @@ static int rotate_dir(const char *dir, const sg_certs_options *o, bool from_opti
     if (done)
         *done = ca_due ? SG_CERTS_CA_ROTATED : leaf_due ? SG_CERTS_LEAF_RENEWED : SG_CERTS_PRUNED;
     rc = 0;
-    goto done;
-oom:
-    sgc_fail(err, errlen, "out of memory rotating %s", dir);
 done:
     leaf_names_free(&names);
     X509_free(new_ca);
@@ -257,7 +243,7 @@ int sg_certs_ensure(const char *dir, const sg_certs_options *o, time_t now,
     struct stat st;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (sgc_join(path, sizeof path, dir, names[i]))
-            return sgc_fail(err, errlen, "%s: path too long", dir);
+            return sg_err(err, errlen, "%s: path too long", dir);
         if (stat(path, &st) == 0)
             present++;
         else if (!missing)
@@ -275,9 +261,9 @@ int sg_certs_ensure(const char *dir, const sg_certs_options *o, time_t now,
         return 0;
     }
     if (missing)
-        return sgc_fail(err, errlen, "%s/%s is missing but other certificate files exist; "
-                        "restore it, or remove %s's ca.crt, ca.key, tls.crt and tls.key to "
-                        "generate a new set", dir, missing, dir);
+        return sg_err(err, errlen, "%s/%s is missing but other certificate files exist; "
+                      "restore it, or remove %s's ca.crt, ca.key, tls.crt and tls.key to "
+                      "generate a new set", dir, missing, dir);
     return rotate_dir(dir, o, true, now, done, err, errlen);
 }
 

@@ -397,7 +397,7 @@ def section_certs():
         ("an expired pair", lambda: (put(crt, copy_from(expired, "tls.crt")), put(key, copy_from(expired, "tls.key"))),
          "expired"),
         ("tls.crt a dangling symlink", lambda: dangling(crt), "No such file"),
-        ("tls.crt a directory", lambda: as_directory(crt), "Is a directory"),
+        ("tls.crt a directory", lambda: as_directory(crt), "is a directory"),
     ]
     for name, apply, reason in faults:
         seen = count_in_log(s, "new serving certificate rejected")

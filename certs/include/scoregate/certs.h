@@ -22,12 +22,8 @@
  * Every file is written atomically (temporary file, fsync, rename, fsync of
  * the directory), so a reader sees the old file or the new one, never half.
  *
- * Conventions (shared by every scoregate module):
- *  - Functions that can fail return 0 on success and -1 on failure, and then
- *    write a message a user can act on into `err` (at most `errlen` bytes,
- *    always NUL-terminated). Messages name the file concerned.
- *  - Whoever allocates frees: every `*_free` below releases what the matching
- *    function filled in.
+ * Conventions (errors, memory, ownership) are those of scoregate/base.h;
+ * messages name the file concerned. Besides:
  *  - Times are time_t (seconds since the epoch, UTC). Functions take `now`
  *    explicitly so that callers and tests decide what "now" is.
  */
@@ -37,6 +33,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+
+#include <scoregate/base.h>
 
 #ifndef SG_ERRMAX
 #define SG_ERRMAX 512

@@ -19,9 +19,7 @@
 
 sg_kube_config *kb_config_new(void)
 {
-    sg_kube_config *c = calloc(1, sizeof *c);
-    if (!c)
-        abort();
+    sg_kube_config *c = sg_calloc(1, sizeof *c);
     pthread_mutex_init(&c->lock, NULL);
     return c;
 }
@@ -65,52 +63,12 @@ const char *sg_kube_config_source(const sg_kube_config *c)
     return c->source;
 }
 
-int kb_read_file(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf)
-        abort();
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            if (cap >= max) {
-                fclose(f);
-                free(buf);
-                snprintf(err, errlen, "%s is larger than %zu bytes", path, max);
-                return -1;
-            }
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-            if (!buf)
-                abort();
-        }
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        snprintf(err, errlen, "cannot read %s", path);
-        return -1;
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    return 0;
-}
-
 /* Read the token file into c->token (lock held). */
 static int reread_token(sg_kube_config *c, const struct stat *st, time_t now, char *err, size_t errlen)
 {
     char *data;
     size_t len;
-    if (kb_read_file(c->token_file, MAX_TOKEN, &data, &len, err, errlen) < 0)
+    if (sg_file_read(c->token_file, MAX_TOKEN, &data, &len, err, errlen) < 0)
         return -1;
     while (len && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
         data[--len] = '\0';
@@ -146,7 +104,7 @@ int kb_config_token(sg_kube_config *c, char **token, char *err, size_t errlen)
         } else if (!c->token || c->token_stale || st.st_ino != c->token_ino ||
                    st.st_mtim.tv_sec != c->token_mtime.tv_sec || st.st_mtim.tv_nsec != c->token_mtime.tv_nsec ||
                    now - c->token_read_at >= KB_TOKEN_REREAD) {
-            char rerr[KB_ERRMAX];
+            char rerr[SG_ERRMAX];
             if (reread_token(c, &st, now, rerr, sizeof rerr) < 0 && !c->token) {
                 snprintf(err, errlen, "%s", rerr);
                 rc = -1;
@@ -154,9 +112,7 @@ int kb_config_token(sg_kube_config *c, char **token, char *err, size_t errlen)
         }
     }
     if (rc == 0 && c->token) {
-        *token = strdup(c->token);
-        if (!*token)
-            abort();
+        *token = sg_strdup(c->token);
     }
     pthread_mutex_unlock(&c->lock);
     return rc;
@@ -184,14 +140,12 @@ int sg_kube_config_in_cluster(const char *dir, sg_kube_config **out, char *err, 
     }
     sg_kube_config *c = kb_config_new();
     size_t n = strlen(host) + strlen(port) + 16;
-    c->server = malloc(n);
-    if (!c->server)
-        abort();
+    c->server = sg_malloc(n);
     bool v6 = strchr(host, ':') != NULL;
     snprintf(c->server, n, v6 ? "https://[%s]:%s" : "https://%s:%s", host, port);
     char path[4096];
     snprintf(path, sizeof path, "%s/token", dir);
-    c->token_file = strdup(path);
+    c->token_file = sg_strdup(path);
     snprintf(path, sizeof path, "%s/ca.crt", dir);
     if (access(path, R_OK) < 0) {
         snprintf(err, errlen, "in-cluster configuration: cannot read the CA %s: %s (is a service account token mounted?)",
@@ -199,10 +153,8 @@ int sg_kube_config_in_cluster(const char *dir, sg_kube_config **out, char *err, 
         sg_kube_config_free(c);
         return -1;
     }
-    c->ca.file = strdup(path);
-    c->source = strdup("in-cluster service account");
-    if (!c->token_file || !c->ca.file || !c->source)
-        abort();
+    c->ca.file = sg_strdup(path);
+    c->source = sg_strdup("in-cluster service account");
     char *token;
     if (kb_config_token(c, &token, err, errlen) < 0) {
         sg_kube_config_free(c);

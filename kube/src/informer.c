@@ -44,7 +44,7 @@ typedef struct kind_state {
     double due;                  /* monotonic time of the next request */
     double started;
     kb_backoff backoff;
-    char last_err[KB_ERRMAX];
+    char last_err[SG_ERRMAX];
 } kind_state;
 
 struct sg_kube_informer {
@@ -121,9 +121,7 @@ static void deliver(kind_state *k, sg_kube_event type, const json_t *object)
 static void set_str(char **slot, const char *v)
 {
     free(*slot);
-    *slot = v ? strdup(v) : NULL;
-    if (v && !*slot)
-        abort();
+    *slot = v ? sg_strdup(v) : NULL;
 }
 
 static void key_of(const json_t *object, const char **ns, const char **name)
@@ -177,7 +175,7 @@ static int watch_line(void *ctx, char *line, size_t len)
     kind_state *k = ctx;
     sg_kube_informer *inf = k->inf;
     kb_event ev;
-    char err[KB_ERRMAX];
+    char err[SG_ERRMAX];
     if (kb_event_parse(line, len, &ev, err, sizeof err) < 0) {
         logf_(inf, "warn", "watch %s: %s; reconnecting", k->r->resource, err);
         return 1;
@@ -230,7 +228,7 @@ static int watch_line(void *ctx, char *line, size_t len)
 static void start(kind_state *k)
 {
     sg_kube_informer *inf = k->inf;
-    char url[4096], err[KB_ERRMAX];
+    char url[4096], err[SG_ERRMAX];
     long timeout;
     k->is_watch = !k->need_list;
     if (k->is_watch) {
@@ -243,7 +241,7 @@ static void start(kind_state *k)
     }
     if (kb_transfer_init(&k->t, inf->c, url, timeout, k->is_watch ? watch_line : NULL, k, err, sizeof err) < 0) {
         kb_transfer_cleanup(&k->t);
-        char why[KB_ERRMAX + 64];
+        char why[SG_ERRMAX + 64];
         snprintf(why, sizeof why, "%s %s: %s", k->is_watch ? "watch" : "list", k->r->resource, err);
         fail(k, why);
         return;
@@ -270,7 +268,7 @@ static void sweep_one(void *ctx, const char *ns, const char *name)
     kb_resource_api_version(k->r, api_version, sizeof api_version);
     json_t *tombstone = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", api_version, "kind", k->r->kind, "metadata", "name", name);
     if (!tombstone)
-        abort();
+        sg_oom();
     if (*ns)
         json_object_set_new(json_object_get(tombstone, "metadata"), "namespace", json_string(ns));
     deliver(k, SG_KUBE_DELETED, tombstone);
@@ -280,7 +278,7 @@ static void sweep_one(void *ctx, const char *ns, const char *name)
 static void finish_list(kind_state *k, CURLcode rc)
 {
     long status = kb_transfer_status(&k->t);
-    char what[128], err[KB_ERRMAX];
+    char what[128], err[SG_ERRMAX];
     snprintf(what, sizeof what, "list %s", k->r->resource);
     if (rc == CURLE_OK && status == 410 && k->cont && k->list_restarts < 3) {
         k->list_restarts++;
@@ -338,7 +336,7 @@ static void finish_list(kind_state *k, CURLcode rc)
 static void finish_watch(kind_state *k, CURLcode rc)
 {
     long status = kb_transfer_status(&k->t);
-    char what[128], err[KB_ERRMAX];
+    char what[128], err[SG_ERRMAX];
     snprintf(what, sizeof what, "watch %s", k->r->resource);
     if (k->relist_pending || status == 410) {
         start_relist(k, "resourceVersion too old: 410 Gone");
@@ -428,9 +426,7 @@ int sg_kube_informer_start(sg_kube_config *c, const sg_kube_informer_options *o,
 {
     *out = NULL;
     kb_curl_init();
-    sg_kube_informer *inf = calloc(1, sizeof *inf);
-    if (!inf)
-        abort();
+    sg_kube_informer *inf = sg_calloc(1, sizeof *inf);
     inf->c = c;
     if (o)
         inf->o = *o;
@@ -453,9 +449,7 @@ int sg_kube_informer_start(sg_kube_config *c, const sg_kube_informer_options *o,
     atomic_init(&inf->stop, false);
     atomic_init(&inf->relist, false);
     inf->n = inf->o.nresources;
-    inf->kinds = calloc(inf->n ? inf->n : 1, sizeof *inf->kinds);
-    if (!inf->kinds)
-        abort();
+    inf->kinds = sg_calloc(inf->n ? inf->n : 1, sizeof *inf->kinds);
     double now = kb_now();
     for (size_t i = 0; i < inf->n; i++) {
         kind_state *k = &inf->kinds[i];

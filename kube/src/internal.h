@@ -16,10 +16,9 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <scoregate/base.h>
 #include <scoregate/kube.h>
 
-/* Room for one error message in the module's own buffers. */
-#define KB_ERRMAX 512
 /* Largest list page body and largest single watch event line we accept. */
 #define KB_MAX_BODY (256u << 20)
 #define KB_MAX_LINE (64u << 20)
@@ -29,7 +28,7 @@
 #define KB_TOKEN_REREAD 60
 
 /* ------------------------------------------------------------------ */
-/* Connections (config.c, kubeconfig.c, base64.c).                      */
+/* Connections (config.c, kubeconfig.c).                      */
 /* ------------------------------------------------------------------ */
 
 /* Bytes from a file or inline data (exactly one of them, or neither). */
@@ -69,12 +68,6 @@ sg_kube_config *kb_config_new(void);
 int kb_config_token(sg_kube_config *c, char **token, char *err, size_t errlen);
 /* The API server answered 401: read the token file again before the next request. */
 void kb_config_token_rejected(sg_kube_config *c);
-
-/* Read a whole file (at most `max` bytes) into a malloc'd NUL-terminated buffer. */
-int kb_read_file(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
-
-/* Decode standard base64 (padding optional, whitespace ignored); malloc'd. -1 on invalid input. */
-int kb_base64_decode(const char *in, unsigned char **out, size_t *outlen);
 
 /* ------------------------------------------------------------------ */
 /* HTTP (request.c).                                                    */
@@ -193,7 +186,6 @@ bool kb_keyset_remove(kb_keyset *s, const char *ns, const char *name);
 /* Remove every key whose generation is not `gen`, calling fn(ctx, ns, name) for each first. */
 void kb_keyset_sweep(kb_keyset *s, unsigned gen, void (*fn)(void *ctx, const char *ns, const char *name),
                      void *ctx);
-size_t kb_keyset_count(const kb_keyset *s);
 
 /* ------------------------------------------------------------------ */
 /* Backoff (backoff.c).                                                  */

@@ -37,13 +37,9 @@ static uint64_t hash_key(const char *ns, const char *name)
 
 kb_keyset *kb_keyset_new(void)
 {
-    kb_keyset *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    kb_keyset *s = sg_calloc(1, sizeof *s);
     s->nbuckets = 64;
-    s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
-    if (!s->buckets)
-        abort();
+    s->buckets = sg_calloc(s->nbuckets, sizeof *s->buckets);
     return s;
 }
 
@@ -72,9 +68,7 @@ static node **find(kb_keyset *s, const char *ns, const char *name, uint64_t h)
 static void grow(kb_keyset *s)
 {
     size_t nb = s->nbuckets * 2;
-    node **b = calloc(nb, sizeof *b);
-    if (!b)
-        abort();
+    node **b = sg_calloc(nb, sizeof *b);
     for (size_t i = 0; i < s->nbuckets; i++)
         for (node *n = s->buckets[i], *next; n; n = next) {
             next = n->next;
@@ -97,9 +91,7 @@ bool kb_keyset_put(kb_keyset *s, const char *ns, const char *name, unsigned gen)
         return false;
     }
     size_t nslen = strlen(ns), namelen = strlen(name);
-    node *n = malloc(sizeof *n + nslen + namelen + 2);
-    if (!n)
-        abort();
+    node *n = sg_malloc(sizeof *n + nslen + namelen + 2);
     n->next = NULL;
     n->hash = h;
     n->gen = gen;
@@ -142,9 +134,4 @@ void kb_keyset_sweep(kb_keyset *s, unsigned gen, void (*fn)(void *ctx, const cha
             s->count--;
         }
     }
-}
-
-size_t kb_keyset_count(const kb_keyset *s)
-{
-    return s->count;
 }

@@ -51,8 +51,8 @@ static int load_file(kc_set *s, const char *path, bool must_exist, char *err, si
     }
     char *data;
     size_t len;
-    char rerr[KB_ERRMAX];
-    if (kb_read_file(path, MAX_KUBECONFIG, &data, &len, rerr, sizeof rerr) < 0) {
+    char rerr[SG_ERRMAX];
+    if (sg_file_read(path, MAX_KUBECONFIG, &data, &len, rerr, sizeof rerr) < 0) {
         snprintf(err, errlen, "kubeconfig: %s", rerr);
         return -1;
     }
@@ -70,14 +70,10 @@ static int load_file(kc_set *s, const char *path, bool must_exist, char *err, si
         return -1;
     }
     kc_file *f = &s->files[s->n++];
-    f->path = strdup(path);
-    char *copy = strdup(path);
-    if (!f->path || !copy)
-        abort();
-    f->dir = strdup(dirname(copy));
+    f->path = sg_strdup(path);
+    char *copy = sg_strdup(path);
+    f->dir = sg_strdup(dirname(copy));
     free(copy);
-    if (!f->dir)
-        abort();
     f->doc = doc ? json_incref(doc) : json_object();
     json_decref(docs);
     return 0;
@@ -133,11 +129,9 @@ static int string_field(const kc_file *f, const json_t *obj, const char *what, c
 static char *resolve(const kc_file *f, const char *path)
 {
     if (path[0] == '/')
-        return strdup(path);
+        return sg_strdup(path);
     size_t n = strlen(f->dir) + strlen(path) + 2;
-    char *p = malloc(n);
-    if (!p)
-        abort();
+    char *p = sg_malloc(n);
     snprintf(p, n, "%s/%s", f->dir, path);
     return p;
 }
@@ -153,7 +147,7 @@ static int material(const kc_file *f, const json_t *obj, const char *what, const
         string_field(f, obj, what, data_key, &data, err, errlen) < 0)
         return -1;
     if (data) {
-        if (kb_base64_decode(data, &m->data, &m->len) < 0) {
+        if (sg_base64_decode(data, strlen(data), &m->data, &m->len) < 0) {
             snprintf(err, errlen, "kubeconfig %s: %s: %s is not valid base64", f->path, what, data_key);
             return -1;
         }
@@ -184,12 +178,12 @@ static int load_cluster(sg_kube_config *c, const kc_file *f, const json_t *cl, c
                  server ? server : "");
         return -1;
     }
-    c->server = strdup(server);
+    c->server = sg_strdup(server);
     size_t n = strlen(c->server);
     while (n > 8 && c->server[n - 1] == '/')
         c->server[--n] = '\0';
-    c->tls_server_name = tls_name ? strdup(tls_name) : NULL;
-    c->proxy = proxy ? strdup(proxy) : NULL;
+    c->tls_server_name = tls_name ? sg_strdup(tls_name) : NULL;
+    c->proxy = proxy ? sg_strdup(proxy) : NULL;
     const json_t *insecure = json_object_get(cl, "insecure-skip-tls-verify");
     if (insecure && !json_is_boolean(insecure)) {
         snprintf(err, errlen, "kubeconfig %s: %s: insecure-skip-tls-verify must be true or false", f->path, what);
@@ -229,13 +223,11 @@ static int load_user(sg_kube_config *c, const kc_file *f, const json_t *u, const
     if (token_file) {
         c->token_file = resolve(f, token_file);
     } else if (token) {
-        c->token = strdup(token);
-        if (!c->token)
-            abort();
+        c->token = sg_strdup(token);
     }
     if (username) {
-        c->username = strdup(username);
-        c->password = strdup(password ? password : "");
+        c->username = sg_strdup(username);
+        c->password = sg_strdup(password ? password : "");
     }
     if (!token && !token_file && !has_cert && !username &&
         (json_object_get(u, "exec") || json_object_get(u, "auth-provider"))) {
@@ -284,9 +276,7 @@ static int build(const kc_set *s, const char *context, sg_kube_config *c, char *
             return -1;
     }
     size_t n = strlen(s->files[0].path) + strlen(ctx_name) + 32;
-    c->source = malloc(n);
-    if (!c->source)
-        abort();
+    c->source = sg_malloc(n);
     snprintf(c->source, n, "kubeconfig %s, context %s", s->files[0].path, ctx_name);
     return 0;
 }
@@ -297,9 +287,7 @@ int sg_kube_config_from_kubeconfig(const char *paths, const char *context, sg_ku
     *out = NULL;
     kc_set set = {.n = 0};
     bool list = strchr(paths, ':') != NULL;
-    char *copy = strdup(paths);
-    if (!copy)
-        abort();
+    char *copy = sg_strdup(paths);
     int rc = 0;
     char *save = NULL;
     for (char *p = strtok_r(copy, ":", &save); p && rc == 0; p = strtok_r(NULL, ":", &save))

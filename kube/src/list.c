@@ -110,16 +110,12 @@ int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_siz
             }
         }
         if (page.continue_token && *page.continue_token) {
-            cont = strdup(page.continue_token);
-            if (!cont)
-                abort();
+            cont = sg_strdup(page.continue_token);
             kb_page_free(&page);
             continue;
         }
         if (resource_version) {
-            *resource_version = strdup(page.resource_version);
-            if (!*resource_version)
-                abort();
+            *resource_version = sg_strdup(page.resource_version);
         }
         kb_page_free(&page);
         return 0;

@@ -22,9 +22,7 @@ int kb_buf_append(kb_buf *b, const char *p, size_t n, size_t max)
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            abort();
+        char *d = sg_realloc(b->data, cap);
         b->data = d;
         b->cap = cap;
     }
@@ -223,9 +221,7 @@ int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_que
     h = curl_slist_append(h, "Accept: application/json");
     if (token) {
         size_t n = strlen(token) + 32;
-        char *line = malloc(n);
-        if (!line)
-            abort();
+        char *line = sg_malloc(n);
         snprintf(line, n, "Authorization: Bearer %s", token);
         h = curl_slist_append(h, line);
         memset(line, 0, n);
@@ -307,7 +303,7 @@ int kb_query_add(char *buf, size_t len, const char *name, const char *value)
 {
     char *esc = curl_easy_escape(NULL, value, 0);
     if (!esc)
-        abort();
+        sg_oom();
     size_t used = strlen(buf);
     int n = snprintf(buf + used, len - used, "%s%s=%s", strchr(buf, '?') ? "&" : "?", name, esc);
     curl_free(esc);

@@ -62,7 +62,7 @@ static void kubeconfig(const uint8_t *data, size_t size, bool two)
         snprintf(paths, sizeof paths, "%s", a);
     }
     sg_kube_config *c = NULL;
-    char err[KB_ERRMAX] = "";
+    char err[SG_ERRMAX] = "";
     if (sg_kube_config_from_kubeconfig(paths, NULL, &c, err, sizeof err) == 0) {
         const char *server = sg_kube_config_server(c);
         if (!server || (strncmp(server, "https://", 8) && strncmp(server, "http://", 7)) || !sg_kube_config_source(c))
@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint8_t mode = data[0] % 5;
     const sg_kube_resource *r = resource_of(data[1]);
-    char err[KB_ERRMAX] = "";
+    char err[SG_ERRMAX] = "";
     switch (mode) {
     case 0:
     case 1:
@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         text[size - 1] = '\0';
         unsigned char *out = NULL;
         size_t len = 0;
-        if (kb_base64_decode(text, &out, &len) == 0) {
+        if (sg_base64_decode(text, strlen(text), &out, &len) == 0) {
             if (len > strlen(text) / 4 * 3 + 2)
                 abort();
             free(out);

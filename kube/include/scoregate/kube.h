@@ -21,9 +21,7 @@
  * last-applied-configuration annotation (which would repeat them): their
  * values are never kept, logged or passed on.
  *
- * Conventions are those of scoregate/policy.h: functions that can fail return
- * 0 or -1 and then write a message a user can act on into `err` (`errlen`
- * bytes, NUL-terminated); whoever allocates frees.
+ * Conventions (errors, memory, ownership) are those of scoregate/base.h.
  */
 #ifndef SCOREGATE_KUBE_H
 #define SCOREGATE_KUBE_H

@@ -9,9 +9,7 @@
  * without sockets (what the fuzz target and benchmarks call);
  * sg_webhook_serve() runs the HTTPS server until SIGTERM.
  *
- * Conventions are those of scoregate/policy.h: functions that can fail return
- * 0 or -1 and then write a message a user can act on into `err` (`errlen`
- * bytes, NUL-terminated); whoever allocates frees.
+ * Conventions (errors, memory, ownership) are those of scoregate/base.h.
  */
 #ifndef SCOREGATE_WEBHOOK_H
 #define SCOREGATE_WEBHOOK_H

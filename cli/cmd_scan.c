@@ -80,11 +80,8 @@ static int read_dir(sg_manifest_list *list, const char *dir, char *err, size_t e
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char **grown = realloc(names, (n + 1) * sizeof *grown);
-        if (!grown)
-            abort();
-        names = grown;
-        names[n++] = strdup(e->d_name);
+        names = sg_reallocarray(names, n + 1, sizeof *names);
+        names[n++] = sg_strdup(e->d_name);
     }
     closedir(d);
     if (n > 1)
@@ -194,10 +191,7 @@ static int parse_args(int argc, char **argv, scan_options *o)
 static int decide_all(scan_report *r, const char *ns, char *err, size_t errlen)
 {
     time_t now = time(NULL);
-    if (!(r->items = calloc(r->manifests.count + 1, sizeof *r->items))) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    r->items = sg_calloc(r->manifests.count, sizeof *r->items);
     scan_progress progress;
     scan_progress_start(&progress, r->manifests.count);
     int rc = 0;
@@ -276,10 +270,8 @@ int sg_cmd_scan(int argc, char **argv)
     if (status == 0 && decide_all(&r, o.namespace_, err, sizeof err) < 0)
         status = 2;
     double percent = -1; /* the resulting secure score (scan_score.c), -1 when n/a */
-    if (status == 0 && scan_score(&r, o.baseline != NULL, &percent) < 0) {
-        snprintf(err, sizeof err, "out of memory");
-        status = 2;
-    }
+    if (status == 0)
+        scan_score(&r, o.baseline != NULL, &percent);
     if (status == 2) {
         fprintf(stderr, "scoregate scan: %s\n", err);
     } else if (write_report(&r, &o) < 0) {

@@ -3,7 +3,11 @@
  * kubectl or helm. Every subcommand lives in its own cmd_*.c file.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
+#include <scoregate/base.h>
 
 #include "cli.h"
 
@@ -34,6 +38,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* One out-of-memory policy for the whole process (scoregate/base.h):
+     * jansson allocates through sg_malloc too, so a JSON value built from
+     * valid text is never NULL here. Set before anything touches jansson. */
+    json_set_alloc_funcs(sg_malloc, free);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -177,22 +177,16 @@ int scan_write_policyreport(const scan_report *r, FILE *out)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    long *group = malloc((r->count + 1) * sizeof *group);
-    if (!group)
-        abort();
+    long *group = sg_malloc((r->count + 1) * sizeof *group);
     size_t ngroups = group_items(r, group);
     /* Counting sort of the items by group, keeping input order within a group. */
-    size_t *start = calloc(ngroups + 1, sizeof *start), *idx = malloc((r->count + 1) * sizeof *idx);
-    if (!start || !idx)
-        abort();
+    size_t *start = sg_calloc(ngroups + 1, sizeof *start), *idx = sg_calloc(r->count, sizeof *idx);
     for (size_t i = 0; i < r->count; i++)
         if (group[i] >= 0)
             start[group[i] + 1]++;
     for (size_t g = 0; g < ngroups; g++)
         start[g + 1] += start[g];
-    size_t *fill = calloc(ngroups + 1, sizeof *fill);
-    if (!fill)
-        abort();
+    size_t *fill = sg_calloc(ngroups + 1, sizeof *fill);
     for (size_t i = 0; i < r->count; i++)
         if (group[i] >= 0)
             idx[start[group[i]] + fill[group[i]]++] = i;

@@ -125,16 +125,14 @@ static json_t *rule_json(const sg_rec_info *rec)
 /* FNV-1a over the parts, each followed by a separator byte. */
 static uint64_t fnv1a(uint64_t h, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
-        h = (h ^ *p) * 0x100000001b3ULL;
-    return (h ^ 0x1f) * 0x100000001b3ULL;
+    return sg_fnv1a(sg_fnv1a_str(h, s), "\x1f", 1);
 }
 
 /* A fingerprint that names the finding, not its line: several containers'
  * findings share the object's line, and an alert must survive edits above it. */
 static json_t *fingerprint(const sg_rec_info *rec, const sg_eval *ev, const sg_finding *f)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = SG_FNV1A_INIT;
     h = fnv1a(h, rec->id);
     h = fnv1a(h, ev->kind);
     h = fnv1a(h, ev->namespace_);
@@ -196,7 +194,7 @@ static json_t *gate_result_json(const scan_item *it, long rule_index, const char
     json_t *region = json_pack("{s:i}", "startLine", it->manifest->line > 0 ? it->manifest->line : 1);
     json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation",
                             artifact_location(it->manifest->file, cwd), "region", region);
-    uint64_t h = fnv1a(fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, SCAN_GATE_ID), ev->kind), ev->namespace_), ev->name);
+    uint64_t h = fnv1a(fnv1a(fnv1a(fnv1a(SG_FNV1A_INIT, SCAN_GATE_ID), ev->kind), ev->namespace_), ev->name);
     return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:{s:o},s:{s:s,s:b}}", "ruleId", SCAN_GATE_ID, "ruleIndex",
                      (json_int_t)rule_index, "level", "error", "message", "text",
                      json_sprintf("%s: %s", label, it->adm.gate.message), "locations", loc, "partialFingerprints",
@@ -208,9 +206,7 @@ int scan_write_sarif(const scan_report *r, FILE *out)
 {
     /* Pass 1: which recommendations have unhealthy findings, and their rule index. */
     size_t nrecs = sg_policy_rec_count(r->policy);
-    long *rule_index = malloc((nrecs + 1) * sizeof *rule_index);
-    if (!rule_index)
-        abort();
+    long *rule_index = sg_malloc((nrecs + 1) * sizeof *rule_index);
     for (size_t i = 0; i < nrecs; i++)
         rule_index[i] = -1;
     for (size_t i = 0; i < r->count; i++)

@@ -5,7 +5,6 @@
  * whatever describes the cluster: a saved inventory, an earlier scan's JSON,
  * or the objects themselves (`kubectl get deploy,svc -A -o json`).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,48 +96,12 @@ static int put_objects(const sg_policy *p, sg_score_model *m, sg_inventory *inv,
     return rc;
 }
 
-/* The whole file ("-": standard input), at most SG_MAX_INPUT bytes. */
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    char *data = NULL;
-    size_t cap = 0, n;
-    *len = 0;
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    do {
-        if (*len == cap) {
-            char *grown = cap < SG_MAX_INPUT ? realloc(data, cap + 65536) : NULL;
-            if (!grown) {
-                snprintf(err, errlen, "%s: too large (at most %u bytes)", path, SG_MAX_INPUT);
-                free(data);
-                data = NULL;
-                break;
-            }
-            data = grown;
-            cap += 65536;
-        }
-        n = fread(data + *len, 1, cap - *len, f);
-        *len += n;
-    } while (n > 0);
-    if (data && ferror(f)) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        free(data);
-        data = NULL;
-    }
-    if (f != stdin)
-        fclose(f);
-    return data;
-}
-
 int score_read_inventory(const sg_policy *p, sg_inventory *inv, const char *path, const char *ns,
                          char *err, size_t errlen)
 {
     size_t len;
-    char *data = read_file(path, &len, err, errlen);
-    if (!data)
+    char *data;
+    if (sg_file_read(path, SG_MAX_INPUT, &data, &len, err, errlen) < 0)
         return -1;
     sg_score_model *m = sg_inventory_model(inv);
     int rc;
@@ -168,7 +131,7 @@ int scan_open_inventory(scan_report *r, const char *baseline, const char *ns, ch
     return 0;
 }
 
-int scan_score(scan_report *r, bool baseline, double *percent)
+void scan_score(scan_report *r, bool baseline, double *percent)
 {
     sg_score after;
     sg_inventory_score(r->inventory, &after);
@@ -179,5 +142,4 @@ int scan_score(scan_report *r, bool baseline, double *percent)
         sg_score_diff(&r->before, &after, &p);
         r->prediction = sg_score_prediction_to_json(&p);
     }
-    return r->score && (!baseline || r->prediction) ? 0 : -1;
 }

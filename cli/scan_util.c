@@ -10,8 +10,6 @@
 
 #include "scan.h"
 
-#define REPLACEMENT "\xef\xbf\xbd"   /* U+FFFD, for what XML cannot carry */
-
 void scan_count(const scan_report *r, scan_counts *c)
 {
     memset(c, 0, sizeof *c);
@@ -32,33 +30,12 @@ void scan_count(const scan_report *r, scan_counts *c)
     }
 }
 
-/* Length of the valid UTF-8 sequence at p that XML 1.0 may carry, or 0 when
- * it is malformed, overlong, a surrogate, above U+10FFFF, or U+FFFE/U+FFFF. */
-static size_t utf8_char(const unsigned char *p)
-{
-    if (p[0] < 0x80)
-        return 1;
-    size_t n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
-    if (n == 0 || p[0] > 0xF4)
-        return 0;
-    unsigned long cp = p[0] & (0x7F >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
-        return 0;
-    return n;
-}
-
 void scan_xml_escape(FILE *out, const char *s)
 {
     if (!s)
         return;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
         switch (*p) {
         case '&': fputs("&amp;", out); break;
         case '<': fputs("&lt;", out); break;
@@ -70,11 +47,11 @@ void scan_xml_escape(FILE *out, const char *s)
         case '\r': fputs("&#13;", out); break;
         default:
             if (*p < 0x20 || *p == 0x7f) {
-                fputs(REPLACEMENT, out);
+                fputs(SG_UTF8_REPLACEMENT, out);
             } else {
-                size_t n = utf8_char(p);
+                size_t n = sg_utf8_char((const char *)p, (size_t)(end - p));
                 if (n == 0) {
-                    fputs(REPLACEMENT, out);
+                    fputs(SG_UTF8_REPLACEMENT, out);
                 } else {
                     fwrite(p, 1, n, out);
                     p += n;
@@ -146,27 +123,8 @@ int scan_json_put(FILE *out, json_t *value, int level)
 
 json_t *scan_json_text(const char *s)
 {
-    json_t *v = json_string(s ? s : "");
-    if (v)
-        return v;
-    size_t len = strlen(s);
-    char *copy = malloc(3 * len + 1), *q = copy;
-    if (!copy)
-        abort();
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_char(p);
-        if (n == 0) {
-            memcpy(q, REPLACEMENT, 3);
-            q += 3;
-            p++;
-        } else {
-            memcpy(q, p, n);
-            q += n;
-            p += n;
-        }
-    }
-    *q = '\0';
-    v = json_string(copy);
-    free(copy);
+    char *owned;
+    json_t *v = json_string_nocheck(sg_utf8_clean(s ? s : "", &owned));
+    free(owned);
     return v;
 }

@@ -24,8 +24,8 @@ int score_read_inventory(const sg_policy *p, sg_inventory *inv, const char *path
 /*
  * Record `object`, which the cluster holds, into `inv` (the admission
  * decision's RECORD mode; `m` is the model of `p`). 0 when recorded; 1 when
- * it cannot be evaluated, so it is not scored; -1 when out of memory. The
- * reason is in `why`.
+ * it cannot be evaluated, so it is not scored; -1 when the decision refuses
+ * its arguments. The reason is in `why`.
  */
 int score_record(const sg_policy *p, sg_score_model *m, sg_inventory *inv, const json_t *object, const char *ns,
                  time_t now, char *why, size_t whylen);
@@ -41,8 +41,7 @@ int scan_open_inventory(scan_report *r, const char *baseline, const char *ns, ch
  * Fill r->score with the score of the inventory after the scan's admissions,
  * and, with a baseline, r->prediction with the change from r->before.
  * *percent receives the resulting percent, or -1 when nothing is scored.
- * -1 when out of memory.
  */
-int scan_score(scan_report *r, bool baseline, double *percent);
+void scan_score(scan_report *r, bool baseline, double *percent);
 
 #endif

@@ -534,15 +534,14 @@ int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *da
 /*
  * {"percent": number|null, "current", "max", "controls": [{"id", "name",
  * "max", "current", "healthy", "unhealthy", "notApplicable"}]}, plus
- * "staleResources" only when some are stale. A new reference, or NULL when
- * out of memory.
+ * "staleResources" only when some are stale. A new reference.
  */
 json_t *sg_score_to_json(const sg_score *s);
 
 /*
  * {"before", "after", "delta", "exactDelta" (numbers, or null when a side has
  * no score), "controls": [{"id", "before", "after"}] for the controls whose
- * counts change}. A new reference, or NULL when out of memory.
+ * counts change}. A new reference.
  */
 json_t *sg_score_prediction_to_json(const sg_score_prediction *p);
 

@@ -39,18 +39,9 @@ static double now_ns(void)
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        die(path, "cannot read it");
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *data = malloc((size_t)size + 1);
-    if (!data || fread(data, 1, (size_t)size, f) != (size_t)size)
-        die(path, "cannot read it");
-    fclose(f);
-    data[size] = '\0';
-    *len = (size_t)size;
+    char *data, err[SG_ERRMAX];
+    if (sg_file_read(path, SG_WEBHOOK_DEFAULT_MAX_BODY, &data, len, err, sizeof err) < 0)
+        die("body", err);
     return data;
 }
 

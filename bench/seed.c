@@ -39,9 +39,7 @@ int main(int argc, char **argv)
         sg_inventory_new(m, &inv, err, sizeof err) < 0)
         die("setup", err);
     size_t nrecs = sg_policy_rec_count(p), nevaluated = 0;
-    size_t *evaluated = calloc(nrecs + 1, sizeof *evaluated);
-    if (!evaluated)
-        die("setup", "out of memory");
+    size_t *evaluated = sg_calloc(nrecs, sizeof *evaluated);
     for (size_t r = 0; r < nrecs; r++)
         if (sg_score_rec_def_from_info(sg_policy_rec(p, r)).evaluated)
             evaluated[nevaluated++] = r;

@@ -11,30 +11,7 @@
 #include <stdlib.h>
 #include <yaml.h>
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *data = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len + 65536 > cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *grown = realloc(data, cap);
-            if (!grown)
-                break;
-            data = grown;
-        }
-        size_t n = fread(data + *len, 1, cap - *len, f);
-        *len += n;
-        if (n == 0)
-            break;
-    }
-    fclose(f);
-    return data;
-}
+#include <scoregate/doc.h>
 
 int main(int argc, char **argv)
 {
@@ -46,9 +23,9 @@ int main(int argc, char **argv)
     size_t bytes = 0;
     for (int i = 1; i < argc; i++) {
         size_t len;
-        char *data = read_file(argv[i], &len);
-        if (!data) {
-            fprintf(stderr, "bench_yaml_parse: cannot read %s\n", argv[i]);
+        char *data, err[SG_ERRMAX];
+        if (sg_file_read(argv[i], SG_MAX_INPUT, &data, &len, err, sizeof err) < 0) {
+            fprintf(stderr, "bench_yaml_parse: %s\n", err);
             return 1;
         }
         bytes += len;

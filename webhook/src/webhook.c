@@ -272,7 +272,7 @@ int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, s
             json_object_set(fields, "expiredExemptions", res.expired);
         wh_log(res.allowed ? "info" : "notice", "admission", fields);
     } else {
-        wh_log("error", "cannot answer the review", json_pack("{s:s,s:s}", "uid", r.uid, "error", rc < 0 ? err : "out of memory"));
+        wh_log("error", "cannot answer the review", json_pack("{s:s,s:s}", "uid", r.uid, "error", rc < 0 ? err : "the response cannot be encoded"));
         *status = 500;
         *out = wh_error_body(500, "scoregate could not answer this review; see its log", outlen);
     }

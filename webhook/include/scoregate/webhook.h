@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include <scoregate/policy.h>
+#include <scoregate/base.h>
 
 /* Defaults of the limits (sg_webhook_options_init). */
 /* bytes: larger bodies get 413. An UPDATE review carries the object twice

@@ -4,7 +4,7 @@
 Usage: test_pss.py SCOREGATE FIXTURE_ROOT
 
 FIXTURE_ROOT holds <level>/{pass,fail}/*.yaml for the levels baseline and restricted (the
-upstream v1.37 fixtures, see its README). Each fixture is scanned with
+upstream v1.37 fixtures, vendored in tests/conformance/pss; see its README). Each fixture is scanned with
 `scoregate scan -f json --standard pss-<level> FILE`, and judged on the JSON (scan exits 0 when
 nothing would be denied, which is the default warn action, so its exit code says nothing about
 the verdict; only an exit code scan never documents, such as a crash, fails the fixture):
@@ -14,9 +14,8 @@ the verdict; only an exit code scan never documents, such as a crash, fails the 
   baseline), and one of them must come from the check its file name names;
 - a pass/ fixture must yield no unhealthy finding from those standards.
 
-Prints one line per disagreement and "N passed, N failed"; exits 1 on any failure. A missing
-fixture folder is a failure, unless SG_ALLOW_MISSING_CONFORMANCE=1, which makes it a skip (for a
-plain checkout without ../shared).
+Prints one line per disagreement and "N passed, N failed"; exits 1 on any failure, and on a
+missing or incomplete fixture folder.
 """
 import concurrent.futures
 import json
@@ -122,13 +121,8 @@ def main():
     folders = [os.path.join(root, level, outcome) for level in LEVELS for outcome in ("pass", "fail")]
     cases = fixtures(root) if all(os.path.isdir(f) for f in folders) else []
     if not cases:
-        if os.environ.get("SG_ALLOW_MISSING_CONFORMANCE") == "1":
-            print("SKIP: no complete set of PSS conformance fixtures under %s (SG_ALLOW_MISSING_CONFORMANCE=1)"
-                  % root)
-            return 0
-        print("FAIL: no complete set of PSS conformance fixtures ({baseline,restricted}/{pass,fail}) under %s; "
-              "they live in ../shared/conformance/pss "
-              "next to the project (set SG_ALLOW_MISSING_CONFORMANCE=1 to skip)" % root)
+        print("FAIL: no complete set of PSS conformance fixtures ({baseline,restricted}/{pass,fail}) under %s"
+              % root)
         return 1
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         verdicts = list(pool.map(lambda c: judge(scoregate, *c), cases))

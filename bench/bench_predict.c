@@ -20,7 +20,7 @@
 #define RECS 16
 #define PREBUILT 1024
 
-/* The 16 data-plane recommendations' controls (DESIGN.md 2.1). */
+/* The 16 data-plane recommendations' controls (docs/recommendations.md). */
 static const char *const rec_control[RECS] = {
     "ddos", "vulnerabilities", "access", "security-configurations", "network", "network",
     "access", "access", "access", "access", "data-in-transit", "access", "best-practices",

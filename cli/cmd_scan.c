@@ -5,7 +5,7 @@
  * input order, into the --baseline inventory (or an empty one), fixed where
  * enforce fixes them, and judged by the score gate as the cluster would.
  *
- * Exit codes (DESIGN.md 5): 0 nothing would be denied; 1 at least one object
+ * Exit codes (docs/scan.md): 0 nothing would be denied; 1 at least one object
  * would be denied (a deny finding, an enforce finding its fix cannot heal, or
  * the score gate); 2 usage or input error; 3 score below --min-score.
  */

@@ -31,7 +31,7 @@ typedef struct scan_report {
     scan_item *items;
     size_t count;
     size_t denied;                 /* resources admission would deny */
-    json_t *score;                 /* DESIGN.md 5 "score" object, or NULL */
+    json_t *score;                 /* the "score" object of docs/scan.md, or NULL */
     json_t *prediction;            /* with --baseline, or NULL */
 } scan_report;
 
@@ -108,7 +108,7 @@ void scan_progress_start(scan_progress *p, size_t total);
 void scan_progress_update(scan_progress *p, size_t done);
 void scan_progress_end(scan_progress *p);
 
-/* One finding as the JSON object of DESIGN.md 5 (shared by the writers). */
+/* One finding as the JSON object of docs/scan.md (shared by the writers). */
 json_t *scan_finding_json(const scan_report *r, const sg_finding *f);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * scan_json.c - `scan -f json`: the report in the shape of DESIGN.md 5.
+ * scan_json.c - `scan -f json`: the report in the shape docs/scan.md documents.
  */
 #include "scan.h"
 
@@ -40,7 +40,7 @@ static json_t *gate_json(const sg_admission *a)
                      after->has_percent ? json_real(after->percent) : json_null(), "message", a->gate.message);
 }
 
-/* The decision the webhook would answer for the object (DESIGN.md 1): allowed,
+/* The decision the webhook would answer for the object (docs/architecture.md): allowed,
  * why not, the score gate, the enforce patch the cluster applies (null when
  * none is applied), and the predicted score change. */
 static json_t *decision_json(const scan_report *r, const scan_item *it)

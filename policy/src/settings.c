@@ -364,7 +364,7 @@ static const char *const rec_keys[] = {"id", "title", "description", "severity",
                                        "parameters", "requires", "let", "applies", "unhealthy", "message",
                                        "remediation", "fix", "validate", "preview", "action", NULL};
 
-/* The controls of DESIGN.md 3 that have Kubernetes recommendations: a
+/* The controls of docs/scoring.md that have Kubernetes recommendations: a
  * recommendation names one of them (custom ones too, though unscored). */
 static const char *const known_controls[] = {"vulnerabilities", "security-configurations", "access",
                                              "data-in-transit", "network", "ddos", "best-practices", NULL};

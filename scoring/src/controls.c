@@ -1,5 +1,5 @@
 /*
- * controls.c - the default control table (DESIGN.md 3): the controls of
+ * controls.c - the default control table (docs/scoring.md): the controls of
  * Defender for Cloud's classic model that have Kubernetes recommendations.
  * Kept as data so a deployment or a test can pass another table.
  */

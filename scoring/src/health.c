@@ -1,5 +1,5 @@
 /*
- * health.c - the healthy-in-a-control rule (DESIGN.md 3) over one outcome's
+ * health.c - the healthy-in-a-control rule (docs/scoring.md) over one outcome's
  * bit sets. Per recommendation: not applicable when it produced no finding or
  * is waived, healthy when mitigated or healthy before exemptions, unhealthy
  * otherwise. Per control: unhealthy when any scored recommendation of the

@@ -1,5 +1,5 @@
 /*
- * render.c - the JSON shapes of DESIGN.md 5 that the CLI (`scan -f json`,
+ * render.c - the JSON shapes of docs/scan.md that the CLI (`scan -f json`,
  * `score`) and the webhook share, so both print the same score the same way.
  */
 #include "internal.h"

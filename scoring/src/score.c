@@ -1,5 +1,5 @@
 /*
- * score.c - the arithmetic of the secure score (DESIGN.md 3), exactly as
+ * score.c - the arithmetic of the secure score (docs/scoring.md), exactly as
  * Defender for Cloud does it: per control current = max * healthy /
  * (healthy + unhealthy), rounded half up to 2 decimals; a control with neither
  * healthy nor unhealthy resources drops out with max 0; the percent is the sum

@@ -176,7 +176,7 @@ rc, _, err = run("scan", "-c", os.path.join(tmp, "nope.yaml"), pod)
 check("missing config: exit 2", rc == 2 and "nope.yaml: cannot open" in err, err)
 good = write("good.yaml", open(os.path.join(SRC, "tests/cli/settings-example.yaml")).read())
 rc, out, err = run("scan", "-c", good, pod)
-check("the DESIGN.md settings example loads", rc in (0, 1), err)
+check("the documented settings example loads", rc in (0, 1), err)
 
 # ---- a container-scope applies reads the container (issue 15, item 1) ----
 applies = write("applies.yaml", "custom:\n- {id: t1, title: t, severity: low, control: best-practices, scope: container, "

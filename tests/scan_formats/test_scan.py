@@ -4,7 +4,7 @@
 usage: test_scan.py SCOREGATE SOURCE_DIR [--group NAME]...
 
 Groups (all by default):
-  json          DESIGN.md 5 fields and values of `-f json`
+  json          docs/scan.md fields and values of `-f json`
   sarif         SARIF 2.1.0 required fields, rules referenced by index and id,
                 level mapping, relative/absolute artifact URIs, regions
   junit         JUnit XML parsed with xml.etree: counts consistent, one suite

@@ -1,7 +1,7 @@
 /*
  * test_property.c - random sequences of CREATE, UPDATE and DELETE (seeded
  * PRNG, thousands of steps) against a naive reference written here from the
- * rules of DESIGN.md 3: after every step the inventory's incremental counters
+ * rules of docs/scoring.md: after every step the inventory's incremental counters
  * equal a full recomputation, a prediction leaves the inventory untouched and
  * equals what applying then does. Set SG_SEED to replay another sequence.
  */

@@ -1,11 +1,11 @@
 /*
  * test_score.c - the score arithmetic against Defender for Cloud's published
- * numbers (DESIGN.md 3), rounding edge cases, the model's validation, which
- * recommendations count, and the JSON shapes of DESIGN.md 5.
+ * numbers (docs/scoring.md), rounding edge cases, the model's validation, which
+ * recommendations count, and the JSON shapes of docs/scan.md.
  */
 #include "fixture.h"
 
-/* Defender's full classic control table, as in the DESIGN.md 3 example. */
+/* Defender's full classic control table, as in Defender's published example (docs/scoring.md). */
 static const sg_score_control_def defender[] = {
     {"ddos", "Protect applications against DDoS attacks", 2},
     {"mfa", "Enable MFA", 10},

@@ -1,6 +1,6 @@
 /*
  * server.c - the HTTPS layer: libmicrohttpd with GnuTLS, an epoll thread
- * pool, HTTP/1.1 keep-alive, and the limits of DESIGN.md 6.
+ * pool, HTTP/1.1 keep-alive, and the limits of docs/webhook.md.
  *
  * Routes: POST /validate and /mutate (AdmissionReview), GET /healthz,
  * /readyz and /metrics. Every refusal is a Kubernetes Status-shaped JSON body

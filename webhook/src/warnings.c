@@ -1,6 +1,6 @@
 /*
  * warnings.c - the words a user sees at `kubectl apply` time: the AdmissionReview
- * warnings and the denial message (DESIGN.md 4).
+ * warnings and the denial message (docs/webhook.md).
  *
  * The API server shows every warning and drops those it finds too long, so
  * each is cut to WH_WARNING_MAX bytes (at a UTF-8 boundary, ending in "…"),

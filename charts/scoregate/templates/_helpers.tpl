@@ -81,7 +81,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
-The settings file (DESIGN.md §5): only keys the settings loader knows. Optional
+The settings file (docs/recommendations.md): only keys the settings loader knows. Optional
 sections are left out when empty; `server` comes from the chart (with
 inventorySync.enabled, server.inventorySync lists and watches through the
 mounted service account token; see docs/inventory-sync.md).

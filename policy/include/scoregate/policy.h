@@ -81,7 +81,7 @@ typedef struct sg_rec_info {
     const json_t *declared;       /* name -> {type, default, description}, common ones included */
 } sg_rec_info;
 
-/* A control of the secure score model, as configured (ids of DESIGN.md 3). */
+/* A control of the secure score model, as configured (ids of docs/scoring.md). */
 typedef struct sg_policy sg_policy;
 
 typedef struct sg_policy_options {

@@ -1,7 +1,7 @@
 /*
  * scoregate/scoring.h - the scoring module: controls, the secure score of
  * Defender for Cloud, the inventory of a cluster's resources and the impact
- * prediction of one admission request (DESIGN.md 3).
+ * prediction of one admission request (docs/scoring.md).
  *
  * The layers, from the bottom:
  *  - A model (sg_score_model) maps each recommendation of the policy catalog
@@ -55,7 +55,7 @@ typedef struct sg_score_control_def {
 } sg_score_control_def;
 
 /*
- * The control table of DESIGN.md 3 (vulnerabilities 6, security-configurations
+ * The default control table (docs/scoring.md: vulnerabilities 6, security-configurations
  * 4, access 4, data-in-transit 4, network 4, ddos 2, best-practices 0). Returns
  * a static array (borrowed, never freed) and stores its length in *n.
  */
@@ -212,7 +212,7 @@ typedef struct sg_score {
 /*
  * The score of per-control resource counts (arrays of the model's control
  * count; not_applicable may be NULL, meaning zeros). Pure arithmetic, exactly
- * DESIGN.md 3: each control's current rounded half up to 2 decimals (in exact
+ * docs/scoring.md: each control's current rounded half up to 2 decimals (in exact
  * integer arithmetic), a control with no healthy and no unhealthy resource
  * dropping out with max 0, the percent computed from the rounded currents.
  * resources and stale_resources are left 0.
@@ -382,7 +382,7 @@ int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen);
 /* ------------------------------------------------------------------ */
 
 /*
- * The one decision of scoregate (DESIGN.md 1 and 4). The webhook's /validate
+ * The one decision of scoregate (docs/architecture.md, docs/webhook.md). The webhook's /validate
  * and /mutate, `scan`, `score`, `fix` and the inventory sync all call
  * sg_admission_decide(); they only present its result, so CI and the cluster
  * agree by construction. The mode says what is judged and whether the
@@ -528,7 +528,7 @@ int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *da
                              char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
-/* JSON shared by the CLI and the webhook (DESIGN.md 5).                */
+/* JSON shared by the CLI and the webhook (docs/scan.md).               */
 /* ------------------------------------------------------------------ */
 
 /*

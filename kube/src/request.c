@@ -149,8 +149,8 @@ static void set_blob(CURL *e, CURLoption opt, const kb_material *m)
     curl_easy_setopt(e, opt, &blob);
 }
 
-int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_query, long timeout, kb_line_fn on_line,
-                     void *line_ctx, char *err, size_t errlen)
+int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_query, const char *accept, long timeout,
+                     kb_line_fn on_line, void *line_ctx, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     kb_curl_init();
@@ -219,8 +219,10 @@ int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_que
     } else if (c->key.file) {
         curl_easy_setopt(e, CURLOPT_SSLKEY, c->key.file);
     }
+    char accept_line[160];
+    snprintf(accept_line, sizeof accept_line, "Accept: %s", accept ? accept : KB_ACCEPT_JSON);
     struct curl_slist *h = NULL;
-    h = curl_slist_append(h, "Accept: application/json");
+    h = curl_slist_append(h, accept_line);
     if (token) {
         size_t n = strlen(token) + 32;
         char *line = malloc(n);
@@ -258,6 +260,14 @@ long kb_transfer_status(kb_transfer *t)
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     return status;
+}
+
+bool kb_transfer_broke(kb_transfer *t, CURLcode rc)
+{
+    if (rc == CURLE_OK || t->too_large || t->aborted)
+        return false;
+    return kb_transfer_status(t) != 0 || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+           rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
 void kb_transfer_error(kb_transfer *t, CURLcode rc, const char *what, char *err, size_t errlen)

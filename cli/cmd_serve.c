@@ -108,15 +108,16 @@ int sg_cmd_serve(int argc, char **argv)
         fprintf(stderr, "scoregate serve: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    /* Every option is checked before anything is written: a mistake is a usage error (exit 2). */
+    o.serving = true;
     char err[SG_ERRMAX];
     sg_webhook *w;
     if (sg_webhook_new(&o, &w, err, sizeof err) < 0) {
         fprintf(stderr, "scoregate serve: %s\n", err);
         return 2;
     }
+    /* From here on the server logs JSON lines, its start-up failures included. */
     int rc = sg_webhook_serve(w, err, sizeof err);
-    if (rc < 0)
-        fprintf(stderr, "scoregate serve: %s\n", err);
     sg_webhook_free(w);
     return rc < 0 ? 1 : 0;
 }

@@ -1,0 +1,123 @@
+/*
+ * preflight.c - everything `serve` can check before it writes anything: the
+ * listen address, that the state directory is (or can be made) a writable
+ * directory, the serving certificate files when the settings name them, the
+ * client CA, and the inventory sync's connection. A mistake in any of them is
+ * a usage error that leaves no state directory or generated certificate
+ * behind. What can only be known by trying (a port in use) is found by
+ * binding first, before anything is written (sg_webhook_serve).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <scoregate/certs.h>
+
+#include "internal.h"
+
+/* The state directory exists as a writable directory, or its nearest existing ancestor lets it be created. */
+static int check_state_dir(const char *dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        snprintf(err, errlen, "state directory path is too long: %s", dir);
+        return -1;
+    }
+    bool exists = true;
+    for (;;) {
+        struct stat st;
+        if (stat(path, &st) == 0) {
+            if (!S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen, "state directory %s: %s is not a directory", dir, path);
+                return -1;
+            }
+            if (access(path, W_OK | X_OK) < 0) {
+                snprintf(err, errlen, "state directory %s: %s %s: %s", dir, path,
+                         exists ? "is not writable" : "does not let it be created", strerror(errno));
+                return -1;
+            }
+            return 0;
+        }
+        if (errno != ENOENT) {
+            snprintf(err, errlen, "state directory %s: %s: %s", dir, path, strerror(errno));
+            return -1;
+        }
+        exists = false;
+        char *slash = strrchr(path, '/');
+        while (slash && slash > path && slash[1] == '\0') {
+            *slash = '\0';
+            slash = strrchr(path, '/');
+        }
+        if (!slash)
+            snprintf(path, sizeof path, ".");
+        else if (slash == path)
+            path[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
+/* Read server.tls.clientCAFile (PEM certificates) into w->client_ca. */
+static int read_client_ca(sg_webhook *w, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "server.tls.clientCAFile %s: cannot read it: %s", path, strerror(errno));
+        return -1;
+    }
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *grown = realloc(data, cap);
+            if (!grown)
+                abort();
+            data = grown;
+        }
+        size_t n = fread(data + len, 1, 4096, f);
+        len += n;
+        if (n < 4096)
+            break;
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    data[len] = '\0';
+    if (failed || !strstr(data, "-----BEGIN CERTIFICATE-----")) {
+        snprintf(err, errlen, "server.tls.clientCAFile %s %s", path,
+                 failed ? "cannot be read (is it a directory?)" : "holds no PEM certificate");
+        free(data);
+        return -1;
+    }
+    w->client_ca = data;
+    return 0;
+}
+
+int wh_preflight(sg_webhook *w, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    bool any;
+    if (wh_address_parse(w->address, &ss, &len, &any, err, errlen) < 0)
+        return -1;
+    const sg_server_settings *settings = sg_policy_server(w->snap->policy);
+    if ((w->opts.persist || !settings->cert_file) && check_state_dir(w->state_dir, err, errlen) < 0)
+        return -1;
+    if (settings->cert_file) {
+        sg_certs_pair pair;
+        char cerr[SG_ERRMAX];
+        if (sg_certs_load_pair(settings->cert_file, settings->key_file, time(NULL), &pair, cerr, sizeof cerr) < 0) {
+            snprintf(err, errlen, "server.tls: %s", cerr);
+            return -1;
+        }
+        sg_certs_pair_free(&pair);
+    }
+    const char *ca = settings->client_ca_file;
+    if (ca && *ca && read_client_ca(w, ca, err, errlen) < 0)
+        return -1;
+    return wh_sync_new(w, err, errlen);
+}

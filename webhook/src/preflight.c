@@ -27,26 +27,31 @@ static int check_state_dir(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "state directory path is too long: %s", dir);
         return -1;
     }
-    bool exists = true;
     for (;;) {
         struct stat st;
+        bool self = !strcmp(path, dir);
         if (stat(path, &st) == 0) {
             if (!S_ISDIR(st.st_mode)) {
-                snprintf(err, errlen, "state directory %s: %s is not a directory", dir, path);
+                if (self)
+                    snprintf(err, errlen, "state directory %s is not a directory", dir);
+                else
+                    snprintf(err, errlen, "state directory %s cannot be created: %s is not a directory", dir, path);
                 return -1;
             }
             if (access(path, W_OK | X_OK) < 0) {
-                snprintf(err, errlen, "state directory %s: %s %s: %s", dir, path,
-                         exists ? "is not writable" : "does not let it be created", strerror(errno));
+                if (self)
+                    snprintf(err, errlen, "state directory %s is not writable: %s", dir, strerror(errno));
+                else
+                    snprintf(err, errlen, "state directory %s cannot be created in %s: %s", dir, path,
+                             strerror(errno));
                 return -1;
             }
             return 0;
         }
-        if (errno != ENOENT) {
+        if (errno != ENOENT && errno != ENOTDIR) {
             snprintf(err, errlen, "state directory %s: %s: %s", dir, path, strerror(errno));
             return -1;
         }
-        exists = false;
         char *slash = strrchr(path, '/');
         while (slash && slash > path && slash[1] == '\0') {
             *slash = '\0';

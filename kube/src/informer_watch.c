@@ -76,7 +76,7 @@ int kb_watch_line(void *ctx, char *line, size_t len)
     kind_state *k = ctx;
     sg_kube_informer *inf = k->inf;
     kb_event ev;
-    char err[KB_ERRMAX], why[KB_ERRMAX + 64];
+    char err[KB_ERRMAX], why[KB_ERRMAX + 64], cause[64];
     if (kb_event_parse(line, len, &ev, err, sizeof err) < 0) {
         snprintf(why, sizeof why, "watch %s: %s; reconnecting", k->r->resource, err);
         return abort_with(k, "watch:parse", why);
@@ -93,8 +93,8 @@ int kb_watch_line(void *ctx, char *line, size_t len)
         }
         snprintf(why, sizeof why, "watch %s: the API server sent an error (code %ld): %s", k->r->resource, ev.code,
                  ev.message);
-        snprintf(err, sizeof err, "watch:error:%ld", ev.code);
-        stop = abort_with(k, err, why);
+        snprintf(cause, sizeof cause, "watch:error:%ld", ev.code);
+        stop = abort_with(k, cause, why);
         break;
     case SG_KUBE_BOOKMARK:
         bookmark(k, ev.resource_version, now);

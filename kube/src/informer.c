@@ -122,8 +122,8 @@ void kb_recovered(kind_state *k)
 {
     kb_backoff_reset(&k->backoff);
     if (k->failures)
-        kb_logf(k->inf, "info", "%s: listed and watched again after %u failed attempts", k->r->resource,
-                k->failures);
+        kb_logf(k->inf, "info", "%s: listed and watched again after %u failed attempt%s", k->r->resource,
+                k->failures, k->failures == 1 ? "" : "s");
     k->failures = 0;
     k->cause[0] = '\0';
 }

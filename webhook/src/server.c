@@ -9,7 +9,9 @@
  * before anything is read, or while reading a chunked body), and a malformed
  * AdmissionReview 400. A slow or idle client cannot hold a worker: the
  * threads are event-driven and a connection silent for `timeout` seconds is
- * closed. TLS is 1.2 or newer (AEAD ciphers, forward secrecy), with the
+ * closed. A connection past max_connections is closed as soon as it is
+ * accepted (on_accept), so the client fails at once instead of waiting in the
+ * listen backlog; the listening socket comes bound from listen.c. TLS is 1.2 or newer (AEAD ciphers, forward secrecy), with the
  * certificate from tls.c's callback.
  */
 #include <arpa/inet.h>

@@ -5,11 +5,11 @@
  * the wire, and values such as a ConfigMap's data never reach the process
  * when no recommendation needs them.
  *
- * The answer comes from the compiled rules. An object-scope recommendation
- * that applies to the kind reads beyond the metadata when its `applies` or
- * `unhealthy` expression uses `object` other than as object.metadata,
- * object.kind or object.apiVersion (`let`s are expanded in place, so they are
- * covered). `pod`, `podMetadata`, `container` and `containerType` are null for
+ * The answer comes from the compiled rules (rule_analyze.c). An object-scope
+ * recommendation that applies to the kind reads beyond the metadata when its
+ * `applies` or `unhealthy` expression uses `object` other than as
+ * object.metadata, object.kind or object.apiVersion (`let`s are expanded in
+ * place, so they are covered). `pod`, `podMetadata`, `container` and `containerType` are null for
  * kinds without a pod template, and the common parameters and exemptions read
  * only namespace, name and labels. Messages and fixes decide no status, so
  * they are not looked at. Workload kinds always read their pod template.
@@ -17,21 +17,6 @@
 #include <string.h>
 
 #include "internal_policy.h"
-#include "internal_rule_ast.h"
-
-static bool node_reads_beyond(const sg_node *n)
-{
-    if (!n)
-        return false;
-    if (n->type == SG_N_VAR)
-        return n->var == SG_VAR_OBJECT;
-    if (n->type == SG_N_FIELD && n->kids[0]->type == SG_N_VAR && n->kids[0]->var == SG_VAR_OBJECT)
-        return strcmp(n->name, "metadata") && strcmp(n->name, "kind") && strcmp(n->name, "apiVersion");
-    for (size_t i = 0; i < n->nkids; i++)
-        if (node_reads_beyond(n->kids[i]))
-            return true;
-    return false;
-}
 
 static bool lists_kind(const json_t *kinds, const char *kind)
 {
@@ -47,15 +32,13 @@ bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *kind, const
 {
     if (which)
         *which = NULL;
-    sg_workload w;
-    sg_workload_find(NULL, kind, &w);
-    if (w.spec_pointer)
+    if (sg_workload_kind(kind))
         return true;
     for (size_t i = 0; i < p->nrecs; i++) {
         const sg_rec *r = &p->recs[i];
         if (!r->info.enabled || !r->info.configured || strcmp(r->info.scope, "object") || !lists_kind(r->kinds, kind))
             continue;
-        if ((r->applies && node_reads_beyond(r->applies->root)) || node_reads_beyond(r->unhealthy->root)) {
+        if ((sg_expr_reads(r->applies) | sg_expr_reads(r->unhealthy)) & SG_READS_OBJECT_BODY) {
             if (which)
                 *which = r->info.id;
             return true;

@@ -120,8 +120,12 @@ static int read_cluster(const sg_policy *p, sg_inventory *inv, const char *kubec
     cluster_ctx cc = {p, sg_inventory_model(inv), inv, ns, time(NULL), 0, 0, ""};
     size_t n;
     const sg_kube_resource *rs = sg_kube_resources(&n);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = sg_kube_list(kc, &rs[i], 0, cluster_object, &cc, NULL, err, errlen);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* Only the metadata of a kind no recommendation reads further (Secrets always). */
+        sg_kube_resource r = rs[i];
+        r.metadata_only = r.metadata_only || !sg_policy_reads_beyond_metadata(p, r.kind, NULL);
+        rc = sg_kube_list(kc, &r, 0, cluster_object, &cc, NULL, err, errlen);
+    }
     if (rc == 0)
         fprintf(stderr, "scoregate score: listed %zu objects from %s (%s)\n", cc.objects, sg_kube_config_server(kc),
                 sg_kube_config_source(kc));

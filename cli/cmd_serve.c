@@ -29,13 +29,15 @@ static void usage(FILE *out)
             "      --address ADDR         listen address, e.g. :8443 or 127.0.0.1:9443 (overrides server.address)\n"
             "      --state-dir DIR        inventory and self-signed certificates (overrides server.stateDir)\n"
             "      --max-body BYTES       largest request body (default %u); larger ones get 413\n"
-            "      --max-connections N    concurrent connections (default %u)\n"
+            "      --max-connections N    concurrent connections (default %u); more are closed at once\n"
             "      --timeout SECONDS      close a connection idle or slow this long (default %u)\n"
             "      --threads N            worker threads (default: one per core)\n"
             "      --save-interval N      seconds between saves of a changed inventory (default %u)\n"
             "  -h, --help                 show this help\n\n"
-            "signals: SIGHUP reloads the settings file (a broken one is logged and the old kept);\n"
-            "SIGTERM finishes the requests in flight, saves the inventory and exits 0.\n",
+            "Every option is checked before anything is written; a mistake exits 2.\n"
+            "signals: SIGHUP reloads the settings file (a broken one is logged, the old kept,\n"
+            "and /readyz says so); SIGTERM finishes the requests in flight, saves the inventory\n"
+            "and exits 0.\n",
             SG_WEBHOOK_DEFAULT_MAX_BODY, SG_WEBHOOK_DEFAULT_MAX_CONNECTIONS, SG_WEBHOOK_DEFAULT_TIMEOUT,
             SG_WEBHOOK_DEFAULT_SAVE_INTERVAL);
 }
@@ -109,15 +111,16 @@ int sg_cmd_serve(int argc, char **argv)
         fprintf(stderr, "scoregate serve: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    /* Every option is checked before anything is written: a mistake is a usage error (exit 2). */
+    o.serving = true;
     char err[SG_ERRMAX];
     sg_webhook *w;
     if (sg_webhook_new(&o, &w, err, sizeof err) < 0) {
         fprintf(stderr, "scoregate serve: %s\n", err);
         return 2;
     }
+    /* From here on the server logs JSON lines, its start-up failures included. */
     int rc = sg_webhook_serve(w, err, sizeof err);
-    if (rc < 0)
-        fprintf(stderr, "scoregate serve: %s\n", err);
     sg_webhook_free(w);
     return rc < 0 ? 1 : 0;
 }

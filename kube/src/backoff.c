@@ -1,8 +1,12 @@
 /*
- * backoff.c - how long to wait before retrying the API server: doubling from
- * an initial delay up to a cap, with "equal jitter" (half the delay fixed,
- * half random), so that many replicas that lost the API server together do
- * not come back in lockstep.
+ * backoff.c - how long to wait before retrying the API server, the way
+ * client-go's reflector does it (wait.Backoff with factor 2 and jitter 1.0):
+ * the n-th retry in a row waits d = initial * 2^n plus up to d more at random,
+ * capped at `max`; so with 0.8 s and 30 s: [0.8, 1.6), [1.6, 3.2), ... and
+ * then 30 s. The random part keeps replicas that lost the API server together
+ * from coming back in lockstep. The informer resets it only after a healthy
+ * watch, so a list that works followed by a watch that does not still backs
+ * off.
  */
 #include <math.h>
 #include <time.h>
@@ -28,7 +32,7 @@ double kb_random(uint64_t *state)
 
 void kb_backoff_init(kb_backoff *b, double initial, double max, uint64_t seed)
 {
-    b->initial = initial > 0 ? initial : 0.5;
+    b->initial = initial > 0 ? initial : KB_BACKOFF_INITIAL;
     b->max = max >= b->initial ? max : b->initial;
     b->attempt = 0;
     b->rng = seed ? seed : 0x2545f4914f6cdd1dull;
@@ -41,7 +45,8 @@ double kb_backoff_next(kb_backoff *b)
         d = b->max;
     if (b->attempt < 64)
         b->attempt++;
-    return d / 2 + kb_random(&b->rng) * d / 2;
+    d += kb_random(&b->rng) * d;
+    return d < b->max ? d : b->max;
 }
 
 void kb_backoff_reset(kb_backoff *b)

@@ -4,75 +4,43 @@
  * drives every kind's requests on one curl multi handle. Per kind:
  *
  *   list (pages, limit/continue) --done--> watch from the list's resourceVersion
- *      ^                                      |  stream ended (timeoutSeconds): watch again at once
- *      |                                      |  stream dropped: watch again after a short backoff
- *      +---- 410 Gone (ERROR event or HTTP) --+  request failed: retry after capped, jittered backoff
+ *      ^                                      |  healthy stream ended: watch again at once
+ *      |                                      |  (resuming from the last resourceVersion)
+ *      +- 410 Gone (ERROR event or HTTP), ----+  anything else: retry after the backoff
+ *         after the backoff
+ *
+ * The backoff is client-go's (800 ms doubling to 30 s, jittered) and is reset
+ * only by a healthy watch: one that delivered an event or bookmark, or stayed
+ * open HEALTHY_AFTER seconds. So an API server that answers lists but expires
+ * every watch, or accepts connections and drops them, is retried ever more
+ * slowly instead of in a tight loop, and the kind counts as synced only while
+ * its watch is healthy. A watch that stays silent far longer than the
+ * server's bookmark rhythm has hung and is replaced (watch_health.c). A
+ * failure is logged once per kind and cause until the kind is healthy again.
  *
  * Every object of a list is delivered (ADDED when new, MODIFIED when known);
- * after a relist, keys the list no longer returns are delivered as DELETED
- * (their objects went away while no watch ran). Bookmarks only move the
- * resourceVersion a reconnect resumes from. The thread never blocks the
+ * after a list, keys it no longer returned are delivered as DELETED (their
+ * objects went away while no watch ran). A page whose connection broke off is
+ * asked for again with its continue token. The thread never blocks the
  * caller: an unreachable API server is retried in the background.
  */
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-#define WATCH_GRACE 30            /* seconds a watch may outlive its timeoutSeconds */
-#define MIN_HEALTHY_WATCH 1.0     /* a watch ending sooner without data counts as a failure */
-
-typedef struct kind_state {
-    sg_kube_informer *inf;
-    const sg_kube_resource *r;
-    kb_keyset *keys;
-    unsigned gen;                /* generation of the current or last list */
-    bool listed;                 /* a list has completed at least once */
-    bool synced;                 /* listed, and the last watch or list request worked */
-    bool need_list;              /* the next request starts a list */
-    bool relist_pending;         /* a watch reported 410 Gone */
-    bool is_watch;               /* the running transfer is a watch */
-    bool active;
-    char *cont;                  /* continue token of a list in progress */
-    char *rv;                    /* resourceVersion to watch from */
-    unsigned list_restarts;
-    kb_transfer t;
-    double due;                  /* monotonic time of the next request */
-    double started;
-    kb_backoff backoff;
-    char last_err[SG_ERRMAX];
-} kind_state;
-
-struct sg_kube_informer {
-    sg_kube_config *c;
-    sg_kube_informer_options o;
-    sg_kube_handler h;
-    kind_state *kinds;
-    size_t n;
-    CURLM *multi;
-    pthread_t thread;
-    atomic_bool stop;
-    atomic_bool relist;
-    pthread_mutex_t lock;        /* guards stats */
-    sg_kube_stats stats;
-    uint64_t rng;
-};
+#include "informer.h"
 
 void sg_kube_informer_options_init(sg_kube_informer_options *o)
 {
     memset(o, 0, sizeof *o);
     o->page_size = 500;
-    o->backoff_initial = 0.5;
-    o->backoff_max = 30;
+    o->backoff_initial = KB_BACKOFF_INITIAL;
+    o->backoff_max = KB_BACKOFF_MAX;
 }
 
-static void logf_(sg_kube_informer *inf, const char *level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void logf_(sg_kube_informer *inf, const char *level, const char *fmt, ...)
+void kb_logf(sg_kube_informer *inf, const char *level, const char *fmt, ...)
 {
     if (!inf->h.log)
         return;
@@ -84,8 +52,7 @@ static void logf_(sg_kube_informer *inf, const char *level, const char *fmt, ...
     inf->h.log(inf->h.ctx, level, buf);
 }
 
-/* Recompute the informer-wide synced state; tell the handler when it changes. */
-static void update_synced(sg_kube_informer *inf)
+void kb_update_synced(sg_kube_informer *inf)
 {
     bool all = true;
     for (size_t i = 0; i < inf->n; i++)
@@ -97,34 +64,34 @@ static void update_synced(sg_kube_informer *inf)
         inf->stats.last_sync = time(NULL);
     pthread_mutex_unlock(&inf->lock);
     if (changed) {
-        logf_(inf, "info", all ? "inventory in sync with the API server (%zu kinds listed and watched)"
-                               : "inventory out of sync with the API server (%zu kinds; see the errors above)",
-              inf->n);
+        kb_logf(inf, "info", all ? "inventory in sync with the API server (%zu kinds listed and watched)"
+                                 : "inventory out of sync with the API server (%zu kinds; see the warnings above)",
+                inf->n);
         if (inf->h.synced)
             inf->h.synced(inf->h.ctx, all);
     }
 }
 
-static void count(sg_kube_informer *inf, unsigned long *counter)
+void kb_count(sg_kube_informer *inf, unsigned long *counter)
 {
     pthread_mutex_lock(&inf->lock);
     (*counter)++;
     pthread_mutex_unlock(&inf->lock);
 }
 
-static void deliver(kind_state *k, sg_kube_event type, const json_t *object)
+void kb_deliver(kind_state *k, sg_kube_event type, const json_t *object)
 {
     if (k->inf->h.object)
         k->inf->h.object(k->inf->h.ctx, type, k->r, object);
 }
 
-static void set_str(char **slot, const char *v)
+void kb_set_str(char **slot, const char *v)
 {
     free(*slot);
     *slot = v ? sg_strdup(v) : NULL;
 }
 
-static void key_of(const json_t *object, const char **ns, const char **name)
+void kb_key_of(const json_t *object, const char **ns, const char **name)
 {
     const json_t *meta = json_object_get(object, "metadata");
     *ns = json_string_value(json_object_get(meta, "namespace"));
@@ -133,96 +100,55 @@ static void key_of(const json_t *object, const char **ns, const char **name)
         *ns = "";
 }
 
-/* A request failed: not synced, retry after the backoff; log when the reason changed. */
-static void fail(kind_state *k, const char *why)
+void kb_fail(kind_state *k, const char *cause, const char *why)
 {
     sg_kube_informer *inf = k->inf;
-    count(inf, &inf->stats.errors);
+    kb_count(inf, &inf->stats.errors);
     double delay = kb_backoff_next(&k->backoff);
     k->due = kb_now() + delay;
-    if (strcmp(k->last_err, why) != 0) {
-        snprintf(k->last_err, sizeof k->last_err, "%s", why);
-        logf_(inf, "warn", "%s (retrying with backoff, next in %.1fs)", why, delay);
+    k->failures++;
+    if (strcmp(k->cause, cause) != 0) {
+        snprintf(k->cause, sizeof k->cause, "%s", cause);
+        kb_logf(inf, "warn", "%s (retrying with backoff, next in %.1fs; until it works again, repeats of this error "
+                "are not logged)", why, delay);
     }
     k->synced = false;
-    update_synced(inf);
+    kb_update_synced(inf);
 }
 
-/* A request worked: forget the backoff and the last error. */
-static void recovered(kind_state *k)
+void kb_recovered(kind_state *k)
 {
     kb_backoff_reset(&k->backoff);
-    if (k->last_err[0]) {
-        logf_(k->inf, "info", "%s: the API server answers again", k->r->resource);
-        k->last_err[0] = '\0';
-    }
+    if (k->failures)
+        kb_logf(k->inf, "info", "%s: listed and watched again after %u failed attempt%s", k->r->resource,
+                k->failures, k->failures == 1 ? "" : "s");
+    k->failures = 0;
+    k->cause[0] = '\0';
 }
 
-static void start_relist(kind_state *k, const char *why)
+void kb_start_relist(kind_state *k, const char *why, bool gone)
 {
     k->need_list = true;
     k->relist_pending = false;
-    set_str(&k->cont, NULL);
+    kb_set_str(&k->cont, NULL);
     k->list_restarts = 0;
     k->due = kb_now();
     if (k->listed)
-        count(k->inf, &k->inf->stats.relists);
-    logf_(k->inf, "info", "%s: listing again (%s)", k->r->resource, why);
-}
-
-static int watch_line(void *ctx, char *line, size_t len)
-{
-    kind_state *k = ctx;
-    sg_kube_informer *inf = k->inf;
-    kb_event ev;
-    char err[SG_ERRMAX];
-    if (kb_event_parse(line, len, &ev, err, sizeof err) < 0) {
-        logf_(inf, "warn", "watch %s: %s; reconnecting", k->r->resource, err);
-        return 1;
+        kb_count(k->inf, &k->inf->stats.relists);
+    if (!gone) {
+        kb_logf(k->inf, "info", "%s: listing again (%s)", k->r->resource, why);
+        return;
     }
-    count(inf, &inf->stats.events[ev.type]);
-    int stop = 0;
-    const char *ns, *name;
-    switch (ev.type) {
-    case SG_KUBE_ERROR:
-        if (ev.code == 410) {
-            k->relist_pending = true;
-        } else {
-            logf_(inf, "warn", "watch %s: the API server sent an error (code %ld): %s", k->r->resource, ev.code,
-                  ev.message);
-        }
-        stop = 1;
-        break;
-    case SG_KUBE_BOOKMARK:
-        set_str(&k->rv, ev.resource_version);
-        break;
-    case SG_KUBE_ADDED:
-    case SG_KUBE_MODIFIED:
-    case SG_KUBE_DELETED:
-        kb_object_clean(k->r, ev.object);
-        key_of(ev.object, &ns, &name);
-        if (!name) {
-            logf_(inf, "warn", "watch %s: an event without metadata.name was ignored", k->r->resource);
-            break;
-        }
-        if (ev.type == SG_KUBE_DELETED)
-            kb_keyset_remove(k->keys, ns, name);
-        else
-            kb_keyset_put(k->keys, ns, name, k->gen);
-        deliver(k, ev.type, ev.object);
-        set_str(&k->rv, ev.resource_version);
-        break;
-    default:
-        break;
+    /* The watch could not be kept: not in sync, and the relist waits for the backoff. */
+    k->due += kb_backoff_next(&k->backoff);
+    k->failures++;
+    if (strcmp(k->cause, "gone") != 0) {
+        snprintf(k->cause, sizeof k->cause, "gone");
+        kb_logf(k->inf, "warn", "%s: listing again (%s; until a watch holds, repeats are not logged)", k->r->resource,
+                why);
     }
-    if (ev.type != SG_KUBE_ERROR && k->synced) {
-        pthread_mutex_lock(&inf->lock);
-        if (inf->stats.synced)
-            inf->stats.last_sync = time(NULL);
-        pthread_mutex_unlock(&inf->lock);
-    }
-    kb_event_free(&ev);
-    return stop;
+    k->synced = false;
+    kb_update_synced(k->inf);
 }
 
 static void start(kind_state *k)
@@ -231,28 +157,38 @@ static void start(kind_state *k)
     char url[4096], err[SG_ERRMAX];
     long timeout;
     k->is_watch = !k->need_list;
+    if (!k->is_watch && !k->cont)
+        k->metadata_only = k->r->metadata_only || atomic_load(&k->want_metadata_only);
+    const char *accept = NULL;
     if (k->is_watch) {
-        unsigned wt = inf->o.watch_timeout ? inf->o.watch_timeout : 300 + (unsigned)(kb_random(&inf->rng) * 300);
-        kb_watch_url(k->r, k->rv, wt, url, sizeof url);
-        timeout = (long)wt + WATCH_GRACE;
+        k->watch_timeout = inf->o.watch_timeout ? inf->o.watch_timeout : 300 + (unsigned)(kb_random(&inf->rng) * 300);
+        kb_watch_url(k->r, k->rv, k->watch_timeout, url, sizeof url);
+        timeout = (long)k->watch_timeout + WATCH_GRACE;
+        accept = k->metadata_only ? KB_ACCEPT_METADATA : NULL;
     } else {
         kb_list_url(k->r, inf->o.page_size, k->cont, url, sizeof url);
         timeout = KB_LIST_TIMEOUT;
+        accept = k->metadata_only ? KB_ACCEPT_METADATA_LIST : NULL;
     }
-    if (kb_transfer_init(&k->t, inf->c, url, timeout, k->is_watch ? watch_line : NULL, k, err, sizeof err) < 0) {
+    kb_count(inf, &inf->stats.requests);
+    if (kb_transfer_init(&k->t, inf->c, url, accept, timeout, k->is_watch ? kb_watch_line : NULL, k, err,
+                         sizeof err) < 0) {
         kb_transfer_cleanup(&k->t);
         char why[SG_ERRMAX + 64];
         snprintf(why, sizeof why, "%s %s: %s", k->is_watch ? "watch" : "list", k->r->resource, err);
-        fail(k, why);
+        kb_fail(k, "setup", why);
         return;
     }
     curl_easy_setopt(k->t.easy, CURLOPT_PRIVATE, k);
     curl_multi_add_handle(inf->multi, k->t.easy);
     k->active = true;
     k->started = kb_now();
+    k->healthy = false;
+    k->last_data = k->started;
+    k->last_bookmark = 0;
 }
 
-static void stop_transfer(kind_state *k)
+void kb_stop_transfer(kind_state *k)
 {
     if (!k->active)
         return;
@@ -271,35 +207,47 @@ static void sweep_one(void *ctx, const char *ns, const char *name)
         sg_oom();
     if (*ns)
         json_object_set_new(json_object_get(tombstone, "metadata"), "namespace", json_string(ns));
-    deliver(k, SG_KUBE_DELETED, tombstone);
+    kb_deliver(k, SG_KUBE_DELETED, tombstone);
     json_decref(tombstone);
+}
+
+/* A list request failed: retry the page (a broken connection keeps its continue token) or the list. */
+static void list_failed(kind_state *k, CURLcode rc)
+{
+    long status = kb_transfer_status(&k->t);
+    char what[128], err[SG_ERRMAX], cause[64];
+    snprintf(what, sizeof what, "list %s", k->r->resource);
+    if (status == 401)
+        kb_config_token_rejected(k->inf->c);
+    kb_transfer_error(&k->t, rc, what, err, sizeof err);
+    if (!kb_transfer_broke(&k->t, rc)) {
+        kb_set_str(&k->cont, NULL);
+        k->list_restarts = 0;
+    }
+    snprintf(cause, sizeof cause, "list:%d:%ld", (int)rc, status);
+    kb_fail(k, cause, err);
 }
 
 static void finish_list(kind_state *k, CURLcode rc)
 {
     long status = kb_transfer_status(&k->t);
-    char what[128], err[SG_ERRMAX];
-    snprintf(what, sizeof what, "list %s", k->r->resource);
+    char err[SG_ERRMAX];
     if (rc == CURLE_OK && status == 410 && k->cont && k->list_restarts < 3) {
+        /* The continue token expired: the list starts over. */
         k->list_restarts++;
-        set_str(&k->cont, NULL);
+        kb_set_str(&k->cont, NULL);
         k->due = kb_now();
         return;
     }
     if (rc != CURLE_OK || status != 200) {
-        if (status == 401)
-            kb_config_token_rejected(k->inf->c);
-        kb_transfer_error(&k->t, rc, what, err, sizeof err);
-        set_str(&k->cont, NULL);
-        k->list_restarts = 0;
-        fail(k, err);
+        list_failed(k, rc);
         return;
     }
     kb_page page;
     if (kb_page_parse(k->r, k->t.body.data, k->t.body.len, &page, err, sizeof err) < 0) {
-        set_str(&k->cont, NULL);
+        kb_set_str(&k->cont, NULL);
         k->list_restarts = 0;
-        fail(k, err);
+        kb_fail(k, "list:parse", err);
         return;
     }
     if (!k->cont)
@@ -309,71 +257,46 @@ static void finish_list(kind_state *k, CURLcode rc)
     json_array_foreach(page.items, i, item) {
         const char *ns, *name;
         kb_object_clean(k->r, item);
-        key_of(item, &ns, &name);
+        kb_key_of(item, &ns, &name);
         if (!name)
             continue;
         bool added = kb_keyset_put(k->keys, ns, name, k->gen);
-        deliver(k, added ? SG_KUBE_ADDED : SG_KUBE_MODIFIED, item);
+        kb_deliver(k, added ? SG_KUBE_ADDED : SG_KUBE_MODIFIED, item);
     }
-    recovered(k);
     k->due = kb_now();
     if (page.continue_token && *page.continue_token) {
-        set_str(&k->cont, page.continue_token);
+        kb_set_str(&k->cont, page.continue_token);
         kb_page_free(&page);
         return;
     }
     kb_keyset_sweep(k->keys, k->gen, sweep_one, k);
-    set_str(&k->cont, NULL);
+    kb_set_str(&k->cont, NULL);
     k->list_restarts = 0;
-    set_str(&k->rv, page.resource_version);
+    kb_set_str(&k->rv, page.resource_version);
     kb_page_free(&page);
     k->need_list = false;
     k->listed = true;
-    k->synced = true;
-    update_synced(k->inf);
-}
-
-static void finish_watch(kind_state *k, CURLcode rc)
-{
-    long status = kb_transfer_status(&k->t);
-    char what[128], err[SG_ERRMAX];
-    snprintf(what, sizeof what, "watch %s", k->r->resource);
-    if (k->relist_pending || status == 410) {
-        start_relist(k, "resourceVersion too old: 410 Gone");
-        return;
-    }
-    if (status == 200 && !k->t.aborted && !k->t.too_large) {
-        if (rc == CURLE_OK && (k->t.got_data || kb_now() - k->started >= MIN_HEALTHY_WATCH)) {
-            k->due = kb_now();
-            return;
-        }
-        count(k->inf, &k->inf->stats.errors);
-        double delay = kb_backoff_next(&k->backoff);
-        k->due = kb_now() + delay;
-        logf_(k->inf, "info", "watch %s: the stream ended early (%s); resuming from resourceVersion %s in %.1fs",
-              k->r->resource, rc == CURLE_OK ? "closed by the server" : curl_easy_strerror(rc), k->rv, delay);
-        return;
-    }
-    if (status == 401)
-        kb_config_token_rejected(k->inf->c);
-    if (k->t.aborted && status == 200) {
-        count(k->inf, &k->inf->stats.errors);
-        k->due = kb_now() + kb_backoff_next(&k->backoff);
-        return;
-    }
-    kb_transfer_error(&k->t, rc, what, err, sizeof err);
-    fail(k, err);
 }
 
 static void finish(kind_state *k, CURLcode rc)
 {
     curl_multi_remove_handle(k->inf->multi, k->t.easy);
     if (k->is_watch)
-        finish_watch(k, rc);
+        kb_finish_watch(k, rc);
     else
         finish_list(k, rc);
     kb_transfer_cleanup(&k->t);
     k->active = false;
+}
+
+/* Seconds until the next request is due (at most 1), or 0 when one is due now. */
+static double next_wait(sg_kube_informer *inf)
+{
+    double wait = 1.0, now = kb_now();
+    for (size_t i = 0; i < inf->n; i++)
+        if (!inf->kinds[i].active && inf->kinds[i].due - now < wait)
+            wait = inf->kinds[i].due - now;
+    return wait;
 }
 
 static void *run(void *arg)
@@ -382,8 +305,8 @@ static void *run(void *arg)
     while (!atomic_load(&inf->stop)) {
         if (atomic_exchange(&inf->relist, false))
             for (size_t i = 0; i < inf->n; i++) {
-                stop_transfer(&inf->kinds[i]);
-                start_relist(&inf->kinds[i], "requested");
+                kb_stop_transfer(&inf->kinds[i]);
+                kb_start_relist(&inf->kinds[i], "requested", false);
             }
         double now = kb_now();
         for (size_t i = 0; i < inf->n; i++)
@@ -400,25 +323,32 @@ static void *run(void *arg)
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&k);
             finish(k, msg->data.result);
         }
-        for (size_t i = 0; i < inf->n; i++) {
-            kind_state *k = &inf->kinds[i];
-            if (k->active && k->is_watch && k->t.established && !k->synced && k->listed) {
-                k->synced = true;
-                recovered(k);
-                update_synced(inf);
-            }
-        }
-        double wait = 1.0;
-        now = kb_now();
         for (size_t i = 0; i < inf->n; i++)
-            if (!inf->kinds[i].active && inf->kinds[i].due - now < wait)
-                wait = inf->kinds[i].due - now;
+            kb_check_watch(&inf->kinds[i]);
+        double wait = next_wait(inf);
         if (wait > 0)
             curl_multi_poll(inf->multi, NULL, 0, (int)(wait * 1000) + 1, NULL);
     }
     for (size_t i = 0; i < inf->n; i++)
-        stop_transfer(&inf->kinds[i]);
+        kb_stop_transfer(&inf->kinds[i]);
     return NULL;
+}
+
+/* The options with their defaults filled in. */
+static void set_options(sg_kube_informer *inf, const sg_kube_informer_options *o)
+{
+    if (o)
+        inf->o = *o;
+    else
+        sg_kube_informer_options_init(&inf->o);
+    if (!inf->o.page_size)
+        inf->o.page_size = 500;
+    if (inf->o.backoff_initial <= 0)
+        inf->o.backoff_initial = KB_BACKOFF_INITIAL;
+    if (inf->o.backoff_max <= 0)
+        inf->o.backoff_max = KB_BACKOFF_MAX;
+    if (!inf->o.resources)
+        inf->o.resources = sg_kube_resources(&inf->o.nresources);
 }
 
 int sg_kube_informer_start(sg_kube_config *c, const sg_kube_informer_options *o, const sg_kube_handler *h,
@@ -428,18 +358,7 @@ int sg_kube_informer_start(sg_kube_config *c, const sg_kube_informer_options *o,
     kb_curl_init();
     sg_kube_informer *inf = sg_calloc(1, sizeof *inf);
     inf->c = c;
-    if (o)
-        inf->o = *o;
-    else
-        sg_kube_informer_options_init(&inf->o);
-    if (!inf->o.page_size)
-        inf->o.page_size = 500;
-    if (inf->o.backoff_initial <= 0)
-        inf->o.backoff_initial = 0.5;
-    if (inf->o.backoff_max <= 0)
-        inf->o.backoff_max = 30;
-    if (!inf->o.resources)
-        inf->o.resources = sg_kube_resources(&inf->o.nresources);
+    set_options(inf, o);
     if (h)
         inf->h = *h;
     struct timespec ts;
@@ -458,6 +377,7 @@ int sg_kube_informer_start(sg_kube_config *c, const sg_kube_informer_options *o,
         k->keys = kb_keyset_new();
         k->need_list = true;
         k->due = now;
+        atomic_init(&k->want_metadata_only, k->r->metadata_only);
         kb_backoff_init(&k->backoff, inf->o.backoff_initial, inf->o.backoff_max, inf->rng + i * 7919);
     }
     inf->multi = curl_multi_init();
@@ -482,6 +402,12 @@ void sg_kube_informer_relist(sg_kube_informer *inf)
 {
     atomic_store(&inf->relist, true);
     curl_multi_wakeup(inf->multi);
+}
+
+void sg_kube_informer_metadata_only(sg_kube_informer *inf, size_t index, bool on)
+{
+    if (index < inf->n)
+        atomic_store(&inf->kinds[index].want_metadata_only, on || inf->kinds[index].r->metadata_only);
 }
 
 void sg_kube_informer_stats(sg_kube_informer *inf, sg_kube_stats *out)

@@ -101,17 +101,29 @@ typedef struct kb_transfer {
     char curl_err[CURL_ERROR_SIZE];
 } kb_transfer;
 
+/* What a request accepts: whole objects, or only their metadata ("Receiving resources as
+ * PartialObjectMetadata": a list of them, or one per watch event), as client-go's metadata
+ * client asks for it. */
+#define KB_ACCEPT_JSON "application/json"
+#define KB_ACCEPT_METADATA_LIST "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+#define KB_ACCEPT_METADATA "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+
 /*
  * Prepare a GET of `path_and_query` (starting with '/') on the connection:
- * TLS as configured, the bearer token (read now) or basic auth, JSON accepted,
- * connect timeout, keep-alive probes, and `timeout` seconds in all (0: none).
+ * TLS as configured, the bearer token (read now) or basic auth, `accept` as
+ * the Accept header (NULL: KB_ACCEPT_JSON), connect timeout, keep-alive
+ * probes, and `timeout` seconds in all (0: none).
  */
-int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_query, long timeout,
+int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_query, const char *accept, long timeout,
                      kb_line_fn on_line, void *line_ctx, char *err, size_t errlen);
 void kb_transfer_cleanup(kb_transfer *t);
 
 /* The HTTP status of a finished transfer (0 when none was received). */
 long kb_transfer_status(kb_transfer *t);
+
+/* Whether a finished transfer failed because its connection broke off (reset, closed early)
+ * rather than because it could not be made at all (refused, TLS, DNS) or the answer was refused. */
+bool kb_transfer_broke(kb_transfer *t, CURLcode rc);
 
 /*
  * Describe a failed transfer for a person: the curl error, or the HTTP status
@@ -197,9 +209,13 @@ typedef struct kb_backoff {
     uint64_t rng;                /* xorshift state for the jitter */
 } kb_backoff;
 
+/* client-go's reflector: 800 ms doubling up to 30 s. */
+#define KB_BACKOFF_INITIAL 0.8
+#define KB_BACKOFF_MAX 30.0
+
 void kb_backoff_init(kb_backoff *b, double initial, double max, uint64_t seed);
-/* The delay before the next retry, in seconds: doubling from `initial`, capped at `max`, with
- * "equal jitter" (half fixed, half random) so replicas do not retry in lockstep. */
+/* The delay before the next retry, in seconds: d = initial * 2^(failures so far) plus a random
+ * part of up to d (client-go's jitter 1.0), capped at `max`. */
 double kb_backoff_next(kb_backoff *b);
 /* A request succeeded: start again from `initial`. */
 void kb_backoff_reset(kb_backoff *b);

@@ -2,16 +2,21 @@
  * list.c - paginated lists ("Retrieving large results sets in chunks"): ask
  * for `limit` objects, follow metadata.continue until it is empty; the list's
  * metadata.resourceVersion is where a watch starts. A continue token that has
- * expired (410 Gone) means the list must start over. The page parsing here is
- * shared with the informer, which runs the same requests without blocking.
+ * expired (410 Gone) means the list must start over; a connection lost in the
+ * middle of a page asks for that page again, with the same continue token. A
+ * metadata-only kind asks for a PartialObjectMetadataList. The page parsing
+ * here is shared with the informer, which runs the same requests without
+ * blocking.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
 #define MAX_RESTARTS 3
+#define MAX_RETRIES 3
 
 void kb_list_url(const sg_kube_resource *r, unsigned limit, const char *cont, char *buf, size_t len)
 {
@@ -67,12 +72,15 @@ int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_siz
         page_size = 500;
     char *cont = NULL, what[256];
     snprintf(what, sizeof what, "list %s", r->resource);
-    int restarts = 0;
+    int restarts = 0, retries = 0;
+    kb_backoff backoff;
+    kb_backoff_init(&backoff, KB_BACKOFF_INITIAL, KB_BACKOFF_MAX, (uint64_t)time(NULL));
     for (;;) {
         char url[4096];
         kb_list_url(r, page_size, cont, url, sizeof url);
         kb_transfer t;
-        if (kb_transfer_init(&t, c, url, KB_LIST_TIMEOUT, NULL, NULL, err, errlen) < 0) {
+        if (kb_transfer_init(&t, c, url, r->metadata_only ? KB_ACCEPT_METADATA_LIST : NULL, KB_LIST_TIMEOUT, NULL,
+                             NULL, err, errlen) < 0) {
             free(cont);
             return -1;
         }
@@ -83,6 +91,15 @@ int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_siz
             free(cont);
             cont = NULL;
             kb_transfer_cleanup(&t);
+            continue;
+        }
+        if (kb_transfer_broke(&t, rc) && retries < MAX_RETRIES) {
+            /* The connection broke off in the middle: this page again, after a pause. */
+            retries++;
+            kb_transfer_cleanup(&t);
+            double pause = kb_backoff_next(&backoff);
+            struct timespec ts = {(time_t)pause, (long)((pause - (double)(time_t)pause) * 1e9)};
+            nanosleep(&ts, NULL);
             continue;
         }
         if (rc != CURLE_OK || status != 200) {
@@ -100,6 +117,8 @@ int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_siz
         cont = NULL;
         if (prc < 0)
             return -1;
+        retries = 0;
+        kb_backoff_reset(&backoff);
         size_t i;
         json_t *item;
         json_array_foreach(page.items, i, item) {

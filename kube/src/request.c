@@ -147,8 +147,35 @@ static void set_blob(CURL *e, CURLoption opt, const kb_material *m)
     curl_easy_setopt(e, opt, &blob);
 }
 
-int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_query, long timeout, kb_line_fn on_line,
-                     void *line_ctx, char *err, size_t errlen)
+/* The server's trust (CA, or none with insecure-skip-tls-verify) and the client certificate and key. */
+static void set_tls(CURL *e, const sg_kube_config *c)
+{
+    if (c->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else if (c->ca.data) {
+        set_blob(e, CURLOPT_CAINFO_BLOB, &c->ca);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    } else if (c->ca.file) {
+        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca.file);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    }
+    if (c->cert.data) {
+        set_blob(e, CURLOPT_SSLCERT_BLOB, &c->cert);
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+    } else if (c->cert.file) {
+        curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert.file);
+    }
+    if (c->key.data) {
+        set_blob(e, CURLOPT_SSLKEY_BLOB, &c->key);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    } else if (c->key.file) {
+        curl_easy_setopt(e, CURLOPT_SSLKEY, c->key.file);
+    }
+}
+
+int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_query, const char *accept, long timeout,
+                     kb_line_fn on_line, void *line_ctx, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     kb_curl_init();
@@ -195,30 +222,11 @@ int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_que
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     if (c->proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
-    if (c->insecure) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    } else if (c->ca.data) {
-        set_blob(e, CURLOPT_CAINFO_BLOB, &c->ca);
-        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-    } else if (c->ca.file) {
-        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca.file);
-        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-    }
-    if (c->cert.data) {
-        set_blob(e, CURLOPT_SSLCERT_BLOB, &c->cert);
-        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-    } else if (c->cert.file) {
-        curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert.file);
-    }
-    if (c->key.data) {
-        set_blob(e, CURLOPT_SSLKEY_BLOB, &c->key);
-        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-    } else if (c->key.file) {
-        curl_easy_setopt(e, CURLOPT_SSLKEY, c->key.file);
-    }
+    set_tls(e, c);
+    char accept_line[160];
+    snprintf(accept_line, sizeof accept_line, "Accept: %s", accept ? accept : KB_ACCEPT_JSON);
     struct curl_slist *h = NULL;
-    h = curl_slist_append(h, "Accept: application/json");
+    h = curl_slist_append(h, accept_line);
     if (token) {
         size_t n = strlen(token) + 32;
         char *line = sg_malloc(n);
@@ -254,6 +262,14 @@ long kb_transfer_status(kb_transfer *t)
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     return status;
+}
+
+bool kb_transfer_broke(kb_transfer *t, CURLcode rc)
+{
+    if (rc == CURLE_OK || t->too_large || t->aborted)
+        return false;
+    return kb_transfer_status(t) != 0 || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+           rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
 void kb_transfer_error(kb_transfer *t, CURLcode rc, const char *what, char *err, size_t errlen)

@@ -1,25 +1,27 @@
 /*
  * resources.c - the kinds scoregate lists and watches: exactly those the
  * recommendations read and the chart's RBAC grants (get, list, watch).
+ * Secrets are always asked for as metadata only: their values never leave
+ * the API server.
  */
 #include <stdio.h>
 
 #include "internal.h"
 
 static const sg_kube_resource resources[] = {
-    {"", "v1", "pods", "Pod"},
-    {"apps", "v1", "deployments", "Deployment"},
-    {"apps", "v1", "replicasets", "ReplicaSet"},
-    {"apps", "v1", "statefulsets", "StatefulSet"},
-    {"apps", "v1", "daemonsets", "DaemonSet"},
-    {"batch", "v1", "jobs", "Job"},
-    {"batch", "v1", "cronjobs", "CronJob"},
-    {"", "v1", "replicationcontrollers", "ReplicationController"},
-    {"", "v1", "services", "Service"},
-    {"networking.k8s.io", "v1", "ingresses", "Ingress"},
-    {"", "v1", "configmaps", "ConfigMap"},
-    {"", "v1", "secrets", "Secret"},
-    {"", "v1", "serviceaccounts", "ServiceAccount"},
+    {"", "v1", "pods", "Pod", false},
+    {"apps", "v1", "deployments", "Deployment", false},
+    {"apps", "v1", "replicasets", "ReplicaSet", false},
+    {"apps", "v1", "statefulsets", "StatefulSet", false},
+    {"apps", "v1", "daemonsets", "DaemonSet", false},
+    {"batch", "v1", "jobs", "Job", false},
+    {"batch", "v1", "cronjobs", "CronJob", false},
+    {"", "v1", "replicationcontrollers", "ReplicationController", false},
+    {"", "v1", "services", "Service", false},
+    {"networking.k8s.io", "v1", "ingresses", "Ingress", false},
+    {"", "v1", "configmaps", "ConfigMap", false},
+    {"", "v1", "secrets", "Secret", true},
+    {"", "v1", "serviceaccounts", "ServiceAccount", false},
 };
 
 const sg_kube_resource *sg_kube_resources(size_t *n)

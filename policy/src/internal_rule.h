@@ -120,9 +120,12 @@ char *sg_template_render(const sg_template *t, sg_rule_ctx *ctx);
 
 /* Static facts for the checks made at load (rule_analyze.c): a bit per
  * variable an expression reads, plus SG_READS_POD_CONTAINERS when it reads
- * pod.containers, pod.initContainers, pod.ephemeralContainers or pod.volumes. */
+ * pod.containers, pod.initContainers, pod.ephemeralContainers or pod.volumes,
+ * and SG_READS_OBJECT_BODY when it reads `object` other than as
+ * object.metadata, object.kind or object.apiVersion. */
 #define SG_READS_VAR(v) (1u << (v))
 #define SG_READS_POD_CONTAINERS (1u << SG_VAR_COUNT)
+#define SG_READS_OBJECT_BODY (1u << (SG_VAR_COUNT + 1))
 unsigned sg_expr_reads(const sg_expr *e);
 unsigned sg_template_reads(const sg_template *t);
 unsigned sg_path_reads(const sg_path *p);

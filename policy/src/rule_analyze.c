@@ -2,8 +2,10 @@
  * rule_analyze.c - static facts about compiled rule expressions, for the
  * checks settings.c makes at load: which variables a rule reads (a pod-scope
  * rule has no `container`), whether it reads the pod's container lists (so
- * that excludedContainers can have an effect), and whether an expression can
- * yield a boolean at all (an `unhealthy` that gives a string never fires).
+ * that excludedContainers can have an effect), whether it reads the object
+ * beyond its metadata (so that the inventory sync can list a kind as metadata
+ * only), and whether an expression can yield a boolean at all (an `unhealthy`
+ * that gives a string never fires).
  */
 #include <string.h>
 
@@ -16,13 +18,22 @@ static bool container_field(const char *name)
            !strcmp(name, "ephemeralContainers") || !strcmp(name, "volumes");
 }
 
+/* Fields of every object that are not its body: object.metadata, object.kind, object.apiVersion. */
+static bool head_field(const char *name)
+{
+    return !strcmp(name, "metadata") || !strcmp(name, "kind") || !strcmp(name, "apiVersion");
+}
+
 unsigned sg_node_reads(const sg_node *n)
 {
     if (!n)
         return 0;
+    if (n->type == SG_N_FIELD && n->kids[0]->type == SG_N_VAR && n->kids[0]->var == SG_VAR_OBJECT &&
+        head_field(n->name))
+        return SG_READS_VAR(SG_VAR_OBJECT);
     unsigned reads = 0;
     if (n->type == SG_N_VAR)
-        reads |= SG_READS_VAR(n->var);
+        reads |= SG_READS_VAR(n->var) | (n->var == SG_VAR_OBJECT ? SG_READS_OBJECT_BODY : 0);
     if (n->type == SG_N_FIELD && n->kids[0]->type == SG_N_VAR && n->kids[0]->var == SG_VAR_POD &&
         container_field(n->name))
         reads |= SG_READS_POD_CONTAINERS;

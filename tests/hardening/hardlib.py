@@ -164,6 +164,31 @@ def log_lines(s):
     return out
 
 
+def log_problems(s, most=5):
+    """What is wrong with the server's log as a machine reads it: every line of
+    stderr must be one JSON object with time, level and msg, and every number
+    with a fraction must be written with exactly three decimals. Returns
+    (lines read, up to `most` problems)."""
+    problems = []
+    lines = s.log_text().splitlines()
+
+    def real(text):
+        digits = text.partition(".")[2]
+        if len(digits) != 3 or not digits.isdigit():
+            problems.append(f"number {text}")
+        return float(text)
+
+    for i, line in enumerate(lines):
+        try:
+            doc = json.loads(line, parse_float=real)
+        except ValueError as e:
+            problems.append(f"line {i + 1} is not JSON ({e}): {line[:200]!r}")
+            continue
+        if not isinstance(doc, dict) or not all(isinstance(doc.get(k), str) for k in ("time", "level", "msg")):
+            problems.append(f"line {i + 1} lacks time, level or msg: {line[:200]!r}")
+    return len(lines), problems[:most]
+
+
 def sanitizer_report(s):
     """A sanitizer report in the server's log, or ''."""
     text = s.log_text()

@@ -33,8 +33,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hardlib  # noqa: E402
-from hardlib import (JSON, Load, Results, Server, asan_env_for_memory, healthy, raw_exchange, rss_kib,  # noqa: E402
-                     sanitizer_report, write)
+from hardlib import (JSON, Load, Results, Server, asan_env_for_memory, healthy, log_problems, raw_exchange,  # noqa: E402
+                     rss_kib, sanitizer_report, write)
 
 GROWTH_LIMIT = 0.05
 
@@ -133,6 +133,8 @@ def main():
     res.check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
     report = sanitizer_report(s)
     res.check("no sanitizer report", not report, report)
+    n, problems = log_problems(s)
+    res.check(f"all {n} log lines are JSON objects, numbers with three decimals", n > 0 and not problems, problems)
     summary = {}
     if opts.valgrind:
         text = open(vg_log).read() if os.path.exists(vg_log) else ""

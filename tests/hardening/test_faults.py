@@ -20,13 +20,27 @@ what must hold through them. Sections (each a ctest entry, label `hardening`):
           paired with another key, expired, replaced by a dangling symlink or
           a directory while serving: each is rejected with a log
           line naming the reason, the old pair keeps being served (same
-          certificate on new connections), admissions keep working; a valid
-          new pair is then picked up. A restart with a partial self-managed
-          set refuses to start and names the missing file.
+          certificate on new connections), admissions keep working, /readyz
+          (200) says "new serving certificate rejected, serving the previous
+          one: <why>" and scoregate_certificate_reload_failures_total counts
+          it; a valid new pair is then picked up and the warning cleared. A
+          restart with a partial self-managed set refuses to start and names
+          the missing file.
   reload  SIGHUP with broken settings (YAML error, unknown key, bad regex,
           custom rule that does not compile, file deleted, a directory,
           binary garbage): logged with the reason, old settings kept. Then
           40 reloads (good settings alternating) under load: nothing lost.
+          Each rejected reload shows on /readyz (200, "settings file broken,
+          serving the previous settings: <why>") and in
+          scoregate_config_reload_failures_total / _last_reload_successful;
+          a good file clears it and moves
+          scoregate_config_last_reload_success_timestamp_seconds.
+  startup every option of serve checked before anything is written: a bad
+          --address (syntax, port range), a state directory that cannot be
+          made, server.tls files, client CA or inventory sync kubeconfig that
+          do not exist each exit 2 with the usage error and leave the working
+          directory empty; a port in use exits 1 with "cannot listen on ADDR:
+          address in use" as a JSON log line, and writes nothing either.
   term    SIGTERM during sustained load (8 clients creating Pods), three
           times: every request the server took (it logs each) got its
           complete answer, it exits 0, and the inventory saved at exit holds
@@ -43,6 +57,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -401,6 +416,7 @@ def section_certs():
     ]
     for name, apply, reason in faults:
         seen = count_in_log(s, "new serving certificate rejected")
+        failures = reload_metrics(s, "certificate")[0]
         apply()
         logged = wait_for(lambda: count_in_log(s, "new serving certificate rejected") > seen, 12)
         line = ([x for x in log_lines(s) if x.get("msg", "").startswith("new serving certificate rejected")]
@@ -410,6 +426,8 @@ def section_certs():
         res.check(f"{name}: the old pair is still served", served_cert(s) == original)
         status, _, _ = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
         res.check(f"{name}: admissions keep working", status == 200, status)
+        degraded(s, name, "certificate", "new serving certificate rejected, serving the previous one", reason,
+                 failures)
     if os.path.isdir(crt) and not os.path.islink(crt):
         shutil.rmtree(crt)
     newer = os.path.join(workdir, "newer")
@@ -419,6 +437,7 @@ def section_certs():
     s.ctx = Server.make_context(os.path.join(newer, "ca.crt"))
     res.check("a valid new pair is then served",
               wait_for(lambda: healthy(s, 2) and served_cert(s) != original, 15), s.log_text()[-500:])
+    restored(s, "a valid new pair", "certificate", "new serving certificate rejected")
     finish(s, "own certificate files")
 
     # Self-managed certificates: a file removed while serving, then a restart.
@@ -444,6 +463,34 @@ def section_certs():
 
 # ---------------------------------------------------------------------------
 # reload
+
+def reload_metrics(s, prefix):
+    """(failures, last reload successful, last success timestamp) of scoregate_config_* or scoregate_certificate_*."""
+    m = s.metrics()
+    return (m.get(f"scoregate_{prefix}_reload_failures_total", -1), m.get(f"scoregate_{prefix}_last_reload_successful"),
+            m.get(f"scoregate_{prefix}_last_reload_success_timestamp_seconds", 0))
+
+
+def degraded(s, name, prefix, warning, reason, failures_before):
+    """After a rejected reload: /readyz 200 saying so and why, and the failure counted."""
+    status, doc = readyz(s)
+    res.check(f"{name}: /readyz stays 200 and says '{warning}' with the reason",
+              status == 200 and doc.get("status") == "ready" and
+              any(w.startswith(warning) and reason in w for w in doc.get("warnings", [])), (status, doc))
+    failures, ok, _ = reload_metrics(s, prefix)
+    res.check(f"{name}: scoregate_{prefix}_reload_failures_total counts it, _last_reload_successful 0",
+              failures >= failures_before + 1 and ok == 0, (failures_before, failures, ok))
+
+
+def restored(s, name, prefix, warning, since=0):
+    """After a load that worked: the warning gone, the gauge back to 1, the success timestamp moved."""
+    status, doc = readyz(s)
+    res.check(f"{name}: the /readyz warning is gone", status == 200 and not any(
+        w.startswith(warning) for w in doc.get("warnings", [])), doc)
+    _, ok, when = reload_metrics(s, prefix)
+    res.check(f"{name}: scoregate_{prefix}_last_reload_successful 1, success timestamp now",
+              ok == 1 and when >= int(since), (ok, when, since))
+
 
 DENY = "recommendations:\n  privileged-containers: {action: deny}\n"
 WARN = "recommendations:\n  privileged-containers: {action: warn}\n"
@@ -484,6 +531,7 @@ def section_reload():
     ]
     for name, text, reason in broken:
         seen = count_in_log(s, "config reload failed")
+        failures = reload_metrics(s, "config")[0]
         if text == "dir":
             put(None)
             os.makedirs(config)
@@ -495,7 +543,13 @@ def section_reload():
                 or [{}])[-1]
         res.check(f"reload with {name}: logged with the reason", logged and reason in line.get("error", ""), line)
         res.check(f"reload with {name}: the old settings are kept", privileged_denied(s))
+        degraded(s, f"reload with {name}", "config", "settings file broken, serving the previous settings", reason,
+                 failures)
     put(WARN.encode())
+    t0 = time.time()
+    s.send(signal.SIGHUP)
+    res.check("a good settings file: reloaded", wait_for(lambda: not privileged_denied(s), 10))
+    restored(s, "a good settings file", "config", "settings file broken", t0)
     load = Load(s, threads=4, seconds=12, dry_run=True).start()
     for i in range(40):
         put((DENY if i % 2 else WARN).encode())
@@ -558,7 +612,60 @@ def section_term():
           f"{totals['refused']} connections refused after the listener closed", flush=True)
 
 
-SECTIONS = {"kill": section_kill, "disk": section_disk, "certs": section_certs, "reload": section_reload,
+# ---------------------------------------------------------------------------
+# startup
+
+def run_serve(args, cwd):
+    return subprocess.run([SCOREGATE, "serve"] + args, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def section_startup():
+    workdir = tempfile.mkdtemp(prefix="sg-faults-startup-")
+    afile = write(os.path.join(workdir, "a-file"), "x")
+    ca = os.path.join(workdir, "no-ca.crt")
+    configs = {name: write(os.path.join(workdir, f"{name}.yaml"), text) for name, text in (
+        ("tls", "server:\n  tls: {certFile: /nonexistent/tls.crt, keyFile: /nonexistent/tls.key}\n"),
+        ("clientca", f"server:\n  tls: {{clientCAFile: {ca}}}\n"),
+        ("sync", "server:\n  inventorySync: {enabled: true, kubeconfig: /nonexistent/kubeconfig}\n"),
+        ("address", "server:\n  address: 'localhost:http'\n"))}
+    cases = [
+        ("--address nonsense", ["--address", "nonsense"], "'nonsense' is not HOST:PORT"),
+        ("--address 127.0.0.1:99999", ["--address", "127.0.0.1:99999"], "'127.0.0.1:99999' is not HOST:PORT"),
+        ("--address [::1", ["--address", "[::1"], "'[::1' is not HOST:PORT"),
+        ("--address :-1", ["--address", ":-1"], "':-1' is not HOST:PORT"),
+        ("server.address with a service name", ["-c", configs["address"]], "'localhost:http' is not HOST:PORT"),
+        ("--state-dir under a file", ["--state-dir", os.path.join(afile, "state")], "is not a directory"),
+        ("server.tls files that do not exist", ["-c", configs["tls"]], "/nonexistent/tls.crt"),
+        ("server.tls.clientCAFile that does not exist", ["-c", configs["clientca"]], ca),
+        ("an inventory sync kubeconfig that does not exist", ["-c", configs["sync"]], "/nonexistent/kubeconfig"),
+        ("--max-connections 0", ["--max-connections", "0"], "--max-connections"),
+    ]
+    for name, args, needle in cases:
+        cwd = tempfile.mkdtemp(prefix="sg-startup-", dir=workdir)
+        p = run_serve(args, cwd)
+        res.check(f"serve with {name}: exit 2 with the usage error", p.returncode == 2 and needle in p.stderr,
+                  (p.returncode, p.stderr[-400:]))
+        res.check(f"serve with {name}: nothing written (no scoregate-state, no certificates)", not os.listdir(cwd),
+                  os.listdir(cwd))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        addr = f"127.0.0.1:{taken.getsockname()[1]}"
+        cwd = tempfile.mkdtemp(prefix="sg-startup-", dir=workdir)
+        p = run_serve(["--address", addr], cwd)
+    lines = [json.loads(x) for x in p.stderr.splitlines() if x.startswith("{")]
+    res.check(f"serve on a port in use: exit 1 saying 'cannot listen on {addr}: address in use'",
+              p.returncode == 1 and any(x.get("level") == "error" and
+                                        x.get("msg", "").startswith(f"cannot listen on {addr}: address in use")
+                                        for x in lines), (p.returncode, p.stderr[-400:]))
+    res.check("serve on a port in use: the message is a JSON log line like every other",
+              len(lines) == len(p.stderr.splitlines()), p.stderr[-400:])
+    res.check("serve on a port in use: nothing written", not os.listdir(cwd), os.listdir(cwd))
+    print(f"faults: startup: {len(cases)} bad options refused with exit 2 and nothing written; a port in use: "
+          f"exit {p.returncode}", flush=True)
+
+
+SECTIONS = {"startup": section_startup, "kill": section_kill, "disk": section_disk, "certs": section_certs, "reload": section_reload,
             "term": section_term}
 
 if __name__ == "__main__":

@@ -40,9 +40,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hardlib  # noqa: E402
-from hardlib import (JSON, Results, asan_env_for_memory, deployment, healthy, healthy_pod, privileged_pod,  # noqa: E402
-                     raw_exchange, read_response, review, rss_kib, sanitizer_report, start_server, status_json,
-                     tls_socket)
+from hardlib import (JSON, Results, asan_env_for_memory, deployment, healthy, healthy_pod, log_problems,  # noqa: E402
+                     privileged_pod, raw_exchange, read_response, review, rss_kib, sanitizer_report, start_server,
+                     status_json, tls_socket)
 
 hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
 SECTION = sys.argv[2]
@@ -144,6 +144,9 @@ def finish(s):
     res.check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
     report = sanitizer_report(s)
     res.check("no sanitizer report in the server's log", not report, report)
+    n, problems = log_problems(s)
+    res.check(f"all {n} log lines are JSON objects with time, level and msg, numbers with three decimals",
+              n > 0 and not problems, problems)
 
 
 # ---------------------------------------------------------------------------
@@ -546,6 +549,34 @@ def section_slow():
 # ---------------------------------------------------------------------------
 # flood
 
+def flood_past_limit(s, n, timeout):
+    """n concurrent TLS clients while the server is at --max-connections: how
+    long each took until it failed (or got an answer), sorted, and how many
+    were served."""
+    times, served = [], [0]
+    lock = threading.Lock()
+
+    def one():
+        t0 = time.monotonic()
+        ok = False
+        try:
+            sock = tls_socket(s, timeout)
+            sock.sendall(request_bytes("GET", "/healthz"))
+            ok = read_response(sock, timeout=timeout)[0] == 200
+            sock.close()
+        except (OSError, ssl.SSLError):
+            pass
+        with lock:
+            times.append(time.monotonic() - t0)
+            served[0] += ok
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout + 10)
+    return sorted(times), served[0]
+
+
 def flood_cases(s, limit):
     held = []
     for _ in range(limit):
@@ -565,10 +596,24 @@ def flood_cases(s, limit):
         except (OSError, ssl.SSLError):
             pass
     res.check("connections past the limit are not served", served_past == 0, served_past)
+    # A flood past the limit: each connection is closed as soon as it is accepted, so a client (the API
+    # server, whose webhook timeout is 10 s by default) fails at once and can try another replica,
+    # instead of waiting in the listen backlog until its timeout.
+    flood = 200
+    times, served = flood_past_limit(s, flood, timeout=5)
+    median, slowest = times[len(times) // 2], times[-1]
+    res.check(f"{flood} concurrent connections past the limit: none served, each refused at once "
+              f"(median {median * 1000:.0f} ms, slowest {slowest * 1000:.0f} ms; the clients' timeout is 5 s)",
+              len(times) == flood and served == 0 and median < 0.5 and slowest < 2.5, (median, slowest, served))
     for sock in held[:limit // 2]:
         sock.close()
     time.sleep(0.5)
     res.check("with half the held connections closed, new clients are served", healthy(s))
+    refused = s.metrics().get("scoregate_connections_refused_total", -1)
+    res.check(f"scoregate_connections_refused_total counts them ({refused:.0f})", refused >= flood, refused)
+    print(f"flood: {flood} connections past --max-connections {limit}: refused in median {median * 1000:.1f} ms, "
+          f"slowest {slowest * 1000:.1f} ms, {served} served; scoregate_connections_refused_total {refused:.0f}",
+          flush=True)
     for sock in held[limit // 2:]:
         sock.close()
     # A burst of connect/close far past the limit, in bounded batches.

@@ -22,10 +22,27 @@ bookmarks", "Retrieving large results sets in chunks"):
   Status (or, in http410 mode, an HTTP 410 response); timeoutSeconds ends
   the stream cleanly.
 - one global resourceVersion counter over all kinds, like etcd's revision.
+- content negotiation ("Receiving resources as PartialObjectMetadata"): an
+  Accept of application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1
+  on a list answers a PartialObjectMetadataList whose items are
+  {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+  "metadata": <the whole ObjectMeta>}; as=PartialObjectMetadata on a watch
+  turns every event's object into one (a Status in an ERROR event stays as it
+  is). As in kube-apiserver (handlers/response.go): the first acceptable
+  media type of the Accept list wins; as=PartialObjectMetadata on a list is
+  406 NotAcceptable; as=PartialObjectMetadataList on a watch cannot convert
+  single objects, so the server sends them whole; a media type it cannot
+  produce at all is 406. Content-Type stays application/json.
 
 Test controls (Python calls): put/delete objects, compact the history, drop
 every open stream (abruptly, as a lost connection), go down (close every
 connection) and come back, rotate the accepted tokens, and a request log.
+Faults: a compaction storm (every watch answered at once with 410 Expired),
+hanging the open streams (connection kept, nothing more sent), resetting the
+connection in the middle of list pages that carry a continue token, and a
+count of TCP connections. `leaks` records which of the `markers` (bytes)
+appeared in anything the double sent, per request path: what crosses the wire
+is exactly what reaches the client's process.
 Loopback only. Python 3 standard library only.
 """
 import base64
@@ -34,6 +51,7 @@ import json
 import os
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 import time
@@ -62,6 +80,41 @@ BY_KIND = {kind: (res, kind, av) for res, kind, av in RESOURCES.values()}
 def status(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
+
+
+PARTIAL_GROUPS = ("meta.k8s.io/v1", "meta.k8s.io/v1beta1")
+
+
+def negotiate(accept):
+    """The representation an Accept header asks for: None (whole objects), "PartialObjectMetadata" or
+    "PartialObjectMetadataList" with its group/version, or False when no media type in it can be served
+    (406). The first acceptable one wins, as in kube-apiserver's negotiation."""
+    if not accept:
+        return None
+    for part in accept.split(","):
+        fields = [f.strip() for f in part.split(";")]
+        mtype, params = fields[0].lower(), {}
+        for f in fields[1:]:
+            k, _, v = f.partition("=")
+            params[k.strip()] = v.strip()
+        if mtype not in ("application/json", "application/*", "*/*"):
+            continue
+        target = params.get("as")
+        if target is None:
+            return None
+        gv = f"{params.get('g', '')}/{params.get('v', '')}"
+        if target in ("PartialObjectMetadata", "PartialObjectMetadataList") and gv in PARTIAL_GROUPS:
+            return (target, gv)
+    return False
+
+
+def as_partial(obj, gv):
+    """meta.AsPartialObjectMetadata: the whole ObjectMeta, kind PartialObjectMetadata."""
+    return {"kind": "PartialObjectMetadata", "apiVersion": gv, "metadata": copy.deepcopy(obj.get("metadata", {}))}
+
+
+NOT_ACCEPTABLE = "only the following media types are accepted: application/json, application/yaml, " \
+                 "application/vnd.kubernetes.protobuf"
 
 
 def make_pki(d):
@@ -102,7 +155,16 @@ class FakeAPIServer:
         self.tokens = set(tokens)
         self.bookmark_interval = bookmark_interval
         self.log = []                # (path, query, authorized, status)
+        self.accepts = []            # (path, query, Accept header) of every authorized request
         self.open_streams = 0
+        self.storm = False           # every watch gets an ERROR 410 Expired at once (a compaction storm)
+        self.stream_seq = 0          # watches started so far
+        self.hang_upto = 0           # watches numbered up to this send nothing more (hung)
+        self.reset_pages = 0         # this many next list pages with a continue token are cut by a reset
+        self.resets = []             # (path, continue token) of each page cut
+        self.connections = 0         # TCP connections accepted
+        self.markers = []            # bytes to look for in everything sent
+        self.leaks = []              # (path, marker) for each marker found in a response
         self.port = port
         self.httpd = None
         self.thread = None
@@ -172,6 +234,20 @@ class FakeAPIServer:
         with self.cond:
             self.tokens = set(tokens)
 
+    def hang_streams(self):
+        """Every watch open now goes silent: no events, no bookmarks, the connection kept open (a hung
+        stream). Watches started later behave normally."""
+        with self.cond:
+            self.hang_upto = self.stream_seq
+            self.cond.notify_all()
+
+    def sent(self, path, data):
+        """Record which markers appear in bytes sent for `path`."""
+        for m in self.markers:
+            if m in data:
+                with self.cond:
+                    self.leaks.append((path, m))
+
     def requests(self, path_part="", watch=None):
         with self.cond:
             return [e for e in self.log if path_part in e[0] and
@@ -190,6 +266,8 @@ class FakeAPIServer:
             allow_reuse_address = True
 
             def finish_request(self, request, client_address):
+                with fake.cond:
+                    fake.connections += 1
                 if fake.down:
                     request.close()
                     return
@@ -217,6 +295,17 @@ class FakeAPIServer:
         if self.httpd:
             self.httpd.shutdown()
             self.httpd.server_close()
+            self.httpd = None
+
+    def kill(self):
+        """The API server is gone: open streams break and the port refuses connections."""
+        self.stop()
+
+    def revive(self):
+        """Back on the same port with the same objects and history."""
+        with self.cond:
+            self.down = False
+        return self.start()
 
     @property
     def url(self):
@@ -233,12 +322,21 @@ class Handler(BaseHTTPRequestHandler):
     def fake(self):
         return self.server.fake
 
-    def send_json(self, code, body):
+    def send_json(self, code, body, reset=False):
         data = json.dumps(body).encode()
+        self.fake.sent(urlparse(self.path).path, data)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if reset:
+            # Half the body, then a TCP reset (SO_LINGER 0): the connection breaks in the middle of the page.
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         self.wfile.write(data)
 
     def authorized(self):
@@ -265,11 +363,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
         if not route:
             return self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
+        accept = self.headers.get("Accept", "")
+        with fake.cond:
+            fake.accepts.append((u.path, q, accept))
+        target = negotiate(accept)
+        if target is False:
+            return self.send_json(406, status(406, "NotAcceptable", NOT_ACCEPTABLE))
         if q.get("watch", [""])[0] in ("1", "true"):
-            return self.watch(route, q)
-        return self.list(route, q)
+            # A list representation cannot hold one object: sent whole (the server logs the error).
+            return self.watch(route, q, target if target and target[0] == "PartialObjectMetadata" else None)
+        if target and target[0] == "PartialObjectMetadata":
+            return self.send_json(406, status(406, "NotAcceptable", "you requested PartialObjectMetadata, but the "
+                                              f"requested object is a list (*core.{route[1]}List)"))
+        return self.list(route, q, target)
 
-    def list(self, route, q):
+    def list(self, route, q, target=None):
         fake = self.fake
         res, kind, av = route
         limit = int(q.get("limit", ["0"])[0] or 0)
@@ -304,14 +412,35 @@ class Handler(BaseHTTPRequestHandler):
                 fake.snapshots[sid] = (rv, items)
                 meta["continue"] = base64.b64encode(json.dumps({"id": sid, "rv": rv, "start": end}).encode()).decode()
                 meta["remainingItemCount"] = len(items) - end
-        self.send_json(200, {"kind": kind + "List", "apiVersion": av, "metadata": meta, "items": page})
+            reset = bool(cont) and fake.reset_pages > 0
+            fake.reset_pages -= reset
+            if reset:
+                fake.resets.append((self.path.split("?")[0], cont))
+        if target:
+            gv = target[1]
+            return self.send_json(200, {"kind": "PartialObjectMetadataList", "apiVersion": gv, "metadata": meta,
+                                        "items": [as_partial(it, gv) for it in page]}, reset)
+        self.send_json(200, {"kind": kind + "List", "apiVersion": av, "metadata": meta, "items": page}, reset)
 
-    def chunk(self, obj):
+    def chunk(self, obj, target=None):
+        if target and obj.get("object", {}).get("kind") != "Status":
+            obj = {"type": obj["type"], "object": as_partial(obj["object"], target[1])}
         data = (json.dumps(obj) + "\n").encode()
+        self.fake.sent(urlparse(self.path).path, data)
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def watch(self, route, q):
+    def hung(self, seq, deadline):
+        """Whether this watch has been hung by hang_streams(); if so, stay silent until its deadline."""
+        fake = self.fake
+        with fake.cond:
+            if seq > fake.hang_upto:
+                return False
+            while time.monotonic() < deadline and not fake.down:
+                fake.cond.wait(0.5)
+        return True
+
+    def watch(self, route, q, target=None):
         fake = self.fake
         res, kind, av = route
         rv_text = q.get("resourceVersion", [""])[0]
@@ -320,13 +449,15 @@ class Handler(BaseHTTPRequestHandler):
         deadline = time.monotonic() + timeout
         with fake.cond:
             gen = fake.stream_gen
+            fake.stream_seq += 1
+            seq = fake.stream_seq
             if rv_text in ("", "0"):
                 initial = [("ADDED", copy.deepcopy(fake.objects[res][k])) for k in sorted(fake.objects[res])]
                 cur = fake.rv
             else:
                 initial = []
                 cur = int(rv_text)
-            too_old = cur < fake.compacted
+            too_old = cur < fake.compacted or fake.storm
         if too_old and fake.http410:
             return self.send_json(410, status(410, "Expired", f"too old resource version: {cur} ({fake.compacted})"))
         self.send_response(200)
@@ -342,9 +473,12 @@ class Handler(BaseHTTPRequestHandler):
             with fake.cond:
                 fake.open_streams += 1
             for etype, obj in initial:
-                self.chunk({"type": etype, "object": obj})
+                self.chunk({"type": etype, "object": obj}, target)
             last_bookmark = time.monotonic()
             while True:
+                if self.hung(seq, deadline):
+                    dropped = False
+                    break
                 with fake.cond:
                     if fake.stream_gen != gen:
                         dropped = True
@@ -356,7 +490,7 @@ class Handler(BaseHTTPRequestHandler):
                         fake.cond.wait(0.2)
                     now_rv = fake.rv
                 for _, t, o in events:
-                    self.chunk({"type": t, "object": o})
+                    self.chunk({"type": t, "object": o}, target)
                 now = time.monotonic()
                 if bookmarks and fake.bookmark_interval and now - last_bookmark >= fake.bookmark_interval:
                     with fake.cond:
@@ -365,7 +499,8 @@ class Handler(BaseHTTPRequestHandler):
                     if not pending:
                         cur = now_rv
                         self.chunk({"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": av,
-                                                                   "metadata": {"resourceVersion": str(now_rv)}}})
+                                                                   "metadata": {"resourceVersion": str(now_rv)}}},
+                                   target)
                     last_bookmark = now
                 if now >= deadline:
                     dropped = False

@@ -41,46 +41,20 @@ PROBE = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
 import fake_apiserver as fa  # noqa: E402
-from webhook_client import Results, Server, free_port, review  # noqa: E402
-
-for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "KUBECONFIG"):
-    os.environ.pop(var, None)
+import kubelib  # noqa: E402
+from kubelib import (HARDENED_SPEC, POD_SPEC, deployment, events, in_step, metric, oracle, owned,  # noqa: E402
+                     sanitizer_clean, score_of, serve, settings, wait_for)
+from webhook_client import Results, free_port, review  # noqa: E402
 
 res = Results()
 check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-kube-")
+kubelib.setup(BIN, tmp)
 SECRET_B64 = "c3VwZXJzZWNyZXQtdmFsdWU="   # "supersecret-value"
 SECRET_PLAIN = "supersecret-value"
 BULK = 1203                              # ConfigMaps in namespace bulk: three list pages of 500
 
 # ---------------------------------------------------------------- objects
-
-POD_SPEC = {"containers": [{"name": "app", "image": "nginx:1.27"}]}
-HARDENED_SPEC = {
-    "automountServiceAccountToken": False,
-    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
-                        "supplementalGroups": [10001], "seccompProfile": {"type": "RuntimeDefault"}},
-    "containers": [{"name": "app", "image": "nginx:1.27",
-                    "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}},
-                    "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                        "privileged": False, "capabilities": {"drop": ["ALL"]},
-                                        "appArmorProfile": {"type": "RuntimeDefault"}}}]}
-
-
-def deployment(name, ns="team", hardened=False):
-    return {"kind": "Deployment", "metadata": {"name": name, "namespace": ns, "labels": {"app": name}},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": copy.deepcopy(HARDENED_SPEC if hardened else POD_SPEC)}}}
-
-
-def owned(kind, name, owner_kind, owner, ns="team"):
-    return {"kind": kind, "metadata": {"name": name, "namespace": ns, "ownerReferences": [
-        {"apiVersion": "apps/v1", "kind": owner_kind, "name": owner, "uid": "u-" + owner, "controller": True}]},
-            "spec": copy.deepcopy(POD_SPEC) if kind == "Pod" else
-            {"selector": {"matchLabels": {"app": owner}},
-             "template": {"metadata": {"labels": {"app": owner}}, "spec": copy.deepcopy(POD_SPEC)}}}
-
 
 def initial_objects():
     last_applied = json.dumps({"apiVersion": "v1", "kind": "Secret", "data": {"password": SECRET_B64}})
@@ -117,85 +91,6 @@ def initial_objects():
     objs += [{"kind": "ConfigMap", "metadata": {"name": f"cm-{i:04d}", "namespace": "bulk"}, "data": {"i": str(i)}}
              for i in range(BULK)]
     return objs
-
-
-def is_owned(o):
-    return any(r.get("controller") for r in o["metadata"].get("ownerReferences", []))
-
-
-# ---------------------------------------------------------------- oracle
-
-def oracle(fake):
-    """The score and resource count `scoregate score FILE` gives for the double's current objects."""
-    items = []
-    with fake.cond:
-        for res_objs in fake.objects.values():
-            items += [copy.deepcopy(o) for o in res_objs.values()]
-    for o in items:
-        if o["kind"] == "Secret":
-            o.pop("data", None)
-    path = os.path.join(tmp, "oracle.json")
-    with open(path, "w") as f:
-        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f)
-    p = subprocess.run([BIN, "score", "-f", "json", path], capture_output=True, text=True, timeout=120)
-    if p.returncode != 0:
-        raise RuntimeError(f"oracle failed: {p.stderr}")
-    score = json.loads(p.stdout)["score"]
-    expected = sum(1 for o in items if not is_owned(o) and o["metadata"].get("namespace") != "kube-system")
-    return score["percent"], expected
-
-
-# ---------------------------------------------------------------- helpers
-
-def wait_for(what, fn, timeout=30, interval=0.2):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = fn()
-            if last:
-                return True
-        except Exception as e:  # the server may be between states
-            last = e
-        time.sleep(interval)
-    print(f"     (timed out waiting for {what}; last: {last!r})")
-    return False
-
-
-def metric(server, name):
-    return server.metrics().get(name, -1)
-
-
-def events(server, etype):
-    return metric(server, f'scoregate_kube_events_total{{type="{etype}"}}')
-
-
-def score_of(server):
-    m = server.metrics()
-    return m.get("scoregate_secure_score_percent"), int(m.get("scoregate_inventory_resources", -1))
-
-
-def in_step(server, fake):
-    """The server's score and resource count equal the oracle's."""
-    return score_of(server) == oracle(fake)
-
-
-def settings(name, kubeconfig, extra=""):
-    path = os.path.join(tmp, name)
-    with open(path, "w") as f:
-        f.write(f"server:\n  inventorySync: {{enabled: true, kubeconfig: {json.dumps(kubeconfig)}}}\n{extra}")
-    return path
-
-
-def serve(name, config):
-    os.makedirs(os.path.join(tmp, name), exist_ok=True)
-    return Server(BIN, config=config, workdir=os.path.join(tmp, name)).start()
-
-
-def sanitizer_clean(server):
-    text = server.log_text()
-    return not any(s in text for s in ("AddressSanitizer", "runtime error:", "LeakSanitizer"))
-
 
 
 def probe_tests(pki):

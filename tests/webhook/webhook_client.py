@@ -41,6 +41,25 @@ class Results:
         return 1 if self.failed or not self.passed else 0
 
 
+def run_section(sections, name, res, seconds, cleanup=lambda: None):
+    """Run sections[name]() within `seconds` (a watchdog fails the run after that); a crash of the test
+    itself is a failed check; `cleanup` runs either way. Exits with res.finish()."""
+    import sys
+    import threading
+    import traceback
+    watchdog = threading.Timer(seconds, lambda: (print("FAIL section timed out", flush=True), os._exit(1)))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        sections[name]()
+    except Exception as e:  # a crash of the test itself is a failure, never a pass
+        traceback.print_exc()
+        res.check(f"section {name} ran to the end", False, repr(e))
+    finally:
+        cleanup()
+    sys.exit(res.finish())
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

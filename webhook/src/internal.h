@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <scoregate/policy.h>
@@ -46,6 +47,12 @@ void wh_metrics_request(wh_metrics *m, const char *operation, const char *kind, 
                         double seconds);
 /* `count` unhealthy findings of one recommendation. */
 void wh_metrics_finding(wh_metrics *m, const char *recommendation, const char *action, size_t count);
+/* What can be reloaded while serving. */
+typedef enum wh_reload { WH_RELOAD_SETTINGS, WH_RELOAD_CERTIFICATE, WH_RELOAD_KINDS } wh_reload;
+/* A load of the settings or the certificate (at start, or a reload) worked or was rejected. */
+void wh_metrics_reload(wh_metrics *m, wh_reload what, bool ok, time_t now);
+/* A connection was closed at once because --max-connections were open. */
+void wh_metrics_refused(wh_metrics *m);
 /* The Prometheus text exposition; malloc'd, NULL when out of memory. */
 char *wh_metrics_render(wh_metrics *m, const sg_score *score, size_t inventory, bool have_expiry,
                         time_t cert_expiry, size_t *len);
@@ -195,6 +202,8 @@ struct sg_webhook {
     unsigned long save_failures;
     time_t last_save;            /* last successful save; 0: none yet */
     char save_error[SG_ERRMAX];  /* why the last save failed; "" when it worked */
+    char reload_error[WH_RELOAD_KINDS][SG_ERRMAX]; /* why the last reload was rejected; "" when it worked */
+    char *client_ca;             /* server.tls.clientCAFile's PEM text, when client certificates are verified */
     wh_tls *tls;                 /* NULL until serving */
     atomic_bool ready;
     atomic_bool draining;
@@ -207,7 +216,9 @@ struct sg_webhook {
 /* ------------------------------------------------------------------ */
 
 typedef struct wh_sync wh_sync;
-/* Start listing and watching when server.inventorySync.enabled (else a no-op); never waits on the API server. */
+/* When server.inventorySync.enabled: load its connection (kubeconfig or service account) into w->sync. */
+int wh_sync_new(sg_webhook *w, char *err, size_t errlen);
+/* Start listing and watching when wh_sync_new() set up a sync (else a no-op); never waits on the API server. */
 int wh_sync_start(sg_webhook *w, char *err, size_t errlen);
 /* Stop the sync thread (a no-op when none runs). */
 void wh_sync_stop(sg_webhook *w);
@@ -218,14 +229,27 @@ char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len);
 
 /* `text` (a rendered exposition of *len bytes, taken) with the persistence metrics appended; *len updated. */
 char *wh_persist_metrics(sg_webhook *w, char *text, size_t *len);
-/* Why the inventory cannot be saved (into buf), or false when saving works. */
-bool wh_persist_problem(sg_webhook *w, char *buf, size_t len);
+
+/* Everything serve checks before it writes anything (preflight.c); reads the client CA into w->client_ca. */
+int wh_preflight(sg_webhook *w, char *err, size_t errlen);
+
+/* Health (health.c): a load of the settings or the certificate worked (rc 0) or was rejected (rc -1, `err`). */
+void wh_health_reload(sg_webhook *w, wh_reload what, int rc, const char *err);
+/* What /readyz lists as degraded: a new JSON array of strings (empty when all is well), NULL when out of memory. */
+json_t *wh_health_warnings(sg_webhook *w);
 
 /* The current snapshot, with a reference the caller releases. */
 wh_snapshot *wh_current(sg_webhook *w);
 
-/* Start the HTTPS daemon on w->address; *daemon receives an opaque handle. */
-int wh_server_start(sg_webhook *w, void **daemon, char *err, size_t errlen);
+/* Start the HTTPS daemon on the listening socket `fd` (wh_listen); *daemon receives an opaque handle. */
+int wh_server_start(sg_webhook *w, int fd, void **daemon, char *err, size_t errlen);
+
+/* The listening socket (listen.c). */
+/* Parse ":8443", "127.0.0.1:8443", "[::1]:8443" or "host:8443" (an empty host: every address, *any). */
+int wh_address_parse(const char *address, struct sockaddr_storage *ss, socklen_t *sslen, bool *any, char *err,
+                     size_t errlen);
+/* Bind and listen on `address`: "cannot listen on ADDRESS: address in use" and the like on failure. */
+int wh_listen(const char *address, int *fd, char *err, size_t errlen);
 /* Stop accepting, wait (at most `grace` seconds) for requests in flight, then close everything. */
 void wh_server_stop(sg_webhook *w, void *daemon, unsigned grace);
 

@@ -2,6 +2,11 @@
  * log.c - one JSON object per line on stderr, so log collectors parse it
  * without rules. Lines carry the request's identity and outcome, never an
  * object body or key material.
+ *
+ * Numbers with a fraction are written with exactly three decimals
+ * ("latencyMs":0.235): jansson would print the shortest text that reads back
+ * as the same double, which for 0.235 is 0.23499999999999999. So the line is
+ * serialised here, with jansson encoding only the strings and integers.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +39,49 @@ static void cap_field(json_t *line, const char *key, json_t *value)
     free(text);
 }
 
+/* Append `v` as JSON to `f`: reals with three decimals, everything else as
+ * jansson encodes it (ASCII only, so the line is valid whatever the bytes). */
+static void put_value(FILE *f, const json_t *v)
+{
+    const char *key;
+    const json_t *item;
+    size_t i;
+    bool first = true;
+    switch (json_typeof(v)) {
+    case JSON_REAL:
+        fprintf(f, "%.3f", json_real_value(v));
+        return;
+    case JSON_OBJECT:
+        fputc('{', f);
+        json_object_foreach((json_t *)v, key, item) {
+            json_t *name = json_string(key);
+            if (!first)
+                fputc(',', f);
+            first = false;
+            put_value(f, name);
+            fputc(':', f);
+            put_value(f, item);
+            json_decref(name);
+        }
+        fputc('}', f);
+        return;
+    case JSON_ARRAY:
+        fputc('[', f);
+        json_array_foreach(v, i, item) {
+            if (i)
+                fputc(',', f);
+            put_value(f, item);
+        }
+        fputc(']', f);
+        return;
+    default: {
+        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
+        fputs(text ? text : "null", f);
+        free(text);
+    }
+    }
+}
+
 void wh_log(const char *level, const char *msg, json_t *fields)
 {
     json_t *line = json_object();
@@ -61,12 +109,21 @@ void wh_log(const char *level, const char *msg, json_t *fields)
         if (json_is_string(value))
             cap_field(line, key, value);
     }
-    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f) {
+        put_value(f, line);
+        fputc('\n', f);
+        if (fclose(f) != 0) {
+            free(text);
+            text = NULL;
+        }
+    }
     json_decref(line);
     if (text) {
         flockfile(stderr);
-        fputs(text, stderr);
-        fputc('\n', stderr);
+        fwrite(text, 1, len, stderr);
         funlockfile(stderr);
         free(text);
     }

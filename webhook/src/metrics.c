@@ -31,6 +31,22 @@ typedef struct table {
     size_t n, cap;
 } table;
 
+/* Reloads of one thing (settings, certificate): how the last ones went. */
+typedef struct reloads {
+    unsigned long long failures;
+    time_t last_success;     /* 0: never loaded */
+    bool last_ok;
+} reloads;
+
+/* The metric names and help texts of each kind of reload (wh_reload order). */
+static const struct {
+    const char *prefix;
+    const char *what;
+} reload_names[WH_RELOAD_KINDS] = {
+    {"scoregate_config", "settings file"},
+    {"scoregate_certificate", "serving certificate"},
+};
+
 struct wh_metrics {
     pthread_mutex_t lock;
     table requests;      /* operation, kind, decision */
@@ -38,6 +54,8 @@ struct wh_metrics {
     unsigned long long bucket[NBUCKETS];
     unsigned long long observations;
     double sum;
+    reloads reload[WH_RELOAD_KINDS];
+    unsigned long long refused;   /* connections closed at once: --max-connections were open */
 };
 
 wh_metrics *wh_metrics_new(void)
@@ -128,6 +146,49 @@ void wh_metrics_finding(wh_metrics *m, const char *recommendation, const char *a
     pthread_mutex_unlock(&m->lock);
 }
 
+void wh_metrics_reload(wh_metrics *m, wh_reload what, bool ok, time_t now)
+{
+    pthread_mutex_lock(&m->lock);
+    reloads *r = &m->reload[what];
+    r->last_ok = ok;
+    if (ok)
+        r->last_success = now;
+    else
+        r->failures++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void wh_metrics_refused(wh_metrics *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->refused++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* The reload and connection counters; lock held. */
+static void render_health(wh_metrics *m, FILE *f)
+{
+    for (int i = 0; i < WH_RELOAD_KINDS; i++) {
+        const reloads *r = &m->reload[i];
+        const char *p = reload_names[i].prefix, *what = reload_names[i].what;
+        if (!r->last_success)
+            continue;
+        fprintf(f, "# HELP %s_reload_failures_total Reloads of the %s that were rejected (the previous one stays in "
+                   "force).\n# TYPE %s_reload_failures_total counter\n%s_reload_failures_total %llu\n",
+                p, what, p, p, r->failures);
+        fprintf(f, "# HELP %s_last_reload_successful 1 when the last load of the %s worked, 0 while a broken one "
+                   "is rejected.\n# TYPE %s_last_reload_successful gauge\n%s_last_reload_successful %d\n",
+                p, what, p, p, r->last_ok ? 1 : 0);
+        fprintf(f, "# HELP %s_last_reload_success_timestamp_seconds Last time the %s was loaded (at start or on a "
+                   "reload).\n# TYPE %s_last_reload_success_timestamp_seconds gauge\n"
+                   "%s_last_reload_success_timestamp_seconds %lld\n",
+                p, what, p, p, (long long)r->last_success);
+    }
+    fputs("# HELP scoregate_connections_refused_total Connections closed as soon as they were accepted because "
+          "--max-connections were open.\n# TYPE scoregate_connections_refused_total counter\n", f);
+    fprintf(f, "scoregate_connections_refused_total %llu\n", m->refused);
+}
+
 char *wh_metrics_render(wh_metrics *m, const sg_score *score, size_t inventory, bool have_expiry,
                         time_t cert_expiry, size_t *len)
 {
@@ -158,6 +219,7 @@ char *wh_metrics_render(wh_metrics *m, const sg_score *score, size_t inventory, 
         fprintf(f, "scoregate_findings_total{recommendation=\"%s\",action=\"%s\"} %llu\n", s->labels[0],
                 s->labels[1], s->count);
     }
+    render_health(m, f);
     pthread_mutex_unlock(&m->lock);
 
     fputs("# HELP scoregate_secure_score_percent Secure score of the inventory (absent when nothing is scored).\n"

@@ -9,7 +9,9 @@
  * before anything is read, or while reading a chunked body), and a malformed
  * AdmissionReview 400. A slow or idle client cannot hold a worker: the
  * threads are event-driven and a connection silent for `timeout` seconds is
- * closed. TLS is 1.2 or newer (AEAD ciphers, forward secrecy), with the
+ * closed. A connection past max_connections is closed as soon as it is
+ * accepted (on_accept), so the client fails at once instead of waiting in the
+ * listen backlog; the listening socket comes bound from listen.c. TLS is 1.2 or newer (AEAD ciphers, forward secrecy), with the
  * certificate from tls.c's callback.
  */
 #include <arpa/inet.h>
@@ -38,8 +40,6 @@ typedef enum route { R_NONE, R_VALIDATE, R_MUTATE, R_HEALTHZ, R_READYZ, R_METRIC
  * a large body slowly would otherwise hold max_body bytes apiece (1000 x 8 MiB)
  * and get the server killed for memory; past the budget they get 503. */
 #define BUFFERED_FLOOR ((size_t)64 << 20)
-/* The largest client CA bundle read (server.tls.clientCAFile). */
-#define CLIENT_CA_MAX ((size_t)4 << 20)
 
 /* One request in progress. */
 typedef struct request_ctx {
@@ -53,10 +53,17 @@ typedef struct request_ctx {
 typedef struct server {
     sg_webhook *w;
     struct MHD_Daemon *daemon;
-    char *client_ca;          /* PEM, when client certificates are verified */
     atomic_size_t buffered;   /* bytes of request bodies held, all connections */
     size_t buffered_limit;
+    atomic_long open;         /* connections libmicrohttpd has taken (started, not yet closed) */
+    atomic_llong refused_logged; /* monotonic second of the last "refusing connections" log line */
 } server;
+
+/* Connections past --max-connections that libmicrohttpd may still take while
+ * on_accept() races on several threads, per thread. */
+#define ACCEPT_SLACK 4
+/* Seconds between two log lines about refused connections. */
+#define REFUSED_LOG_INTERVAL 10
 
 static route route_of(const char *url)
 {
@@ -145,10 +152,14 @@ static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)
             return send_json(w, c, MHD_HTTP_SERVICE_UNAVAILABLE,
                              "{\"status\":\"not ready\",\"reason\":\"the serving certificate has expired\"}");
         /* Ready either way (admission works), but say what is degraded. */
-        char problem[SG_ERRMAX + 160];
-        if (!wh_persist_problem(w, problem, sizeof problem))
+        json_t *warnings = wh_health_warnings(w);
+        if (!warnings)
+            return MHD_NO;
+        if (!json_array_size(warnings)) {
+            json_decref(warnings);
             return send_json(w, c, MHD_HTTP_OK, "{\"status\":\"ready\"}");
-        json_t *doc = json_pack("{s:s,s:[s]}", "status", "ready", "warnings", problem);
+        }
+        json_t *doc = json_pack("{s:s,s:o}", "status", "ready", "warnings", warnings);
         char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(doc);
         if (!text)
@@ -200,7 +211,7 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request_c
          * complete makes libmicrohttpd close the connection. */
         return MHD_YES;
     }
-    if (s->client_ca && !client_verified(c))
+    if (w->client_ca && !client_verified(c))
         return send_error(w, c, MHD_HTTP_FORBIDDEN, url, method,
                           "a client certificate signed by the configured clientCAFile is required");
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -309,13 +320,46 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
+    server *s = cls;
     (void)socket_context;
-    if (toe != MHD_CONNECTION_NOTIFY_CLOSED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&s->open, 1);
         return;
+    }
+    atomic_fetch_sub(&s->open, 1);
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (info)
         wh_tls_session_closed(info->tls_session);
+}
+
+static long long monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec;
+}
+
+/* Every accepted TCP connection, before TLS: past --max-connections it is
+ * closed at once, so that the API server's call fails fast and it can try
+ * another replica, instead of waiting in the listen backlog until its timeout.
+ * Counted in scoregate_connections_refused_total; logged at most every
+ * REFUSED_LOG_INTERVAL seconds. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    server *s = cls;
+    sg_webhook *w = s->w;
+    long open = atomic_load(&s->open);
+    if (open < (long)w->opts.max_connections)
+        return MHD_YES;
+    wh_metrics_refused(w->metrics);
+    long long now = monotonic_seconds(), last = atomic_load(&s->refused_logged);
+    if (now - last >= REFUSED_LOG_INTERVAL && atomic_compare_exchange_strong(&s->refused_logged, &last, now))
+        wh_log("warn", "connection refused: --max-connections are open (the count of refusals is "
+               "scoregate_connections_refused_total)",
+               json_pack("{s:I,s:I}", "open", (json_int_t)open, "maxConnections", (json_int_t)w->opts.max_connections));
+    return MHD_NO;
 }
 
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
@@ -329,75 +373,10 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     wh_log("debug", msg, json_pack("{s:s}", "component", "libmicrohttpd"));
 }
 
-/* Parse ":8443", "127.0.0.1:8443", "[::1]:8443" or "host:8443". An empty host
- * means every address (IPv6 dual stack). */
-static int parse_address(const char *address, struct sockaddr_storage *ss, bool *any, char *err, size_t errlen)
-{
-    char host[256];
-    const char *port;
-    if (address[0] == '[') {
-        const char *end = strchr(address, ']');
-        if (!end || end[1] != ':' || (size_t)(end - address - 1) >= sizeof host)
-            goto bad;
-        memcpy(host, address + 1, (size_t)(end - address - 1));
-        host[end - address - 1] = '\0';
-        port = end + 2;
-    } else {
-        const char *colon = strrchr(address, ':');
-        if (!colon || (size_t)(colon - address) >= sizeof host)
-            goto bad;
-        memcpy(host, address, (size_t)(colon - address));
-        host[colon - address] = '\0';
-        port = colon + 1;
-    }
-    char *end;
-    unsigned long p = strtoul(port, &end, 10);
-    if (!*port || *end || p > 65535)
-        goto bad;
-    memset(ss, 0, sizeof *ss);
-    *any = !*host;
-    if (!*host) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_addr = in6addr_any;
-        a6->sin6_port = htons((uint16_t)p);
-        return 0;
-    }
-    struct addrinfo hints = {0}, *res;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, errlen, "server address '%s': cannot resolve '%s': %s", address, host, gai_strerror(rc));
-        return -1;
-    }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    return 0;
-bad:
-    snprintf(err, errlen, "server address '%s' is not HOST:PORT, :PORT or [IPv6]:PORT with a port up to 65535",
-             address);
-    return -1;
-}
-
-/* The client CA bundle: PEM text, at most CLIENT_CA_MAX bytes. */
-static char *read_text(const char *path, char *err, size_t errlen)
-{
-    char *data, why[SG_ERRMAX];
-    size_t len;
-    if (sg_file_read(path, CLIENT_CA_MAX, &data, &len, why, sizeof why) < 0) {
-        snprintf(err, errlen, "server.tls.clientCAFile: %s", why);
-        return NULL;
-    }
-    if (!strstr(data, "-----BEGIN CERTIFICATE-----")) {
-        snprintf(err, errlen, "server.tls.clientCAFile %s holds no PEM certificate", path);
-        free(data);
-        return NULL;
-    }
-    return data;
-}
-
-static struct MHD_Daemon *start(server *s, const struct sockaddr_storage *ss, bool dual)
+/* libmicrohttpd's own limit sits above --max-connections (its worker threads
+ * each get a share of it and would stop accepting, leaving the rest waiting in
+ * the kernel's backlog); on_accept() enforces --max-connections by closing. */
+static struct MHD_Daemon *start(server *s, int fd)
 {
     sg_webhook *w = s->w;
     unsigned threads = w->opts.threads;
@@ -405,48 +384,31 @@ static struct MHD_Daemon *start(server *s, const struct sockaddr_storage *ss, bo
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
-    unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-                     (dual ? MHD_USE_DUAL_STACK : 0);
+    unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_error, s,
-        MHD_OPTION_SOCK_ADDR, ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, w->opts.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, w->opts.timeout,
+        flags, 0, &on_accept, s, &on_request, s, MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_error, s,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, w->opts.max_connections + threads * ACCEPT_SLACK,
+        MHD_OPTION_CONNECTION_TIMEOUT, w->opts.timeout,
         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
         MHD_OPTION_HTTPS_CERT_CALLBACK, wh_tls_callback(),
         /* Last: without a client CA the list ends here. */
-        s->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, s->client_ca, MHD_OPTION_END);
+        w->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, w->client_ca, MHD_OPTION_END);
 }
 
-int wh_server_start(sg_webhook *w, void **daemon, char *err, size_t errlen)
+int wh_server_start(sg_webhook *w, int fd, void **daemon, char *err, size_t errlen)
 {
-    struct sockaddr_storage ss;
-    bool any;
-    if (parse_address(w->address, &ss, &any, err, errlen) < 0)
-        return -1;
     server *s = sg_calloc(1, sizeof *s);
     s->w = w;
     atomic_init(&s->buffered, 0);
+    atomic_init(&s->open, 0);
+    atomic_init(&s->refused_logged, 0);
     s->buffered_limit = w->opts.max_body > BUFFERED_FLOOR / 4 ? 4 * w->opts.max_body : BUFFERED_FLOOR;
-    const char *ca = sg_policy_server(w->snap->policy)->client_ca_file;
-    if (ca && *ca && !(s->client_ca = read_text(ca, err, errlen))) {
-        free(s);
-        return -1;
-    }
-    s->daemon = start(s, &ss, any);
-    if (!s->daemon && any) {
-        /* No IPv6 here: every IPv4 address. */
-        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-        uint16_t port = ((struct sockaddr_in6 *)&ss)->sin6_port;
-        memset(&ss, 0, sizeof ss);
-        a4->sin_family = AF_INET;
-        a4->sin_addr.s_addr = htonl(INADDR_ANY);
-        a4->sin_port = port;
-        s->daemon = start(s, &ss, false);
-    }
+    s->daemon = start(s, fd);
     if (!s->daemon) {
-        snprintf(err, errlen, "cannot listen on %s (address in use, or not allowed?)", w->address);
-        free(s->client_ca);
+        snprintf(err, errlen, "cannot start the HTTPS server on %s (see the libmicrohttpd message above)",
+                 w->address);
         free(s);
         return -1;
     }
@@ -468,6 +430,5 @@ void wh_server_stop(sg_webhook *w, void *daemon, unsigned grace)
     if (left > 0)
         wh_logf("warn", "shutdown: %ld requests still in flight after %u s; closing them", left, grace);
     MHD_stop_daemon(s->daemon);
-    free(s->client_ca);
     free(s);
 }

@@ -14,6 +14,11 @@
  * staged inventory replaces it in one step (sg_inventory_swap), so that
  * predictions never see a half-listed cluster and nothing the cluster no
  * longer has survives a restart. Callbacks run on the informer's thread only.
+ *
+ * A kind that no enabled recommendation reads beyond its metadata (Secrets
+ * always; by default also ConfigMaps, ServiceAccounts and Services) is listed
+ * and watched as metadata only (PartialObjectMetadata), decided from the
+ * policy at start and again at each reload.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +31,8 @@
 struct wh_sync {
     sg_webhook *w;
     sg_kube_config *config;
+    sg_kube_resource *kinds;     /* the informer's kinds, each marked metadata-only or not at start */
+    size_t nkinds;
     sg_kube_informer *informer;
     sg_inventory *staging;       /* the first lists, until they are complete; then NULL */
     bool swap_pending;           /* in sync, but the swap lost a race with a reload: retry */
@@ -118,7 +125,7 @@ static void on_synced(void *ctx, bool synced)
     atomic_store(&w->dirty, true);
 }
 
-int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
+int wh_sync_new(sg_webhook *w, char *err, size_t errlen)
 {
     const sg_server_settings *ss = sg_policy_server(w->snap->policy);
     if (!ss->inventory_sync)
@@ -126,29 +133,70 @@ int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
     wh_sync *s = sg_calloc(1, sizeof *s);
     s->w = w;
     char kerr[SG_ERRMAX];
-    if (sg_inventory_new(w->snap->model, &s->staging, kerr, sizeof kerr) < 0) {
-        snprintf(err, errlen, "server.inventorySync: %s", kerr);
-        free(s);
-        return -1;
-    }
     if (sg_kube_config_load(ss->kubeconfig, true, &s->config, kerr, sizeof kerr) < 0) {
         snprintf(err, errlen, "server.inventorySync: %s", kerr);
-        sg_inventory_free(s->staging);
         free(s);
         return -1;
     }
-    sg_kube_handler h = {on_object, on_synced, on_log, s};
-    if (sg_kube_informer_start(s->config, NULL, &h, &s->informer, kerr, sizeof kerr) < 0) {
+    w->sync = s;
+    return 0;
+}
+
+/* Which kinds the policy reads only the metadata of: marked in s->kinds (and told to the informer when
+ * it runs), listed in `names`. A recommendation that reads more of a Secret is warned about: Secrets stay
+ * metadata-only, so in the sync it sees only their metadata. */
+static void metadata_kinds(wh_sync *s, const sg_policy *p, char *names, size_t len)
+{
+    size_t used = 0;
+    names[0] = '\0';
+    for (size_t i = 0; i < s->nkinds; i++) {
+        sg_kube_resource *k = &s->kinds[i];
+        const char *which;
+        bool beyond = sg_policy_reads_beyond_metadata(p, k->kind, &which);
+        if (beyond && !strcmp(k->kind, "Secret"))
+            wh_log("warn", "inventory sync: a recommendation reads Secrets beyond their metadata, but Secrets are "
+                   "listed as metadata only (their values never leave the API server): in the synced inventory it "
+                   "sees only their metadata", json_pack("{s:s}", "recommendation", which ? which : ""));
+        if (s->informer)
+            sg_kube_informer_metadata_only(s->informer, i, !beyond);
+        else
+            k->metadata_only = k->metadata_only || !beyond;
+        if ((beyond && strcmp(k->kind, "Secret")) || used >= len)
+            continue;
+        int n = snprintf(names + used, len - used, "%s%s", used ? "," : "", k->resource);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
+{
+    wh_sync *s = w->sync;
+    if (!s)
+        return 0;
+    char kerr[SG_ERRMAX];
+    if (sg_inventory_new(w->snap->model, &s->staging, kerr, sizeof kerr) < 0) {
         snprintf(err, errlen, "server.inventorySync: %s", kerr);
-        sg_kube_config_free(s->config);
-        sg_inventory_free(s->staging);
-        free(s);
+        return -1;
+    }
+    size_t n;
+    const sg_kube_resource *all = sg_kube_resources(&n);
+    s->kinds = sg_malloc(n * sizeof *s->kinds);
+    memcpy(s->kinds, all, n * sizeof *s->kinds);
+    s->nkinds = n;
+    char names[512];
+    metadata_kinds(s, w->snap->policy, names, sizeof names);
+    sg_kube_informer_options o;
+    sg_kube_informer_options_init(&o);
+    o.resources = s->kinds;
+    o.nresources = s->nkinds;
+    sg_kube_handler h = {on_object, on_synced, on_log, s};
+    if (sg_kube_informer_start(s->config, &o, &h, &s->informer, kerr, sizeof kerr) < 0) {
+        snprintf(err, errlen, "server.inventorySync: %s", kerr);
         return -1;
     }
     wh_log("info", "inventory sync started",
-           json_pack("{s:s,s:s}", "server", sg_kube_config_server(s->config), "source",
-                     sg_kube_config_source(s->config)));
-    w->sync = s;
+           json_pack("{s:s,s:s,s:s}", "server", sg_kube_config_server(s->config), "source",
+                     sg_kube_config_source(s->config), "metadataOnly", names));
     return 0;
 }
 
@@ -159,6 +207,7 @@ void wh_sync_stop(sg_webhook *w)
         return;
     w->sync = NULL;
     sg_kube_informer_stop(s->informer);
+    free(s->kinds);
     sg_kube_config_free(s->config);
     sg_inventory_free(s->staging);
     free(s);
@@ -166,13 +215,19 @@ void wh_sync_stop(sg_webhook *w)
 
 void wh_sync_relist(sg_webhook *w)
 {
-    if (w->sync)
-        sg_kube_informer_relist(w->sync->informer);
+    wh_sync *s = w->sync;
+    if (!s || !s->informer)
+        return;
+    wh_snapshot *snap = wh_current(w);
+    char names[512];
+    metadata_kinds(s, snap->policy, names, sizeof names);
+    wh_snapshot_unref(snap);
+    sg_kube_informer_relist(s->informer);
 }
 
 char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len)
 {
-    if (!w->sync || !text)
+    if (!w->sync || !w->sync->informer || !text)
         return text;
     sg_kube_stats st;
     sg_kube_informer_stats(w->sync->informer, &st);
@@ -200,6 +255,9 @@ char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len)
     fputs("# HELP scoregate_kube_errors_total Failed API requests and dropped watch streams.\n"
           "# TYPE scoregate_kube_errors_total counter\n", f);
     fprintf(f, "scoregate_kube_errors_total %lu\n", st.errors);
+    fputs("# HELP scoregate_kube_requests_total List and watch requests sent to the API server.\n"
+          "# TYPE scoregate_kube_requests_total counter\n", f);
+    fprintf(f, "scoregate_kube_requests_total %lu\n", st.requests);
     if (fclose(f) != 0) {
         free(data);
         return text;

@@ -78,17 +78,18 @@ int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, siz
     w->config_path = o->config_path ? sg_strdup(o->config_path) : NULL;
     if (wh_snapshot_load(w->config_path, 1, &w->snap, err, errlen) < 0)
         goto fail;
+    wh_health_reload(w, WH_RELOAD_SETTINGS, 0, NULL);
     const sg_server_settings *ss = sg_policy_server(w->snap->policy);
     w->address = sg_strdup(o->address ? o->address : ss->address ? ss->address : ":8443");
     w->state_dir = sg_strdup(o->state_dir ? o->state_dir : ss->state_dir ? ss->state_dir : "./scoregate-state");
+    if (o->serving && wh_preflight(w, err, errlen) < 0)
+        goto fail;
     if (sg_inventory_new(w->snap->model, &w->inv, err, errlen) < 0)
         goto fail;
     if (o->persist) {
         size_t len = strlen(w->state_dir) + sizeof "/" INVENTORY_FILE;
         w->inventory_path = sg_malloc(len);
         snprintf(w->inventory_path, len, "%s/%s", w->state_dir, INVENTORY_FILE);
-        if (sg_mkdirs(w->state_dir, err, errlen) < 0)
-            goto fail;
         load_inventory(w);
     }
     *out = w;
@@ -132,17 +133,6 @@ int sg_webhook_save(sg_webhook *w, char *err, size_t errlen)
     }
     pthread_mutex_unlock(&w->save_lock);
     return rc;
-}
-
-bool wh_persist_problem(sg_webhook *w, char *buf, size_t len)
-{
-    pthread_mutex_lock(&w->health_lock);
-    bool failing = w->save_error[0] != '\0';
-    if (failing)
-        snprintf(buf, len, "the inventory cannot be saved (the server keeps serving; changes since the last save "
-                 "are lost on a crash): %s", w->save_error);
-    pthread_mutex_unlock(&w->health_lock);
-    return failing;
 }
 
 char *wh_persist_metrics(sg_webhook *w, char *text, size_t *len)
@@ -192,6 +182,7 @@ void sg_webhook_free(sg_webhook *w)
     wh_snapshot_unref(w->snap);
     wh_metrics_free(w->metrics);
     wh_tls_free(w->tls);
+    free(w->client_ca);
     free(w->config_path);
     free(w->address);
     free(w->state_dir);
@@ -218,6 +209,7 @@ int sg_webhook_reload(sg_webhook *w, char *err, size_t errlen)
         wh_sync_relist(w);
     }
     wh_snapshot_unref(cur);
+    wh_health_reload(w, WH_RELOAD_SETTINGS, rc, err);
     return rc;
 }
 
@@ -351,16 +343,32 @@ static void periodic(sg_webhook *w, bool own, time_t now, time_t *last_save, tim
         else if (rc > 0)
             wh_log("info", "serving certificate reloaded",
                    json_pack("{s:I}", "notAfter", (json_int_t)wh_tls_expiry(w->tls)));
+        if (rc != 0)
+            wh_health_reload(w, WH_RELOAD_CERTIFICATE, rc, err);
     }
+}
+
+/* A failure to start: logged (the log is JSON from the first line on) and returned. */
+static int start_failed(int fd, char *err)
+{
+    wh_log("error", err, NULL);
+    if (fd >= 0)
+        close(fd);
+    return -1;
 }
 
 int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
 {
     char cert[PATH_MAX], key[PATH_MAX];
     bool own;
-    if (prepare_certs(w, cert, key, sizeof cert, &own, err, errlen) < 0 ||
+    int fd;
+    /* Bind first: a port in use is reported before anything is written. */
+    if (wh_listen(w->address, &fd, err, errlen) < 0)
+        return start_failed(-1, err);
+    if (sg_mkdirs(w->state_dir, err, errlen) < 0 || prepare_certs(w, cert, key, sizeof cert, &own, err, errlen) < 0 ||
         wh_tls_new(cert, key, &w->tls, err, errlen) < 0)
-        return -1;
+        return start_failed(fd, err);
+    wh_health_reload(w, WH_RELOAD_CERTIFICATE, 0, NULL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -369,11 +377,11 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     void *daemon;
-    if (wh_server_start(w, &daemon, err, errlen) < 0)
-        return -1;
+    if (wh_server_start(w, fd, &daemon, err, errlen) < 0)
+        return start_failed(-1, err);
     if (wh_sync_start(w, err, errlen) < 0) {
         wh_server_stop(w, daemon, 0);
-        return -1;
+        return start_failed(-1, err);
     }
     atomic_store(&w->ready, true);
     wh_log("info", "serving", json_pack("{s:s,s:s,s:s}", "address", w->address, "certFile", cert, "config",

@@ -14,12 +14,16 @@
  *  - sg_kube_list() is a one-off paginated list (limit/continue).
  *  - An informer (sg_kube_informer) runs one background thread that lists
  *    every kind, then watches each from the list's resourceVersion with
- *    bookmarks; it relists on 410 Gone and reconnects with capped, jittered
- *    backoff when a stream drops.
+ *    bookmarks; it relists on 410 Gone, and retries failures with client-go's
+ *    backoff (jittered, doubling from 800 ms to 30 s, reset only by a healthy
+ *    watch), so an API server that keeps failing is not hammered.
  *
- * Secrets are delivered without `data`, `stringData` and the
- * last-applied-configuration annotation (which would repeat them): their
- * values are never kept, logged or passed on.
+ * A kind marked metadata_only is asked for as PartialObjectMetadata (its
+ * objects carry apiVersion, kind and metadata, nothing else). Secrets always
+ * are: their values never leave the API server. Their last-applied-
+ * configuration annotation, which `kubectl apply` fills with the whole Secret,
+ * is metadata and still arrives; it is removed from every Secret as soon as
+ * it is parsed, and never kept, logged or passed on.
  *
  * Conventions (errors, memory, ownership) are those of scoregate/base.h.
  */
@@ -85,12 +89,15 @@ typedef struct sg_kube_resource {
     const char *version;     /* "v1" */
     const char *resource;    /* the plural in the URL, e.g. "deployments" */
     const char *kind;        /* e.g. "Deployment" */
+    bool metadata_only;      /* list and watch PartialObjectMetadata: only apiVersion, kind and metadata */
 } sg_kube_resource;
 
 /*
  * The kinds the recommendations read (workloads, Services, Ingresses,
  * ConfigMaps, Secrets, ServiceAccounts), the same set as the chart's RBAC
- * and webhook rules. A static array (borrowed); its length goes to *n.
+ * and webhook rules, with Secrets metadata-only. A static array (borrowed);
+ * its length goes to *n. Callers that know more kinds are read only for
+ * their metadata copy it and set the flag.
  */
 const sg_kube_resource *sg_kube_resources(size_t *n);
 
@@ -109,7 +116,9 @@ typedef int (*sg_kube_list_fn)(void *ctx, const sg_kube_resource *r, json_t *obj
 /*
  * List every object of `r` in all namespaces, `page_size` at a time (0: 500),
  * following `continue` tokens; a continue token that expired (410 Gone) starts
- * the list over (at most three times). *resource_version (when non-NULL)
+ * the list over (at most three times), and a page whose connection broke off
+ * is asked for again with the same token (at most three times in a row, with
+ * backoff). *resource_version (when non-NULL)
  * receives the list's resourceVersion, malloc'd. Errors name the resource and
  * the HTTP status with the API server's message (401: the credentials were
  * rejected; 403: RBAC lacks `list` on the resource).
@@ -142,7 +151,13 @@ typedef struct sg_kube_handler {
      * the call. Called from the informer's thread, one call at a time.
      */
     void (*object)(void *ctx, sg_kube_event type, const sg_kube_resource *r, const json_t *object);
-    /* The informer became synced (every kind listed and watched) or stopped being so. May be NULL. */
+    /*
+     * The informer became synced or stopped being so. Synced: every kind is
+     * listed and its watch has proved healthy (it delivered an event or
+     * bookmark, or stayed open a few seconds) with no failure since. A kind
+     * whose watch keeps failing (410 Gone again and again, an unreachable API
+     * server, a watch that hangs) is not synced. May be NULL.
+     */
     void (*synced)(void *ctx, bool synced);
     /* A line for the log: level "info", "warn" or "error". May be NULL. */
     void (*log)(void *ctx, const char *level, const char *message);
@@ -153,7 +168,7 @@ typedef struct sg_kube_informer_options {
     const sg_kube_resource *resources;   /* NULL: sg_kube_resources() */
     size_t nresources;
     unsigned page_size;                  /* objects per list page; 0: 500 */
-    double backoff_initial;              /* seconds before the first retry; 0: 0.5 */
+    double backoff_initial;              /* seconds before the first retry (plus up to as much again); 0: 0.8 */
     double backoff_max;                  /* cap of the doubling backoff; 0: 30 */
     unsigned watch_timeout;              /* timeoutSeconds of a watch; 0: random in [300, 600) */
 } sg_kube_informer_options;
@@ -162,11 +177,12 @@ typedef struct sg_kube_informer_options {
 void sg_kube_informer_options_init(sg_kube_informer_options *o);
 
 typedef struct sg_kube_stats {
-    bool synced;                               /* every kind listed and its watch running */
+    bool synced;                               /* every kind listed and its watch healthy */
     time_t last_sync;                          /* last time all kinds were known in sync; 0: never */
     unsigned long events[SG_KUBE_EVENT_TYPES]; /* watch events received, by type */
     unsigned long relists;                     /* lists after a kind's first one (410 Gone, relist requested) */
     unsigned long errors;                      /* failed requests and dropped streams */
+    unsigned long requests;                    /* list and watch requests started */
 } sg_kube_stats;
 
 typedef struct sg_kube_informer sg_kube_informer;
@@ -182,6 +198,14 @@ int sg_kube_informer_start(sg_kube_config *c, const sg_kube_informer_options *o,
 
 /* Ask for a relist of every kind (e.g. after parameters changed): objects are delivered again. */
 void sg_kube_informer_relist(sg_kube_informer *inf);
+
+/*
+ * From its next list on, ask for kind number `index` of the options'
+ * resources as metadata only (`on`) or whole. A kind whose resource is marked
+ * metadata_only (Secrets) stays metadata-only. Call sg_kube_informer_relist()
+ * afterwards for the change to take effect at once. Thread-safe.
+ */
+void sg_kube_informer_metadata_only(sg_kube_informer *inf, size_t index, bool on);
 
 /* The counters and state, consistent with each other. Thread-safe. */
 void sg_kube_informer_stats(sg_kube_informer *inf, sg_kube_stats *out);

@@ -103,6 +103,16 @@ const sg_rec_info *sg_policy_rec(const sg_policy *p, size_t index);
 /* Index of the recommendation `id`, or -1. */
 long sg_policy_rec_index(const sg_policy *p, const char *id);
 
+/*
+ * Whether evaluating an object of `kind` reads anything but its apiVersion,
+ * kind and metadata: true for the workload kinds (their pod template), and for
+ * a kind that an enabled object-scope recommendation reads further in its
+ * `applies` or `unhealthy` expression (its id goes to *which when `which` is
+ * not NULL; NULL for workloads). The inventory sync lists the other kinds as
+ * metadata only.
+ */
+bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *kind, const char **which);
+
 /* Whether standard `name` is enabled. */
 bool sg_policy_standard_enabled(const sg_policy *p, const char *name);
 /* Namespaces excluded globally: admissions there are allowed untouched. */

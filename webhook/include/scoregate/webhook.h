@@ -35,6 +35,7 @@ typedef struct sg_webhook_options {
     const char *address;         /* overrides server.address when non-NULL */
     const char *state_dir;       /* overrides server.stateDir when non-NULL */
     bool persist;                /* load and save the inventory in the state directory */
+    bool serving;                /* for sg_webhook_serve: check its options first (sg_webhook_new) */
     size_t max_body;             /* bytes */
     unsigned max_connections;
     unsigned timeout;            /* seconds per connection (idle or slow) */
@@ -52,7 +53,13 @@ typedef struct sg_webhook sg_webhook;
  * Load the settings and compile the policy, build its score model and an
  * inventory, and, when o->persist, load the inventory saved in the state
  * directory (a missing file starts empty; a corrupt one is set aside as
- * inventory.bin.corrupt, logged, and the inventory starts empty).
+ * inventory.bin.corrupt, logged, and the inventory starts empty). With
+ * o->serving, every option sg_webhook_serve() needs is checked first, before
+ * anything is read from or written to the state directory: the listen
+ * address, that the state directory is or can be made a writable directory,
+ * server.tls's certificate pair and client CA, and the inventory sync's
+ * connection (kubeconfig or service account). Nothing here creates the state
+ * directory.
  */
 int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, size_t errlen);
 
@@ -86,12 +93,16 @@ int sg_webhook_reload(sg_webhook *w, char *err, size_t errlen);
 int sg_webhook_save(sg_webhook *w, char *err, size_t errlen);
 
 /*
- * Serve HTTPS until SIGTERM or SIGINT: make sure the serving certificate
- * exists (server.tls certFile/keyFile, or a self-signed set generated in the
- * state directory), listen, and handle SIGHUP (reload the settings), periodic
- * inventory saves and certificate file changes. On SIGTERM, stop accepting,
- * let the requests in flight finish, close idle connections, save, and
- * return 0. Returns -1 when the server cannot start.
+ * Serve HTTPS until SIGTERM or SIGINT: bind the listen address (first, so
+ * that "cannot listen on ADDRESS: address in use" leaves nothing written),
+ * create the state directory, make sure the serving certificate exists
+ * (server.tls certFile/keyFile, or a self-signed set generated in the state
+ * directory), and handle SIGHUP (reload the settings), periodic inventory
+ * saves and certificate file changes. Connections beyond max_connections are
+ * closed as soon as they are accepted. On SIGTERM, stop accepting, let the
+ * requests in flight finish, close idle connections, save, and return 0.
+ * Returns -1 when the server cannot start; the reason is in `err` and already
+ * logged (as a JSON line, like every other line of the log).
  */
 int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen);
 

@@ -1,0 +1,48 @@
+/*
+ * reads.c - which part of an object the enabled recommendations read, so
+ * that the inventory sync can ask the API server for only the metadata of a
+ * kind that nothing reads further (PartialObjectMetadata): fewer bytes cross
+ * the wire, and values such as a ConfigMap's data never reach the process
+ * when no recommendation needs them.
+ *
+ * The answer comes from the compiled rules (rule_analyze.c). An object-scope
+ * recommendation that applies to the kind reads beyond the metadata when its
+ * `applies` or `unhealthy` expression uses `object` other than as
+ * object.metadata, object.kind or object.apiVersion (`let`s are expanded in
+ * place, so they are covered). `pod`, `podMetadata`, `container` and `containerType` are null for
+ * kinds without a pod template, and the common parameters and exemptions read
+ * only namespace, name and labels. Messages and fixes decide no status, so
+ * they are not looked at. Workload kinds always read their pod template.
+ */
+#include <string.h>
+
+#include "internal_policy.h"
+
+static bool lists_kind(const json_t *kinds, const char *kind)
+{
+    size_t i;
+    const json_t *k;
+    json_array_foreach(kinds, i, k)
+        if (!strcmp(json_string_value(k), kind))
+            return true;
+    return false;
+}
+
+bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *kind, const char **which)
+{
+    if (which)
+        *which = NULL;
+    if (sg_workload_kind(kind))
+        return true;
+    for (size_t i = 0; i < p->nrecs; i++) {
+        const sg_rec *r = &p->recs[i];
+        if (!r->info.enabled || !r->info.configured || strcmp(r->info.scope, "object") || !lists_kind(r->kinds, kind))
+            continue;
+        if ((sg_expr_reads(r->applies) | sg_expr_reads(r->unhealthy)) & SG_READS_OBJECT_BODY) {
+            if (which)
+                *which = r->info.id;
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,128 @@
+/*
+ * test_reads.c - sg_policy_reads_beyond_metadata(): which kinds the enabled
+ * recommendations read only the metadata of (what the inventory sync lists
+ * as PartialObjectMetadata), from the compiled rules, for the built-in
+ * catalog and for settings that change it (a parameter that activates a
+ * recommendation, a disabled one, custom rules reading data or only labels).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <scoregate/policy.h>
+
+/* Whether `kind` reads beyond metadata under `settings` (NULL: the defaults), and which
+ * recommendation makes it so. */
+static bool beyond(const char *settings, const char *kind, const char *want_which)
+{
+    sg_policy *p;
+    char err[SG_ERRMAX];
+    sg_policy_options opts = {0};
+    const char *text = settings ? settings : "{}";
+    if (sg_policy_load_buffer("test.yaml", text, strlen(text), &opts, &p, err, sizeof err) < 0)
+        fail_msg("policy: %s", err);
+    const char *which = "unset";
+    bool r = sg_policy_reads_beyond_metadata(p, kind, &which);
+    if (want_which)
+        assert_string_equal(which ? which : "(null)", want_which);
+    else if (!r)
+        assert_null(which);
+    sg_policy_free(p);
+    return r;
+}
+
+static void test_builtin_catalog(void **state)
+{
+    (void)state;
+    /* no-default-namespace reads kind, name and namespace of these. */
+    assert_false(beyond(NULL, "Secret", NULL));
+    assert_false(beyond(NULL, "ConfigMap", NULL));
+    assert_false(beyond(NULL, "ServiceAccount", NULL));
+    /* service-allowed-ports reads spec.ports, but is inactive until configured. */
+    assert_false(beyond(NULL, "Service", NULL));
+    assert_true(beyond(NULL, "Ingress", "https-ingress"));
+    /* Workloads: their pod template. */
+    assert_true(beyond(NULL, "Deployment", "(null)"));
+    assert_true(beyond(NULL, "Pod", "(null)"));
+    assert_true(beyond(NULL, "CronJob", "(null)"));
+}
+
+static void test_settings_change_it(void **state)
+{
+    (void)state;
+    assert_true(beyond("recommendations:\n  service-allowed-ports:\n    parameters: {allowedServicePorts: [\"443\"]}\n",
+                       "Service", "service-allowed-ports"));
+    assert_false(beyond("recommendations:\n  https-ingress: {action: disabled}\n", "Ingress", NULL));
+}
+
+static const char custom_data[] =
+    "custom:\n"
+    "  - id: no-password-keys\n"
+    "    title: ConfigMaps should not hold passwords\n"
+    "    severity: high\n"
+    "    control: access\n"
+    "    scope: object\n"
+    "    kinds: [ConfigMap]\n"
+    "    let:\n"
+    "      d: object.data\n"
+    "    unhealthy: \"'password' in keys(d)\"\n"
+    "    message: m\n"
+    "    remediation: r\n";
+
+static const char custom_labels[] =
+    "custom:\n"
+    "  - id: team-label\n"
+    "    title: ConfigMaps should name their team\n"
+    "    severity: low\n"
+    "    control: best-practices\n"
+    "    scope: object\n"
+    "    kinds: [ConfigMap, Secret]\n"
+    "    applies: \"object.kind == 'ConfigMap' || object['apiVersion'] == 'v1'\"\n"
+    "    unhealthy: \"!has(object.metadata.labels.team) && !has(metadata.annotations['team'])\"\n"
+    "    message: m\n"
+    "    remediation: r\n";
+
+static const char custom_whole[] =
+    "custom:\n"
+    "  - id: whole-object\n"
+    "    title: t\n"
+    "    severity: low\n"
+    "    control: best-practices\n"
+    "    scope: object\n"
+    "    kinds: [Secret]\n"
+    "    unhealthy: \"size(keys(object)) > 4\"\n"
+    "    message: m\n"
+    "    remediation: r\n";
+
+static void test_custom_rules(void **state)
+{
+    (void)state;
+    /* A `let` reading object.data counts where it is used. */
+    assert_true(beyond(custom_data, "ConfigMap", "no-password-keys"));
+    assert_false(beyond(custom_data, "Secret", NULL));
+    /* object.kind, object['apiVersion'], object.metadata and metadata are metadata. */
+    assert_false(beyond(custom_labels, "ConfigMap", NULL));
+    assert_false(beyond(custom_labels, "Secret", NULL));
+    /* The whole object. */
+    assert_true(beyond(custom_whole, "Secret", "whole-object"));
+    assert_false(beyond(custom_whole, "ConfigMap", NULL));
+    /* A disabled custom rule reads nothing. */
+    char disabled[sizeof custom_data + 100];
+    snprintf(disabled, sizeof disabled, "%srecommendations:\n  no-password-keys: {action: disabled}\n", custom_data);
+    assert_false(beyond(disabled, "ConfigMap", NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builtin_catalog),
+        cmocka_unit_test(test_settings_change_it),
+        cmocka_unit_test(test_custom_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -146,40 +146,6 @@ static int parse_action(const loader *ld, const json_t *obj, const char *where, 
                  json_string_value(v), where);
 }
 
-/* RFC 3339 date-time ("2027-03-31T00:00:00Z", offsets and fractions allowed). */
-static int parse_rfc3339(const char *s, time_t *out)
-{
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
-        p = strptime(s, "%Y-%m-%dt%H:%M:%S", &tm);
-    if (!p)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return -1;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    long offset = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int hh, mm, n = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || hh > 23 || mm > 59)
-            return -1;
-        offset = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
-        p += 1 + n;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    *out = timegm(&tm) - offset;
-    return 0;
-}
-
 /* ---------- parameters ---------- */
 
 static json_t *common_parameters(void)
@@ -1014,7 +980,7 @@ static int load_exemptions(const loader *ld, sg_policy *p)
             return failf(ld, e, "category", v, "category of exemption %s must be waiver or mitigated", where);
         if (get_typed(ld, e, "expires", JSON_STRING, false, where, &v) < 0)
             return -1;
-        if (v && parse_rfc3339(json_string_value(v), &x->info.expires) < 0)
+        if (v && sg_time_parse_rfc3339(json_string_value(v), &x->info.expires) < 0)
             return failf(ld, e, "expires", v, "expires of exemption %s: '%s' is not an RFC 3339 time such as "
                          "2027-03-31T00:00:00Z", where, json_string_value(v));
         if (get_typed(ld, e, "justification", JSON_STRING, false, where, &v) < 0)

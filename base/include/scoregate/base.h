@@ -1,7 +1,7 @@
 /*
  * scoregate/base.h - the bottom layer every module uses and that uses no
  * other module: errors, allocation, whole-file reads and crash-safe writes,
- * FNV-1a, base64 and UTF-8-safe text. One copy of each, so that every module
+ * FNV-1a, base64, RFC 3339 times and UTF-8-safe text. One copy of each, so that every module
  * fails, allocates, reads and writes the same way.
  *
  * Conventions (every scoregate module keeps them):
@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* A good size for an error buffer. */
 #define SG_ERRMAX 512
@@ -109,6 +110,17 @@ char *sg_base64_encode(const void *data, size_t len, size_t *outlen);
  * setting nothing, when the text is not base64.
  */
 int sg_base64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen);
+
+/* ------------------------------------------------------------------ */
+/* Time.                                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An RFC 3339 date-time ("2027-03-31T00:00:00Z"; fractions of a second and
+ * offsets such as +02:00 allowed, as metav1.Time reads them) into *out.
+ * Returns -1, setting nothing, when `s` is not one.
+ */
+int sg_time_parse_rfc3339(const char *s, time_t *out);
 
 /* ------------------------------------------------------------------ */
 /* UTF-8-safe text for JSON and XML.                                    */

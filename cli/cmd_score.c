@@ -117,6 +117,8 @@ static int read_cluster(const sg_policy *p, sg_inventory *inv, const char *kubec
     }
     if (rc < 0)
         return -1;
+    if (sg_kube_config_warning(kc))
+        fprintf(stderr, "scoregate score: warning: %s\n", sg_kube_config_warning(kc));
     cluster_ctx cc = {p, sg_inventory_model(inv), inv, ns, time(NULL), 0, 0, ""};
     size_t n;
     const sg_kube_resource *rs = sg_kube_resources(&n);

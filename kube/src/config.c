@@ -1,21 +1,16 @@
 /*
- * config.c - one connection to an API server: the in-cluster service account,
- * the choice between it and a kubeconfig, and the bearer token, which is
- * re-read from its file when it rotates (the kubelet replaces a projected
- * token long before it expires, so a file that changed is read again; a
- * minute's re-read and a re-read after a 401 cover clocks and missed changes).
+ * config.c - one connection to an API server: the in-cluster service account
+ * and the choice between it and a kubeconfig. Its credentials, and when to
+ * read them again, are credentials.c's.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-#define MAX_TOKEN (64u << 10)
-#define MAX_CA (4u << 20)
 
 sg_kube_config *kb_config_new(void)
 {
@@ -45,10 +40,7 @@ void sg_kube_config_free(sg_kube_config *c)
     if (c->password)
         memset(c->password, 0, strlen(c->password));
     free(c->password);
-    free(c->token_file);
-    if (c->token)
-        memset(c->token, 0, strlen(c->token));
-    free(c->token);
+    kb_config_free_credentials(c);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -63,66 +55,13 @@ const char *sg_kube_config_source(const sg_kube_config *c)
     return c->source;
 }
 
-/* Read the token file into c->token (lock held). */
-static int reread_token(sg_kube_config *c, const struct stat *st, time_t now, char *err, size_t errlen)
+const char *sg_kube_config_warning(const sg_kube_config *c)
 {
-    char *data;
-    size_t len;
-    if (sg_file_read(c->token_file, MAX_TOKEN, &data, &len, err, errlen) < 0)
-        return -1;
-    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
-        data[--len] = '\0';
-    if (!len || strpbrk(data, "\r\n")) {
-        free(data);
-        snprintf(err, errlen, "the token file %s is empty or holds more than one line", c->token_file);
-        return -1;
-    }
-    if (c->token)
-        memset(c->token, 0, strlen(c->token));
-    free(c->token);
-    c->token = data;
-    c->token_mtime = st->st_mtim;
-    c->token_ino = st->st_ino;
-    c->token_read_at = now;
-    c->token_stale = false;
-    return 0;
-}
-
-int kb_config_token(sg_kube_config *c, char **token, char *err, size_t errlen)
-{
-    *token = NULL;
-    pthread_mutex_lock(&c->lock);
-    int rc = 0;
-    if (c->token_file) {
-        struct stat st;
-        time_t now = time(NULL);
-        if (stat(c->token_file, &st) < 0) {
-            if (!c->token) {
-                snprintf(err, errlen, "cannot read the token file %s: %s", c->token_file, strerror(errno));
-                rc = -1;
-            }
-        } else if (!c->token || c->token_stale || st.st_ino != c->token_ino ||
-                   st.st_mtim.tv_sec != c->token_mtime.tv_sec || st.st_mtim.tv_nsec != c->token_mtime.tv_nsec ||
-                   now - c->token_read_at >= KB_TOKEN_REREAD) {
-            char rerr[SG_ERRMAX];
-            if (reread_token(c, &st, now, rerr, sizeof rerr) < 0 && !c->token) {
-                snprintf(err, errlen, "%s", rerr);
-                rc = -1;
-            }
-        }
-    }
-    if (rc == 0 && c->token) {
-        *token = sg_strdup(c->token);
-    }
-    pthread_mutex_unlock(&c->lock);
-    return rc;
-}
-
-void kb_config_token_rejected(sg_kube_config *c)
-{
-    pthread_mutex_lock(&c->lock);
-    c->token_stale = true;
-    pthread_mutex_unlock(&c->lock);
+    if (!c->insecure)
+        return NULL;
+    return "insecure-skip-tls-verify is set: the API server's certificate is not verified, so whoever can reach "
+           "the network path can pose as the API server and read the credentials sent to it; set "
+           "certificate-authority (or -data) instead";
 }
 
 int sg_kube_config_in_cluster(const char *dir, sg_kube_config **out, char *err, size_t errlen)
@@ -155,12 +94,13 @@ int sg_kube_config_in_cluster(const char *dir, sg_kube_config **out, char *err, 
     }
     c->ca.file = sg_strdup(path);
     c->source = sg_strdup("in-cluster service account");
-    char *token;
-    if (kb_config_token(c, &token, err, errlen) < 0) {
+    kb_auth a;
+    int rc = kb_config_auth(c, &a, err, errlen);
+    kb_auth_clear(&a);
+    if (rc < 0) {
         sg_kube_config_free(c);
         return -1;
     }
-    free(token);
     *out = c;
     return 0;
 }

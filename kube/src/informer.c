@@ -217,8 +217,6 @@ static void list_failed(kind_state *k, CURLcode rc)
     long status = kb_transfer_status(&k->t);
     char what[128], err[SG_ERRMAX], cause[64];
     snprintf(what, sizeof what, "list %s", k->r->resource);
-    if (status == 401)
-        kb_config_token_rejected(k->inf->c);
     kb_transfer_error(&k->t, rc, what, err, sizeof err);
     if (!kb_transfer_broke(&k->t, rc)) {
         kb_set_str(&k->cont, NULL);

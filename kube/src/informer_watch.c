@@ -164,8 +164,6 @@ void kb_finish_watch(kind_state *k, CURLcode rc)
         stream_ended(k, rc);
         return;
     }
-    if (status == 401)
-        kb_config_token_rejected(k->inf->c);
     char what[128], err[SG_ERRMAX], cause[64];
     snprintf(what, sizeof what, "watch %s", k->r->resource);
     kb_transfer_error(&k->t, rc, what, err, sizeof err);

@@ -28,7 +28,69 @@
 #define KB_TOKEN_REREAD 60
 
 /* ------------------------------------------------------------------ */
-/* Connections (config.c, kubeconfig.c).                      */
+/* Credential plugins (exec.c, exec_run.c) and auth providers         */
+/* (auth_provider.c).                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Seconds a plugin may run without a terminal before it is killed, and after a failed run, before
+ * it runs again (requests meanwhile fail with its error). */
+#define KB_EXEC_TIMEOUT 60
+#define KB_EXEC_RETRY 5
+/* client-go's expiryDelta: an oidc id-token this close to its exp counts as expired. */
+#define KB_OIDC_EXPIRY_DELTA 10
+
+/* A user's client-go credential plugin (client.authentication.k8s.io), as the kubeconfig declares it. */
+typedef enum kb_interactive { KB_INTERACTIVE_NEVER, KB_INTERACTIVE_IF_AVAILABLE, KB_INTERACTIVE_ALWAYS } kb_interactive;
+
+typedef struct kb_exec {
+    char *where;                 /* "kubeconfig FILE: user 'NAME'", for messages */
+    char *api_version;           /* client.authentication.k8s.io/v1 or /v1beta1 */
+    char **argv;                 /* the command (relative to the kubeconfig when it holds a '/'), args, NULL */
+    char **env;                  /* extra "NAME=value" entries, NULL-terminated */
+    kb_interactive interactive;
+    char *install_hint;          /* or NULL */
+    json_t *cluster;             /* spec.cluster for KUBERNETES_EXEC_INFO (provideClusterInfo), or NULL */
+} kb_exec;
+
+/* What a plugin answered (status of its ExecCredential). */
+typedef struct kb_exec_result {
+    char *token;                 /* bearer token, or NULL */
+    char *cert, *key;            /* PEM client certificate and key, both or neither */
+    time_t expires;              /* expirationTimestamp; 0: none */
+} kb_exec_result;
+
+/*
+ * Read a user's `exec` mapping (`where` names the user for messages, `dir`
+ * is the kubeconfig's directory) with clientcmd's validation: command and
+ * apiVersion required, a known apiVersion, env entries with names,
+ * interactiveMode required for v1 (IfAvailable by default for v1beta1).
+ */
+int kb_exec_parse(const json_t *exec, const char *dir, const char *where, kb_exec **out, char *err, size_t errlen);
+/* Set spec.cluster from the connection and the kubeconfig's cluster mapping (its
+ * client.authentication.k8s.io/exec extension becomes `config`); reads the CA file. */
+int kb_exec_cluster_info(kb_exec *x, const sg_kube_config *c, const json_t *cluster, char *err, size_t errlen);
+void kb_exec_free(kb_exec *x);
+/* The KUBERNETES_EXEC_INFO value: an ExecCredential with spec only (malloc'd JSON). */
+char *kb_exec_info(const kb_exec *x, bool interactive);
+/* Decode a plugin's standard output: an ExecCredential of x's apiVersion with a status. */
+int kb_exec_decode(const kb_exec *x, const char *out, size_t len, kb_exec_result *r, char *err, size_t errlen);
+/* Run the plugin and decode its answer; errors name the plugin and the user, and carry its standard error. */
+int kb_exec_run(const kb_exec *x, kb_exec_result *r, char *err, size_t errlen);
+void kb_exec_result_clear(kb_exec_result *r);
+
+/*
+ * A user's legacy `auth-provider`. Only oidc can be honoured without a
+ * network call of its own: its id-token is the bearer token while the
+ * token's `exp` claim (*expires) is more than KB_OIDC_EXPIRY_DELTA seconds
+ * ahead. gcp and azure (removed from
+ * client-go) and others are errors naming what replaces them.
+ */
+int kb_auth_provider(const json_t *ap, const char *where, char **token, time_t *expires, char *err, size_t errlen);
+/* The `exp` claim of a JWT (header.payload.signature, base64url, unverified). */
+int kb_jwt_expiry(const char *jwt, time_t *exp, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Connections (config.c, kubeconfig.c, credentials.c).              */
 /* ------------------------------------------------------------------ */
 
 /* Bytes from a file or inline data (exactly one of them, or neither). */
@@ -47,27 +109,48 @@ struct sg_kube_config {
     char *proxy;                 /* proxy-url, or NULL (curl then honours the environment) */
     char *username, *password;   /* basic auth, or NULL */
     char *token_file;            /* re-read when it changes, or NULL */
-    pthread_mutex_t lock;        /* guards the token fields below */
+    kb_exec *exec;               /* credentials from a plugin, or NULL */
+    char *token_owner;           /* an oidc id-token's user, for messages; NULL for other tokens */
+    pthread_mutex_t lock;        /* guards the credential fields below (and runs of the plugin) */
     char *token;                 /* bearer token, or NULL */
+    time_t token_expires;        /* an oidc id-token's exp claim; 0: none */
     struct timespec token_mtime;
     ino_t token_ino;
     time_t token_read_at;
     bool token_stale;            /* re-read before the next request (after a 401) */
+    kb_exec_result cred;         /* the plugin's last answer */
+    time_t exec_failed_at;       /* when its last run failed; 0: it did not */
+    char exec_error[SG_ERRMAX];  /* why */
+    bool cred_valid;             /* cred holds an answer that is not stale */
+    unsigned long cred_gen;      /* bumped whenever the credentials change */
 };
 
 /* A new, empty config (lock initialised). */
 sg_kube_config *kb_config_new(void);
 
+/* The credentials of one request: copies, cleared by kb_auth_clear(). */
+typedef struct kb_auth {
+    char *token;                 /* bearer token, or NULL */
+    kb_material cert, key;       /* a plugin's client certificate and key (data), or empty */
+    unsigned long gen;           /* the generation they belong to, for kb_config_rejected() */
+} kb_auth;
+
 /*
- * The bearer token for the next request, malloc'd (NULL when the connection
- * has none): re-read from token_file when its mtime or inode changed, when
- * KB_TOKEN_REREAD seconds passed, or after kb_config_token_rejected(). A token
- * file that cannot be read keeps the last token and fails only when there is
- * none yet.
+ * The credentials for the next request. A token file is re-read when its
+ * mtime or inode changed, when KB_TOKEN_REREAD seconds passed, or after a 401
+ * (one that cannot be read keeps the last token and fails only when there is
+ * none yet). A plugin runs when there is no answer yet, when its answer's
+ * expirationTimestamp has passed, or after a 401 (client-go's exec
+ * authenticator); one run serves every request until then. An oidc id-token
+ * that expired is an error. No credentials: a->token NULL, success.
  */
-int kb_config_token(sg_kube_config *c, char **token, char *err, size_t errlen);
-/* The API server answered 401: read the token file again before the next request. */
-void kb_config_token_rejected(sg_kube_config *c);
+int kb_config_auth(sg_kube_config *c, kb_auth *a, char *err, size_t errlen);
+void kb_auth_clear(kb_auth *a);
+/* The API server answered 401 to credentials of generation `gen`: unless they
+ * changed since, read the token file again or run the plugin before the next request. */
+void kb_config_rejected(sg_kube_config *c, unsigned long gen);
+/* Free the credential fields (token, plugin, answer). */
+void kb_config_free_credentials(sg_kube_config *c);
 
 /* ------------------------------------------------------------------ */
 /* HTTP (request.c).                                                    */
@@ -97,6 +180,8 @@ typedef struct kb_transfer {
     bool aborted;                /* on_line asked to stop */
     bool got_data;               /* a watch delivered at least one line */
     bool established;            /* the response headers arrived with a 2xx status */
+    sg_kube_config *config;      /* told when the answer is 401 */
+    unsigned long auth_gen;      /* the generation of the credentials sent */
     char url[4096];
     char curl_err[CURL_ERROR_SIZE];
 } kb_transfer;
@@ -110,9 +195,10 @@ typedef struct kb_transfer {
 
 /*
  * Prepare a GET of `path_and_query` (starting with '/') on the connection:
- * TLS as configured, the bearer token (read now) or basic auth, `accept` as
- * the Accept header (NULL: KB_ACCEPT_JSON), connect timeout, keep-alive
- * probes, and `timeout` seconds in all (0: none).
+ * TLS as configured, the credentials of kb_config_auth() (a 401 answer marks
+ * them rejected) or basic auth, `accept` as the Accept header (NULL:
+ * KB_ACCEPT_JSON), connect timeout, keep-alive probes, and `timeout` seconds
+ * in all (0: none).
  */
 int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_query, const char *accept, long timeout,
                      kb_line_fn on_line, void *line_ctx, char *err, size_t errlen);

@@ -4,8 +4,10 @@
  * current context names a cluster and a user, relative file names are
  * relative to the file that holds them, and inline *-data fields (base64)
  * override the matching files. Token files are re-read as they rotate.
- * Exec and auth-provider plugins are not run: such users get an error saying
- * what to use instead.
+ * Users' exec credential plugins are read here (exec.c) and run at the first
+ * request (credentials.c); of the legacy auth-providers, oidc's id-token is
+ * used and gcp and azure get an error naming their replacement
+ * (auth_provider.c).
  */
 #include <libgen.h>
 #include <limits.h>
@@ -202,6 +204,49 @@ static int load_cluster(sg_kube_config *c, const kc_file *f, const json_t *cl, c
     return 0;
 }
 
+/*
+ * The user's exec plugin or auth-provider. As in client-go, a user that also
+ * has a token, token file, basic auth or client certificate (`has_static`)
+ * uses those and never runs its plugin, and exec together with auth-provider
+ * is refused.
+ */
+static int plugin_user(sg_kube_config *c, const kc_file *f, const json_t *u, const char *name, bool has_static,
+                       char *err, size_t errlen)
+{
+    const json_t *exec = json_object_get(u, "exec"), *ap = json_object_get(u, "auth-provider");
+    exec = json_is_null(exec) ? NULL : exec;
+    ap = json_is_null(ap) ? NULL : ap;
+    char where[600];
+    snprintf(where, sizeof where, "kubeconfig %s: user '%s'", f->path, name);
+    if (exec && ap)
+        return sg_err(err, errlen, "%s: auth-provider cannot be provided in combination with an exec plugin", where);
+    if (exec) {
+        kb_exec *x;
+        if (kb_exec_parse(exec, f->dir, where, &x, err, errlen) < 0)
+            return -1;
+        if (has_static)
+            kb_exec_free(x);
+        else
+            c->exec = x;
+        return 0;
+    }
+    if (!ap)
+        return 0;
+    char *token;
+    time_t expires;
+    if (kb_auth_provider(ap, where, &token, &expires, err, errlen) < 0)
+        return -1;
+    if (c->token || c->token_file || c->username) {
+        memset(token, 0, strlen(token));
+        free(token);
+        return 0;
+    }
+    c->token = token;
+    c->token_expires = expires;
+    c->token_owner = sg_strdup(where);
+    return 0;
+}
+
 static int load_user(sg_kube_config *c, const kc_file *f, const json_t *u, const char *name, char *err, size_t errlen)
 {
     char what[300];
@@ -229,15 +274,7 @@ static int load_user(sg_kube_config *c, const kc_file *f, const json_t *u, const
         c->username = sg_strdup(username);
         c->password = sg_strdup(password ? password : "");
     }
-    if (!token && !token_file && !has_cert && !username &&
-        (json_object_get(u, "exec") || json_object_get(u, "auth-provider"))) {
-        snprintf(err, errlen,
-                 "kubeconfig %s: %s gets its credentials from an exec or auth-provider plugin, which scoregate does "
-                 "not run; use a user with a token, tokenFile or client certificate (e.g. a service account token)",
-                 f->path, what);
-        return -1;
-    }
-    return 0;
+    return plugin_user(c, f, u, name, token || token_file || username || has_cert, err, errlen);
 }
 
 static int build(const kc_set *s, const char *context, sg_kube_config *c, char *err, size_t errlen)
@@ -275,6 +312,8 @@ static int build(const kc_set *s, const char *context, sg_kube_config *c, char *
             load_user(c, uf, u, user_name, err, errlen) < 0)
             return -1;
     }
+    if (c->exec && kb_exec_cluster_info(c->exec, c, cl, err, errlen) < 0)
+        return -1;
     size_t n = strlen(s->files[0].path) + strlen(ctx_name) + 32;
     c->source = sg_malloc(n);
     snprintf(c->source, n, "kubeconfig %s, context %s", s->files[0].path, ctx_name);
@@ -303,10 +342,11 @@ int sg_kube_config_from_kubeconfig(const char *paths, const char *context, sg_ku
         rc = build(&set, context, c, err, errlen);
     }
     set_free(&set);
-    if (rc == 0 && c->token_file) {
-        char *token;
-        rc = kb_config_token(c, &token, err, errlen);
-        free(token);
+    /* Read a token file and check an id-token now; a plugin runs at the first request, as in client-go. */
+    if (rc == 0 && !c->exec) {
+        kb_auth a;
+        rc = kb_config_auth(c, &a, err, errlen);
+        kb_auth_clear(&a);
     }
     if (rc < 0) {
         sg_kube_config_free(c);

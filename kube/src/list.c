@@ -103,8 +103,6 @@ int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_siz
             continue;
         }
         if (rc != CURLE_OK || status != 200) {
-            if (status == 401)
-                kb_config_token_rejected(c);
             kb_transfer_error(&t, rc, what, err, errlen);
             kb_transfer_cleanup(&t);
             free(cont);

@@ -1,8 +1,9 @@
 /*
  * request.c - one HTTP GET to the API server on libcurl: TLS as the
  * connection says (CA file or data, client certificate, insecure skip, a TLS
- * server name other than the URL's host), the bearer token read at the moment
- * of the request (so a rotated token is used at once), bodies collected with a
+ * server name other than the URL's host), the credentials taken at the moment
+ * of the request (so a rotated token or a plugin's new answer is used at
+ * once; a 401 answer marks them rejected), bodies collected with a
  * size limit or, for watches, split into lines as they arrive; and errors
  * described so that a person knows what to change.
  */
@@ -99,6 +100,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
     if (n <= 2 && (p[0] == '\r' || p[0] == '\n')) {
         long status = kb_transfer_status(t);
         t->established = status >= 200 && status < 300;
+        if (status == 401 && t->config)
+            kb_config_rejected(t->config, t->auth_gen);
     }
     return n;
 }
@@ -181,12 +184,14 @@ int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_que
     kb_curl_init();
     t->on_line = on_line;
     t->line_ctx = line_ctx;
-    char *token;
-    if (kb_config_token(c, &token, err, errlen) < 0)
+    kb_auth auth;
+    if (kb_config_auth(c, &auth, err, errlen) < 0)
         return -1;
+    t->config = c;
+    t->auth_gen = auth.gen;
     t->easy = curl_easy_init();
     if (!t->easy) {
-        free(token);
+        kb_auth_clear(&auth);
         snprintf(err, errlen, "cannot create a curl handle");
         return -1;
     }
@@ -194,7 +199,7 @@ int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_que
     if (c->tls_server_name) {
         char scheme[16], host[1024], port[16], connect[2200];
         if (split_server(c->server, scheme, host, port, sizeof host) < 0) {
-            free(token);
+            kb_auth_clear(&auth);
             kb_transfer_cleanup(t);
             snprintf(err, errlen, "cannot parse the server URL %s", c->server);
             return -1;
@@ -223,24 +228,30 @@ int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_que
     if (c->proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
     set_tls(e, c);
+    /* A plugin's certificate (never together with the kubeconfig's own: client-go then runs no plugin). */
+    if (auth.cert.data) {
+        set_blob(e, CURLOPT_SSLCERT_BLOB, &auth.cert);
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        set_blob(e, CURLOPT_SSLKEY_BLOB, &auth.key);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    }
     char accept_line[160];
     snprintf(accept_line, sizeof accept_line, "Accept: %s", accept ? accept : KB_ACCEPT_JSON);
     struct curl_slist *h = NULL;
     h = curl_slist_append(h, accept_line);
-    if (token) {
-        size_t n = strlen(token) + 32;
+    if (auth.token) {
+        size_t n = strlen(auth.token) + 32;
         char *line = sg_malloc(n);
-        snprintf(line, n, "Authorization: Bearer %s", token);
+        snprintf(line, n, "Authorization: Bearer %s", auth.token);
         h = curl_slist_append(h, line);
         memset(line, 0, n);
         free(line);
-        memset(token, 0, strlen(token));
-        free(token);
     } else if (c->username) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERNAME, c->username);
         curl_easy_setopt(e, CURLOPT_PASSWORD, c->password);
     }
+    kb_auth_clear(&auth);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     t->headers = h;
     return 0;

@@ -1,9 +1,10 @@
 /*
  * test_kube_config.c - unit tests of the kube module's connection settings:
  * kubeconfig files (current context, merging of a colon-separated list,
- * relative file names, inline base64 data, the errors a person must be able
- * to act on) and the in-cluster service account. Requests themselves are
- * tested end to end against the API server double (test_kube.py).
+ * relative file names, inline base64 data, exec plugins and auth-providers
+ * as clientcmd validates them, the errors a person must be able to act on)
+ * and the in-cluster service account. Requests themselves are tested end to
+ * end against the API server double (test_kube.py, test_kube_exec.py).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,9 +136,6 @@ static void errors_name_the_problem(void **state)
                      " certificate-authority-data: Zm9v}\n",
          "insecure-skip-tls-verify"},
         {CONFIG_HEAD "clusters:\n- name: c1\n  cluster: {server: 'https://x'}\n"
-                     "users:\n- name: u1\n  user: {exec: {command: aws}}\n",
-         "exec or auth-provider"},
-        {CONFIG_HEAD "clusters:\n- name: c1\n  cluster: {server: 'https://x'}\n"
                      "users:\n- name: u1\n  user: {client-certificate-data: Zm9v}\n",
          "client-certificate and client-key go together"},
         {CONFIG_HEAD "clusters:\n- name: c1\n  cluster: {server: 'https://x'}\n"
@@ -159,6 +157,85 @@ static void errors_name_the_problem(void **state)
     char err[512];
     assert_int_equal(sg_kube_config_from_kubeconfig("/nonexistent/kubeconfig", NULL, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/kubeconfig"));
+}
+
+#define PLUGIN_HEAD CONFIG_HEAD "clusters:\n- name: c1\n  cluster: {server: 'https://x'}\nusers:\n- name: u1\n  user:\n"
+/* JWT payloads (base64url) with exp in 2100 and in 2000. */
+#define JWT_2100 "eyJhbGciOiJub25lIn0.eyJpc3MiOiAiaHR0cHM6Ly9pZHAiLCAiZXhwIjogNDEwMjQ0NDgwMH0.sig"
+#define JWT_2000 "eyJhbGciOiJub25lIn0.eyJpc3MiOiAiaHR0cHM6Ly9pZHAiLCAiZXhwIjogOTQ2Njg0ODAwfQ.sig"
+#define OIDC(extra) "    auth-provider: {name: oidc, config: {idp-issuer-url: 'https://idp', client-id: k8s" extra "}}\n"
+
+/* exec and auth-provider users: what loads (a plugin is not run by loading) and what clientcmd refuses. */
+static void plugins_and_auth_providers(void **state)
+{
+    (void)state;
+    static const char *const loads[] = {
+        PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: /nonexistent/plugin}\n",
+        PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1, command: aws, interactiveMode: Never,"
+                    " args: [eks, get-token], env: [{name: AWS_PROFILE, value: prod}], provideClusterInfo: true,"
+                    " installHint: 'install the AWS CLI'}\n",
+        PLUGIN_HEAD OIDC(", id-token: '" JWT_2100 "'"),
+        /* A token wins over the plugin, as in client-go: an expired id-token then does not matter. */
+        PLUGIN_HEAD "    token: t\n" OIDC(", id-token: '" JWT_2000 "'"),
+    };
+    for (size_t i = 0; i < sizeof loads / sizeof loads[0]; i++) {
+        sg_kube_config *c;
+        char err[512] = "";
+        if (load(loads[i], NULL, &c, err) != 0)
+            fail_msg("case %zu: %s", i, err);
+        assert_null(sg_kube_config_warning(c));
+        sg_kube_config_free(c);
+    }
+    static const struct {
+        const char *text, *expect;
+    } refused[] = {
+        {PLUGIN_HEAD "    exec: {command: aws}\n", "apiVersion must be specified"},
+        {PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: aws}\n",
+         "invalid apiVersion 'client.authentication.k8s.io/v1alpha1'"},
+        {PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}\n",
+         "interactiveMode must be specified"},
+        {PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1, command: aws, interactiveMode: Sometimes}\n",
+         "invalid interactiveMode 'Sometimes'"},
+        {PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1beta1, args: [x]}\n", "command must be specified"},
+        {PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, env: [{value: x}]}\n",
+         "env[0] needs a name"},
+        {PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [a, [2]]}\n",
+         "args[1] must be a string"},
+        {PLUGIN_HEAD "    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws}\n" OIDC(""),
+         "in combination with an exec plugin"},
+        {PLUGIN_HEAD "    auth-provider: {name: gcp}\n", "gke-gcloud-auth-plugin"},
+        {PLUGIN_HEAD "    auth-provider: {name: azure, config: {tenant-id: t}}\n", "kubelogin"},
+        {PLUGIN_HEAD "    auth-provider: {name: keystone}\n", "no auth-provider named 'keystone'"},
+        {PLUGIN_HEAD "    auth-provider: {name: oidc, config: {client-id: k8s, id-token: '" JWT_2100 "'}}\n",
+         "must provide idp-issuer-url"},
+        {PLUGIN_HEAD OIDC(""), "has no id-token"},
+        {PLUGIN_HEAD OIDC(", id-token: not-a-jwt"), "not a valid JWT"},
+        {PLUGIN_HEAD OIDC(", id-token: 'a.!!.c'"), "not base64url"},
+        {PLUGIN_HEAD OIDC(", id-token: '" JWT_2000 "'"), "expired at 2000-01-01T00:00:00Z"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        sg_kube_config *c = (sg_kube_config *)1;
+        char err[512] = "";
+        int rc = load(refused[i].text, NULL, &c, err);
+        if (rc != -1 || !strstr(err, refused[i].expect) || !strstr(err, "user 'u1'"))
+            fail_msg("case %zu: rc=%d err='%s', expected '%s'", i, rc, err, refused[i].expect);
+        assert_null(c);
+    }
+}
+
+/* insecure-skip-tls-verify loads, with a warning for the log or the terminal. */
+static void insecure_warns(void **state)
+{
+    (void)state;
+    sg_kube_config *c;
+    char err[512];
+    assert_int_equal(load(CONFIG_HEAD "clusters:\n- name: c1\n  cluster: {server: 'https://x', insecure-skip-tls-verify: true}\n"
+                                      "users:\n- name: u1\n  user: {token: t}\n",
+                          NULL, &c, err),
+                     0);
+    assert_non_null(sg_kube_config_warning(c));
+    assert_non_null(strstr(sg_kube_config_warning(c), "not verified"));
+    sg_kube_config_free(c);
 }
 
 static void in_cluster(void **state)
@@ -236,7 +313,8 @@ int main(void)
         cmocka_unit_test(current_context_and_token), cmocka_unit_test(merged_list_first_wins),
         cmocka_unit_test(relative_files_and_data),   cmocka_unit_test(errors_name_the_problem),
         cmocka_unit_test(in_cluster),                cmocka_unit_test(load_order),
-        cmocka_unit_test(kinds),
+        cmocka_unit_test(kinds),                     cmocka_unit_test(plugins_and_auth_providers),
+        cmocka_unit_test(insecure_warns),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -197,6 +197,8 @@ int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
     wh_log("info", "inventory sync started",
            json_pack("{s:s,s:s,s:s}", "server", sg_kube_config_server(s->config), "source",
                      sg_kube_config_source(s->config), "metadataOnly", names));
+    if (sg_kube_config_warning(s->config))
+        wh_logf("warn", "inventory sync: %s", sg_kube_config_warning(s->config));
     return 0;
 }
 

@@ -8,7 +8,8 @@
  *
  *  - A connection (sg_kube_config) comes from a kubeconfig file (current
  *    context; token, tokenFile, client certificate and key as files or inline
- *    data, CA as file or data, insecure-skip-tls-verify) or from the
+ *    data, client-go credential plugins (exec), the oidc auth-provider's
+ *    id-token, CA as file or data, insecure-skip-tls-verify) or from the
  *    in-cluster service account (token re-read when it rotates, ca.crt,
  *    KUBERNETES_SERVICE_HOST and _PORT).
  *  - sg_kube_list() is a one-off paginated list (limit/continue).
@@ -50,8 +51,12 @@ typedef struct sg_kube_config sg_kube_config;
  * named cluster, context or user, wins). `context` NULL uses current-context.
  * Relative file names inside a kubeconfig are relative to its directory.
  * Fails naming the file and the entry: no current context, an unknown cluster
- * or user, unreadable or malformed files, invalid base64, or credentials that
- * only an exec or auth-provider plugin can produce (not supported).
+ * or user, unreadable or malformed files, invalid base64, an exec section
+ * client-go would refuse, an oidc id-token that expired, or an auth-provider
+ * other than oidc (gcp and azure were replaced by exec plugins; the message
+ * names them). An exec plugin is not run here but before the first request
+ * (and again when its credential expires or is answered with 401); its
+ * failures are those requests' errors, with its standard error.
  */
 int sg_kube_config_from_kubeconfig(const char *paths, const char *context, sg_kube_config **out,
                                    char *err, size_t errlen);
@@ -78,6 +83,9 @@ int sg_kube_config_load(const char *kubeconfig, bool in_cluster_first, sg_kube_c
 const char *sg_kube_config_server(const sg_kube_config *c);
 /* Where the connection came from, for logs: "in-cluster" or "kubeconfig FILE, context NAME" (borrowed). */
 const char *sg_kube_config_source(const sg_kube_config *c);
+/* What a person should be warned about (insecure-skip-tls-verify: the server's certificate is not
+ * verified), or NULL (borrowed). */
+const char *sg_kube_config_warning(const sg_kube_config *c);
 void sg_kube_config_free(sg_kube_config *c);
 
 /* ------------------------------------------------------------------ */

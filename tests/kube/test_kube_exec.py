@@ -19,7 +19,6 @@ plugin that starts failing is logged with its standard error and recovered from.
 Usage: test_kube_exec.py SCOREGATE_BINARY SOURCE_DIR. Loopback only; bounded time.
 """
 import base64
-import copy
 import json
 import os
 import pty
@@ -34,23 +33,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
 import fake_apiserver as fa  # noqa: E402
-from webhook_client import Results, Server  # noqa: E402
-
-for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "KUBECONFIG"):
-    os.environ.pop(var, None)
+import kubelib as kl  # noqa: E402
+from kubelib import deployment, metric, wait_for  # noqa: E402
+from webhook_client import Results  # noqa: E402
 
 res = Results()
 check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-kube-exec-")
+kl.setup(BIN, tmp)
 PLUGIN = os.path.join(HERE, "exec_plugin.py")
 V1, V1BETA1 = "client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"
-SPEC = {"containers": [{"name": "app", "image": "nginx:1.27"}]}
-
-
-def deployment(name):
-    return {"kind": "Deployment", "metadata": {"name": name, "namespace": "team"},
-            "spec": {"selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}}, "spec": copy.deepcopy(SPEC)}}}
 
 
 def jwt(exp):
@@ -109,19 +101,6 @@ def score(kc, tty=False):
 def percent(out):
     m = re.search(r"Secure score: ([0-9.]+)%", out)
     return m and m.group(1)
-
-
-def wait_for(what, fn, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if fn():
-                return True
-        except Exception:  # the server may be between states
-            pass
-        time.sleep(0.2)
-    print(f"     (timed out waiting for {what})")
-    return False
 
 
 def score_tests():
@@ -243,18 +222,14 @@ def other_user_tests():
 def sync_tests():
     """`serve` with inventory sync through a plugin: rotation mid-watch, a failing plugin, recovery."""
     p = Plugin("sync", {"token": "tok-{n}"})
-    cfg = os.path.join(tmp, "sync.yaml")
-    with open(cfg, "w") as f:
-        f.write(f"server:\n  inventorySync: {{enabled: true, kubeconfig: {json.dumps(p.kc)}}}\n")
-    os.makedirs(os.path.join(tmp, "serve"), exist_ok=True)
-    s = Server(BIN, config=cfg, workdir=os.path.join(tmp, "serve")).start()
+    s = kl.serve("serve", kl.settings("sync.yaml", p.kc))
     servers.append(s)
 
     def synced():
-        return s.metrics().get("scoregate_inventory_synced") == 1
+        return metric(s, "scoregate_inventory_synced") == 1
 
     def resources():
-        return int(s.metrics().get("scoregate_inventory_resources", -1))
+        return kl.score_of(s)[1]
     check("sync: synced through the plugin's token", wait_for("synced", synced, 60), s.log_text()[-2000:])
     check("sync: the plugin ran once for every kind's list and watch", len(p.runs()) == 1, len(p.runs()))
     before = resources()
@@ -277,8 +252,7 @@ def sync_tests():
     rc = s.stop()
     log = s.log_text()
     check("sync: clean shutdown, sanitizer-clean, no token in the log",
-          rc == 0 and not any(x in log for x in ("AddressSanitizer", "runtime error:", "LeakSanitizer"))
-          and "tok-good" not in log and "tok-2" not in log, log[-2000:])
+          rc == 0 and kl.sanitizer_clean(s) and "tok-good" not in log and "tok-2" not in log, log[-2000:])
 
 
 servers = []
@@ -291,7 +265,7 @@ try:
     fake = fa.FakeAPIServer(PKI, tokens=["tok-1"], bookmark_interval=1.0).start()
     for i in range(3):
         fake.put(deployment(f"web-{i}"))
-    fake.put({"kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": copy.deepcopy(SPEC)})
+    fake.put({"kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": kl.POD_SPEC})
     score_tests()
     other_user_tests()
     sync_tests()

@@ -31,6 +31,7 @@ typedef struct scan_options {
     const char *output;
     const char *namespace_;
     const char *baseline;
+    const char *help_base_url;
     double min_score;
     const char *standards[MAX_STANDARDS];
     size_t nstandards;
@@ -50,6 +51,8 @@ static void usage(FILE *out)
             "      --namespace NS     namespace for objects that name none (default: default)\n"
             "      --baseline FILE    predict the score change against this inventory\n"
             "      --min-score P      exit 3 when the resulting score is below P percent\n"
+            "      --help-base-url URL  SARIF: each rule's helpUri is URL followed by its id, and the\n"
+            "                         tool's informationUri is URL (your documentation of the checks)\n"
             "  -h, --help             show this help\n\n"
             "exit status: 0 nothing would be denied, 1 something would be denied,\n"
             "             2 usage or input error, 3 score below --min-score\n");
@@ -124,6 +127,18 @@ static bool valid_namespace(const char *ns)
     return true;
 }
 
+/* An absolute http(s) URL with a host, made of characters a URI may hold (RFC 3986). */
+static bool valid_url(const char *s)
+{
+    const char *host = !strncmp(s, "https://", 8) ? s + 8 : !strncmp(s, "http://", 7) ? s + 7 : NULL;
+    if (!host || !*host || *host == '/')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || strchr("\"<>\\^`{|}", *p))
+            return false;
+    return true;
+}
+
 static int parse_args(int argc, char **argv, scan_options *o)
 {
     static const struct option longopts[] = {
@@ -131,7 +146,7 @@ static int parse_args(int argc, char **argv, scan_options *o)
         {"output", required_argument, NULL, 'o'},    {"standard", required_argument, NULL, 's'},
         {"namespace", required_argument, NULL, 'n'}, {"baseline", required_argument, NULL, 'b'},
         {"min-score", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"help-base-url", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->format = "text";
     o->min_score = -1;
@@ -152,6 +167,14 @@ static int parse_args(int argc, char **argv, scan_options *o)
             o->namespace_ = optarg;
             break;
         case 'b': o->baseline = optarg; break;
+        case 'u':
+            if (!valid_url(optarg)) {
+                fprintf(stderr, "scoregate scan: --help-base-url takes an absolute http:// or https:// URL without "
+                        "spaces, quotes or angle brackets, not '%s'\n", optarg);
+                return -1;
+            }
+            o->help_base_url = optarg;
+            break;
         case 's':
             if (o->nstandards == MAX_STANDARDS) {
                 fprintf(stderr, "scoregate scan: too many --standard options\n");
@@ -260,7 +283,7 @@ int sg_cmd_scan(int argc, char **argv)
         fprintf(stderr, "scoregate scan: %s\n", err);
         return 2;
     }
-    scan_report r = {.policy = policy};
+    scan_report r = {.policy = policy, .help_base_url = o.help_base_url};
     int status = 0;
     for (int i = optind; i < argc && status == 0; i++)
         if (read_path(&r.manifests, argv[i], err, sizeof err) < 0)

@@ -33,6 +33,7 @@ typedef struct scan_report {
     size_t denied;                 /* resources admission would deny */
     json_t *score;                 /* the "score" object of docs/scan.md, or NULL */
     json_t *prediction;            /* with --baseline, or NULL */
+    const char *help_base_url;     /* --help-base-url (SARIF helpUri, informationUri), or NULL */
 } scan_report;
 
 /* The score gate, where a format needs it named like a recommendation. */

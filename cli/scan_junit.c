@@ -7,10 +7,18 @@
  * is the recommendation id, name is its title plus "[container NAME]" for
  * container checks. Unhealthy findings carry <failure> (message = what is
  * wrong, type = "SEVERITY ACTION", text = the remediation and the source
- * place); exempt and not-applicable ones carry <skipped>; healthy ones pass.
- * A resource in an excluded namespace gets one skipped testcase saying so;
- * one the score gate denies gets a failed "score-gate" testcase.
- * Every attribute and text goes through scan_xml_escape().
+ * place); exempt and not-applicable ones carry <skipped> (text = the source
+ * place); healthy ones pass. A resource in an excluded namespace gets one
+ * skipped testcase saying so; one the score gate denies gets a failed
+ * "score-gate" testcase. Every attribute and text goes through
+ * scan_xml_escape().
+ *
+ * The output validates against the Jenkins xUnit plugin's junit-10.xsd, the
+ * strictest schema CI systems apply: no file or line attribute on
+ * <testcase>, no skipped count on <testsuites>. The place of a finding is in
+ * the texts GitLab and Jenkins show with a test's result (the failure or
+ * skipped text) and in every testcase's <system-out>, never in its name, so
+ * that a test keeps its identity (and its history) when lines move.
  */
 #include <string.h>
 
@@ -48,6 +56,21 @@ static void attr(FILE *out, const char *name, const char *value)
     fputc('"', out);
 }
 
+/* "FILE:LINE (document N)": where the object is, as every testcase says it. */
+static void source_place(FILE *out, const scan_item *it)
+{
+    scan_xml_escape(out, it->manifest->file);
+    fprintf(out, ":%d (document %d)", it->manifest->line, it->manifest->document);
+}
+
+/* The object's place as the testcase's standard output (Jenkins shows it with every result). */
+static void system_out(FILE *out, const scan_item *it)
+{
+    fputs("      <system-out>Source: ", out);
+    source_place(out, it);
+    fputs("</system-out>\n", out);
+}
+
 static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_t k)
 {
     const sg_finding *f = &it->adm.eval.findings[k];
@@ -61,14 +84,7 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
         scan_xml_escape(out, f->container);
         fputc(']', out);
     }
-    fputc('"', out);
-    attr(out, "file", it->manifest->file);
-    fprintf(out, " line=\"%d\" time=\"0\"", it->manifest->line);
-    if (f->status == SG_STATUS_HEALTHY) {
-        fputs("/>\n", out);
-        return;
-    }
-    fputs(">\n", out);
+    fputs("\" time=\"0\">\n", out);
     if (f->status == SG_STATUS_UNHEALTHY) {
         fputs("      <failure", out);
         attr(out, "message", f->message && *f->message ? f->message : rec->title);
@@ -78,8 +94,7 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
         fputs("&#10;Remediation: ", out);
         scan_xml_escape(out, rec->remediation);
         fputs("&#10;Source: ", out);
-        scan_xml_escape(out, it->manifest->file);
-        fprintf(out, ":%d (document %d)", it->manifest->line, it->manifest->document);
+        source_place(out, it);
         if (it->adm.denials[k])
             fputs("&#10;Admission would deny this object.", out);
         char note[320];
@@ -88,7 +103,7 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
             scan_xml_escape(out, note);
         }
         fputs("</failure>\n", out);
-    } else {
+    } else if (f->status != SG_STATUS_HEALTHY) {
         fputs("      <skipped message=\"", out);
         if (f->status == SG_STATUS_EXEMPT) {
             fputs("exempt by ", out);
@@ -97,8 +112,11 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
         } else {
             fputs("not applicable", out);
         }
-        fputs("\"/>\n", out);
+        fputs("\">Source: ", out);
+        source_place(out, it);
+        fputs("</skipped>\n", out);
     }
+    system_out(out, it);
     fputs("    </testcase>\n", out);
 }
 
@@ -108,14 +126,15 @@ static void gate_testcase(FILE *out, const scan_item *it)
     fputs("    <testcase", out);
     attr(out, "classname", SCAN_GATE_ID);
     attr(out, "name", SCAN_GATE_TITLE);
-    attr(out, "file", it->manifest->file);
-    fprintf(out, " line=\"%d\" time=\"0\">\n      <failure", it->manifest->line);
+    fputs(" time=\"0\">\n      <failure", out);
     attr(out, "message", it->adm.gate.message);
     fputs(" type=\"gate deny\">", out);
     scan_xml_escape(out, it->adm.gate.message);
-    fputs("&#10;Remediation: " SCAN_GATE_REMEDIATION "&#10;Admission would deny this object.</failure>\n"
-          "    </testcase>\n",
-          out);
+    fputs("&#10;Remediation: " SCAN_GATE_REMEDIATION "&#10;Source: ", out);
+    source_place(out, it);
+    fputs("&#10;Admission would deny this object.</failure>\n", out);
+    system_out(out, it);
+    fputs("    </testcase>\n", out);
 }
 
 static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
@@ -137,11 +156,15 @@ static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
     fprintf(out, ":%d\"/>\n      <property name=\"document\" value=\"%d\"/>\n", it->manifest->line,
             it->manifest->document);
     fputs("    </properties>\n", out);
-    if (it->adm.eval.excluded)
+    if (it->adm.eval.excluded) {
         fputs("    <testcase classname=\"scoregate\" name=\"namespace excluded\" time=\"0\">\n"
-              "      <skipped message=\"the namespace is excluded globally: not evaluated\"/>\n"
-              "    </testcase>\n",
+              "      <skipped message=\"the namespace is excluded globally: not evaluated\">Source: ",
               out);
+        source_place(out, it);
+        fputs("</skipped>\n", out);
+        system_out(out, it);
+        fputs("    </testcase>\n", out);
+    }
     for (size_t k = 0; k < it->adm.eval.count; k++)
         testcase(out, r, it, k);
     if (it->adm.gate.denied)
@@ -157,13 +180,11 @@ int scan_write_junit(const scan_report *r, FILE *out)
         count_item(&r->items[i], &c);
         total.tests += c.tests;
         total.failures += c.failures;
-        total.skipped += c.skipped;
     }
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-    fprintf(out,
-            "<testsuites name=\"scoregate scan\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
-            "time=\"0\">\n",
-            total.tests, total.failures, total.skipped);
+    /* junit-10.xsd allows no skipped count here: the suites carry theirs. */
+    fprintf(out, "<testsuites name=\"scoregate scan\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"0\">\n",
+            total.tests, total.failures);
     for (size_t i = 0; i < r->count; i++)
         testsuite(out, r, &r->items[i]);
     fputs("</testsuites>\n", out);

@@ -2,15 +2,17 @@
  * scan_sarif.c - `scan -f sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub
  * code scanning, Azure DevOps, IDE viewers).
  *
- * One run, tool "scoregate". Rules: one reportingDescriptor per recommendation
- * that has an unhealthy finding, in catalog order (id, a PascalCase name,
- * shortDescription = title, help = remediation, properties with severity,
+ * One run, tool "scoregate" (informationUri: --help-base-url). Rules: one
+ * reportingDescriptor per recommendation that has an unhealthy finding, in
+ * catalog order (id, a PascalCase name, shortDescription = title, help =
+ * remediation, helpUri = --help-base-url + id, properties with severity,
  * control, standard, tags and GitHub's numeric "security-severity").
  * Results: one per unhealthy finding, pointing at its rule by ruleId and
  * ruleIndex; the region is the line where the object starts in its file. A
- * partialFingerprint ("scoregateFinding/v1") hashes rule, resource and
- * container, so the findings of several containers of one object stay
- * distinct alerts and keep their identity when lines move.
+ * partialFingerprint ("scoregateFinding/v2") hashes rule, file, resource and
+ * container, so the findings of several containers of one object, and of
+ * objects of the same name in two files, stay distinct alerts, and keep
+ * their identity when lines move.
  *
  * Level: error when admission would deny the finding (action deny, or enforce
  * whose fix does not heal it); otherwise by severity: high -> error,
@@ -32,6 +34,8 @@
 
 #include "scan.h"
 
+/* The fingerprint's name and version: v2 since the file is part of it. */
+#define FINGERPRINT "scoregateFinding/v2"
 #define SARIF_SCHEMA "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 static const char *level_of(const sg_rec_info *rec, bool denied)
@@ -108,7 +112,19 @@ static json_t *artifact_location(const char *file, const char *cwd)
     return json_pack("{s:s}", "uri", enc);
 }
 
-static json_t *rule_json(const sg_rec_info *rec)
+/* base + id, with a '/' between unless the base ends in '/', '#', '=' or '?' (a page, an anchor, a query). */
+static void set_help_uri(json_t *rule, const char *base, const char *id)
+{
+    if (!base)
+        return;
+    char enc[256];
+    percent_encode(id, enc, sizeof enc);
+    size_t n = strlen(base);
+    bool joined = n && strchr("/#=?", base[n - 1]);
+    json_object_set_new(rule, "helpUri", json_sprintf("%s%s%s", base, joined ? "" : "/", enc));
+}
+
+static json_t *rule_json(const sg_rec_info *rec, const char *help_base)
 {
     char name[256];
     pascal_name(rec->id, name, sizeof name);
@@ -117,9 +133,12 @@ static json_t *rule_json(const sg_rec_info *rec)
     json_t *props = json_pack("{s:s,s:s,s:s,s:s,s:o}", "severity", sg_severity_name(rec->severity), "control",
                               rec->control, "standard", rec->standard, "security-severity",
                               security_severity(rec->severity), "tags", tags);
-    return json_pack("{s:s,s:s,s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:o}", "id", rec->id, "name", name,
-                     "shortDescription", "text", rec->title, "fullDescription", "text", rec->title, "help", "text",
-                     rec->remediation, "defaultConfiguration", "level", level_of(rec, false), "properties", props);
+    json_t *rule = json_pack("{s:s,s:s,s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:o}", "id", rec->id, "name", name,
+                             "shortDescription", "text", rec->title, "fullDescription", "text", rec->title, "help",
+                             "text", rec->remediation, "defaultConfiguration", "level", level_of(rec, false),
+                             "properties", props);
+    set_help_uri(rule, help_base, rec->id);
+    return rule;
 }
 
 /* FNV-1a over the parts, each followed by a separator byte. */
@@ -129,11 +148,15 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 }
 
 /* A fingerprint that names the finding, not its line: several containers'
- * findings share the object's line, and an alert must survive edits above it. */
-static json_t *fingerprint(const sg_rec_info *rec, const sg_eval *ev, const sg_finding *f)
+ * findings share the object's line, and an alert must survive edits above it.
+ * The file is part of it (as the artifact's URI, so the same wherever the
+ * scan runs from the repository root): two files may hold objects of the
+ * same kind, namespace and name (overlays, environments). */
+static json_t *fingerprint(const sg_rec_info *rec, const char *uri, const sg_eval *ev, const sg_finding *f)
 {
     uint64_t h = SG_FNV1A_INIT;
     h = fnv1a(h, rec->id);
+    h = fnv1a(h, uri);
     h = fnv1a(h, ev->kind);
     h = fnv1a(h, ev->namespace_);
     h = fnv1a(h, ev->name);
@@ -156,8 +179,9 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
                                                expired ? "; " : "", expired ? expired : "")
                                 : json_sprintf("%s: %s%s%s", label, what, expired ? "; " : "", expired ? expired : "");
     json_t *region = json_pack("{s:i}", "startLine", it->manifest->line > 0 ? it->manifest->line : 1);
-    json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation",
-                            artifact_location(it->manifest->file, cwd), "region", region);
+    json_t *artifact = artifact_location(it->manifest->file, cwd);
+    json_t *print = fingerprint(rec, json_string_value(json_object_get(artifact, "uri")), ev, f);
+    json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation", artifact, "region", region);
     json_t *logical = json_pack("{s:s,s:s}", "name", ev->name ? ev->name : "", "kind", "resource");
     json_object_set_new(logical, "fullyQualifiedName", json_string(label));
     json_object_set_new(loc, "logicalLocations", json_pack("[o]", logical));
@@ -172,18 +196,20 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
     json_object_set_new(props, "document", json_integer(it->manifest->document));
     return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:{s:o},s:o}", "ruleId", rec->id, "ruleIndex",
                      (json_int_t)rule_index, "level", level_of(rec, it->adm.denials[k]), "message", "text", text,
-                     "locations", loc, "partialFingerprints", "scoregateFinding/v1", fingerprint(rec, ev, f),
-                     "properties", props);
+                     "locations", loc, "partialFingerprints", FINGERPRINT, print, "properties", props);
 }
 
 /* The score gate as a rule, for objects it denies. */
-static json_t *gate_rule_json(void)
+static json_t *gate_rule_json(const char *help_base)
 {
     json_t *props = json_pack("{s:s,s:s,s:[s,s]}", "severity", "high", "security-severity", "8.0", "tags",
                               "security", "kubernetes");
-    return json_pack("{s:s,s:s,s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:o}", "id", SCAN_GATE_ID, "name", "ScoreGate",
-                     "shortDescription", "text", SCAN_GATE_TITLE, "fullDescription", "text", SCAN_GATE_TITLE, "help",
-                     "text", SCAN_GATE_REMEDIATION, "defaultConfiguration", "level", "error", "properties", props);
+    json_t *rule = json_pack("{s:s,s:s,s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:o}", "id", SCAN_GATE_ID, "name",
+                             "ScoreGate", "shortDescription", "text", SCAN_GATE_TITLE, "fullDescription", "text",
+                             SCAN_GATE_TITLE, "help", "text", SCAN_GATE_REMEDIATION, "defaultConfiguration", "level",
+                             "error", "properties", props);
+    set_help_uri(rule, help_base, SCAN_GATE_ID);
+    return rule;
 }
 
 static json_t *gate_result_json(const scan_item *it, long rule_index, const char *cwd)
@@ -192,13 +218,14 @@ static json_t *gate_result_json(const scan_item *it, long rule_index, const char
     char label[1024];
     scan_resource_label(ev, label, sizeof label);
     json_t *region = json_pack("{s:i}", "startLine", it->manifest->line > 0 ? it->manifest->line : 1);
-    json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation",
-                            artifact_location(it->manifest->file, cwd), "region", region);
-    uint64_t h = fnv1a(fnv1a(fnv1a(fnv1a(SG_FNV1A_INIT, SCAN_GATE_ID), ev->kind), ev->namespace_), ev->name);
+    json_t *artifact = artifact_location(it->manifest->file, cwd);
+    const char *uri = json_string_value(json_object_get(artifact, "uri"));
+    uint64_t h = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(SG_FNV1A_INIT, SCAN_GATE_ID), uri), ev->kind), ev->namespace_), ev->name);
+    json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation", artifact, "region", region);
     return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:{s:o},s:{s:s,s:b}}", "ruleId", SCAN_GATE_ID, "ruleIndex",
                      (json_int_t)rule_index, "level", "error", "message", "text",
                      json_sprintf("%s: %s", label, it->adm.gate.message), "locations", loc, "partialFingerprints",
-                     "scoregateFinding/v1", json_sprintf("%016llx", (unsigned long long)h), "properties", "kind",
+                     FINGERPRINT, json_sprintf("%016llx", (unsigned long long)h), "properties", "kind",
                      ev->kind, "denied", true);
 }
 
@@ -218,17 +245,19 @@ int scan_write_sarif(const scan_report *r, FILE *out)
         if (rule_index[i] < 0)
             continue;
         rule_index[i] = (long)json_array_size(rules);
-        json_array_append_new(rules, rule_json(sg_policy_rec(r->policy, i)));
+        json_array_append_new(rules, rule_json(sg_policy_rec(r->policy, i), r->help_base_url));
     }
     long gate_index = -1;
     for (size_t i = 0; i < r->count && gate_index < 0; i++)
         if (r->items[i].adm.gate.denied) {
             gate_index = (long)json_array_size(rules);
-            json_array_append_new(rules, gate_rule_json());
+            json_array_append_new(rules, gate_rule_json(r->help_base_url));
         }
     json_t *driver = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", "scoregate", "fullName",
                                "scoregate Kubernetes manifest checker", "version", SG_VERSION, "semanticVersion",
                                SG_VERSION, "rules", rules);
+    if (r->help_base_url)
+        json_object_set_new(driver, "informationUri", json_string(r->help_base_url));
 
     /* Pass 2: the log, streamed one result at a time (scans can be large). */
     char cwdbuf[PATH_MAX];

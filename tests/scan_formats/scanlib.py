@@ -46,3 +46,17 @@ def scan(binary, *args, stdin=None, cwd=None, env=None, timeout=300):
         full_env.update(env)
     return subprocess.run([binary, "scan", *args], input=stdin, capture_output=True, text=True,
                           cwd=cwd, env=full_env, timeout=timeout)
+
+
+def run_groups(groups, doc):
+    """The command line of a test script: SCOREGATE SOURCE_DIR [--group NAME]...; runs the groups and exits."""
+    argv = sys.argv[1:]
+    if len(argv) < 2:
+        print(doc)
+        sys.exit(2)
+    binary, src = os.path.abspath(argv[0]), os.path.abspath(argv[1])
+    chosen = [argv[i + 1] for i, a in enumerate(argv) if a == "--group"] or list(groups)
+    c = Checks()
+    for name in chosen:
+        c.group(name, groups[name], binary, src)
+    c.finish()

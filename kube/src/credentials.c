@@ -9,7 +9,8 @@
  *  - An exec plugin runs once and its answer serves every request until its
  *    expirationTimestamp passes or the API server answers 401 to it; then it
  *    runs again before the next request (client-go's exec authenticator: a
- *    401 to credentials that were already replaced runs nothing).
+ *    401 to credentials that were already replaced runs nothing). A run that
+ *    failed is not repeated for KB_EXEC_RETRY seconds.
  *  - An oidc id-token serves until its exp claim.
  * Every change bumps a generation number, so that a 401 to older credentials
  * does not throw away newer ones.

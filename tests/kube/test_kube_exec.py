@@ -12,7 +12,8 @@ exec extension only under provideClusterInfo); standard input only in interactiv
 (Never, IfAvailable and Always with and without a terminal); an answer of another apiVersion;
 an expired credential (the plugin runs again before each request); a client certificate from the
 plugin; a failing plugin (its standard error in the message); a missing command (installHint in
-the message); a rejected token (401); insecure-skip-tls-verify warns; the oidc auth-provider's
+the message); a rejected token (401); tokenFile and client certificate files;
+insecure-skip-tls-verify warns; the oidc auth-provider's
 id-token (valid and expired) and the gcp provider's message; and the sync of `serve`: the double
 starts refusing the token mid-watch, the plugin runs again exactly once and the sync goes on; a
 plugin that starts failing is logged with its standard error and recovered from.
@@ -196,6 +197,16 @@ def score_tests():
 
 
 def other_user_tests():
+    token_file = os.path.join(tmp, "token")
+    with open(token_file, "w") as f:
+        f.write("tok-1\n")
+    kc = fa.kubeconfig(os.path.join(tmp, "files.kubeconfig"), fake.url, ca_file=CA, token_file=token_file)
+    rc, out, err = score(kc)
+    check("tokenFile: score authenticates with the file's token", rc == 0 and percent(out), err)
+    kc = fa.kubeconfig(os.path.join(tmp, "certfiles.kubeconfig"), fake.url, ca_file=CA,
+                       cert=os.path.join(PKI, "client.crt"), key=os.path.join(PKI, "client.key"))
+    rc, out, err = score(kc)
+    check("client-certificate and client-key files: score authenticates with them", rc == 0 and percent(out), err)
     insecure = fa.kubeconfig(os.path.join(tmp, "insecure.kubeconfig"), fake.url, insecure=True, token="tok-1")
     rc, out, err = score(insecure)
     check("insecure-skip-tls-verify: works, with a warning on standard error",

@@ -11,7 +11,6 @@
 
 #include "internal.h"
 
-
 sg_kube_config *kb_config_new(void)
 {
     sg_kube_config *c = sg_calloc(1, sizeof *c);

@@ -34,7 +34,7 @@ bool sg_policy_standard_enabled(const sg_policy *p, const char *name)
     return false;
 }
 
-bool sg_name_listed(const json_t *list, const char *name)
+bool pol_name_listed(const json_t *list, const char *name)
 {
     if (!name)
         return false;
@@ -57,7 +57,7 @@ bool sg_name_listed(const json_t *list, const char *name)
 
 bool sg_policy_namespace_excluded(const sg_policy *p, const char *ns)
 {
-    return ns && sg_name_listed(p->excluded_namespaces, ns);
+    return ns && pol_name_listed(p->excluded_namespaces, ns);
 }
 
 const sg_server_settings *sg_policy_server(const sg_policy *p)
@@ -78,22 +78,22 @@ static bool listed_exactly(const json_t *list, const char *name)
     return false;
 }
 
-static bool exemption_matches(const sg_exemption *x, const char *id, const char *kind, const char *ns,
+static bool exemption_matches(const pol_exemption *x, const char *id, const char *kind, const char *ns,
                               const char *name, const json_t *labels)
 {
     return listed_exactly(x->recommendations, id) && listed_exactly(x->kinds, kind) &&
-           listed_exactly(x->namespaces, ns) && (!x->names || sg_name_listed(x->names, name)) &&
-           (!x->selector || sg_selector_matches(x->selector, labels));
+           listed_exactly(x->namespaces, ns) && (!x->names || pol_name_listed(x->names, name)) &&
+           (!x->selector || pol_selector_matches(x->selector, labels));
 }
 
-const sg_exemption_info *sg_exemption_find(const sg_policy *p, size_t rec, const char *kind, const char *ns,
-                                           const char *name, const json_t *labels, time_t now,
-                                           const sg_exemption_info **expired)
+const sg_exemption_info *pol_exemption_find(const sg_policy *p, size_t rec, const char *kind, const char *ns,
+                                            const char *name, const json_t *labels, time_t now,
+                                            const sg_exemption_info **expired)
 {
     *expired = NULL;
     const char *id = p->recs[rec].info.id;
     for (size_t i = 0; i < p->nexemptions; i++) {
-        const sg_exemption *x = &p->exemptions[i];
+        const pol_exemption *x = &p->exemptions[i];
         if (!exemption_matches(x, id, kind, ns, name, labels))
             continue;
         if (!x->info.expires || x->info.expires > now) {
@@ -111,7 +111,7 @@ const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t re
                                                    const json_t *labels, time_t now, bool *expired)
 {
     const sg_exemption_info *old;
-    const sg_exemption_info *x = sg_exemption_find(p, rec, kind, ns, name, labels, now, &old);
+    const sg_exemption_info *x = pol_exemption_find(p, rec, kind, ns, name, labels, now, &old);
     if (expired)
         *expired = old != NULL;
     return x;

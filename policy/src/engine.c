@@ -47,7 +47,7 @@ static const char *const metadata_pointers[] = {
     "/spec/jobTemplate/spec/template/metadata",
 };
 
-bool sg_workload_kind(const char *kind)
+bool pol_workload_kind(const char *kind)
 {
     for (size_t i = 0; i < sizeof workload_kinds / sizeof workload_kinds[0]; i++)
         if (!strcmp(kind, workload_kinds[i].kind))
@@ -55,7 +55,7 @@ bool sg_workload_kind(const char *kind)
     return false;
 }
 
-void sg_workload_find(const json_t *object, const char *kind, sg_workload *out)
+void pol_workload_find(const json_t *object, const char *kind, pol_workload *out)
 {
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < sizeof workload_kinds / sizeof workload_kinds[0]; i++) {
@@ -125,7 +125,7 @@ static int check_metadata(const json_t *meta, const char *pointer, char *err, si
 
 /* Containers, security contexts and volumes are read by most rules: their
  * shape is checked so that `containers: 5` is an error, never a silent pass. */
-static int check_pod_spec(const json_t *object, const char *kind, const sg_workload *w, char *err, size_t errlen)
+static int check_pod_spec(const json_t *object, const char *kind, const pol_workload *w, char *err, size_t errlen)
 {
     if (!w->spec_pointer)
         return 0;
@@ -171,7 +171,7 @@ static int check_pod_spec(const json_t *object, const char *kind, const sg_workl
 }
 
 /* Kinds that live outside namespaces: they never get "default". */
-bool sg_kind_cluster_scoped(const char *kind)
+bool pol_kind_cluster_scoped(const char *kind)
 {
     static const char *const kinds[] = {
         "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
@@ -197,16 +197,16 @@ const json_t *sg_controller_ref(const json_t *metadata)
 
 /* ---------- evaluation ---------- */
 
-void sg_bind_object(sg_rule_ctx *ctx, const json_t *object, const sg_workload *w, const char *kind, const char *ns,
-                    const char *name)
+void pol_bind_object(pol_rule_ctx *ctx, const json_t *object, const pol_workload *w, const char *kind, const char *ns,
+                     const char *name)
 {
-    ctx->vars[SG_VAR_OBJECT] = object;
-    ctx->vars[SG_VAR_METADATA] = json_object_get(object, "metadata");
-    ctx->vars[SG_VAR_POD] = w->pod_spec;
-    ctx->vars[SG_VAR_POD_METADATA] = w->pod_metadata;
-    ctx->strvars[SG_VAR_NAMESPACE] = ns;
-    ctx->strvars[SG_VAR_KIND] = kind;
-    ctx->strvars[SG_VAR_NAME] = name;
+    ctx->vars[POL_VAR_OBJECT] = object;
+    ctx->vars[POL_VAR_METADATA] = json_object_get(object, "metadata");
+    ctx->vars[POL_VAR_POD] = w->pod_spec;
+    ctx->vars[POL_VAR_POD_METADATA] = w->pod_metadata;
+    ctx->strvars[POL_VAR_NAMESPACE] = ns;
+    ctx->strvars[POL_VAR_KIND] = kind;
+    ctx->strvars[POL_VAR_NAME] = name;
 }
 
 /* One container of the pod spec, found once per evaluation. */
@@ -221,8 +221,8 @@ typedef struct evaluation {
     const sg_policy *p;
     sg_eval *ev;
     eval_storage *store;
-    sg_rule_ctx ctx;
-    const sg_workload *w;
+    pol_rule_ctx ctx;
+    const pol_workload *w;
     size_t cap;
     time_t now;
     container_ref *containers;
@@ -272,7 +272,7 @@ static void keep_message(evaluation *e, char *msg)
     store_message(e->store, msg);
 }
 
-const char *sg_eval_keep(sg_eval *ev, char *text)
+const char *pol_eval_keep(sg_eval *ev, char *text)
 {
     store_message(ev->internal_, text);
     return text;
@@ -280,9 +280,9 @@ const char *sg_eval_keep(sg_eval *ev, char *text)
 
 /* The pod as rule `r` sees it (pod_view.c); views live as long as the
  * evaluation, so the field cache never sees a freed node's address reused. */
-static const json_t *pod_view(evaluation *e, const sg_rec *r)
+static const json_t *pod_view(evaluation *e, const pol_rec *r)
 {
-    json_t *view = sg_pod_view(r, e->w->pod_spec);
+    json_t *view = pol_pod_view(r, e->w->pod_spec);
     if (!view)
         return e->w->pod_spec;
     eval_storage *s = e->store;
@@ -304,11 +304,11 @@ typedef struct exemption_state {
 static void find_exemption(const evaluation *e, size_t rec, exemption_state *x)
 {
     const sg_eval *ev = e->ev;
-    x->active = sg_exemption_find(e->p, rec, ev->kind, ev->namespace_, ev->name, ev->labels, e->now, &x->expired);
+    x->active = pol_exemption_find(e->p, rec, ev->kind, ev->namespace_, ev->name, ev->labels, e->now, &x->expired);
     for (size_t i = 0; !x->active && i < ev->nowners; i++) {
         const sg_owner *o = &ev->owners[i];
         const sg_exemption_info *expired = NULL;
-        x->active = sg_exemption_find(e->p, rec, o->kind, ev->namespace_, o->name, o->labels, e->now, &expired);
+        x->active = pol_exemption_find(e->p, rec, o->kind, ev->namespace_, o->name, o->labels, e->now, &expired);
         if (!x->expired)
             x->expired = expired;
     }
@@ -329,19 +329,19 @@ static void apply_exemption(sg_finding *f, const exemption_state *x)
  * (a rule mistake only the object shows), fails closed. */
 typedef enum outcome { OUT_FALSE, OUT_TRUE, OUT_CUT, OUT_NOT_BOOL } outcome;
 
-static outcome run_condition(evaluation *e, const sg_expr *x)
+static outcome run_condition(evaluation *e, const pol_expr *x)
 {
-    sg_value v = sg_expr_eval(x, &e->ctx);
+    pol_value v = pol_expr_eval(x, &e->ctx);
     outcome o = e->ctx.cut                      ? OUT_CUT
-                : v.t == SG_V_BOOL              ? (v.b ? OUT_TRUE : OUT_FALSE)
-                : v.t == SG_V_NULL              ? OUT_FALSE
+                : v.t == POL_V_BOOL              ? (v.b ? OUT_TRUE : OUT_FALSE)
+                : v.t == POL_V_NULL              ? OUT_FALSE
                                                 : OUT_NOT_BOOL;
-    sg_rule_ctx_reset(&e->ctx);
+    pol_rule_ctx_reset(&e->ctx);
     return o;
 }
 
 /* The message of a finding that failed closed. */
-static char *closed_message(const sg_rec *r, outcome o, const char *part)
+static char *closed_message(const pol_rec *r, outcome o, const char *part)
 {
     char buf[512];
     if (o == OUT_CUT)
@@ -357,36 +357,36 @@ static char *closed_message(const sg_rec *r, outcome o, const char *part)
  * `applies` came out (OUT_TRUE when the rule has none). */
 static sg_finding *check(evaluation *e, size_t rec, outcome pre, const exemption_state *x)
 {
-    const sg_rec *r = &e->p->recs[rec];
+    const pol_rec *r = &e->p->recs[rec];
     outcome o = pre == OUT_TRUE ? run_condition(e, r->unhealthy) : pre;
     bool unhealthy = o != OUT_FALSE;
     sg_finding *f = add_finding(e, rec);
     f->raw_status = unhealthy ? SG_STATUS_UNHEALTHY : SG_STATUS_HEALTHY;
     apply_exemption(f, x);
     if (unhealthy) {
-        char *msg = o == OUT_TRUE ? sg_template_render(r->message, &e->ctx)
+        char *msg = o == OUT_TRUE ? pol_template_render(r->message, &e->ctx)
                                   : closed_message(r, o, pre == OUT_TRUE ? "unhealthy" : "applies");
         keep_message(e, msg);
         f->message = msg;
-        sg_rule_ctx_reset(&e->ctx);
+        pol_rule_ctx_reset(&e->ctx);
     }
     return f;
 }
 
 /* Whether the rule applies in the current bindings: OUT_FALSE skips the
  * check; anything else runs it (a cut or non-boolean `applies` fails closed). */
-static outcome applies(evaluation *e, const sg_rec *r)
+static outcome applies(evaluation *e, const pol_rec *r)
 {
     return r->applies ? run_condition(e, r->applies) : OUT_TRUE;
 }
 
-static bool common_parameters_apply(const sg_rec *r, const sg_eval *ev)
+static bool common_parameters_apply(const pol_rec *r, const sg_eval *ev)
 {
-    if (r->excluded_namespaces && ev->namespace_ && sg_name_listed(r->excluded_namespaces, ev->namespace_))
+    if (r->excluded_namespaces && ev->namespace_ && pol_name_listed(r->excluded_namespaces, ev->namespace_))
         return false;
-    if (r->namespaces && !(ev->namespace_ && sg_name_listed(r->namespaces, ev->namespace_)))
+    if (r->namespaces && !(ev->namespace_ && pol_name_listed(r->namespaces, ev->namespace_)))
         return false;
-    return !r->selector || sg_selector_matches(r->selector, ev->labels);
+    return !r->selector || pol_selector_matches(r->selector, ev->labels);
 }
 
 static bool kinds_list(const json_t *kinds, const char *kind)
@@ -401,7 +401,7 @@ static bool kinds_list(const json_t *kinds, const char *kind)
 
 /* Object checks run on their kinds; pod and container checks on pod specs,
  * of the kinds they list when they list any. */
-static bool kind_fits(const sg_rec *r, const char *kind, const sg_workload *w)
+static bool kind_fits(const pol_rec *r, const char *kind, const pol_workload *w)
 {
     if (!strcmp(r->info.scope, "object"))
         return kinds_list(r->kinds, kind);
@@ -410,13 +410,13 @@ static bool kind_fits(const sg_rec *r, const char *kind, const sg_workload *w)
 
 static void evaluate_containers(evaluation *e, size_t rec, const exemption_state *x)
 {
-    const sg_rec *r = &e->p->recs[rec];
+    const pol_rec *r = &e->p->recs[rec];
     for (size_t k = 0; k < e->ncontainers; k++) {
         const container_ref *c = &e->containers[k];
-        if (sg_container_excluded(r, c->json))
+        if (pol_container_excluded(r, c->json))
             continue;
-        e->ctx.vars[SG_VAR_CONTAINER] = c->json;
-        e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = c->type;
+        e->ctx.vars[POL_VAR_CONTAINER] = c->json;
+        e->ctx.strvars[POL_VAR_CONTAINER_TYPE] = c->type;
         outcome pre = applies(e, r);
         if (pre == OUT_FALSE)
             continue;
@@ -425,27 +425,27 @@ static void evaluate_containers(evaluation *e, size_t rec, const exemption_state
         f->container_type = c->type;
         f->container_index = c->index;
     }
-    e->ctx.vars[SG_VAR_CONTAINER] = NULL;
-    e->ctx.strvars[SG_VAR_CONTAINER_TYPE] = NULL;
+    e->ctx.vars[POL_VAR_CONTAINER] = NULL;
+    e->ctx.strvars[POL_VAR_CONTAINER_TYPE] = NULL;
 }
 
 /* Pod and object checks, in one set of bindings; a pod check with excluded
  * containers judges the pod without them (see pod_view.c). */
 static void evaluate_whole(evaluation *e, size_t rec, const exemption_state *x)
 {
-    const sg_rec *r = &e->p->recs[rec];
-    const json_t *pod = e->ctx.vars[SG_VAR_POD];
+    const pol_rec *r = &e->p->recs[rec];
+    const json_t *pod = e->ctx.vars[POL_VAR_POD];
     if (!strcmp(r->info.scope, "pod") && (r->excluded_containers || r->excluded_images))
-        e->ctx.vars[SG_VAR_POD] = pod_view(e, r);
+        e->ctx.vars[POL_VAR_POD] = pod_view(e, r);
     outcome pre = applies(e, r);
     if (pre != OUT_FALSE)
         check(e, rec, pre, x);
-    e->ctx.vars[SG_VAR_POD] = pod;
+    e->ctx.vars[POL_VAR_POD] = pod;
 }
 
 static void evaluate_rec(evaluation *e, size_t rec)
 {
-    const sg_rec *r = &e->p->recs[rec];
+    const pol_rec *r = &e->p->recs[rec];
     sg_eval *ev = e->ev;
     if (!r->info.enabled || !r->info.configured || !kind_fits(r, ev->kind, e->w) || !common_parameters_apply(r, ev))
         return;
@@ -482,7 +482,7 @@ static int identify(const json_t *object, const char *default_namespace, sg_eval
         ev->name = json_string_value(json_object_get(meta, "generateName"));
     ev->labels = json_object_get(meta, "labels");
     ev->owned = sg_controller_ref(meta) != NULL;
-    if (!sg_kind_cluster_scoped(ev->kind)) {
+    if (!pol_kind_cluster_scoped(ev->kind)) {
         ev->namespace_ = json_string_value(json_object_get(meta, "namespace"));
         if (!ev->namespace_ || !*ev->namespace_)
             ev->namespace_ = default_namespace && *default_namespace ? default_namespace : "default";
@@ -503,8 +503,8 @@ int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const cha
     sg_eval ev = {.owners = owners, .nowners = nowners};
     if (identify(object, default_namespace, &ev, err, errlen) < 0)
         return -1;
-    sg_workload w;
-    sg_workload_find(object, ev.kind, &w);
+    pol_workload w;
+    pol_workload_find(object, ev.kind, &w);
     ev.controls_pods = w.pod_spec && strcmp(ev.kind, "Pod");
     if (check_pod_spec(object, ev.kind, &w, err, errlen) < 0)
         return -1;
@@ -513,14 +513,14 @@ int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const cha
     ev.excluded = sg_policy_namespace_excluded(p, ev.namespace_);
     if (!ev.excluded) {
         evaluation e = {.p = p, .ev = &ev, .store = store, .w = &w, .now = now};
-        sg_rule_ctx_init(&e.ctx);
+        pol_rule_ctx_init(&e.ctx);
         e.ctx.cache_on = true;   /* the object is const for the whole evaluation */
-        sg_bind_object(&e.ctx, object, &w, ev.kind, ev.namespace_, ev.name);
+        pol_bind_object(&e.ctx, object, &w, ev.kind, ev.namespace_, ev.name);
         if (w.pod_spec)
             collect_containers(&e);
         for (size_t i = 0; i < p->nrecs; i++)
             evaluate_rec(&e, i);
-        sg_rule_ctx_free(&e.ctx);
+        pol_rule_ctx_free(&e.ctx);
         free(e.containers);
     }
     *out = ev;

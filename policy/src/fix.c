@@ -136,19 +136,19 @@ static void apply_remove(patcher *pt, const json_t *steps)
 }
 
 /* Steps from the object root to a rule variable. */
-static void root_steps(enum sg_var root, const sg_workload *w, const sg_finding *f, json_t *steps)
+static void root_steps(enum pol_var root, const pol_workload *w, const sg_finding *f, json_t *steps)
 {
     switch (root) {
-    case SG_VAR_POD:
+    case POL_VAR_POD:
         pointer_steps(w->spec_pointer, steps);
         break;
-    case SG_VAR_POD_METADATA:
+    case POL_VAR_POD_METADATA:
         pointer_steps(w->metadata_pointer ? w->metadata_pointer : "/metadata", steps);
         break;
-    case SG_VAR_METADATA:
+    case POL_VAR_METADATA:
         json_array_append_new(steps, json_string("metadata"));
         break;
-    case SG_VAR_CONTAINER:
+    case POL_VAR_CONTAINER:
         pointer_steps(w->spec_pointer, steps);
         json_array_append_new(steps, json_string(f->container_type));
         json_array_append_new(steps, json_integer(f->container_index));
@@ -163,19 +163,19 @@ typedef struct fix_run {
     const sg_policy *p;
     sg_eval *ev;
     patcher pt;
-    sg_rule_ctx ctx;
+    pol_rule_ctx ctx;
 } fix_run;
 
 /* Bind the rule variables to the object as fixed so far, for finding f.
  * Re-done for every operation: an earlier one may have created the pod metadata. */
-static void bind_finding(fix_run *run, const sg_finding *f, sg_workload *w)
+static void bind_finding(fix_run *run, const sg_finding *f, pol_workload *w)
 {
-    sg_workload_find(run->pt.fixed, run->ev->kind, w);
-    sg_bind_object(&run->ctx, run->pt.fixed, w, run->ev->kind, run->ev->namespace_, run->ev->name);
+    pol_workload_find(run->pt.fixed, run->ev->kind, w);
+    pol_bind_object(&run->ctx, run->pt.fixed, w, run->ev->kind, run->ev->namespace_, run->ev->name);
     if (f->container_type) {
-        run->ctx.vars[SG_VAR_CONTAINER] =
+        run->ctx.vars[POL_VAR_CONTAINER] =
             json_array_get(json_object_get(w->pod_spec, f->container_type), (size_t)f->container_index);
-        run->ctx.strvars[SG_VAR_CONTAINER_TYPE] = f->container_type;
+        run->ctx.strvars[POL_VAR_CONTAINER_TYPE] = f->container_type;
     }
 }
 
@@ -183,17 +183,17 @@ static void bind_finding(fix_run *run, const sg_finding *f, sg_workload *w)
  * holds on the object as fixed so far (malloc'd), or NULL when it can apply. */
 static char *blocker(fix_run *run, const sg_finding *f)
 {
-    const sg_rec *r = &run->p->recs[f->rec];
+    const pol_rec *r = &run->p->recs[f->rec];
     char *why = NULL;
     for (size_t i = 0; i < r->nfix && !why; i++) {
-        const sg_fix_op *op = &r->fix[i];
+        const pol_fix_op *op = &r->fix[i];
         if (!op->fail)
             continue;
-        sg_workload w;
+        pol_workload w;
         bind_finding(run, f, &w);
-        if (sg_expr_test(op->when, &run->ctx))
-            why = sg_template_render(op->fail, &run->ctx);
-        sg_rule_ctx_reset(&run->ctx);
+        if (pol_expr_test(op->when, &run->ctx))
+            why = pol_template_render(op->fail, &run->ctx);
+        pol_rule_ctx_reset(&run->ctx);
     }
     return why;
 }
@@ -202,32 +202,32 @@ static char *blocker(fix_run *run, const sg_finding *f)
  * needed could not be applied (malloc'd), or NULL. */
 static char *apply_ops(fix_run *run, const sg_finding *f)
 {
-    const sg_rec *r = &run->p->recs[f->rec];
+    const pol_rec *r = &run->p->recs[f->rec];
     char *why = NULL;
     for (size_t i = 0; i < r->nfix; i++) {
-        const sg_fix_op *op = &r->fix[i];
+        const pol_fix_op *op = &r->fix[i];
         if (op->fail)
             continue;
-        sg_workload w;
+        pol_workload w;
         bind_finding(run, f, &w);
-        if (op->when && !sg_expr_test(op->when, &run->ctx)) {
-            sg_rule_ctx_reset(&run->ctx);
+        if (op->when && !pol_expr_test(op->when, &run->ctx)) {
+            pol_rule_ctx_reset(&run->ctx);
             continue;
         }
         /* A review of ephemeral containers can change nothing but them. */
-        if (run->ev->ephemeral_only && sg_path_root(op->path) != SG_VAR_CONTAINER) {
-            sg_rule_ctx_reset(&run->ctx);
+        if (run->ev->ephemeral_only && pol_path_root(op->path) != POL_VAR_CONTAINER) {
+            pol_rule_ctx_reset(&run->ctx);
             if (!why)
                 why = sg_strdup("the fix must change the pod, and an update of ephemeral containers can change only them");
             continue;
         }
-        json_t *rel = sg_path_resolve(op->path, &run->ctx);
-        json_t *value = op->remove ? NULL : op->value ? sg_value_to_json(sg_expr_eval(op->value, &run->ctx))
+        json_t *rel = pol_path_resolve(op->path, &run->ctx);
+        json_t *value = op->remove ? NULL : op->value ? pol_value_to_json(pol_expr_eval(op->value, &run->ctx))
                                                       : json_deep_copy(op->value_const);
-        sg_rule_ctx_reset(&run->ctx);
+        pol_rule_ctx_reset(&run->ctx);
         if (rel) {
             json_t *steps = json_array();
-            root_steps(sg_path_root(op->path), &w, f, steps);
+            root_steps(pol_path_root(op->path), &w, f, steps);
             json_array_extend(steps, rel);
             if (op->remove)
                 apply_remove(&run->pt, steps);
@@ -249,12 +249,12 @@ static void block(sg_eval *ev, sg_finding *f, char *why)
         free(why);
         return;
     }
-    f->fix_blocked = sg_eval_keep(ev, why);
+    f->fix_blocked = pol_eval_keep(ev, why);
     const char *msg = f->message ? f->message : "";
     size_t len = strlen(msg) + strlen(why) + 16;
     char *both = sg_malloc(len);
     snprintf(both, len, "%s; not fixed: %s", msg, why);
-    f->message = sg_eval_keep(ev, both);
+    f->message = pol_eval_keep(ev, both);
 }
 
 static bool to_fix(const sg_policy *p, const sg_finding *f)
@@ -301,9 +301,9 @@ static void fix_all(fix_run *run)
 void sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t **patch, json_t **fixed)
 {
     fix_run run = {.p = p, .ev = ev, .pt = {sg_check_alloc(json_deep_copy(object)), sg_check_alloc(json_array())}};
-    sg_rule_ctx_init(&run.ctx);
+    pol_rule_ctx_init(&run.ctx);
     fix_all(&run);
-    sg_rule_ctx_free(&run.ctx);
+    pol_rule_ctx_free(&run.ctx);
     *patch = run.pt.patch;
     if (fixed)
         *fixed = run.pt.fixed;

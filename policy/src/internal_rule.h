@@ -10,8 +10,8 @@
  *
  * See docs/rule-language.md for the user-facing description.
  */
-#ifndef SG_INTERNAL_RULE_H
-#define SG_INTERNAL_RULE_H
+#ifndef POL_INTERNAL_RULE_H
+#define POL_INTERNAL_RULE_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -20,51 +20,51 @@
 #include <scoregate/base.h>
 
 /* Variables an expression can read; bound per evaluation. */
-enum sg_var {
-    SG_VAR_OBJECT,        /* the whole object */
-    SG_VAR_METADATA,      /* object.metadata */
-    SG_VAR_POD,           /* the pod spec (workload kinds), else null */
-    SG_VAR_POD_METADATA,  /* the pod template's metadata (the object's for a Pod) */
-    SG_VAR_CONTAINER,     /* the current container (container scope) */
-    SG_VAR_CONTAINER_TYPE,/* "containers" | "initContainers" | "ephemeralContainers" */
-    SG_VAR_NAMESPACE,     /* namespace after defaulting */
-    SG_VAR_KIND,
-    SG_VAR_NAME,
-    SG_VAR_COUNT
+enum pol_var {
+    POL_VAR_OBJECT,        /* the whole object */
+    POL_VAR_METADATA,      /* object.metadata */
+    POL_VAR_POD,           /* the pod spec (workload kinds), else null */
+    POL_VAR_POD_METADATA,  /* the pod template's metadata (the object's for a Pod) */
+    POL_VAR_CONTAINER,     /* the current container (container scope) */
+    POL_VAR_CONTAINER_TYPE,/* "containers" | "initContainers" | "ephemeralContainers" */
+    POL_VAR_NAMESPACE,     /* namespace after defaulting */
+    POL_VAR_KIND,
+    POL_VAR_NAME,
+    POL_VAR_COUNT
 };
 
 /* A runtime value. Strings and JSON are borrowed from the document, the
  * compiled rule or the evaluation arena; nothing in a value is owned. */
-typedef enum sg_vtype { SG_V_NULL, SG_V_BOOL, SG_V_NUM, SG_V_STR, SG_V_JSON } sg_vtype;
-typedef struct sg_value {
-    sg_vtype t;
+typedef enum pol_vtype { POL_V_NULL, POL_V_BOOL, POL_V_NUM, POL_V_STR, POL_V_JSON } pol_vtype;
+typedef struct pol_value {
+    pol_vtype t;
     bool b;
     double n;
     const char *s;
     size_t len;
-    const json_t *j;      /* SG_V_JSON: an object or array */
-} sg_value;
+    const json_t *j;      /* POL_V_JSON: an object or array */
+} pol_value;
 
 /* Per-evaluation scratch: variable bindings and an arena for values created
  * while evaluating (lowered strings, filtered lists). Reset between objects. */
-typedef struct sg_arena_block sg_arena_block;
+typedef struct pol_arena_block pol_arena_block;
 
 /* Field lookups memoised per evaluation, keyed by (parent node, field name as
  * compiled): rules read the same paths again and again, and a pointer hash
  * is far cheaper than hashing the key string. Only valid while the object
  * does not change, so it is off unless the caller turns it on. */
-#define SG_FIELD_CACHE 256
-typedef struct sg_field_slot {
+#define POL_FIELD_CACHE 256
+typedef struct pol_field_slot {
     const json_t *parent;
     const char *name;
     const json_t *value;
-} sg_field_slot;
+} pol_field_slot;
 
-typedef struct sg_rule_ctx {
-    const json_t *vars[SG_VAR_COUNT];
-    const char *strvars[SG_VAR_COUNT];      /* SG_VAR_CONTAINER_TYPE, NAMESPACE, KIND, NAME */
-    sg_value locals[16];                    /* macro-bound variables, by depth */
-    sg_arena_block *arena;
+typedef struct pol_rule_ctx {
+    const json_t *vars[POL_VAR_COUNT];
+    const char *strvars[POL_VAR_COUNT];      /* POL_VAR_CONTAINER_TYPE, NAMESPACE, KIND, NAME */
+    pol_value locals[16];                    /* macro-bound variables, by depth */
+    pol_arena_block *arena;
     json_t **garbage;                       /* json values created during evaluation */
     size_t ngarbage, capgarbage;
     int steps;                              /* evaluation budget guard */
@@ -73,10 +73,10 @@ typedef struct sg_rule_ctx {
     int regex_cuts;                         /* regex matches stopped at their limits in this whole
                                                evaluation (never reset per check) */
     bool cache_on;                          /* the object is immutable during this evaluation */
-    sg_field_slot cache[SG_FIELD_CACHE];
-} sg_rule_ctx;
+    pol_field_slot cache[POL_FIELD_CACHE];
+} pol_rule_ctx;
 
-typedef struct sg_expr sg_expr;
+typedef struct pol_expr pol_expr;
 
 /*
  * Compile `text` with `params` (the recommendation's effective parameters,
@@ -85,59 +85,59 @@ typedef struct sg_expr sg_expr;
  * may refer to by name; they are expanded in place. On error returns NULL and
  * writes "column N: message" into err.
  */
-sg_expr *sg_expr_compile(const char *text, const json_t *params, const json_t *lets, char *err,
-                         size_t errlen);
-void sg_expr_free(sg_expr *e);
+pol_expr *pol_expr_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                           size_t errlen);
+void pol_expr_free(pol_expr *e);
 
-/* Evaluate. The result may borrow from ctx's arena: use it before sg_rule_ctx_reset. */
-sg_value sg_expr_eval(const sg_expr *e, sg_rule_ctx *ctx);
+/* Evaluate. The result may borrow from ctx's arena: use it before pol_rule_ctx_reset. */
+pol_value pol_expr_eval(const pol_expr *e, pol_rule_ctx *ctx);
 /* Truthiness: only boolean true is true. */
-bool sg_expr_test(const sg_expr *e, sg_rule_ctx *ctx);
+bool pol_expr_test(const pol_expr *e, pol_rule_ctx *ctx);
 
 /* Convert a value to a new JSON reference (for fixes and messages). */
-json_t *sg_value_to_json(sg_value v);
+json_t *pol_value_to_json(pol_value v);
 /* Append a value's text form to a growing buffer (for message templates). */
-void sg_value_format(sg_value v, char *buf, size_t size, size_t *used);
+void pol_value_format(pol_value v, char *buf, size_t size, size_t *used);
 
 /* A compiled path target for fixes: a root variable then field/index steps,
  * e.g. container.securityContext.capabilities["add"]. */
-typedef struct sg_path sg_path;
-sg_path *sg_path_compile(const char *text, const json_t *params, const json_t *lets, char *err,
-                         size_t errlen);
-void sg_path_free(sg_path *p);
-enum sg_var sg_path_root(const sg_path *p);
+typedef struct pol_path pol_path;
+pol_path *pol_path_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                           size_t errlen);
+void pol_path_free(pol_path *p);
+enum pol_var pol_path_root(const pol_path *p);
 /* Resolve the steps (indexes may be expressions) to a new JSON array of
  * strings and integers; NULL when a step does not resolve to a key/index. */
-json_t *sg_path_resolve(const sg_path *p, sg_rule_ctx *ctx);
+json_t *pol_path_resolve(const pol_path *p, pol_rule_ctx *ctx);
 
 /* A message template: text with ${expr} interpolations. */
-typedef struct sg_template sg_template;
-sg_template *sg_template_compile(const char *text, const json_t *params, const json_t *lets, char *err,
-                                 size_t errlen);
-void sg_template_free(sg_template *t);
+typedef struct pol_template pol_template;
+pol_template *pol_template_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                                   size_t errlen);
+void pol_template_free(pol_template *t);
 /* Render into a new malloc'd string (caller frees). */
-char *sg_template_render(const sg_template *t, sg_rule_ctx *ctx);
+char *pol_template_render(const pol_template *t, pol_rule_ctx *ctx);
 
 /* Static facts for the checks made at load (rule_analyze.c): a bit per
- * variable an expression reads, plus SG_READS_POD_CONTAINERS when it reads
+ * variable an expression reads, plus POL_READS_POD_CONTAINERS when it reads
  * pod.containers, pod.initContainers, pod.ephemeralContainers or pod.volumes,
- * and SG_READS_OBJECT_BODY when it reads `object` other than as
+ * and POL_READS_OBJECT_BODY when it reads `object` other than as
  * object.metadata, object.kind or object.apiVersion. */
-#define SG_READS_VAR(v) (1u << (v))
-#define SG_READS_POD_CONTAINERS (1u << SG_VAR_COUNT)
-#define SG_READS_OBJECT_BODY (1u << (SG_VAR_COUNT + 1))
-unsigned sg_expr_reads(const sg_expr *e);
-unsigned sg_template_reads(const sg_template *t);
-unsigned sg_path_reads(const sg_path *p);
+#define POL_READS_VAR(v) (1u << (v))
+#define POL_READS_POD_CONTAINERS (1u << POL_VAR_COUNT)
+#define POL_READS_OBJECT_BODY (1u << (POL_VAR_COUNT + 1))
+unsigned pol_expr_reads(const pol_expr *e);
+unsigned pol_template_reads(const pol_template *t);
+unsigned pol_path_reads(const pol_path *p);
 /* What an expression always yields: "bool", or a description of another type
  * ("a string", "a number", ...) when it can never be a boolean; NULL when that
  * depends on the object (a field, a let over a field, effective()). */
-const char *sg_expr_static_type(const sg_expr *e);
+const char *pol_expr_static_type(const pol_expr *e);
 
-void sg_rule_ctx_init(sg_rule_ctx *ctx);
-void sg_rule_ctx_reset(sg_rule_ctx *ctx);   /* frees arena and garbage, keeps bindings */
-void sg_rule_ctx_free(sg_rule_ctx *ctx);
+void pol_rule_ctx_init(pol_rule_ctx *ctx);
+void pol_rule_ctx_reset(pol_rule_ctx *ctx);   /* frees arena and garbage, keeps bindings */
+void pol_rule_ctx_free(pol_rule_ctx *ctx);
 /* Allocate `n` bytes from the context's arena (freed at reset). */
-void *sg_rule_arena_alloc(sg_rule_ctx *ctx, size_t n);
+void *pol_rule_arena_alloc(pol_rule_ctx *ctx, size_t n);
 
 #endif

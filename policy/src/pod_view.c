@@ -15,12 +15,12 @@
 
 static const char *const lists[] = {"containers", "initContainers", "ephemeralContainers"};
 
-bool sg_container_excluded(const sg_rec *r, const json_t *container)
+bool pol_container_excluded(const pol_rec *r, const json_t *container)
 {
     const char *name = json_string_value(json_object_get(container, "name"));
     const char *image = json_string_value(json_object_get(container, "image"));
-    return (r->excluded_containers && sg_name_listed(r->excluded_containers, name)) ||
-           (r->excluded_images && sg_name_listed(r->excluded_images, image));
+    return (r->excluded_containers && pol_name_listed(r->excluded_containers, name)) ||
+           (r->excluded_images && pol_name_listed(r->excluded_images, image));
 }
 
 /* Whether `container` mounts (or attaches as a device) the volume `name`. */
@@ -40,7 +40,7 @@ static bool uses_volume(const json_t *container, const char *name)
 }
 
 /* Whether volume `name` is used by excluded containers only. */
-static bool only_excluded_use(const sg_rec *r, const json_t *pod, const char *name)
+static bool only_excluded_use(const pol_rec *r, const json_t *pod, const char *name)
 {
     bool by_excluded = false;
     for (int l = 0; l < 3; l++) {
@@ -49,7 +49,7 @@ static bool only_excluded_use(const sg_rec *r, const json_t *pod, const char *na
         json_array_foreach(json_object_get(pod, lists[l]), i, c) {
             if (!uses_volume(c, name))
                 continue;
-            if (!sg_container_excluded(r, c))
+            if (!pol_container_excluded(r, c))
                 return false;
             by_excluded = true;
         }
@@ -57,19 +57,19 @@ static bool only_excluded_use(const sg_rec *r, const json_t *pod, const char *na
     return by_excluded;
 }
 
-static bool any_excluded(const sg_rec *r, const json_t *pod)
+static bool any_excluded(const pol_rec *r, const json_t *pod)
 {
     for (int l = 0; l < 3; l++) {
         size_t i;
         const json_t *c;
         json_array_foreach(json_object_get(pod, lists[l]), i, c)
-            if (sg_container_excluded(r, c))
+            if (pol_container_excluded(r, c))
                 return true;
     }
     return false;
 }
 
-json_t *sg_pod_view(const sg_rec *r, const json_t *pod)
+json_t *pol_pod_view(const pol_rec *r, const json_t *pod)
 {
     if (!pod || !any_excluded(r, pod))
         return NULL;
@@ -82,7 +82,7 @@ json_t *sg_pod_view(const sg_rec *r, const json_t *pod)
         size_t i;
         json_t *c;
         json_array_foreach(list, i, c)
-            if (!sg_container_excluded(r, c))
+            if (!pol_container_excluded(r, c))
                 json_array_append(kept, c);
         json_object_set_new(view, lists[l], kept);
     }

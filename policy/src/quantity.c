@@ -27,13 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool sg_is_digit(char c)
+static bool pol_is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
 /* Power of ten of a decimalSI suffix; false when `s` (length n) is not one. */
-static bool sg_decimal_si(const char *s, size_t n, int *exp10)
+static bool pol_decimal_si(const char *s, size_t n, int *exp10)
 {
     static const struct { char c; int exp; } table[] = {
         {'n', -9}, {'u', -6}, {'m', -3}, {'k', 3}, {'M', 6},
@@ -55,7 +55,7 @@ static bool sg_decimal_si(const char *s, size_t n, int *exp10)
 }
 
 /* Power of 1024 of a binarySI suffix; false when `s` is not one. */
-static bool sg_binary_si(const char *s, size_t n, int *pow1024)
+static bool pol_binary_si(const char *s, size_t n, int *pow1024)
 {
     static const char letters[] = "KMGTPE";
     if (n != 2 || s[1] != 'i' || s[0] == '\0')
@@ -78,13 +78,13 @@ int sg_quantity_parse(const char *s, double *value)
         negative = s[i++] == '-';
 
     size_t int_start = i;
-    while (i < len && sg_is_digit(s[i]))
+    while (i < len && pol_is_digit(s[i]))
         i++;
     size_t int_len = i - int_start;
     size_t frac_start = i, frac_len = 0;
     if (i < len && s[i] == '.') {
         frac_start = ++i;
-        while (i < len && sg_is_digit(s[i]))
+        while (i < len && pol_is_digit(s[i]))
             i++;
         frac_len = i - frac_start;
     }
@@ -95,9 +95,9 @@ int sg_quantity_parse(const char *s, double *value)
     size_t suffix_len = len - i;
     long long exp10 = 0;
     int pow1024 = 0, si = 0;
-    if (sg_binary_si(suffix, suffix_len, &pow1024)) {
+    if (pol_binary_si(suffix, suffix_len, &pow1024)) {
         exp10 = 0;
-    } else if (sg_decimal_si(suffix, suffix_len, &si)) {
+    } else if (pol_decimal_si(suffix, suffix_len, &si)) {
         exp10 = si;
     } else if (suffix_len > 1 && (suffix[0] == 'e' || suffix[0] == 'E')) {
         if (sg_decimal_exponent(suffix + 1, suffix_len - 1, &exp10) != 0)

@@ -32,13 +32,13 @@ bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *kind, const
 {
     if (which)
         *which = NULL;
-    if (sg_workload_kind(kind))
+    if (pol_workload_kind(kind))
         return true;
     for (size_t i = 0; i < p->nrecs; i++) {
-        const sg_rec *r = &p->recs[i];
+        const pol_rec *r = &p->recs[i];
         if (!r->info.enabled || !r->info.configured || strcmp(r->info.scope, "object") || !lists_kind(r->kinds, kind))
             continue;
-        if ((sg_expr_reads(r->applies) | sg_expr_reads(r->unhealthy)) & SG_READS_OBJECT_BODY) {
+        if ((pol_expr_reads(r->applies) | pol_expr_reads(r->unhealthy)) & POL_READS_OBJECT_BODY) {
             if (which)
                 *which = r->info.id;
             return true;

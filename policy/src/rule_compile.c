@@ -53,38 +53,38 @@ typedef struct parser {
     int nlocals;
 } parser;
 
-static const struct { const char *name; sg_func func; int min, max; } functions[] = {
-    {"has", SG_F_HAS, 1, 1},
-    {"size", SG_F_SIZE, 1, 1},
-    {"lower", SG_F_LOWER, 1, 1},
-    {"upper", SG_F_UPPER, 1, 1},
-    {"startsWith", SG_F_STARTS_WITH, 2, 2},
-    {"endsWith", SG_F_ENDS_WITH, 2, 2},
-    {"contains", SG_F_CONTAINS, 2, 2},
-    {"matches", SG_F_MATCHES, 2, 2},
-    {"quantity", SG_F_QUANTITY, 1, 1},
-    {"isQuantity", SG_F_IS_QUANTITY, 1, 1},
-    {"pathPrefix", SG_F_PATH_PREFIX, 2, 2},
-    {"inRanges", SG_F_IN_RANGES, 2, 2},
-    {"coalesce", SG_F_COALESCE, 1, 8},
-    {"effective", SG_F_EFFECTIVE, 1, 1},
-    {"string", SG_F_STRING, 1, 1},
-    {"int", SG_F_INT, 1, 1},
-    {"keys", SG_F_KEYS, 1, 1},
-    {"type", SG_F_TYPE, 1, 1},
-    {"join", SG_F_JOIN, 2, 2},
+static const struct { const char *name; pol_func func; int min, max; } functions[] = {
+    {"has", POL_F_HAS, 1, 1},
+    {"size", POL_F_SIZE, 1, 1},
+    {"lower", POL_F_LOWER, 1, 1},
+    {"upper", POL_F_UPPER, 1, 1},
+    {"startsWith", POL_F_STARTS_WITH, 2, 2},
+    {"endsWith", POL_F_ENDS_WITH, 2, 2},
+    {"contains", POL_F_CONTAINS, 2, 2},
+    {"matches", POL_F_MATCHES, 2, 2},
+    {"quantity", POL_F_QUANTITY, 1, 1},
+    {"isQuantity", POL_F_IS_QUANTITY, 1, 1},
+    {"pathPrefix", POL_F_PATH_PREFIX, 2, 2},
+    {"inRanges", POL_F_IN_RANGES, 2, 2},
+    {"coalesce", POL_F_COALESCE, 1, 8},
+    {"effective", POL_F_EFFECTIVE, 1, 1},
+    {"string", POL_F_STRING, 1, 1},
+    {"int", POL_F_INT, 1, 1},
+    {"keys", POL_F_KEYS, 1, 1},
+    {"type", POL_F_TYPE, 1, 1},
+    {"join", POL_F_JOIN, 2, 2},
 };
 
-static const struct { const char *name; sg_macro macro; } macros[] = {
-    {"exists", SG_M_EXISTS}, {"all", SG_M_ALL}, {"exists_one", SG_M_EXISTS_ONE},
-    {"filter", SG_M_FILTER}, {"map", SG_M_MAP},
+static const struct { const char *name; pol_macro macro; } macros[] = {
+    {"exists", POL_M_EXISTS}, {"all", POL_M_ALL}, {"exists_one", POL_M_EXISTS_ONE},
+    {"filter", POL_M_FILTER}, {"map", POL_M_MAP},
 };
 
-static const struct { const char *name; enum sg_var var; } variables[] = {
-    {"object", SG_VAR_OBJECT}, {"metadata", SG_VAR_METADATA}, {"pod", SG_VAR_POD},
-    {"podMetadata", SG_VAR_POD_METADATA}, {"container", SG_VAR_CONTAINER},
-    {"containerType", SG_VAR_CONTAINER_TYPE}, {"namespace", SG_VAR_NAMESPACE},
-    {"kind", SG_VAR_KIND}, {"name", SG_VAR_NAME},
+static const struct { const char *name; enum pol_var var; } variables[] = {
+    {"object", POL_VAR_OBJECT}, {"metadata", POL_VAR_METADATA}, {"pod", POL_VAR_POD},
+    {"podMetadata", POL_VAR_POD_METADATA}, {"container", POL_VAR_CONTAINER},
+    {"containerType", POL_VAR_CONTAINER_TYPE}, {"namespace", POL_VAR_NAMESPACE},
+    {"kind", POL_VAR_KIND}, {"name", POL_VAR_NAME},
 };
 
 static void fail(parser *ps, int column, const char *fmt, ...)
@@ -229,27 +229,27 @@ static void expect(parser *ps, const char *s)
 
 /* ---------- nodes ---------- */
 
-static sg_node *node_new(sg_node_type type, int column)
+static pol_node *node_new(pol_node_type type, int column)
 {
-    sg_node *n = sg_calloc(1, sizeof *n);
+    pol_node *n = sg_calloc(1, sizeof *n);
     n->type = type;
     n->column = column;
     return n;
 }
 
-static void node_add(sg_node *n, sg_node *kid)
+static void node_add(pol_node *n, pol_node *kid)
 {
-    sg_node **grown = sg_realloc(n->kids, (n->nkids + 1) * sizeof *grown);
+    pol_node **grown = sg_realloc(n->kids, (n->nkids + 1) * sizeof *grown);
     n->kids = grown;
     n->kids[n->nkids++] = kid;
 }
 
-void sg_node_free(sg_node *n)
+void pol_node_free(pol_node *n)
 {
     if (!n)
         return;
     for (size_t i = 0; i < n->nkids; i++)
-        sg_node_free(n->kids[i]);
+        pol_node_free(n->kids[i]);
     free(n->kids);
     free(n->name);
     json_decref(n->owned);
@@ -259,74 +259,74 @@ void sg_node_free(sg_node *n)
 }
 
 /* A constant node holding a JSON value (borrowed unless `own`). */
-static sg_node *const_json(const json_t *j, int column, bool own)
+static pol_node *const_json(const json_t *j, int column, bool own)
 {
-    sg_node *n = node_new(SG_N_CONST, column);
+    pol_node *n = node_new(POL_N_CONST, column);
     if (own)
         n->owned = (json_t *)j;
     switch (j ? json_typeof(j) : JSON_NULL) {
     case JSON_STRING:
-        n->value.t = SG_V_STR;
+        n->value.t = POL_V_STR;
         n->value.s = json_string_value(j);
         n->value.len = json_string_length(j);
         break;
     case JSON_INTEGER:
     case JSON_REAL:
-        n->value.t = SG_V_NUM;
+        n->value.t = POL_V_NUM;
         n->value.n = json_number_value(j);
         break;
     case JSON_TRUE:
     case JSON_FALSE:
-        n->value.t = SG_V_BOOL;
+        n->value.t = POL_V_BOOL;
         n->value.b = json_is_true(j);
         break;
     case JSON_OBJECT:
     case JSON_ARRAY:
-        n->value.t = SG_V_JSON;
+        n->value.t = POL_V_JSON;
         n->value.j = j;
         break;
     default:
-        n->value.t = SG_V_NULL;
+        n->value.t = POL_V_NULL;
     }
     return n;
 }
 
-static const json_t *const_as_json(const sg_node *n)
+static const json_t *const_as_json(const pol_node *n)
 {
-    return n->value.t == SG_V_JSON ? n->value.j : NULL;
+    return n->value.t == POL_V_JSON ? n->value.j : NULL;
 }
 
 /* Replace a node whose operands are all constants by its value, computed once
  * here: quantity(params.cpuLimit) or '*' in params.allowedCapabilities then
  * cost nothing per request. effective() reads the object and is never folded. */
-static sg_node *fold(sg_node *n)
+static pol_node *fold(pol_node *n)
 {
-    if (n->type == SG_N_CONST || n->type == SG_N_MACRO || n->type == SG_N_LIST ||
-        (n->type == SG_N_CALL && n->func == SG_F_EFFECTIVE))
+    if (n->type == POL_N_CONST || n->type == POL_N_MACRO || n->type == POL_N_LIST ||
+        (n->type == POL_N_CALL && n->func == POL_F_EFFECTIVE))
         return n;
     for (size_t i = 0; i < n->nkids; i++)
-        if (n->kids[i]->type != SG_N_CONST)
+        if (n->kids[i]->type != POL_N_CONST)
             return n;
-    sg_rule_ctx ctx;
-    sg_rule_ctx_init(&ctx);
-    sg_value v = sg_node_eval(n, &ctx);
-    sg_node *c;
-    if (v.t == SG_V_STR || v.t == SG_V_JSON) {
-        c = const_json(sg_value_to_json(v), n->column, true);
+    pol_rule_ctx ctx;
+    pol_rule_ctx_init(&ctx);
+    pol_value v = pol_node_eval(n, &ctx);
+    pol_node *c;
+    if (v.t == POL_V_STR || v.t == POL_V_JSON) {
+        c = const_json(pol_value_to_json(v), n->column, true);
     } else {
-        c = node_new(SG_N_CONST, n->column);
+        c = node_new(POL_N_CONST, n->column);
         c->value = v;
     }
-    sg_rule_ctx_free(&ctx);
-    sg_node_free(n);
+    pol_rule_ctx_free(&ctx);
+    pol_node_free(n);
     return c;
 }
 
 /* ---------- grammar ---------- */
 
-static sg_node *parse_expr(parser *ps);
+static pol_node *parse_expr(parser *ps);
 
-static sg_node *parse_args(parser *ps, sg_node *call)
+static pol_node *parse_args(parser *ps, pol_node *call)
 {
     if (!is_punct(ps, ")")) {
         do {
@@ -337,7 +337,7 @@ static sg_node *parse_args(parser *ps, sg_node *call)
     return call;
 }
 
-static sg_node *finish_call(parser *ps, sg_node *call, const char *fname, int column)
+static pol_node *finish_call(parser *ps, pol_node *call, const char *fname, int column)
 {
     size_t i;
     for (i = 0; i < sizeof functions / sizeof functions[0]; i++)
@@ -353,23 +353,23 @@ static sg_node *finish_call(parser *ps, sg_node *call, const char *fname, int co
              functions[i].min == 1 ? "" : "s");
         return call;
     }
-    if (call->func == SG_F_EFFECTIVE) {
-        sg_node *arg = call->kids[0];
-        if (arg->type != SG_N_CONST || arg->value.t != SG_V_STR) {
+    if (call->func == POL_F_EFFECTIVE) {
+        pol_node *arg = call->kids[0];
+        if (arg->type != POL_N_CONST || arg->value.t != POL_V_STR) {
             fail(ps, column, "effective() takes a field name in quotes, e.g. effective('runAsUser')");
             return call;
         }
         call->name = sg_strdup(arg->value.s);
     }
-    if (call->func == SG_F_MATCHES && call->kids[1]->type == SG_N_CONST) {
-        sg_node *pat = call->kids[1];
-        if (pat->value.t != SG_V_STR) {
-            if (pat->value.t != SG_V_NULL)
+    if (call->func == POL_F_MATCHES && call->kids[1]->type == POL_N_CONST) {
+        pol_node *pat = call->kids[1];
+        if (pat->value.t != POL_V_STR) {
+            if (pat->value.t != POL_V_NULL)
                 fail(ps, column, "matches() needs a string pattern");
             return call;
         }
         char rerr[SG_ERRMAX];
-        call->re = sg_regex_compile(pat->value.s, pat->value.len, rerr, sizeof rerr);
+        call->re = pol_regex_compile(pat->value.s, pat->value.len, rerr, sizeof rerr);
         if (!call->re)
             fail(ps, column, "%s", rerr);
     }
@@ -378,40 +378,40 @@ static sg_node *finish_call(parser *ps, sg_node *call, const char *fname, int co
 
 /* A let name expands to its own expression, parsed in place (bounded depth,
  * so a let that refers to itself fails instead of recursing forever). */
-static sg_node *parse_text(const char *text, const json_t *params, const json_t *lets, int depth, int local_base,
-                           char *err, size_t errlen);
+static pol_node *parse_text(const char *text, const json_t *params, const json_t *lets, int depth, int local_base,
+                            char *err, size_t errlen);
 
 /* Inside a macro the let is parsed with its macro variables numbered after
  * the enclosing ones, so they never share a slot; it cannot see those (it is
  * its own expression), so it gives the same value at every step. */
-static sg_node *expand_let(parser *ps, const char *name, const char *text, int column)
+static pol_node *expand_let(parser *ps, const char *name, const char *text, int column)
 {
     char lerr[256];
-    sg_node *n = parse_text(text, ps->params, ps->lets, ps->depth + 8, ps->nlocals, lerr, sizeof lerr);
+    pol_node *n = parse_text(text, ps->params, ps->lets, ps->depth + 8, ps->nlocals, lerr, sizeof lerr);
     if (!n) {
         fail(ps, column, "in let '%s': %s", name, lerr);
-        return node_new(SG_N_CONST, column);
+        return node_new(POL_N_CONST, column);
     }
     return n;
 }
 
-static sg_node *parse_ident(parser *ps)
+static pol_node *parse_ident(parser *ps)
 {
     int column = ps->tok.column;
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)ps->tok.len, ps->tok.start);
     next(ps);
     if (!strcmp(name, "true") || !strcmp(name, "false")) {
-        sg_node *n = node_new(SG_N_CONST, column);
-        n->value.t = SG_V_BOOL;
+        pol_node *n = node_new(POL_N_CONST, column);
+        n->value.t = POL_V_BOOL;
         n->value.b = name[0] == 't';
         return n;
     }
     if (!strcmp(name, "null"))
-        return node_new(SG_N_CONST, column);
+        return node_new(POL_N_CONST, column);
     if (is_punct(ps, "(")) {
         next(ps);
-        sg_node *call = node_new(SG_N_CALL, column);
+        pol_node *call = node_new(POL_N_CALL, column);
         parse_args(ps, call);
         return finish_call(ps, call, name, column);
     }
@@ -419,7 +419,7 @@ static sg_node *parse_ident(parser *ps)
         return const_json(ps->params, column, false);
     for (int i = ps->nlocals - 1; i >= 0; i--)
         if (ps->locals[i] && !strcmp(ps->locals[i], name)) {
-            sg_node *n = node_new(SG_N_LOCAL, column);
+            pol_node *n = node_new(POL_N_LOCAL, column);
             n->var = i;
             return n;
         }
@@ -428,17 +428,17 @@ static sg_node *parse_ident(parser *ps)
         return expand_let(ps, name, json_string_value(let), column);
     for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++)
         if (!strcmp(variables[i].name, name)) {
-            sg_node *n = node_new(SG_N_VAR, column);
+            pol_node *n = node_new(POL_N_VAR, column);
             n->var = (int)variables[i].var;
             return n;
         }
     fail(ps, column, "unknown name '%s'", name);
-    return node_new(SG_N_CONST, column);
+    return node_new(POL_N_CONST, column);
 }
 
-static sg_node *parse_list(parser *ps, int column)
+static pol_node *parse_list(parser *ps, int column)
 {
-    sg_node *list = node_new(SG_N_LIST, column);
+    pol_node *list = node_new(POL_N_LIST, column);
     if (!is_punct(ps, "]")) {
         do {
             node_add(list, parse_expr(ps));
@@ -447,22 +447,22 @@ static sg_node *parse_list(parser *ps, int column)
     expect(ps, "]");
     bool constant = true;
     for (size_t i = 0; i < list->nkids; i++)
-        constant = constant && list->kids[i]->type == SG_N_CONST;
+        constant = constant && list->kids[i]->type == POL_N_CONST;
     if (!constant || ps->failed)
         return list;
     json_t *arr = json_array();
     for (size_t i = 0; i < list->nkids; i++)
-        json_array_append_new(arr, sg_value_to_json(list->kids[i]->value));
-    sg_node_free(list);
+        json_array_append_new(arr, pol_value_to_json(list->kids[i]->value));
+    pol_node_free(list);
     return const_json(arr, column, true);
 }
 
-static sg_node *parse_primary(parser *ps)
+static pol_node *parse_primary(parser *ps)
 {
     int column = ps->tok.column;
     if (ps->tok.type == T_NUMBER) {
-        sg_node *n = node_new(SG_N_CONST, column);
-        n->value.t = SG_V_NUM;
+        pol_node *n = node_new(POL_N_CONST, column);
+        n->value.t = POL_V_NUM;
         n->value.n = ps->tok.number;
         next(ps);
         return n;
@@ -472,7 +472,7 @@ static sg_node *parse_primary(parser *ps)
         if (!s) {
             fail(ps, column, "string is not valid UTF-8");
             next(ps);
-            return node_new(SG_N_CONST, column);
+            return node_new(POL_N_CONST, column);
         }
         next(ps);
         return const_json(s, column, true);
@@ -480,7 +480,7 @@ static sg_node *parse_primary(parser *ps)
     if (ps->tok.type == T_IDENT)
         return parse_ident(ps);
     if (accept(ps, "(")) {
-        sg_node *n = parse_expr(ps);
+        pol_node *n = parse_expr(ps);
         expect(ps, ")");
         return n;
     }
@@ -488,22 +488,22 @@ static sg_node *parse_primary(parser *ps)
         return parse_list(ps, column);
     fail(ps, column, ps->tok.type == T_END ? "unexpected end of expression" : "unexpected '%.*s'",
          (int)ps->tok.len, ps->tok.start);
-    return node_new(SG_N_CONST, column);
+    return node_new(POL_N_CONST, column);
 }
 
 /* Field access on a constant folds: params.cpuLimit becomes "32" at load. */
-static sg_node *make_field(sg_node *base, const char *field, int column)
+static pol_node *make_field(pol_node *base, const char *field, int column)
 {
-    if (base->type == SG_N_CONST) {
+    if (base->type == POL_N_CONST) {
         const json_t *j = const_as_json(base);
         const json_t *v = j && json_is_object(j) ? json_object_get(j, field) : NULL;
         json_t *keep = base->owned ? json_incref((json_t *)v) : NULL;
-        sg_node *folded = const_json(v, column, false);
+        pol_node *folded = const_json(v, column, false);
         folded->owned = keep;
-        sg_node_free(base);
+        pol_node_free(base);
         return folded;
     }
-    sg_node *n = node_new(SG_N_FIELD, column);
+    pol_node *n = node_new(POL_N_FIELD, column);
     n->name = sg_strdup(field);
     node_add(n, base);
     return n;
@@ -512,17 +512,17 @@ static sg_node *make_field(sg_node *base, const char *field, int column)
 /* `params.name` must name a declared parameter: a typo would otherwise read
  * null and silently change what the rule checks. Parameters declared without
  * a default and not configured are present as null (see settings.c). */
-static void check_param_name(parser *ps, const sg_node *base, const char *name, int column)
+static void check_param_name(parser *ps, const pol_node *base, const char *name, int column)
 {
-    if (ps->params && base->type == SG_N_CONST && base->value.t == SG_V_JSON && base->value.j == ps->params &&
+    if (ps->params && base->type == POL_N_CONST && base->value.t == POL_V_JSON && base->value.j == ps->params &&
         !json_object_get(ps->params, name))
         fail(ps, column, "unknown parameter '%s' (params holds only the parameters the recommendation declares)",
              name);
 }
 
-static sg_node *parse_macro(parser *ps, sg_node *target, sg_macro macro, int column)
+static pol_node *parse_macro(parser *ps, pol_node *target, pol_macro macro, int column)
 {
-    sg_node *n = node_new(SG_N_MACRO, column);
+    pol_node *n = node_new(POL_N_MACRO, column);
     n->macro = macro;
     node_add(n, target);
     if (ps->tok.type != T_IDENT) {
@@ -543,9 +543,9 @@ static sg_node *parse_macro(parser *ps, sg_node *target, sg_macro macro, int col
     return n;
 }
 
-static sg_node *parse_postfix(parser *ps)
+static pol_node *parse_postfix(parser *ps)
 {
-    sg_node *n = parse_primary(ps);
+    pol_node *n = parse_primary(ps);
     while (!ps->failed) {
         int column = ps->tok.column;
         if (accept(ps, ".")) {
@@ -570,20 +570,20 @@ static sg_node *parse_postfix(parser *ps)
                 n = parse_macro(ps, n, macros[m].macro, column);
                 continue;
             }
-            sg_node *call = node_new(SG_N_CALL, column);
+            pol_node *call = node_new(POL_N_CALL, column);
             node_add(call, n);
             parse_args(ps, call);
             n = finish_call(ps, call, name, column);
         } else if (accept(ps, "[")) {
-            sg_node *index = parse_expr(ps);
+            pol_node *index = parse_expr(ps);
             expect(ps, "]");
-            if (index->type == SG_N_CONST && index->value.t == SG_V_STR) {
+            if (index->type == POL_N_CONST && index->value.t == POL_V_STR) {
                 check_param_name(ps, n, index->value.s, column);
                 n = make_field(n, index->value.s, column);
-                sg_node_free(index);
+                pol_node_free(index);
                 continue;
             }
-            sg_node *idx = node_new(SG_N_INDEX, column);
+            pol_node *idx = node_new(POL_N_INDEX, column);
             node_add(idx, n);
             node_add(idx, index);
             n = idx;
@@ -594,60 +594,60 @@ static sg_node *parse_postfix(parser *ps)
     return n;
 }
 
-static sg_node *unary_node(sg_node_type type, sg_node *kid, int column)
+static pol_node *unary_node(pol_node_type type, pol_node *kid, int column)
 {
-    sg_node *n = node_new(type, column);
+    pol_node *n = node_new(type, column);
     node_add(n, kid);
     return fold(n);
 }
 
-static sg_node *binary_node(sg_node_type type, sg_node *a, sg_node *b, int column)
+static pol_node *binary_node(pol_node_type type, pol_node *a, pol_node *b, int column)
 {
-    sg_node *n = node_new(type, column);
+    pol_node *n = node_new(type, column);
     node_add(n, a);
     node_add(n, b);
     return fold(n);
 }
 
-static sg_node *parse_unary(parser *ps)
+static pol_node *parse_unary(parser *ps)
 {
     int column = ps->tok.column;
     if (++ps->depth > MAX_NEST) {
         fail(ps, column, "expression nested too deeply");
-        return node_new(SG_N_CONST, column);
+        return node_new(POL_N_CONST, column);
     }
-    sg_node *n;
+    pol_node *n;
     if (accept(ps, "!"))
-        n = unary_node(SG_N_NOT, parse_unary(ps), column);
+        n = unary_node(POL_N_NOT, parse_unary(ps), column);
     else if (accept(ps, "-"))
-        n = unary_node(SG_N_NEG, parse_unary(ps), column);
+        n = unary_node(POL_N_NEG, parse_unary(ps), column);
     else
         n = parse_postfix(ps);
     ps->depth--;
     return n;
 }
 
-static sg_node *parse_add(parser *ps)
+static pol_node *parse_add(parser *ps)
 {
-    sg_node *n = parse_unary(ps);
+    pol_node *n = parse_unary(ps);
     while (!ps->failed) {
         int column = ps->tok.column;
         if (accept(ps, "+"))
-            n = binary_node(SG_N_ADD, n, parse_unary(ps), column);
+            n = binary_node(POL_N_ADD, n, parse_unary(ps), column);
         else if (accept(ps, "-"))
-            n = binary_node(SG_N_SUB, n, parse_unary(ps), column);
+            n = binary_node(POL_N_SUB, n, parse_unary(ps), column);
         else
             break;
     }
     return n;
 }
 
-static sg_node *parse_rel(parser *ps)
+static pol_node *parse_rel(parser *ps)
 {
-    sg_node *n = parse_add(ps);
-    static const struct { const char *op; sg_node_type type; } ops[] = {
-        {"==", SG_N_EQ}, {"!=", SG_N_NE}, {"<=", SG_N_LE}, {">=", SG_N_GE},
-        {"<", SG_N_LT}, {">", SG_N_GT},
+    pol_node *n = parse_add(ps);
+    static const struct { const char *op; pol_node_type type; } ops[] = {
+        {"==", POL_N_EQ}, {"!=", POL_N_NE}, {"<=", POL_N_LE}, {">=", POL_N_GE},
+        {"<", POL_N_LT}, {">", POL_N_GT},
     };
     int column = ps->tok.column;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
@@ -655,45 +655,45 @@ static sg_node *parse_rel(parser *ps)
             return binary_node(ops[i].type, n, parse_add(ps), column);
     if (is_ident(ps, "in")) {
         next(ps);
-        return binary_node(SG_N_IN, n, parse_add(ps), column);
+        return binary_node(POL_N_IN, n, parse_add(ps), column);
     }
     return n;
 }
 
-static sg_node *parse_and(parser *ps)
+static pol_node *parse_and(parser *ps)
 {
-    sg_node *n = parse_rel(ps);
+    pol_node *n = parse_rel(ps);
     while (!ps->failed) {
         int column = ps->tok.column;
         if (!accept(ps, "&&"))
             break;
-        n = binary_node(SG_N_AND, n, parse_rel(ps), column);
+        n = binary_node(POL_N_AND, n, parse_rel(ps), column);
     }
     return n;
 }
 
-static sg_node *parse_or(parser *ps)
+static pol_node *parse_or(parser *ps)
 {
-    sg_node *n = parse_and(ps);
+    pol_node *n = parse_and(ps);
     while (!ps->failed) {
         int column = ps->tok.column;
         if (!accept(ps, "||"))
             break;
-        n = binary_node(SG_N_OR, n, parse_and(ps), column);
+        n = binary_node(POL_N_OR, n, parse_and(ps), column);
     }
     return n;
 }
 
-static sg_node *parse_expr(parser *ps)
+static pol_node *parse_expr(parser *ps)
 {
     if (++ps->depth > MAX_NEST) {
         fail(ps, ps->tok.column, "expression nested too deeply");
-        return node_new(SG_N_CONST, ps->tok.column);
+        return node_new(POL_N_CONST, ps->tok.column);
     }
-    sg_node *n = parse_or(ps);
+    pol_node *n = parse_or(ps);
     int column = ps->tok.column;
     if (!ps->failed && accept(ps, "?")) {
-        sg_node *c = node_new(SG_N_COND, column);
+        pol_node *c = node_new(POL_N_COND, column);
         node_add(c, n);
         node_add(c, parse_expr(ps));
         expect(ps, ":");
@@ -705,48 +705,48 @@ static sg_node *parse_expr(parser *ps)
 }
 
 /* Parse `text` whole; macro variables are numbered from `local_base` on. */
-static sg_node *parse_text(const char *text, const json_t *params, const json_t *lets, int depth, int local_base,
-                           char *err, size_t errlen)
+static pol_node *parse_text(const char *text, const json_t *params, const json_t *lets, int depth, int local_base,
+                            char *err, size_t errlen)
 {
     parser ps = {.text = text, .p = text, .params = params, .lets = lets, .depth = depth,
                  .err = err, .errlen = errlen, .nlocals = local_base};
     next(&ps);
-    sg_node *root = parse_expr(&ps);
+    pol_node *root = parse_expr(&ps);
     if (!ps.failed && ps.tok.type != T_END)
         fail(&ps, ps.tok.column, "unexpected '%.*s' after the expression", (int)ps.tok.len, ps.tok.start);
     free(ps.tok.str);
     while (ps.nlocals > local_base)
         free(ps.locals[--ps.nlocals]);
     if (ps.failed) {
-        sg_node_free(root);
+        pol_node_free(root);
         return NULL;
     }
     return root;
 }
 
-sg_node *sg_rule_parse(const char *text, const json_t *params, const json_t *lets, int depth, char *err,
-                       size_t errlen)
+pol_node *pol_rule_parse(const char *text, const json_t *params, const json_t *lets, int depth, char *err,
+                         size_t errlen)
 {
     return parse_text(text, params, lets, depth, 0, err, errlen);
 }
 
-sg_expr *sg_expr_compile(const char *text, const json_t *params, const json_t *lets, char *err,
-                         size_t errlen)
+pol_expr *pol_expr_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                           size_t errlen)
 {
-    sg_node *root = sg_rule_parse(text, params, lets, 0, err, errlen);
+    pol_node *root = pol_rule_parse(text, params, lets, 0, err, errlen);
     if (!root)
         return NULL;
-    sg_expr *e = sg_calloc(1, sizeof *e);
+    pol_expr *e = sg_calloc(1, sizeof *e);
     e->root = root;
     e->text = sg_strdup(text);
     return e;
 }
 
-void sg_expr_free(sg_expr *e)
+void pol_expr_free(pol_expr *e)
 {
     if (!e)
         return;
-    sg_node_free(e->root);
+    pol_node_free(e->root);
     free(e->text);
     free(e);
 }

@@ -18,7 +18,7 @@
 
 /* Upper bound on nodes visited per check: nested macros over large lists
  * cannot make one request expensive. A check that reaches it is cut (see
- * sg_rule_ctx.cut) and its caller fails closed. */
+ * pol_rule_ctx.cut) and its caller fails closed. */
 #define MAX_STEPS 200000
 /* PCRE2 limits, so a user pattern cannot backtrack catastrophically. */
 #define REGEX_MATCH_LIMIT 100000
@@ -28,25 +28,25 @@
  * may have thousands of containers): they are cut at once. */
 #define REGEX_CUTS_MAX 8
 
-static const sg_value null_value = {.t = SG_V_NULL};
+static const pol_value null_value = {.t = POL_V_NULL};
 
-static sg_value bool_value(bool b)
+static pol_value bool_value(bool b)
 {
-    return (sg_value){.t = SG_V_BOOL, .b = b};
+    return (pol_value){.t = POL_V_BOOL, .b = b};
 }
 
-static sg_value num_value(double n)
+static pol_value num_value(double n)
 {
-    return (sg_value){.t = SG_V_NUM, .n = n};
+    return (pol_value){.t = POL_V_NUM, .n = n};
 }
 
-static sg_value str_value(const char *s, size_t len)
+static pol_value str_value(const char *s, size_t len)
 {
-    return (sg_value){.t = SG_V_STR, .s = s, .len = len};
+    return (pol_value){.t = POL_V_STR, .s = s, .len = len};
 }
 
 /* A JSON node from the document as a value. */
-static sg_value from_json(const json_t *j)
+static pol_value from_json(const json_t *j)
 {
     if (!j)
         return null_value;
@@ -62,24 +62,24 @@ static sg_value from_json(const json_t *j)
         return bool_value(false);
     case JSON_OBJECT:
     case JSON_ARRAY:
-        return (sg_value){.t = SG_V_JSON, .j = j};
+        return (pol_value){.t = POL_V_JSON, .j = j};
     default:
         return null_value;
     }
 }
 
-json_t *sg_value_to_json(sg_value v)
+json_t *pol_value_to_json(pol_value v)
 {
     switch (v.t) {
-    case SG_V_BOOL:
+    case POL_V_BOOL:
         return json_boolean(v.b);
-    case SG_V_NUM:
+    case POL_V_NUM:
         if (v.n == floor(v.n) && fabs(v.n) < 9e15)
             return json_integer((json_int_t)v.n);
         return json_real(v.n);
-    case SG_V_STR:
+    case POL_V_STR:
         return json_stringn_nocheck(v.s, v.len);
-    case SG_V_JSON:
+    case POL_V_JSON:
         return json_deep_copy(v.j);
     default:
         return json_null();
@@ -88,21 +88,21 @@ json_t *sg_value_to_json(sg_value v)
 
 /* ---------- context and arena ---------- */
 
-struct sg_arena_block {
-    sg_arena_block *next;
+struct pol_arena_block {
+    pol_arena_block *next;
     size_t used, size;
     char data[];
 };
 
-void sg_rule_ctx_init(sg_rule_ctx *ctx)
+void pol_rule_ctx_init(pol_rule_ctx *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
 }
 
-void *sg_rule_arena_alloc(sg_rule_ctx *ctx, size_t n)
+void *pol_rule_arena_alloc(pol_rule_ctx *ctx, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
-    sg_arena_block *b = ctx->arena;
+    pol_arena_block *b = ctx->arena;
     if (!b || b->size - b->used < n) {
         size_t size = n > 4000 ? n : 4000;
         b = sg_malloc(sizeof *b + size);
@@ -117,7 +117,7 @@ void *sg_rule_arena_alloc(sg_rule_ctx *ctx, size_t n)
 }
 
 /* Keep a JSON value created during evaluation alive until reset. */
-static const json_t *keep(sg_rule_ctx *ctx, json_t *j)
+static const json_t *keep(pol_rule_ctx *ctx, json_t *j)
 {
     if (ctx->ngarbage == ctx->capgarbage) {
         ctx->capgarbage = ctx->capgarbage ? ctx->capgarbage * 2 : 8;
@@ -128,10 +128,10 @@ static const json_t *keep(sg_rule_ctx *ctx, json_t *j)
     return j;
 }
 
-void sg_rule_ctx_reset(sg_rule_ctx *ctx)
+void pol_rule_ctx_reset(pol_rule_ctx *ctx)
 {
     while (ctx->arena) {
-        sg_arena_block *next = ctx->arena->next;
+        pol_arena_block *next = ctx->arena->next;
         free(ctx->arena);
         ctx->arena = next;
     }
@@ -142,17 +142,17 @@ void sg_rule_ctx_reset(sg_rule_ctx *ctx)
     ctx->cut = false;
 }
 
-void sg_rule_ctx_free(sg_rule_ctx *ctx)
+void pol_rule_ctx_free(pol_rule_ctx *ctx)
 {
-    sg_rule_ctx_reset(ctx);
+    pol_rule_ctx_reset(ctx);
     free(ctx->garbage);
     ctx->garbage = NULL;
     ctx->capgarbage = 0;
 }
 
-static sg_value arena_string(sg_rule_ctx *ctx, const char *s, size_t len)
+static pol_value arena_string(pol_rule_ctx *ctx, const char *s, size_t len)
 {
-    char *copy = sg_rule_arena_alloc(ctx, len + 1);
+    char *copy = pol_rule_arena_alloc(ctx, len + 1);
     memcpy(copy, s, len);
     copy[len] = '\0';
     return str_value(copy, len);
@@ -160,31 +160,31 @@ static sg_value arena_string(sg_rule_ctx *ctx, const char *s, size_t len)
 
 /* ---------- comparisons ---------- */
 
-static bool values_equal(sg_value a, sg_value b)
+static bool values_equal(pol_value a, pol_value b)
 {
     if (a.t != b.t)
         return false;
     switch (a.t) {
-    case SG_V_NULL:
+    case POL_V_NULL:
         return true;
-    case SG_V_BOOL:
+    case POL_V_BOOL:
         return a.b == b.b;
-    case SG_V_NUM:
+    case POL_V_NUM:
         return a.n == b.n;
-    case SG_V_STR:
+    case POL_V_STR:
         return a.len == b.len && !memcmp(a.s, b.s, a.len);
-    case SG_V_JSON:
+    case POL_V_JSON:
         return json_equal(a.j, b.j);
     }
     return false;
 }
 
 /* -1, 0, 1, or 2 when the values are not ordered (different types). */
-static int values_compare(sg_value a, sg_value b)
+static int values_compare(pol_value a, pol_value b)
 {
-    if (a.t == SG_V_NUM && b.t == SG_V_NUM)
+    if (a.t == POL_V_NUM && b.t == POL_V_NUM)
         return a.n < b.n ? -1 : a.n > b.n;
-    if (a.t == SG_V_STR && b.t == SG_V_STR) {
+    if (a.t == POL_V_STR && b.t == POL_V_STR) {
         size_t n = a.len < b.len ? a.len : b.len;
         int c = memcmp(a.s, b.s, n);
         if (c)
@@ -194,9 +194,9 @@ static int values_compare(sg_value a, sg_value b)
     return 2;
 }
 
-static bool value_in(sg_value needle, sg_value hay)
+static bool value_in(pol_value needle, pol_value hay)
 {
-    if (hay.t == SG_V_JSON && json_is_array(hay.j)) {
+    if (hay.t == POL_V_JSON && json_is_array(hay.j)) {
         size_t i;
         const json_t *item;
         json_array_foreach(hay.j, i, item)
@@ -204,14 +204,14 @@ static bool value_in(sg_value needle, sg_value hay)
                 return true;
         return false;
     }
-    if (hay.t == SG_V_JSON && json_is_object(hay.j) && needle.t == SG_V_STR)
+    if (hay.t == POL_V_JSON && json_is_object(hay.j) && needle.t == POL_V_STR)
         return json_object_getn(hay.j, needle.s, needle.len) != NULL;
     return false;
 }
 
 /* ---------- helper functions ---------- */
 
-pcre2_code *sg_regex_compile(const char *pattern, size_t len, char *err, size_t errlen)
+pcre2_code *pol_regex_compile(const char *pattern, size_t len, char *err, size_t errlen)
 {
     int code;
     PCRE2_SIZE offset;
@@ -226,7 +226,7 @@ pcre2_code *sg_regex_compile(const char *pattern, size_t len, char *err, size_t 
     return re;
 }
 
-static bool regex_match(const pcre2_code *re, sg_value subject, sg_rule_ctx *ctx)
+static bool regex_match(const pcre2_code *re, pol_value subject, pol_rule_ctx *ctx)
 {
     if (ctx->regex_cuts >= REGEX_CUTS_MAX) {
         ctx->cut = true;
@@ -251,21 +251,21 @@ static bool regex_match(const pcre2_code *re, sg_value subject, sg_rule_ctx *ctx
     return rc >= 0;
 }
 
-static bool quantity_of(sg_value v, double *out)
+static bool quantity_of(pol_value v, double *out)
 {
-    if (v.t == SG_V_NUM) {
+    if (v.t == POL_V_NUM) {
         *out = v.n;
         return true;
     }
-    if (v.t != SG_V_STR || v.len > 64 || memchr(v.s, '\0', v.len))
+    if (v.t != POL_V_STR || v.len > 64 || memchr(v.s, '\0', v.len))
         return false;
     return sg_quantity_parse(v.s, out) == 0;
 }
 
 /* Segment-wise prefix: "/foo" is a prefix of "/foo" and "/foo/bar", not "/fool". */
-static bool path_has_prefix(sg_value path, sg_value prefix)
+static bool path_has_prefix(pol_value path, pol_value prefix)
 {
-    if (path.t != SG_V_STR || prefix.t != SG_V_STR)
+    if (path.t != POL_V_STR || prefix.t != POL_V_STR)
         return false;
     size_t plen = prefix.len;
     while (plen > 1 && prefix.s[plen - 1] == '/')
@@ -278,9 +278,9 @@ static bool path_has_prefix(sg_value path, sg_value prefix)
 }
 
 /* A number within any of [{min, max}], where max -1 means no maximum. */
-static bool in_ranges(sg_value v, sg_value ranges)
+static bool in_ranges(pol_value v, pol_value ranges)
 {
-    if (v.t != SG_V_NUM || ranges.t != SG_V_JSON || !json_is_array(ranges.j))
+    if (v.t != POL_V_NUM || ranges.t != POL_V_JSON || !json_is_array(ranges.j))
         return false;
     size_t i;
     const json_t *r;
@@ -295,11 +295,11 @@ static bool in_ranges(sg_value v, sg_value ranges)
     return false;
 }
 
-static sg_value case_map(sg_rule_ctx *ctx, sg_value v, bool upper)
+static pol_value case_map(pol_rule_ctx *ctx, pol_value v, bool upper)
 {
-    if (v.t != SG_V_STR)
+    if (v.t != POL_V_STR)
         return null_value;
-    char *s = sg_rule_arena_alloc(ctx, v.len + 1);
+    char *s = pol_rule_arena_alloc(ctx, v.len + 1);
     for (size_t i = 0; i < v.len; i++) {
         char c = v.s[i];
         s[i] = upper ? (c >= 'a' && c <= 'z' ? c - 32 : c) : (c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -308,19 +308,19 @@ static sg_value case_map(sg_rule_ctx *ctx, sg_value v, bool upper)
     return str_value(s, v.len);
 }
 
-static sg_value to_string(sg_rule_ctx *ctx, sg_value v)
+static pol_value to_string(pol_rule_ctx *ctx, pol_value v)
 {
     char buf[64];
     switch (v.t) {
-    case SG_V_STR:
+    case POL_V_STR:
         return v;
-    case SG_V_NUM:
+    case POL_V_NUM:
         if (v.n == floor(v.n) && fabs(v.n) < 9e15)
             snprintf(buf, sizeof buf, "%lld", (long long)v.n);
         else
             snprintf(buf, sizeof buf, "%.17g", v.n);
         return arena_string(ctx, buf, strlen(buf));
-    case SG_V_BOOL:
+    case POL_V_BOOL:
         return str_value(v.b ? "true" : "false", v.b ? 4 : 5);
     default:
         return null_value;
@@ -330,10 +330,10 @@ static sg_value to_string(sg_rule_ctx *ctx, sg_value v)
 /* The items of a list as text, separated by `sep`: strings as they are,
  * numbers and booleans as string() gives them, anything else as JSON. An
  * empty or missing list gives "". For messages. */
-static sg_value join(sg_rule_ctx *ctx, sg_value list, sg_value sep)
+static pol_value join(pol_rule_ctx *ctx, pol_value list, pol_value sep)
 {
-    if (list.t != SG_V_JSON || !json_is_array(list.j) || sep.t != SG_V_STR)
-        return list.t == SG_V_NULL ? str_value("", 0) : null_value;
+    if (list.t != POL_V_JSON || !json_is_array(list.j) || sep.t != POL_V_STR)
+        return list.t == POL_V_NULL ? str_value("", 0) : null_value;
     char buf[1024];
     size_t used = 0;
     buf[0] = '\0';
@@ -341,8 +341,8 @@ static sg_value join(sg_rule_ctx *ctx, sg_value list, sg_value sep)
     const json_t *item;
     json_array_foreach(list.j, i, item) {
         if (i)
-            sg_value_format(sep, buf, sizeof buf, &used);
-        sg_value_format(from_json(item), buf, sizeof buf, &used);
+            pol_value_format(sep, buf, sizeof buf, &used);
+        pol_value_format(from_json(item), buf, sizeof buf, &used);
     }
     return arena_string(ctx, buf, used);
 }
@@ -354,78 +354,78 @@ static const json_t *security_context_field(const json_t *owner, const char *fie
     return v && !json_is_null(v) ? v : NULL;
 }
 
-static sg_value call(const sg_node *n, sg_rule_ctx *ctx)
+static pol_value call(const pol_node *n, pol_rule_ctx *ctx)
 {
-    sg_value a = n->nkids > 0 ? sg_node_eval(n->kids[0], ctx) : null_value;
-    sg_value b = n->nkids > 1 && n->func != SG_F_COALESCE ? sg_node_eval(n->kids[1], ctx) : null_value;
+    pol_value a = n->nkids > 0 ? pol_node_eval(n->kids[0], ctx) : null_value;
+    pol_value b = n->nkids > 1 && n->func != POL_F_COALESCE ? pol_node_eval(n->kids[1], ctx) : null_value;
     switch (n->func) {
-    case SG_F_HAS:
-        return bool_value(a.t != SG_V_NULL);
-    case SG_F_SIZE:
-        if (a.t == SG_V_STR)
+    case POL_F_HAS:
+        return bool_value(a.t != POL_V_NULL);
+    case POL_F_SIZE:
+        if (a.t == POL_V_STR)
             return num_value((double)a.len);
-        if (a.t == SG_V_JSON)
+        if (a.t == POL_V_JSON)
             return num_value((double)(json_is_array(a.j) ? json_array_size(a.j) : json_object_size(a.j)));
         return num_value(0);
-    case SG_F_LOWER:
-    case SG_F_UPPER:
-        return case_map(ctx, a, n->func == SG_F_UPPER);
-    case SG_F_STARTS_WITH:
-        return bool_value(a.t == SG_V_STR && b.t == SG_V_STR && a.len >= b.len && !memcmp(a.s, b.s, b.len));
-    case SG_F_ENDS_WITH:
-        return bool_value(a.t == SG_V_STR && b.t == SG_V_STR && a.len >= b.len &&
+    case POL_F_LOWER:
+    case POL_F_UPPER:
+        return case_map(ctx, a, n->func == POL_F_UPPER);
+    case POL_F_STARTS_WITH:
+        return bool_value(a.t == POL_V_STR && b.t == POL_V_STR && a.len >= b.len && !memcmp(a.s, b.s, b.len));
+    case POL_F_ENDS_WITH:
+        return bool_value(a.t == POL_V_STR && b.t == POL_V_STR && a.len >= b.len &&
                           !memcmp(a.s + a.len - b.len, b.s, b.len));
-    case SG_F_CONTAINS:
-        if (a.t == SG_V_STR && b.t == SG_V_STR)
+    case POL_F_CONTAINS:
+        if (a.t == POL_V_STR && b.t == POL_V_STR)
             return bool_value(b.len == 0 || memmem(a.s, a.len, b.s, b.len) != NULL);
         return bool_value(value_in(b, a));
-    case SG_F_MATCHES: {
-        if (a.t != SG_V_STR)
+    case POL_F_MATCHES: {
+        if (a.t != POL_V_STR)
             return bool_value(false);
         if (n->re)
             return bool_value(regex_match(n->re, a, ctx));
-        if (b.t != SG_V_STR)
+        if (b.t != POL_V_STR)
             return bool_value(false);
         char err[SG_ERRMAX];
-        pcre2_code *re = sg_regex_compile(b.s, b.len, err, sizeof err);
+        pcre2_code *re = pol_regex_compile(b.s, b.len, err, sizeof err);
         bool m = re && regex_match(re, a, ctx);
         if (re)
             pcre2_code_free(re);
         return bool_value(m);
     }
-    case SG_F_QUANTITY: {
+    case POL_F_QUANTITY: {
         double q;
         return quantity_of(a, &q) ? num_value(q) : null_value;
     }
-    case SG_F_IS_QUANTITY: {
+    case POL_F_IS_QUANTITY: {
         double q;
         return bool_value(quantity_of(a, &q));
     }
-    case SG_F_PATH_PREFIX:
+    case POL_F_PATH_PREFIX:
         return bool_value(path_has_prefix(a, b));
-    case SG_F_IN_RANGES:
+    case POL_F_IN_RANGES:
         return bool_value(in_ranges(a, b));
-    case SG_F_COALESCE:
+    case POL_F_COALESCE:
         for (size_t i = 0; i < n->nkids; i++) {
-            sg_value v = i == 0 ? a : sg_node_eval(n->kids[i], ctx);
-            if (v.t != SG_V_NULL)
+            pol_value v = i == 0 ? a : pol_node_eval(n->kids[i], ctx);
+            if (v.t != POL_V_NULL)
                 return v;
         }
         return null_value;
-    case SG_F_EFFECTIVE: {
+    case POL_F_EFFECTIVE: {
         const json_t *v = NULL;
-        if (ctx->vars[SG_VAR_CONTAINER])
-            v = security_context_field(ctx->vars[SG_VAR_CONTAINER], n->name);
-        if (!v && ctx->vars[SG_VAR_POD])
-            v = security_context_field(ctx->vars[SG_VAR_POD], n->name);
+        if (ctx->vars[POL_VAR_CONTAINER])
+            v = security_context_field(ctx->vars[POL_VAR_CONTAINER], n->name);
+        if (!v && ctx->vars[POL_VAR_POD])
+            v = security_context_field(ctx->vars[POL_VAR_POD], n->name);
         return from_json(v);
     }
-    case SG_F_STRING:
+    case POL_F_STRING:
         return to_string(ctx, a);
-    case SG_F_INT:
-        if (a.t == SG_V_NUM)
+    case POL_F_INT:
+        if (a.t == POL_V_NUM)
             return num_value(trunc(a.n));
-        if (a.t == SG_V_STR && a.len < 32) {
+        if (a.t == POL_V_STR && a.len < 32) {
             char buf[32], *end;
             memcpy(buf, a.s, a.len);
             buf[a.len] = '\0';
@@ -433,22 +433,22 @@ static sg_value call(const sg_node *n, sg_rule_ctx *ctx)
             return a.len && *end == '\0' ? num_value((double)v) : null_value;
         }
         return null_value;
-    case SG_F_KEYS: {
-        if (a.t != SG_V_JSON || !json_is_object(a.j))
+    case POL_F_KEYS: {
+        if (a.t != POL_V_JSON || !json_is_object(a.j))
             return null_value;
         json_t *arr = json_array();
         const char *key;
         const json_t *v;
         json_object_foreach((json_t *)a.j, key, v)
             json_array_append_new(arr, json_string(key));
-        return (sg_value){.t = SG_V_JSON, .j = keep(ctx, arr)};
+        return (pol_value){.t = POL_V_JSON, .j = keep(ctx, arr)};
     }
-    case SG_F_JOIN:
+    case POL_F_JOIN:
         return join(ctx, a, b);
-    case SG_F_TYPE: {
+    case POL_F_TYPE: {
         static const char *names[] = {"null", "bool", "number", "string", "json"};
         const char *t = names[a.t];
-        if (a.t == SG_V_JSON)
+        if (a.t == POL_V_JSON)
             t = json_is_array(a.j) ? "list" : "map";
         return str_value(t, strlen(t));
     }
@@ -456,13 +456,13 @@ static sg_value call(const sg_node *n, sg_rule_ctx *ctx)
     return null_value;
 }
 
-static sg_value macro(const sg_node *n, sg_rule_ctx *ctx)
+static pol_value macro(const pol_node *n, pol_rule_ctx *ctx)
 {
-    sg_value list = sg_node_eval(n->kids[0], ctx);
-    const json_t *arr = list.t == SG_V_JSON && json_is_array(list.j) ? list.j : NULL;
+    pol_value list = pol_node_eval(n->kids[0], ctx);
+    const json_t *arr = list.t == POL_V_JSON && json_is_array(list.j) ? list.j : NULL;
     size_t count = arr ? json_array_size(arr) : 0, matched = 0;
     json_t *out = NULL;
-    if (n->macro == SG_M_FILTER || n->macro == SG_M_MAP) {
+    if (n->macro == POL_M_FILTER || n->macro == POL_M_MAP) {
         if (!arr)
             return null_value;
         out = json_array();
@@ -471,70 +471,70 @@ static sg_value macro(const sg_node *n, sg_rule_ctx *ctx)
     for (size_t i = 0; i < count; i++) {
         const json_t *item = json_array_get(arr, i);
         ctx->locals[n->var] = from_json(item);
-        sg_value r = sg_node_eval(n->kids[1], ctx);
-        bool t = r.t == SG_V_BOOL && r.b;
+        pol_value r = pol_node_eval(n->kids[1], ctx);
+        bool t = r.t == POL_V_BOOL && r.b;
         switch (n->macro) {
-        case SG_M_EXISTS:
+        case POL_M_EXISTS:
             if (t)
                 return bool_value(true);
             break;
-        case SG_M_ALL:
+        case POL_M_ALL:
             if (!t)
                 return bool_value(false);
             break;
-        case SG_M_EXISTS_ONE:
+        case POL_M_EXISTS_ONE:
             matched += t;
             break;
-        case SG_M_FILTER:
+        case POL_M_FILTER:
             if (t)
                 json_array_append(out, (json_t *)item);
             break;
-        case SG_M_MAP:
-            json_array_append_new(out, sg_value_to_json(r));
+        case POL_M_MAP:
+            json_array_append_new(out, pol_value_to_json(r));
             break;
         }
     }
     switch (n->macro) {
-    case SG_M_EXISTS:
+    case POL_M_EXISTS:
         return bool_value(false);
-    case SG_M_ALL:
+    case POL_M_ALL:
         return bool_value(true);
-    case SG_M_EXISTS_ONE:
+    case POL_M_EXISTS_ONE:
         return bool_value(matched == 1);
     default:
-        return (sg_value){.t = SG_V_JSON, .j = out};
+        return (pol_value){.t = POL_V_JSON, .j = out};
     }
 }
 
-static sg_value add(sg_rule_ctx *ctx, sg_value a, sg_value b)
+static pol_value add(pol_rule_ctx *ctx, pol_value a, pol_value b)
 {
-    if (a.t == SG_V_NUM && b.t == SG_V_NUM)
+    if (a.t == POL_V_NUM && b.t == POL_V_NUM)
         return num_value(a.n + b.n);
-    if (a.t == SG_V_STR && b.t == SG_V_STR) {
-        char *s = sg_rule_arena_alloc(ctx, a.len + b.len + 1);
+    if (a.t == POL_V_STR && b.t == POL_V_STR) {
+        char *s = pol_rule_arena_alloc(ctx, a.len + b.len + 1);
         memcpy(s, a.s, a.len);
         memcpy(s + a.len, b.s, b.len);
         s[a.len + b.len] = '\0';
         return str_value(s, a.len + b.len);
     }
-    bool alist = a.t == SG_V_JSON && json_is_array(a.j), blist = b.t == SG_V_JSON && json_is_array(b.j);
-    if ((alist || a.t == SG_V_NULL) && (blist || b.t == SG_V_NULL) && (alist || blist)) {
+    bool alist = a.t == POL_V_JSON && json_is_array(a.j), blist = b.t == POL_V_JSON && json_is_array(b.j);
+    if ((alist || a.t == POL_V_NULL) && (blist || b.t == POL_V_NULL) && (alist || blist)) {
         json_t *out = alist ? json_copy((json_t *)a.j) : json_array();
         if (blist)
             json_array_extend(out, (json_t *)b.j);
-        return (sg_value){.t = SG_V_JSON, .j = keep(ctx, out)};
+        return (pol_value){.t = POL_V_JSON, .j = keep(ctx, out)};
     }
     return null_value;
 }
 
-static sg_value field(sg_rule_ctx *ctx, sg_value base, const char *name)
+static pol_value field(pol_rule_ctx *ctx, pol_value base, const char *name)
 {
-    if (base.t != SG_V_JSON || !json_is_object(base.j))
+    if (base.t != POL_V_JSON || !json_is_object(base.j))
         return null_value;
     if (!ctx->cache_on)
         return from_json(json_object_get(base.j, name));
-    size_t h = (((uintptr_t)base.j >> 4) ^ ((uintptr_t)name >> 3) ^ ((uintptr_t)name >> 11)) % SG_FIELD_CACHE;
-    sg_field_slot *slot = &ctx->cache[h];
+    size_t h = (((uintptr_t)base.j >> 4) ^ ((uintptr_t)name >> 3) ^ ((uintptr_t)name >> 11)) % POL_FIELD_CACHE;
+    pol_field_slot *slot = &ctx->cache[h];
     if (slot->parent != base.j || slot->name != name) {
         slot->parent = base.j;
         slot->name = name;
@@ -543,18 +543,18 @@ static sg_value field(sg_rule_ctx *ctx, sg_value base, const char *name)
     return from_json(slot->value);
 }
 
-static sg_value index_value(sg_value base, sg_value idx)
+static pol_value index_value(pol_value base, pol_value idx)
 {
-    if (base.t != SG_V_JSON)
+    if (base.t != POL_V_JSON)
         return null_value;
-    if (json_is_object(base.j) && idx.t == SG_V_STR)
+    if (json_is_object(base.j) && idx.t == POL_V_STR)
         return from_json(json_object_getn(base.j, idx.s, idx.len));
-    if (json_is_array(base.j) && idx.t == SG_V_NUM && idx.n >= 0 && idx.n == floor(idx.n))
+    if (json_is_array(base.j) && idx.t == POL_V_NUM && idx.n >= 0 && idx.n == floor(idx.n))
         return from_json(json_array_get(base.j, (size_t)idx.n));
     return null_value;
 }
 
-static sg_value variable(const sg_rule_ctx *ctx, int var)
+static pol_value variable(const pol_rule_ctx *ctx, int var)
 {
     const char *s = ctx->strvars[var];
     if (s)
@@ -562,89 +562,89 @@ static sg_value variable(const sg_rule_ctx *ctx, int var)
     return from_json(ctx->vars[var]);
 }
 
-static bool truth(sg_value v)
+static bool truth(pol_value v)
 {
-    return v.t == SG_V_BOOL && v.b;
+    return v.t == POL_V_BOOL && v.b;
 }
 
-sg_value sg_node_eval(const sg_node *n, sg_rule_ctx *ctx)
+pol_value pol_node_eval(const pol_node *n, pol_rule_ctx *ctx)
 {
     if (++ctx->steps > MAX_STEPS) {
         ctx->cut = true;
         return null_value;
     }
     switch (n->type) {
-    case SG_N_CONST:
+    case POL_N_CONST:
         return n->value;
-    case SG_N_VAR:
+    case POL_N_VAR:
         return variable(ctx, n->var);
-    case SG_N_LOCAL:
+    case POL_N_LOCAL:
         return ctx->locals[n->var];
-    case SG_N_FIELD:
-        return field(ctx, sg_node_eval(n->kids[0], ctx), n->name);
-    case SG_N_INDEX:
-        return index_value(sg_node_eval(n->kids[0], ctx), sg_node_eval(n->kids[1], ctx));
-    case SG_N_NOT:
-        return bool_value(!truth(sg_node_eval(n->kids[0], ctx)));
-    case SG_N_NEG: {
-        sg_value v = sg_node_eval(n->kids[0], ctx);
-        return v.t == SG_V_NUM ? num_value(-v.n) : null_value;
+    case POL_N_FIELD:
+        return field(ctx, pol_node_eval(n->kids[0], ctx), n->name);
+    case POL_N_INDEX:
+        return index_value(pol_node_eval(n->kids[0], ctx), pol_node_eval(n->kids[1], ctx));
+    case POL_N_NOT:
+        return bool_value(!truth(pol_node_eval(n->kids[0], ctx)));
+    case POL_N_NEG: {
+        pol_value v = pol_node_eval(n->kids[0], ctx);
+        return v.t == POL_V_NUM ? num_value(-v.n) : null_value;
     }
-    case SG_N_AND:
-        return bool_value(truth(sg_node_eval(n->kids[0], ctx)) && truth(sg_node_eval(n->kids[1], ctx)));
-    case SG_N_OR:
-        return bool_value(truth(sg_node_eval(n->kids[0], ctx)) || truth(sg_node_eval(n->kids[1], ctx)));
-    case SG_N_COND:
-        return truth(sg_node_eval(n->kids[0], ctx)) ? sg_node_eval(n->kids[1], ctx)
-                                                    : sg_node_eval(n->kids[2], ctx);
-    case SG_N_EQ:
-    case SG_N_NE: {
-        bool eq = values_equal(sg_node_eval(n->kids[0], ctx), sg_node_eval(n->kids[1], ctx));
-        return bool_value(n->type == SG_N_EQ ? eq : !eq);
+    case POL_N_AND:
+        return bool_value(truth(pol_node_eval(n->kids[0], ctx)) && truth(pol_node_eval(n->kids[1], ctx)));
+    case POL_N_OR:
+        return bool_value(truth(pol_node_eval(n->kids[0], ctx)) || truth(pol_node_eval(n->kids[1], ctx)));
+    case POL_N_COND:
+        return truth(pol_node_eval(n->kids[0], ctx)) ? pol_node_eval(n->kids[1], ctx)
+                                                    : pol_node_eval(n->kids[2], ctx);
+    case POL_N_EQ:
+    case POL_N_NE: {
+        bool eq = values_equal(pol_node_eval(n->kids[0], ctx), pol_node_eval(n->kids[1], ctx));
+        return bool_value(n->type == POL_N_EQ ? eq : !eq);
     }
-    case SG_N_LT:
-    case SG_N_LE:
-    case SG_N_GT:
-    case SG_N_GE: {
-        int c = values_compare(sg_node_eval(n->kids[0], ctx), sg_node_eval(n->kids[1], ctx));
+    case POL_N_LT:
+    case POL_N_LE:
+    case POL_N_GT:
+    case POL_N_GE: {
+        int c = values_compare(pol_node_eval(n->kids[0], ctx), pol_node_eval(n->kids[1], ctx));
         if (c == 2)
             return bool_value(false);
-        bool r = n->type == SG_N_LT ? c < 0 : n->type == SG_N_LE ? c <= 0 : n->type == SG_N_GT ? c > 0 : c >= 0;
+        bool r = n->type == POL_N_LT ? c < 0 : n->type == POL_N_LE ? c <= 0 : n->type == POL_N_GT ? c > 0 : c >= 0;
         return bool_value(r);
     }
-    case SG_N_IN:
-        return bool_value(value_in(sg_node_eval(n->kids[0], ctx), sg_node_eval(n->kids[1], ctx)));
-    case SG_N_ADD:
-        return add(ctx, sg_node_eval(n->kids[0], ctx), sg_node_eval(n->kids[1], ctx));
-    case SG_N_SUB: {
-        sg_value a = sg_node_eval(n->kids[0], ctx), b = sg_node_eval(n->kids[1], ctx);
-        return a.t == SG_V_NUM && b.t == SG_V_NUM ? num_value(a.n - b.n) : null_value;
+    case POL_N_IN:
+        return bool_value(value_in(pol_node_eval(n->kids[0], ctx), pol_node_eval(n->kids[1], ctx)));
+    case POL_N_ADD:
+        return add(ctx, pol_node_eval(n->kids[0], ctx), pol_node_eval(n->kids[1], ctx));
+    case POL_N_SUB: {
+        pol_value a = pol_node_eval(n->kids[0], ctx), b = pol_node_eval(n->kids[1], ctx);
+        return a.t == POL_V_NUM && b.t == POL_V_NUM ? num_value(a.n - b.n) : null_value;
     }
-    case SG_N_LIST: {
+    case POL_N_LIST: {
         json_t *arr = json_array();
         for (size_t i = 0; i < n->nkids; i++)
-            json_array_append_new(arr, sg_value_to_json(sg_node_eval(n->kids[i], ctx)));
-        return (sg_value){.t = SG_V_JSON, .j = keep(ctx, arr)};
+            json_array_append_new(arr, pol_value_to_json(pol_node_eval(n->kids[i], ctx)));
+        return (pol_value){.t = POL_V_JSON, .j = keep(ctx, arr)};
     }
-    case SG_N_CALL:
+    case POL_N_CALL:
         return call(n, ctx);
-    case SG_N_MACRO:
+    case POL_N_MACRO:
         return macro(n, ctx);
     }
     return null_value;
 }
 
-sg_value sg_expr_eval(const sg_expr *e, sg_rule_ctx *ctx)
+pol_value pol_expr_eval(const pol_expr *e, pol_rule_ctx *ctx)
 {
-    return sg_node_eval(e->root, ctx);
+    return pol_node_eval(e->root, ctx);
 }
 
-bool sg_expr_test(const sg_expr *e, sg_rule_ctx *ctx)
+bool pol_expr_test(const pol_expr *e, pol_rule_ctx *ctx)
 {
-    return truth(sg_node_eval(e->root, ctx));
+    return truth(pol_node_eval(e->root, ctx));
 }
 
-void sg_value_format(sg_value v, char *buf, size_t size, size_t *used)
+void pol_value_format(pol_value v, char *buf, size_t size, size_t *used)
 {
     if (*used >= size)
         return;
@@ -652,22 +652,22 @@ void sg_value_format(sg_value v, char *buf, size_t size, size_t *used)
     size_t room = size - *used;
     int n = 0;
     switch (v.t) {
-    case SG_V_NULL:
+    case POL_V_NULL:
         n = snprintf(out, room, "null");
         break;
-    case SG_V_BOOL:
+    case POL_V_BOOL:
         n = snprintf(out, room, "%s", v.b ? "true" : "false");
         break;
-    case SG_V_NUM:
+    case POL_V_NUM:
         if (v.n == floor(v.n) && fabs(v.n) < 9e15)
             n = snprintf(out, room, "%lld", (long long)v.n);
         else
             n = snprintf(out, room, "%g", v.n);
         break;
-    case SG_V_STR:
+    case POL_V_STR:
         n = snprintf(out, room, "%.*s", (int)v.len, v.s);
         break;
-    case SG_V_JSON: {
+    case POL_V_JSON: {
         char *dump = json_dumps(v.j, JSON_COMPACT | JSON_ENCODE_ANY);
         n = snprintf(out, room, "%s", dump ? dump : "");
         free(dump);

@@ -16,25 +16,25 @@
 
 typedef struct segment {
     char *text;        /* literal text, or NULL */
-    sg_node *expr;     /* interpolation, or NULL */
+    pol_node *expr;     /* interpolation, or NULL */
 } segment;
 
-struct sg_template {
+struct pol_template {
     segment *segs;
     size_t nsegs;
 };
 
-static void add_segment(sg_template *t, char *text, sg_node *expr)
+static void add_segment(pol_template *t, char *text, pol_node *expr)
 {
     segment *grown = sg_realloc(t->segs, (t->nsegs + 1) * sizeof *grown);
     t->segs = grown;
     t->segs[t->nsegs++] = (segment){text, expr};
 }
 
-sg_template *sg_template_compile(const char *text, const json_t *params, const json_t *lets, char *err,
-                                 size_t errlen)
+pol_template *pol_template_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                                   size_t errlen)
 {
-    sg_template *t = sg_calloc(1, sizeof *t);
+    pol_template *t = sg_calloc(1, sizeof *t);
     const char *p = text;
     while (*p) {
         const char *open = strstr(p, "${");
@@ -47,16 +47,16 @@ sg_template *sg_template_compile(const char *text, const json_t *params, const j
         const char *close = strchr(open + 2, '}');
         if (!close) {
             snprintf(err, errlen, "column %d: '${' without a closing '}'", (int)(open - text) + 1);
-            sg_template_free(t);
+            pol_template_free(t);
             return NULL;
         }
         char *inner = sg_strndup(open + 2, (size_t)(close - open - 2));
         char perr[256];
-        sg_node *expr = sg_rule_parse(inner, params, lets, 0, perr, sizeof perr);
+        pol_node *expr = pol_rule_parse(inner, params, lets, 0, perr, sizeof perr);
         free(inner);
         if (!expr) {
             snprintf(err, errlen, "in ${...} at column %d: %s", (int)(open - text) + 1, perr);
-            sg_template_free(t);
+            pol_template_free(t);
             return NULL;
         }
         add_segment(t, NULL, expr);
@@ -65,29 +65,29 @@ sg_template *sg_template_compile(const char *text, const json_t *params, const j
     return t;
 }
 
-void sg_template_free(sg_template *t)
+void pol_template_free(pol_template *t)
 {
     if (!t)
         return;
     for (size_t i = 0; i < t->nsegs; i++) {
         free(t->segs[i].text);
-        sg_node_free(t->segs[i].expr);
+        pol_node_free(t->segs[i].expr);
     }
     free(t->segs);
     free(t);
 }
 
-char *sg_template_render(const sg_template *t, sg_rule_ctx *ctx)
+char *pol_template_render(const pol_template *t, pol_rule_ctx *ctx)
 {
     char buf[MAX_MESSAGE];
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < t->nsegs; i++) {
         if (t->segs[i].text) {
-            sg_value v = {.t = SG_V_STR, .s = t->segs[i].text, .len = strlen(t->segs[i].text)};
-            sg_value_format(v, buf, sizeof buf, &used);
+            pol_value v = {.t = POL_V_STR, .s = t->segs[i].text, .len = strlen(t->segs[i].text)};
+            pol_value_format(v, buf, sizeof buf, &used);
         } else {
-            sg_value_format(sg_node_eval(t->segs[i].expr, ctx), buf, sizeof buf, &used);
+            pol_value_format(pol_node_eval(t->segs[i].expr, ctx), buf, sizeof buf, &used);
         }
     }
     /* Messages are one line: fold any newline that came from the data. */
@@ -97,79 +97,79 @@ char *sg_template_render(const sg_template *t, sg_rule_ctx *ctx)
     return sg_strdup(buf);
 }
 
-unsigned sg_template_reads(const sg_template *t)
+unsigned pol_template_reads(const pol_template *t)
 {
     unsigned reads = 0;
     for (size_t i = 0; t && i < t->nsegs; i++)
-        reads |= sg_node_reads(t->segs[i].expr);
+        reads |= pol_node_reads(t->segs[i].expr);
     return reads;
 }
 
 /* ---------- paths ---------- */
 
-struct sg_path {
-    sg_node *root;     /* a chain of FIELD/INDEX nodes over one VAR */
+struct pol_path {
+    pol_node *root;     /* a chain of FIELD/INDEX nodes over one VAR */
 };
 
 /* A path is var(.field | [expr])*; anything else is not a place to write to. */
-static const sg_node *path_base(const sg_node *n)
+static const pol_node *path_base(const pol_node *n)
 {
-    while (n->type == SG_N_FIELD || n->type == SG_N_INDEX)
+    while (n->type == POL_N_FIELD || n->type == POL_N_INDEX)
         n = n->kids[0];
     return n;
 }
 
-sg_path *sg_path_compile(const char *text, const json_t *params, const json_t *lets, char *err,
-                         size_t errlen)
+pol_path *pol_path_compile(const char *text, const json_t *params, const json_t *lets, char *err,
+                           size_t errlen)
 {
-    sg_node *root = sg_rule_parse(text, params, lets, 0, err, errlen);
+    pol_node *root = pol_rule_parse(text, params, lets, 0, err, errlen);
     if (!root)
         return NULL;
-    const sg_node *base = path_base(root);
-    if (base->type != SG_N_VAR || root == base ||
-        (base->var != SG_VAR_OBJECT && base->var != SG_VAR_METADATA && base->var != SG_VAR_POD &&
-         base->var != SG_VAR_POD_METADATA && base->var != SG_VAR_CONTAINER)) {
+    const pol_node *base = path_base(root);
+    if (base->type != POL_N_VAR || root == base ||
+        (base->var != POL_VAR_OBJECT && base->var != POL_VAR_METADATA && base->var != POL_VAR_POD &&
+         base->var != POL_VAR_POD_METADATA && base->var != POL_VAR_CONTAINER)) {
         snprintf(err, errlen,
                  "a fix path starts with container, pod, podMetadata, metadata or object and names a field, "
                  "as in container.securityContext.privileged");
-        sg_node_free(root);
+        pol_node_free(root);
         return NULL;
     }
-    sg_path *p = sg_malloc(sizeof *p);
+    pol_path *p = sg_malloc(sizeof *p);
     p->root = root;
     return p;
 }
 
-void sg_path_free(sg_path *p)
+void pol_path_free(pol_path *p)
 {
     if (!p)
         return;
-    sg_node_free(p->root);
+    pol_node_free(p->root);
     free(p);
 }
 
-enum sg_var sg_path_root(const sg_path *p)
+enum pol_var pol_path_root(const pol_path *p)
 {
-    return (enum sg_var)path_base(p->root)->var;
+    return (enum pol_var)path_base(p->root)->var;
 }
 
-static bool resolve_steps(const sg_node *n, sg_rule_ctx *ctx, json_t *out)
+static bool resolve_steps(const pol_node *n, pol_rule_ctx *ctx, json_t *out)
 {
-    if (n->type == SG_N_VAR)
+    if (n->type == POL_N_VAR)
         return true;
     if (!resolve_steps(n->kids[0], ctx, out))
         return false;
-    if (n->type == SG_N_FIELD)
+    if (n->type == POL_N_FIELD)
         return json_array_append_new(out, json_string(n->name)) == 0;
-    sg_value idx = sg_node_eval(n->kids[1], ctx);
-    if (idx.t == SG_V_STR)
+    pol_value idx = pol_node_eval(n->kids[1], ctx);
+    if (idx.t == POL_V_STR)
         return json_array_append_new(out, json_stringn(idx.s, idx.len)) == 0;
-    if (idx.t == SG_V_NUM && idx.n >= 0)
+    if (idx.t == POL_V_NUM && idx.n >= 0)
         return json_array_append_new(out, json_integer((json_int_t)idx.n)) == 0;
     return false;
 }
 
-json_t *sg_path_resolve(const sg_path *p, sg_rule_ctx *ctx)
+json_t *pol_path_resolve(const pol_path *p, pol_rule_ctx *ctx)
 {
     json_t *steps = json_array();
     if (!resolve_steps(p->root, ctx, steps)) {
@@ -179,7 +179,7 @@ json_t *sg_path_resolve(const sg_path *p, sg_rule_ctx *ctx)
     return steps;
 }
 
-unsigned sg_path_reads(const sg_path *p)
+unsigned pol_path_reads(const pol_path *p)
 {
-    return p ? sg_node_reads(p->root) : 0;
+    return p ? pol_node_reads(p->root) : 0;
 }

@@ -18,7 +18,7 @@ static bool value_listed(const json_t *values, const char *v)
     return false;
 }
 
-bool sg_selector_matches(const json_t *selector, const json_t *labels)
+bool pol_selector_matches(const json_t *selector, const json_t *labels)
 {
     if (!json_is_object(selector))
         return true;
@@ -52,7 +52,7 @@ bool sg_selector_matches(const json_t *selector, const json_t *labels)
     return true;
 }
 
-int sg_selector_check(const json_t *selector, char *err, size_t errlen)
+int pol_selector_check(const json_t *selector, char *err, size_t errlen)
 {
     if (!json_is_object(selector)) {
         snprintf(err, errlen, "a label selector must be a mapping");

@@ -22,8 +22,8 @@
 #include "internal_policy.h"
 #include "internal_rule_ast.h"
 
-extern const char sg_builtin_rules[];
-extern const size_t sg_builtin_rules_len;
+extern const char pol_builtin_rules[];
+extern const size_t pol_builtin_rules_len;
 
 #define DEFAULT_ADDRESS ":8443"
 #define DEFAULT_STATE_DIR "./scoregate-state"
@@ -252,14 +252,14 @@ static int check_param(const loader *ld, const json_t *obj, const char *key, con
     }
     if (!strcmp(type, "regex")) {
         char rerr[SG_ERRMAX];
-        pcre2_code *re = sg_regex_compile(json_string_value(value), json_string_length(value), rerr, sizeof rerr);
+        pcre2_code *re = pol_regex_compile(json_string_value(value), json_string_length(value), rerr, sizeof rerr);
         if (!re)
             return failf(ld, obj, key, value, "parameter '%s' of %s: %s", key, where, rerr);
         pcre2_code_free(re);
     }
     if (!strcmp(key, "labelSelector")) {
         char serr[256];
-        if (sg_selector_check(value, serr, sizeof serr) < 0)
+        if (pol_selector_check(value, serr, sizeof serr) < 0)
             return failf(ld, obj, key, value, "parameter labelSelector of %s: %s", where, serr);
     }
     if (json_is_array(value) && check_param_items(ld, obj, key, value, type, where, out) < 0)
@@ -317,7 +317,7 @@ static const json_t *non_empty(const json_t *params, const char *name)
     return (json_is_array(v) && json_array_size(v)) || (json_is_object(v) && json_object_size(v)) ? v : NULL;
 }
 
-static void resolve_common(sg_rec *r)
+static void resolve_common(pol_rec *r)
 {
     r->excluded_namespaces = non_empty(r->params, "excludedNamespaces");
     r->namespaces = non_empty(r->params, "namespaces");
@@ -346,10 +346,10 @@ static bool listed(const char *const *list, const char *s)
 /* Names a rule may not read in its scope: `container` and `containerType`
  * exist only in container scope, and `pod`/`podMetadata` are null for an
  * object-scope rule none of whose kinds has a pod template. */
-static int check_scope_reads(const loader *ld, const json_t *obj, const char *key, unsigned reads, const sg_rec *r)
+static int check_scope_reads(const loader *ld, const json_t *obj, const char *key, unsigned reads, const pol_rec *r)
 {
-    static const unsigned container_vars = SG_READS_VAR(SG_VAR_CONTAINER) | SG_READS_VAR(SG_VAR_CONTAINER_TYPE);
-    static const unsigned pod_vars = SG_READS_VAR(SG_VAR_POD) | SG_READS_VAR(SG_VAR_POD_METADATA);
+    static const unsigned container_vars = POL_READS_VAR(POL_VAR_CONTAINER) | POL_READS_VAR(POL_VAR_CONTAINER_TYPE);
+    static const unsigned pod_vars = POL_READS_VAR(POL_VAR_POD) | POL_READS_VAR(POL_VAR_POD_METADATA);
     if (strcmp(r->info.scope, "container") && (reads & container_vars))
         return failf(ld, obj, key, NULL, "'%s' of %s reads container or containerType, which only a "
                      "container-scope rule has (this one has scope %s)", key, r->info.id, r->info.scope);
@@ -357,7 +357,7 @@ static int check_scope_reads(const loader *ld, const json_t *obj, const char *ke
         size_t i;
         const json_t *k;
         json_array_foreach(r->kinds, i, k)
-            if (sg_workload_kind(json_string_value(k)))
+            if (pol_workload_kind(json_string_value(k)))
                 return 0;
         return failf(ld, obj, key, NULL, "'%s' of %s reads pod or podMetadata, which are null for every kind "
                      "it reads (none of them has a pod template)", key, r->info.id);
@@ -367,9 +367,9 @@ static int check_scope_reads(const loader *ld, const json_t *obj, const char *ke
 
 /* An expression used as a condition must be able to give a boolean: only
  * true is true, so a string or a number there would never fire. */
-static int check_condition(const loader *ld, const json_t *obj, const char *key, const sg_expr *e, const sg_rec *r)
+static int check_condition(const loader *ld, const json_t *obj, const char *key, const pol_expr *e, const pol_rec *r)
 {
-    const char *type = sg_expr_static_type(e);
+    const char *type = pol_expr_static_type(e);
     if (type && strcmp(type, "bool"))
         return failf(ld, obj, key, NULL, "'%s' of %s must be a condition (true or false), but it always gives %s",
                      key, r->info.id, type);
@@ -377,8 +377,8 @@ static int check_condition(const loader *ld, const json_t *obj, const char *key,
 }
 
 /* Compile obj[key] (a condition unless `value`), checking what it reads. */
-static int compile_part(const loader *ld, const json_t *obj, const char *key, bool condition, const sg_rec *r,
-                        sg_expr **out)
+static int compile_part(const loader *ld, const json_t *obj, const char *key, bool condition, const pol_rec *r,
+                        pol_expr **out)
 {
     const json_t *v = json_object_get(obj, key);
     *out = NULL;
@@ -387,30 +387,30 @@ static int compile_part(const loader *ld, const json_t *obj, const char *key, bo
     if (!json_is_string(v))
         return failf(ld, obj, key, v, "'%s' of %s must be an expression (a string)", key, r->info.id);
     char cerr[300];
-    *out = sg_expr_compile(json_string_value(v), r->params, json_object_get(r->def, "let"), cerr, sizeof cerr);
+    *out = pol_expr_compile(json_string_value(v), r->params, json_object_get(r->def, "let"), cerr, sizeof cerr);
     if (!*out)
         return failf(ld, obj, key, v, "'%s' of %s: %s", key, r->info.id, cerr);
-    if (check_scope_reads(ld, obj, key, sg_expr_reads(*out), r) < 0)
+    if (check_scope_reads(ld, obj, key, pol_expr_reads(*out), r) < 0)
         return -1;
     return condition ? check_condition(ld, obj, key, *out, r) : 0;
 }
 
-static int compile_template(const loader *ld, const json_t *obj, const char *key, const sg_rec *r,
-                            sg_template **out)
+static int compile_template(const loader *ld, const json_t *obj, const char *key, const pol_rec *r,
+                            pol_template **out)
 {
     const json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (!json_is_string(v))
         return failf(ld, obj, key, v, "'%s' of %s must be a text (with ${expression} parts)", key, r->info.id);
     char cerr[300];
-    *out = sg_template_compile(json_string_value(v), r->params, json_object_get(r->def, "let"), cerr, sizeof cerr);
+    *out = pol_template_compile(json_string_value(v), r->params, json_object_get(r->def, "let"), cerr, sizeof cerr);
     if (!*out)
         return failf(ld, obj, key, v, "%s of %s: %s", key, r->info.id, cerr);
-    return check_scope_reads(ld, obj, key, sg_template_reads(*out), r);
+    return check_scope_reads(ld, obj, key, pol_template_reads(*out), r);
 }
 
 /* One fix operation: set (with value), remove, or fail (with when). */
-static int compile_fix_op(const loader *ld, const json_t *op, sg_rec *r, sg_fix_op *f)
+static int compile_fix_op(const loader *ld, const json_t *op, pol_rec *r, pol_fix_op *f)
 {
     static const char *const keys[] = {"when", "set", "value", "remove", "fail", NULL};
     if (check_keys(ld, op, "a fix", keys) < 0)
@@ -430,11 +430,11 @@ static int compile_fix_op(const loader *ld, const json_t *op, sg_rec *r, sg_fix_
     }
     char cerr[300];
     f->remove = json_is_string(rem);
-    f->path = sg_path_compile(json_string_value(f->remove ? rem : set), r->params, json_object_get(r->def, "let"),
-                              cerr, sizeof cerr);
+    f->path = pol_path_compile(json_string_value(f->remove ? rem : set), r->params, json_object_get(r->def, "let"),
+                               cerr, sizeof cerr);
     if (!f->path)
         return failf(ld, op, f->remove ? "remove" : "set", NULL, "fix of %s: %s", r->info.id, cerr);
-    if (check_scope_reads(ld, op, f->remove ? "remove" : "set", sg_path_reads(f->path), r) < 0)
+    if (check_scope_reads(ld, op, f->remove ? "remove" : "set", pol_path_reads(f->path), r) < 0)
         return -1;
     if (f->remove)
         return 0;
@@ -448,7 +448,7 @@ static int compile_fix_op(const loader *ld, const json_t *op, sg_rec *r, sg_fix_
     return compile_part(ld, op, "value", false, r, &f->value);
 }
 
-static int compile_fix(const loader *ld, const json_t *def, sg_rec *r)
+static int compile_fix(const loader *ld, const json_t *def, pol_rec *r)
 {
     const json_t *fix = json_object_get(def, "fix");
     if (!fix)
@@ -461,7 +461,7 @@ static int compile_fix(const loader *ld, const json_t *def, sg_rec *r)
     json_array_foreach(fix, i, op) {
         if (!json_is_object(op))
             return failf(ld, def, "fix", op, "each fix of %s must be a mapping", r->info.id);
-        sg_fix_op *f = &r->fix[r->nfix++];
+        pol_fix_op *f = &r->fix[r->nfix++];
         if (compile_fix_op(ld, op, r, f) < 0)
             return -1;
         r->info.has_fix = r->info.has_fix || !f->fail;
@@ -479,7 +479,7 @@ static bool valid_id(const char *id)
     return strlen(id) <= 63;
 }
 
-static int parse_severity(const loader *ld, const json_t *def, sg_rec *r)
+static int parse_severity(const loader *ld, const json_t *def, pol_rec *r)
 {
     static const char *const names[] = {"low", "medium", "high"};
     const json_t *v;
@@ -494,7 +494,7 @@ static int parse_severity(const loader *ld, const json_t *def, sg_rec *r)
 }
 
 /* Pod and container checks read pod templates: every kind they name must have one. */
-static int compile_kinds(const loader *ld, const json_t *def, sg_rec *r)
+static int compile_kinds(const loader *ld, const json_t *def, pol_rec *r)
 {
     if (string_list(ld, def, "kinds", r->info.id, &r->kinds) < 0)
         return -1;
@@ -509,7 +509,7 @@ static int compile_kinds(const loader *ld, const json_t *def, sg_rec *r)
     size_t i;
     const json_t *k;
     json_array_foreach(r->kinds, i, k)
-        if (!sg_workload_kind(json_string_value(k)))
+        if (!pol_workload_kind(json_string_value(k)))
             return failf(ld, def, "kinds", k, "%s has scope %s, but kind '%s' has no pod template, so it would "
                          "never run there (workload kinds: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, "
                          "Job, CronJob, ReplicationController, PodTemplate)", r->info.id, r->info.scope,
@@ -518,7 +518,7 @@ static int compile_kinds(const loader *ld, const json_t *def, sg_rec *r)
 }
 
 /* Identity and shape: id, title, control, remediation, severity, scope, kinds, preview. */
-static int compile_header(const loader *ld, json_t *def, sg_rec *r)
+static int compile_header(const loader *ld, json_t *def, pol_rec *r)
 {
     const json_t *v;
     if (check_keys(ld, def, "a recommendation", rec_keys) < 0 ||
@@ -552,7 +552,7 @@ static int compile_header(const loader *ld, json_t *def, sg_rec *r)
     return 0;
 }
 
-static int declare_each(const loader *ld, const json_t *declared_in, json_t *declared, const sg_rec *r)
+static int declare_each(const loader *ld, const json_t *declared_in, json_t *declared, const pol_rec *r)
 {
     const char *key;
     json_t *spec;
@@ -574,7 +574,7 @@ static int declare_each(const loader *ld, const json_t *declared_in, json_t *dec
 }
 
 /* The declared parameters, the common ones included (their names are reserved). */
-static int declare_params(const loader *ld, json_t *def, sg_rec *r)
+static int declare_params(const loader *ld, json_t *def, pol_rec *r)
 {
     const json_t *declared_in;
     if (get_typed(ld, def, "parameters", JSON_OBJECT, false, r->info.id, &declared_in) < 0)
@@ -590,7 +590,7 @@ static int declare_params(const loader *ld, json_t *def, sg_rec *r)
 }
 
 /* Parameters: declared, given, effective; `requires` decides whether the recommendation is configured. */
-static int compile_params(const loader *ld, json_t *def, const json_t *given_params, sg_rec *r)
+static int compile_params(const loader *ld, json_t *def, const json_t *given_params, pol_rec *r)
 {
     const char *where = r->info.id;
     if (declare_params(ld, def, r) < 0 ||
@@ -614,7 +614,7 @@ static int compile_params(const loader *ld, json_t *def, const json_t *given_par
 }
 
 /* Expressions and the message; lets must be expressions. */
-static int compile_rules(const loader *ld, const json_t *def, sg_rec *r)
+static int compile_rules(const loader *ld, const json_t *def, pol_rec *r)
 {
     const json_t *lets;
     if (get_typed(ld, def, "let", JSON_OBJECT, false, r->info.id, &lets) < 0)
@@ -675,7 +675,7 @@ static bool json_text_reads_param(const json_t *v, const char *name)
 }
 
 /* Every parameter a rule declares must be read by it, or setting it would change nothing. */
-static int check_params_read(const loader *ld, const json_t *def, const sg_rec *r)
+static int check_params_read(const loader *ld, const json_t *def, const pol_rec *r)
 {
     static const char *const parts[] = {"let", "applies", "unhealthy", "message", "fix", NULL};
     const json_t *declared_in = json_object_get(def, "parameters");
@@ -698,13 +698,13 @@ static int check_params_read(const loader *ld, const json_t *def, const sg_rec *
 /* The common parameters act before the rule runs; where one cannot change a
  * verdict (excluded containers of a rule that never looks at containers,
  * namespaces of cluster-scoped kinds), setting it is an error. */
-static int check_common_effect(const loader *ld, const json_t *given_params, const sg_rec *r)
+static int check_common_effect(const loader *ld, const json_t *given_params, const pol_rec *r)
 {
     static const char *const container_params[] = {"excludedContainers", "excludedImages", NULL};
     static const char *const namespace_params[] = {"namespaces", "excludedNamespaces", NULL};
     bool object = !strcmp(r->info.scope, "object");
-    bool pod_reads_containers = (sg_expr_reads(r->applies) | sg_expr_reads(r->unhealthy) |
-                                 sg_template_reads(r->message)) & SG_READS_POD_CONTAINERS;
+    bool pod_reads_containers = (pol_expr_reads(r->applies) | pol_expr_reads(r->unhealthy) |
+                                 pol_template_reads(r->message)) & POL_READS_POD_CONTAINERS;
     for (size_t i = 0; container_params[i]; i++) {
         const json_t *v = json_object_get(given_params, container_params[i]);
         if (!json_array_size(v) || !strcmp(r->info.scope, "container") || (!object && pod_reads_containers))
@@ -718,7 +718,7 @@ static int check_common_effect(const loader *ld, const json_t *given_params, con
     size_t k;
     const json_t *kind;
     json_array_foreach(r->kinds, k, kind)
-        if (!sg_kind_cluster_scoped(json_string_value(kind)))
+        if (!pol_kind_cluster_scoped(json_string_value(kind)))
             return 0;
     for (size_t i = 0; namespace_params[i]; i++) {
         const json_t *v = json_object_get(given_params, namespace_params[i]);
@@ -731,28 +731,28 @@ static int check_common_effect(const loader *ld, const json_t *given_params, con
 
 /* One `validate` entry: a condition over params only, true for every value
  * that can have its effect; false is a load error naming the parameter. */
-static int check_validation(const loader *ld, const json_t *entry, const json_t *given_params, const sg_rec *r)
+static int check_validation(const loader *ld, const json_t *entry, const json_t *given_params, const pol_rec *r)
 {
     static const char *const keys[] = {"rule", "message", "parameters", NULL};
     const json_t *names;
-    sg_expr *rule = NULL;
-    sg_template *message = NULL;
+    pol_expr *rule = NULL;
+    pol_template *message = NULL;
     if (!json_is_object(entry) || check_keys(ld, entry, "a validation", keys) < 0 ||
         string_list(ld, entry, "parameters", r->info.id, &names) < 0 ||
         compile_part(ld, entry, "rule", true, r, &rule) < 0 || compile_template(ld, entry, "message", r, &message) < 0) {
-        sg_expr_free(rule);
+        pol_expr_free(rule);
         return json_is_object(entry) ? -1 : failf(ld, entry, NULL, entry, "each validation of %s must be a mapping",
                                                   r->info.id);
     }
     int rc = 0;
     if (!rule)
         rc = failf(ld, entry, NULL, NULL, "a validation of %s needs 'rule'", r->info.id);
-    else if (sg_expr_reads(rule) & ~SG_READS_POD_CONTAINERS)
+    else if (pol_expr_reads(rule) & ~POL_READS_POD_CONTAINERS)
         rc = failf(ld, entry, "rule", NULL, "a validation of %s may read only params", r->info.id);
-    sg_rule_ctx ctx;
-    sg_rule_ctx_init(&ctx);
-    if (rc == 0 && !sg_expr_test(rule, &ctx)) {
-        char *text = sg_template_render(message, &ctx);
+    pol_rule_ctx ctx;
+    pol_rule_ctx_init(&ctx);
+    if (rc == 0 && !pol_expr_test(rule, &ctx)) {
+        char *text = pol_template_render(message, &ctx);
         const json_t *at = NULL;
         size_t i;
         const json_t *name;
@@ -763,13 +763,13 @@ static int check_validation(const loader *ld, const json_t *entry, const json_t 
                 : failf(ld, given_params ? given_params : entry, NULL, NULL, "parameters of %s: %s", r->info.id, text);
         free(text);
     }
-    sg_rule_ctx_free(&ctx);
-    sg_expr_free(rule);
-    sg_template_free(message);
+    pol_rule_ctx_free(&ctx);
+    pol_expr_free(rule);
+    pol_template_free(message);
     return rc;
 }
 
-static int check_validations(const loader *ld, const json_t *def, const json_t *given_params, const sg_rec *r)
+static int check_validations(const loader *ld, const json_t *def, const json_t *given_params, const pol_rec *r)
 {
     const json_t *list = json_object_get(def, "validate");
     if (list && !json_is_array(list))
@@ -783,7 +783,7 @@ static int check_validations(const loader *ld, const json_t *def, const json_t *
 }
 
 /* Action and state from the settings' entry (`given`, may be NULL). */
-static int apply_settings(const loader *ld, sg_policy *p, const json_t *given, sg_action default_action, sg_rec *r)
+static int apply_settings(const loader *ld, sg_policy *p, const json_t *given, sg_action default_action, pol_rec *r)
 {
     r->info.action = default_action;
     if (given) {
@@ -803,7 +803,7 @@ static int apply_settings(const loader *ld, sg_policy *p, const json_t *given, s
 
 /* Compile one recommendation definition with its settings (`given` may be NULL). */
 static int compile_rec(const loader *ld, sg_policy *p, json_t *def, const char *standard, bool builtin,
-                       const json_t *given, sg_action default_action, sg_rec *r)
+                       const json_t *given, sg_action default_action, pol_rec *r)
 {
     if (!json_is_object(def))
         return failf(ld, def, NULL, def, "a recommendation must be a mapping");
@@ -820,16 +820,16 @@ static int compile_rec(const loader *ld, sg_policy *p, json_t *def, const char *
     return apply_settings(ld, p, given, default_action, r);
 }
 
-static void rec_free(sg_rec *r)
+static void rec_free(pol_rec *r)
 {
-    sg_expr_free(r->applies);
-    sg_expr_free(r->unhealthy);
-    sg_template_free(r->message);
+    pol_expr_free(r->applies);
+    pol_expr_free(r->unhealthy);
+    pol_template_free(r->message);
     for (size_t i = 0; i < r->nfix; i++) {
-        sg_expr_free(r->fix[i].when);
-        sg_path_free(r->fix[i].path);
-        sg_expr_free(r->fix[i].value);
-        sg_template_free(r->fix[i].fail);
+        pol_expr_free(r->fix[i].when);
+        pol_path_free(r->fix[i].path);
+        pol_expr_free(r->fix[i].value);
+        pol_template_free(r->fix[i].fail);
         json_decref(r->fix[i].value_const);
     }
     free(r->fix);
@@ -906,7 +906,7 @@ static int load_recommendations(const loader *ld, const loader *builtin_ld, sg_p
             const json_t *given = id && settings ? json_object_get(settings, id) : NULL;
             if (given && !json_is_object(given))
                 return failf(ld, settings, id, given, "settings of %s must be a mapping (action, parameters)", id);
-            sg_rec *r = &p->recs[p->nrecs++];
+            pol_rec *r = &p->recs[p->nrecs++];
             /* Parameter errors point at the user's file; definition errors at the catalog. */
             if (compile_rec(given ? ld : builtin_ld, p, def, standard, true, given, default_action, r) < 0)
                 return -1;
@@ -918,7 +918,7 @@ static int load_recommendations(const loader *ld, const loader *builtin_ld, sg_p
             const json_t *given = id && settings ? json_object_get(settings, id) : NULL;
             if (given && !json_is_object(given))
                 return failf(ld, settings, id, given, "settings of %s must be a mapping (action, parameters)", id);
-            sg_rec *r = &p->recs[p->nrecs++];
+            pol_rec *r = &p->recs[p->nrecs++];
             if (compile_rec(ld, p, doc, "custom", false, given, default_action, r) < 0)
                 return -1;
             /* A custom recommendation may carry its own action; the settings' entry wins. */
@@ -953,7 +953,7 @@ static int load_exemptions(const loader *ld, sg_policy *p)
         static const char *const match_keys[] = {"namespaces", "kinds", "names", "labelSelector", NULL};
         if (!json_is_object(e))
             return failf(ld, list, NULL, e, "each exemption must be a mapping");
-        sg_exemption *x = &p->exemptions[p->nexemptions++];
+        pol_exemption *x = &p->exemptions[p->nexemptions++];
         const json_t *v, *match;
         if (check_keys(ld, e, "an exemption", keys) < 0 ||
             get_typed(ld, e, "name", JSON_STRING, true, "an exemption", &v) < 0)
@@ -1002,7 +1002,7 @@ static int load_exemptions(const loader *ld, sg_policy *p)
                 get_typed(ld, match, "labelSelector", JSON_OBJECT, false, where, &x->selector) < 0)
                 return -1;
             char serr[256];
-            if (x->selector && sg_selector_check(x->selector, serr, sizeof serr) < 0)
+            if (x->selector && pol_selector_check(x->selector, serr, sizeof serr) < 0)
                 return failf(ld, match, "labelSelector", x->selector, "exemption %s: %s", where, serr);
         }
     }
@@ -1097,7 +1097,7 @@ static int load_all(sg_policy *p, const char *name, const sg_linemap *lines, con
     }
     sg_linemap *builtin_lines = NULL;
     json_t *docs = NULL;
-    if (sg_yaml_load("built-in catalog", sg_builtin_rules, sg_builtin_rules_len, &docs, NULL, &builtin_lines, err,
+    if (sg_yaml_load("built-in catalog", pol_builtin_rules, pol_builtin_rules_len, &docs, NULL, &builtin_lines, err,
                      errlen) < 0)
         return -1;
     p->builtin = docs;

@@ -27,17 +27,17 @@ extern const size_t pol_builtin_rules_len;
 
 #define DEFAULT_ADDRESS ":8443"
 #define DEFAULT_STATE_DIR "./scoregate-state"
-#define OWN_NAMESPACE "scoregate-system"
+#define POL_OWN_NAMESPACE "scoregate-system"
 
 /* Where messages point: the file name and its line map (NULL for built-ins). */
-typedef struct loader {
+typedef struct pol_loader {
     const char *name;
     const sg_linemap *lines;
     char *err;
     size_t errlen;
-} loader;
+} pol_loader;
 
-static int failf(const loader *ld, const json_t *obj, const char *key, const json_t *node, const char *fmt, ...)
+static int pol_fail(const pol_loader *ld, const json_t *obj, const char *key, const json_t *node, const char *fmt, ...)
 {
     char msg[SG_ERRMAX];
     va_list ap;
@@ -59,7 +59,7 @@ static int failf(const loader *ld, const json_t *obj, const char *key, const jso
 }
 
 /* Reject keys of `obj` not in the NULL-terminated `allowed` list. */
-static int check_keys(const loader *ld, const json_t *obj, const char *where, const char *const *allowed)
+static int pol_check_keys(const pol_loader *ld, const json_t *obj, const char *where, const char *const *allowed)
 {
     const char *key;
     const json_t *v;
@@ -74,12 +74,12 @@ static int check_keys(const loader *ld, const json_t *obj, const char *where, co
         size_t used = 0;
         for (i = 0; allowed[i] && used < sizeof list; i++)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", allowed[i]);
-        return failf(ld, obj, key, NULL, "unknown key '%s' in %s (expected one of: %s)", key, where, list);
+        return pol_fail(ld, obj, key, NULL, "unknown key '%s' in %s (expected one of: %s)", key, where, list);
     }
     return 0;
 }
 
-static const char *type_name(const json_t *v)
+static const char *pol_type_name(const json_t *v)
 {
     switch (v ? json_typeof(v) : JSON_NULL) {
     case JSON_OBJECT: return "a mapping";
@@ -94,8 +94,8 @@ static const char *type_name(const json_t *v)
 }
 
 /* Fetch obj[key] requiring a JSON type (or absence when !required). */
-static int get_typed(const loader *ld, const json_t *obj, const char *key, json_type type, bool required,
-                     const char *where, const json_t **out)
+static int pol_get_typed(const pol_loader *ld, const json_t *obj, const char *key, json_type type, bool required,
+                         const char *where, const json_t **out)
 {
     static const char *names[] = {"a mapping", "a list", "a string", "a number", "a number", "a boolean",
                                   "a boolean", "null"};
@@ -103,37 +103,37 @@ static int get_typed(const loader *ld, const json_t *obj, const char *key, json_
     *out = NULL;
     if (!v || json_is_null(v)) {
         if (required)
-            return failf(ld, obj, NULL, NULL, "%s needs '%s'", where, key);
+            return pol_fail(ld, obj, NULL, NULL, "%s needs '%s'", where, key);
         return 0;
     }
     bool ok = json_typeof(v) == type || (type == JSON_TRUE && json_is_boolean(v)) ||
               (type == JSON_REAL && json_is_number(v));
     if (!ok)
-        return failf(ld, obj, key, v, "'%s' in %s must be %s, not %s", key, where, names[type], type_name(v));
+        return pol_fail(ld, obj, key, v, "'%s' in %s must be %s, not %s", key, where, names[type], pol_type_name(v));
     *out = v;
     return 0;
 }
 
-static int string_list(const loader *ld, const json_t *obj, const char *key, const char *where,
-                       const json_t **out)
+static int pol_string_list(const pol_loader *ld, const json_t *obj, const char *key, const char *where,
+                           const json_t **out)
 {
-    if (get_typed(ld, obj, key, JSON_ARRAY, false, where, out) < 0)
+    if (pol_get_typed(ld, obj, key, JSON_ARRAY, false, where, out) < 0)
         return -1;
     size_t i;
     const json_t *item;
     if (*out)
         json_array_foreach(*out, i, item)
             if (!json_is_string(item))
-                return failf(ld, obj, key, item, "'%s' in %s must be a list of strings (item %zu is %s)", key,
-                             where, i + 1, type_name(item));
+                return pol_fail(ld, obj, key, item, "'%s' in %s must be a list of strings (item %zu is %s)", key,
+                                where, i + 1, pol_type_name(item));
     return 0;
 }
 
-static int parse_action(const loader *ld, const json_t *obj, const char *where, sg_action *out)
+static int pol_parse_action(const pol_loader *ld, const json_t *obj, const char *where, sg_action *out)
 {
     static const char *names[] = {"disabled", "audit", "warn", "deny", "enforce"};
     const json_t *v;
-    if (get_typed(ld, obj, "action", JSON_STRING, false, where, &v) < 0)
+    if (pol_get_typed(ld, obj, "action", JSON_STRING, false, where, &v) < 0)
         return -1;
     if (!v)
         return 1;
@@ -142,18 +142,18 @@ static int parse_action(const loader *ld, const json_t *obj, const char *where, 
             *out = (sg_action)i;
             return 0;
         }
-    return failf(ld, obj, "action", v, "action '%s' in %s is not one of disabled, audit, warn, deny, enforce",
-                 json_string_value(v), where);
+    return pol_fail(ld, obj, "action", v, "action '%s' in %s is not one of disabled, audit, warn, deny, enforce",
+                    json_string_value(v), where);
 }
 
 /* ---------- parameters ---------- */
 
-static json_t *common_parameters(void)
+static json_t *pol_common_parameters(void)
 {
     return json_pack("{s:{s:s,s:[sssss],s:s}, s:{s:s,s:[],s:s}, s:{s:s,s:{},s:s}, s:{s:s,s:[],s:s},"
                      " s:{s:s,s:[],s:s}}",
                      "excludedNamespaces", "type", "strings", "default", "kube-system", "gatekeeper-system",
-                     "azure-arc", "azure-extensions-usage-system", OWN_NAMESPACE, "description",
+                     "azure-arc", "azure-extensions-usage-system", POL_OWN_NAMESPACE, "description",
                      "namespaces where this recommendation does not apply",
                      "namespaces", "type", "strings", "default", "description",
                      "if not empty, the only namespaces where it applies",
@@ -207,18 +207,18 @@ static long port_number(const json_t *v)
 
 /* Lists of strings and of ports: every item must be one, or it could never match. Ports
  * come as numbers or strings (Kubernetes ports are integers) and are kept as numbers. */
-static int check_param_items(const loader *ld, const json_t *obj, const char *key, const json_t *value,
+static int check_param_items(const pol_loader *ld, const json_t *obj, const char *key, const json_t *value,
                              const char *type, const char *where, json_t **out)
 {
     size_t i;
     const json_t *item;
     json_array_foreach(value, i, item) {
         if (!strcmp(type, "strings") && !json_is_string(item))
-            return failf(ld, obj, key, item, "parameter '%s' of %s must be a list of strings (item %zu is %s)", key,
-                         where, i + 1, type_name(item));
+            return pol_fail(ld, obj, key, item, "parameter '%s' of %s must be a list of strings (item %zu is %s)", key,
+                            where, i + 1, pol_type_name(item));
         if (!strcmp(type, "ports") && !port_number(item))
-            return failf(ld, obj, key, item, "parameter '%s' of %s: item %zu is not a port number (1-65535, as a "
-                         "number or a string of digits), so it could never match", key, where, i + 1);
+            return pol_fail(ld, obj, key, item, "parameter '%s' of %s: item %zu is not a port number (1-65535, as a "
+                            "number or a string of digits), so it could never match", key, where, i + 1);
     }
     if (!strcmp(type, "ports")) {
         json_t *ports = json_array();
@@ -231,7 +231,7 @@ static int check_param_items(const loader *ld, const json_t *obj, const char *ke
 
 /* Check a parameter value against the type the rule declares. *out receives
  * the value to use (a new reference): a copy, or its normal form. */
-static int check_param(const loader *ld, const json_t *obj, const char *key, const json_t *value,
+static int check_param(const pol_loader *ld, const json_t *obj, const char *key, const json_t *value,
                        const char *type, const char *where, json_t **out)
 {
     *out = NULL;
@@ -239,28 +239,28 @@ static int check_param(const loader *ld, const json_t *obj, const char *key, con
     for (t = 0; param_types[t] && strcmp(param_types[t], type); t++)
         ;
     if (!param_types[t])
-        return failf(ld, obj, key, value, "parameter '%s' of %s has unknown type '%s' (expected string, regex, "
-                     "number, boolean, array, strings, ports, object or quantity)", key, where, type);
+        return pol_fail(ld, obj, key, value, "parameter '%s' of %s has unknown type '%s' (expected string, regex, "
+                        "number, boolean, array, strings, ports, object or quantity)", key, where, type);
     if (!param_shape_ok(type, value))
-        return failf(ld, obj, key, value, "parameter '%s' of %s must be %s, not %s", key, where,
-                     param_type_text(type), type_name(value));
+        return pol_fail(ld, obj, key, value, "parameter '%s' of %s must be %s, not %s", key, where,
+                        param_type_text(type), pol_type_name(value));
     if (!strcmp(type, "quantity") && json_is_string(value)) {
         double q;
         if (sg_quantity_parse(json_string_value(value), &q) < 0)
-            return failf(ld, obj, key, value, "parameter '%s' of %s: '%s' is not a Kubernetes quantity", key,
-                         where, json_string_value(value));
+            return pol_fail(ld, obj, key, value, "parameter '%s' of %s: '%s' is not a Kubernetes quantity", key,
+                            where, json_string_value(value));
     }
     if (!strcmp(type, "regex")) {
         char rerr[SG_ERRMAX];
         pcre2_code *re = pol_regex_compile(json_string_value(value), json_string_length(value), rerr, sizeof rerr);
         if (!re)
-            return failf(ld, obj, key, value, "parameter '%s' of %s: %s", key, where, rerr);
+            return pol_fail(ld, obj, key, value, "parameter '%s' of %s: %s", key, where, rerr);
         pcre2_code_free(re);
     }
     if (!strcmp(key, "labelSelector")) {
         char serr[256];
         if (pol_selector_check(value, serr, sizeof serr) < 0)
-            return failf(ld, obj, key, value, "parameter labelSelector of %s: %s", where, serr);
+            return pol_fail(ld, obj, key, value, "parameter labelSelector of %s: %s", where, serr);
     }
     if (json_is_array(value) && check_param_items(ld, obj, key, value, type, where, out) < 0)
         return -1;
@@ -272,8 +272,8 @@ static int check_param(const loader *ld, const json_t *obj, const char *key, con
 /* Effective parameters: declared defaults, overridden by the config's values.
  * A parameter declared without a default and not configured is present as
  * null, so that rules can name it while an unknown name stays an error. */
-static int effective_params(const loader *ld, const json_t *declared, const json_t *given, const char *where,
-                            json_t **out)
+static int pol_effective_params(const pol_loader *ld, const json_t *declared, const json_t *given, const char *where,
+                                json_t **out)
 {
     json_t *params = json_object();
     const char *key;
@@ -295,7 +295,7 @@ static int effective_params(const loader *ld, const json_t *declared, const json
             json_t *value;
             if (!spec2) {
                 json_decref(params);
-                return failf(ld, given, key, NULL, "%s has no parameter '%s'", where, key);
+                return pol_fail(ld, given, key, NULL, "%s has no parameter '%s'", where, key);
             }
             if (check_param(ld, given, key, v, json_string_value(json_object_get(spec2, "type")), where, &value) < 0) {
                 json_decref(params);
@@ -346,121 +346,122 @@ static bool listed(const char *const *list, const char *s)
 /* Names a rule may not read in its scope: `container` and `containerType`
  * exist only in container scope, and `pod`/`podMetadata` are null for an
  * object-scope rule none of whose kinds has a pod template. */
-static int check_scope_reads(const loader *ld, const json_t *obj, const char *key, unsigned reads, const pol_rec *r)
+static int check_scope_reads(const pol_loader *ld, const json_t *obj, const char *key, unsigned reads, const pol_rec *r)
 {
     static const unsigned container_vars = POL_READS_VAR(POL_VAR_CONTAINER) | POL_READS_VAR(POL_VAR_CONTAINER_TYPE);
     static const unsigned pod_vars = POL_READS_VAR(POL_VAR_POD) | POL_READS_VAR(POL_VAR_POD_METADATA);
     if (strcmp(r->info.scope, "container") && (reads & container_vars))
-        return failf(ld, obj, key, NULL, "'%s' of %s reads container or containerType, which only a "
-                     "container-scope rule has (this one has scope %s)", key, r->info.id, r->info.scope);
+        return pol_fail(ld, obj, key, NULL, "'%s' of %s reads container or containerType, which only a "
+                        "container-scope rule has (this one has scope %s)", key, r->info.id, r->info.scope);
     if (!strcmp(r->info.scope, "object") && (reads & pod_vars)) {
         size_t i;
         const json_t *k;
         json_array_foreach(r->kinds, i, k)
             if (pol_workload_kind(json_string_value(k)))
                 return 0;
-        return failf(ld, obj, key, NULL, "'%s' of %s reads pod or podMetadata, which are null for every kind "
-                     "it reads (none of them has a pod template)", key, r->info.id);
+        return pol_fail(ld, obj, key, NULL, "'%s' of %s reads pod or podMetadata, which are null for every kind "
+                        "it reads (none of them has a pod template)", key, r->info.id);
     }
     return 0;
 }
 
 /* An expression used as a condition must be able to give a boolean: only
  * true is true, so a string or a number there would never fire. */
-static int check_condition(const loader *ld, const json_t *obj, const char *key, const pol_expr *e, const pol_rec *r)
+static int check_condition(const pol_loader *ld, const json_t *obj, const char *key, const pol_expr *e,
+                           const pol_rec *r)
 {
     const char *type = pol_expr_static_type(e);
     if (type && strcmp(type, "bool"))
-        return failf(ld, obj, key, NULL, "'%s' of %s must be a condition (true or false), but it always gives %s",
-                     key, r->info.id, type);
+        return pol_fail(ld, obj, key, NULL, "'%s' of %s must be a condition (true or false), but it always gives %s",
+                        key, r->info.id, type);
     return 0;
 }
 
 /* Compile obj[key] (a condition unless `value`), checking what it reads. */
-static int compile_part(const loader *ld, const json_t *obj, const char *key, bool condition, const pol_rec *r,
-                        pol_expr **out)
+static int pol_compile_part(const pol_loader *ld, const json_t *obj, const char *key, bool condition, const pol_rec *r,
+                            pol_expr **out)
 {
     const json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (!v)
         return 0;
     if (!json_is_string(v))
-        return failf(ld, obj, key, v, "'%s' of %s must be an expression (a string)", key, r->info.id);
+        return pol_fail(ld, obj, key, v, "'%s' of %s must be an expression (a string)", key, r->info.id);
     char cerr[300];
     *out = pol_expr_compile(json_string_value(v), r->params, json_object_get(r->def, "let"), cerr, sizeof cerr);
     if (!*out)
-        return failf(ld, obj, key, v, "'%s' of %s: %s", key, r->info.id, cerr);
+        return pol_fail(ld, obj, key, v, "'%s' of %s: %s", key, r->info.id, cerr);
     if (check_scope_reads(ld, obj, key, pol_expr_reads(*out), r) < 0)
         return -1;
     return condition ? check_condition(ld, obj, key, *out, r) : 0;
 }
 
-static int compile_template(const loader *ld, const json_t *obj, const char *key, const pol_rec *r,
-                            pol_template **out)
+static int pol_compile_template(const pol_loader *ld, const json_t *obj, const char *key, const pol_rec *r,
+                                pol_template **out)
 {
     const json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (!json_is_string(v))
-        return failf(ld, obj, key, v, "'%s' of %s must be a text (with ${expression} parts)", key, r->info.id);
+        return pol_fail(ld, obj, key, v, "'%s' of %s must be a text (with ${expression} parts)", key, r->info.id);
     char cerr[300];
     *out = pol_template_compile(json_string_value(v), r->params, json_object_get(r->def, "let"), cerr, sizeof cerr);
     if (!*out)
-        return failf(ld, obj, key, v, "%s of %s: %s", key, r->info.id, cerr);
+        return pol_fail(ld, obj, key, v, "%s of %s: %s", key, r->info.id, cerr);
     return check_scope_reads(ld, obj, key, pol_template_reads(*out), r);
 }
 
 /* One fix operation: set (with value), remove, or fail (with when). */
-static int compile_fix_op(const loader *ld, const json_t *op, pol_rec *r, pol_fix_op *f)
+static int compile_fix_op(const pol_loader *ld, const json_t *op, pol_rec *r, pol_fix_op *f)
 {
     static const char *const keys[] = {"when", "set", "value", "remove", "fail", NULL};
-    if (check_keys(ld, op, "a fix", keys) < 0)
+    if (pol_check_keys(ld, op, "a fix", keys) < 0)
         return -1;
     const json_t *set = json_object_get(op, "set"), *rem = json_object_get(op, "remove");
     const json_t *fail = json_object_get(op, "fail");
     if ((json_is_string(set) + json_is_string(rem) + json_is_string(fail)) != 1)
-        return failf(ld, op, NULL, NULL, "a fix of %s names one of 'set' (with 'value'), 'remove' or 'fail' "
-                     "(with 'when')", r->info.id);
-    if (compile_part(ld, op, "when", true, r, &f->when) < 0)
+        return pol_fail(ld, op, NULL, NULL, "a fix of %s names one of 'set' (with 'value'), 'remove' or 'fail' "
+                        "(with 'when')", r->info.id);
+    if (pol_compile_part(ld, op, "when", true, r, &f->when) < 0)
         return -1;
     if (fail) {
         if (!f->when)
-            return failf(ld, op, "fail", NULL, "a 'fail' of a fix of %s needs 'when' (the condition under which "
-                         "the fix cannot apply)", r->info.id);
-        return compile_template(ld, op, "fail", r, &f->fail);
+            return pol_fail(ld, op, "fail", NULL, "a 'fail' of a fix of %s needs 'when' (the condition under which "
+                            "the fix cannot apply)", r->info.id);
+        return pol_compile_template(ld, op, "fail", r, &f->fail);
     }
     char cerr[300];
     f->remove = json_is_string(rem);
     f->path = pol_path_compile(json_string_value(f->remove ? rem : set), r->params, json_object_get(r->def, "let"),
                                cerr, sizeof cerr);
     if (!f->path)
-        return failf(ld, op, f->remove ? "remove" : "set", NULL, "fix of %s: %s", r->info.id, cerr);
+        return pol_fail(ld, op, f->remove ? "remove" : "set", NULL, "fix of %s: %s", r->info.id, cerr);
     if (check_scope_reads(ld, op, f->remove ? "remove" : "set", pol_path_reads(f->path), r) < 0)
         return -1;
     if (f->remove)
         return 0;
     const json_t *value = json_object_get(op, "value");
     if (!value)
-        return failf(ld, op, NULL, NULL, "a fix of %s that sets a field needs 'value'", r->info.id);
+        return pol_fail(ld, op, NULL, NULL, "a fix of %s that sets a field needs 'value'", r->info.id);
     if (!json_is_string(value)) {
         f->value_const = json_deep_copy(value);
         return 0;
     }
-    return compile_part(ld, op, "value", false, r, &f->value);
+    return pol_compile_part(ld, op, "value", false, r, &f->value);
 }
 
-static int compile_fix(const loader *ld, const json_t *def, pol_rec *r)
+static int compile_fix(const pol_loader *ld, const json_t *def, pol_rec *r)
 {
     const json_t *fix = json_object_get(def, "fix");
     if (!fix)
         return 0;
     if (!json_is_array(fix))
-        return failf(ld, def, "fix", fix, "'fix' of %s must be a list", r->info.id);
+        return pol_fail(ld, def, "fix", fix, "'fix' of %s must be a list", r->info.id);
     r->fix = sg_calloc(json_array_size(fix) + 1, sizeof *r->fix);
     size_t i;
     const json_t *op;
     json_array_foreach(fix, i, op) {
         if (!json_is_object(op))
-            return failf(ld, def, "fix", op, "each fix of %s must be a mapping", r->info.id);
+            return pol_fail(ld, def, "fix", op, "each fix of %s must be a mapping", r->info.id);
         pol_fix_op *f = &r->fix[r->nfix++];
         if (compile_fix_op(ld, op, r, f) < 0)
             return -1;
@@ -479,80 +480,80 @@ static bool valid_id(const char *id)
     return strlen(id) <= 63;
 }
 
-static int parse_severity(const loader *ld, const json_t *def, pol_rec *r)
+static int parse_severity(const pol_loader *ld, const json_t *def, pol_rec *r)
 {
     static const char *const names[] = {"low", "medium", "high"};
     const json_t *v;
-    if (get_typed(ld, def, "severity", JSON_STRING, true, r->info.id, &v) < 0)
+    if (pol_get_typed(ld, def, "severity", JSON_STRING, true, r->info.id, &v) < 0)
         return -1;
     for (int i = 0; i < 3; i++)
         if (!strcmp(json_string_value(v), names[i])) {
             r->info.severity = (sg_severity)i;
             return 0;
         }
-    return failf(ld, def, "severity", v, "severity of %s must be low, medium or high", r->info.id);
+    return pol_fail(ld, def, "severity", v, "severity of %s must be low, medium or high", r->info.id);
 }
 
 /* Pod and container checks read pod templates: every kind they name must have one. */
-static int compile_kinds(const loader *ld, const json_t *def, pol_rec *r)
+static int compile_kinds(const pol_loader *ld, const json_t *def, pol_rec *r)
 {
-    if (string_list(ld, def, "kinds", r->info.id, &r->kinds) < 0)
+    if (pol_string_list(ld, def, "kinds", r->info.id, &r->kinds) < 0)
         return -1;
     if (!strcmp(r->info.scope, "object")) {
         if (!r->kinds || !json_array_size(r->kinds))
-            return failf(ld, def, "scope", NULL, "%s has scope object, so it needs 'kinds'", r->info.id);
+            return pol_fail(ld, def, "scope", NULL, "%s has scope object, so it needs 'kinds'", r->info.id);
         return 0;
     }
     if (r->kinds && !json_array_size(r->kinds))
-        return failf(ld, def, "kinds", r->kinds, "'kinds' of %s is empty, so it would never run (leave it out "
-                     "to check every workload kind)", r->info.id);
+        return pol_fail(ld, def, "kinds", r->kinds, "'kinds' of %s is empty, so it would never run (leave it out "
+                        "to check every workload kind)", r->info.id);
     size_t i;
     const json_t *k;
     json_array_foreach(r->kinds, i, k)
         if (!pol_workload_kind(json_string_value(k)))
-            return failf(ld, def, "kinds", k, "%s has scope %s, but kind '%s' has no pod template, so it would "
-                         "never run there (workload kinds: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, "
-                         "Job, CronJob, ReplicationController, PodTemplate)", r->info.id, r->info.scope,
-                         json_string_value(k));
+            return pol_fail(ld, def, "kinds", k, "%s has scope %s, but kind '%s' has no pod template, so it would "
+                            "never run there (workload kinds: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, "
+                            "Job, CronJob, ReplicationController, PodTemplate)", r->info.id, r->info.scope,
+                            json_string_value(k));
     return 0;
 }
 
 /* Identity and shape: id, title, control, remediation, severity, scope, kinds, preview. */
-static int compile_header(const loader *ld, json_t *def, pol_rec *r)
+static int compile_header(const pol_loader *ld, json_t *def, pol_rec *r)
 {
     const json_t *v;
-    if (check_keys(ld, def, "a recommendation", rec_keys) < 0 ||
-        get_typed(ld, def, "id", JSON_STRING, true, "a recommendation", &v) < 0)
+    if (pol_check_keys(ld, def, "a recommendation", rec_keys) < 0 ||
+        pol_get_typed(ld, def, "id", JSON_STRING, true, "a recommendation", &v) < 0)
         return -1;
     r->info.id = json_string_value(v);
     if (!valid_id(r->info.id))
-        return failf(ld, def, "id", v, "recommendation id '%s' must be kebab-case (a-z, 0-9, -)", r->info.id);
+        return pol_fail(ld, def, "id", v, "recommendation id '%s' must be kebab-case (a-z, 0-9, -)", r->info.id);
     const char *where = r->info.id;
-    if (get_typed(ld, def, "title", JSON_STRING, true, where, &v) < 0)
+    if (pol_get_typed(ld, def, "title", JSON_STRING, true, where, &v) < 0)
         return -1;
     r->info.title = json_string_value(v);
-    if (get_typed(ld, def, "control", JSON_STRING, true, where, &v) < 0)
+    if (pol_get_typed(ld, def, "control", JSON_STRING, true, where, &v) < 0)
         return -1;
     r->info.control = json_string_value(v);
     if (!listed(known_controls, r->info.control))
-        return failf(ld, def, "control", v, "control '%s' of %s is not one of vulnerabilities, "
-                     "security-configurations, access, data-in-transit, network, ddos, best-practices",
-                     r->info.control, where);
-    if (get_typed(ld, def, "remediation", JSON_STRING, true, where, &v) < 0)
+        return pol_fail(ld, def, "control", v, "control '%s' of %s is not one of vulnerabilities, "
+                        "security-configurations, access, data-in-transit, network, ddos, best-practices",
+                        r->info.control, where);
+    if (pol_get_typed(ld, def, "remediation", JSON_STRING, true, where, &v) < 0)
         return -1;
     r->info.remediation = json_string_value(v);
-    if (parse_severity(ld, def, r) < 0 || get_typed(ld, def, "scope", JSON_STRING, true, where, &v) < 0)
+    if (parse_severity(ld, def, r) < 0 || pol_get_typed(ld, def, "scope", JSON_STRING, true, where, &v) < 0)
         return -1;
     r->info.scope = json_string_value(v);
     if (strcmp(r->info.scope, "container") && strcmp(r->info.scope, "pod") && strcmp(r->info.scope, "object"))
-        return failf(ld, def, "scope", v, "scope of %s must be container, pod or object", where);
-    if (compile_kinds(ld, def, r) < 0 || get_typed(ld, def, "preview", JSON_TRUE, false, where, &v) < 0)
+        return pol_fail(ld, def, "scope", v, "scope of %s must be container, pod or object", where);
+    if (compile_kinds(ld, def, r) < 0 || pol_get_typed(ld, def, "preview", JSON_TRUE, false, where, &v) < 0)
         return -1;
     r->info.preview = v && json_is_true(v);
     return 0;
 }
 
-static int declare_each(const loader *ld, const json_t *declared_in, json_t *declared, const pol_rec *r)
+static int declare_each(const pol_loader *ld, const json_t *declared_in, json_t *declared, const pol_rec *r)
 {
     const char *key;
     json_t *spec;
@@ -560,13 +561,13 @@ static int declare_each(const loader *ld, const json_t *declared_in, json_t *dec
         static const char *const keys[] = {"type", "default", "description", NULL};
         const json_t *t;
         if (json_object_get(declared, key))
-            return failf(ld, declared_in, key, spec, "parameter name '%s' of %s is reserved: every "
-                         "recommendation has it", key, r->info.id);
+            return pol_fail(ld, declared_in, key, spec, "parameter name '%s' of %s is reserved: every "
+                            "recommendation has it", key, r->info.id);
         if (!json_is_object(spec))
-            return failf(ld, declared_in, key, spec, "parameter '%s' of %s must be a mapping with type, default "
-                         "and description", key, r->info.id);
-        if (check_keys(ld, spec, "a parameter", keys) < 0 ||
-            get_typed(ld, spec, "type", JSON_STRING, true, "a parameter", &t) < 0)
+            return pol_fail(ld, declared_in, key, spec, "parameter '%s' of %s must be a mapping with type, default "
+                            "and description", key, r->info.id);
+        if (pol_check_keys(ld, spec, "a parameter", keys) < 0 ||
+            pol_get_typed(ld, spec, "type", JSON_STRING, true, "a parameter", &t) < 0)
             return -1;
         json_object_set(declared, key, spec);
     }
@@ -574,12 +575,12 @@ static int declare_each(const loader *ld, const json_t *declared_in, json_t *dec
 }
 
 /* The declared parameters, the common ones included (their names are reserved). */
-static int declare_params(const loader *ld, json_t *def, pol_rec *r)
+static int declare_params(const pol_loader *ld, json_t *def, pol_rec *r)
 {
     const json_t *declared_in;
-    if (get_typed(ld, def, "parameters", JSON_OBJECT, false, r->info.id, &declared_in) < 0)
+    if (pol_get_typed(ld, def, "parameters", JSON_OBJECT, false, r->info.id, &declared_in) < 0)
         return -1;
-    json_t *declared = common_parameters();
+    json_t *declared = pol_common_parameters();
     r->info.declared = declared;
     /* `def` keeps the full list (common ones included) for `catalog`; the given one lives until then. */
     json_incref((json_t *)declared_in);
@@ -590,23 +591,23 @@ static int declare_params(const loader *ld, json_t *def, pol_rec *r)
 }
 
 /* Parameters: declared, given, effective; `requires` decides whether the recommendation is configured. */
-static int compile_params(const loader *ld, json_t *def, const json_t *given_params, pol_rec *r)
+static int compile_params(const pol_loader *ld, json_t *def, const json_t *given_params, pol_rec *r)
 {
     const char *where = r->info.id;
     if (declare_params(ld, def, r) < 0 ||
-        effective_params(ld, r->info.declared, given_params, where, &r->params) < 0)
+        pol_effective_params(ld, r->info.declared, given_params, where, &r->params) < 0)
         return -1;
     r->info.parameters = r->params;
     resolve_common(r);
-    if (string_list(ld, def, "requires", where, &r->info.required) < 0)
+    if (pol_string_list(ld, def, "requires", where, &r->info.required) < 0)
         return -1;
     r->info.configured = true;
     size_t i;
     const json_t *req;
     json_array_foreach(r->info.required, i, req) {
         if (!json_object_get(r->info.declared, json_string_value(req)))
-            return failf(ld, def, "requires", req, "%s requires '%s', which is not one of its parameters", where,
-                         json_string_value(req));
+            return pol_fail(ld, def, "requires", req, "%s requires '%s', which is not one of its parameters", where,
+                            json_string_value(req));
         if (json_is_null(json_object_get(r->params, json_string_value(req))))
             r->info.configured = false;
     }
@@ -614,22 +615,22 @@ static int compile_params(const loader *ld, json_t *def, const json_t *given_par
 }
 
 /* Expressions and the message; lets must be expressions. */
-static int compile_rules(const loader *ld, const json_t *def, pol_rec *r)
+static int compile_rules(const pol_loader *ld, const json_t *def, pol_rec *r)
 {
     const json_t *lets;
-    if (get_typed(ld, def, "let", JSON_OBJECT, false, r->info.id, &lets) < 0)
+    if (pol_get_typed(ld, def, "let", JSON_OBJECT, false, r->info.id, &lets) < 0)
         return -1;
     const char *key;
     const json_t *lv;
     json_object_foreach((json_t *)lets, key, lv)
         if (!json_is_string(lv))
-            return failf(ld, lets, key, lv, "let '%s' of %s must be an expression (a string)", key, r->info.id);
-    if (compile_part(ld, def, "applies", true, r, &r->applies) < 0 ||
-        compile_part(ld, def, "unhealthy", true, r, &r->unhealthy) < 0)
+            return pol_fail(ld, lets, key, lv, "let '%s' of %s must be an expression (a string)", key, r->info.id);
+    if (pol_compile_part(ld, def, "applies", true, r, &r->applies) < 0 ||
+        pol_compile_part(ld, def, "unhealthy", true, r, &r->unhealthy) < 0)
         return -1;
     if (!r->unhealthy)
-        return failf(ld, def, NULL, NULL, "%s needs 'unhealthy' (an expression)", r->info.id);
-    if (compile_template(ld, def, "message", r, &r->message) < 0)
+        return pol_fail(ld, def, NULL, NULL, "%s needs 'unhealthy' (an expression)", r->info.id);
+    if (pol_compile_template(ld, def, "message", r, &r->message) < 0)
         return -1;
     return compile_fix(ld, def, r);
 }
@@ -675,7 +676,7 @@ static bool json_text_reads_param(const json_t *v, const char *name)
 }
 
 /* Every parameter a rule declares must be read by it, or setting it would change nothing. */
-static int check_params_read(const loader *ld, const json_t *def, const pol_rec *r)
+static int pol_check_params_read(const pol_loader *ld, const json_t *def, const pol_rec *r)
 {
     static const char *const parts[] = {"let", "applies", "unhealthy", "message", "fix", NULL};
     const json_t *declared_in = json_object_get(def, "parameters");
@@ -689,8 +690,8 @@ static int check_params_read(const loader *ld, const json_t *def, const pol_rec 
         for (size_t i = 0; parts[i] && !read; i++)
             read = json_text_reads_param(json_object_get(def, parts[i]), key);
         if (!read)
-            return failf(ld, NULL, NULL, spec, "parameter '%s' of %s is read by none of its expressions, so "
-                         "setting it would change nothing", key, r->info.id);
+            return pol_fail(ld, NULL, NULL, spec, "parameter '%s' of %s is read by none of its expressions, so "
+                            "setting it would change nothing", key, r->info.id);
     }
     return 0;
 }
@@ -698,7 +699,7 @@ static int check_params_read(const loader *ld, const json_t *def, const pol_rec 
 /* The common parameters act before the rule runs; where one cannot change a
  * verdict (excluded containers of a rule that never looks at containers,
  * namespaces of cluster-scoped kinds), setting it is an error. */
-static int check_common_effect(const loader *ld, const json_t *given_params, const pol_rec *r)
+static int pol_check_common_effect(const pol_loader *ld, const json_t *given_params, const pol_rec *r)
 {
     static const char *const container_params[] = {"excludedContainers", "excludedImages", NULL};
     static const char *const namespace_params[] = {"namespaces", "excludedNamespaces", NULL};
@@ -709,9 +710,9 @@ static int check_common_effect(const loader *ld, const json_t *given_params, con
         const json_t *v = json_object_get(given_params, container_params[i]);
         if (!json_array_size(v) || !strcmp(r->info.scope, "container") || (!object && pod_reads_containers))
             continue;
-        return failf(ld, given_params, container_params[i], v, "%s has no effect on %s: it judges %s, not "
-                     "containers", container_params[i], r->info.id,
-                     object ? "whole objects (scope object)" : "only pod-level fields");
+        return pol_fail(ld, given_params, container_params[i], v, "%s has no effect on %s: it judges %s, not "
+                        "containers", container_params[i], r->info.id,
+                        object ? "whole objects (scope object)" : "only pod-level fields");
     }
     if (!object)
         return 0;
@@ -723,32 +724,33 @@ static int check_common_effect(const loader *ld, const json_t *given_params, con
     for (size_t i = 0; namespace_params[i]; i++) {
         const json_t *v = json_object_get(given_params, namespace_params[i]);
         if (json_array_size(v))
-            return failf(ld, given_params, namespace_params[i], v, "%s has no effect on %s: every kind it reads "
-                         "is cluster-scoped", namespace_params[i], r->info.id);
+            return pol_fail(ld, given_params, namespace_params[i], v, "%s has no effect on %s: every kind it reads "
+                            "is cluster-scoped", namespace_params[i], r->info.id);
     }
     return 0;
 }
 
 /* One `validate` entry: a condition over params only, true for every value
  * that can have its effect; false is a load error naming the parameter. */
-static int check_validation(const loader *ld, const json_t *entry, const json_t *given_params, const pol_rec *r)
+static int check_validation(const pol_loader *ld, const json_t *entry, const json_t *given_params, const pol_rec *r)
 {
     static const char *const keys[] = {"rule", "message", "parameters", NULL};
     const json_t *names;
     pol_expr *rule = NULL;
     pol_template *message = NULL;
-    if (!json_is_object(entry) || check_keys(ld, entry, "a validation", keys) < 0 ||
-        string_list(ld, entry, "parameters", r->info.id, &names) < 0 ||
-        compile_part(ld, entry, "rule", true, r, &rule) < 0 || compile_template(ld, entry, "message", r, &message) < 0) {
+    if (!json_is_object(entry) || pol_check_keys(ld, entry, "a validation", keys) < 0 ||
+        pol_string_list(ld, entry, "parameters", r->info.id, &names) < 0 ||
+        pol_compile_part(ld, entry, "rule", true, r, &rule) < 0 ||
+        pol_compile_template(ld, entry, "message", r, &message) < 0) {
         pol_expr_free(rule);
-        return json_is_object(entry) ? -1 : failf(ld, entry, NULL, entry, "each validation of %s must be a mapping",
-                                                  r->info.id);
+        return json_is_object(entry) ? -1 : pol_fail(ld, entry, NULL, entry, "each validation of %s must be a mapping",
+                                                     r->info.id);
     }
     int rc = 0;
     if (!rule)
-        rc = failf(ld, entry, NULL, NULL, "a validation of %s needs 'rule'", r->info.id);
+        rc = pol_fail(ld, entry, NULL, NULL, "a validation of %s needs 'rule'", r->info.id);
     else if (pol_expr_reads(rule) & ~POL_READS_POD_CONTAINERS)
-        rc = failf(ld, entry, "rule", NULL, "a validation of %s may read only params", r->info.id);
+        rc = pol_fail(ld, entry, "rule", NULL, "a validation of %s may read only params", r->info.id);
     pol_rule_ctx ctx;
     pol_rule_ctx_init(&ctx);
     if (rc == 0 && !pol_expr_test(rule, &ctx)) {
@@ -759,8 +761,9 @@ static int check_validation(const loader *ld, const json_t *entry, const json_t 
         json_array_foreach(names, i, name)
             if (!at && json_object_get(given_params, json_string_value(name)))
                 at = name;
-        rc = at ? failf(ld, given_params, json_string_value(at), NULL, "parameters of %s: %s", r->info.id, text)
-                : failf(ld, given_params ? given_params : entry, NULL, NULL, "parameters of %s: %s", r->info.id, text);
+        rc = at ? pol_fail(ld, given_params, json_string_value(at), NULL, "parameters of %s: %s", r->info.id, text)
+                : pol_fail(ld, given_params ? given_params : entry, NULL, NULL, "parameters of %s: %s", r->info.id,
+                           text);
         free(text);
     }
     pol_rule_ctx_free(&ctx);
@@ -769,11 +772,11 @@ static int check_validation(const loader *ld, const json_t *entry, const json_t 
     return rc;
 }
 
-static int check_validations(const loader *ld, const json_t *def, const json_t *given_params, const pol_rec *r)
+static int pol_check_validations(const pol_loader *ld, const json_t *def, const json_t *given_params, const pol_rec *r)
 {
     const json_t *list = json_object_get(def, "validate");
     if (list && !json_is_array(list))
-        return failf(ld, def, "validate", list, "'validate' of %s must be a list", r->info.id);
+        return pol_fail(ld, def, "validate", list, "'validate' of %s must be a list", r->info.id);
     size_t i;
     const json_t *entry;
     json_array_foreach(list, i, entry)
@@ -783,17 +786,18 @@ static int check_validations(const loader *ld, const json_t *def, const json_t *
 }
 
 /* Action and state from the settings' entry (`given`, may be NULL). */
-static int apply_settings(const loader *ld, sg_policy *p, const json_t *given, sg_action default_action, pol_rec *r)
+static int apply_settings(const pol_loader *ld, sg_policy *p, const json_t *given, sg_action default_action, pol_rec *r)
 {
     r->info.action = default_action;
     if (given) {
         static const char *const keys[] = {"action", "parameters", NULL};
-        if (check_keys(ld, given, r->info.id, keys) < 0 || parse_action(ld, given, r->info.id, &r->info.action) < 0)
+        if (pol_check_keys(ld, given, r->info.id, keys) < 0 ||
+            pol_parse_action(ld, given, r->info.id, &r->info.action) < 0)
             return -1;
         if (r->info.builtin && !sg_policy_standard_enabled(p, r->info.standard))
-            return failf(ld, given, NULL, NULL, "%s belongs to standard %s, which is not enabled, so its settings "
-                         "would change nothing: add %s to standards (or remove them)", r->info.id, r->info.standard,
-                         r->info.standard);
+            return pol_fail(ld, given, NULL, NULL, "%s belongs to standard %s, which is not enabled, so its settings "
+                            "would change nothing: add %s to standards (or remove them)", r->info.id, r->info.standard,
+                            r->info.standard);
     }
     r->info.enabled = r->info.action != SG_ACTION_DISABLED &&
                       (!r->info.builtin || sg_policy_standard_enabled(p, r->info.standard));
@@ -802,25 +806,25 @@ static int apply_settings(const loader *ld, sg_policy *p, const json_t *given, s
 }
 
 /* Compile one recommendation definition with its settings (`given` may be NULL). */
-static int compile_rec(const loader *ld, sg_policy *p, json_t *def, const char *standard, bool builtin,
+static int compile_rec(const pol_loader *ld, sg_policy *p, json_t *def, const char *standard, bool builtin,
                        const json_t *given, sg_action default_action, pol_rec *r)
 {
     if (!json_is_object(def))
-        return failf(ld, def, NULL, def, "a recommendation must be a mapping");
+        return pol_fail(ld, def, NULL, def, "a recommendation must be a mapping");
     r->def = json_incref(def);
     r->info.builtin = builtin;
     r->info.standard = standard;
     const json_t *given_params = NULL;
     if (compile_header(ld, def, r) < 0 ||
-        (given && get_typed(ld, given, "parameters", JSON_OBJECT, false, r->info.id, &given_params) < 0) ||
+        (given && pol_get_typed(ld, given, "parameters", JSON_OBJECT, false, r->info.id, &given_params) < 0) ||
         compile_params(ld, def, given_params, r) < 0 || compile_rules(ld, def, r) < 0 ||
-        check_params_read(ld, def, r) < 0 || check_common_effect(ld, given_params, r) < 0 ||
-        check_validations(ld, def, given_params, r) < 0)
+        pol_check_params_read(ld, def, r) < 0 || pol_check_common_effect(ld, given_params, r) < 0 ||
+        pol_check_validations(ld, def, given_params, r) < 0)
         return -1;
     return apply_settings(ld, p, given, default_action, r);
 }
 
-static void rec_free(pol_rec *r)
+static void pol_rec_free(pol_rec *r)
 {
     pol_expr_free(r->applies);
     pol_expr_free(r->unhealthy);
@@ -839,11 +843,11 @@ static void rec_free(pol_rec *r)
 
 /* ---------- the settings document ---------- */
 
-static int load_standards(const loader *ld, sg_policy *p, const sg_policy_options *opts)
+static int load_standards(const pol_loader *ld, sg_policy *p, const sg_policy_options *opts)
 {
     static const char *const known[] = {"mcsb", "pss-baseline", "pss-restricted", NULL};
     const json_t *given;
-    if (string_list(ld, p->config, "standards", "the settings", &given) < 0)
+    if (pol_string_list(ld, p->config, "standards", "the settings", &given) < 0)
         return -1;
     p->standards = json_array();
     if (!given)
@@ -861,32 +865,34 @@ static int load_standards(const loader *ld, sg_policy *p, const sg_policy_option
             if (!strcmp(known[k], json_string_value(s)))
                 break;
         if (!known[k])
-            return failf(ld, p->config, "standards", s,
-                         "unknown standard '%s' (expected mcsb, pss-baseline or pss-restricted)", json_string_value(s));
+            return pol_fail(ld, p->config, "standards", s,
+                            "unknown standard '%s' (expected mcsb, pss-baseline or pss-restricted)",
+                            json_string_value(s));
     }
     /* No standard and no custom rule would check nothing at all: say so, not by an empty list. */
     const json_t *custom = json_object_get(p->config, "custom");
     if (!json_array_size(p->standards) && !json_array_size(custom))
-        return failf(ld, p->config, "standards", NULL, "standards is empty and there are no custom "
-                     "recommendations, so nothing would be checked; to switch a recommendation off, give it "
-                     "action: disabled");
+        return pol_fail(ld, p->config, "standards", NULL, "standards is empty and there are no custom "
+                        "recommendations, so nothing would be checked; to switch a recommendation off, give it "
+                        "action: disabled");
     /* The restricted profile includes the baseline one, as in Kubernetes. */
     if (sg_policy_standard_enabled(p, "pss-restricted") && !sg_policy_standard_enabled(p, "pss-baseline"))
         json_array_append_new(p->standards, json_string("pss-baseline"));
     return 0;
 }
 
-static int load_recommendations(const loader *ld, const loader *builtin_ld, sg_policy *p)
+static int load_recommendations(const pol_loader *ld, const pol_loader *builtin_ld, sg_policy *p)
 {
     sg_action default_action = SG_ACTION_WARN;
     const json_t *defaults, *settings, *custom;
-    if (get_typed(ld, p->config, "defaults", JSON_OBJECT, false, "the settings", &defaults) < 0 ||
-        get_typed(ld, p->config, "recommendations", JSON_OBJECT, false, "the settings", &settings) < 0 ||
-        get_typed(ld, p->config, "custom", JSON_ARRAY, false, "the settings", &custom) < 0)
+    if (pol_get_typed(ld, p->config, "defaults", JSON_OBJECT, false, "the settings", &defaults) < 0 ||
+        pol_get_typed(ld, p->config, "recommendations", JSON_OBJECT, false, "the settings", &settings) < 0 ||
+        pol_get_typed(ld, p->config, "custom", JSON_ARRAY, false, "the settings", &custom) < 0)
         return -1;
     if (defaults) {
         static const char *const keys[] = {"action", NULL};
-        if (check_keys(ld, defaults, "defaults", keys) < 0 || parse_action(ld, defaults, "defaults", &default_action) < 0)
+        if (pol_check_keys(ld, defaults, "defaults", keys) < 0 ||
+            pol_parse_action(ld, defaults, "defaults", &default_action) < 0)
             return -1;
     }
     size_t total = custom ? json_array_size(custom) : 0, i;
@@ -898,14 +904,14 @@ static int load_recommendations(const loader *ld, const loader *builtin_ld, sg_p
         const char *standard = json_string_value(json_object_get(doc, "standard"));
         json_t *list = json_object_get(doc, "recommendations");
         if (!standard || !json_is_array(list))
-            return failf(builtin_ld, doc, NULL, NULL, "a catalog document needs 'standard' and 'recommendations'");
+            return pol_fail(builtin_ld, doc, NULL, NULL, "a catalog document needs 'standard' and 'recommendations'");
         size_t k;
         json_t *def;
         json_array_foreach(list, k, def) {
             const char *id = json_string_value(json_object_get(def, "id"));
             const json_t *given = id && settings ? json_object_get(settings, id) : NULL;
             if (given && !json_is_object(given))
-                return failf(ld, settings, id, given, "settings of %s must be a mapping (action, parameters)", id);
+                return pol_fail(ld, settings, id, given, "settings of %s must be a mapping (action, parameters)", id);
             pol_rec *r = &p->recs[p->nrecs++];
             /* Parameter errors point at the user's file; definition errors at the catalog. */
             if (compile_rec(given ? ld : builtin_ld, p, def, standard, true, given, default_action, r) < 0)
@@ -917,32 +923,33 @@ static int load_recommendations(const loader *ld, const loader *builtin_ld, sg_p
             const char *id = json_string_value(json_object_get(doc, "id"));
             const json_t *given = id && settings ? json_object_get(settings, id) : NULL;
             if (given && !json_is_object(given))
-                return failf(ld, settings, id, given, "settings of %s must be a mapping (action, parameters)", id);
+                return pol_fail(ld, settings, id, given, "settings of %s must be a mapping (action, parameters)", id);
             pol_rec *r = &p->recs[p->nrecs++];
             if (compile_rec(ld, p, doc, "custom", false, given, default_action, r) < 0)
                 return -1;
             /* A custom recommendation may carry its own action; the settings' entry wins. */
-            if (!(given && json_object_get(given, "action")) && parse_action(ld, doc, r->info.id, &r->info.action) < 0)
+            if (!(given && json_object_get(given, "action")) &&
+                pol_parse_action(ld, doc, r->info.id, &r->info.action) < 0)
                 return -1;
             r->info.enabled = r->info.action != SG_ACTION_DISABLED;
             for (size_t k = 0; k + 1 < p->nrecs; k++)
                 if (!strcmp(p->recs[k].info.id, r->info.id))
-                    return failf(ld, doc, "id", NULL, "recommendation id '%s' is already taken", r->info.id);
+                    return pol_fail(ld, doc, "id", NULL, "recommendation id '%s' is already taken", r->info.id);
         }
     if (settings) {
         const char *key;
         const json_t *v;
         json_object_foreach((json_t *)settings, key, v)
             if (sg_policy_rec_index(p, key) < 0)
-                return failf(ld, settings, key, NULL, "unknown recommendation '%s' (see 'scoregate catalog')", key);
+                return pol_fail(ld, settings, key, NULL, "unknown recommendation '%s' (see 'scoregate catalog')", key);
     }
     return 0;
 }
 
-static int load_exemptions(const loader *ld, sg_policy *p)
+static int load_exemptions(const pol_loader *ld, sg_policy *p)
 {
     const json_t *list;
-    if (get_typed(ld, p->config, "exemptions", JSON_ARRAY, false, "the settings", &list) < 0 || !list)
+    if (pol_get_typed(ld, p->config, "exemptions", JSON_ARRAY, false, "the settings", &list) < 0 || !list)
         return 0;
     p->exemptions = sg_calloc(json_array_size(list) + 1, sizeof *p->exemptions);
     size_t i;
@@ -952,78 +959,78 @@ static int load_exemptions(const loader *ld, sg_policy *p)
                                            "justification", NULL};
         static const char *const match_keys[] = {"namespaces", "kinds", "names", "labelSelector", NULL};
         if (!json_is_object(e))
-            return failf(ld, list, NULL, e, "each exemption must be a mapping");
+            return pol_fail(ld, list, NULL, e, "each exemption must be a mapping");
         pol_exemption *x = &p->exemptions[p->nexemptions++];
         const json_t *v, *match;
-        if (check_keys(ld, e, "an exemption", keys) < 0 ||
-            get_typed(ld, e, "name", JSON_STRING, true, "an exemption", &v) < 0)
+        if (pol_check_keys(ld, e, "an exemption", keys) < 0 ||
+            pol_get_typed(ld, e, "name", JSON_STRING, true, "an exemption", &v) < 0)
             return -1;
         x->info.name = json_string_value(v);
         const char *where = x->info.name;
-        if (string_list(ld, e, "recommendations", where, &x->recommendations) < 0)
+        if (pol_string_list(ld, e, "recommendations", where, &x->recommendations) < 0)
             return -1;
         if (!x->recommendations || !json_array_size(x->recommendations))
-            return failf(ld, e, NULL, NULL, "exemption %s needs 'recommendations' (a list of ids)", where);
+            return pol_fail(ld, e, NULL, NULL, "exemption %s needs 'recommendations' (a list of ids)", where);
         size_t k;
         const json_t *id;
         json_array_foreach(x->recommendations, k, id)
             if (sg_policy_rec_index(p, json_string_value(id)) < 0)
-                return failf(ld, e, "recommendations", id, "exemption %s names unknown recommendation '%s'", where,
-                             json_string_value(id));
-        if (get_typed(ld, e, "category", JSON_STRING, true, where, &v) < 0)
+                return pol_fail(ld, e, "recommendations", id, "exemption %s names unknown recommendation '%s'", where,
+                                json_string_value(id));
+        if (pol_get_typed(ld, e, "category", JSON_STRING, true, where, &v) < 0)
             return -1;
         if (!strcmp(json_string_value(v), "waiver"))
             x->info.category = SG_EXEMPT_WAIVER;
         else if (!strcmp(json_string_value(v), "mitigated"))
             x->info.category = SG_EXEMPT_MITIGATED;
         else
-            return failf(ld, e, "category", v, "category of exemption %s must be waiver or mitigated", where);
-        if (get_typed(ld, e, "expires", JSON_STRING, false, where, &v) < 0)
+            return pol_fail(ld, e, "category", v, "category of exemption %s must be waiver or mitigated", where);
+        if (pol_get_typed(ld, e, "expires", JSON_STRING, false, where, &v) < 0)
             return -1;
         if (v && sg_time_parse_rfc3339(json_string_value(v), &x->info.expires) < 0)
-            return failf(ld, e, "expires", v, "expires of exemption %s: '%s' is not an RFC 3339 time such as "
-                         "2027-03-31T00:00:00Z", where, json_string_value(v));
-        if (get_typed(ld, e, "justification", JSON_STRING, false, where, &v) < 0)
+            return pol_fail(ld, e, "expires", v, "expires of exemption %s: '%s' is not an RFC 3339 time such as "
+                            "2027-03-31T00:00:00Z", where, json_string_value(v));
+        if (pol_get_typed(ld, e, "justification", JSON_STRING, false, where, &v) < 0)
             return -1;
         x->info.justification = v ? json_string_value(v) : NULL;
         x->info.recommendations = x->recommendations;
-        if (get_typed(ld, e, "match", JSON_OBJECT, false, where, &match) < 0)
+        if (pol_get_typed(ld, e, "match", JSON_OBJECT, false, where, &match) < 0)
             return -1;
         /* An exemption without match would exempt every resource: that must be said, as match: {}. */
         if (!match)
-            return failf(ld, e, NULL, NULL, "exemption %s has no 'match', so it would exempt every resource in the "
-                         "cluster; write match: {} if that is meant, or name namespaces, kinds, names or a "
-                         "labelSelector", where);
+            return pol_fail(ld, e, NULL, NULL, "exemption %s has no 'match', so it would exempt every resource in the "
+                            "cluster; write match: {} if that is meant, or name namespaces, kinds, names or a "
+                            "labelSelector", where);
         if (match) {
-            if (check_keys(ld, match, "match", match_keys) < 0 ||
-                string_list(ld, match, "namespaces", where, &x->namespaces) < 0 ||
-                string_list(ld, match, "kinds", where, &x->kinds) < 0 ||
-                string_list(ld, match, "names", where, &x->names) < 0 ||
-                get_typed(ld, match, "labelSelector", JSON_OBJECT, false, where, &x->selector) < 0)
+            if (pol_check_keys(ld, match, "match", match_keys) < 0 ||
+                pol_string_list(ld, match, "namespaces", where, &x->namespaces) < 0 ||
+                pol_string_list(ld, match, "kinds", where, &x->kinds) < 0 ||
+                pol_string_list(ld, match, "names", where, &x->names) < 0 ||
+                pol_get_typed(ld, match, "labelSelector", JSON_OBJECT, false, where, &x->selector) < 0)
                 return -1;
             char serr[256];
             if (x->selector && pol_selector_check(x->selector, serr, sizeof serr) < 0)
-                return failf(ld, match, "labelSelector", x->selector, "exemption %s: %s", where, serr);
+                return pol_fail(ld, match, "labelSelector", x->selector, "exemption %s: %s", where, serr);
         }
     }
     return 0;
 }
 
-static int number_setting(const loader *ld, const json_t *obj, const char *key, double *out)
+static int number_setting(const pol_loader *ld, const json_t *obj, const char *key, double *out)
 {
     const json_t *v;
     *out = -1;
-    if (get_typed(ld, obj, key, JSON_REAL, false, "scoreGate", &v) < 0)
+    if (pol_get_typed(ld, obj, key, JSON_REAL, false, "scoreGate", &v) < 0)
         return -1;
     if (v) {
         *out = json_number_value(v);
         if (*out < 0 || *out > 100)
-            return failf(ld, obj, key, v, "scoreGate %s must be between 0 and 100", key);
+            return pol_fail(ld, obj, key, v, "scoreGate %s must be between 0 and 100", key);
     }
     return 0;
 }
 
-static int load_server(const loader *ld, sg_policy *p)
+static int load_server(const pol_loader *ld, sg_policy *p)
 {
     static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", NULL};
     static const char *const tls_keys[] = {"certFile", "keyFile", "clientCAFile", NULL};
@@ -1033,66 +1040,67 @@ static int load_server(const loader *ld, sg_policy *p)
     s->address = DEFAULT_ADDRESS;
     s->state_dir = DEFAULT_STATE_DIR;
     const json_t *server, *tls, *gate, *v;
-    if (get_typed(ld, p->config, "scoreGate", JSON_OBJECT, false, "the settings", &gate) < 0)
+    if (pol_get_typed(ld, p->config, "scoreGate", JSON_OBJECT, false, "the settings", &gate) < 0)
         return -1;
     s->min_score = s->max_drop = -1;
-    if (gate && (check_keys(ld, gate, "scoreGate", gate_keys) < 0 || number_setting(ld, gate, "minScore", &s->min_score) < 0 ||
+    if (gate && (pol_check_keys(ld, gate, "scoreGate", gate_keys) < 0 ||
+                 number_setting(ld, gate, "minScore", &s->min_score) < 0 ||
                  number_setting(ld, gate, "maxDrop", &s->max_drop) < 0))
         return -1;
-    if (get_typed(ld, p->config, "server", JSON_OBJECT, false, "the settings", &server) < 0 || !server)
+    if (pol_get_typed(ld, p->config, "server", JSON_OBJECT, false, "the settings", &server) < 0 || !server)
         return 0;
-    if (check_keys(ld, server, "server", keys) < 0)
+    if (pol_check_keys(ld, server, "server", keys) < 0)
         return -1;
-    if (get_typed(ld, server, "address", JSON_STRING, false, "server", &v) < 0)
+    if (pol_get_typed(ld, server, "address", JSON_STRING, false, "server", &v) < 0)
         return -1;
     if (v)
         s->address = json_string_value(v);
-    if (get_typed(ld, server, "stateDir", JSON_STRING, false, "server", &v) < 0)
+    if (pol_get_typed(ld, server, "stateDir", JSON_STRING, false, "server", &v) < 0)
         return -1;
     if (v)
         s->state_dir = json_string_value(v);
     const json_t *sync;
-    if (get_typed(ld, server, "inventorySync", JSON_OBJECT, false, "server", &sync) < 0)
+    if (pol_get_typed(ld, server, "inventorySync", JSON_OBJECT, false, "server", &sync) < 0)
         return -1;
-    if (sync && (check_keys(ld, sync, "server.inventorySync", sync_keys) < 0 ||
-                 get_typed(ld, sync, "enabled", JSON_TRUE, false, "server.inventorySync", &v) < 0))
+    if (sync && (pol_check_keys(ld, sync, "server.inventorySync", sync_keys) < 0 ||
+                 pol_get_typed(ld, sync, "enabled", JSON_TRUE, false, "server.inventorySync", &v) < 0))
         return -1;
     s->inventory_sync = sync && json_is_true(v);
-    if (sync && get_typed(ld, sync, "kubeconfig", JSON_STRING, false, "server.inventorySync", &v) < 0)
+    if (sync && pol_get_typed(ld, sync, "kubeconfig", JSON_STRING, false, "server.inventorySync", &v) < 0)
         return -1;
     s->kubeconfig = sync && v && json_string_length(v) ? json_string_value(v) : NULL;
-    if (get_typed(ld, server, "tls", JSON_OBJECT, false, "server", &tls) < 0)
+    if (pol_get_typed(ld, server, "tls", JSON_OBJECT, false, "server", &tls) < 0)
         return -1;
     if (!tls)
         return 0;
-    if (check_keys(ld, tls, "server.tls", tls_keys) < 0)
+    if (pol_check_keys(ld, tls, "server.tls", tls_keys) < 0)
         return -1;
     const char *names[] = {"certFile", "keyFile", "clientCAFile"};
     const char **slots[] = {&s->cert_file, &s->key_file, &s->client_ca_file};
     for (int i = 0; i < 3; i++) {
-        if (get_typed(ld, tls, names[i], JSON_STRING, false, "server.tls", &v) < 0)
+        if (pol_get_typed(ld, tls, names[i], JSON_STRING, false, "server.tls", &v) < 0)
             return -1;
         *slots[i] = v && json_string_length(v) ? json_string_value(v) : NULL;
     }
     if (!s->cert_file != !s->key_file)
-        return failf(ld, server, "tls", tls, "server.tls needs both certFile and keyFile (or neither)");
+        return pol_fail(ld, server, "tls", tls, "server.tls needs both certFile and keyFile (or neither)");
     return 0;
 }
 
 static int load_all(sg_policy *p, const char *name, const sg_linemap *lines, const sg_policy_options *opts,
                     char *err, size_t errlen)
 {
-    loader ld = {name, lines, err, errlen};
+    pol_loader ld = {name, lines, err, errlen};
     static const char *const top_keys[] = {"standards", "excludedNamespaces", "defaults", "recommendations",
                                            "exemptions", "scoreGate", "server", "custom", NULL};
-    if (check_keys(&ld, p->config, "the settings", top_keys) < 0)
+    if (pol_check_keys(&ld, p->config, "the settings", top_keys) < 0)
         return -1;
     if (load_standards(&ld, p, opts) < 0)
         return -1;
-    if (string_list(&ld, p->config, "excludedNamespaces", "the settings", &p->excluded_namespaces) < 0)
+    if (pol_string_list(&ld, p->config, "excludedNamespaces", "the settings", &p->excluded_namespaces) < 0)
         return -1;
     if (!p->excluded_namespaces) {
-        p->default_excluded = json_pack("[ss]", "kube-system", OWN_NAMESPACE);
+        p->default_excluded = json_pack("[ss]", "kube-system", POL_OWN_NAMESPACE);
         p->excluded_namespaces = p->default_excluded;
     }
     sg_linemap *builtin_lines = NULL;
@@ -1101,7 +1109,7 @@ static int load_all(sg_policy *p, const char *name, const sg_linemap *lines, con
                      errlen) < 0)
         return -1;
     p->builtin = docs;
-    loader bld = {"built-in catalog", builtin_lines, err, errlen};
+    pol_loader bld = {"built-in catalog", builtin_lines, err, errlen};
     int rc = load_recommendations(&ld, &bld, p);
     sg_linemap_free(builtin_lines);
     if (rc < 0 || load_exemptions(&ld, p) < 0 || load_server(&ld, p) < 0)
@@ -1132,7 +1140,7 @@ int sg_policy_load_buffer(const char *name, const char *data, size_t len, const 
         p->config = json_incref(json_array_get(docs, 0));
         json_decref(docs);
         if (p->config && !json_is_object(p->config)) {
-            snprintf(err, errlen, "%s: the settings must be a mapping, not %s", name, type_name(p->config));
+            snprintf(err, errlen, "%s: the settings must be a mapping, not %s", name, pol_type_name(p->config));
             sg_linemap_free(lines);
             sg_policy_free(p);
             return -1;
@@ -1169,7 +1177,7 @@ void sg_policy_free(sg_policy *p)
     if (!p)
         return;
     for (size_t i = 0; i < p->nrecs; i++)
-        rec_free(&p->recs[i]);
+        pol_rec_free(&p->recs[i]);
     free(p->recs);
     free(p->exemptions);
     json_decref(p->standards);

@@ -881,6 +881,82 @@ static int load_standards(const pol_loader *ld, sg_policy *p, const sg_policy_op
     return 0;
 }
 
+/* The settings' entry of recommendation `id` (NULL when none); -1 when it is not a mapping. */
+static int rec_settings(const pol_loader *ld, const json_t *settings, const char *id, const json_t **given)
+{
+    *given = id && settings ? json_object_get(settings, id) : NULL;
+    if (*given && !json_is_object(*given))
+        return pol_fail(ld, settings, id, *given, "settings of %s must be a mapping (action, parameters)", id);
+    return 0;
+}
+
+/* The built-in catalog's documents, each a standard with its recommendations. */
+static int compile_builtins(const pol_loader *ld, const pol_loader *builtin_ld, sg_policy *p,
+                            const json_t *settings, sg_action default_action)
+{
+    size_t i;
+    json_t *doc;
+    json_array_foreach(p->builtin, i, doc) {
+        const char *standard = json_string_value(json_object_get(doc, "standard"));
+        json_t *list = json_object_get(doc, "recommendations");
+        if (!standard || !json_is_array(list))
+            return pol_fail(builtin_ld, doc, NULL, NULL, "a catalog document needs 'standard' and 'recommendations'");
+        size_t k;
+        json_t *def;
+        json_array_foreach(list, k, def) {
+            const json_t *given;
+            if (rec_settings(ld, settings, json_string_value(json_object_get(def, "id")), &given) < 0)
+                return -1;
+            pol_rec *r = &p->recs[p->nrecs++];
+            /* Parameter errors point at the user's file; definition errors at the catalog. */
+            if (compile_rec(given ? ld : builtin_ld, p, def, standard, true, given, default_action, r) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* The settings' custom recommendations, after the built-in ones. */
+static int compile_custom(const pol_loader *ld, sg_policy *p, const json_t *settings, const json_t *custom,
+                          sg_action default_action)
+{
+    size_t i;
+    json_t *doc;
+    json_array_foreach(custom, i, doc) {
+        const json_t *given;
+        if (rec_settings(ld, settings, json_string_value(json_object_get(doc, "id")), &given) < 0)
+            return -1;
+        pol_rec *r = &p->recs[p->nrecs++];
+        if (compile_rec(ld, p, doc, "custom", false, given, default_action, r) < 0)
+            return -1;
+        /* A custom recommendation may carry its own action; the settings' entry wins. */
+        if (!(given && json_object_get(given, "action")) &&
+            pol_parse_action(ld, doc, r->info.id, &r->info.action) < 0)
+            return -1;
+        r->info.enabled = r->info.action != SG_ACTION_DISABLED;
+        for (size_t k = 0; k + 1 < p->nrecs; k++)
+            if (!strcmp(p->recs[k].info.id, r->info.id))
+                return pol_fail(ld, doc, "id", NULL, "recommendation id '%s' is already taken", r->info.id);
+    }
+    return 0;
+}
+
+/* Compile the catalog, built-in then custom (`custom` may be NULL), with the
+ * settings' entries by id (`settings`, may be NULL) into p->recs. */
+static int pol_compile_catalog(const pol_loader *ld, const pol_loader *builtin_ld, sg_policy *p,
+                               const json_t *settings, const json_t *custom, sg_action default_action)
+{
+    size_t total = json_array_size(custom), i;
+    json_t *doc;
+    json_array_foreach(p->builtin, i, doc)
+        total += json_array_size(json_object_get(doc, "recommendations"));
+    p->recs = sg_calloc(total + 1, sizeof *p->recs);
+    if (compile_builtins(ld, builtin_ld, p, settings, default_action) < 0)
+        return -1;
+    return compile_custom(ld, p, settings, custom, default_action);
+}
+
+/* The sections defaults, recommendations and custom; every id in recommendations must exist. */
 static int load_recommendations(const pol_loader *ld, const pol_loader *builtin_ld, sg_policy *p)
 {
     sg_action default_action = SG_ACTION_WARN;
@@ -895,54 +971,13 @@ static int load_recommendations(const pol_loader *ld, const pol_loader *builtin_
             pol_parse_action(ld, defaults, "defaults", &default_action) < 0)
             return -1;
     }
-    size_t total = custom ? json_array_size(custom) : 0, i;
-    json_t *doc;
-    json_array_foreach(p->builtin, i, doc)
-        total += json_array_size(json_object_get(doc, "recommendations"));
-    p->recs = sg_calloc(total + 1, sizeof *p->recs);
-    json_array_foreach(p->builtin, i, doc) {
-        const char *standard = json_string_value(json_object_get(doc, "standard"));
-        json_t *list = json_object_get(doc, "recommendations");
-        if (!standard || !json_is_array(list))
-            return pol_fail(builtin_ld, doc, NULL, NULL, "a catalog document needs 'standard' and 'recommendations'");
-        size_t k;
-        json_t *def;
-        json_array_foreach(list, k, def) {
-            const char *id = json_string_value(json_object_get(def, "id"));
-            const json_t *given = id && settings ? json_object_get(settings, id) : NULL;
-            if (given && !json_is_object(given))
-                return pol_fail(ld, settings, id, given, "settings of %s must be a mapping (action, parameters)", id);
-            pol_rec *r = &p->recs[p->nrecs++];
-            /* Parameter errors point at the user's file; definition errors at the catalog. */
-            if (compile_rec(given ? ld : builtin_ld, p, def, standard, true, given, default_action, r) < 0)
-                return -1;
-        }
-    }
-    if (custom)
-        json_array_foreach(custom, i, doc) {
-            const char *id = json_string_value(json_object_get(doc, "id"));
-            const json_t *given = id && settings ? json_object_get(settings, id) : NULL;
-            if (given && !json_is_object(given))
-                return pol_fail(ld, settings, id, given, "settings of %s must be a mapping (action, parameters)", id);
-            pol_rec *r = &p->recs[p->nrecs++];
-            if (compile_rec(ld, p, doc, "custom", false, given, default_action, r) < 0)
-                return -1;
-            /* A custom recommendation may carry its own action; the settings' entry wins. */
-            if (!(given && json_object_get(given, "action")) &&
-                pol_parse_action(ld, doc, r->info.id, &r->info.action) < 0)
-                return -1;
-            r->info.enabled = r->info.action != SG_ACTION_DISABLED;
-            for (size_t k = 0; k + 1 < p->nrecs; k++)
-                if (!strcmp(p->recs[k].info.id, r->info.id))
-                    return pol_fail(ld, doc, "id", NULL, "recommendation id '%s' is already taken", r->info.id);
-        }
-    if (settings) {
-        const char *key;
-        const json_t *v;
-        json_object_foreach((json_t *)settings, key, v)
-            if (sg_policy_rec_index(p, key) < 0)
-                return pol_fail(ld, settings, key, NULL, "unknown recommendation '%s' (see 'scoregate catalog')", key);
-    }
+    if (pol_compile_catalog(ld, builtin_ld, p, settings, custom, default_action) < 0)
+        return -1;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)settings, key, v)
+        if (sg_policy_rec_index(p, key) < 0)
+            return pol_fail(ld, settings, key, NULL, "unknown recommendation '%s' (see 'scoregate catalog')", key);
     return 0;
 }
 

@@ -51,7 +51,8 @@ static bool json_text_reads_param(const json_t *v, const char *name)
     return false;
 }
 
-/* Every parameter a rule declares must be read by it, or setting it would change nothing. */
+/* Every parameter a rule declares must be read by it, or setting it would change nothing (the
+ * common parameters, which it cannot declare, act before it runs). */
 int pol_check_params_read(const pol_loader *ld, const json_t *def, const pol_rec *r)
 {
     static const char *const parts[] = {"let", "applies", "unhealthy", "message", "fix", NULL};
@@ -59,9 +60,6 @@ int pol_check_params_read(const pol_loader *ld, const json_t *def, const pol_rec
     const char *key;
     const json_t *spec;
     json_object_foreach((json_t *)declared_in, key, spec) {
-        if (!strcmp(key, "excludedNamespaces") || !strcmp(key, "namespaces") || !strcmp(key, "labelSelector") ||
-            !strcmp(key, "excludedContainers") || !strcmp(key, "excludedImages"))
-            continue;
         bool read = false;
         for (size_t i = 0; parts[i] && !read; i++)
             read = json_text_reads_param(json_object_get(def, parts[i]), key);

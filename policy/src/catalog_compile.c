@@ -223,7 +223,7 @@ static int compile_kinds(const pol_loader *ld, const json_t *def, pol_rec *r)
 }
 
 /* Identity and shape: id, title, control, remediation, severity, scope, kinds, preview. */
-static int compile_header(const pol_loader *ld, json_t *def, pol_rec *r)
+static int compile_header(const pol_loader *ld, const json_t *def, pol_rec *r)
 {
     const json_t *v;
     if (pol_check_keys(ld, def, "a recommendation", rec_keys) < 0 ||
@@ -279,23 +279,18 @@ static int declare_each(const pol_loader *ld, const json_t *declared_in, json_t 
 }
 
 /* The declared parameters, the common ones included (their names are reserved). */
-static int declare_params(const pol_loader *ld, json_t *def, pol_rec *r)
+static int declare_params(const pol_loader *ld, const json_t *def, pol_rec *r)
 {
     const json_t *declared_in;
     if (pol_get_typed(ld, def, "parameters", JSON_OBJECT, false, r->info.id, &declared_in) < 0)
         return -1;
-    json_t *declared = pol_common_parameters();
-    r->info.declared = declared;
-    /* `def` keeps the full list (common ones included) for `catalog`; the given one lives until then. */
-    json_incref((json_t *)declared_in);
-    int rc = declare_each(ld, declared_in, declared, r);
-    json_object_set_new(def, "parameters", declared);
-    json_decref((json_t *)declared_in);
-    return rc;
+    r->declared = pol_common_parameters();
+    r->info.declared = r->declared;
+    return declare_each(ld, declared_in, r->declared, r);
 }
 
 /* Parameters: declared, given, effective; `requires` decides whether the recommendation is configured. */
-static int compile_params(const pol_loader *ld, json_t *def, const json_t *given_params, pol_rec *r)
+static int compile_params(const pol_loader *ld, const json_t *def, const json_t *given_params, pol_rec *r)
 {
     const char *where = r->info.id;
     if (declare_params(ld, def, r) < 0 ||
@@ -359,23 +354,44 @@ static int apply_settings(const pol_loader *ld, sg_policy *p, const json_t *give
     return 0;
 }
 
-/* Compile one recommendation definition with its settings (`given` may be NULL). */
-static int compile_rec(const pol_loader *ld, sg_policy *p, json_t *def, const char *standard, bool builtin,
-                       const json_t *given, sg_action default_action, pol_rec *r)
+/* The settings' entry of recommendation `id` (NULL when none); -1 when it is not a mapping. */
+static int rec_settings(const pol_loader *ld, const json_t *settings, const char *id, const json_t **given)
 {
-    if (!json_is_object(def))
-        return pol_fail(ld, def, NULL, def, "a recommendation must be a mapping");
-    r->def = json_incref(def);
+    *given = id && settings ? json_object_get(settings, id) : NULL;
+    if (*given && !json_is_object(*given))
+        return pol_fail(ld, settings, id, *given, "settings of %s must be a mapping (action, parameters)", id);
+    return 0;
+}
+
+/* Compile definition `def` of `standard` into the next pol_rec of `p` (and
+ * return it), with its entry of the settings' recommendations (`settings`,
+ * may be NULL). Messages point at the settings file when there is an entry
+ * (the parameters it gives are checked against the definition), else at the
+ * definition's file, `def_ld`. `def` is only read. NULL on error. */
+static pol_rec *compile_rec(const pol_loader *ld, const pol_loader *def_ld, sg_policy *p, const json_t *def,
+                            const char *standard, bool builtin, const json_t *settings, sg_action default_action)
+{
+    const json_t *given, *given_params = NULL;
+    if (rec_settings(ld, settings, json_string_value(json_object_get(def, "id")), &given) < 0)
+        return NULL;
+    if (!given)
+        ld = def_ld;
+    pol_rec *r = &p->recs[p->nrecs++];
+    if (!json_is_object(def)) {
+        pol_fail(ld, def, NULL, def, "a recommendation must be a mapping");
+        return NULL;
+    }
+    r->def = json_incref((json_t *)def);
     r->info.builtin = builtin;
     r->info.standard = standard;
-    const json_t *given_params = NULL;
     if (compile_header(ld, def, r) < 0 ||
         (given && pol_get_typed(ld, given, "parameters", JSON_OBJECT, false, r->info.id, &given_params) < 0) ||
         compile_params(ld, def, given_params, r) < 0 || compile_rules(ld, def, r) < 0 ||
         pol_check_params_read(ld, def, r) < 0 || pol_check_common_effect(ld, given_params, r) < 0 ||
-        pol_check_validations(ld, def, given_params, r) < 0)
-        return -1;
-    return apply_settings(ld, p, given, default_action, r);
+        pol_check_validations(ld, def, given_params, r) < 0 ||
+        apply_settings(ld, p, given, default_action, r) < 0)
+        return NULL;
+    return r;
 }
 
 void pol_rec_free(pol_rec *r)
@@ -392,16 +408,8 @@ void pol_rec_free(pol_rec *r)
     }
     free(r->fix);
     json_decref(r->params);
+    json_decref(r->declared);
     json_decref(r->def);
-}
-
-/* The settings' entry of recommendation `id` (NULL when none); -1 when it is not a mapping. */
-static int rec_settings(const pol_loader *ld, const json_t *settings, const char *id, const json_t **given)
-{
-    *given = id && settings ? json_object_get(settings, id) : NULL;
-    if (*given && !json_is_object(*given))
-        return pol_fail(ld, settings, id, *given, "settings of %s must be a mapping (action, parameters)", id);
-    return 0;
 }
 
 /* The built-in catalog's documents, each a standard with its recommendations. */
@@ -416,16 +424,10 @@ static int compile_builtins(const pol_loader *ld, const pol_loader *builtin_ld, 
         if (!standard || !json_is_array(list))
             return pol_fail(builtin_ld, doc, NULL, NULL, "a catalog document needs 'standard' and 'recommendations'");
         size_t k;
-        json_t *def;
-        json_array_foreach(list, k, def) {
-            const json_t *given;
-            if (rec_settings(ld, settings, json_string_value(json_object_get(def, "id")), &given) < 0)
+        const json_t *def;
+        json_array_foreach(list, k, def)
+            if (!compile_rec(ld, builtin_ld, p, def, standard, true, settings, default_action))
                 return -1;
-            pol_rec *r = &p->recs[p->nrecs++];
-            /* Parameter errors point at the user's file; definition errors at the catalog. */
-            if (compile_rec(given ? ld : builtin_ld, p, def, standard, true, given, default_action, r) < 0)
-                return -1;
-        }
     }
     return 0;
 }
@@ -435,16 +437,13 @@ static int compile_custom(const pol_loader *ld, sg_policy *p, const json_t *sett
                           sg_action default_action)
 {
     size_t i;
-    json_t *doc;
+    const json_t *doc;
     json_array_foreach(custom, i, doc) {
-        const json_t *given;
-        if (rec_settings(ld, settings, json_string_value(json_object_get(doc, "id")), &given) < 0)
-            return -1;
-        pol_rec *r = &p->recs[p->nrecs++];
-        if (compile_rec(ld, p, doc, "custom", false, given, default_action, r) < 0)
+        pol_rec *r = compile_rec(ld, ld, p, doc, "custom", false, settings, default_action);
+        if (!r)
             return -1;
         /* A custom recommendation may carry its own action; the settings' entry wins. */
-        if (!(given && json_object_get(given, "action")) &&
+        if (!json_object_get(json_object_get(settings, r->info.id), "action") &&
             pol_parse_action(ld, doc, r->info.id, &r->info.action) < 0)
             return -1;
         r->info.enabled = r->info.action != SG_ACTION_DISABLED;

@@ -22,6 +22,7 @@ typedef struct pol_rec {
     sg_rec_info info;        /* the public view; its strings borrow from def */
     json_t *def;             /* the definition as loaded (owned) */
     json_t *params;          /* effective parameters (owned) */
+    json_t *declared;        /* declared parameters, the common ones included (owned) */
     const json_t *kinds;     /* object scope: kinds it reads; NULL: the workload kinds */
     pol_expr *applies;        /* NULL: applies whenever kind and scope fit */
     pol_expr *unhealthy;

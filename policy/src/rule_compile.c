@@ -229,7 +229,7 @@ static void expect(parser *ps, const char *s)
 
 /* ---------- nodes ---------- */
 
-static pol_node *node_new(pol_node_type type, int column)
+static pol_node *pol_node_new(pol_node_type type, int column)
 {
     pol_node *n = sg_calloc(1, sizeof *n);
     n->type = type;
@@ -237,7 +237,7 @@ static pol_node *node_new(pol_node_type type, int column)
     return n;
 }
 
-static void node_add(pol_node *n, pol_node *kid)
+static void pol_node_add(pol_node *n, pol_node *kid)
 {
     pol_node **grown = sg_realloc(n->kids, (n->nkids + 1) * sizeof *grown);
     n->kids = grown;
@@ -259,9 +259,9 @@ void pol_node_free(pol_node *n)
 }
 
 /* A constant node holding a JSON value (borrowed unless `own`). */
-static pol_node *const_json(const json_t *j, int column, bool own)
+static pol_node *pol_node_const(const json_t *j, int column, bool own)
 {
-    pol_node *n = node_new(POL_N_CONST, column);
+    pol_node *n = pol_node_new(POL_N_CONST, column);
     if (own)
         n->owned = (json_t *)j;
     switch (j ? json_typeof(j) : JSON_NULL) {
@@ -299,7 +299,7 @@ static const json_t *const_as_json(const pol_node *n)
 /* Replace a node whose operands are all constants by its value, computed once
  * here: quantity(params.cpuLimit) or '*' in params.allowedCapabilities then
  * cost nothing per request. effective() reads the object and is never folded. */
-static pol_node *fold(pol_node *n)
+static pol_node *pol_node_fold(pol_node *n)
 {
     if (n->type == POL_N_CONST || n->type == POL_N_MACRO || n->type == POL_N_LIST ||
         (n->type == POL_N_CALL && n->func == POL_F_EFFECTIVE))
@@ -312,9 +312,9 @@ static pol_node *fold(pol_node *n)
     pol_value v = pol_node_eval(n, &ctx);
     pol_node *c;
     if (v.t == POL_V_STR || v.t == POL_V_JSON) {
-        c = const_json(pol_value_to_json(v), n->column, true);
+        c = pol_node_const(pol_value_to_json(v), n->column, true);
     } else {
-        c = node_new(POL_N_CONST, n->column);
+        c = pol_node_new(POL_N_CONST, n->column);
         c->value = v;
     }
     pol_rule_ctx_free(&ctx);
@@ -330,7 +330,7 @@ static pol_node *parse_args(parser *ps, pol_node *call)
 {
     if (!is_punct(ps, ")")) {
         do {
-            node_add(call, parse_expr(ps));
+            pol_node_add(call, parse_expr(ps));
         } while (!ps->failed && accept(ps, ","));
     }
     expect(ps, ")");
@@ -373,7 +373,7 @@ static pol_node *finish_call(parser *ps, pol_node *call, const char *fname, int 
         if (!call->re)
             fail(ps, column, "%s", rerr);
     }
-    return ps->failed ? call : fold(call);
+    return ps->failed ? call : pol_node_fold(call);
 }
 
 /* A let name expands to its own expression, parsed in place (bounded depth,
@@ -390,7 +390,7 @@ static pol_node *expand_let(parser *ps, const char *name, const char *text, int 
     pol_node *n = parse_text(text, ps->params, ps->lets, ps->depth + 8, ps->nlocals, lerr, sizeof lerr);
     if (!n) {
         fail(ps, column, "in let '%s': %s", name, lerr);
-        return node_new(POL_N_CONST, column);
+        return pol_node_new(POL_N_CONST, column);
     }
     return n;
 }
@@ -402,24 +402,24 @@ static pol_node *parse_ident(parser *ps)
     snprintf(name, sizeof name, "%.*s", (int)ps->tok.len, ps->tok.start);
     next(ps);
     if (!strcmp(name, "true") || !strcmp(name, "false")) {
-        pol_node *n = node_new(POL_N_CONST, column);
+        pol_node *n = pol_node_new(POL_N_CONST, column);
         n->value.t = POL_V_BOOL;
         n->value.b = name[0] == 't';
         return n;
     }
     if (!strcmp(name, "null"))
-        return node_new(POL_N_CONST, column);
+        return pol_node_new(POL_N_CONST, column);
     if (is_punct(ps, "(")) {
         next(ps);
-        pol_node *call = node_new(POL_N_CALL, column);
+        pol_node *call = pol_node_new(POL_N_CALL, column);
         parse_args(ps, call);
         return finish_call(ps, call, name, column);
     }
     if (!strcmp(name, "params"))
-        return const_json(ps->params, column, false);
+        return pol_node_const(ps->params, column, false);
     for (int i = ps->nlocals - 1; i >= 0; i--)
         if (ps->locals[i] && !strcmp(ps->locals[i], name)) {
-            pol_node *n = node_new(POL_N_LOCAL, column);
+            pol_node *n = pol_node_new(POL_N_LOCAL, column);
             n->var = i;
             return n;
         }
@@ -428,20 +428,20 @@ static pol_node *parse_ident(parser *ps)
         return expand_let(ps, name, json_string_value(let), column);
     for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++)
         if (!strcmp(variables[i].name, name)) {
-            pol_node *n = node_new(POL_N_VAR, column);
+            pol_node *n = pol_node_new(POL_N_VAR, column);
             n->var = (int)variables[i].var;
             return n;
         }
     fail(ps, column, "unknown name '%s'", name);
-    return node_new(POL_N_CONST, column);
+    return pol_node_new(POL_N_CONST, column);
 }
 
 static pol_node *parse_list(parser *ps, int column)
 {
-    pol_node *list = node_new(POL_N_LIST, column);
+    pol_node *list = pol_node_new(POL_N_LIST, column);
     if (!is_punct(ps, "]")) {
         do {
-            node_add(list, parse_expr(ps));
+            pol_node_add(list, parse_expr(ps));
         } while (!ps->failed && accept(ps, ","));
     }
     expect(ps, "]");
@@ -454,14 +454,14 @@ static pol_node *parse_list(parser *ps, int column)
     for (size_t i = 0; i < list->nkids; i++)
         json_array_append_new(arr, pol_value_to_json(list->kids[i]->value));
     pol_node_free(list);
-    return const_json(arr, column, true);
+    return pol_node_const(arr, column, true);
 }
 
 static pol_node *parse_primary(parser *ps)
 {
     int column = ps->tok.column;
     if (ps->tok.type == T_NUMBER) {
-        pol_node *n = node_new(POL_N_CONST, column);
+        pol_node *n = pol_node_new(POL_N_CONST, column);
         n->value.t = POL_V_NUM;
         n->value.n = ps->tok.number;
         next(ps);
@@ -472,10 +472,10 @@ static pol_node *parse_primary(parser *ps)
         if (!s) {
             fail(ps, column, "string is not valid UTF-8");
             next(ps);
-            return node_new(POL_N_CONST, column);
+            return pol_node_new(POL_N_CONST, column);
         }
         next(ps);
-        return const_json(s, column, true);
+        return pol_node_const(s, column, true);
     }
     if (ps->tok.type == T_IDENT)
         return parse_ident(ps);
@@ -488,24 +488,24 @@ static pol_node *parse_primary(parser *ps)
         return parse_list(ps, column);
     fail(ps, column, ps->tok.type == T_END ? "unexpected end of expression" : "unexpected '%.*s'",
          (int)ps->tok.len, ps->tok.start);
-    return node_new(POL_N_CONST, column);
+    return pol_node_new(POL_N_CONST, column);
 }
 
 /* Field access on a constant folds: params.cpuLimit becomes "32" at load. */
-static pol_node *make_field(pol_node *base, const char *field, int column)
+static pol_node *pol_node_field(pol_node *base, const char *field, int column)
 {
     if (base->type == POL_N_CONST) {
         const json_t *j = const_as_json(base);
         const json_t *v = j && json_is_object(j) ? json_object_get(j, field) : NULL;
         json_t *keep = base->owned ? json_incref((json_t *)v) : NULL;
-        pol_node *folded = const_json(v, column, false);
+        pol_node *folded = pol_node_const(v, column, false);
         folded->owned = keep;
         pol_node_free(base);
         return folded;
     }
-    pol_node *n = node_new(POL_N_FIELD, column);
+    pol_node *n = pol_node_new(POL_N_FIELD, column);
     n->name = sg_strdup(field);
-    node_add(n, base);
+    pol_node_add(n, base);
     return n;
 }
 
@@ -522,9 +522,9 @@ static void check_param_name(parser *ps, const pol_node *base, const char *name,
 
 static pol_node *parse_macro(parser *ps, pol_node *target, pol_macro macro, int column)
 {
-    pol_node *n = node_new(POL_N_MACRO, column);
+    pol_node *n = pol_node_new(POL_N_MACRO, column);
     n->macro = macro;
-    node_add(n, target);
+    pol_node_add(n, target);
     if (ps->tok.type != T_IDENT) {
         fail(ps, ps->tok.column, "expected a variable name, as in list.exists(x, x == 1)");
         return n;
@@ -537,7 +537,7 @@ static pol_node *parse_macro(parser *ps, pol_node *target, pol_macro macro, int 
     ps->locals[ps->nlocals++] = sg_strndup(ps->tok.start, ps->tok.len);
     next(ps);
     expect(ps, ",");
-    node_add(n, parse_expr(ps));
+    pol_node_add(n, parse_expr(ps));
     free(ps->locals[--ps->nlocals]);
     expect(ps, ")");
     return n;
@@ -559,7 +559,7 @@ static pol_node *parse_postfix(parser *ps)
             next(ps);
             if (!accept(ps, "(")) {
                 check_param_name(ps, n, name, name_column);
-                n = make_field(n, name, column);
+                n = pol_node_field(n, name, column);
                 continue;
             }
             size_t m;
@@ -570,8 +570,8 @@ static pol_node *parse_postfix(parser *ps)
                 n = parse_macro(ps, n, macros[m].macro, column);
                 continue;
             }
-            pol_node *call = node_new(POL_N_CALL, column);
-            node_add(call, n);
+            pol_node *call = pol_node_new(POL_N_CALL, column);
+            pol_node_add(call, n);
             parse_args(ps, call);
             n = finish_call(ps, call, name, column);
         } else if (accept(ps, "[")) {
@@ -579,13 +579,13 @@ static pol_node *parse_postfix(parser *ps)
             expect(ps, "]");
             if (index->type == POL_N_CONST && index->value.t == POL_V_STR) {
                 check_param_name(ps, n, index->value.s, column);
-                n = make_field(n, index->value.s, column);
+                n = pol_node_field(n, index->value.s, column);
                 pol_node_free(index);
                 continue;
             }
-            pol_node *idx = node_new(POL_N_INDEX, column);
-            node_add(idx, n);
-            node_add(idx, index);
+            pol_node *idx = pol_node_new(POL_N_INDEX, column);
+            pol_node_add(idx, n);
+            pol_node_add(idx, index);
             n = idx;
         } else {
             break;
@@ -596,17 +596,17 @@ static pol_node *parse_postfix(parser *ps)
 
 static pol_node *unary_node(pol_node_type type, pol_node *kid, int column)
 {
-    pol_node *n = node_new(type, column);
-    node_add(n, kid);
-    return fold(n);
+    pol_node *n = pol_node_new(type, column);
+    pol_node_add(n, kid);
+    return pol_node_fold(n);
 }
 
 static pol_node *binary_node(pol_node_type type, pol_node *a, pol_node *b, int column)
 {
-    pol_node *n = node_new(type, column);
-    node_add(n, a);
-    node_add(n, b);
-    return fold(n);
+    pol_node *n = pol_node_new(type, column);
+    pol_node_add(n, a);
+    pol_node_add(n, b);
+    return pol_node_fold(n);
 }
 
 static pol_node *parse_unary(parser *ps)
@@ -614,7 +614,7 @@ static pol_node *parse_unary(parser *ps)
     int column = ps->tok.column;
     if (++ps->depth > MAX_NEST) {
         fail(ps, column, "expression nested too deeply");
-        return node_new(POL_N_CONST, column);
+        return pol_node_new(POL_N_CONST, column);
     }
     pol_node *n;
     if (accept(ps, "!"))
@@ -688,17 +688,17 @@ static pol_node *parse_expr(parser *ps)
 {
     if (++ps->depth > MAX_NEST) {
         fail(ps, ps->tok.column, "expression nested too deeply");
-        return node_new(POL_N_CONST, ps->tok.column);
+        return pol_node_new(POL_N_CONST, ps->tok.column);
     }
     pol_node *n = parse_or(ps);
     int column = ps->tok.column;
     if (!ps->failed && accept(ps, "?")) {
-        pol_node *c = node_new(POL_N_COND, column);
-        node_add(c, n);
-        node_add(c, parse_expr(ps));
+        pol_node *c = pol_node_new(POL_N_COND, column);
+        pol_node_add(c, n);
+        pol_node_add(c, parse_expr(ps));
         expect(ps, ":");
-        node_add(c, parse_expr(ps));
-        n = ps->failed ? c : fold(c);
+        pol_node_add(c, parse_expr(ps));
+        n = ps->failed ? c : pol_node_fold(c);
     }
     ps->depth--;
     return n;

@@ -86,7 +86,16 @@ pcre2_code *pol_regex_compile(const char *pattern, size_t len, char *err, size_t
 /* Parse a complete expression into a node tree (rule_compile.c). */
 pol_node *pol_rule_parse(const char *text, const json_t *params, const json_t *lets, int depth, char *err,
                          size_t errlen);
+/* Nodes (rule_node.c): a new node, a new operand of `n`, and freeing a tree. */
+pol_node *pol_node_new(pol_node_type type, int column);
+void pol_node_add(pol_node *n, pol_node *kid);
 void pol_node_free(pol_node *n);
+/* A constant node holding a JSON value (borrowed unless `own`). */
+pol_node *pol_node_const(const json_t *j, int column, bool own);
+/* `n`, or when its operands are all constants, a constant of its value (`n` is freed). */
+pol_node *pol_node_fold(pol_node *n);
+/* base.field, folded at once when `base` is a constant (it is freed then). */
+pol_node *pol_node_field(pol_node *base, const char *field, int column);
 /* Static facts about a node tree (rule_analyze.c). */
 unsigned pol_node_reads(const pol_node *n);
 const char *pol_node_static_type(const pol_node *n);

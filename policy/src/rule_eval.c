@@ -354,19 +354,101 @@ static const json_t *security_context_field(const json_t *owner, const char *fie
     return v && !json_is_null(v) ? v : NULL;
 }
 
+/* size(): the length of a string, a list or a map; 0 for anything else. */
+static pol_value size_of(pol_value a)
+{
+    if (a.t == POL_V_STR)
+        return num_value((double)a.len);
+    if (a.t == POL_V_JSON)
+        return num_value((double)(json_is_array(a.j) ? json_array_size(a.j) : json_object_size(a.j)));
+    return num_value(0);
+}
+
+/* matches(): a constant pattern was compiled at load; any other is compiled here, each time. */
+static bool matches(const pol_node *n, pol_rule_ctx *ctx, pol_value a, pol_value b)
+{
+    if (a.t != POL_V_STR)
+        return false;
+    if (n->re)
+        return regex_match(n->re, a, ctx);
+    if (b.t != POL_V_STR)
+        return false;
+    char err[SG_ERRMAX];
+    pcre2_code *re = pol_regex_compile(b.s, b.len, err, sizeof err);
+    bool m = re && regex_match(re, a, ctx);
+    if (re)
+        pcre2_code_free(re);
+    return m;
+}
+
+/* coalesce(): the first argument that is not null (`first` is the first one, evaluated). */
+static pol_value coalesce(const pol_node *n, pol_rule_ctx *ctx, pol_value first)
+{
+    for (size_t i = 0; i < n->nkids; i++) {
+        pol_value v = i == 0 ? first : pol_node_eval(n->kids[i], ctx);
+        if (v.t != POL_V_NULL)
+            return v;
+    }
+    return null_value;
+}
+
+/* effective('field'): the container's securityContext.field, else the pod's. */
+static pol_value effective(const pol_node *n, const pol_rule_ctx *ctx)
+{
+    const json_t *v = NULL;
+    if (ctx->vars[POL_VAR_CONTAINER])
+        v = security_context_field(ctx->vars[POL_VAR_CONTAINER], n->name);
+    if (!v && ctx->vars[POL_VAR_POD])
+        v = security_context_field(ctx->vars[POL_VAR_POD], n->name);
+    return from_json(v);
+}
+
+/* int(): a number without its fraction, or a string that is a whole base-10 integer; else null. */
+static pol_value to_int(pol_value a)
+{
+    if (a.t == POL_V_NUM)
+        return num_value(trunc(a.n));
+    if (a.t != POL_V_STR || a.len >= 32)
+        return null_value;
+    char buf[32], *end;
+    memcpy(buf, a.s, a.len);
+    buf[a.len] = '\0';
+    long long v = strtoll(buf, &end, 10);
+    return a.len && *end == '\0' ? num_value((double)v) : null_value;
+}
+
+/* keys(): the keys of a map as a new list; null for anything else. */
+static pol_value keys_of(pol_rule_ctx *ctx, pol_value a)
+{
+    if (a.t != POL_V_JSON || !json_is_object(a.j))
+        return null_value;
+    json_t *arr = json_array();
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)a.j, key, v)
+        json_array_append_new(arr, json_string(key));
+    return (pol_value){.t = POL_V_JSON, .j = keep(ctx, arr)};
+}
+
+static pol_value type_of(pol_value a)
+{
+    static const char *names[] = {"null", "bool", "number", "string", "json"};
+    const char *t = names[a.t];
+    if (a.t == POL_V_JSON)
+        t = json_is_array(a.j) ? "list" : "map";
+    return str_value(t, strlen(t));
+}
+
 static pol_value call(const pol_node *n, pol_rule_ctx *ctx)
 {
     pol_value a = n->nkids > 0 ? pol_node_eval(n->kids[0], ctx) : null_value;
     pol_value b = n->nkids > 1 && n->func != POL_F_COALESCE ? pol_node_eval(n->kids[1], ctx) : null_value;
+    double q;
     switch (n->func) {
     case POL_F_HAS:
         return bool_value(a.t != POL_V_NULL);
     case POL_F_SIZE:
-        if (a.t == POL_V_STR)
-            return num_value((double)a.len);
-        if (a.t == POL_V_JSON)
-            return num_value((double)(json_is_array(a.j) ? json_array_size(a.j) : json_object_size(a.j)));
-        return num_value(0);
+        return size_of(a);
     case POL_F_LOWER:
     case POL_F_UPPER:
         return case_map(ctx, a, n->func == POL_F_UPPER);
@@ -379,79 +461,30 @@ static pol_value call(const pol_node *n, pol_rule_ctx *ctx)
         if (a.t == POL_V_STR && b.t == POL_V_STR)
             return bool_value(b.len == 0 || memmem(a.s, a.len, b.s, b.len) != NULL);
         return bool_value(value_in(b, a));
-    case POL_F_MATCHES: {
-        if (a.t != POL_V_STR)
-            return bool_value(false);
-        if (n->re)
-            return bool_value(regex_match(n->re, a, ctx));
-        if (b.t != POL_V_STR)
-            return bool_value(false);
-        char err[SG_ERRMAX];
-        pcre2_code *re = pol_regex_compile(b.s, b.len, err, sizeof err);
-        bool m = re && regex_match(re, a, ctx);
-        if (re)
-            pcre2_code_free(re);
-        return bool_value(m);
-    }
-    case POL_F_QUANTITY: {
-        double q;
+    case POL_F_MATCHES:
+        return bool_value(matches(n, ctx, a, b));
+    case POL_F_QUANTITY:
         return quantity_of(a, &q) ? num_value(q) : null_value;
-    }
-    case POL_F_IS_QUANTITY: {
-        double q;
+    case POL_F_IS_QUANTITY:
         return bool_value(quantity_of(a, &q));
-    }
     case POL_F_PATH_PREFIX:
         return bool_value(path_has_prefix(a, b));
     case POL_F_IN_RANGES:
         return bool_value(in_ranges(a, b));
     case POL_F_COALESCE:
-        for (size_t i = 0; i < n->nkids; i++) {
-            pol_value v = i == 0 ? a : pol_node_eval(n->kids[i], ctx);
-            if (v.t != POL_V_NULL)
-                return v;
-        }
-        return null_value;
-    case POL_F_EFFECTIVE: {
-        const json_t *v = NULL;
-        if (ctx->vars[POL_VAR_CONTAINER])
-            v = security_context_field(ctx->vars[POL_VAR_CONTAINER], n->name);
-        if (!v && ctx->vars[POL_VAR_POD])
-            v = security_context_field(ctx->vars[POL_VAR_POD], n->name);
-        return from_json(v);
-    }
+        return coalesce(n, ctx, a);
+    case POL_F_EFFECTIVE:
+        return effective(n, ctx);
     case POL_F_STRING:
         return to_string(ctx, a);
     case POL_F_INT:
-        if (a.t == POL_V_NUM)
-            return num_value(trunc(a.n));
-        if (a.t == POL_V_STR && a.len < 32) {
-            char buf[32], *end;
-            memcpy(buf, a.s, a.len);
-            buf[a.len] = '\0';
-            long long v = strtoll(buf, &end, 10);
-            return a.len && *end == '\0' ? num_value((double)v) : null_value;
-        }
-        return null_value;
-    case POL_F_KEYS: {
-        if (a.t != POL_V_JSON || !json_is_object(a.j))
-            return null_value;
-        json_t *arr = json_array();
-        const char *key;
-        const json_t *v;
-        json_object_foreach((json_t *)a.j, key, v)
-            json_array_append_new(arr, json_string(key));
-        return (pol_value){.t = POL_V_JSON, .j = keep(ctx, arr)};
-    }
+        return to_int(a);
+    case POL_F_KEYS:
+        return keys_of(ctx, a);
     case POL_F_JOIN:
         return join(ctx, a, b);
-    case POL_F_TYPE: {
-        static const char *names[] = {"null", "bool", "number", "string", "json"};
-        const char *t = names[a.t];
-        if (a.t == POL_V_JSON)
-            t = json_is_array(a.j) ? "list" : "map";
-        return str_value(t, strlen(t));
-    }
+    case POL_F_TYPE:
+        return type_of(a);
     }
     return null_value;
 }

@@ -117,7 +117,7 @@ void *pol_rule_arena_alloc(pol_rule_ctx *ctx, size_t n)
 }
 
 /* Keep a JSON value created during evaluation alive until reset. */
-static const json_t *keep(pol_rule_ctx *ctx, json_t *j)
+static const json_t *pol_rule_keep(pol_rule_ctx *ctx, json_t *j)
 {
     if (ctx->ngarbage == ctx->capgarbage) {
         ctx->capgarbage = ctx->capgarbage ? ctx->capgarbage * 2 : 8;
@@ -427,7 +427,7 @@ static pol_value keys_of(pol_rule_ctx *ctx, pol_value a)
     const json_t *v;
     json_object_foreach((json_t *)a.j, key, v)
         json_array_append_new(arr, json_string(key));
-    return (pol_value){.t = POL_V_JSON, .j = keep(ctx, arr)};
+    return (pol_value){.t = POL_V_JSON, .j = pol_rule_keep(ctx, arr)};
 }
 
 static pol_value type_of(pol_value a)
@@ -499,7 +499,7 @@ static pol_value macro(const pol_node *n, pol_rule_ctx *ctx)
         if (!arr)
             return null_value;
         out = json_array();
-        keep(ctx, out);
+        pol_rule_keep(ctx, out);
     }
     for (size_t i = 0; i < count; i++) {
         const json_t *item = json_array_get(arr, i);
@@ -555,7 +555,7 @@ static pol_value add(pol_rule_ctx *ctx, pol_value a, pol_value b)
         json_t *out = alist ? json_copy((json_t *)a.j) : json_array();
         if (blist)
             json_array_extend(out, (json_t *)b.j);
-        return (pol_value){.t = POL_V_JSON, .j = keep(ctx, out)};
+        return (pol_value){.t = POL_V_JSON, .j = pol_rule_keep(ctx, out)};
     }
     return null_value;
 }
@@ -657,7 +657,7 @@ pol_value pol_node_eval(const pol_node *n, pol_rule_ctx *ctx)
         json_t *arr = json_array();
         for (size_t i = 0; i < n->nkids; i++)
             json_array_append_new(arr, pol_value_to_json(pol_node_eval(n->kids[i], ctx)));
-        return (pol_value){.t = POL_V_JSON, .j = keep(ctx, arr)};
+        return (pol_value){.t = POL_V_JSON, .j = pol_rule_keep(ctx, arr)};
     }
     case POL_N_CALL:
         return call(n, ctx);

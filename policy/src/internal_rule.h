@@ -139,5 +139,7 @@ void pol_rule_ctx_reset(pol_rule_ctx *ctx);   /* frees arena and garbage, keeps 
 void pol_rule_ctx_free(pol_rule_ctx *ctx);
 /* Allocate `n` bytes from the context's arena (freed at reset). */
 void *pol_rule_arena_alloc(pol_rule_ctx *ctx, size_t n);
+/* Keep `j`, a JSON value created during evaluation, alive until reset; returns it. */
+const json_t *pol_rule_keep(pol_rule_ctx *ctx, json_t *j);
 
 #endif

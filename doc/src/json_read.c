@@ -111,6 +111,74 @@ static void reserve(reader *r, size_t n)
     r->cap = cap;
 }
 
+/* Code point `cp` (at most U+10FFFF) as UTF-8 at `o`; returns the number of bytes. */
+static size_t utf8_encode(unsigned cp, char *o)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/*
+ * The escape whose backslash is at p (with at least one byte after it),
+ * decoded into r->buf at *used (room for 4 bytes reserved): returns what
+ * follows it, or NULL on error. A \u escape of a high surrogate must be
+ * followed by one of a low surrogate; \u0000 is refused, as jansson does.
+ */
+static const unsigned char *read_escape(reader *r, const unsigned char *p, const unsigned char *end, size_t *used)
+{
+    char e = (char)p[1];
+    const char *simple = strchr("\"\\/bfnrt", e);
+    if (e && simple) {
+        r->buf[(*used)++] = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
+        return p + 2;
+    }
+    if (e != 'u') {
+        fail(r, (const char *)p, "invalid escape '\\%c'", e);
+        return NULL;
+    }
+    int cp = hex4((const char *)p + 2, (const char *)end);
+    if (cp < 0) {
+        fail(r, (const char *)p, "invalid \\u escape");
+        return NULL;
+    }
+    p += 6;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        int lo = end - p >= 2 && p[0] == '\\' && p[1] == 'u' ? hex4((const char *)p + 2, (const char *)end) : -1;
+        if (lo < 0xDC00 || lo > 0xDFFF) {
+            fail(r, (const char *)p - 6, "invalid Unicode '\\u%04X'", (unsigned)cp);
+            return NULL;
+        }
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        p += 6;
+    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        fail(r, (const char *)p - 6, "invalid Unicode '\\u%04X'", (unsigned)cp);
+        return NULL;
+    } else if (cp == 0) {
+        fail(r, (const char *)p - 6, "\\u0000 is not allowed in a string");
+        return NULL;
+    }
+    *used += utf8_encode((unsigned)cp, r->buf + *used);
+    return p;
+}
+
 /*
  * The string whose opening quote r->p is past: *out points at its bytes
  * (in the text when it has no escapes, else in r->buf) and *len is their
@@ -166,58 +234,9 @@ static int read_string(reader *r, const char **out, size_t *len)
             fail(r, (const char *)p, "premature end of input in a string");
             return -1;
         }
-        char e = (char)p[1];
-        const char *simple = strchr("\"\\/bfnrt", e);
-        if (e && simple) {
-            r->buf[used++] = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
-            p += 2;
-            continue;
-        }
-        if (e != 'u') {
-            fail(r, (const char *)p, "invalid escape '\\%c'", e);
+        p = read_escape(r, p, end, &used);
+        if (!p)
             return -1;
-        }
-        int cp = hex4((const char *)p + 2, (const char *)end);
-        if (cp < 0) {
-            fail(r, (const char *)p, "invalid \\u escape");
-            return -1;
-        }
-        p += 6;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            int lo = end - p >= 2 && p[0] == '\\' && p[1] == 'u' ? hex4((const char *)p + 2, (const char *)end) : -1;
-            if (lo < 0xDC00 || lo > 0xDFFF) {
-                fail(r, (const char *)p - 6, "invalid Unicode '\\u%04X'", (unsigned)cp);
-                return -1;
-            }
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            p += 6;
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            fail(r, (const char *)p - 6, "invalid Unicode '\\u%04X'", (unsigned)cp);
-            return -1;
-        } else if (cp == 0) {
-            fail(r, (const char *)p - 6, "\\u0000 is not allowed in a string");
-            return -1;
-        }
-        char *o = r->buf + used;
-        if (cp < 0x80) {
-            o[0] = (char)cp;
-            used += 1;
-        } else if (cp < 0x800) {
-            o[0] = (char)(0xC0 | (cp >> 6));
-            o[1] = (char)(0x80 | (cp & 0x3F));
-            used += 2;
-        } else if (cp < 0x10000) {
-            o[0] = (char)(0xE0 | (cp >> 12));
-            o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            o[2] = (char)(0x80 | (cp & 0x3F));
-            used += 3;
-        } else {
-            o[0] = (char)(0xF0 | (cp >> 18));
-            o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            o[3] = (char)(0x80 | (cp & 0x3F));
-            used += 4;
-        }
     }
     *out = escaped ? r->buf : (const char *)begin;
     *len = escaped ? used : (size_t)(p - begin);

@@ -47,7 +47,6 @@ static int signed_by(X509 *leaf, X509 *ca)
     return r;
 }
 
-/* Push `x` with a new reference; -1 on allocation failure. */
 /* Push `x` onto `sk`, which takes a reference of its own. */
 static void push_ref(STACK_OF(X509) *sk, X509 *x)
 {
@@ -127,108 +126,139 @@ static int renew_leaf(sgc_set *ns, X509 *ca, const leaf_names *names, const sg_c
     return 0;
 }
 
-/* sg_certs_rotate(), with the leaf's names taken from the options (and a
- * leaf with other SANs renewed) when `from_options`. */
-static int rotate_dir(const char *dir, const sg_certs_options *o, bool from_options, time_t now,
-                      sg_certs_action *done, char *err, size_t errlen)
+/* One rotation of a directory: the set as loaded, what is due, the set to write. */
+typedef struct rotation {
+    const sg_certs_options *o;
+    time_t now;
+    sgc_set old;             /* as loaded */
+    X509 *ca;                /* borrowed from old.cas: the CA whose key is old.ca_key */
+    sgc_set next;            /* what is written when anything changes */
+    X509 *new_ca;            /* when ca_due: the new CA (next.cas holds a reference too) */
+    leaf_names names;        /* for a renewed leaf */
+    bool ca_due, leaf_due;
+    int pruned;              /* expired CAs and intermediates left out of `next` */
+} rotation;
+
+static int check_days(const sg_certs_options *o, char *err, size_t errlen)
 {
-    sgc_set s, ns;
-    leaf_names names;
-    memset(&ns, 0, sizeof ns);
-    memset(&names, 0, sizeof names);
-    int rc = -1, pruned = 0;
-    X509 *new_ca = NULL;
-    if (done)
-        *done = SG_CERTS_UNCHANGED;
     if (o->ca_days < 0 || o->ca_days > SG_CERTS_MAX_DAYS || o->leaf_days < 0 ||
         o->leaf_days > SG_CERTS_MAX_DAYS || o->renew_before_days < 0 ||
         o->renew_before_days > SG_CERTS_MAX_DAYS || o->ca_renew_before_days < 0 ||
         o->ca_renew_before_days > SG_CERTS_MAX_DAYS)
         return sg_err(err, errlen, "lifetimes and renewal thresholds must be between 0 and %d days",
                       SG_CERTS_MAX_DAYS);
-    if (sgc_set_load(dir, &s, err, errlen))
-        return -1;
+    return 0;
+}
 
-    X509 *ca = NULL, *leaf = sk_X509_value(s.chain, 0);
-    for (int i = 0; i < sk_X509_num(s.cas) && !ca; i++)
-        if (sgc_key_matches(sk_X509_value(s.cas, i), s.ca_key))
-            ca = sk_X509_value(s.cas, i);
-    if (!ca) {
-        sg_err(err, errlen, "%s/%s does not match any certificate in %s/%s; cannot sign with it",
-               dir, SG_CERTS_CA_KEY, dir, SG_CERTS_CA_CERT);
-        goto done;
-    }
+/* The CA of ca.crt whose key is ca.key: the one that signs. */
+static int find_ca(rotation *rt, const char *dir, char *err, size_t errlen)
+{
+    for (int i = 0; i < sk_X509_num(rt->old.cas) && !rt->ca; i++)
+        if (sgc_key_matches(sk_X509_value(rt->old.cas, i), rt->old.ca_key))
+            rt->ca = sk_X509_value(rt->old.cas, i);
+    if (!rt->ca)
+        return sg_err(err, errlen, "%s/%s does not match any certificate in %s/%s; cannot sign with it",
+                      dir, SG_CERTS_CA_KEY, dir, SG_CERTS_CA_CERT);
+    return 0;
+}
 
-    if (wanted_names(leaf, o, from_options, &names, err, errlen))
-        goto done;
-    int ca_due = not_after(ca) <= now + (time_t)o->ca_renew_before_days * 86400;
-    int leaf_due = ca_due || o->force || not_after(leaf) <= now + (time_t)o->renew_before_days * 86400 ||
-                   !sgc_key_matches(leaf, s.key) || !signed_by(leaf, ca) ||
-                   (from_options && !same_sans(leaf, names.sans));
-
-    ns.cas = sg_check_alloc(sk_X509_new_null());
-    ns.chain = sg_check_alloc(sk_X509_new_null());
-    if (ca_due) {
+/* The CA side of `next`: a new CA and key when the CA is due (else the old
+ * key), then every CA of ca.crt that has not expired. */
+static int next_cas(rotation *rt, char *err, size_t errlen)
+{
+    rt->next.cas = sg_check_alloc(sk_X509_new_null());
+    if (rt->ca_due) {
         char label[65];
-        ca_label(ca, label, sizeof label);
-        if (!(ns.ca_key = sgc_new_key(err, errlen)) ||
-            !(new_ca = sgc_issue_ca(ns.ca_key, label, o->ca_days, now, err, errlen)))
-            goto done;
-        push_ref(ns.cas, new_ca);
+        ca_label(rt->ca, label, sizeof label);
+        if (!(rt->next.ca_key = sgc_new_key(err, errlen)) ||
+            !(rt->new_ca = sgc_issue_ca(rt->next.ca_key, label, rt->o->ca_days, rt->now, err, errlen)))
+            return -1;
+        push_ref(rt->next.cas, rt->new_ca);
     } else {
-        if (!EVP_PKEY_up_ref(s.ca_key))
+        if (!EVP_PKEY_up_ref(rt->old.ca_key))
             sg_oom();
-        ns.ca_key = s.ca_key;
+        rt->next.ca_key = rt->old.ca_key;
     }
-    X509 *signer = ca_due ? new_ca : ca;
-    for (int i = 0; i < sk_X509_num(s.cas); i++) {
-        X509 *x = sk_X509_value(s.cas, i);
-        if (not_after(x) <= now)
-            pruned++;
+    for (int i = 0; i < sk_X509_num(rt->old.cas); i++) {
+        X509 *x = sk_X509_value(rt->old.cas, i);
+        if (not_after(x) <= rt->now)
+            rt->pruned++;
         else
-            push_ref(ns.cas, x);
+            push_ref(rt->next.cas, x);
     }
+    return 0;
+}
 
-    if (leaf_due) {
-        if (renew_leaf(&ns, signer, &names, o, now, err, errlen))
-            goto done;
+/* The serving side of `next`: the leaf (renewed when due, signed by the
+ * signing CA) and its key, the new CA cross-signed by the old one while that
+ * is valid, then the intermediates of tls.crt that still lead to the CA key. */
+static int next_chain(rotation *rt, char *err, size_t errlen)
+{
+    X509 *leaf = sk_X509_value(rt->old.chain, 0);
+    rt->next.chain = sg_check_alloc(sk_X509_new_null());
+    if (rt->leaf_due) {
+        if (renew_leaf(&rt->next, rt->ca_due ? rt->new_ca : rt->ca, &rt->names, rt->o, rt->now, err, errlen))
+            return -1;
     } else {
-        push_ref(ns.chain, leaf);
-        if (!EVP_PKEY_up_ref(s.key))
+        push_ref(rt->next.chain, leaf);
+        if (!EVP_PKEY_up_ref(rt->old.key))
             sg_oom();
-        ns.key = s.key;
+        rt->next.key = rt->old.key;
     }
-    if (ca_due && not_after(ca) > now) {
-        X509 *cross = sgc_issue_cross(new_ca, ca, s.ca_key, now, err, errlen);
+    if (rt->ca_due && not_after(rt->ca) > rt->now) {
+        X509 *cross = sgc_issue_cross(rt->new_ca, rt->ca, rt->old.ca_key, rt->now, err, errlen);
         if (!cross)
-            goto done;
-        if (!sk_X509_push(ns.chain, cross))
+            return -1;
+        if (!sk_X509_push(rt->next.chain, cross))
             sg_oom();
     }
-    /* Keep intermediates that still lead to the signing CA's key. */
-    for (int i = 1; i < sk_X509_num(s.chain); i++) {
-        X509 *x = sk_X509_value(s.chain, i);
-        if (not_after(x) > now && sgc_key_matches(x, ns.ca_key)) {
-            push_ref(ns.chain, x);
-        } else {
-            pruned++;
-        }
+    for (int i = 1; i < sk_X509_num(rt->old.chain); i++) {
+        X509 *x = sk_X509_value(rt->old.chain, i);
+        if (not_after(x) > rt->now && sgc_key_matches(x, rt->next.ca_key))
+            push_ref(rt->next.chain, x);
+        else
+            rt->pruned++;
     }
+    return 0;
+}
 
-    if (!ca_due && !leaf_due && !pruned) {
+/* sg_certs_rotate(), with the leaf's names taken from the options (and a
+ * leaf with other SANs renewed) when `from_options`. */
+static int rotate_dir(const char *dir, const sg_certs_options *o, bool from_options, time_t now,
+                      sg_certs_action *done, char *err, size_t errlen)
+{
+    rotation rt;
+    memset(&rt, 0, sizeof rt);
+    rt.o = o;
+    rt.now = now;
+    int rc = -1;
+    if (done)
+        *done = SG_CERTS_UNCHANGED;
+    if (check_days(o, err, errlen) || sgc_set_load(dir, &rt.old, err, errlen))
+        return -1;
+    X509 *leaf = sk_X509_value(rt.old.chain, 0);
+    if (find_ca(&rt, dir, err, errlen) || wanted_names(leaf, o, from_options, &rt.names, err, errlen))
+        goto done;
+    rt.ca_due = not_after(rt.ca) <= now + (time_t)o->ca_renew_before_days * 86400;
+    rt.leaf_due = rt.ca_due || o->force || not_after(leaf) <= now + (time_t)o->renew_before_days * 86400 ||
+                  !sgc_key_matches(leaf, rt.old.key) || !signed_by(leaf, rt.ca) ||
+                  (from_options && !same_sans(leaf, rt.names.sans));
+    if (next_cas(&rt, err, errlen) || next_chain(&rt, err, errlen))
+        goto done;
+    if (!rt.ca_due && !rt.leaf_due && !rt.pruned) {
         rc = 0;
         goto done;
     }
-    if (sgc_set_write(dir, &ns, err, errlen))
+    if (sgc_set_write(dir, &rt.next, err, errlen))
         goto done;
     if (done)
-        *done = ca_due ? SG_CERTS_CA_ROTATED : leaf_due ? SG_CERTS_LEAF_RENEWED : SG_CERTS_PRUNED;
+        *done = rt.ca_due ? SG_CERTS_CA_ROTATED : rt.leaf_due ? SG_CERTS_LEAF_RENEWED : SG_CERTS_PRUNED;
     rc = 0;
 done:
-    leaf_names_free(&names);
-    X509_free(new_ca);
-    sgc_set_free(&ns);
-    sgc_set_free(&s);
+    leaf_names_free(&rt.names);
+    X509_free(rt.new_ca);
+    sgc_set_free(&rt.next);
+    sgc_set_free(&rt.old);
     return rc;
 }
 

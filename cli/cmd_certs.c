@@ -100,6 +100,18 @@ static int bad_option(const char *cmd, int c, char **argv)
     return 2;
 }
 
+/* When DIR/NAME expires, as text ("?" when it cannot be read). */
+static void expiry_text(const char *dir, const char *name, char *buf, size_t len)
+{
+    char path[4096], err[SG_ERRMAX];
+    time_t t;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (sg_certs_expiry(path, &t, err, sizeof err) == 0)
+        sg_certs_format_time(t, buf, len);
+    else
+        snprintf(buf, len, "?");
+}
+
 static int cmd_generate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -144,22 +156,13 @@ static int cmd_generate(int argc, char **argv)
         fprintf(stderr, "scoregate certs generate: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    char err[SG_ERRMAX], ca_end[32], leaf_end[32], path[4096];
+    char err[SG_ERRMAX], ca_end[32], leaf_end[32];
     if (sg_certs_generate(out, &o, time(NULL), err, sizeof err)) {
         fprintf(stderr, "scoregate certs generate: %s\n", err);
         return 2;
     }
-    time_t t;
-    snprintf(path, sizeof path, "%s/%s", out, SG_CERTS_CA_CERT);
-    if (sg_certs_expiry(path, &t, err, sizeof err) == 0)
-        sg_certs_format_time(t, ca_end, sizeof ca_end);
-    else
-        snprintf(ca_end, sizeof ca_end, "?");
-    snprintf(path, sizeof path, "%s/%s", out, SG_CERTS_TLS_CERT);
-    if (sg_certs_expiry(path, &t, err, sizeof err) == 0)
-        sg_certs_format_time(t, leaf_end, sizeof leaf_end);
-    else
-        snprintf(leaf_end, sizeof leaf_end, "?");
+    expiry_text(out, SG_CERTS_CA_CERT, ca_end, sizeof ca_end);
+    expiry_text(out, SG_CERTS_TLS_CERT, leaf_end, sizeof leaf_end);
     printf("wrote %s: ca.crt, ca.key (0600), tls.crt, tls.key (0600), ca-bundle.b64\n"
            "serving certificate for %s.%s.svc, valid until %s; CA valid until %s\n"
            "set the webhook configuration's clientConfig.caBundle to the contents of %s/%s\n",
@@ -394,6 +397,43 @@ static int cmd_inspect(int argc, char **argv)
     return status;
 }
 
+/* The directory `rotate` works on must exist: it makes no new set. */
+static int check_rotate_dir(const char *out)
+{
+    struct stat st;
+    if (stat(out, &st) != 0) {
+        fprintf(stderr, "scoregate certs rotate: %s: %s (create a set with 'scoregate certs "
+                        "generate --out DIR')\n", out, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "scoregate certs rotate: %s: not a directory\n", out);
+        return -1;
+    }
+    return 0;
+}
+
+/* What a rotation did, and what the operator must do about it. */
+static void print_rotated(const char *out, sg_certs_action done)
+{
+    char leaf_end[32];
+    expiry_text(out, SG_CERTS_TLS_CERT, leaf_end, sizeof leaf_end);
+    switch (done) {
+    case SG_CERTS_UNCHANGED:
+        printf("%s: nothing to do; serving certificate valid until %s, not due for renewal\n",
+               out, leaf_end);
+        break;
+    case SG_CERTS_CA_ROTATED:
+        printf("%s: CA rotated; new serving certificate valid until %s\n"
+               "ca.crt and %s now hold the new and the old CA: update the webhook "
+               "configuration's caBundle\n", out, leaf_end, SG_CERTS_CA_BUNDLE_B64);
+        break;
+    default:
+        printf("%s: %s; serving certificate valid until %s\n", out, sg_certs_action_name(done), leaf_end);
+        break;
+    }
+}
+
 static int cmd_rotate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -439,42 +479,15 @@ static int cmd_rotate(int argc, char **argv)
                         "after --out)\n", argv[optind]);
         return 2;
     }
-    struct stat st;
-    if (stat(out, &st) != 0) {
-        fprintf(stderr, "scoregate certs rotate: %s: %s (create a set with 'scoregate certs "
-                        "generate --out DIR')\n", out, strerror(errno));
+    if (check_rotate_dir(out))
         return 2;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "scoregate certs rotate: %s: not a directory\n", out);
-        return 2;
-    }
-    char err[SG_ERRMAX], path[4096], leaf_end[32];
+    char err[SG_ERRMAX];
     sg_certs_action done;
     if (sg_certs_rotate(out, &o, time(NULL), &done, err, sizeof err)) {
         fprintf(stderr, "scoregate certs rotate: %s\n", err);
         return 2;
     }
-    time_t t;
-    snprintf(path, sizeof path, "%s/%s", out, SG_CERTS_TLS_CERT);
-    if (sg_certs_expiry(path, &t, err, sizeof err) == 0)
-        sg_certs_format_time(t, leaf_end, sizeof leaf_end);
-    else
-        snprintf(leaf_end, sizeof leaf_end, "?");
-    switch (done) {
-    case SG_CERTS_UNCHANGED:
-        printf("%s: nothing to do; serving certificate valid until %s, not due for renewal\n",
-               out, leaf_end);
-        break;
-    case SG_CERTS_CA_ROTATED:
-        printf("%s: CA rotated; new serving certificate valid until %s\n"
-               "ca.crt and %s now hold the new and the old CA: update the webhook "
-               "configuration's caBundle\n", out, leaf_end, SG_CERTS_CA_BUNDLE_B64);
-        break;
-    default:
-        printf("%s: %s; serving certificate valid until %s\n", out, sg_certs_action_name(done), leaf_end);
-        break;
-    }
+    print_rotated(out, done);
     return 0;
 }
 

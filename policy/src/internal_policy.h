@@ -1,7 +1,8 @@
 /*
  * internal_policy.h - the compiled policy: recommendations with their
- * expressions, exemptions and settings. Built once by settings.c, then read
- * (never written) by engine.c, fix.c and catalog.c.
+ * expressions, exemptions and settings. Built once by settings.c (with
+ * catalog_compile.c), then read (never written) by engine.c, fix.c, catalog.c
+ * and reads.c.
  */
 #ifndef POL_INTERNAL_POLICY_H
 #define POL_INTERNAL_POLICY_H

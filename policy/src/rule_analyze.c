@@ -1,11 +1,11 @@
 /*
  * rule_analyze.c - static facts about compiled rule expressions, for the
- * checks settings.c makes at load: which variables a rule reads (a pod-scope
- * rule has no `container`), whether it reads the pod's container lists (so
- * that excludedContainers can have an effect), whether it reads the object
- * beyond its metadata (so that the inventory sync can list a kind as metadata
- * only), and whether an expression can yield a boolean at all (an `unhealthy`
- * that gives a string never fires).
+ * checks made at load (catalog_compile.c, catalog_checks.c): which variables
+ * a rule reads (a pod-scope rule has no `container`), whether it reads the
+ * pod's container lists (so that excludedContainers can have an effect),
+ * whether it reads the object beyond its metadata (so that the inventory sync
+ * can list a kind as metadata only), and whether an expression can yield a
+ * boolean at all (an `unhealthy` that gives a string never fires).
  */
 #include <string.h>
 

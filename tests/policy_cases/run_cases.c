@@ -221,6 +221,117 @@ static sg_policy *case_policy(const char *where, const json_t *c)
     return p;
 }
 
+/* One case being run: its name for messages, the policy, the object. */
+typedef struct run {
+    const char *where;
+    const json_t *c;
+    const sg_policy *p;
+    const json_t *object;
+    const char *ns;
+    time_t now;
+} run;
+
+static int check_exempt(const run *r, const sg_eval *ev)
+{
+    int bad = 0;
+    const char *id;
+    const json_t *cat;
+    json_object_foreach(json_object_get(r->c, "exempt"), id, cat) {
+        const sg_finding *f = finding_of(r->p, ev, id);
+        const char *got = f ? sg_exemption_category_name(f->exemption_category) : "none";
+        if (strcmp(got, json_string_value(cat))) {
+            printf("FAIL %s: exemption of %s: want %s, got %s\n", r->where, id, json_string_value(cat), got);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+/* "denied", "patch" and "messages" are the admission decision's (mutation
+ * and validation in one step, into an empty inventory), as scan makes it. */
+static int check_decision(const run *r)
+{
+    char err[SG_ERRMAX];
+    int bad = 0;
+    sg_score_model *model = NULL;
+    sg_inventory *inv = NULL;
+    sg_admission a = {0};
+    sg_admission_request req = {.mode = SG_ADMISSION_ADMIT, .operation = SG_SCORE_CREATE, .object = r->object,
+                                .namespace_ = r->ns, .now = r->now,
+                                .subresource = json_string_value(json_object_get(r->c, "subresource"))};
+    if (sg_score_model_from_policy(r->p, NULL, 0, &model, err, sizeof err) < 0 ||
+        sg_inventory_new(model, &inv, err, sizeof err) < 0 ||
+        sg_admission_decide(r->p, model, inv, &req, &a, err, sizeof err) < 0) {
+        printf("FAIL %s: no decision: %s\n", r->where, err);
+        bad++;
+    }
+    const json_t *want_denied = json_object_get(r->c, "denied");
+    if (want_denied && !a.allowed != json_is_true(want_denied)) {
+        printf("FAIL %s: denied: want %s, got %zu denied findings%s%s\n", r->where,
+               json_is_true(want_denied) ? "true" : "false", a.ndenied, *a.refusal ? "; " : "", a.refusal);
+        bad++;
+    }
+    json_t *patch = a.has_fix ? json_incref(a.fix.patch) : json_array();
+    const json_t *want_patch = json_object_get(r->c, "patch");
+    if (want_patch && !json_equal(want_patch, patch)) {
+        char *got = json_dumps(patch, JSON_COMPACT);
+        printf("FAIL %s: patch: got %s\n", r->where, got);
+        free(got);
+        bad++;
+    }
+    json_decref(patch);
+    /* Messages as the decision leaves them: a blocked fix says why. */
+    bad += check_messages(r->where, r->p, &a.eval, json_object_get(r->c, "messages"));
+    sg_admission_free(&a);
+    sg_inventory_free(inv);
+    sg_score_model_free(model);
+    return bad;
+}
+
+/* "fixed": the statuses of the object with the enforce patch applied. */
+static int check_fixed(const run *r, sg_eval *ev)
+{
+    const json_t *want_fixed = json_object_get(r->c, "fixed");
+    if (!want_fixed)
+        return 0;
+    char err[SG_ERRMAX];
+    int bad = 0;
+    json_t *fp = NULL, *fixed = NULL;
+    sg_policy_fix(r->p, r->object, ev, &fp, &fixed);
+    sg_eval after;
+    if (sg_policy_evaluate(r->p, fixed, r->ns, r->now, &after, err, sizeof err) < 0) {
+        printf("FAIL %s: the fixed object does not evaluate: %s\n", r->where, err);
+        bad++;
+    } else {
+        bad += check_statuses(r->where, "after the fix", r->p, &after, want_fixed);
+        sg_eval_free(&after);
+    }
+    json_decref(fp);
+    json_decref(fixed);
+    return bad;
+}
+
+/* Evaluate the object; 1 when that went as the case wants and *ev is to be checked. */
+static int evaluate(const run *r, sg_eval *ev, int *bad)
+{
+    char err[SG_ERRMAX];
+    const json_t *want_error = json_object_get(r->c, "error");
+    if (sg_policy_evaluate(r->p, r->object, r->ns, r->now, ev, err, sizeof err) < 0) {
+        if (!want_error || !strstr(err, json_string_value(want_error))) {
+            printf("FAIL %s: evaluation failed: %s\n", r->where, err);
+            (*bad)++;
+        }
+        return 0;
+    }
+    if (want_error) {
+        printf("FAIL %s: evaluation succeeded, want error \"%s\"\n", r->where, json_string_value(want_error));
+        (*bad)++;
+        sg_eval_free(ev);
+        return 0;
+    }
+    return 1;
+}
+
 static void run_case(const char *file, const json_t *c)
 {
     char where[4096 + 512];   /* a path and a case name */
@@ -229,92 +340,20 @@ static void run_case(const char *file, const json_t *c)
     sg_policy *p = case_policy(where, c);
     if (!p)
         return;
-    const json_t *object = json_object_get(c, "object");
-    const char *ns = json_string_value(json_object_get(c, "namespace"));
-    time_t now = time(NULL);
-    char err[SG_ERRMAX];
+    run r = {where, c, p, json_object_get(c, "object"), json_string_value(json_object_get(c, "namespace")),
+             time(NULL)};
     sg_eval ev;
     int bad = 0;
-    const json_t *want_error = json_object_get(c, "error");
-    int erc = sg_policy_evaluate(p, object, ns, now, &ev, err, sizeof err);
-    if (erc < 0) {
-        if (!want_error || !strstr(err, json_string_value(want_error))) {
-            printf("FAIL %s: evaluation failed: %s\n", where, err);
-            bad++;
-        }
-        goto done;
-    }
-    if (want_error) {
-        printf("FAIL %s: evaluation succeeded, want error \"%s\"\n", where, json_string_value(want_error));
-        bad++;
+    if (evaluate(&r, &ev, &bad)) {
+        bad += check_statuses(where, "expect", p, &ev, json_object_get(c, "expect"));
+        bad += check_exempt(&r, &ev);
+        bad += check_decision(&r);
+        bad += check_fixed(&r, &ev);
+        bad += check_expired(where, p, &ev, json_object_get(c, "expired"));
+        if (bad)
+            print_findings(p, &ev);
         sg_eval_free(&ev);
-        goto done;
     }
-    bad += check_statuses(where, "expect", p, &ev, json_object_get(c, "expect"));
-    const char *id;
-    const json_t *cat;
-    json_object_foreach(json_object_get(c, "exempt"), id, cat) {
-        const sg_finding *f = finding_of(p, &ev, id);
-        const char *got = f ? sg_exemption_category_name(f->exemption_category) : "none";
-        if (strcmp(got, json_string_value(cat))) {
-            printf("FAIL %s: exemption of %s: want %s, got %s\n", where, id, json_string_value(cat), got);
-            bad++;
-        }
-    }
-    /* "denied" and "patch" are the admission decision's (mutation and
-     * validation in one step, into an empty inventory), as scan makes it. */
-    sg_score_model *model = NULL;
-    sg_inventory *inv = NULL;
-    sg_admission a = {0};
-    sg_admission_request req = {.mode = SG_ADMISSION_ADMIT, .operation = SG_SCORE_CREATE, .object = object,
-                                .namespace_ = ns, .now = now,
-                                .subresource = json_string_value(json_object_get(c, "subresource"))};
-    if (sg_score_model_from_policy(p, NULL, 0, &model, err, sizeof err) < 0 ||
-        sg_inventory_new(model, &inv, err, sizeof err) < 0 ||
-        sg_admission_decide(p, model, inv, &req, &a, err, sizeof err) < 0) {
-        printf("FAIL %s: no decision: %s\n", where, err);
-        bad++;
-    }
-    const json_t *want_denied = json_object_get(c, "denied");
-    if (want_denied && !a.allowed != json_is_true(want_denied)) {
-        printf("FAIL %s: denied: want %s, got %zu denied findings%s%s\n", where,
-               json_is_true(want_denied) ? "true" : "false", a.ndenied, *a.refusal ? "; " : "", a.refusal);
-        bad++;
-    }
-    json_t *patch = a.has_fix ? json_incref(a.fix.patch) : json_array();
-    const json_t *want_patch = json_object_get(c, "patch");
-    if (want_patch && !json_equal(want_patch, patch)) {
-        char *got = json_dumps(patch, JSON_COMPACT);
-        printf("FAIL %s: patch: got %s\n", where, got);
-        free(got);
-        bad++;
-    }
-    /* Messages as the decision leaves them: a blocked fix says why. */
-    bad += check_messages(where, p, &a.eval, json_object_get(c, "messages"));
-    sg_admission_free(&a);
-    sg_inventory_free(inv);
-    sg_score_model_free(model);
-    const json_t *want_fixed = json_object_get(c, "fixed");
-    if (want_fixed) {
-        json_t *fp = NULL, *fixed = NULL;
-        sg_policy_fix(p, object, &ev, &fp, &fixed);
-        sg_eval after;
-        if (sg_policy_evaluate(p, fixed, ns, now, &after, err, sizeof err) < 0) {
-            printf("FAIL %s: the fixed object does not evaluate: %s\n", where, err);
-            bad++;
-        } else {
-            bad += check_statuses(where, "after the fix", p, &after, want_fixed);
-            sg_eval_free(&after);
-        }
-        json_decref(fp);
-        json_decref(fixed);
-    }
-    bad += check_expired(where, p, &ev, json_object_get(c, "expired"));
-    json_decref(patch);
-    if (bad)
-        print_findings(p, &ev);
-    sg_eval_free(&ev);
-done:
     sg_policy_free(p);
     if (bad)
         failed++;

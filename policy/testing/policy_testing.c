@@ -1,0 +1,95 @@
+/*
+ * policy_testing.c - the rule language on its own, for the table test of
+ * tests/rule_language (scoregate/policy_testing.h): the same compilers and
+ * the same bindings as a recommendation gets, without the loader around them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <scoregate/policy_testing.h>
+
+#include "internal_policy.h"
+
+/* Bind the container named `name` of the pod template; false when there is none. */
+static bool bind_container(pol_rule_ctx *ctx, const char *name)
+{
+    static const char *const lists[] = {"containers", "initContainers", "ephemeralContainers"};
+    for (int l = 0; l < 3; l++) {
+        size_t i;
+        const json_t *c;
+        json_array_foreach(json_object_get(ctx->vars[POL_VAR_POD], lists[l]), i, c) {
+            const char *cname = json_string_value(json_object_get(c, "name"));
+            if (cname && !strcmp(cname, name)) {
+                ctx->vars[POL_VAR_CONTAINER] = c;
+                ctx->strvars[POL_VAR_CONTAINER_TYPE] = lists[l];
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void bind(pol_rule_ctx *ctx, const pol_testing_case *c, pol_workload *w)
+{
+    const char *kind = json_string_value(json_object_get(c->object, "kind"));
+    const json_t *meta = json_object_get(c->object, "metadata");
+    memset(w, 0, sizeof *w);
+    if (kind)
+        pol_workload_find(c->object, kind, w);
+    pol_bind_object(ctx, c->object, w, kind,
+                    c->namespace_ ? c->namespace_ : json_string_value(json_object_get(meta, "namespace")),
+                    json_string_value(json_object_get(meta, "name")));
+    ctx->cache_on = true;   /* as in the engine: the object does not change while it is evaluated */
+}
+
+/* Evaluate what was compiled (exactly one of e, t, p) into a new JSON value. */
+static json_t *run(const pol_expr *e, const pol_template *t, const pol_path *p, pol_rule_ctx *ctx)
+{
+    if (e)
+        return pol_value_to_json(pol_expr_eval(e, ctx));
+    if (t) {
+        char *text = pol_template_render(t, ctx);
+        json_t *v = json_stringn_nocheck(text, strlen(text));
+        free(text);
+        return v;
+    }
+    json_t *steps = pol_path_resolve(p, ctx);
+    return steps ? steps : json_null();
+}
+
+int pol_testing_run(const pol_testing_case *c, json_t **value, bool *cut, char *err, size_t errlen)
+{
+    *value = NULL;
+    *cut = false;
+    json_t *none = c->params ? NULL : json_object();
+    const json_t *params = c->params ? c->params : none;
+    pol_expr *e = NULL;
+    pol_template *t = NULL;
+    pol_path *p = NULL;
+    if (c->form == POL_TESTING_EXPR)
+        e = pol_expr_compile(c->text, params, c->lets, err, errlen);
+    else if (c->form == POL_TESTING_TEMPLATE)
+        t = pol_template_compile(c->text, params, c->lets, err, errlen);
+    else
+        p = pol_path_compile(c->text, params, c->lets, err, errlen);
+    int rc = e || t || p ? 0 : -1;
+    pol_rule_ctx ctx;
+    pol_workload w;
+    pol_rule_ctx_init(&ctx);
+    bind(&ctx, c, &w);
+    if (rc == 0 && c->container && !bind_container(&ctx, c->container)) {
+        snprintf(err, errlen, "the object has no container '%s'", c->container);
+        rc = -1;
+    }
+    if (rc == 0) {
+        *value = run(e, t, p, &ctx);
+        *cut = ctx.cut;
+    }
+    pol_rule_ctx_free(&ctx);
+    pol_expr_free(e);
+    pol_template_free(t);
+    pol_path_free(p);
+    json_decref(none);
+    return rc;
+}

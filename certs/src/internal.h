@@ -13,6 +13,9 @@
 #include <openssl/x509v3.h>
 
 #include "scoregate/certs.h"
+/* The parsers and the description that tests reach too (sgc_parse_certs,
+ * sgc_parse_key, sgc_key_matches, sgc_describe, sgc_cert_free, sgc_short_name). */
+#include "scoregate/certs_testing.h"
 
 #define SGC_MAX_FILE (1u << 20)   /* largest PEM file we read */
 #define SGC_SKEW (5 * 60)          /* certificates start this long before now */
@@ -21,21 +24,12 @@
 const char *sgc_ssl_reason(char *buf, size_t len);
 
 /* ---- pem_io.c ---- */
-/* Parse every certificate of a PEM buffer into a new stack; at least one.
- * `name` is used in messages. */
-int sgc_parse_certs(const char *name, const char *data, size_t len,
-                    STACK_OF(X509) **certs, char *err, size_t errlen);
 /* Read a PEM file of certificates. */
 int sgc_load_certs(const char *path, STACK_OF(X509) **certs, char *err, size_t errlen);
-/* Parse one unencrypted PEM private key. */
-int sgc_parse_key(const char *name, const char *data, size_t len, EVP_PKEY **key,
-                  char *err, size_t errlen);
 int sgc_load_key(const char *path, EVP_PKEY **key, char *err, size_t errlen);
 /* PEM text of certificates / a PKCS#8 key, malloc'd and NUL-terminated. */
 int sgc_certs_pem(STACK_OF(X509) *certs, char **out, size_t *len, char *err, size_t errlen);
 int sgc_key_pem(EVP_PKEY *key, char **out, size_t *len, char *err, size_t errlen);
-/* 1 when `key` is the private half of cert's public key. */
-int sgc_key_matches(X509 *cert, EVP_PKEY *key);
 
 /* ---- issue.c ---- */
 /* New ECDSA P-256 key. */
@@ -62,12 +56,8 @@ X509_NAME *sgc_service_subject(const sg_certs_options *o, char *err, size_t errl
 
 /* ---- describe.c ---- */
 time_t sgc_asn1_time(const ASN1_TIME *t);
-void sgc_describe(X509 *x, sg_certs_cert *out);
-void sgc_cert_free(sg_certs_cert *c);
 /* "2026-01-02" */
 void sgc_format_day(time_t t, char *buf, size_t len);
-/* A short name for messages: the CN, else the whole subject. */
-void sgc_short_name(X509 *x, char *buf, size_t len);
 
 /* ---- certset.c ---- */
 /* The four files of a certificate directory, in memory. */

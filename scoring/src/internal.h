@@ -1,7 +1,8 @@
 /*
  * internal.h - the data structures shared by the files of the scoring module:
  * the model, outcomes and their bit sets, inventory resources. Not installed,
- * not used outside scoring/ (the fuzz target reads persist.h only).
+ * not used outside scoring/ (the fuzz target reads scoregate/scoring_testing.h
+ * only).
  *
  * Every outcome, in an sg_score_outcome or a stored resource, is SG_SETS bit
  * sets of `nwords` 64-bit words each, indexed by catalog index of the model it

@@ -23,8 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <scoregate/scoring_testing.h>
+
 #include "internal.h"
-#include "persist.h"
 
 #define MAGIC "SGINV002"
 #define MAGIC_V1 "SGINV001"

@@ -25,7 +25,7 @@
 
 #include <openssl/err.h>
 
-#include "../../certs/src/internal.h"
+#include <scoregate/certs_testing.h>
 
 #define FUZZ_NOW 1800000000   /* 2027-01-15: inside the validity of the seeds */
 

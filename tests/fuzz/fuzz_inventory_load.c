@@ -10,8 +10,7 @@
 #include <stdlib.h>
 
 #include <scoregate/scoring.h>
-
-#include "../../scoring/src/persist.h"
+#include <scoregate/scoring_testing.h>
 
 static sg_score_model *model(void)
 {

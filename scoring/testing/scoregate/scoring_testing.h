@@ -1,10 +1,12 @@
 /*
- * persist.h - the parser of saved inventories, without the checksum check,
- * for the fuzz target (tests/fuzz/fuzz_inventory_load.c) to reach every
- * branch of the format. Internal to the scoring module and its tests.
+ * scoregate/scoring_testing.h - for tests and fuzz targets only: the parser
+ * of saved inventories without the checksum check, for the fuzz target
+ * (tests/fuzz/fuzz_inventory_load.c) to reach every branch of the format.
+ * Not API: only tests link sg_scoring_testing, and the name carries scoring's
+ * internal prefix.
  */
-#ifndef SG_SCORING_PERSIST_H
-#define SG_SCORING_PERSIST_H
+#ifndef SCOREGATE_SCORING_TESTING_H
+#define SCOREGATE_SCORING_TESTING_H
 
 #include <scoregate/scoring.h>
 

@@ -89,6 +89,13 @@ pol_node *pol_node_fold(pol_node *n)
     pol_rule_ctx ctx;
     pol_rule_ctx_init(&ctx);
     pol_value v = pol_node_eval(n, &ctx);
+    if (ctx.cut) {
+        /* Stopped at a limit (a catastrophic constant pattern): a folded
+         * value would drop the cut, so it stays to be evaluated, and cut,
+         * per check, which fails closed. */
+        pol_rule_ctx_free(&ctx);
+        return n;
+    }
     pol_node *c;
     if (v.t == POL_V_STR || v.t == POL_V_JSON) {
         c = pol_node_const(pol_value_to_json(v), n->column, true);

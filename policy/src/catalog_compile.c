@@ -171,6 +171,7 @@ static int compile_fix(const pol_loader *ld, const json_t *def, pol_rec *r)
             return -1;
         r->info.has_fix = r->info.has_fix || !f->fail;
     }
+    r->info.fix = fix;
     return 0;
 }
 

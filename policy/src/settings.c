@@ -22,6 +22,8 @@ extern const size_t pol_builtin_rules_len;
 
 #define DEFAULT_ADDRESS ":8443"
 #define DEFAULT_STATE_DIR "./scoregate-state"
+#define DEFAULT_DASHBOARD_ADDRESS "127.0.0.1:8080"
+#define DEFAULT_HISTORY_NAME "scoregate-history"
 
 static int load_standards(const pol_loader *ld, sg_policy *p, const sg_policy_options *opts)
 {
@@ -140,6 +142,7 @@ static int load_exemptions(const pol_loader *ld, sg_policy *p)
             return pol_fail(ld, e, NULL, NULL, "exemption %s has no 'match', so it would exempt every resource in the "
                             "cluster; write match: {} if that is meant, or name namespaces, kinds, names or a "
                             "labelSelector", where);
+        x->info.match = match;
         if (match) {
             if (pol_check_keys(ld, match, "match", match_keys) < 0 ||
                 pol_string_list(ld, match, "namespaces", where, &x->namespaces) < 0 ||
@@ -169,15 +172,52 @@ static int number_setting(const pol_loader *ld, const json_t *obj, const char *k
     return 0;
 }
 
+/* server.dashboard and server.history: strings and a boolean, checked where they are used. */
+static int load_dashboard(const pol_loader *ld, const json_t *server, sg_server_settings *s)
+{
+    static const char *const dash_keys[] = {"address", "tls", "clientCAFile", NULL};
+    static const char *const hist_keys[] = {"namespace", "name", NULL};
+    const json_t *dash, *hist, *v;
+    if (pol_get_typed(ld, server, "dashboard", JSON_OBJECT, false, "server", &dash) < 0 ||
+        (dash && pol_check_keys(ld, dash, "server.dashboard", dash_keys) < 0) ||
+        pol_get_typed(ld, server, "history", JSON_OBJECT, false, "server", &hist) < 0 ||
+        (hist && pol_check_keys(ld, hist, "server.history", hist_keys) < 0))
+        return -1;
+    if (dash && pol_get_typed(ld, dash, "address", JSON_STRING, false, "server.dashboard", &v) < 0)
+        return -1;
+    if (dash && v)
+        s->dashboard_address = json_string_value(v);
+    if (dash && pol_get_typed(ld, dash, "tls", JSON_TRUE, false, "server.dashboard", &v) < 0)
+        return -1;
+    s->dashboard_tls = dash && json_is_true(v);
+    if (dash && pol_get_typed(ld, dash, "clientCAFile", JSON_STRING, false, "server.dashboard", &v) < 0)
+        return -1;
+    s->dashboard_client_ca_file = dash && v && json_string_length(v) ? json_string_value(v) : NULL;
+    if (s->dashboard_client_ca_file && !s->dashboard_tls)
+        return pol_fail(ld, dash, "clientCAFile", NULL,
+                        "server.dashboard.clientCAFile needs server.dashboard.tls: true");
+    const char *names[] = {"namespace", "name"};
+    const char **slots[] = {&s->history_namespace, &s->history_name};
+    for (int i = 0; hist && i < 2; i++) {
+        if (pol_get_typed(ld, hist, names[i], JSON_STRING, false, "server.history", &v) < 0)
+            return -1;
+        if (v && json_string_length(v))
+            *slots[i] = json_string_value(v);
+    }
+    return 0;
+}
+
 static int load_server(const pol_loader *ld, sg_policy *p)
 {
-    static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", NULL};
+    static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", "dashboard", "history", NULL};
     static const char *const tls_keys[] = {"certFile", "keyFile", "clientCAFile", NULL};
     static const char *const sync_keys[] = {"enabled", "kubeconfig", NULL};
     static const char *const gate_keys[] = {"minScore", "maxDrop", NULL};
     sg_server_settings *s = &p->server;
     s->address = DEFAULT_ADDRESS;
     s->state_dir = DEFAULT_STATE_DIR;
+    s->dashboard_address = DEFAULT_DASHBOARD_ADDRESS;
+    s->history_name = DEFAULT_HISTORY_NAME;
     const json_t *server, *tls, *gate, *v;
     if (pol_get_typed(ld, p->config, "scoreGate", JSON_OBJECT, false, "the settings", &gate) < 0)
         return -1;
@@ -188,7 +228,7 @@ static int load_server(const pol_loader *ld, sg_policy *p)
         return -1;
     if (pol_get_typed(ld, p->config, "server", JSON_OBJECT, false, "the settings", &server) < 0 || !server)
         return 0;
-    if (pol_check_keys(ld, server, "server", keys) < 0)
+    if (pol_check_keys(ld, server, "server", keys) < 0 || load_dashboard(ld, server, s) < 0)
         return -1;
     if (pol_get_typed(ld, server, "address", JSON_STRING, false, "server", &v) < 0)
         return -1;

@@ -79,6 +79,7 @@ typedef struct sg_rec_info {
     const json_t *parameters;     /* effective parameters: defaults merged with the config */
     const json_t *required;       /* array of parameter names that must be configured */
     const json_t *declared;       /* name -> {type, default, description}, common ones included */
+    const json_t *fix;            /* the fix as written (a list of {when, set, value} / {remove}), or NULL */
 } sg_rec_info;
 
 /* A control of the secure score model, as configured (ids of docs/scoring.md). */
@@ -129,6 +130,11 @@ typedef struct sg_server_settings {
     double max_drop;           /* score gate; < 0 when not set */
     bool inventory_sync;       /* server.inventorySync.enabled: list and watch the cluster (default false) */
     const char *kubeconfig;    /* server.inventorySync.kubeconfig; NULL: in-cluster service account */
+    const char *dashboard_address;        /* server.dashboard.address: "127.0.0.1:8080" by default; "": off */
+    bool dashboard_tls;                   /* server.dashboard.tls: HTTPS with the server's certificate */
+    const char *dashboard_client_ca_file; /* server.dashboard.clientCAFile; NULL: no client certificate */
+    const char *history_namespace;        /* server.history.namespace; NULL: the pod's own namespace */
+    const char *history_name;             /* server.history.name: the ConfigMap and Lease ("scoregate-history") */
 } sg_server_settings;
 const sg_server_settings *sg_policy_server(const sg_policy *p);
 
@@ -224,10 +230,11 @@ typedef struct sg_exemption_info {
     sg_exemption_category category;
     time_t expires;                   /* 0: never */
     const char *justification;
-    const json_t *recommendations;    /* array of the recommendation ids it exempts */
+    const json_t *recommendations;    /* the ids it covers, as written */
+    const json_t *match;              /* its match as written ({namespaces, kinds, names, labelSelector}), or NULL */
 } sg_exemption_info;
 
-/* The exemptions of the settings, in their order (for `catalog`). */
+/* The exemptions of the settings, in their order (borrowed; NULL when out of range). */
 size_t sg_policy_exemption_count(const sg_policy *p);
 const sg_exemption_info *sg_policy_exemption(const sg_policy *p, size_t index);
 

@@ -14,6 +14,13 @@
  *   WAIVED     a waiver exemption applies
  *   MITIGATED  a mitigated exemption applies
  *   STALE      recorded under other parameters than the model's
+ *
+ * Besides the bit sets, an outcome keeps its "details": the containers in
+ * which a recommendation is unhealthy, for people (the dashboard lists them),
+ * never for the score. Each entry is a 2-byte little-endian catalog index and
+ * a NUL-terminated container name; at most SG_DETAILS_MAX bytes per resource
+ * (later entries are dropped: a pod with hundreds of containers is shown in
+ * part).
  */
 #ifndef SG_SCORING_INTERNAL_H
 #define SG_SCORING_INTERNAL_H
@@ -28,6 +35,8 @@ enum { SET_KNOWN, SET_APPLIES, SET_UNHEALTHY, SET_WAIVED, SET_MITIGATED, SET_STA
 
 #define SG_SCORE_MAX_STRING 4096
 #define SG_SCORE_MAX_CENTS 100000000LL   /* 1000000 points */
+#define SG_DETAILS_MAX 16384
+#define SG_CONTAINER_NAME_MAX 253
 
 typedef struct model_rec {
     char *id;
@@ -57,13 +66,15 @@ struct sg_score_outcome {
     size_t labelslen;
     bool ignored;
     uint64_t *bits;          /* SG_SETS * model->nwords */
+    char *details;           /* see above, or NULL */
+    size_t detailslen;
 };
 
-/* One inventoried resource, one allocation: bits, then key, then labels. */
+/* One inventoried resource, one allocation: bits, then key, labels, details. */
 typedef struct resource {
     struct resource *next;
     uint64_t hash;
-    uint32_t keylen, labelslen;
+    uint32_t keylen, labelslen, detailslen;
     uint64_t bits[];
 } resource;
 
@@ -92,6 +103,16 @@ static inline const char *resource_labels(const resource *r, size_t nwords)
 {
     return resource_key(r, nwords) + r->keylen;
 }
+static inline const char *resource_details(const resource *r, size_t nwords)
+{
+    return resource_labels(r, nwords) + r->labelslen;
+}
+
+/* The catalog index of the details entry at `p`. */
+static inline size_t detail_rec(const char *p)
+{
+    return (size_t)(unsigned char)p[0] | (size_t)(unsigned char)p[1] << 8;
+}
 
 /* health.c: the healthy-in-a-control rule over one outcome's bit sets. */
 sg_score_state sg__rec_state(const uint64_t *bits, size_t nwords, size_t rec);
@@ -107,11 +128,23 @@ bool sg__is_stale(const sg_score_model *m, const uint64_t *bits);
 void sg__remap_index(const sg_score_model *from, const sg_score_model *to, long *map);
 void sg__remap_bits(const sg_score_model *from, const sg_score_model *to, const long *map,
                     const uint64_t *in, uint64_t *out);
+/* Map `len` bytes of details through `map` into `out` (room for `len`
+ * bytes); entries of recommendations the new model lacks are dropped.
+ * Returns the length written. */
+size_t sg__remap_details(const long *map, const char *in, size_t len, char *out);
+/* Whether `len` bytes are well-formed details for a model of `nrecs` recommendations. */
+bool sg__details_valid(const char *details, size_t len, size_t nrecs);
 
 /* inventory.c: the hash table and counters; callers hold the lock. */
 resource *sg__inv_find(const sg_inventory *inv, const char *key, size_t keylen, uint64_t hash);
-resource *sg__resource_new(size_t nwords, const uint64_t *bits, const char *key, size_t keylen,
-                           const char *labels, size_t labelslen);
+/* The text parts of a new resource: key, labels and details (lengths in bytes). */
+typedef struct resource_text {
+    const char *key, *labels, *details;
+    size_t keylen, labelslen, detailslen;
+} resource_text;
+resource *sg__resource_new(size_t nwords, const uint64_t *bits, const resource_text *t);
+/* The text parts of a held resource. */
+resource_text sg__resource_text(const resource *r, size_t nwords);
 /* Link a new resource (no other with its key may be held) and count it. */
 void sg__inv_insert(sg_inventory *inv, resource *r);
 /* Unlink and uncount a held resource; returns it for the caller to free. */
@@ -129,6 +162,8 @@ void sg__table_free(resource **buckets, size_t nbuckets);
 /* Insert into a bare table being built (no counters); grows it. */
 void sg__table_put(resource ***buckets, size_t *nbuckets, size_t *count, resource *r, size_t nwords);
 uint64_t sg__key_hash(const char *key, size_t keylen);
+/* reload.c: flat labels (key \0 value \0 ...) as a JSON object. */
+json_t *sg__labels_json(const char *flat, size_t len);
 
 /*
  * predict.c: predict the request and, when `judge` (called under the write
@@ -175,5 +210,8 @@ void sg__owners_chain_free(sg__chain *c);
 /* outcome.c: a copy of `o`'s bits mapped onto `m` (o->bits itself when same model). */
 const uint64_t *sg__outcome_bits_for(const sg_score_outcome *o, const sg_score_model *m,
                                      uint64_t *scratch);
+/* `o`'s details mapped onto `m`: o->details itself when same model, else a
+ * malloc'd copy in *copy (which the caller frees). Length in *len. */
+const char *sg__outcome_details_for(const sg_score_outcome *o, const sg_score_model *m, size_t *len, char **copy);
 
 #endif

@@ -70,20 +70,29 @@ size_t sg_inventory_count(sg_inventory *inv)
     return n;
 }
 
-resource *sg__resource_new(size_t nwords, const uint64_t *bits, const char *key, size_t keylen,
-                           const char *labels, size_t labelslen)
+resource *sg__resource_new(size_t nwords, const uint64_t *bits, const resource_text *t)
 {
     size_t setbytes = SG_SETS * nwords * sizeof(uint64_t);
-    resource *r = sg_malloc(sizeof *r + setbytes + keylen + labelslen);
+    resource *r = sg_malloc(sizeof *r + setbytes + t->keylen + t->labelslen + t->detailslen);
     r->next = NULL;
-    r->hash = sg__key_hash(key, keylen);
-    r->keylen = (uint32_t)keylen;
-    r->labelslen = (uint32_t)labelslen;
+    r->hash = sg__key_hash(t->key, t->keylen);
+    r->keylen = (uint32_t)t->keylen;
+    r->labelslen = (uint32_t)t->labelslen;
+    r->detailslen = (uint32_t)t->detailslen;
+    char *text = (char *)r->bits + setbytes;
     memcpy(r->bits, bits, setbytes);
-    memcpy((char *)r->bits + setbytes, key, keylen);
-    if (labelslen)
-        memcpy((char *)r->bits + setbytes + keylen, labels, labelslen);
+    memcpy(text, t->key, t->keylen);
+    if (t->labelslen)
+        memcpy(text + t->keylen, t->labels, t->labelslen);
+    if (t->detailslen)
+        memcpy(text + t->keylen + t->labelslen, t->details, t->detailslen);
     return r;
+}
+
+resource_text sg__resource_text(const resource *r, size_t nwords)
+{
+    return (resource_text){resource_key(r, nwords), resource_labels(r, nwords), resource_details(r, nwords),
+                           r->keylen, r->labelslen, r->detailslen};
 }
 
 static resource *table_find(resource *const *buckets, size_t nbuckets, size_t nwords,
@@ -281,73 +290,3 @@ int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen)
     return rc;
 }
 
-/* Namespace of a key: the third NUL-separated field. */
-static const char *key_namespace(const char *key)
-{
-    key += strlen(key) + 1;
-    return key + strlen(key) + 1;
-}
-
-void sg_inventory_score_namespace(sg_inventory *inv, const char *ns, sg_score *out)
-{
-    size_t healthy[SG_SCORE_MAX_CONTROLS] = {0}, unhealthy[SG_SCORE_MAX_CONTROLS] = {0};
-    size_t stale = 0, count = 0;
-    LOCK_READ(inv);
-    size_t nw = inv->model->nwords;
-    for (size_t i = 0; i < inv->nbuckets; i++)
-        for (const resource *r = inv->buckets[i]; r; r = r->next)
-            if (!strcmp(key_namespace(resource_key(r, nw)), ns ? ns : "")) {
-                sg__count(inv->model, r->bits, +1, healthy, unhealthy, &stale);
-                count++;
-            }
-    sg__score_counts(inv->model, healthy, unhealthy, count, stale, out);
-    UNLOCK(inv);
-}
-
-typedef struct ns_ref {
-    const char *ns;
-    const resource *r;
-} ns_ref;
-
-static int ns_ref_cmp(const void *a, const void *b)
-{
-    return strcmp(((const ns_ref *)a)->ns, ((const ns_ref *)b)->ns);
-}
-
-void sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    LOCK_READ(inv);
-    const sg_score_model *m = inv->model;
-    size_t total = inv->count, k = 0, groups = 0;
-    ns_ref *refs = sg_calloc(total, sizeof *refs);
-    for (size_t i = 0; i < inv->nbuckets; i++)
-        for (const resource *r = inv->buckets[i]; r; r = r->next)
-            refs[k++] = (ns_ref){key_namespace(resource_key(r, m->nwords)), r};
-    assert(k == total);
-    qsort(refs, total, sizeof *refs, ns_ref_cmp);
-    for (size_t i = 0; i < total; i++)
-        groups += i == 0 || strcmp(refs[i - 1].ns, refs[i].ns);
-    sg_score_namespace *list = sg_calloc(groups, sizeof *list);
-    for (size_t i = 0, g = 0; i < total; g++) {
-        size_t healthy[SG_SCORE_MAX_CONTROLS] = {0}, unhealthy[SG_SCORE_MAX_CONTROLS] = {0};
-        size_t stale = 0, j = i;
-        for (; j < total && !strcmp(refs[j].ns, refs[i].ns); j++)
-            sg__count(m, refs[j].r->bits, +1, healthy, unhealthy, &stale);
-        list[g].namespace_ = sg_strdup(refs[i].ns);
-        sg__score_counts(m, healthy, unhealthy, j - i, stale, &list[g].score);
-        i = j;
-    }
-    free(refs);
-    UNLOCK(inv);
-    *out = list;
-    *n = groups;
-}
-
-void sg_score_namespaces_free(sg_score_namespace *list, size_t n)
-{
-    for (size_t i = 0; list && i < n; i++)
-        free(list[i].namespace_);
-    free(list);
-}

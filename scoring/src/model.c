@@ -202,6 +202,11 @@ long sg_score_model_rec_index(const sg_score_model *m, const char *id)
     return -1;
 }
 
+const char *sg_score_model_rec_id(const sg_score_model *m, size_t rec)
+{
+    return rec < m->nrecs ? m->recs[rec].id : NULL;
+}
+
 long sg_score_model_rec_control(const sg_score_model *m, size_t rec)
 {
     return rec < m->nrecs ? m->recs[rec].control : -1;

@@ -2,7 +2,7 @@
  * outcome.c - what one evaluated object contributes to the score: its key
  * (apiVersion group, kind, namespace, name), its labels (what exemptions match
  * on) and, per recommendation, the raw outcome and the exemption that matched,
- * as bit sets. Built finding by finding, or from an sg_eval of the policy
+ * as bit sets, plus the containers in which each is unhealthy (for people). Built finding by finding, or from an sg_eval of the policy
  * module (a pure adapter: it reads the struct, calls nothing).
  */
 #include <stdlib.h>
@@ -86,6 +86,24 @@ int sg_score_outcome_label(sg_score_outcome *o, const char *key, const char *val
     return 0;
 }
 
+int sg_score_outcome_container(sg_score_outcome *o, size_t rec, const char *container, char *err, size_t errlen)
+{
+    if (rec >= o->model->nrecs || !container)
+        return sg_err(err, errlen, "score outcome: no such recommendation or container");
+    size_t len = strlen(container);
+    /* Display only: names the API server would reject, and what passes the
+     * per-resource budget, are left out rather than refused. */
+    if (len > SG_CONTAINER_NAME_MAX || o->detailslen + len + 3 > SG_DETAILS_MAX)
+        return 0;
+    o->details = sg_realloc(o->details, o->detailslen + len + 3);
+    char *p = o->details + o->detailslen;
+    p[0] = (char)(rec & 0xff);
+    p[1] = (char)(rec >> 8);
+    memcpy(p + 2, container, len + 1);
+    o->detailslen += len + 3;
+    return 0;
+}
+
 
 int sg_score_outcome_from_eval(sg_score_model *m, const sg_eval *ev, sg_score_outcome **out,
                                char *err, size_t errlen)
@@ -107,8 +125,9 @@ int sg_score_outcome_from_eval(sg_score_model *m, const sg_eval *ev, sg_score_ou
         if (f->raw_status != SG_STATUS_HEALTHY && f->raw_status != SG_STATUS_UNHEALTHY)
             continue;
         sg_exemption_category cat = f->exemption_expired ? SG_EXEMPT_NONE : f->exemption_category;
-        if (sg_score_outcome_record(o, f->rec, f->raw_status == SG_STATUS_UNHEALTHY, cat, err,
-                                    errlen))
+        bool unhealthy = f->raw_status == SG_STATUS_UNHEALTHY;
+        if (sg_score_outcome_record(o, f->rec, unhealthy, cat, err, errlen) ||
+            (unhealthy && f->container && sg_score_outcome_container(o, f->rec, f->container, err, errlen)))
             goto fail;
     }
     *out = o;
@@ -140,6 +159,7 @@ void sg_score_outcome_free(sg_score_outcome *o)
     free(o->key);
     free(o->labels);
     free(o->bits);
+    free(o->details);
     free(o);
 }
 
@@ -153,4 +173,18 @@ const uint64_t *sg__outcome_bits_for(const sg_score_outcome *o, const sg_score_m
     sg__remap_bits(o->model, m, map, o->bits, scratch);
     free(map);
     return scratch;
+}
+
+const char *sg__outcome_details_for(const sg_score_outcome *o, const sg_score_model *m, size_t *len, char **copy)
+{
+    *copy = NULL;
+    *len = o->detailslen;
+    if (o->model == m || !o->detailslen)
+        return o->details;
+    long *map = sg_calloc(o->model->nrecs, sizeof *map);
+    *copy = sg_malloc(o->detailslen);
+    sg__remap_index(o->model, m, map);
+    *len = sg__remap_details(map, o->details, o->detailslen, *copy);
+    free(map);
+    return *copy;
 }

@@ -2,16 +2,18 @@
  * persist.c - crash-safe saving and strict loading of the inventory.
  *
  * File format (integers little-endian):
- *   "SGINV001"                                   magic and version
+ *   "SGINV003"                                   magic and version
  *   u32 nrecs, then per recommendation: u16 length, id bytes, u64 params_hash
- *   u64 nresources, then per resource: u32 keylen, u32 labelslen, key
- *       (group \0 kind \0 namespace \0 name \0), labels (key \0 value \0 ...),
+ *   u64 nresources, then per resource: u32 keylen, u32 labelslen, u32
+ *       detailslen, key (group \0 kind \0 namespace \0 name \0), labels
+ *       (key \0 value \0 ...), details (u16 recommendation, container \0 ...),
  *       SG_SETS bit sets of ceil(nrecs / 8) bytes each (see internal.h)
- *   (version 002) u64 nowners, then per controller seen (owners.c): u32
- *       keylen, key, u32 uidlen, uid \0, u32 labelslen, labels, u32 ctllen,
- *       its controller's key (or nothing), u32 ctluidlen, that one's uid \0
+ *   u64 nowners, then per controller seen (owners.c): u32 keylen, key, u32
+ *       uidlen, uid \0, u32 labelslen, labels, u32 ctllen, its controller's
+ *       key (or nothing), u32 ctluidlen, that one's uid \0
  *   trailer: u64 payload length, u64 FNV-1a of the payload, "SGINVEND"
- * Files of version 001 (no controllers) still load.
+ * Older files still load: version 002 has no detailslen and details, version
+ * 001 no controllers either.
  * The trailer makes a torn write (any truncation) or a changed byte (FNV-1a
  * changes with any single byte) detectable before anything is parsed, and
  * parsing builds the new table aside: a bad file is never half-loaded.
@@ -27,7 +29,8 @@
 
 #include "internal.h"
 
-#define MAGIC "SGINV002"
+#define MAGIC "SGINV003"
+#define MAGIC_V2 "SGINV002"
 #define MAGIC_V1 "SGINV001"
 #define END_MAGIC "SGINVEND"
 #define TRAILER 24
@@ -105,8 +108,10 @@ static void serialize(const sg_inventory *inv, buf *b)
         for (const resource *r = inv->buckets[i]; r; r = r->next) {
             put_uint(b, r->keylen, 4);
             put_uint(b, r->labelslen, 4);
+            put_uint(b, r->detailslen, 4);
             put(b, resource_key(r, m->nwords), r->keylen);
             put(b, resource_labels(r, m->nwords), r->labelslen);
+            put(b, resource_details(r, m->nwords), r->detailslen);
             for (int s = 0; s < SG_SETS; s++)
                 put_set(b, r->bits + (size_t)s * m->nwords, m->nrecs);
         }
@@ -278,6 +283,53 @@ static int parse_owners(reader *r, sg__owner ***buckets, size_t *nbuckets, size_
     return 0;
 }
 
+/* What parsing the resources needs: the saved model, the map onto the live
+ * one, scratch bit sets and details, and the table being built. */
+typedef struct parse_ctx {
+    const sg_score_model *m, *saved;
+    const long *map;
+    int version;                 /* 1, 2 or 3: details from 3 on, controllers from 2 on */
+    uint64_t *in, *out;
+    char *details;               /* SG_DETAILS_MAX bytes */
+    resource **buckets;
+    size_t nbuckets, count;
+} parse_ctx;
+
+/* Parse resource number `i` (1-based, for messages) into the table. */
+static int parse_resource(parse_ctx *pc, reader *r, uint64_t i, char *err, size_t errlen)
+{
+    const sg_score_model *m = pc->m, *saved = pc->saved;
+    size_t setlen = (saved->nrecs + 7) / 8;
+    size_t keylen = take_uint(r, 4), labelslen = take_uint(r, 4), detailslen = pc->version >= 3 ? take_uint(r, 4) : 0;
+    const unsigned char *key = keylen <= MAX_KEY ? take(r, keylen) : NULL;
+    const unsigned char *labels = labelslen <= MAX_LABELS ? take(r, labelslen) : NULL;
+    const unsigned char *details = detailslen <= SG_DETAILS_MAX ? take(r, detailslen) : NULL;
+    const unsigned char *sets = take(r, SG_SETS * setlen);
+    if (!key || !labels || !details || !sets || !valid_key(key, keylen) || !valid_labels(labels, labelslen) ||
+        !sg__details_valid((const char *)details, detailslen, saved->nrecs))
+        return sg_err(err, errlen, "bad key, labels or details of resource %llu", (unsigned long long)i);
+    memset(pc->in, 0, SG_SETS * saved->nwords * sizeof *pc->in);
+    for (int s = 0; s < SG_SETS; s++)
+        get_set(sets + (size_t)s * setlen, saved->nrecs, pc->in + (size_t)s * saved->nwords);
+    if (!valid_sets(pc->in, saved->nwords, saved->nrecs))
+        return sg_err(err, errlen, "inconsistent outcome of resource %llu", (unsigned long long)i);
+    sg__remap_bits(saved, m, pc->map, pc->in, pc->out);
+    uint64_t hash = sg__key_hash((const char *)key, keylen);
+    for (const resource *p = pc->buckets[hash & (pc->nbuckets - 1)]; p; p = p->next)
+        if (p->hash == hash && p->keylen == keylen && !memcmp(resource_key(p, m->nwords), key, keylen))
+            return sg_err(err, errlen, "resource %llu is listed twice", (unsigned long long)i);
+    resource_text t = {(const char *)key, (const char *)labels, pc->details, keylen, labelslen, 0};
+    t.detailslen = sg__remap_details(pc->map, (const char *)details, detailslen, pc->details);
+    sg__table_put(&pc->buckets, &pc->nbuckets, &pc->count, sg__resource_new(m->nwords, pc->out, &t), m->nwords);
+    return 0;
+}
+
+/* The version of a file's magic, or 0 when it is not an inventory. */
+static int version_of(const unsigned char *magic)
+{
+    return !magic ? 0 : !memcmp(magic, MAGIC, 8) ? 3 : !memcmp(magic, MAGIC_V2, 8) ? 2 : !memcmp(magic, MAGIC_V1, 8);
+}
+
 /* Parse a payload onto model `m`, building the tables aside. */
 static int parse_payload(const sg_score_model *m, const void *data, size_t len,
                          resource ***buckets_out, size_t *nbuckets_out, size_t *count_out,
@@ -286,73 +338,48 @@ static int parse_payload(const sg_score_model *m, const void *data, size_t len,
 {
     reader r = {data, len, false};
     sg_score_model *saved = NULL;
-    size_t nbuckets = 64, count = 0;
-    resource **buckets = sg_calloc(nbuckets, sizeof *buckets);
+    parse_ctx pc = {.m = m, .nbuckets = 64};
+    pc.buckets = sg_calloc(pc.nbuckets, sizeof *pc.buckets);
+    pc.out = sg_calloc(SG_SETS * m->nwords, sizeof *pc.out);
+    pc.details = sg_malloc(SG_DETAILS_MAX);
+    pc.version = version_of(take(&r, 8));
     long *map = NULL;
-    uint64_t *in = NULL, *out = sg_calloc(SG_SETS * m->nwords, sizeof *out);
-    const unsigned char *magic = take(&r, 8);
     int rc = 0;
-    if (!magic || (memcmp(magic, MAGIC, 8) && memcmp(magic, MAGIC_V1, 8)))
+    if (!pc.version)
         rc = sg_err(err, errlen, "not a scoregate inventory (bad magic)");
     else if (!parse_recs(&r, &saved, err, errlen)) {
         map = sg_calloc(saved->nrecs, sizeof *map);
-        in = sg_calloc(SG_SETS * saved->nwords, sizeof *in);
+        pc.in = sg_calloc(SG_SETS * saved->nwords, sizeof *pc.in);
         sg__remap_index(saved, m, map);
     } else
         rc = -1;
+    pc.saved = saved;
+    pc.map = map;
     uint64_t n = rc ? 0 : take_uint(&r, 8);
     size_t setlen = saved ? (saved->nrecs + 7) / 8 : 0;
     if (!rc && (r.bad || n > r.left / (8 + 4 + SG_SETS * setlen)))
         rc = sg_err(err, errlen, "bad resource count");
-    for (uint64_t i = 0; !rc && i < n; i++) {
-        size_t keylen = take_uint(&r, 4), labelslen = take_uint(&r, 4);
-        const unsigned char *key = keylen <= MAX_KEY ? take(&r, keylen) : NULL;
-        const unsigned char *labels = labelslen <= MAX_LABELS ? take(&r, labelslen) : NULL;
-        const unsigned char *sets = take(&r, SG_SETS * setlen);
-        if (!key || !labels || !sets || !valid_key(key, keylen) || !valid_labels(labels, labelslen)) {
-            rc = sg_err(err, errlen, "bad key or labels of resource %llu",
-                        (unsigned long long)i + 1);
-            break;
-        }
-        memset(in, 0, SG_SETS * saved->nwords * sizeof *in);
-        for (int s = 0; s < SG_SETS; s++)
-            get_set(sets + (size_t)s * setlen, saved->nrecs, in + (size_t)s * saved->nwords);
-        if (!valid_sets(in, saved->nwords, saved->nrecs)) {
-            rc = sg_err(err, errlen, "inconsistent outcome of resource %llu",
-                        (unsigned long long)i + 1);
-            break;
-        }
-        sg__remap_bits(saved, m, map, in, out);
-        uint64_t hash = sg__key_hash((const char *)key, keylen);
-        for (const resource *p = buckets[hash & (nbuckets - 1)]; p; p = p->next)
-            if (p->hash == hash && p->keylen == keylen &&
-                !memcmp(resource_key(p, m->nwords), key, keylen))
-                rc = sg_err(err, errlen, "resource %llu is listed twice",
-                            (unsigned long long)i + 1);
-        if (rc)
-            break;
-        sg__table_put(&buckets, &nbuckets, &count,
-                      sg__resource_new(m->nwords, out, (const char *)key, keylen, (const char *)labels, labelslen),
-                      m->nwords);
-    }
+    for (uint64_t i = 0; !rc && i < n; i++)
+        rc = parse_resource(&pc, &r, i + 1, err, errlen);
     sg__owner **owners = NULL;
     size_t owner_buckets = 0, nowners = 0;
-    if (!rc && !memcmp(magic, MAGIC, 8))
+    if (!rc && pc.version >= 2)
         rc = parse_owners(&r, &owners, &owner_buckets, &nowners, err, errlen);
     if (!rc && r.left)
         rc = sg_err(err, errlen, "%zu unexpected bytes after the resources", r.left);
     sg_score_model_free(saved);
     free(map);
-    free(in);
-    free(out);
+    free(pc.in);
+    free(pc.out);
+    free(pc.details);
     if (rc) {
-        sg__table_free(buckets, nbuckets);
+        sg__table_free(pc.buckets, pc.nbuckets);
         sg__owners_free(owners, owner_buckets);
         return -1;
     }
-    *buckets_out = buckets;
-    *nbuckets_out = nbuckets;
-    *count_out = count;
+    *buckets_out = pc.buckets;
+    *nbuckets_out = pc.nbuckets;
+    *count_out = pc.count;
     *owners_out = owners;
     *owner_buckets_out = owner_buckets;
     *nowners_out = nowners;

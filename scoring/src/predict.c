@@ -122,8 +122,13 @@ static void apply_locked(sg_inventory *inv, sg_score_op op, const sg_score_outco
     resource *old = sg__inv_find(inv, o->key, o->keylen, o->hash);
     if (old)
         free(sg__inv_unlink(inv, old));
-    if (op != SG_SCORE_DELETE)
-        sg__inv_insert(inv, sg__resource_new(inv->model->nwords, bits, o->key, o->keylen, o->labels, o->labelslen));
+    if (op == SG_SCORE_DELETE)
+        return;
+    resource_text t = {o->key, o->labels, NULL, o->keylen, o->labelslen, 0};
+    char *copy;
+    t.details = sg__outcome_details_for(o, inv->model, &t.detailslen, &copy);
+    sg__inv_insert(inv, sg__resource_new(inv->model->nwords, bits, &t));
+    free(copy);
 }
 
 void sg_inventory_unchanged(sg_inventory *inv, sg_score_prediction *out)

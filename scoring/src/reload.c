@@ -11,7 +11,7 @@
 #include "internal.h"
 
 /* The labels of a resource as a JSON object. */
-static json_t *labels_json(const char *flat, size_t len)
+json_t *sg__labels_json(const char *flat, size_t len)
 {
     json_t *obj = sg_check_alloc(json_object());
     for (size_t i = 0; i < len;) {
@@ -33,7 +33,7 @@ static void rematch(const sg_score_model *m, uint64_t *bits, const resource *r,
     kind += strlen(kind) + 1;
     const char *ns = kind + strlen(kind) + 1;
     const char *name = ns + strlen(ns) + 1;
-    json_t *labels = labels_json(resource_labels(r, nw), r->labelslen);
+    json_t *labels = sg__labels_json(resource_labels(r, nw), r->labelslen);
     memset(bits + SET_WAIVED * nw, 0, 2 * nw * sizeof *bits);
     for (size_t w = 0; w < nw; w++)
         for (uint64_t word = bits[SET_APPLIES * nw + w]; word; word &= word - 1) {
@@ -55,19 +55,21 @@ void sg_inventory_reload(sg_inventory *inv, sg_score_model *m, sg_score_exemptio
     long *map = sg_calloc(old->nrecs, sizeof *map);
     uint64_t *bits = sg_calloc(SG_SETS * m->nwords, sizeof *bits);
     resource **buckets = sg_calloc(nbuckets, sizeof *buckets);
+    char *details = sg_malloc(SG_DETAILS_MAX);
     sg__remap_index(old, m, map);
     for (size_t i = 0; i < inv->nbuckets; i++)
         for (const resource *r = inv->buckets[i]; r; r = r->next) {
             sg__remap_bits(old, m, map, r->bits, bits);
             if (match)
                 rematch(m, bits, r, match, ctx);
-            sg__table_put(&buckets, &nbuckets, &count,
-                          sg__resource_new(m->nwords, bits, resource_key(r, old->nwords), r->keylen,
-                                           resource_labels(r, old->nwords), r->labelslen),
-                          m->nwords);
+            resource_text t = sg__resource_text(r, old->nwords);
+            t.detailslen = sg__remap_details(map, t.details, t.detailslen, details);
+            t.details = details;
+            sg__table_put(&buckets, &nbuckets, &count, sg__resource_new(m->nwords, bits, &t), m->nwords);
         }
     sg__inv_replace_table(inv, m, buckets, nbuckets, count);
     pthread_rwlock_unlock(&inv->lock);
     free(map);
     free(bits);
+    free(details);
 }

@@ -4,6 +4,7 @@
  * recommendation, and a saved inventory may come from another version; ids
  * are stable. A recommendation whose parameters changed keeps its recorded
  * outcome but is marked stale: only the objects could tell its new outcome.
+ * The details (containers per unhealthy recommendation) follow the same map.
  */
 #include <string.h>
 
@@ -31,4 +32,36 @@ void sg__remap_bits(const sg_score_model *from, const sg_score_model *to, const 
         if (from->recs[i].params_hash != to->recs[j].params_hash)
             bit_set(out + SET_STALE * tw, j);
     }
+}
+
+size_t sg__remap_details(const long *map, const char *in, size_t len, char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t entry = 2 + strlen(in + i + 2) + 1;
+        long to = map[detail_rec(in + i)];
+        if (to >= 0) {
+            out[n] = (char)(to & 0xff);
+            out[n + 1] = (char)(to >> 8);
+            memcpy(out + n + 2, in + i + 2, entry - 2);
+            n += entry;
+        }
+        i += entry;
+    }
+    return n;
+}
+
+bool sg__details_valid(const char *details, size_t len, size_t nrecs)
+{
+    if (len > SG_DETAILS_MAX)
+        return false;
+    for (size_t i = 0; i < len;) {
+        if (len - i < 3 || detail_rec(details + i) >= nrecs)
+            return false;
+        const char *end = memchr(details + i + 2, 0, len - i - 2);
+        if (!end || end - (details + i + 2) > SG_CONTAINER_NAME_MAX)
+            return false;
+        i = (size_t)(end - details) + 1;
+    }
+    return true;
 }

@@ -77,6 +77,15 @@ static inline void fx_apply(sg_inventory *inv, sg_score_op op, sg_score_outcome 
     sg_score_outcome_free(o);
 }
 
+/* xorshift64: the tests' seeded random numbers (replayable with SG_SEED). */
+static inline uint64_t fx_next(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
 static inline void fx_check(sg_inventory *inv)
 {
     char err[SG_ERRMAX];

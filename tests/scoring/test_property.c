@@ -20,13 +20,7 @@ static const char *const rec_control[RECS] = {"access", "access", "access", "vul
                                               "network", NULL, "vulnerabilities", "access"};
 
 static uint64_t rng;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next(void) { return fx_next(&rng); }
 
 /* The reference: per key, the notation of its outcome, or "" when absent. */
 static char live[KEYS][RECS + 1];

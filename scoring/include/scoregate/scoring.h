@@ -154,11 +154,22 @@ int sg_score_outcome_label(sg_score_outcome *o, const char *key, const char *val
                            char *err, size_t errlen);
 
 /*
+ * Note that recommendation `rec` is unhealthy in container `container`: kept
+ * with the resource for people (the dashboard lists affected containers),
+ * never read by the score. Names longer than 253 bytes, and entries past 16
+ * KiB per resource, are left out (a pod of hundreds of containers is listed
+ * in part). Fails when `rec` is out of range or `container` is NULL.
+ */
+int sg_score_outcome_container(sg_score_outcome *o, size_t rec, const char *container, char *err,
+                               size_t errlen);
+
+/*
  * The outcome of an evaluation against the policy `m` was built from: key and
  * labels from `ev`, every finding recorded (raw_status unhealthy counts as
  * unhealthy; a finding whose exemption expired is recorded without it; a
- * finding whose raw_status is neither healthy nor unhealthy is skipped), and
- * ignored when ev->owned or ev->excluded. Pure: reads only `ev`.
+ * finding whose raw_status is neither healthy nor unhealthy is skipped),
+ * ignored when ev->owned or ev->excluded, and the container of every unhealthy
+ * finding noted (sg_score_outcome_container). Pure: reads only `ev`.
  */
 int sg_score_outcome_from_eval(sg_score_model *m, const sg_eval *ev, sg_score_outcome **out,
                                char *err, size_t errlen);
@@ -252,19 +263,117 @@ void sg_inventory_score(sg_inventory *inv, sg_score *out);
  */
 void sg_inventory_score_namespace(sg_inventory *inv, const char *ns, sg_score *out);
 
+/* ------------------------------------------------------------------ */
+/* What to fix first (stats.c, listing.c): what the dashboard shows.    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What making some unhealthy resources healthy would gain, computed exactly
+ * as the score is (DESIGN.md 3): the control's rounded points after minus
+ * before, and the secure score's percent after minus before (both from
+ * rounded control points, so these add up to what the score will show), and
+ * the unrounded percent change.
+ */
+typedef struct sg_score_gain {
+    double points;
+    double percent;
+    double exact_percent;
+} sg_score_gain;
+
+/* One recommendation over a set of resources. */
+typedef struct sg_rec_stats {
+    size_t unhealthy;        /* resources on which it is unhealthy, exemptions applied */
+    size_t healthy;          /* healthy, no exemption */
+    size_t exempt;           /* a waiver or a mitigated exemption applies */
+    size_t not_applicable;   /* evaluated, no finding */
+    size_t unknown;          /* not evaluated for the resource (stale: enabled or configured since) */
+    size_t sole;             /* unhealthy resources on which no other scored recommendation of its
+                                control is unhealthy: remediating it alone makes them healthy there */
+    sg_score_gain gain;      /* of remediating it alone (those `sole` resources); 0 when not scored */
+} sg_rec_stats;
+
+/* The statistics of the inventory, or of one namespace of it. */
+typedef struct sg_stats {
+    sg_score_model *model;   /* one reference: recs[i] is recommendation i of this model */
+    sg_score score;          /* of the resources counted */
+    sg_score_gain control_gain[SG_SCORE_MAX_CONTROLS];   /* every unhealthy resource of the control
+                                                            made healthy (its potential) */
+    size_t nrecs;
+    sg_rec_stats *recs;
+} sg_stats;
+
+/*
+ * Statistics of every resource (`ns` NULL), of namespace `ns`, or of the
+ * cluster-scoped resources (`ns` ""): the score of those resources alone,
+ * per control what fixing all of it gains, per recommendation its counts and
+ * what remediating it alone gains. One pass under the read lock,
+ * O(resources x recommendations / 64 + findings). Free with sg_stats_free().
+ */
+void sg_inventory_stats(sg_inventory *inv, const char *ns, sg_stats *out);
+void sg_stats_free(sg_stats *s);
+
+/* Id of recommendation `rec` of the model (borrowed from it), or NULL when out of range. */
+const char *sg_score_model_rec_id(const sg_score_model *m, size_t rec);
+
+/* How many recommendations a namespace breakdown names to fix first. */
+#define SG_NAMESPACE_TOP 3
+
 /* One namespace's score in a breakdown. */
 typedef struct sg_score_namespace {
     char *namespace_;        /* owned by the array; "" for cluster-scoped resources */
     sg_score score;
+    size_t ntop;             /* recommendations to fix first: the greatest gain, then the most
+                                unhealthy resources; only those unhealthy somewhere here */
+    char *top_ids[SG_NAMESPACE_TOP];     /* owned by the array */
+    sg_rec_stats top[SG_NAMESPACE_TOP];  /* over this namespace, gains against its own score */
 } sg_score_namespace;
 
 /*
  * Per-namespace breakdown: every namespace with at least one resource, sorted
- * by name, each scored alone. On success *out is a new array of *n entries,
- * freed with sg_score_namespaces_free(). O(resources log resources).
+ * by name, each scored alone with what to fix first in it. *out is a new
+ * array of *n entries, freed with sg_score_namespaces_free().
+ * O(resources log resources + resources x recommendations / 64).
  */
 void sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n);
 void sg_score_namespaces_free(sg_score_namespace *list, size_t n);
+
+/* Which resources sg_inventory_rec_resources() lists (bits, combined with |). */
+enum { SG_LIST_UNHEALTHY = 1, SG_LIST_HEALTHY = 2, SG_LIST_EXEMPT = 4 };
+
+/* One resource in a listing. */
+typedef struct sg_listed_resource {
+    const char *group, *kind, *namespace_, *name;   /* borrowed from the page; namespace_ "" when
+                                                       cluster-scoped */
+    sg_score_state state;                /* of the recommendation on it, exemptions applied */
+    sg_exemption_category exemption;     /* the exemption recorded for it, or SG_EXEMPT_NONE */
+    json_t *labels;                      /* owned: a JSON object (what exemptions match on) */
+    size_t ncontainers;
+    const char **containers;             /* borrowed from the page: where it is unhealthy */
+} sg_listed_resource;
+
+typedef struct sg_resource_page {
+    sg_listed_resource *items;
+    size_t count;
+    size_t total;            /* resources that match, every page together */
+    char *next;              /* continue token of the next page, or NULL on the last one */
+    void *internal_;
+} sg_resource_page;
+
+/*
+ * One page of the resources on which recommendation `rec_id` applies, with
+ * the states in `which` (SG_LIST_*), of namespace `ns` (NULL: all; "":
+ * cluster-scoped), ordered by namespace, kind, name and API group: at most
+ * `limit` (1 to 10000) after the one `continue_token` (NULL: from the start)
+ * names. The token is one that an earlier page returned; it stays valid
+ * whatever changes meanwhile (the listing resumes after that resource).
+ * O(resources log limit). Fails when the model has no such recommendation,
+ * the limit is out of range or the token is not one this function made (the
+ * message says which). Free with sg_resource_page_free().
+ */
+int sg_inventory_rec_resources(sg_inventory *inv, const char *rec_id, const char *ns, unsigned which,
+                               const char *continue_token, size_t limit, sg_resource_page *out,
+                               char *err, size_t errlen);
+void sg_resource_page_free(sg_resource_page *p);
 
 /* The operation of an admission request. */
 typedef enum sg_score_op { SG_SCORE_CREATE, SG_SCORE_UPDATE, SG_SCORE_DELETE } sg_score_op;

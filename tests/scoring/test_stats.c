@@ -68,7 +68,6 @@ static double percent(sg_inventory *inv, sg_score *s)
 
 static void check_gains(sg_score_model *m, const world *w, const char *only_ns)
 {
-    char err[SG_ERRMAX];
     sg_inventory *inv = build(m, w, NULL, -1, -1);
     sg_stats st;
     sg_inventory_stats(inv, only_ns, &st);

@@ -637,6 +637,107 @@ int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *da
                              char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
+/* Score history (history.c, history_codec.c).                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The secure score and every control's points over time. Two tiers: a
+ * sample whenever the score changes, at most one a minute, kept 24 hours;
+ * and one an hour, kept 90 days. Bounded: at most 1441 + 2161 samples, and
+ * the encoded form at most SG_HISTORY_MAX_BYTES (the oldest hourly samples
+ * go first when a wide control table would pass it), well under a
+ * ConfigMap's 1 MiB. Encoded as versioned JSON (SG_HISTORY_VERSION) for a
+ * file in the state directory or a ConfigMap in the cluster. Thread-safe: a
+ * history has its own lock.
+ */
+#define SG_HISTORY_VERSION 1
+#define SG_HISTORY_MINUTE 60                  /* seconds between change samples, at least */
+#define SG_HISTORY_HOUR 3600                  /* seconds between hourly samples */
+#define SG_HISTORY_FINE_SPAN (24 * 3600)      /* how long the change samples are kept */
+#define SG_HISTORY_COARSE_SPAN (90 * 86400)   /* how long the hourly samples are kept */
+#define SG_HISTORY_MAX_BYTES (512u << 10)
+
+typedef struct sg_history sg_history;
+
+/* A new, empty history. */
+sg_history *sg_history_new(void);
+void sg_history_free(sg_history *h);
+
+/*
+ * Look at the score at `now` (called, say, every second): a change sample
+ * when the score (percent, points or any control's points) differs from the
+ * newest sample and the newest change sample is at least a minute old; an
+ * hourly sample when the newest one is at least an hour old. Samples past
+ * their span are dropped. Returns true when a sample was added.
+ */
+bool sg_history_observe(sg_history *h, const sg_score *s, time_t now);
+
+/*
+ * Add every sample of `from` that `into` lacks, by time, controls matched by
+ * id, then keep the rules (a minute between change samples, an hour between
+ * hourly ones, the spans measured from the newest sample, the bounds).
+ * Returns true when `into` changed.
+ */
+bool sg_history_merge(sg_history *into, sg_history *from);
+
+/* Changes with every change of the content (a sample added, a merge that added some, a decode). */
+unsigned long sg_history_generation(sg_history *h);
+/* Number of samples held, both tiers. */
+size_t sg_history_count(sg_history *h);
+
+/*
+ * The versioned JSON text of the history: a new NUL-terminated string of
+ * *len bytes, at most SG_HISTORY_MAX_BYTES.
+ */
+char *sg_history_encode(sg_history *h, size_t *len);
+/*
+ * Replace the content of `h` with the text `data` (`len` bytes, `name` for
+ * messages). Checked strictly: the version (a newer one is refused, saying
+ * so), the shape, increasing times, values in range and the bounds. On error
+ * `h` is left as it was. *newer (when non-NULL) is set when the text is of a
+ * newer version than this one writes.
+ */
+int sg_history_decode(sg_history *h, const char *name, const char *data, size_t len, bool *newer,
+                      char *err, size_t errlen);
+
+/* Save to `path` crash-safely (sg_file_write_atomic). */
+int sg_history_save(sg_history *h, const char *path, char *err, size_t errlen);
+/* Replace the content with the file at `path` (sg_history_decode). */
+int sg_history_load(sg_history *h, const char *path, char *err, size_t errlen);
+
+/* One sample, as read out. Points per control follow the ids of its view. */
+typedef struct sg_history_sample {
+    time_t time;
+    bool has_percent;
+    double percent;          /* rounded to 2 decimals, as the score */
+    double current, max;     /* points */
+    bool has_points[SG_SCORE_MAX_CONTROLS];
+    double points[SG_SCORE_MAX_CONTROLS];
+} sg_history_sample;
+
+typedef struct sg_history_view {
+    size_t ncontrols;
+    char *ids[SG_SCORE_MAX_CONTROLS];   /* owned */
+    size_t count;
+    sg_history_sample *samples;         /* owned; oldest first */
+} sg_history_view;
+
+/*
+ * The samples at or after `since` (0: all), oldest first, as one series: the
+ * hourly samples older than the oldest change sample, then the change
+ * samples. Free with sg_history_view_free().
+ */
+void sg_history_view_get(sg_history *h, time_t since, sg_history_view *out);
+void sg_history_view_free(sg_history_view *v);
+
+/*
+ * {"version", "controls": [ids], "samples": [{"time": RFC 3339, "percent":
+ * number|null, "current", "max", "controls": {id: points}}]}: what the
+ * dashboard's /api/v1/history returns. A new reference.
+ */
+json_t *sg_history_view_to_json(const sg_history_view *v);
+
+/* ------------------------------------------------------------------ */
 /* JSON shared by the CLI and the webhook (docs/scan.md).               */
 /* ------------------------------------------------------------------ */
 

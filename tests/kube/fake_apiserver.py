@@ -33,6 +33,8 @@ bookmarks", "Retrieving large results sets in chunks"):
   406 NotAcceptable; as=PartialObjectMetadataList on a watch cannot convert
   single objects, so the server sends them whole; a media type it cannot
   produce at all is 406. Content-Type stays application/json.
+- single ConfigMaps and Leases: get, create, update with resourceVersion
+  preconditions, delete (fake_objects.py).
 
 Test controls (Python calls): put/delete objects, compact the history, drop
 every open stream (abruptly, as a lost connection), go down (close every
@@ -57,6 +59,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from fake_objects import Objects
 
 RESOURCES = {
     # path prefix -> (resource, kind, apiVersion)
@@ -169,6 +173,7 @@ class FakeAPIServer:
         self.httpd = None
         self.thread = None
         self.uid = 0
+        self.single = Objects(self)  # single ConfigMaps and Leases (fake_objects.py)
 
     # ---- objects ----
     def _event(self, resource, etype, obj):
@@ -183,19 +188,25 @@ class FakeAPIServer:
         meta.setdefault("namespace", "default")
         key = (meta["namespace"], meta["name"])
         with self.cond:
-            self.rv += 1
             old = self.objects[res].get(key)
-            if old:
-                meta["uid"] = old["metadata"]["uid"]
-                meta["creationTimestamp"] = old["metadata"]["creationTimestamp"]
-            else:
-                self.uid += 1
-                meta["uid"] = f"00000000-0000-4000-8000-{self.uid:012d}"
-                meta["creationTimestamp"] = "2025-01-01T00:00:00Z"
-            meta["resourceVersion"] = str(self.rv)
+            self.stamp(meta, old)
             self.objects[res][key] = obj
             self._event(res, "MODIFIED" if old else "ADDED", obj)
             return self.rv
+
+    def stamp(self, meta, old):
+        """What the API server sets on a write (the caller holds cond): the next resourceVersion, and uid and
+        creationTimestamp, kept from `old` when it replaces an object."""
+        self.rv += 1
+        if old:
+            meta["uid"] = old["metadata"]["uid"]
+            meta["creationTimestamp"] = old["metadata"]["creationTimestamp"]
+        else:
+            self.uid += 1
+            meta["uid"] = f"00000000-0000-4000-8000-{self.uid:012d}"
+            meta["creationTimestamp"] = "2025-01-01T00:00:00Z"
+        meta["resourceVersion"] = str(self.rv)
+        return self.rv
 
     def delete(self, kind, namespace, name):
         res = BY_KIND[kind][0]
@@ -346,10 +357,28 @@ class Handler(BaseHTTPRequestHandler):
         with self.fake.cond:
             return h.startswith("Bearer ") and h[7:] in self.fake.tokens
 
+    def single_object(self, method):
+        if self.fake.down:
+            self.close_connection = True
+            self.connection.close()
+            return True
+        return self.fake.single.handle(self, method, self.authorized())
+
+    def do_POST(self):
+        self.single_object("POST") or self.send_json(405, status(405, "MethodNotAllowed", "not allowed"))
+
+    def do_PUT(self):
+        self.single_object("PUT") or self.send_json(405, status(405, "MethodNotAllowed", "not allowed"))
+
+    def do_DELETE(self):
+        self.single_object("DELETE") or self.send_json(405, status(405, "MethodNotAllowed", "not allowed"))
+
     def do_GET(self):
         fake = self.fake
         u = urlparse(self.path)
         q = parse_qs(u.query, keep_blank_values=True)
+        if self.single_object("GET"):
+            return
         ok = self.authorized()
         route = RESOURCES.get(u.path)
         code = 200 if ok and route else 401 if not ok else 404

@@ -13,6 +13,10 @@
  *    in-cluster service account (token re-read when it rotates, ca.crt,
  *    KUBERNETES_SERVICE_HOST and _PORT).
  *  - sg_kube_list() is a one-off paginated list (limit/continue).
+ *  - sg_kube_get/create/update/write() read and write one object, writes
+ *    with resourceVersion preconditions; sg_kube_elector elects one leader
+ *    among replicas on a Lease. Both are generic: the webhook keeps its score
+ *    history in a ConfigMap with them.
  *  - An informer (sg_kube_informer) runs one background thread that lists
  *    every kind, then watches each from the list's resourceVersion with
  *    bookmarks; it relists on 410 Gone, and retries failures with client-go's
@@ -133,6 +137,113 @@ typedef int (*sg_kube_list_fn)(void *ctx, const sg_kube_resource *r, json_t *obj
  */
 int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_size, sg_kube_list_fn fn,
                  void *ctx, char **resource_version, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* One object: get, create, replace (object.c).                          */
+/* ------------------------------------------------------------------ */
+
+/* What the object calls return besides 0 (done) and -1 (failed, `err` says why). */
+#define SG_KUBE_NOT_FOUND 1      /* 404: no such object */
+#define SG_KUBE_CONFLICT 2       /* 409: changed since its resourceVersion was read, or it already exists */
+
+/*
+ * GET the object `name` of resource `r` in namespace `ns`. *out receives it
+ * (a new reference) when found. Returns 0, SG_KUBE_NOT_FOUND or -1; errors
+ * name the object and say what to do (401: credentials; 403: the RBAC verb).
+ */
+int sg_kube_get(sg_kube_config *c, const sg_kube_resource *r, const char *ns, const char *name, json_t **out,
+                char *err, size_t errlen);
+
+/*
+ * POST `object` (which names itself in metadata.name) into namespace `ns`:
+ * 0 with the stored object in *out, SG_KUBE_CONFLICT when it already exists,
+ * or -1.
+ */
+int sg_kube_create(sg_kube_config *c, const sg_kube_resource *r, const char *ns, const json_t *object, json_t **out,
+                   char *err, size_t errlen);
+
+/*
+ * PUT `object` over the stored one: its metadata.resourceVersion is the
+ * precondition, so the write fails with SG_KUBE_CONFLICT when someone else
+ * wrote since (optimistic concurrency, as every Kubernetes controller
+ * writes). 0 with the stored object in *out, SG_KUBE_NOT_FOUND, or -1.
+ */
+int sg_kube_update(sg_kube_config *c, const sg_kube_resource *r, const char *ns, const json_t *object, json_t **out,
+                   char *err, size_t errlen);
+
+/*
+ * What to write, given the object as the API server holds it (`current`,
+ * NULL when it does not exist): 0 with the object in *out (a new reference;
+ * its metadata.name, namespace and resourceVersion are set by the caller of
+ * the callback), 1 to write nothing, -1 to fail with `err`.
+ */
+typedef int (*sg_kube_build_fn)(void *ctx, const json_t *current, json_t **out, char *err, size_t errlen);
+
+/*
+ * Write one object with resourceVersion preconditions: starting from
+ * `known` (the object as last read or written, NULL: read it now), build
+ * the object to write from the current one and create or replace it; when
+ * someone else wrote in between (409), read it again and build again, at
+ * most five times. *stored (when non-NULL) receives what the API server
+ * stored, or NULL when `build` wrote nothing. 0, or -1 with `err`.
+ */
+int sg_kube_write(sg_kube_config *c, const sg_kube_resource *r, const char *ns, const char *name,
+                  const json_t *known, sg_kube_build_fn build, void *ctx, json_t **stored, char *err,
+                  size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Leader election on a Lease (lease.c).                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One replica of several leads, as client-go's leaderelection does it on a
+ * coordination.k8s.io/v1 Lease: the holder renews the lease every retry
+ * period; the others take it over once they have observed it unchanged for
+ * leaseDurationSeconds (by their own clock, so clock skew between nodes does
+ * not matter); every write carries the resourceVersion read, so two
+ * candidates cannot both win. A leader that could not renew for the renew
+ * deadline stops leading before anyone else may take over. The caller runs
+ * the rounds (sg_kube_elector_try every retry period) from one thread.
+ */
+typedef struct sg_kube_lease_options {
+    const char *namespace_;
+    const char *name;
+    const char *identity;      /* unique per replica, e.g. the pod name and a random suffix */
+    unsigned duration;         /* leaseDurationSeconds; 0: 15 */
+    unsigned renew_deadline;   /* seconds a leader may fail to renew before it stops leading; 0: 10 */
+    unsigned retry_period;     /* seconds between rounds; 0: 2 */
+} sg_kube_lease_options;
+
+typedef struct sg_kube_elector sg_kube_elector;
+
+/* A new elector (options copied; `c` must outlive it). */
+int sg_kube_elector_new(sg_kube_config *c, const sg_kube_lease_options *o, sg_kube_elector **out, char *err,
+                        size_t errlen);
+/*
+ * One round (client-go's tryAcquireOrRenew) at monotonic time `now`
+ * (seconds): create the lease when there is none, renew it when held, take
+ * it over when its holder let it expire. 1 when this replica holds it
+ * afterwards, 0 when another does, -1 when the API server could not be
+ * asked (then `err` says why; leadership lapses after the renew deadline).
+ */
+int sg_kube_elector_try(sg_kube_elector *e, double now, char *err, size_t errlen);
+/* Whether this replica leads at `now`: it holds the lease and renewed it within the renew deadline. */
+bool sg_kube_elector_leading(const sg_kube_elector *e, double now);
+/* The holder last observed ("" when none; borrowed until the next round). */
+const char *sg_kube_elector_holder(const sg_kube_elector *e);
+/* The retry period in seconds. */
+unsigned sg_kube_elector_retry_period(const sg_kube_elector *e);
+/*
+ * Give the lease up when holding it (holderIdentity "", leaseDurationSeconds
+ * 1, as client-go's ReleaseOnCancel), so the next replica takes over at once
+ * instead of after the lease duration. 0 when released or not held.
+ */
+int sg_kube_elector_release(sg_kube_elector *e, char *err, size_t errlen);
+void sg_kube_elector_free(sg_kube_elector *e);
+
+/* The namespace of the in-cluster service account (`dir`/namespace; NULL
+ * dir: SG_KUBE_SERVICEACCOUNT_DIR), malloc'd, or NULL when not in a pod. */
+char *sg_kube_pod_namespace(const char *dir);
 
 /* ------------------------------------------------------------------ */
 /* Informer: list, then watch, in the background.                        */

@@ -328,6 +328,39 @@ static void test_details_persist_and_remap(void **state)
     fx_check(inv);
     sg_inventory_free(inv);
 
+    /* A version 2 file (no details): the same bytes without each resource's detailslen. */
+    assert_int_equal(sg_inventory_new(m, &inv, err, sizeof err), 0);
+    fx_apply(inv, SG_SCORE_CREATE, fx_outcome(m, "Pod", "a", "v2", "uh........"));
+    assert_int_equal(sg_inventory_save(inv, path, err, sizeof err), 0);
+    sg_inventory_free(inv);
+    unsigned char v3[4096], v2[4096];
+    FILE *f = fopen(path, "rb");
+    size_t n3 = fread(v3, 1, sizeof v3, f);
+    fclose(f);
+    size_t at = 12;                                   /* magic, nrecs */
+    for (int r = 0; r < RECS; r++)
+        at += 2 + (size_t)(v3[at] | v3[at + 1] << 8) + 8;
+    at += 8 + 8;                                      /* resource count, keylen and labelslen */
+    assert_memory_equal(v3 + at, "\0\0\0\0", 4);   /* detailslen 0 */
+    memcpy(v2, v3, at);
+    memcpy(v2 + at, v3 + at + 4, n3 - at - 4 - 24);
+    memcpy(v2, "SGINV002", 8);
+    size_t payload = n3 - 4 - 24;
+    uint64_t sum = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < payload; i++)
+        sum = (sum ^ v2[i]) * 0x100000001b3ULL;
+    for (int i = 0; i < 8; i++) {
+        v2[payload + i] = (unsigned char)(payload >> (8 * i));
+        v2[payload + 8 + i] = (unsigned char)(sum >> (8 * i));
+    }
+    memcpy(v2 + payload + 16, "SGINVEND", 8);
+    assert_int_equal(sg_inventory_new(m, &inv, err, sizeof err), 0);
+    if (sg_inventory_load_buffer(inv, "v2", v2, payload + 24, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(sg_inventory_count(inv), 1);
+    assert_int_equal(containers_of(inv, "r0", "v2", &first), 0);
+    sg_inventory_free(inv);
+
     /* A version 1 file (no details) still loads. */
     assert_int_equal(sg_inventory_new(m, &inv, err, sizeof err), 0);
     char v1[256];

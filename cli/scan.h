@@ -67,12 +67,7 @@ typedef struct scan_counts {
 } scan_counts;
 void scan_count(const scan_report *r, scan_counts *c);
 
-/* Write `s` escaped for XML and HTML text and attribute values: & < > " '
- * become entities, tab/newline/carriage return become character references
- * (so attributes keep them), and what XML 1.0 cannot carry at all (other
- * control characters, malformed UTF-8, U+FFFE/U+FFFF) becomes U+FFFD, so the
- * output is always well-formed. NULL writes nothing. */
-void scan_xml_escape(FILE *out, const char *s);
+/* XML and HTML text is escaped with sg_html_escape() (scoregate/webhook.h). */
 
 /* Write `value` as indented JSON (2 spaces) nested `level` levels deep, so
  * that large reports stream one element at a time instead of building one

@@ -11,7 +11,7 @@
  * place); healthy ones pass. A resource in an excluded namespace gets one
  * skipped testcase saying so; one the score gate denies gets a failed
  * "score-gate" testcase. Every attribute and text goes through
- * scan_xml_escape().
+ * sg_html_escape().
  *
  * The output validates against the Jenkins xUnit plugin's junit-10.xsd, the
  * strictest schema CI systems apply: no file or line attribute on
@@ -21,6 +21,8 @@
  * that a test keeps its identity (and its history) when lines move.
  */
 #include <string.h>
+
+#include <scoregate/webhook.h>
 
 #include "scan.h"
 
@@ -52,14 +54,14 @@ static void count_item(const scan_item *it, suite_counts *c)
 static void attr(FILE *out, const char *name, const char *value)
 {
     fprintf(out, " %s=\"", name);
-    scan_xml_escape(out, value);
+    sg_html_escape(out, value);
     fputc('"', out);
 }
 
 /* "FILE:LINE (document N)": where the object is, as every testcase says it. */
 static void source_place(FILE *out, const scan_item *it)
 {
-    scan_xml_escape(out, it->manifest->file);
+    sg_html_escape(out, it->manifest->file);
     fprintf(out, ":%d (document %d)", it->manifest->line, it->manifest->document);
 }
 
@@ -78,10 +80,10 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
     fputs("    <testcase", out);
     attr(out, "classname", rec->id);
     fputs(" name=\"", out);
-    scan_xml_escape(out, rec->title);
+    sg_html_escape(out, rec->title);
     if (f->container) {
         fputs(" [container ", out);
-        scan_xml_escape(out, f->container);
+        sg_html_escape(out, f->container);
         fputc(']', out);
     }
     fputs("\" time=\"0\">\n", out);
@@ -90,9 +92,9 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
         attr(out, "message", f->message && *f->message ? f->message : rec->title);
         fprintf(out, " type=\"%s %s\">", sg_severity_name(rec->severity),
                 it->adm.denials[k] ? "deny" : sg_action_name(f->action));
-        scan_xml_escape(out, f->message);
+        sg_html_escape(out, f->message);
         fputs("&#10;Remediation: ", out);
-        scan_xml_escape(out, rec->remediation);
+        sg_html_escape(out, rec->remediation);
         fputs("&#10;Source: ", out);
         source_place(out, it);
         if (it->adm.denials[k])
@@ -100,14 +102,14 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
         char note[320];
         if (scan_expired_note(f, note, sizeof note)) {
             fputs("&#10;", out);
-            scan_xml_escape(out, note);
+            sg_html_escape(out, note);
         }
         fputs("</failure>\n", out);
     } else if (f->status != SG_STATUS_HEALTHY) {
         fputs("      <skipped message=\"", out);
         if (f->status == SG_STATUS_EXEMPT) {
             fputs("exempt by ", out);
-            scan_xml_escape(out, f->exemption);
+            sg_html_escape(out, f->exemption);
             fprintf(out, " (%s)", sg_exemption_category_name(f->exemption_category));
         } else {
             fputs("not applicable", out);
@@ -129,7 +131,7 @@ static void gate_testcase(FILE *out, const scan_item *it)
     fputs(" time=\"0\">\n      <failure", out);
     attr(out, "message", it->adm.gate.message);
     fputs(" type=\"gate deny\">", out);
-    scan_xml_escape(out, it->adm.gate.message);
+    sg_html_escape(out, it->adm.gate.message);
     fputs("&#10;Remediation: " SCAN_GATE_REMEDIATION "&#10;Source: ", out);
     source_place(out, it);
     fputs("&#10;Admission would deny this object.</failure>\n", out);
@@ -152,7 +154,7 @@ static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
     fputs("      <property name=\"apiVersion\"", out);
     attr(out, "value", it->adm.eval.api_version);
     fputs("/>\n      <property name=\"source\" value=\"", out);
-    scan_xml_escape(out, it->manifest->file);
+    sg_html_escape(out, it->manifest->file);
     fprintf(out, ":%d\"/>\n      <property name=\"document\" value=\"%d\"/>\n", it->manifest->line,
             it->manifest->document);
     fputs("    </properties>\n", out);

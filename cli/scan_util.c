@@ -1,7 +1,8 @@
 /*
- * scan_util.c - helpers every scan writer shares: finding totals, XML/HTML
- * escaping, streamed JSON elements and resource labels. Kept in one place so
- * that every format counts and escapes the same way.
+ * scan_util.c - helpers every scan writer shares: finding totals, streamed
+ * JSON elements and resource labels (XML and HTML escaping is the webhook
+ * module's sg_html_escape). Kept in one place so that every format counts the
+ * same way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,39 +28,6 @@ void scan_count(const scan_report *r, scan_counts *c)
             case SG_STATUS_NOT_APPLICABLE: c->not_applicable++; break;
             }
         }
-    }
-}
-
-void scan_xml_escape(FILE *out, const char *s)
-{
-    if (!s)
-        return;
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
-    while (p < end) {
-        switch (*p) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        case '\t': fputs("&#9;", out); break;
-        case '\n': fputs("&#10;", out); break;
-        case '\r': fputs("&#13;", out); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f) {
-                fputs(SG_UTF8_REPLACEMENT, out);
-            } else {
-                size_t n = sg_utf8_char((const char *)p, (size_t)(end - p));
-                if (n == 0) {
-                    fputs(SG_UTF8_REPLACEMENT, out);
-                } else {
-                    fwrite(p, 1, n, out);
-                    p += n;
-                    continue;
-                }
-            }
-        }
-        p++;
     }
 }
 

@@ -16,9 +16,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <scoregate/base.h>
+#include <scoregate/scoring.h>
 
 /* Defaults of the limits (sg_webhook_options_init). */
 /* bytes: larger bodies get 413. An UPDATE review carries the object twice
@@ -105,5 +107,34 @@ int sg_webhook_save(sg_webhook *w, char *err, size_t errlen);
  * logged (as a JSON line, like every other line of the log).
  */
 int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* HTML (html.c): the look of `scan -f html`, `score -f html` and the    */
+/* dashboard, from one source. Every function writes to `out`.          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Write `s` escaped for HTML and XML text and attribute values: & < > " '
+ * become entities, tab, newline and carriage return character references,
+ * and what XML 1.0 cannot carry (other control characters, malformed UTF-8,
+ * U+FFFE, U+FFFF) U+FFFD, so the output is always well-formed. NULL writes
+ * nothing.
+ */
+void sg_html_escape(FILE *out, const char *s);
+/* The document up to the opening of <main>: doctype, `title` and the one embedded stylesheet. */
+void sg_html_begin(FILE *out, const char *title);
+/* The footer line (`footer`, escaped) and the end of the document. */
+void sg_html_end(FILE *out, const char *footer);
+/* The colour of a percent: green from 80, amber from 50, red below. */
+const char *sg_html_tone(double percent);
+/* A half-circle gauge filled to `percent` (0..100) with `value` and `label` in it. */
+void sg_html_gauge(FILE *out, double percent, const char *value, const char *label);
+/* A figure with its label ("12 / unhealthy"); `cls` colours it: bad, warn, good, info or "". */
+void sg_html_stat(FILE *out, const char *cls, size_t n, const char *label);
+/* A bar filled to value/max; `cls` "" (green), "mid", "low" or "before". */
+void sg_html_bar(FILE *out, double value, double max, const char *cls);
+/* One control: name, id and counts, its points as a bar and "current / max
+ * pts"; `gain_html` (HTML, or NULL) in a fourth column. */
+void sg_html_control(FILE *out, const sg_score_control *c, const char *gain_html);
 
 #endif

@@ -3,8 +3,9 @@
  *
  * With no arguments it starts on :8443 with the built-in recommendations at
  * their defaults and a self-signed certificate in ./scoregate-state, so a
- * newcomer can curl it at once. The settings file (-c) gives everything else;
- * --address and --state-dir override its server section.
+ * newcomer can curl it at once, and the read-only dashboard on
+ * http://127.0.0.1:8080/. The settings file (-c) gives everything else;
+ * --address, --state-dir and --dashboard-address override its server section.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ static void usage(FILE *out)
             "  -c, --config FILE          settings file (server.tls for your own certificate)\n"
             "      --address ADDR         listen address, e.g. :8443 or 127.0.0.1:9443 (overrides server.address)\n"
             "      --state-dir DIR        inventory and self-signed certificates (overrides server.stateDir)\n"
+            "      --dashboard-address ADDR  the read-only dashboard (default 127.0.0.1:8080; \"\" turns it off;\n"
+            "                             plain HTTP on loopback only, elsewhere server.dashboard.tls)\n"
             "      --max-body BYTES       largest request body (default %u); larger ones get 413\n"
             "      --max-connections N    concurrent connections (default %u); more are closed at once\n"
             "      --timeout SECONDS      close a connection idle or slow this long (default %u)\n"
@@ -62,7 +65,7 @@ int sg_cmd_serve(int argc, char **argv)
         {"state-dir", required_argument, NULL, 's'},    {"max-body", required_argument, NULL, 'b'},
         {"max-connections", required_argument, NULL, 'n'}, {"timeout", required_argument, NULL, 't'},
         {"threads", required_argument, NULL, 'T'},      {"save-interval", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
+        {"dashboard-address", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     sg_webhook_options o;
     sg_webhook_options_init(&o);
@@ -74,6 +77,7 @@ int sg_cmd_serve(int argc, char **argv)
         case 'c': o.config_path = optarg; break;
         case 'a': o.address = optarg; break;
         case 's': o.state_dir = optarg; break;
+        case 'D': o.dashboard_address = optarg; break;
         case 'b':
             if (number("--max-body", optarg, SG_MAX_INPUT, &v) < 0)
                 return 2;

@@ -54,8 +54,11 @@ static void controls(FILE *out, const scan_report *r)
     if (!r->score || s.ncontrols == 0)
         return;
     fputs("<section class=\"card\">\n<h2>Controls</h2>\n", out);
-    for (size_t i = 0; i < s.ncontrols; i++)
-        sg_html_control(out, &s.controls[i], NULL);
+    for (size_t i = 0; i < s.ncontrols; i++) {
+        const sg_score_control *c = &s.controls[i];
+        sg_html_control_row row = {c->id, c->name, c->current, c->max, c->healthy, c->unhealthy, c->not_applicable};
+        sg_html_control(out, &row, NULL);
+    }
     fputs("</section>\n", out);
 }
 

@@ -259,7 +259,8 @@ def section_secrets():
           started and "configmaps" not in started[0].get("metadataOnly", "").split(",")
           and "secrets" in started[0].get("metadataOnly", ""), started)
     with open(os.path.join(tmp, "b.yaml"), "w") as f:
-        f.write(f"server:\n  inventorySync: {{enabled: true, kubeconfig: {json.dumps(kc)}}}\n")
+        f.write(f"server:\n  inventorySync: {{enabled: true, kubeconfig: {json.dumps(kc)}}}\n"
+                f"  history: {{namespace: scoregate-system}}\n")
     n = len(fake.accepts)
     b.send(signal.SIGHUP)
     check("a reload without that rule lists ConfigMaps as metadata only again",

@@ -79,6 +79,8 @@ class Server:
         self.config = config
         self.args = list(args)
         self.port = free_port()
+        # Every server gets its own dashboard port (the default 127.0.0.1:8080 would be shared).
+        self.dashboard_port = free_port()
         self.log_path = os.path.join(self.workdir, f"serve-{self.port}.log")
         self.proc = None
         self.ctx = None
@@ -89,6 +91,8 @@ class Server:
             cmd += ["--state-dir", self.state_dir]
         if self.config:
             cmd += ["-c", self.config]
+        if not any(a.startswith("--dashboard-address") for a in self.args):
+            cmd += ["--dashboard-address", f"127.0.0.1:{self.dashboard_port}"]
         cmd += self.args
         self.log = open(self.log_path, "ab")
         self.out_path = self.log_path + ".out"

@@ -4,7 +4,8 @@
  * score and the inventory sync make; this file only maps the request onto it
  * and its result onto the AdmissionReview response: allowed or 403 with the
  * denial message, warnings, the enforce patch, the score annotations, and
- * the finding metrics.
+ * the finding metrics. Answers that deny or warn also go to the recent-decisions
+ * ring the dashboard shows (decisions.c).
  *
  * /mutate returns the enforce patch and never changes the inventory: another
  * webhook or /validate may still reject the request, and later mutations may
@@ -237,6 +238,7 @@ int wh_decide(const wh_context *ctx, const wh_request *r, wh_result *res, char *
         present(ctx, r, &a, res);
     }
     res->allowed = a.allowed && !*a.refusal;
+    wh_decisions_add(ctx->decisions, ctx->now, r, a.judged && a.eval.name ? a.eval.name : r->name, res);
     sg_admission_free(&a);
     return 0;
 }

@@ -49,7 +49,8 @@ static const char css[] =
     "opacity:.55}"
     ".pts{text-align:right;font-variant-numeric:tabular-nums}"
     ".gain{color:var(--green);font-weight:600;text-align:right;font-variant-numeric:tabular-nums}"
-    ".gain.none{color:var(--muted);font-weight:400}"
+    ".gain.none{color:var(--muted);font-weight:400}.stat .gain{text-align:left;font-size:24px;line-height:1.2}"
+    ".stat .gain .sub{font-size:12px}"
     ".pred{display:flex;gap:28px;align-items:flex-end;flex-wrap:wrap;margin-bottom:10px}.pred .big{font-size:28px;"
     "font-weight:700}"
     ".delta.up{color:var(--green)}.delta.down{color:var(--red)}.delta.same{color:var(--muted)}"
@@ -189,7 +190,7 @@ void sg_html_bar(FILE *out, double value, double max, const char *cls)
     fprintf(out, "<div class=\"bar\"><i class=\"%s\" style=\"width:%.1f%%\"></i></div>", cls, w);
 }
 
-void sg_html_control(FILE *out, const sg_score_control *c, const char *gain_html)
+void sg_html_control(FILE *out, const sg_html_control_row *c, const char *gain_html)
 {
     double share = c->max > 0 ? 100 * c->current / c->max : 100;
     fprintf(out, "<div class=\"ctl%s%s\" data-control=\"", c->max > 0 ? "" : " off", gain_html ? " gains" : "");

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -129,6 +130,7 @@ typedef struct wh_context {
     sg_webhook_endpoint endpoint;
     time_t now;
     atomic_bool *dirty;          /* set when the inventory changes */
+    struct wh_decisions *decisions;   /* the recent-decisions ring, or NULL */
 } wh_context;
 
 /* Decide one decoded request. Fails only when the admission decision refuses its arguments. */
@@ -165,6 +167,14 @@ char *wh_denial_message(const char *kind, const char *name, const sg_score_predi
 /* ------------------------------------------------------------------ */
 /* TLS credentials (tls.c).                                             */
 /* ------------------------------------------------------------------ */
+
+/* TLS 1.2 and 1.3; in 1.2 only forward-secret (ECDHE) key exchange and AEAD
+ * ciphers: no CBC with SHA-1 MACs, no static RSA (which a user's RSA
+ * certificate would otherwise enable). The API server (Go) speaks all of
+ * these; so do browsers, for the dashboard. */
+#define WH_TLS_PRIORITIES                                                                               \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:" \
+    "+AES-256-CCM:+AES-128-CCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 typedef struct wh_tls wh_tls;
 
@@ -209,6 +219,15 @@ struct sg_webhook {
     atomic_bool draining;
     atomic_long inflight;
     struct wh_sync *sync;        /* inventory sync (sync.c), NULL when off */
+    struct wh_decisions *decisions;   /* the last denials and warnings (decisions.c) */
+    sg_history *history;         /* the score over time (score_history.c) */
+    char *history_path;          /* state directory file, NULL in a cluster or without persistence */
+    char *history_namespace;     /* in a cluster: where its ConfigMap and Lease are (preflight) */
+    struct wh_keeper *keeper;    /* samples and keeps the history while serving, NULL otherwise */
+    atomic_bool inventory_current;    /* the inventory is the cluster's (synced), or admissions are its source */
+    char *dashboard_address;     /* "" when the dashboard is off */
+    bool dashboard_plain;        /* HTTP on loopback (preflight); else TLS */
+    char *dashboard_ca;          /* server.dashboard.clientCAFile's PEM text, or NULL */
 };
 
 /* ------------------------------------------------------------------ */
@@ -224,6 +243,8 @@ int wh_sync_start(sg_webhook *w, char *err, size_t errlen);
 void wh_sync_stop(sg_webhook *w);
 /* Relist every kind (after a reload: parameters may have changed). */
 void wh_sync_relist(sg_webhook *w);
+/* The sync's connection, shared with the score history's (one credential cache: a plugin runs once), or NULL. */
+struct sg_kube_config *wh_sync_config(sg_webhook *w);
 /* `text` (a rendered exposition of *len bytes, taken) with the sync metrics appended; *len updated. */
 char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len);
 
@@ -252,5 +273,113 @@ int wh_address_parse(const char *address, struct sockaddr_storage *ss, socklen_t
 int wh_listen(const char *address, int *fd, char *err, size_t errlen);
 /* Stop accepting, wait (at most `grace` seconds) for requests in flight, then close everything. */
 void wh_server_stop(sg_webhook *w, void *daemon, unsigned grace);
+
+/* ------------------------------------------------------------------ */
+/* Recent decisions (decisions.c).                                      */
+/* ------------------------------------------------------------------ */
+
+#define WH_DECISIONS 200
+typedef struct wh_decisions wh_decisions;
+wh_decisions *wh_decisions_new(void);
+void wh_decisions_free(wh_decisions *d);
+/* Remember an answer that denied or warned (`name`: the object's). */
+void wh_decisions_add(wh_decisions *d, time_t now, const wh_request *r, const char *name, const wh_result *res);
+/* {"capacity", "recordedSinceStart", "decisions": [newest first]} of namespace `ns` (NULL: all). */
+json_t *wh_decisions_json(wh_decisions *d, const char *ns);
+
+/* ------------------------------------------------------------------ */
+/* Score history (score_history.c).                                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct wh_keeper wh_keeper;
+/* The history (w->history), loaded from the state directory outside a cluster; a corrupt file is set aside. */
+void wh_history_open(sg_webhook *w);
+/* In a cluster: the namespace of the history's ConfigMap and Lease into w->history_namespace
+ * (server.history.namespace, $POD_NAMESPACE or the service account's); -1 when none is known. */
+int wh_history_namespace(sg_webhook *w, char *err, size_t errlen);
+/* Start sampling the score and keeping the history (the state directory, or the cluster's ConfigMap). */
+int wh_keeper_start(sg_webhook *w, char *err, size_t errlen);
+/* Stop: a last save or write, and the Lease released. A no-op when none runs. */
+void wh_keeper_stop(sg_webhook *w);
+/* `text` (*len bytes, taken) with the history metrics appended; *len updated. */
+char *wh_keeper_metrics(sg_webhook *w, char *text, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* The dashboard (dashboard.c, dash_route.c, dash_api.c, dash_pages.c,   */
+/* overview.c, chart.c).                                                 */
+/* ------------------------------------------------------------------ */
+
+/* What a page or an API answer is built from. */
+typedef struct wh_view {
+    const sg_policy *policy;
+    sg_inventory *inv;
+    sg_history *history;         /* NULL: none (the chart says so) */
+    wh_decisions *decisions;     /* NULL: none */
+    const char *ns;              /* the namespace filter, or NULL for all */
+    time_t now;
+    bool live;                   /* served (links between pages, the filter form) or a file */
+} wh_view;
+
+/* `t` as RFC 3339 in UTC ("2025-01-01T00:00:00Z") into buf (32 bytes are enough). */
+void wh_rfc3339(time_t t, char *buf, size_t len);
+
+/* The JSON API (dash_api.c); NULL when out of memory unless said otherwise. */
+json_t *wh_api_summary(const wh_view *v);
+json_t *wh_api_controls(const wh_view *v);
+/* `sort`: "gain" (default), "severity" or "unhealthy". */
+json_t *wh_api_recommendations(const wh_view *v, const char *sort);
+/* One recommendation's details (recommendations entry plus remediation, fix and exemptions), or NULL when unknown. */
+json_t *wh_api_recommendation(const wh_view *v, const char *id);
+/* A page of its resources; on a bad parameter NULL with the reason in err and *status 400 (404: unknown id). */
+json_t *wh_api_rec_resources(const wh_view *v, const char *id, const char *status_filter, const char *limit,
+                             const char *cont, unsigned *status, char *err, size_t errlen);
+json_t *wh_api_namespaces(const wh_view *v);
+json_t *wh_api_history(const wh_view *v, time_t since);
+
+/* Pages (dash_pages.c, overview.c): HTML into `out` from the API's documents. 0, or -1 when out of memory. */
+int wh_page_overview(FILE *out, const wh_view *v, const char *range);
+int wh_page_recommendations(FILE *out, const wh_view *v, const char *sort);
+int wh_page_recommendation(FILE *out, const wh_view *v, const json_t *rec, const json_t *resources);
+int wh_page_namespaces(FILE *out, const wh_view *v);
+int wh_page_decisions(FILE *out, const wh_view *v);
+/* The page head: title, heading, the navigation and the namespace filter (live pages only). */
+void wh_page_head(FILE *out, const wh_view *v, const char *title, const char *current);
+void wh_page_foot(FILE *out, const wh_view *v);
+/* An increase ({points, percent, exactPercent}) as "+0.42%" (or "—") with its points, in element `tag`. */
+void wh_page_gain(FILE *out, const json_t *increase, const char *tag);
+/* A link to `path` keeping the namespace filter, as an attribute value (escaped). */
+void wh_page_href(FILE *out, const wh_view *v, const char *path, const char *extra_query);
+
+/* Whether `name` is a chart range of the overview: 24h, 7d or 90d (NULL: the default, 24h). */
+bool wh_range_known(const char *name);
+/* The score-over-time chart of the history since `since` (chart.c). */
+void wh_chart(FILE *out, sg_history *h, time_t since, time_t now);
+
+/* A dashboard request, however it came (socket or sg_webhook_dashboard_get). */
+typedef struct wh_dash_req {
+    const char *path;
+    const char *(*arg)(void *ctx, const char *key);   /* a query parameter, decoded, or NULL */
+    void *arg_ctx;
+} wh_dash_req;
+
+typedef struct wh_dash_resp {
+    unsigned status;
+    const char *type;            /* Content-Type */
+    char *body;                  /* malloc'd */
+    size_t len;
+} wh_dash_resp;
+
+/* Answer one GET (dash_route.c). -1 only when out of memory. */
+int wh_dash_handle(sg_webhook *w, const wh_dash_req *req, wh_dash_resp *resp);
+
+/* The dashboard's address and TLS rules, its client CA and (in a cluster) the history's namespace:
+ * what serve can check before it writes anything (preflight.c calls it). */
+int wh_dashboard_preflight(sg_webhook *w, char *err, size_t errlen);
+/* The listener (dashboard.c) on the listening socket `fd` (wh_listen); fd < 0: off, *daemon NULL. */
+int wh_dashboard_start(sg_webhook *w, int fd, void **daemon, char *err, size_t errlen);
+void wh_dashboard_stop(void *daemon);
+
+/* Whether the client of `connection` (a struct MHD_Connection) presented a certificate the trusted CA signed (server.c). */
+bool wh_client_verified(void *connection);
 
 #endif

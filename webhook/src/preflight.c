@@ -109,5 +109,5 @@ int wh_preflight(sg_webhook *w, char *err, size_t errlen)
     const char *ca = settings->client_ca_file;
     if (ca && *ca && read_client_ca(w, ca, err, errlen) < 0)
         return -1;
-    return wh_sync_new(w, err, errlen);
+    return wh_sync_new(w, err, errlen) < 0 ? -1 : wh_dashboard_preflight(w, err, errlen);
 }

@@ -26,13 +26,6 @@
 
 #include "internal.h"
 
-/* TLS 1.2 and 1.3; in 1.2 only forward-secret (ECDHE) key exchange and AEAD
- * ciphers: no CBC with SHA-1 MACs, no static RSA (which a user's RSA
- * certificate would otherwise enable). The API server (Go) speaks all of these. */
-#define TLS_PRIORITIES                                                                                  \
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:" \
-    "+AES-256-CCM:+AES-128-CCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
-
 typedef enum route { R_NONE, R_VALIDATE, R_MUTATE, R_HEALTHZ, R_READYZ, R_METRICS } route;
 
 /* Request bodies all connections together may hold at once: at least this,
@@ -127,8 +120,9 @@ static bool is_json(const char *content_type)
 }
 
 /* Whether the client presented a certificate that verifies against clientCAFile. */
-static bool client_verified(struct MHD_Connection *c)
+bool wh_client_verified(void *connection)
 {
+    struct MHD_Connection *c = connection;
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (!info || !info->tls_session)
         return false;
@@ -172,6 +166,7 @@ static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)
     char *text = wh_metrics_render(w->metrics, &score, sg_inventory_count(w->inv), w->tls != NULL, expiry, &len);
     text = wh_sync_metrics(w, text, &len);
     text = wh_persist_metrics(w, text, &len);
+    text = wh_keeper_metrics(w, text, &len);
     if (!text)
         return MHD_NO;
     return send_body(w, c, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");
@@ -211,7 +206,7 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request_c
          * complete makes libmicrohttpd close the connection. */
         return MHD_YES;
     }
-    if (w->client_ca && !client_verified(c))
+    if (w->client_ca && !wh_client_verified(c))
         return send_error(w, c, MHD_HTTP_FORBIDDEN, url, method,
                           "a client certificate signed by the configured clientCAFile is required");
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -391,7 +386,7 @@ static struct MHD_Daemon *start(server *s, int fd)
         MHD_OPTION_CONNECTION_LIMIT, w->opts.max_connections + threads * ACCEPT_SLACK,
         MHD_OPTION_CONNECTION_TIMEOUT, w->opts.timeout,
         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
-        MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+        MHD_OPTION_HTTPS_PRIORITIES, WH_TLS_PRIORITIES,
         MHD_OPTION_HTTPS_CERT_CALLBACK, wh_tls_callback(),
         /* Last: without a client CA the list ends here. */
         w->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, w->client_ca, MHD_OPTION_END);

@@ -123,6 +123,7 @@ static void on_synced(void *ctx, bool synced)
     sg_inventory_free(staged);
     s->staging = NULL;
     atomic_store(&w->dirty, true);
+    atomic_store(&w->inventory_current, true);
 }
 
 int wh_sync_new(sg_webhook *w, char *err, size_t errlen)
@@ -201,6 +202,8 @@ int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
         wh_logf("warn", "inventory sync: %s", sg_kube_config_warning(s->config));
     return 0;
 }
+
+sg_kube_config *wh_sync_config(sg_webhook *w) { return w->sync ? w->sync->config : NULL; }
 
 void wh_sync_stop(sg_webhook *w)
 {

@@ -75,6 +75,7 @@ int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, siz
     atomic_init(&w->draining, false);
     atomic_init(&w->inflight, 0);
     w->metrics = wh_metrics_new();
+    w->decisions = wh_decisions_new();
     w->config_path = o->config_path ? sg_strdup(o->config_path) : NULL;
     if (wh_snapshot_load(w->config_path, 1, &w->snap, err, errlen) < 0)
         goto fail;
@@ -82,6 +83,8 @@ int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, siz
     const sg_server_settings *ss = sg_policy_server(w->snap->policy);
     w->address = sg_strdup(o->address ? o->address : ss->address ? ss->address : ":8443");
     w->state_dir = sg_strdup(o->state_dir ? o->state_dir : ss->state_dir ? ss->state_dir : "./scoregate-state");
+    w->dashboard_address = sg_strdup(o->dashboard_address ? o->dashboard_address : ss->dashboard_address);
+    atomic_init(&w->inventory_current, !ss->inventory_sync);
     if (o->serving && wh_preflight(w, err, errlen) < 0)
         goto fail;
     if (sg_inventory_new(w->snap->model, &w->inv, err, errlen) < 0)
@@ -92,6 +95,7 @@ int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, siz
         snprintf(w->inventory_path, len, "%s/%s", w->state_dir, INVENTORY_FILE);
         load_inventory(w);
     }
+    wh_history_open(w);
     *out = w;
     return 0;
 fail:
@@ -181,6 +185,12 @@ void sg_webhook_free(sg_webhook *w)
     sg_inventory_free(w->inv);
     wh_snapshot_unref(w->snap);
     wh_metrics_free(w->metrics);
+    wh_decisions_free(w->decisions);
+    sg_history_free(w->history);
+    free(w->history_path);
+    free(w->history_namespace);
+    free(w->dashboard_address);
+    free(w->dashboard_ca);
     wh_tls_free(w->tls);
     free(w->client_ca);
     free(w->config_path);
@@ -245,7 +255,7 @@ int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, s
         return *out ? 0 : -1;
     }
     wh_snapshot *snap = wh_current(w);
-    wh_context ctx = {snap, w->inv, w->metrics, ep, time(NULL), &w->dirty};
+    wh_context ctx = {snap, w->inv, w->metrics, ep, time(NULL), &w->dirty, w->decisions};
     wh_result res;
     int rc = wh_decide(&ctx, &r, &res, err, sizeof err);
     *out = NULL;
@@ -307,6 +317,9 @@ static void print_banner(sg_webhook *w, bool own)
     const char *port = colon ? colon + 1 : "8443";
     printf("scoregate: serving the admission webhook on %s (POST /validate, /mutate; GET /healthz, /readyz, /metrics)\n",
            w->address);
+    if (*w->dashboard_address)
+        printf("scoregate: the dashboard (read-only) on %s://%s/\n", w->dashboard_plain ? "http" : "https",
+               w->dashboard_address);
     if (own) {
         printf("scoregate: self-signed certificates in %s; clients trust %s/" SG_CERTS_CA_CERT "\n", w->state_dir,
                w->state_dir);
@@ -349,11 +362,13 @@ static void periodic(sg_webhook *w, bool own, time_t now, time_t *last_save, tim
 }
 
 /* A failure to start: logged (the log is JSON from the first line on) and returned. */
-static int start_failed(int fd, char *err)
+static int start_failed(int fd, int dfd, char *err)
 {
     wh_log("error", err, NULL);
     if (fd >= 0)
         close(fd);
+    if (dfd >= 0)
+        close(dfd);
     return -1;
 }
 
@@ -361,13 +376,19 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
 {
     char cert[PATH_MAX], key[PATH_MAX];
     bool own;
-    int fd;
+    int fd, dfd = -1;
     /* Bind first: a port in use is reported before anything is written. */
     if (wh_listen(w->address, &fd, err, errlen) < 0)
-        return start_failed(-1, err);
+        return start_failed(-1, -1, err);
+    if (*w->dashboard_address && wh_listen(w->dashboard_address, &dfd, err, errlen) < 0) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (the dashboard: choose another address with --dashboard-address or "
+                 "server.dashboard.address, or \"\" to turn it off)");
+        return start_failed(fd, -1, err);
+    }
     if (sg_mkdirs(w->state_dir, err, errlen) < 0 || prepare_certs(w, cert, key, sizeof cert, &own, err, errlen) < 0 ||
         wh_tls_new(cert, key, &w->tls, err, errlen) < 0)
-        return start_failed(fd, err);
+        return start_failed(fd, dfd, err);
     wh_health_reload(w, WH_RELOAD_CERTIFICATE, 0, NULL);
     sigset_t set;
     sigemptyset(&set);
@@ -376,12 +397,14 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    void *daemon;
+    void *daemon, *dashboard = NULL;
     if (wh_server_start(w, fd, &daemon, err, errlen) < 0)
-        return start_failed(-1, err);
-    if (wh_sync_start(w, err, errlen) < 0) {
+        return start_failed(-1, dfd, err);
+    if (wh_sync_start(w, err, errlen) < 0 || wh_dashboard_start(w, dfd, &dashboard, err, errlen) < 0 ||
+        wh_keeper_start(w, err, errlen) < 0) {
+        wh_dashboard_stop(dashboard);
         wh_server_stop(w, daemon, 0);
-        return start_failed(-1, err);
+        return start_failed(-1, dashboard ? -1 : dfd, err);
     }
     atomic_store(&w->ready, true);
     wh_log("info", "serving", json_pack("{s:s,s:s,s:s}", "address", w->address, "certFile", cert, "config",
@@ -404,7 +427,9 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
     }
     wh_log("info", "shutting down: draining requests in flight", NULL);
     atomic_store(&w->ready, false);
+    wh_dashboard_stop(dashboard);
     wh_server_stop(w, daemon, w->opts.timeout + 1);
+    wh_keeper_stop(w);   /* first: it writes the history with the sync's connection */
     wh_sync_stop(w);
     char serr[SG_ERRMAX];
     if (sg_webhook_save(w, serr, sizeof serr) < 0)

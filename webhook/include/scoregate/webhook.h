@@ -20,7 +20,6 @@
 #include <time.h>
 
 #include <scoregate/base.h>
-#include <scoregate/scoring.h>
 
 /* Defaults of the limits (sg_webhook_options_init). */
 /* bytes: larger bodies get 413. An UPDATE review carries the object twice
@@ -36,6 +35,7 @@ typedef struct sg_webhook_options {
     const char *config_path;     /* settings file; NULL: built-in recommendations at their defaults */
     const char *address;         /* overrides server.address when non-NULL */
     const char *state_dir;       /* overrides server.stateDir when non-NULL */
+    const char *dashboard_address;   /* overrides server.dashboard.address when non-NULL ("": off) */
     bool persist;                /* load and save the inventory in the state directory */
     bool serving;                /* for sg_webhook_serve: check its options first (sg_webhook_new) */
     size_t max_body;             /* bytes */
@@ -108,6 +108,28 @@ int sg_webhook_save(sg_webhook *w, char *err, size_t errlen);
  */
 int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen);
 
+/*
+ * The dashboard's overview page (the score gauge and totals, every control
+ * with its potential increase, the score over time from `h`, which may be
+ * NULL) of inventory `inv` under policy `p`, as one self-contained HTML file
+ * without links to the other pages: what `scoregate score -f html` writes.
+ */
+struct sg_policy;
+struct sg_inventory;
+struct sg_history;
+int sg_webhook_overview_html(FILE *out, const struct sg_policy *p, struct sg_inventory *inv, struct sg_history *h,
+                             char *err, size_t errlen);
+
+/*
+ * Answer one GET of the dashboard in memory, exactly as its listener does
+ * (what the fuzz target and the benchmarks call): `target` is the path and
+ * an optional query, e.g. "/api/v1/recommendations?namespace=shop". *status
+ * receives the HTTP status, *type the content type (static), *body a
+ * malloc'd body of *len bytes. -1 only when out of memory.
+ */
+int sg_webhook_dashboard_get(sg_webhook *w, const char *target, unsigned *status, const char **type, char **body,
+                             size_t *len);
+
 /* ------------------------------------------------------------------ */
 /* HTML (html.c): the look of `scan -f html`, `score -f html` and the    */
 /* dashboard, from one source. Every function writes to `out`.          */
@@ -133,8 +155,14 @@ void sg_html_gauge(FILE *out, double percent, const char *value, const char *lab
 void sg_html_stat(FILE *out, const char *cls, size_t n, const char *label);
 /* A bar filled to value/max; `cls` "" (green), "mid", "low" or "before". */
 void sg_html_bar(FILE *out, double value, double max, const char *cls);
+/* A control as its row shows it (the strings borrowed). */
+typedef struct sg_html_control_row {
+    const char *id, *name;
+    double current, max;         /* points; max 0: the control does not count */
+    size_t healthy, unhealthy, not_applicable;
+} sg_html_control_row;
 /* One control: name, id and counts, its points as a bar and "current / max
  * pts"; `gain_html` (HTML, or NULL) in a fourth column. */
-void sg_html_control(FILE *out, const sg_score_control *c, const char *gain_html);
+void sg_html_control(FILE *out, const sg_html_control_row *c, const char *gain_html);
 
 #endif

@@ -3,16 +3,20 @@
  * described by files (the webhook's saved inventory, a scan's JSON, or the
  * objects, e.g. `kubectl get deploy,sts,ds,svc,ing -A -o json`), per control
  * and per namespace; or, with --kubeconfig, of the live cluster, from a one-off
- * list of every scored kind through the API server (the kube module).
+ * list of every scored kind through the API server (the kube module). With
+ * -f html it writes the dashboard's overview page (the webhook module renders
+ * it) to one self-contained file.
  *
  * Exit codes: 0 scored; 2 usage or input error; 3 score below --min-score.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <scoregate/kube.h>
+#include <scoregate/webhook.h>
 
 #include "cli.h"
 #include "score.h"
@@ -32,7 +36,11 @@ static void usage(FILE *out)
             "needs get/list on those kinds in all namespaces.\n\n"
             "options:\n"
             "  -c, --config FILE      settings file (default: built-in recommendations)\n"
-            "  -f, --format FORMAT    text (default) or json\n"
+            "  -f, --format FORMAT    text (default), json, or html: the dashboard's overview page as one\n"
+            "                         self-contained file (gauge, controls by potential increase, score over time)\n"
+            "  -o, --output FILE      write to FILE instead of standard output\n"
+            "      --history FILE     with -f html: the score history to chart (the state directory's\n"
+            "                         history.json, or the history ConfigMap as kubectl get -o json shows it)\n"
             "      --standard NAME    also enable a standard: mcsb, pss-baseline, pss-restricted\n"
             "      --namespace NS     namespace for objects that name none (default: default)\n"
             "      --min-score P      exit 3 when the score is below P percent\n"
@@ -152,65 +160,134 @@ static int write_json(const sg_score *s, const sg_score_namespace *ns, size_t nn
     return rc;
 }
 
-int sg_cmd_score(int argc, char **argv)
+typedef struct score_opts {
+    const char *kubeconfig, *context, *config, *format, *ns, *output, *history;
+    const char *standards[MAX_STANDARDS];
+    size_t nstandards;
+    double min_score;
+} score_opts;
+
+/* One option; 0, or 2 on a usage error (said on standard error). */
+static int option(int c, score_opts *o)
+{
+    char *end;
+    switch (c) {
+    case 'c': o->config = optarg; return 0;
+    case 'f': o->format = optarg; return 0;
+    case 'n': o->ns = optarg; return 0;
+    case 'o': o->output = optarg; return 0;
+    case 'k': o->kubeconfig = optarg; return 0;
+    case 'x': o->context = optarg; return 0;
+    case 'H': o->history = optarg; return 0;
+    case 's':
+        if (o->nstandards == MAX_STANDARDS) {
+            fprintf(stderr, "scoregate score: too many --standard options\n");
+            return 2;
+        }
+        o->standards[o->nstandards++] = optarg;
+        return 0;
+    case 'm':
+        o->min_score = strtod(optarg, &end);
+        if (*end || end == optarg || o->min_score < 0 || o->min_score > 100) {
+            fprintf(stderr, "scoregate score: --min-score takes a percentage from 0 to 100, not '%s'\n", optarg);
+            return 2;
+        }
+        return 0;
+    default:
+        fprintf(stderr, "Run 'scoregate score --help' for usage.\n");
+        return 2;
+    }
+}
+
+/* The command line into `o`: 0, 1 after --help, 2 on a usage error. */
+static int parse(int argc, char **argv, score_opts *o)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},    {"format", required_argument, NULL, 'f'},
         {"standard", required_argument, NULL, 's'},  {"namespace", required_argument, NULL, 'n'},
         {"min-score", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
         {"kubeconfig", required_argument, NULL, 'k'}, {"context", required_argument, NULL, 'x'},
+        {"output", required_argument, NULL, 'o'},    {"history", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0}};
-    const char *kubeconfig = NULL, *context = NULL;
-    const char *config = NULL, *format = "text", *ns = NULL, *standards[MAX_STANDARDS];
-    size_t nstandards = 0;
-    double min_score = -1;
-    char *end;
+    *o = (score_opts){.format = "text", .min_score = -1};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'f': format = optarg; break;
-        case 'n': ns = optarg; break;
-        case 'k': kubeconfig = optarg; break;
-        case 'x': context = optarg; break;
-        case 's':
-            if (nstandards == MAX_STANDARDS) {
-                fprintf(stderr, "scoregate score: too many --standard options\n");
-                return 2;
-            }
-            standards[nstandards++] = optarg;
-            break;
-        case 'm':
-            min_score = strtod(optarg, &end);
-            if (*end || end == optarg || min_score < 0 || min_score > 100) {
-                fprintf(stderr, "scoregate score: --min-score takes a percentage from 0 to 100, not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'h':
+    while ((c = getopt_long(argc, argv, "c:f:o:h", longopts, NULL)) != -1) {
+        if (c == 'h') {
             usage(stdout);
-            return 0;
-        default:
-            fprintf(stderr, "Run 'scoregate score --help' for usage.\n");
-            return 2;
+            return 1;
         }
+        if (option(c, o))
+            return 2;
     }
-    if (strcmp(format, "text") && strcmp(format, "json")) {
-        fprintf(stderr, "scoregate score: unknown format '%s' (expected text or json)\n", format);
+    const char *problem = strcmp(o->format, "text") && strcmp(o->format, "json") && strcmp(o->format, "html")
+                              ? "unknown format (expected text, json or html)"
+                          : o->context && !o->kubeconfig ? "--context goes with --kubeconfig"
+                          : o->history && strcmp(o->format, "html") ? "--history goes with -f html"
+                          : optind >= argc && !o->kubeconfig ? "no FILE given (Run 'scoregate score --help' for usage.)"
+                                                              : NULL;
+    if (problem) {
+        fprintf(stderr, "scoregate score: %s\n", problem);
         return 2;
     }
-    if (context && !kubeconfig) {
-        fprintf(stderr, "scoregate score: --context goes with --kubeconfig\n");
+    return 0;
+}
+
+/* The inventory of the files and the cluster the options name; 0 or 2 with err. */
+static int read_all(const score_opts *o, int argc, char **argv, const sg_policy *policy, sg_inventory *inv,
+                    char *err, size_t errlen)
+{
+    for (int i = optind; i < argc; i++)
+        if (score_read_inventory(policy, inv, argv[i], o->ns, err, errlen))
+            return 2;
+    if (o->kubeconfig && read_cluster(policy, inv, o->kubeconfig, o->context, o->ns, err, errlen) < 0)
         return 2;
-    }
-    if (optind >= argc && !kubeconfig) {
-        fprintf(stderr, "scoregate score: no FILE given (Run 'scoregate score --help' for usage.)\n");
-        return 2;
-    }
-    char err[SG_ERRMAX];
-    sg_policy_options popts = {config, standards, nstandards};
+    return 0;
+}
+
+/* The overview page (the dashboard's, offline), with the score history of o->history when given. */
+static int write_html(const score_opts *o, const sg_policy *policy, sg_inventory *inv, FILE *out, char *err,
+                      size_t errlen)
+{
+    sg_history *h = o->history ? sg_history_new() : NULL;
+    int rc = h && score_read_history(h, o->history, err, errlen) ? -1 : 0;
+    if (rc == 0)
+        rc = sg_webhook_overview_html(out, policy, inv, h, err, errlen);
+    sg_history_free(h);
+    return rc;
+}
+
+/* Write the score in the chosen format; 0, 2 when writing failed, 3 below --min-score. */
+static int report(const score_opts *o, const sg_policy *policy, sg_inventory *inv, FILE *out, char *err, size_t errlen)
+{
+    sg_score_namespace *list = NULL;
+    size_t nlist = 0;
+    sg_inventory_namespace_scores(inv, &list, &nlist);
+    sg_score s;
+    sg_inventory_score(inv, &s);
+    int status = 0;
+    if (!strcmp(o->format, "html"))
+        status = write_html(o, policy, inv, out, err, errlen) ? 2 : 0;
+    else if (!strcmp(o->format, "json"))
+        status = write_json(&s, list, nlist, out) ? 2 : 0;
+    else
+        write_text(&s, list, nlist, out);
+    if (!status && ferror(out))
+        status = 2, snprintf(err, errlen, "cannot write the report");
+    if (!status && o->min_score >= 0 && s.has_percent && s.percent < o->min_score)
+        status = 3;
+    sg_score_namespaces_free(list, nlist);
+    return status;
+}
+
+int sg_cmd_score(int argc, char **argv)
+{
+    score_opts o;
+    int status = parse(argc, argv, &o);
+    if (status)
+        return status == 1 ? 0 : 2;
+    char err[SG_ERRMAX] = "";
+    sg_policy_options popts = {o.config, o.standards, o.nstandards};
     sg_policy *policy;
     if (sg_policy_load(&popts, &policy, err, sizeof err) < 0) {
         fprintf(stderr, "scoregate score: %s\n", err);
@@ -218,31 +295,22 @@ int sg_cmd_score(int argc, char **argv)
     }
     sg_score_model *m = NULL;
     sg_inventory *inv = NULL;
-    int status = sg_score_model_from_policy(policy, NULL, 0, &m, err, sizeof err) ||
-                         sg_inventory_new(m, &inv, err, sizeof err)
-                     ? 2
-                     : 0;
-    for (int i = optind; i < argc && !status; i++)
-        if (score_read_inventory(policy, inv, argv[i], ns, err, sizeof err))
-            status = 2;
-    if (!status && kubeconfig && read_cluster(policy, inv, kubeconfig, context, ns, err, sizeof err) < 0)
+    FILE *out = stdout;
+    status = sg_score_model_from_policy(policy, NULL, 0, &m, err, sizeof err) || sg_inventory_new(m, &inv, err, sizeof err)
+                 ? 2
+                 : read_all(&o, argc, argv, policy, inv, err, sizeof err);
+    if (!status && o.output && !(out = fopen(o.output, "w"))) {
+        snprintf(err, sizeof err, "%s: %s", o.output, strerror(errno));
         status = 2;
-    sg_score_namespace *list = NULL;
-    size_t nlist = 0;
-    if (!status)
-        sg_inventory_namespace_scores(inv, &list, &nlist);
-    if (status) {
-        fprintf(stderr, "scoregate score: %s\n", err);
-    } else {
-        sg_score s;
-        sg_inventory_score(inv, &s);
-        if (!strcmp(format, "json") ? write_json(&s, list, nlist, stdout) != 0
-                                    : (write_text(&s, list, nlist, stdout), false))
-            status = 2;
-        else if (min_score >= 0 && s.has_percent && s.percent < min_score)
-            status = 3;
     }
-    sg_score_namespaces_free(list, nlist);
+    if (!status)
+        status = report(&o, policy, inv, out, err, sizeof err);
+    if (out && out != stdout && fclose(out) != 0 && !status) {
+        snprintf(err, sizeof err, "%s: %s", o.output, strerror(errno));
+        status = 2;
+    }
+    if (status == 2)
+        fprintf(stderr, "scoregate score: %s\n", err);
     sg_inventory_free(inv);
     sg_score_model_free(m);
     sg_policy_free(policy);

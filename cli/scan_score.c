@@ -143,3 +143,27 @@ void scan_score(scan_report *r, bool baseline, double *percent)
         r->prediction = sg_score_prediction_to_json(&p);
     }
 }
+
+int score_read_history(sg_history *h, const char *path, char *err, size_t errlen)
+{
+    char *data;
+    size_t len;
+    if (sg_file_read(path, 4u << 20, &data, &len, err, errlen))
+        return -1;
+    /* A ConfigMap (kubectl get -o json) holds the history's text in data.history. */
+    json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    const char *name = sg_file_name(path);
+    int rc;
+    if (!kind || strcmp(kind, "ConfigMap")) {
+        rc = sg_history_decode(h, name, data, len, NULL, err, errlen);
+    } else {
+        json_t *text = json_object_get(json_object_get(doc, "data"), "history");
+        rc = json_is_string(text)
+                 ? sg_history_decode(h, name, json_string_value(text), json_string_length(text), NULL, err, errlen)
+                 : (snprintf(err, errlen, "%s: the ConfigMap has no data.history", name), -1);
+    }
+    json_decref(doc);
+    free(data);
+    return rc;
+}

@@ -22,6 +22,13 @@ int score_read_inventory(const sg_policy *p, sg_inventory *inv, const char *path
                          char *err, size_t errlen);
 
 /*
+ * Replace `h` with the score history in `path`: the state directory's
+ * history.json, or the history ConfigMap in JSON (kubectl get configmap
+ * NAME -o json), whose data.history holds the same text. Errors name the file.
+ */
+int score_read_history(sg_history *h, const char *path, char *err, size_t errlen);
+
+/*
  * Record `object`, which the cluster holds, into `inv` (the admission
  * decision's RECORD mode; `m` is the model of `p`). 0 when recorded; 1 when
  * it cannot be evaluated, so it is not scored; -1 when the decision refuses

@@ -200,7 +200,8 @@ int wh_page_recommendations(FILE *out, const wh_view *v, const char *sort)
     return 0;
 }
 
-/* The fix as written, one operation a line ("set PATH = VALUE when COND"). */
+/* The fix as written, one operation a line: "set PATH = VALUE", "remove PATH",
+ * each with its condition, and the conditions under which it cannot fix. */
 static void fix_text(FILE *out, const json_t *fix)
 {
     size_t i;
@@ -208,19 +209,28 @@ static void fix_text(FILE *out, const json_t *fix)
     fputs("<pre class=\"patch\">", out);
     json_array_foreach(fix, i, op) {
         const json_t *value = json_object_get(op, "value");
-        char *text = value ? json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        sg_html_escape(out, json_object_get(op, "remove") ? "remove " : "set ");
-        sg_html_escape(out, str(op, json_object_get(op, "remove") ? "remove" : "set"));
-        if (text) {
+        if (json_object_get(op, "fail")) {
+            sg_html_escape(out, "no fix when ");
+            sg_html_escape(out, str(op, "when"));
+            sg_html_escape(out, ":\n    ");
+            sg_html_escape(out, str(op, "fail"));
+            fputc('\n', out);
+            continue;
+        }
+        bool remove = json_object_get(op, "remove") != NULL;
+        sg_html_escape(out, remove ? "remove " : "set ");
+        sg_html_escape(out, str(op, remove ? "remove" : "set"));
+        if (value) {
+            char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
             sg_html_escape(out, " = ");
             sg_html_escape(out, json_is_string(value) ? json_string_value(value) : text);
+            free(text);
         }
         if (json_object_get(op, "when")) {
             sg_html_escape(out, "\n    when ");
             sg_html_escape(out, str(op, "when"));
         }
         fputc('\n', out);
-        free(text);
     }
     fputs("</pre>", out);
 }

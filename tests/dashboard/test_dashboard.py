@@ -279,7 +279,7 @@ def section_listener():
     for host in ("localhost", f"localhost:{port}", "[::1]:1234", "127.0.0.2"):
         res.check(f"Host {host}: answered", dl.get(port, "/api/v1/summary", host=host)[0] == 200)
     for path, word in [("/api/v1/history?since=yesterday", "since"), ("/?range=1y", "range"),
-                       ("/recommendations?sort=name", "sort"),
+                       ("/recommendations?sort=name", "sort"), ("/api/v1/summary?namespace=Shop%85", "namespace"),
                        ("/api/v1/recommendations/privileged-containers/resources?limit=0", "limit"),
                        ("/api/v1/recommendations/privileged-containers/resources?limit=abc", "limit"),
                        ("/api/v1/recommendations/privileged-containers/resources?status=broken", "status"),

@@ -151,12 +151,25 @@ static int rec_page(const wh_dash_req *req, const wh_view *v, const char *id, wh
     return rc;
 }
 
+/* A Kubernetes namespace name: an RFC 1123 label. */
+static bool namespace_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
 static int route(sg_webhook *w, const wh_dash_req *req, const wh_view *v, wh_dash_resp *resp)
 {
     const char *path = req->path, *sort = req->arg(req->arg_ctx, "sort");
     bool is_api = !strncmp(path, API, strlen(API));
-    if (v->ns && strlen(v->ns) > 253)
-        return respond_error(resp, is_api, 400, "namespace is longer than 253 characters");
+    if (v->ns && !namespace_name(v->ns))
+        return respond_error(resp, is_api, 400, "namespace must be a namespace name (lower-case letters, digits and "
+                                                "'-', at most 63)");
     if (sort && strcmp(sort, "gain") && strcmp(sort, "severity") && strcmp(sort, "unhealthy"))
         return respond_error(resp, is_api, 400, "sort must be gain, severity or unhealthy");
     if (is_api)

@@ -42,7 +42,7 @@ static void describe(kb_transfer *t, CURLcode rc, const char *verb, const sg_kub
         json_t *st = t->body.len ? json_loadb(t->body.data, t->body.len, 0, NULL) : NULL;
         if (json_is_string(json_object_get(st, "message")))
             msg = json_string_value(json_object_get(st, "message"));
-        snprintf(err, errlen, "%s: 403 Forbidden: %s; the service account needs '%s' on it (the chart's Role grants it)",
+        snprintf(err, errlen, "%s: 403 Forbidden: %s; the service account needs RBAC verb '%s' on it",
                  what, *msg ? msg : "RBAC denies it", verb);
         json_decref(st);
         return;

@@ -332,6 +332,9 @@ def group_schema(t):
         ("limits need cpu and memory", "limits", dict(sets=["resources.limits.cpu=null"])),
         ("scoreGate.minScore above 100", "minScore", dict(sets=["config.scoreGate.minScore=120"])),
         ("inventorySync.enabled as a string", "inventorySync", dict(set_strings=["inventorySync.enabled=yes"])),
+        ("dashboard.port 8443 (the webhook's)", "dashboard.port", dict(sets=["dashboard.port=8443"])),
+        ("dashboard.port below 1024", "dashboard.port", dict(sets=["dashboard.port=80"])),
+        ("unknown dashboard key", "dashboard", dict(sets=["dashboard.address=0.0.0.0:8080"])),
     ]
     for name, expect, kw in cases:
         t.run(f"schema rejects: {name}", rejected(expect, **kw))
@@ -355,9 +358,9 @@ def group_template(t):
     def kinds_default():
         docs = default_docs()
         kinds = sorted(d["object"]["kind"] for d in docs)
-        want = sorted(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "NetworkPolicy",
-                       "PodDisruptionBudget", "Secret", "Service", "ServiceAccount",
-                       "ValidatingWebhookConfiguration"])
+        want = sorted(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "ConfigMap", "Deployment", "Lease",
+                       "NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "Secret", "Service",
+                       "ServiceAccount", "ValidatingWebhookConfiguration"])
         check(kinds == want, f"kinds {kinds} != {want}")
 
     def namespaces():
@@ -527,8 +530,14 @@ def group_template(t):
         mounts = {m["name"]: m for m in c["volumeMounts"]}
         vols = {v["name"]: v for v in spec["volumes"]}
         srv = settings["server"]
-        check(set(srv) == {"address", "stateDir", "tls", "inventorySync"} and srv["address"] == ":8443"
-              and srv["inventorySync"] == {"enabled": True}, f"server {srv}")
+        check(set(srv) == {"address", "stateDir", "tls", "inventorySync", "dashboard", "history"} and
+              srv["address"] == ":8443" and srv["inventorySync"] == {"enabled": True}, f"server {srv}")
+        check(srv["dashboard"] == {"address": "127.0.0.1:8080"}, f"server.dashboard {srv['dashboard']}")
+        check(srv["history"] == {"namespace": NS, "name": f"{FULLNAME}-history"}, f"server.history {srv['history']}")
+        off = settings_of(t.render(sets=["dashboard.enabled=false"]))[0]["server"]
+        check(off["dashboard"] == {"address": ""}, f"dashboard.enabled=false: {off['dashboard']}")
+        moved = settings_of(t.render(sets=["dashboard.port=9090"]))[0]["server"]
+        check(moved["dashboard"] == {"address": "127.0.0.1:9090"}, f"dashboard.port: {moved['dashboard']}")
         check("emptyDir" in vols["state"] and mounts["state"]["mountPath"] == srv["stateDir"]
               and not mounts["state"].get("readOnly"), f"stateDir {srv['stateDir']} is not the emptyDir mount")
         tls_dir = mounts["tls"]["mountPath"]
@@ -537,8 +546,9 @@ def group_template(t):
         for key, fname in (("certFile", "tls.crt"), ("keyFile", "tls.key")):
             check(srv["tls"][key] == f"{tls_dir}/{fname}" and fname in items, f"server.tls.{key} {srv['tls'][key]}")
         check(c["args"] == ["serve", "-c", mounts["config"]["mountPath"] + "/config.yaml"], f"args {c['args']}")
-        check(vols["config"]["configMap"]["name"] == one(docs, "ConfigMap")["metadata"]["name"],
-              "config volume is not the ConfigMap")
+        check(vols["config"]["configMap"]["name"] == FULLNAME and
+              any(c["metadata"]["name"] == FULLNAME and "config.yaml" in c["data"] for c in objs(docs, "ConfigMap")),
+              "config volume is not the settings ConfigMap")
 
     def settings_full():
         docs = t.render(files=[os.path.join(HERE, "values-full.yaml")])
@@ -622,9 +632,25 @@ def group_template(t):
               f"binding subjects {crb['subjects']}")
         check(settings_of(docs)[0]["server"].get("inventorySync") == {"enabled": True},
               "the settings file enables server.inventorySync")
+        history = f"{FULLNAME}-history"
+        role = one(docs, "Role")
+        want = [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": [history], "verbs": ["get", "update"]},
+                {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [history],
+                 "verbs": ["get", "update"]}]
+        check(role["rules"] == want and role["metadata"]["namespace"] == NS,
+              f"the history Role allows exactly its ConfigMap and Lease: {role['rules']}")
+        rb = one(docs, "RoleBinding")
+        check(rb["roleRef"]["name"] == role["metadata"]["name"] and rb["subjects"] ==
+              [{"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": NS}], f"RoleBinding {rb}")
+        cm = [c for c in objs(docs, "ConfigMap") if c["metadata"]["name"] == history]
+        lease = one(docs, "Lease")
+        check(len(cm) == 1 and "data" not in cm[0] and lease["metadata"]["name"] == history and
+              lease["apiVersion"] == "coordination.k8s.io/v1", "the chart makes the history ConfigMap and Lease, empty")
         off = t.render(sets=["inventorySync.enabled=false"])
         check("inventorySync" not in settings_of(off)[0]["server"], "server.inventorySync without inventorySync")
-        check(not objs(off, "ClusterRole") and not objs(off, "ClusterRoleBinding"), "RBAC without inventorySync")
+        check("history" not in settings_of(off)[0]["server"], "server.history without inventorySync")
+        check(not objs(off, "ClusterRole") and not objs(off, "ClusterRoleBinding") and not objs(off, "Role") and
+              not objs(off, "RoleBinding") and not objs(off, "Lease"), "RBAC and the Lease without inventorySync")
         spec = pod_spec(off)
         check(spec["automountServiceAccountToken"] is False and
               all("projected" not in v for v in spec["volumes"]), "token mounted without inventorySync")
@@ -686,8 +712,10 @@ def group_template(t):
     def notes():
         out = t.notes()
         for want in ("kubectl get validatingwebhookconfiguration", "--dry-run=server", "privileged",
-                     "port-forward", "/metrics", "scoregate_secure_score_percent"):
+                     "port-forward", "/metrics", "scoregate_secure_score_percent",
+                     f"port-forward deployment/{FULLNAME} 8080:8080", "http://127.0.0.1:8080/"):
             check(want in out, f"NOTES.txt lacks {want!r}")
+        check("8080" not in t.notes(sets=["dashboard.enabled=false"]), "NOTES.txt names the dashboard when it is off")
 
     for name, fn in [
         ("template: default objects", kinds_default),

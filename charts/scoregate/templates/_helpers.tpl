@@ -68,6 +68,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/* Paths inside the container. */}}
+{{/* The ConfigMap and the Lease of the score history (with inventorySync). */}}
+{{- define "scoregate.historyName" -}}{{ include "scoregate.fullname" . | trunc 55 | trimSuffix "-" }}-history{{- end }}
 {{- define "scoregate.configDir" -}}/etc/scoregate{{- end }}
 {{- define "scoregate.tlsDir" -}}/var/run/scoregate/tls{{- end }}
 {{- define "scoregate.stateDir" -}}/var/lib/scoregate{{- end }}
@@ -84,7 +86,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 The settings file (docs/recommendations.md): only keys the settings loader knows. Optional
 sections are left out when empty; `server` comes from the chart (with
 inventorySync.enabled, server.inventorySync lists and watches through the
-mounted service account token; see docs/inventory-sync.md).
+mounted service account token, see docs/inventory-sync.md, and server.history
+names the ConfigMap and Lease of the score history; server.dashboard serves the
+dashboard on loopback, see docs/dashboard.md).
 */}}
 {{- define "scoregate.settings" -}}
 {{- $c := .Values.config }}
@@ -96,6 +100,8 @@ mounted service account token; see docs/inventory-sync.md).
 {{- $tls := dict "certFile" (printf "%s/tls.crt" (include "scoregate.tlsDir" .)) "keyFile" (printf "%s/tls.key" (include "scoregate.tlsDir" .)) }}
 {{- $_ := set $s "server" (dict "address" ":8443" "stateDir" (include "scoregate.stateDir" .) "tls" $tls) }}
 {{- if .Values.inventorySync.enabled }}{{ $_ := set $s.server "inventorySync" (dict "enabled" true) }}{{ end }}
+{{- $_ := set $s.server "dashboard" (dict "address" (ternary (printf "127.0.0.1:%v" .Values.dashboard.port) "" .Values.dashboard.enabled)) }}
+{{- if .Values.inventorySync.enabled }}{{ $_ := set $s.server "history" (dict "namespace" .Release.Namespace "name" (include "scoregate.historyName" .)) }}{{ end }}
 {{- toYaml $s }}
 {{- end }}
 

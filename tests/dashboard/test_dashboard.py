@@ -430,14 +430,21 @@ def cluster(fa, fake, tmp):
     kc = fa.kubeconfig(os.path.join(tmp, "kubeconfig"), fake.url, ca_file=f"{tmp}/ca.crt", token="token-1")
     for o in dl.objects():
         fake.put(o)
+    # As the chart sets it up: the ConfigMap and Lease exist, empty, and RBAC allows only get and update.
+    meta = {"name": "scoregate-history", "labels": {"app.kubernetes.io/name": "scoregate"}}
+    fake.single.put("configmaps", "scoregate-system", {"metadata": dict(meta)}, agent="helm")
+    fake.single.put("leases", "scoregate-system", {"metadata": dict(meta), "spec": {}}, agent="helm")
+    fake.single.forbidden |= {("create", "configmaps"), ("create", "leases"), ("delete", "configmaps")}
     a, b = replica(tmp, "a", kc), replica(tmp, "b", kc)
     leaders = wait_for(lambda: leader_of(a, b), 30)
     res.check("one replica leads (holds the Lease)", len(leaders) == 1, leaders)
     leader = leaders[0]
     follower = b if leader is a else a
-    cm = wait_for(lambda: fake.single.get("configmaps", "scoregate-system", "scoregate-history"), 30)
+    cm = wait_for(lambda: (fake.single.get("configmaps", "scoregate-system", "scoregate-history") or {}).get("data")
+                  and fake.single.get("configmaps", "scoregate-system", "scoregate-history"), 30)
     text = (cm or {}).get("data", {}).get("history", "")
     res.check("the leader writes the history ConfigMap", text and json.loads(text)["version"] == 1, cm)
+    res.check("...keeping the chart's labels", cm["metadata"].get("labels") == meta["labels"], cm["metadata"])
     res.check("the ConfigMap is well under its 1 MiB limit (at most 512 KiB)", 0 < len(text) <= 512 * 1024)
     synced = wait_for(lambda: history(a) and history(a) == history(b) and history(a), 30)
     res.check("both replicas show the same history", synced and synced[-1]["percent"] is not None, (history(a), history(b)))

@@ -106,8 +106,8 @@ void hs_normalize(hcontent *c)
     int64_t newest = newest_time(c);
     if (newest == INT64_MIN)
         return;
-    normalize_tier(&c->fine, SG_HISTORY_MINUTE, newest - SG_HISTORY_FINE_SPAN, HS_FINE_MAX);
-    normalize_tier(&c->coarse, SG_HISTORY_HOUR, newest - SG_HISTORY_COARSE_SPAN, HS_COARSE_MAX);
+    normalize_tier(&c->fine, HS_MINUTE, newest - HS_FINE_SPAN, HS_FINE_MAX);
+    normalize_tier(&c->coarse, HS_HOUR, newest - HS_COARSE_SPAN, HS_COARSE_MAX);
 }
 
 /* Index of control `id`, added when new and there is room; -1 otherwise. */
@@ -166,18 +166,18 @@ bool sg_history_observe(sg_history *h, const sg_score *s, time_t now)
     if (!last || now >= last->time) {
         const hsample *fine = c->fine.n ? &c->fine.s[c->fine.n - 1] : NULL;
         const hsample *coarse = c->coarse.n ? &c->coarse.s[c->coarse.n - 1] : NULL;
-        if ((!last || !same_values(last, &cur, c->ncontrols)) && (!fine || now - fine->time >= SG_HISTORY_MINUTE)) {
+        if ((!last || !same_values(last, &cur, c->ncontrols)) && (!fine || now - fine->time >= HS_MINUTE)) {
             hs_push(&c->fine, &cur);
             added = true;
         }
-        if (!coarse || now - coarse->time >= SG_HISTORY_HOUR) {
+        if (!coarse || now - coarse->time >= HS_HOUR) {
             hs_push(&c->coarse, &cur);
             added = true;
         }
     }
     if (added) {
-        trim_front(&c->fine, (int64_t)now - SG_HISTORY_FINE_SPAN, HS_FINE_MAX);
-        trim_front(&c->coarse, (int64_t)now - SG_HISTORY_COARSE_SPAN, HS_COARSE_MAX);
+        trim_front(&c->fine, (int64_t)now - HS_FINE_SPAN, HS_FINE_MAX);
+        trim_front(&c->coarse, (int64_t)now - HS_COARSE_SPAN, HS_COARSE_MAX);
         h->generation++;
     }
     pthread_mutex_unlock(&h->lock);

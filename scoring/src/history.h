@@ -16,9 +16,14 @@
 
 #include "internal.h"
 
+#define HS_VERSION 1                  /* of the text; a newer one is refused */
+#define HS_MINUTE 60                  /* seconds between change samples, at least */
+#define HS_HOUR 3600                  /* seconds between hourly samples */
+#define HS_FINE_SPAN (24 * 3600)      /* how long the change samples are kept */
+#define HS_COARSE_SPAN (90 * 86400)   /* how long the hourly samples are kept */
 #define HS_NONE INT32_MIN
-#define HS_FINE_MAX (SG_HISTORY_FINE_SPAN / SG_HISTORY_MINUTE + 1)
-#define HS_COARSE_MAX (SG_HISTORY_COARSE_SPAN / SG_HISTORY_HOUR + 1)
+#define HS_FINE_MAX (HS_FINE_SPAN / HS_MINUTE + 1)
+#define HS_COARSE_MAX (HS_COARSE_SPAN / HS_HOUR + 1)
 #define HS_ID_MAX 253
 
 typedef struct hsample {

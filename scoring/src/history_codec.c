@@ -57,7 +57,7 @@ static char *encode_content(const hcontent *c, size_t *len)
 {
     char *text = NULL;
     FILE *f = sg_check_alloc(open_memstream(&text, len));
-    fprintf(f, "{\"version\":%d,\"controls\":[", SG_HISTORY_VERSION);
+    fprintf(f, "{\"version\":%d,\"controls\":[", HS_VERSION);
     for (size_t i = 0; i < c->ncontrols; i++) {
         json_t *id = sg_check_alloc(json_string(c->ids[i]));
         char *quoted = sg_check_alloc(json_dumps(id, JSON_ENCODE_ANY));
@@ -199,11 +199,11 @@ static int decode_doc(const decoder *d, const json_t *doc, bool *newer, hcontent
     const json_t *version = json_object_get(doc, "version");
     if (!json_is_integer(version))
         return bad(d, "no \"version\"");
-    if (json_integer_value(version) != SG_HISTORY_VERSION) {
+    if (json_integer_value(version) != HS_VERSION) {
         char what[160];
-        *newer = json_integer_value(version) > SG_HISTORY_VERSION;
+        *newer = json_integer_value(version) > HS_VERSION;
         snprintf(what, sizeof what, "version %lld, this scoregate reads version %d%s",
-                 (long long)json_integer_value(version), SG_HISTORY_VERSION,
+                 (long long)json_integer_value(version), HS_VERSION,
                  *newer ? " (written by a newer scoregate)" : "");
         return bad(d, what);
     }
@@ -301,6 +301,6 @@ json_t *sg_history_view_to_json(const sg_history_view *v)
         json_array_append_new(ids, sg_check_alloc(json_string(v->ids[i])));
     for (size_t i = 0; i < v->count; i++)
         json_array_append_new(samples, sample_json(v, &v->samples[i]));
-    return sg_check_alloc(json_pack("{s:i,s:o,s:o}", "version", SG_HISTORY_VERSION, "controls", ids, "samples",
+    return sg_check_alloc(json_pack("{s:i,s:o,s:o}", "version", HS_VERSION, "controls", ids, "samples",
                                     samples));
 }

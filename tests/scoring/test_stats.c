@@ -263,8 +263,20 @@ static void test_listing_pages(void **state)
     assert_int_equal(page.total, 5);
     assert_int_equal(page.items[0].ncontainers, 0);
     sg_resource_page_free(&page);
+    sg_inventory_free(inv);
+    sg_score_model_free(m);
+}
 
-    /* Bad input. */
+/* Tokens not made by the listing, unknown recommendations and limits out of range are refused. */
+static void test_listing_bad_input(void **state)
+{
+    (void)state;
+    sg_score_model *m = fx_model(controls, 4, rec_control, RECS);
+    char err[SG_ERRMAX];
+    sg_inventory *inv;
+    assert_int_equal(sg_inventory_new(m, &inv, err, sizeof err), 0);
+    fx_apply(inv, SG_SCORE_CREATE, fx_outcome(m, "Pod", "even", "p00", "u........."));
+    sg_resource_page page;
     static const char *const bad[] = {"x", "1.", "1.0", "1.zz", "2.6100", "1.610062", "1.6161616100"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(sg_inventory_rec_resources(inv, "r0", NULL, SG_LIST_UNHEALTHY, bad[i], 3, &page, err,
@@ -380,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_gains_equal_brute_force),
         cmocka_unit_test(test_sole_and_top),
         cmocka_unit_test(test_listing_pages),
+        cmocka_unit_test(test_listing_bad_input),
         cmocka_unit_test(test_details_persist_and_remap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

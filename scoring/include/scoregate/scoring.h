@@ -43,9 +43,7 @@
 /* Room for one human-readable reason of a control change, NUL included. */
 #define SG_SCORE_REASON_MAX 128
 
-/* ------------------------------------------------------------------ */
-/* Controls and recommendations as data.                                */
-/* ------------------------------------------------------------------ */
+/* ---- Controls and recommendations as data. ---- */
 
 /* One control of the score model. Strings are copied by sg_score_model_new(). */
 typedef struct sg_score_control_def {
@@ -79,9 +77,7 @@ typedef struct sg_score_rec_def {
  */
 sg_score_rec_def sg_score_rec_def_from_info(const sg_rec_info *info);
 
-/* ------------------------------------------------------------------ */
-/* The model.                                                           */
-/* ------------------------------------------------------------------ */
+/* ---- The model. ---- */
 
 typedef struct sg_score_model sg_score_model;
 
@@ -119,9 +115,7 @@ long sg_score_model_rec_index(const sg_score_model *m, const char *id);
 /* Control index of recommendation `rec`, or -1 when it is not scored or out of range. */
 long sg_score_model_rec_control(const sg_score_model *m, size_t rec);
 
-/* ------------------------------------------------------------------ */
-/* Outcomes: what one evaluated object contributes.                     */
-/* ------------------------------------------------------------------ */
+/* ---- Outcomes: what one evaluated object contributes. ---- */
 
 typedef struct sg_score_outcome sg_score_outcome;
 
@@ -154,11 +148,9 @@ int sg_score_outcome_label(sg_score_outcome *o, const char *key, const char *val
                            char *err, size_t errlen);
 
 /*
- * Note that recommendation `rec` is unhealthy in container `container`: kept
- * with the resource for people (the dashboard lists affected containers),
- * never read by the score. Names longer than 253 bytes, and entries past 16
- * KiB per resource, are left out (a pod of hundreds of containers is listed
- * in part). Fails when `rec` is out of range or `container` is NULL.
+ * Note that recommendation `rec` is unhealthy in `container`: for people (the
+ * dashboard), never read by the score. Names over 253 bytes, and entries past
+ * 16 KiB per resource, are left out. Fails when `rec` is out of range.
  */
 int sg_score_outcome_container(sg_score_outcome *o, size_t rec, const char *container, char *err,
                                size_t errlen);
@@ -188,9 +180,7 @@ sg_score_state sg_score_outcome_control_state(const sg_score_outcome *o, size_t 
 
 void sg_score_outcome_free(sg_score_outcome *o);
 
-/* ------------------------------------------------------------------ */
-/* Scores.                                                              */
-/* ------------------------------------------------------------------ */
+/* ---- Scores. ---- */
 
 typedef struct sg_score_control {
     const char *id;          /* interned: valid for the life of the process */
@@ -231,9 +221,7 @@ typedef struct sg_score {
 void sg_score_compute(const sg_score_model *m, const size_t *healthy, const size_t *unhealthy,
                       const size_t *not_applicable, sg_score *out);
 
-/* ------------------------------------------------------------------ */
-/* The inventory.                                                       */
-/* ------------------------------------------------------------------ */
+/* ---- The inventory. ---- */
 
 typedef struct sg_inventory sg_inventory;
 
@@ -263,21 +251,16 @@ void sg_inventory_score(sg_inventory *inv, sg_score *out);
  */
 void sg_inventory_score_namespace(sg_inventory *inv, const char *ns, sg_score *out);
 
-/* ------------------------------------------------------------------ */
-/* What to fix first (stats.c, listing.c): what the dashboard shows.    */
-/* ------------------------------------------------------------------ */
+/* ---- What to fix first (stats.c, listing.c): what the dashboard shows. ---- */
 
 /*
- * What making some unhealthy resources healthy would gain, computed exactly
- * as the score is (DESIGN.md 3): the control's rounded points after minus
- * before, and the secure score's percent after minus before (both from
- * rounded control points, so these add up to what the score will show), and
- * the unrounded percent change.
+ * What making some unhealthy resources healthy would gain, computed as the
+ * score is (DESIGN.md 3): the control's rounded points and the score's percent
+ * after minus before (from rounded points, so gains add up to what the score
+ * will show), and the unrounded percent change.
  */
 typedef struct sg_score_gain {
-    double points;
-    double percent;
-    double exact_percent;
+    double points, percent, exact_percent;
 } sg_score_gain;
 
 /* One recommendation over a set of resources. */
@@ -287,26 +270,22 @@ typedef struct sg_rec_stats {
     size_t exempt;           /* a waiver or a mitigated exemption applies */
     size_t not_applicable;   /* evaluated, no finding */
     size_t unknown;          /* not evaluated for the resource (stale: enabled or configured since) */
-    size_t sole;             /* unhealthy resources on which no other scored recommendation of its
-                                control is unhealthy: remediating it alone makes them healthy there */
-    sg_score_gain gain;      /* of remediating it alone (those `sole` resources); 0 when not scored */
+    size_t sole;             /* unhealthy where no other scored one of its control is: fixed by it alone */
+    sg_score_gain gain;      /* of remediating it alone (the `sole` resources); 0 when not scored */
 } sg_rec_stats;
 
 /* The statistics of the inventory, or of one namespace of it. */
 typedef struct sg_stats {
     sg_score_model *model;   /* one reference: recs[i] is recommendation i of this model */
     sg_score score;          /* of the resources counted */
-    sg_score_gain control_gain[SG_SCORE_MAX_CONTROLS];   /* every unhealthy resource of the control
-                                                            made healthy (its potential) */
+    sg_score_gain control_gain[SG_SCORE_MAX_CONTROLS];   /* all of the control fixed: its potential */
     size_t nrecs;
     sg_rec_stats *recs;
 } sg_stats;
 
 /*
  * Statistics of every resource (`ns` NULL), of namespace `ns`, or of the
- * cluster-scoped resources (`ns` ""): the score of those resources alone,
- * per control what fixing all of it gains, per recommendation its counts and
- * what remediating it alone gains. One pass under the read lock,
+ * cluster-scoped ones (`ns` ""), scored alone. One pass under the read lock,
  * O(resources x recommendations / 64 + findings). Free with sg_stats_free().
  */
 void sg_inventory_stats(sg_inventory *inv, const char *ns, sg_stats *out);
@@ -315,15 +294,13 @@ void sg_stats_free(sg_stats *s);
 /* Id of recommendation `rec` of the model (borrowed from it), or NULL when out of range. */
 const char *sg_score_model_rec_id(const sg_score_model *m, size_t rec);
 
-/* How many recommendations a namespace breakdown names to fix first. */
-#define SG_NAMESPACE_TOP 3
+#define SG_NAMESPACE_TOP 3   /* recommendations a namespace breakdown names to fix first */
 
 /* One namespace's score in a breakdown. */
 typedef struct sg_score_namespace {
     char *namespace_;        /* owned by the array; "" for cluster-scoped resources */
     sg_score score;
-    size_t ntop;             /* recommendations to fix first: the greatest gain, then the most
-                                unhealthy resources; only those unhealthy somewhere here */
+    size_t ntop;             /* to fix first: greatest gain, then most unhealthy; unhealthy here */
     char *top_ids[SG_NAMESPACE_TOP];     /* owned by the array */
     sg_rec_stats top[SG_NAMESPACE_TOP];  /* over this namespace, gains against its own score */
 } sg_score_namespace;
@@ -332,7 +309,6 @@ typedef struct sg_score_namespace {
  * Per-namespace breakdown: every namespace with at least one resource, sorted
  * by name, each scored alone with what to fix first in it. *out is a new
  * array of *n entries, freed with sg_score_namespaces_free().
- * O(resources log resources + resources x recommendations / 64).
  */
 void sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n);
 void sg_score_namespaces_free(sg_score_namespace *list, size_t n);
@@ -342,19 +318,17 @@ enum { SG_LIST_UNHEALTHY = 1, SG_LIST_HEALTHY = 2, SG_LIST_EXEMPT = 4 };
 
 /* One resource in a listing. */
 typedef struct sg_listed_resource {
-    const char *group, *kind, *namespace_, *name;   /* borrowed from the page; namespace_ "" when
-                                                       cluster-scoped */
+    const char *group, *kind, *namespace_, *name;   /* borrowed from the page */
     sg_score_state state;                /* of the recommendation on it, exemptions applied */
     sg_exemption_category exemption;     /* the exemption recorded for it, or SG_EXEMPT_NONE */
-    json_t *labels;                      /* owned: a JSON object (what exemptions match on) */
+    json_t *labels;                      /* owned: a JSON object */
     size_t ncontainers;
     const char **containers;             /* borrowed from the page: where it is unhealthy */
 } sg_listed_resource;
 
 typedef struct sg_resource_page {
     sg_listed_resource *items;
-    size_t count;
-    size_t total;            /* resources that match, every page together */
+    size_t count, total;     /* total: resources that match, every page together */
     char *next;              /* continue token of the next page, or NULL on the last one */
     void *internal_;
 } sg_resource_page;
@@ -362,13 +336,11 @@ typedef struct sg_resource_page {
 /*
  * One page of the resources on which recommendation `rec_id` applies, with
  * the states in `which` (SG_LIST_*), of namespace `ns` (NULL: all; "":
- * cluster-scoped), ordered by namespace, kind, name and API group: at most
- * `limit` (1 to 10000) after the one `continue_token` (NULL: from the start)
- * names. The token is one that an earlier page returned; it stays valid
- * whatever changes meanwhile (the listing resumes after that resource).
- * O(resources log limit). Fails when the model has no such recommendation,
- * the limit is out of range or the token is not one this function made (the
- * message says which). Free with sg_resource_page_free().
+ * cluster-scoped), ordered by namespace, kind, name and group: at most `limit`
+ * (1 to 10000) after the one `continue_token` (NULL: from the start) names; a
+ * token stays valid whatever changes meanwhile. O(resources log limit). Fails
+ * on an unknown recommendation, limit or token, saying which. Free with
+ * sg_resource_page_free().
  */
 int sg_inventory_rec_resources(sg_inventory *inv, const char *rec_id, const char *ns, unsigned which,
                                const char *continue_token, size_t limit, sg_resource_page *out,
@@ -486,9 +458,7 @@ void sg_inventory_reload_policy(sg_inventory *inv, sg_score_model *m, const sg_p
  */
 int sg_inventory_check(sg_inventory *inv, char *err, size_t errlen);
 
-/* ------------------------------------------------------------------ */
-/* The admission decision (admission.c).                                */
-/* ------------------------------------------------------------------ */
+/* ---- The admission decision (admission.c). ---- */
 
 /*
  * The one decision of scoregate (docs/architecture.md, docs/webhook.md). The webhook's /validate
@@ -609,9 +579,7 @@ const sg_eval *sg_admission_stored(const sg_admission *a);
 /* A short text for a denial reason ("its action is deny", ...). */
 const char *sg_denial_text(sg_denial d);
 
-/* ------------------------------------------------------------------ */
-/* Persistence.                                                         */
-/* ------------------------------------------------------------------ */
+/* ---- Persistence. ---- */
 
 /*
  * Save the inventory to `path` crash-safely: write a new file in the same
@@ -636,81 +604,59 @@ int sg_inventory_load(sg_inventory *inv, const char *path, char *err, size_t err
 int sg_inventory_load_buffer(sg_inventory *inv, const char *name, const void *data, size_t len,
                              char *err, size_t errlen);
 
-/* ------------------------------------------------------------------ */
-/* Score history (history.c, history_codec.c).                          */
-/* ------------------------------------------------------------------ */
+/* ---- Score history (history.c, history_codec.c). ---- */
 
 /*
- * The secure score and every control's points over time. Two tiers: a
- * sample whenever the score changes, at most one a minute, kept 24 hours;
- * and one an hour, kept 90 days. Bounded: at most 1441 + 2161 samples, and
- * the encoded form at most SG_HISTORY_MAX_BYTES (the oldest hourly samples
- * go first when a wide control table would pass it), well under a
- * ConfigMap's 1 MiB. Encoded as versioned JSON (SG_HISTORY_VERSION) for a
- * file in the state directory or a ConfigMap in the cluster. Thread-safe: a
- * history has its own lock.
+ * The secure score and every control's points over time: a sample whenever
+ * the score changes, at most one a minute, kept 24 hours; and one an hour,
+ * kept 90 days. At most 1441 + 2161 samples, encoded (versioned JSON) in at
+ * most SG_HISTORY_MAX_BYTES (the oldest hourly samples go first), well under
+ * a ConfigMap's 1 MiB. Thread-safe: a history has its own lock.
  */
-#define SG_HISTORY_VERSION 1
-#define SG_HISTORY_MINUTE 60                  /* seconds between change samples, at least */
-#define SG_HISTORY_HOUR 3600                  /* seconds between hourly samples */
-#define SG_HISTORY_FINE_SPAN (24 * 3600)      /* how long the change samples are kept */
-#define SG_HISTORY_COARSE_SPAN (90 * 86400)   /* how long the hourly samples are kept */
 #define SG_HISTORY_MAX_BYTES (512u << 10)
 
 typedef struct sg_history sg_history;
 
-/* A new, empty history. */
-sg_history *sg_history_new(void);
+sg_history *sg_history_new(void);   /* empty */
 void sg_history_free(sg_history *h);
 
 /*
- * Look at the score at `now` (called, say, every second): a change sample
- * when the score (percent, points or any control's points) differs from the
- * newest sample and the newest change sample is at least a minute old; an
- * hourly sample when the newest one is at least an hour old. Samples past
- * their span are dropped. Returns true when a sample was added.
+ * Look at the score at `now` (say every second): a change sample when the
+ * score or any control's points differ from the newest sample and the newest
+ * change sample is a minute old; an hourly sample when the newest one is an
+ * hour old. Samples past their span go. True when a sample was added.
  */
 bool sg_history_observe(sg_history *h, const sg_score *s, time_t now);
 
 /*
  * Add every sample of `from` that `into` lacks, by time, controls matched by
- * id, then keep the rules (a minute between change samples, an hour between
- * hourly ones, the spans measured from the newest sample, the bounds).
- * Returns true when `into` changed.
+ * id, then keep the rules above (spans from the newest sample). True when
+ * `into` changed.
  */
 bool sg_history_merge(sg_history *into, sg_history *from);
 
-/* Changes with every change of the content (a sample added, a merge that added some, a decode). */
-unsigned long sg_history_generation(sg_history *h);
-/* Number of samples held, both tiers. */
-size_t sg_history_count(sg_history *h);
+unsigned long sg_history_generation(sg_history *h);   /* changes whenever the content does */
+size_t sg_history_count(sg_history *h);               /* samples held, both tiers */
 
-/*
- * The versioned JSON text of the history: a new NUL-terminated string of
- * *len bytes, at most SG_HISTORY_MAX_BYTES.
- */
+/* The versioned JSON text: a new NUL-terminated string of *len bytes. */
 char *sg_history_encode(sg_history *h, size_t *len);
 /*
- * Replace the content of `h` with the text `data` (`len` bytes, `name` for
- * messages). Checked strictly: the version (a newer one is refused, saying
- * so), the shape, increasing times, values in range and the bounds. On error
- * `h` is left as it was. *newer (when non-NULL) is set when the text is of a
- * newer version than this one writes.
+ * Replace the content of `h` with the text `data` (`name` for messages),
+ * checked strictly: version (a newer one refused, *newer set when non-NULL),
+ * shape, increasing times, ranges, bounds. On error `h` is left as it was.
  */
 int sg_history_decode(sg_history *h, const char *name, const char *data, size_t len, bool *newer,
                       char *err, size_t errlen);
 
-/* Save to `path` crash-safely (sg_file_write_atomic). */
+/* Save to `path` crash-safely (sg_file_write_atomic); replace the content with `path`'s (decode). */
 int sg_history_save(sg_history *h, const char *path, char *err, size_t errlen);
-/* Replace the content with the file at `path` (sg_history_decode). */
 int sg_history_load(sg_history *h, const char *path, char *err, size_t errlen);
 
-/* One sample, as read out. Points per control follow the ids of its view. */
+/* One sample as read out; points follow the ids of its view. */
 typedef struct sg_history_sample {
     time_t time;
     bool has_percent;
-    double percent;          /* rounded to 2 decimals, as the score */
-    double current, max;     /* points */
+    double percent, current, max;   /* as the score: percent rounded to 2 decimals, points */
     bool has_points[SG_SCORE_MAX_CONTROLS];
     double points[SG_SCORE_MAX_CONTROLS];
 } sg_history_sample;
@@ -723,23 +669,16 @@ typedef struct sg_history_view {
 } sg_history_view;
 
 /*
- * The samples at or after `since` (0: all), oldest first, as one series: the
- * hourly samples older than the oldest change sample, then the change
- * samples. Free with sg_history_view_free().
+ * The samples at or after `since` (0: all) as one series, oldest first: the
+ * hourly ones older than the oldest change sample, then the change samples.
  */
 void sg_history_view_get(sg_history *h, time_t since, sg_history_view *out);
 void sg_history_view_free(sg_history_view *v);
 
-/*
- * {"version", "controls": [ids], "samples": [{"time": RFC 3339, "percent":
- * number|null, "current", "max", "controls": {id: points}}]}: what the
- * dashboard's /api/v1/history returns. A new reference.
- */
+/* The dashboard's /api/v1/history document (docs/dashboard.md). A new reference. */
 json_t *sg_history_view_to_json(const sg_history_view *v);
 
-/* ------------------------------------------------------------------ */
-/* JSON shared by the CLI and the webhook (docs/scan.md).               */
-/* ------------------------------------------------------------------ */
+/* ---- JSON shared by the CLI and the webhook (docs/scan.md). ---- */
 
 /*
  * {"percent": number|null, "current", "max", "controls": [{"id", "name",

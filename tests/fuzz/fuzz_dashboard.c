@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include <scoregate/webhook.h>
 
 static const char *const objects[] = {

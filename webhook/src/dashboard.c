@@ -159,7 +159,7 @@ static struct MHD_Daemon *start(dash *d, int fd)
     return MHD_start_daemon(flags, 0, NULL, NULL, &on_request, d, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                             MHD_OPTION_CONNECTION_LIMIT, CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, TIMEOUT,
                             MHD_OPTION_NOTIFY_CONNECTION, &on_connection, d, MHD_OPTION_HTTPS_PRIORITIES,
-                            WH_TLS_PRIORITIES, MHD_OPTION_HTTPS_CERT_CALLBACK, wh_tls_callback(),
+                            wh_tls_priorities(), MHD_OPTION_HTTPS_CERT_CALLBACK, wh_tls_callback(),
                             d->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, d->client_ca, MHD_OPTION_END);
 }
 

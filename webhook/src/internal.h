@@ -168,13 +168,8 @@ char *wh_denial_message(const char *kind, const char *name, const sg_score_predi
 /* TLS credentials (tls.c).                                             */
 /* ------------------------------------------------------------------ */
 
-/* TLS 1.2 and 1.3; in 1.2 only forward-secret (ECDHE) key exchange and AEAD
- * ciphers: no CBC with SHA-1 MACs, no static RSA (which a user's RSA
- * certificate would otherwise enable). The API server (Go) speaks all of
- * these; so do browsers, for the dashboard. */
-#define WH_TLS_PRIORITIES                                                                               \
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:" \
-    "+AES-256-CCM:+AES-128-CCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+/* The TLS priorities of both listeners (server.c): TLS 1.2 and 1.3, forward-secret AEAD only. */
+const char *wh_tls_priorities(void);
 
 typedef struct wh_tls wh_tls;
 

@@ -26,6 +26,15 @@
 
 #include "internal.h"
 
+/* TLS 1.2 and 1.3; in 1.2 only forward-secret (ECDHE) key exchange and AEAD
+ * ciphers: no CBC with SHA-1 MACs, no static RSA (which a user's RSA
+ * certificate would otherwise enable). The API server (Go) speaks all of these. */
+#define TLS_PRIORITIES                                                                                  \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:" \
+    "+AES-256-CCM:+AES-128-CCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
+const char *wh_tls_priorities(void) { return TLS_PRIORITIES; }
+
 typedef enum route { R_NONE, R_VALIDATE, R_MUTATE, R_HEALTHZ, R_READYZ, R_METRICS } route;
 
 /* Request bodies all connections together may hold at once: at least this,
@@ -386,7 +395,7 @@ static struct MHD_Daemon *start(server *s, int fd)
         MHD_OPTION_CONNECTION_LIMIT, w->opts.max_connections + threads * ACCEPT_SLACK,
         MHD_OPTION_CONNECTION_TIMEOUT, w->opts.timeout,
         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
-        MHD_OPTION_HTTPS_PRIORITIES, WH_TLS_PRIORITIES,
+        MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
         MHD_OPTION_HTTPS_CERT_CALLBACK, wh_tls_callback(),
         /* Last: without a client CA the list ends here. */
         w->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, w->client_ca, MHD_OPTION_END);

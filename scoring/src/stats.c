@@ -131,17 +131,6 @@ static void tally_init(const sg_score_model *m, tally *t)
     t->known = sg_calloc(m->nrecs + 1, sizeof *t->known);
 }
 
-static void tally_reset(const sg_score_model *m, tally *t)
-{
-    sg_rec_stats *recs = t->recs;
-    size_t *known = t->known;
-    memset(t, 0, sizeof *t);
-    memset(recs, 0, m->nrecs * sizeof *recs);
-    memset(known, 0, m->nrecs * sizeof *known);
-    t->recs = recs;
-    t->known = known;
-}
-
 static void tally_free(tally *t)
 {
     free(t->recs);
@@ -223,54 +212,89 @@ static void pick_top(const sg_score_model *m, const tally *t, sg_score_namespace
     ns->ntop = n;
 }
 
-typedef struct ns_ref {
-    const char *ns;
-    const resource *r;
-} ns_ref;
+/*
+ * The breakdown is one pass: each resource is tallied into its namespace's
+ * tally, found by hashing (a tally is some 2 KB with the built-in
+ * recommendations), and the namespaces are then sorted by name.
+ */
+typedef struct ns_group {
+    const char *ns;          /* borrowed from a resource key */
+    uint64_t hash;
+    tally t;
+} ns_group;
 
-static int ns_ref_cmp(const void *a, const void *b)
+typedef struct grouping {
+    const sg_score_model *m;
+    ns_group *groups;
+    size_t n, cap;
+    uint32_t *slots;         /* open addressing: group index + 1, 0 empty; a power of two in size */
+    size_t nslots;
+} grouping;
+
+/* Index the groups afresh in a table of `nslots` (a power of two, more than the groups). */
+static void rehash(grouping *g, size_t nslots)
 {
-    return strcmp(((const ns_ref *)a)->ns, ((const ns_ref *)b)->ns);
+    free(g->slots);
+    g->nslots = nslots;
+    g->slots = sg_calloc(nslots, sizeof *g->slots);
+    for (size_t i = 0; i < g->n; i++) {
+        size_t at = (size_t)g->groups[i].hash & (g->nslots - 1);
+        while (g->slots[at])
+            at = (at + 1) & (g->nslots - 1);
+        g->slots[at] = (uint32_t)(i + 1);
+    }
 }
 
-/* Score the groups of equal namespaces in the sorted `refs`. */
-static void score_groups(const sg_score_model *m, const ns_ref *refs, size_t total, sg_score_namespace *list)
+/* The tally of namespace `ns`, made when new (moving the others). */
+static tally *group_of(grouping *g, const char *ns)
 {
-    tally t;
-    tally_init(m, &t);
-    for (size_t i = 0, g = 0; i < total; g++) {
-        size_t j = i;
-        tally_reset(m, &t);
-        for (; j < total && !strcmp(refs[j].ns, refs[i].ns); j++)
-            tally_add(m, refs[j].r->bits, &t);
-        tally_finish(m, &t, &list[g].score, NULL);
-        list[g].namespace_ = sg_strdup(refs[i].ns);
-        pick_top(m, &t, &list[g]);
-        i = j;
+    uint64_t h = sg_fnv1a(SG_FNV1A_INIT, ns, strlen(ns));
+    size_t at = (size_t)h & (g->nslots - 1);
+    for (; g->slots[at]; at = (at + 1) & (g->nslots - 1)) {
+        ns_group *x = &g->groups[g->slots[at] - 1];
+        if (x->hash == h && !strcmp(x->ns, ns))
+            return &x->t;
     }
-    tally_free(&t);
+    if (g->n == g->cap)
+        g->groups = sg_reallocarray(g->groups, g->cap = g->cap ? g->cap * 2 : 16, sizeof *g->groups);
+    ns_group *x = &g->groups[g->n];
+    x->ns = ns;
+    x->hash = h;
+    tally_init(g->m, &x->t);
+    g->slots[at] = (uint32_t)++g->n;
+    if (g->n * 2 > g->nslots)
+        rehash(g, g->nslots * 2);
+    return &x->t;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+    return strcmp(((const ns_group *)a)->ns, ((const ns_group *)b)->ns);
 }
 
 void sg_inventory_namespace_scores(sg_inventory *inv, sg_score_namespace **out, size_t *n)
 {
     pthread_rwlock_rdlock(&inv->lock);
     const sg_score_model *m = inv->model;
-    size_t total = inv->count, k = 0, groups = 0;
-    ns_ref *refs = sg_calloc(total + 1, sizeof *refs);
+    grouping g = {.m = m};
+    rehash(&g, 64);
     for (size_t i = 0; i < inv->nbuckets; i++)
         for (const resource *r = inv->buckets[i]; r; r = r->next)
-            refs[k++] = (ns_ref){key_namespace(resource_key(r, m->nwords)), r};
-    assert(k == total);
-    if (total > 1)
-        qsort(refs, total, sizeof *refs, ns_ref_cmp);
-    for (size_t i = 0; i < total; i++)
-        groups += i == 0 || strcmp(refs[i - 1].ns, refs[i].ns);
-    sg_score_namespace *list = sg_calloc(groups + 1, sizeof *list);
-    score_groups(m, refs, total, list);
-    free(refs);
+            tally_add(m, r->bits, group_of(&g, key_namespace(resource_key(r, m->nwords))));
+    if (g.n > 1)
+        qsort(g.groups, g.n, sizeof *g.groups, group_cmp);
+    sg_score_namespace *list = sg_calloc(g.n + 1, sizeof *list);
+    for (size_t k = 0; k < g.n; k++) {
+        tally_finish(m, &g.groups[k].t, &list[k].score, NULL);
+        list[k].namespace_ = sg_strdup(g.groups[k].ns);
+        pick_top(m, &g.groups[k].t, &list[k]);
+        tally_free(&g.groups[k].t);
+    }
     pthread_rwlock_unlock(&inv->lock);
+    free(g.slots);
+    free(g.groups);
     *out = list;
-    *n = groups;
+    *n = g.n;
 }
 
 void sg_score_namespaces_free(sg_score_namespace *list, size_t n)

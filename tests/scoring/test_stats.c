@@ -179,6 +179,48 @@ static void test_sole_and_top(void **state)
     sg_score_model_free(m);
 }
 
+/* Many namespaces, met in no order: each one's score and fix-first list are those of it alone. */
+static void test_many_namespaces(void **state)
+{
+    (void)state;
+    sg_score_model *m = fx_model(controls, 4, rec_control, RECS);
+    char err[SG_ERRMAX], ns[16], name[16], states[RECS + 1];
+    sg_inventory *inv;
+    assert_int_equal(sg_inventory_new(m, &inv, err, sizeof err), 0);
+    unsigned x = 12345;
+    for (int i = 0; i < 3000; i++) {
+        x = x * 1103515245u + 12345u;
+        snprintf(ns, sizeof ns, "ns-%u", (x >> 8) % 300);
+        snprintf(name, sizeof name, "p%d", i);
+        for (int k = 0; k < RECS; k++)
+            states[k] = "uh."[(x >> (k + 3)) % 3];
+        states[RECS] = '\0';
+        fx_apply(inv, SG_SCORE_CREATE, fx_outcome(m, "Pod", (x >> 20) % 50 ? ns : NULL, name, states));
+    }
+    sg_score_namespace *list;
+    size_t n, resources = 0;
+    sg_inventory_namespace_scores(inv, &list, &n);
+    assert_true(n > 250);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(i == 0 || strcmp(list[i - 1].namespace_, list[i].namespace_) < 0);
+        sg_stats st;
+        sg_inventory_stats(inv, list[i].namespace_, &st);
+        assert_memory_equal(&st.score, &list[i].score, sizeof st.score);
+        for (size_t k = 0; k < list[i].ntop; k++) {
+            long r = sg_score_model_rec_index(m, list[i].top_ids[k]);
+            assert_true(r >= 0);
+            assert_memory_equal(&st.recs[r], &list[i].top[k], sizeof st.recs[r]);
+        }
+        resources += list[i].score.resources;
+        sg_stats_free(&st);
+    }
+    assert_string_equal(list[0].namespace_, "");   /* the cluster-scoped ones first */
+    assert_int_equal(resources, 3000);
+    sg_score_namespaces_free(list, n);
+    sg_inventory_free(inv);
+    sg_score_model_free(m);
+}
+
 /* A pod-like outcome whose unhealthy r0 is in the containers given. */
 static sg_score_outcome *with_containers(sg_score_model *m, const char *ns, const char *name, const char *states,
                                          const char *c1, const char *c2)
@@ -391,6 +433,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gains_equal_brute_force),
         cmocka_unit_test(test_sole_and_top),
+        cmocka_unit_test(test_many_namespaces),
         cmocka_unit_test(test_listing_pages),
         cmocka_unit_test(test_listing_bad_input),
         cmocka_unit_test(test_details_persist_and_remap),

@@ -247,13 +247,16 @@ def section_pages():
 
 # ---------------------------------------------------------------- listener
 
-def refused(args, config_text=None, needle=""):
+def refused(args, config_text=None, needle="", code=2):
+    """serve exits with `code` saying `needle`; a usage error (2) writes nothing, not even the state directory."""
     workdir = tempfile.mkdtemp(prefix="sg-dash-")
-    cmd = [SCOREGATE, "serve", "--address", f"127.0.0.1:{free_port()}", "--state-dir", os.path.join(workdir, "st")]
+    state = os.path.join(workdir, "st")
+    cmd = [SCOREGATE, "serve", "--address", f"127.0.0.1:{free_port()}", "--state-dir", state]
     if config_text:
         cmd += ["-c", write(os.path.join(workdir, "c.yaml"), config_text)]
     p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=60)
-    return p.returncode != 0 and needle in p.stderr, p.stderr[-500:]
+    untouched = code != 2 or not os.path.exists(state)
+    return p.returncode == code and needle in p.stderr and untouched, f"exit {p.returncode}: {p.stderr[-500:]}"
 
 
 def section_listener():
@@ -292,12 +295,12 @@ def section_listener():
     res.check("exit 0 on SIGTERM", s.stop() == 0)
 
     ok, err = refused(["--dashboard-address", "0.0.0.0:" + str(free_port())], needle="not a loopback address")
-    res.check("plain HTTP off loopback: serve refuses, saying why", ok and "server.dashboard.tls" in err, err)
+    res.check("plain HTTP off loopback: serve refuses (exit 2, nothing written), saying why", ok and "server.dashboard.tls" in err, err)
     ok, err = refused(["--dashboard-address", ":" + str(free_port())], needle="not a loopback address")
     res.check("plain HTTP on every address: refused", ok, err)
     busy = start()
-    ok, err = refused(["--dashboard-address", f"127.0.0.1:{busy.dashboard_port}"], needle="cannot listen")
-    res.check("a dashboard address in use: serve refuses, saying what to do", ok and "--dashboard-address" in err, err)
+    ok, err = refused(["--dashboard-address", f"127.0.0.1:{busy.dashboard_port}"], needle="cannot listen", code=1)
+    res.check("a dashboard address in use: serve exits 1, saying what to do", ok and "--dashboard-address" in err, err)
     ok, err = refused([], "server:\n  dashboard: {clientCAFile: /x}\n", needle="needs server.dashboard.tls")
     res.check("clientCAFile without tls is a settings error", ok, err)
     busy.stop()

@@ -56,19 +56,21 @@ static const char *doc_type_name(const json_t *v)
     }
 }
 
-static void doc_pending_add(doc_pending *p, json_t *object, int document, int line)
+static void doc_pending_add(doc_pending *p, json_t *object, int document, int line, const char *pointer)
 {
     if (p->count == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 8;
         p->items = sg_reallocarray(p->items, p->cap, sizeof(*p->items));
     }
-    p->items[p->count++] = (sg_manifest){json_incref(object), NULL, document, line};
+    p->items[p->count++] = (sg_manifest){json_incref(object), NULL, document, line, sg_strdup(pointer)};
 }
 
 static void doc_pending_free(doc_pending *p)
 {
-    for (size_t i = 0; i < p->count; i++)
+    for (size_t i = 0; i < p->count; i++) {
         json_decref(p->items[i].object);
+        free(p->items[i].pointer);
+    }
     free(p->items);
 }
 
@@ -81,9 +83,9 @@ static int doc_line_of(const doc_place *pl, const json_t *obj, const char *key, 
     return line ? line : fallback;
 }
 
-/* Check one object (what = "" or "items[3]: ") and add it, expanding Lists. */
+/* Check one object (what = "" or "items[3]: ", at JSON Pointer `pointer`) and add it, expanding Lists. */
 static int doc_take_object(const doc_place *pl, doc_pending *out, json_t *obj, int fallback_line,
-                          const char *what, int nesting)
+                          const char *what, const char *pointer, int nesting)
 {
     int line = doc_line_of(pl, obj, NULL, fallback_line);
     if (!json_is_object(obj))
@@ -113,15 +115,16 @@ static int doc_take_object(const doc_place *pl, doc_pending *out, json_t *obj, i
         size_t i;
         json_t *item;
         json_array_foreach(items, i, item) {
-            char inner[64];
+            char inner[64], at[32 * (MAX_LIST_NESTING + 1)];
             snprintf(inner, sizeof(inner), "items[%zu]: ", i);
+            snprintf(at, sizeof(at), "%s/items/%zu", pointer, i);
             int item_line = doc_line_of(pl, item, NULL, doc_line_of(pl, obj, "items", line));
-            if (doc_take_object(pl, out, item, item_line, inner, nesting + 1) != 0)
+            if (doc_take_object(pl, out, item, item_line, inner, at, nesting + 1) != 0)
                 return -1;
         }
         return 0;
     }
-    doc_pending_add(out, obj, pl->document, line);
+    doc_pending_add(out, obj, pl->document, line, pointer);
     return 0;
 }
 
@@ -145,7 +148,7 @@ int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data
     json_t *doc;
     json_array_foreach(docs, i, doc) {
         doc_place pl = {name, numbers[i], lines, err, errlen};
-        if ((rc = doc_take_object(&pl, &pending, doc, 1, "", 0)) != 0)
+        if ((rc = doc_take_object(&pl, &pending, doc, 1, "", "", 0)) != 0)
             break;
     }
     /* Only a stream without errors is added: the list is never left half-read. */
@@ -186,8 +189,10 @@ void sg_manifest_list_free(sg_manifest_list *list)
 {
     if (!list)
         return;
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
         json_decref(list->items[i].object);
+        free(list->items[i].pointer);
+    }
     free(list->items);
     for (size_t i = 0; i < list->nfiles; i++)
         free(list->files[i]);

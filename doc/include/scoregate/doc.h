@@ -64,6 +64,8 @@ typedef struct sg_manifest {
     const char *file;     /* borrowed from the list: the name given at load */
     int document;         /* 1-based document number in the file */
     int line;             /* 1-based line where the object starts */
+    char *pointer;        /* owned by the list: where the object is in its document, as a JSON
+                             Pointer: "" for the document itself, "/items/3" for a List item */
 } sg_manifest;
 
 typedef struct sg_manifest_list {
@@ -85,6 +87,66 @@ int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data
 /* Same, reading `path` ("-" reads standard input). */
 int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen);
 void sg_manifest_list_free(sg_manifest_list *list);
+
+/* ------------------------------------------------------------------ */
+/* Editing streams: the smallest text change (edit*.c).                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A YAML or JSON stream opened for editing. Values are changed where they
+ * are written, and nothing else moves: comments, key order, quoting,
+ * indentation, flow or block style, document separators and every byte that
+ * does not belong to a changed value stay as they are. New keys go after the
+ * last key of their mapping, at its indentation; new text takes the style
+ * around it (block or flow YAML, the stream's indentation step and sequence
+ * indentation, its line breaks; JSON in a JSON stream). A value that aliases
+ * share (an &anchor some *alias names) is not changed, since the change would
+ * reach the aliases; an alias that must change becomes a copy of its new
+ * value; a key a merge key (<<) brings in is overridden by one of the
+ * mapping's own.
+ */
+typedef struct sg_edit sg_edit;
+
+/*
+ * Open `len` bytes of a stream (copied) named `name` for editing. Fails as
+ * sg_yaml_load() does, and on text it can read but not edit (UTF-16).
+ */
+int sg_edit_open(const char *name, const char *data, size_t len, sg_edit **out, char *err, size_t errlen);
+
+/*
+ * Make the node at JSON Pointer `pointer` of document `document` (numbered as
+ * sg_yaml_load numbers them; "" is the document itself) equal `value`, with
+ * the smallest text change. Returns 0, or -1 with `err` naming the document
+ * and line when the change cannot be written so (a value aliases share, a
+ * key a merge key brings, no such document or node); then nothing of it is
+ * kept. Each call must change a part of the stream no other call changes.
+ */
+int sg_edit_set(sg_edit *e, int document, const char *pointer, const json_t *value, char *err, size_t errlen);
+
+/* Whether any sg_edit_set() so far changed the text. */
+bool sg_edit_changed(const sg_edit *e);
+/* Whether the stream is JSON (then every change is written as JSON). */
+bool sg_edit_is_json(const sg_edit *e);
+
+/*
+ * The edited text: a new buffer (*out, NUL-terminated, the caller frees; *len
+ * bytes). It is read back before it is returned, and must give every
+ * document the value the sg_edit_set() calls gave it (and be JSON when the
+ * stream was); otherwise -1 and `err` says so ("does not read back").
+ */
+int sg_edit_text(sg_edit *e, char **out, size_t *len, char *err, size_t errlen);
+void sg_edit_free(sg_edit *e);
+
+/*
+ * Whether a stream is an unrendered Helm chart template: 1 with the 1-based
+ * *document and *line of its first template action that Helm would render
+ * (one naming .Values, .Release, .Chart, .Capabilities, .Files or .Template,
+ * a Helm or sprig function or control word such as include, toYaml, if, end,
+ * or a trimming {{- or -}}), 0 when it has none. Actions inside block scalars
+ * (| and >) and comments do not count: rendered output carries Go templates
+ * of other tools there (Prometheus and Alertmanager rules).
+ */
+int sg_helm_template_find(const char *data, size_t len, int *document, int *line);
 
 /* ------------------------------------------------------------------ */
 /* Decimals: text to double, independent of the C locale.               */

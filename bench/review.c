@@ -73,7 +73,7 @@ static void bench_review(const char *config, const char *body, size_t len, long 
 static void bench_policy(const char *config, const char *body, size_t len, long n)
 {
     char err[SG_ERRMAX];
-    sg_policy_options po = {config, NULL, 0};
+    sg_policy_options po = {.config_path = config};
     sg_policy *p;
     sg_score_model *m;
     sg_inventory *inv;

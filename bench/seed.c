@@ -58,7 +58,7 @@ int main(int argc, char **argv)
     }
     char err[SG_ERRMAX], path[PATH_MAX];
     snprintf(path, sizeof path, "%s/inventory.bin", argv[2]);
-    sg_policy_options po = {argv[1], NULL, 0};
+    sg_policy_options po = {.config_path = argv[1]};
     sg_policy *p;
     sg_score_model *m;
     sg_inventory *inv;

@@ -277,7 +277,8 @@ int sg_cmd_scan(int argc, char **argv)
     if (parse_args(argc, argv, &o) < 0)
         return 2;
     char err[2 * SG_ERRMAX];   /* a place ("file: document 2, line 9: ") and a message */
-    sg_policy_options popts = {o.config, o.standards, o.nstandards};
+    sg_policy_options popts = {.config_path = o.config, .extra_standards = o.standards,
+                               .n_extra_standards = o.nstandards};
     sg_policy *policy;
     if (sg_policy_load(&popts, &policy, err, sizeof err) < 0) {
         fprintf(stderr, "scoregate scan: %s\n", err);

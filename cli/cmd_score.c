@@ -287,7 +287,8 @@ int sg_cmd_score(int argc, char **argv)
     if (status)
         return status == 1 ? 0 : 2;
     char err[SG_ERRMAX] = "";
-    sg_policy_options popts = {o.config, o.standards, o.nstandards};
+    sg_policy_options popts = {.config_path = o.config, .extra_standards = o.standards,
+                               .n_extra_standards = o.nstandards};
     sg_policy *policy;
     if (sg_policy_load(&popts, &policy, err, sizeof err) < 0) {
         fprintf(stderr, "scoregate score: %s\n", err);

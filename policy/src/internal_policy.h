@@ -90,6 +90,9 @@ const sg_exemption_info *pol_exemption_find(const sg_policy *p, size_t rec, cons
                                             const char *name, const json_t *labels, time_t now,
                                             const sg_exemption_info **expired);
 
+/* Set the actions `scoregate fix` asks for (fix_set.c; sg_policy_options.fix_only, fix_all). */
+int pol_apply_fix_set(sg_policy *p, const sg_policy_options *o, char *err, size_t errlen);
+
 /* Keep `text` (malloc'd) for the life of the evaluation; returns it. */
 const char *pol_eval_keep(sg_eval *ev, char *text);
 

@@ -291,7 +291,8 @@ static int load_all(sg_policy *p, const char *name, const sg_linemap *lines, con
     pol_loader bld = {"built-in catalog", builtin_lines, err, errlen};
     int rc = load_recommendations(&ld, &bld, p);
     sg_linemap_free(builtin_lines);
-    if (rc < 0 || load_exemptions(&ld, p) < 0 || load_server(&ld, p) < 0)
+    if (rc < 0 || load_exemptions(&ld, p) < 0 || load_server(&ld, p) < 0 ||
+        pol_apply_fix_set(p, opts, err, errlen) < 0)
         return -1;
     return 0;
 }

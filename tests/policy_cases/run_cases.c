@@ -198,7 +198,7 @@ static sg_policy *case_policy(const char *where, const json_t *c)
     json_array_foreach(standards, i, s)
         if (n < 8)
             names[n++] = json_string_value(s);
-    sg_policy_options opts = {NULL, names, n};
+    sg_policy_options opts = {.extra_standards = names, .n_extra_standards = n};
     char err[SG_ERRMAX];
     sg_policy *p = NULL;
     const json_t *config = json_object_get(c, "config");

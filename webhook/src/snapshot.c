@@ -12,7 +12,7 @@
 int wh_snapshot_load(const char *config_path, unsigned long generation, wh_snapshot **out,
                      char *err, size_t errlen)
 {
-    sg_policy_options popts = {config_path, NULL, 0};
+    sg_policy_options popts = {.config_path = config_path};
     sg_policy *policy;
     if (sg_policy_load(&popts, &policy, err, errlen) < 0)
         return -1;

@@ -89,6 +89,18 @@ typedef struct sg_policy_options {
     const char *config_path;               /* NULL: embedded defaults only */
     const char *const *extra_standards;    /* added to the config's standards */
     size_t n_extra_standards;
+    /*
+     * `scoregate fix` with --recommendation or --all: the recommendations whose
+     * fixes to apply, by id, or (fix_all) every enabled and configured one that
+     * has a fix. They get action enforce (a named one that is disabled in the
+     * settings too); every other enforce becomes deny: not fixed, but still a
+     * check a fix must not break. A named id that is unknown, has no fix,
+     * belongs to a standard that is not enabled or is not configured is a
+     * load error.
+     */
+    const char *const *fix_only;
+    size_t n_fix_only;
+    bool fix_all;
 } sg_policy_options;
 
 /* Load settings and compile every recommendation. On error nothing is returned. */

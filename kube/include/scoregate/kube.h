@@ -17,6 +17,7 @@
  *    with resourceVersion preconditions; sg_kube_elector elects one leader
  *    among replicas on a Lease. Both are generic: the webhook keeps its score
  *    history in a ConfigMap with them.
+ *  - sg_kube_patch() sends one JSON Patch, or its server-side dry run.
  *  - An informer (sg_kube_informer) runs one background thread that lists
  *    every kind, then watches each from the list's resourceVersion with
  *    bookmarks; it relists on 410 Gone, and retries failures with client-go's
@@ -244,6 +245,33 @@ void sg_kube_elector_free(sg_kube_elector *e);
 /* The namespace of the in-cluster service account (`dir`/namespace; NULL
  * dir: SG_KUBE_SERVICEACCOUNT_DIR), malloc'd, or NULL when not in a pod. */
 char *sg_kube_pod_namespace(const char *dir);
+
+/* ------------------------------------------------------------------ */
+/* One JSON Patch (patch.c).                                             */
+/* ------------------------------------------------------------------ */
+
+/* The API server's refusal of a request: its HTTP status and its Status object. */
+typedef struct sg_kube_status {
+    long code;              /* HTTP status: 409, 422, 403, 404, ... */
+    char reason[64];        /* the Status' reason ("Conflict", "Invalid", "Forbidden", "NotFound"), or "" */
+    char message[1024];     /* the Status' message, or "HTTP 500 from the API server" when it sent none */
+    bool causes;            /* details.causes is not empty: the Status names the fields at fault */
+} sg_kube_status;
+
+/*
+ * PATCH object `name` of resource `r` in namespace `ns` (NULL or "" for a
+ * cluster-scoped kind) with the JSON Patch `patch` (an array of RFC 6902
+ * operations, sent as application/json-patch+json), as a server-side dry run
+ * (dryRun=All: admission and validation run, nothing is stored) when
+ * `dry_run`. Returns 0 with the object as the API server stored it (or would
+ * store it) in *out (a new reference, cleaned as listed objects are); 1 when
+ * the API server refused it, with its Status in *st (a failed `test`
+ * operation is 422 Invalid without causes; a stale resourceVersion in the
+ * object 409 Conflict; RBAC 403 Forbidden); -1 when no answer came (`err`
+ * says why). Nothing is retried.
+ */
+int sg_kube_patch(sg_kube_config *c, const sg_kube_resource *r, const char *ns, const char *name,
+                  const json_t *patch, bool dry_run, json_t **out, sg_kube_status *st, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Informer: list, then watch, in the background.                        */

@@ -6,12 +6,38 @@
 #ifndef SCOREGATE_CLI_H
 #define SCOREGATE_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <scoregate/policy.h>
 
 /* Print `doc` indented, in key order, with a final newline (json_out.c). 0 or -1. */
 int sg_cli_print_json(FILE *out, const json_t *doc);
+
+/* The files PATH arguments name (paths.c): a file as given, "-" for standard
+ * input, a directory's *.yaml, *.yml and *.json recursively in name order
+ * (names starting with '.' skipped). */
+typedef struct cli_files {
+    char **paths;
+    size_t count;
+} cli_files;
+int cli_files_add(cli_files *f, const char *path, char *err, size_t errlen);
+void cli_files_free(cli_files *f);
+
+/* Whether `ns` is a namespace name: a DNS-1123 label (1-63 of a-z, 0-9 and
+ * '-', starting and ending with a letter or digit); anything else matches no
+ * namespace (paths.c). */
+bool cli_valid_namespace(const char *ns);
+
+/*
+ * The connection `score --kubeconfig` and `fix --kubeconfig` use
+ * (kube_connect.c): `kubeconfig` ("" : $KUBECONFIG, ~/.kube/config, then the
+ * in-cluster service account) and, when `context` is set, that context
+ * instead of current-context.
+ */
+struct sg_kube_config;
+int cli_kube_connect(const char *kubeconfig, const char *context, struct sg_kube_config **out, char *err,
+                     size_t errlen);
 
 /* scoregate scan (cmd_scan.c) */
 int sg_cmd_scan(int argc, char **argv);
@@ -23,5 +49,6 @@ int sg_cmd_certs(int argc, char **argv);
 int sg_cmd_score(int argc, char **argv);
 /* scoregate serve: the admission webhook (cmd_serve.c) */
 int sg_cmd_serve(int argc, char **argv);
+
 
 #endif

@@ -9,13 +9,11 @@
  * would be denied (a deny finding, an enforce finding its fix cannot heal, or
  * the score gate); 2 usage or input error; 3 score below --min-score.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,73 +56,14 @@ static void usage(FILE *out)
             "             2 usage or input error, 3 score below --min-score\n");
 }
 
-static bool has_suffix(const char *name, const char *suffix)
-{
-    size_t n = strlen(name), s = strlen(suffix);
-    return n >= s && !strcmp(name + n - s, suffix);
-}
-
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Read a directory's manifests recursively, in name order so output is stable. */
-static int read_dir(sg_manifest_list *list, const char *dir, char *err, size_t errlen)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        names = sg_reallocarray(names, n + 1, sizeof *names);
-        names[n++] = sg_strdup(e->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, compare_names);
-    int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        struct stat st;
-        if (rc == 0 && stat(path, &st) == 0) {
-            if (S_ISDIR(st.st_mode))
-                rc = read_dir(list, path, err, errlen);
-            else if (has_suffix(names[i], ".yaml") || has_suffix(names[i], ".yml") || has_suffix(names[i], ".json"))
-                rc = sg_manifest_read(list, path, err, errlen);
-        }
-        free(names[i]);
-    }
-    free(names);
-    return rc;
-}
-
 static int read_path(sg_manifest_list *list, const char *path, char *err, size_t errlen)
 {
-    struct stat st;
-    if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return read_dir(list, path, err, errlen);
-    return sg_manifest_read(list, path, err, errlen);
-}
-
-/* A namespace name is a DNS-1123 label: 1-63 of a-z, 0-9 and '-', starting and
- * ending with a letter or digit. Anything else could match no namespace. */
-static bool valid_namespace(const char *ns)
-{
-    size_t n = strlen(ns);
-    if (n == 0 || n > 63 || ns[0] == '-' || ns[n - 1] == '-')
-        return false;
-    for (const char *c = ns; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
-            return false;
-    return true;
+    cli_files files = {0};
+    int rc = cli_files_add(&files, path, err, errlen);
+    for (size_t i = 0; i < files.count && rc == 0; i++)
+        rc = sg_manifest_read(list, files.paths[i], err, errlen);
+    cli_files_free(&files);
+    return rc;
 }
 
 /* An absolute http(s) URL with a host, made of characters a URI may hold (RFC 3986). */
@@ -159,7 +98,7 @@ static int parse_args(int argc, char **argv, scan_options *o)
         case 'f': o->format = optarg; break;
         case 'o': o->output = optarg; break;
         case 'n':
-            if (!valid_namespace(optarg)) {
+            if (!cli_valid_namespace(optarg)) {
                 fprintf(stderr, "scoregate scan: --namespace '%s' is not a namespace name (1-63 characters: a-z, 0-9 "
                         "and '-', starting and ending with a letter or digit)\n", optarg);
                 return -1;

@@ -113,16 +113,7 @@ static int read_cluster(const sg_policy *p, sg_inventory *inv, const char *kubec
                         const char *ns, char *err, size_t errlen)
 {
     sg_kube_config *kc;
-    int rc;
-    if (context) {
-        const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
-        char path[4096];
-        snprintf(path, sizeof path, "%s/.kube/config", home ? home : "");
-        rc = sg_kube_config_from_kubeconfig(*kubeconfig ? kubeconfig : env && *env ? env : path, context, &kc, err,
-                                            errlen);
-    } else {
-        rc = sg_kube_config_load(kubeconfig, false, &kc, err, errlen);
-    }
+    int rc = cli_kube_connect(kubeconfig, context, &kc, err, errlen);
     if (rc < 0)
         return -1;
     if (sg_kube_config_warning(kc))

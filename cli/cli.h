@@ -49,6 +49,7 @@ int sg_cmd_certs(int argc, char **argv);
 int sg_cmd_score(int argc, char **argv);
 /* scoregate serve: the admission webhook (cmd_serve.c) */
 int sg_cmd_serve(int argc, char **argv);
-
+/* scoregate fix: fix manifests or live workloads (cmd_fix.c) */
+int sg_cmd_fix(int argc, char **argv);
 
 #endif

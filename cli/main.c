@@ -20,6 +20,7 @@ typedef struct command {
 static const command commands[] = {
     {"serve", sg_cmd_serve, "run the admission webhook (TLS)"},
     {"scan", sg_cmd_scan, "check manifests against the recommendations, before deployment"},
+    {"fix", sg_cmd_fix, "apply the enforce fixes to manifests (minimal edits) or to live workloads"},
     {"catalog", sg_cmd_catalog, "list the recommendations, their settings and state"},
     {"certs", sg_cmd_certs, "generate, inspect and rotate TLS certificates"},
     {"score", sg_cmd_score, "secure score of a cluster from files (inventory, scan JSON, objects)"},

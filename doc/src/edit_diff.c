@@ -183,6 +183,9 @@ static int ed_replace(ed_ctx *c, size_t node, const json_t *v)
         col = ed_column(t, indicator);
     }
     size_t end = ed_trim_back(t, indicator + 1, n->empty ? indicator + 1 : n->end);
+    /* A block collection's lines go whole: a comment on its last line spoke of what goes. */
+    if ((n->kind == ED_MAP || n->kind == ED_SEQ) && !n->flow)
+        end = ed_line_end(t, end);
     if (ed_inline(v)) {
         ed_put_inline_value(c, &b, n, v);
         ed_keep_comment(c, &b, end);
@@ -466,9 +469,9 @@ static int ed_walk(ed_ctx *c, size_t node, const json_t *old, const json_t *valu
     size_t shared = ed_shared(t, node);
     if (shared != ED_NONE) {
         const ed_node *a = &t->nodes[shared];
-        return sg_err(c->err, c->errlen, "line %d: the value to change lies in &%s (line %d), which %zu alias%s "
-                      "share, so the change would reach them too; give it its own copy (or change it by hand)",
-                      t->nodes[node].line, a->anchor, a->line, a->aliases, a->aliases == 1 ? "" : "es");
+        return sg_err(c->err, c->errlen, "line %d: the value to change lies in &%s (line %d), which *%s refers to "
+                      "elsewhere, so the change would reach there too; give this place its own copy (or change it "
+                      "by hand)", t->nodes[node].line, a->anchor, a->line, a->anchor);
     }
     const ed_node *n = &t->nodes[node];
     if (n->kind == ED_MAP && json_is_object(old) && json_is_object(value))

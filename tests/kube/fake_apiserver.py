@@ -35,6 +35,8 @@ bookmarks", "Retrieving large results sets in chunks"):
   produce at all is 406. Content-Type stays application/json.
 - single ConfigMaps and Leases: get, create, update with resourceVersion
   preconditions, delete (fake_objects.py).
+- PATCH of one object with a JSON Patch, dryRun=All, failed tests, conflicts, validation and RBAC
+  refusals, as the API server's patch handler answers (fake_patch.py).
 
 Test controls (Python calls): put/delete objects, compact the history, drop
 every open stream (abruptly, as a lost connection), go down (close every
@@ -61,6 +63,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from fake_objects import Objects
+from fake_patch import Patches
 
 RESOURCES = {
     # path prefix -> (resource, kind, apiVersion)
@@ -174,6 +177,7 @@ class FakeAPIServer:
         self.thread = None
         self.uid = 0
         self.single = Objects(self)  # single ConfigMaps and Leases (fake_objects.py)
+        self.patches = Patches(self)  # PATCH of single objects (fake_patch.py)
 
     # ---- objects ----
     def _event(self, resource, etype, obj):
@@ -372,6 +376,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self):
         self.single_object("DELETE") or self.send_json(405, status(405, "MethodNotAllowed", "not allowed"))
+
+    def do_PATCH(self):
+        if self.fake.down:
+            self.close_connection = True
+            self.connection.close()
+            return
+        if not self.fake.patches.handle(self, self.authorized()):
+            self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
 
     def do_GET(self):
         fake = self.fake

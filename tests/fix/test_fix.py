@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """test_fix.py - `scoregate fix PATH...`, the real binary as a separate process.
 
-Golden diffs (golden/REC.diff, the fixture the diff names) for every recommendation the catalog says has an
-automatic fix, and for --all on two fixtures. Each golden run is also checked for what users rely on:
+Golden diffs (golden/REC.diff) for every recommendation the catalog says has an automatic fix, and for --all
+on two fixtures. Each golden run is also checked for what users rely on:
 - the fixes are exactly the patches /mutate sends: every object of the fixed stream equals the object
   with the patch `scan -f json` shows (the webhook's decision) applied, under settings that enforce the
   same recommendation;
 - the fixed stream scans healthy for the recommendation;
 - idempotent: fixing the fixed stream changes nothing and says "Nothing to fix.";
 - the secure score before -> after is `scoregate score` of the file and of the fixed stream.
-Then: the settings' enforce actions, JSON staying JSON, --write (only changed files, mode kept, written
+The real `scoregate serve`'s /mutate, asked about every object of a fixture, sends the very patches fix
+applied. Then: the settings' enforce actions, JSON staying JSON, --write (only changed files, mode kept, written
 through a symbolic link, untouched files keep their inode and time), a crash mid-write (LD_PRELOAD shim:
 killed in write() and before rename()) leaving the old file, and the next run cleaning up; unrendered
 Helm templates, broken multi-document files, objects whose fix cannot heal them and values aliases share
@@ -32,7 +33,7 @@ HERE = os.path.join(SRC, "tests", "fix")
 FIXTURES, GOLDEN = os.path.join(HERE, "fixtures"), os.path.join(HERE, "golden")
 UPDATE = os.environ.get("SG_UPDATE_GOLDEN") == "1"
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
-from webhook_client import Results, apply_patch  # noqa: E402
+from webhook_client import Results, Server, apply_patch, patch_ops, review  # noqa: E402
 
 res = Results()
 check = res.check
@@ -177,6 +178,29 @@ def settings_checks():
           "Nothing to fix." in healthy.stderr, healthy.stderr)
 
 
+def mutate_checks():
+    """The real webhook's /mutate, asked about each object of a fixture, sends the very patch fix applied."""
+    d = workdir("mutate")
+    cat = subprocess.run([BIN, "catalog", "-f", "json"], capture_output=True, text=True, timeout=60)
+    recs = [r["id"] for r in json.loads(cat.stdout)["recommendations"] if r["fix"] and r["enabled"]]
+    settings = write(os.path.join(d, "enforce.yaml"), "recommendations:\n" +
+                     "".join(f"  {r}: {{action: enforce}}\n" for r in recs))
+    fixed = write(os.path.join(d, "fixed.yaml"), sg("fix", "-c", settings, "workloads.yaml", cwd=d).stdout)
+    os.makedirs(os.path.join(d, "serve"))
+    server = Server(BIN, config=settings, workdir=os.path.join(d, "serve")).start()
+    try:
+        for before, after in zip(objects(os.path.join(d, "workloads.yaml")), objects(fixed)):
+            obj = before["object"]
+            status, _, body = server.post("/mutate", review("CREATE", obj, namespace=obj["metadata"]["namespace"],
+                                                            dry_run=True))
+            response = json.loads(body)["response"]
+            check(f"/mutate sends the patch fix applied: {obj['kind']}/{obj['metadata']['name']}",
+                  status == 200 and response["allowed"] and apply_patch(obj, patch_ops(response)) == after["object"],
+                  (status, patch_ops(response)))
+    finally:
+        check("/mutate: the server stops cleanly", server.stop() == 0, server.log_text()[-1000:])
+
+
 def write_checks():
     d = workdir("write")
     os.chmod(os.path.join(d, "workloads.yaml"), 0o640)
@@ -274,6 +298,7 @@ def input_checks():
 
 try:
     golden_checks()
+    mutate_checks()
     settings_checks()
     write_checks()
     crash_checks()

@@ -140,7 +140,9 @@ static bool ed_plain_ok(const char *s, size_t n, bool flow)
         return false;
     if (strchr(",[]{}#&*!|>'\"%@`. ", s[0]) || s[n - 1] == ' ' || s[n - 1] == ':')
         return false;
-    if (strchr("-?:", s[0]) && (n == 1 || s[1] == ' '))
+    /* "-x", "?x", ":x" start a plain scalar in block context; in flow context libyaml takes the ':' as
+     * a value indicator, so there they are quoted. */
+    if (strchr("-?:", s[0]) && (n == 1 || s[1] == ' ' || flow))
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];

@@ -204,6 +204,11 @@ int kb_transfer_init(kb_transfer *t, sg_kube_config *c, const char *path_and_que
                      kb_line_fn on_line, void *line_ctx, char *err, size_t errlen);
 void kb_transfer_cleanup(kb_transfer *t);
 
+/* Make the prepared transfer a `method` request (PATCH, PUT, ...) with `body`
+ * (NUL-terminated, borrowed until the transfer is done; NULL: none) of
+ * `content_type`. */
+void kb_transfer_method(kb_transfer *t, const char *method, const char *content_type, const char *body);
+
 /* The HTTP status of a finished transfer (0 when none was received). */
 long kb_transfer_status(kb_transfer *t);
 
@@ -222,6 +227,11 @@ void kb_transfer_error(kb_transfer *t, CURLcode rc, const char *what, char *err,
 void kb_resource_path(const sg_kube_resource *r, char *buf, size_t len);
 /* apiVersion of a resource: "v1" or "apps/v1". */
 void kb_resource_api_version(const sg_kube_resource *r, char *buf, size_t len);
+
+/* The path of one namespaced object, /api/v1/namespaces/NS/RESOURCE/NAME or
+ * /apis/GROUP/VERSION/namespaces/NS/RESOURCE/NAME (name NULL: the collection),
+ * escaped; -1 when it does not fit (object.c). */
+int kb_object_path(const sg_kube_resource *r, const char *ns, const char *name, char *buf, size_t len);
 
 /* Append "&name=value" (value URL-escaped) to a query in `buf`. */
 int kb_query_add(char *buf, size_t len, const char *name, const char *value);

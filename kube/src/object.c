@@ -17,8 +17,7 @@
 #define OBJECT_TIMEOUT 30
 #define WRITE_ATTEMPTS 5
 
-/* /api/v1/namespaces/NS/RESOURCE[/NAME] or /apis/GROUP/VERSION/namespaces/NS/RESOURCE[/NAME]. */
-static int object_path(const sg_kube_resource *r, const char *ns, const char *name, char *buf, size_t len)
+int kb_object_path(const sg_kube_resource *r, const char *ns, const char *name, char *buf, size_t len)
 {
     char *ens = sg_check_alloc(curl_easy_escape(NULL, ns, 0));
     char *ename = name ? sg_check_alloc(curl_easy_escape(NULL, name, 0)) : NULL;
@@ -60,7 +59,7 @@ static long call(sg_kube_config *c, const char *method, const sg_kube_resource *
 {
     char path[2048];
     *out = NULL;
-    if (!ns || !*ns || (name && !*name) || object_path(r, ns, name, path, sizeof path) < 0) {
+    if (!ns || !*ns || (name && !*name) || kb_object_path(r, ns, name, path, sizeof path) < 0) {
         snprintf(err, errlen, "%s %s: a namespace and a name are required", verb, r->resource);
         return 0;
     }
@@ -68,13 +67,7 @@ static long call(sg_kube_config *c, const char *method, const sg_kube_resource *
     if (kb_transfer_init(&t, c, path, KB_ACCEPT_JSON, OBJECT_TIMEOUT, NULL, NULL, err, errlen) < 0)
         return 0;
     char *text = body ? sg_check_alloc(json_dumps(body, JSON_COMPACT)) : NULL;
-    curl_easy_setopt(t.easy, CURLOPT_CUSTOMREQUEST, method);
-    if (text) {
-        curl_easy_setopt(t.easy, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(t.easy, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-        t.headers = curl_slist_append(t.headers, "Content-Type: application/json");
-        curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.headers);
-    }
+    kb_transfer_method(&t, method, "application/json", text);
     CURLcode rc = curl_easy_perform(t.easy);
     long status = rc == CURLE_OK ? kb_transfer_status(&t) : 0;
     if (status >= 200 && status < 300) {

@@ -17,25 +17,6 @@
 
 #define PATCH_TIMEOUT 30
 
-/* /api/v1/namespaces/NS/RESOURCE/NAME, /apis/GROUP/VERSION/..., or without namespaces/NS for cluster-scoped kinds. */
-static int kb_object_url(const sg_kube_resource *r, const char *ns, const char *name, bool dry_run, char *buf,
-                         size_t len)
-{
-    char *ename = curl_easy_escape(NULL, name, 0), *ens = ns && *ns ? curl_easy_escape(NULL, ns, 0) : NULL;
-    if (!ename || (ns && *ns && !ens))
-        sg_oom();
-    char where[1024] = "";
-    if (ens)
-        snprintf(where, sizeof where, "/namespaces/%s", ens);
-    int n = *r->group ? snprintf(buf, len, "/apis/%s/%s%s/%s/%s", r->group, r->version, where, r->resource, ename)
-                      : snprintf(buf, len, "/api/%s%s/%s/%s", r->version, where, r->resource, ename);
-    curl_free(ename);
-    curl_free(ens);
-    if (n < 0 || (size_t)n >= len)
-        return -1;
-    return dry_run ? kb_query_add(buf, len, "dryRun", "All") : 0;
-}
-
 /* The Status the API server answered with, or what the answer was when it is none. */
 static void kb_read_status(kb_transfer *t, long code, sg_kube_status *st)
 {
@@ -59,20 +40,15 @@ int sg_kube_patch(sg_kube_config *c, const sg_kube_resource *r, const char *ns, 
     *out = NULL;
     memset(st, 0, sizeof *st);
     char url[4096], what[512];
-    snprintf(what, sizeof what, "patch %s %s%s%s", r->resource, ns && *ns ? ns : "", ns && *ns ? "/" : "", name);
-    if (!name || !*name || !json_is_array(patch) || kb_object_url(r, ns, name, dry_run, url, sizeof url) < 0)
-        return sg_err(err, errlen, "%s: a name and a JSON Patch (an array) are required", what);
+    snprintf(what, sizeof what, "patch %s %s/%s", r->resource, ns ? ns : "", name ? name : "");
+    if (!ns || !*ns || !name || !*name || !json_is_array(patch) || kb_object_path(r, ns, name, url, sizeof url) < 0 ||
+        (dry_run && kb_query_add(url, sizeof url, "dryRun", "All") < 0))
+        return sg_err(err, errlen, "%s: a namespace, a name and a JSON Patch (an array) are required", what);
     kb_transfer t;
     if (kb_transfer_init(&t, c, url, NULL, PATCH_TIMEOUT, NULL, NULL, err, errlen) < 0)
         return -1;
-    char *body = json_dumps(patch, JSON_COMPACT);
-    if (!body)
-        sg_oom();
-    curl_easy_setopt(t.easy, CURLOPT_CUSTOMREQUEST, "PATCH");
-    curl_easy_setopt(t.easy, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(t.easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    t.headers = curl_slist_append(t.headers, "Content-Type: application/json-patch+json");
-    curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.headers);
+    char *body = sg_check_alloc(json_dumps(patch, JSON_COMPACT));
+    kb_transfer_method(&t, "PATCH", "application/json-patch+json", body);
     CURLcode rc = curl_easy_perform(t.easy);
     long code = rc == CURLE_OK ? kb_transfer_status(&t) : 0;
     int result = 0;

@@ -268,6 +268,19 @@ void kb_transfer_cleanup(kb_transfer *t)
     t->headers = t->connect_to = NULL;
 }
 
+void kb_transfer_method(kb_transfer *t, const char *method, const char *content_type, const char *body)
+{
+    curl_easy_setopt(t->easy, CURLOPT_CUSTOMREQUEST, method);
+    if (!body)
+        return;
+    char header[256];
+    snprintf(header, sizeof header, "Content-Type: %s", content_type);
+    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    t->headers = curl_slist_append(t->headers, header);
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+}
+
 long kb_transfer_status(kb_transfer *t)
 {
     long status = 0;

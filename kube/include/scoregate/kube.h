@@ -259,11 +259,10 @@ typedef struct sg_kube_status {
 } sg_kube_status;
 
 /*
- * PATCH object `name` of resource `r` in namespace `ns` (NULL or "" for a
- * cluster-scoped kind) with the JSON Patch `patch` (an array of RFC 6902
- * operations, sent as application/json-patch+json), as a server-side dry run
- * (dryRun=All: admission and validation run, nothing is stored) when
- * `dry_run`. Returns 0 with the object as the API server stored it (or would
+ * PATCH the namespaced object `name` of resource `r` in namespace `ns` with
+ * the JSON Patch `patch` (an array of RFC 6902 operations, sent as
+ * application/json-patch+json), as a server-side dry run (dryRun=All:
+ * admission and validation run, nothing is stored) when `dry_run`. Returns 0 with the object as the API server stored it (or would
  * store it) in *out (a new reference, cleaned as listed objects are); 1 when
  * the API server refused it, with its Status in *st (a failed `test`
  * operation is 422 Invalid without causes; a stale resourceVersion in the

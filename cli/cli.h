@@ -17,11 +17,26 @@ int sg_cli_print_json(FILE *out, const json_t *doc);
 /* The files PATH arguments name (paths.c): a file as given, "-" for standard
  * input, a directory's *.yaml, *.yml and *.json recursively in name order
  * (names starting with '.' skipped). */
+typedef struct cli_file {
+    char *path;
+    bool from_dir;         /* found by walking a directory (not named on the command line) */
+    char *chart;           /* the Helm chart folder it lies in (a folder holding Chart.yaml), or NULL */
+} cli_file;
+
+typedef struct cli_file_error {
+    char *path;            /* the directory that could not be walked */
+    char *message;         /* "DIR: why" */
+} cli_file_error;
+
 typedef struct cli_files {
-    char **paths;
+    cli_file *files;
     size_t count;
+    cli_file_error *errors;
+    size_t nerrors;
 } cli_files;
-int cli_files_add(cli_files *f, const char *path, char *err, size_t errlen);
+/* Add the files `path` names; `extra` (may be NULL) says which other names a
+ * directory walk takes besides *.yaml, *.yml and *.json. */
+void cli_files_add(cli_files *f, const char *path, bool (*extra)(const char *));
 void cli_files_free(cli_files *f);
 
 /* Whether `ns` is a namespace name: a DNS-1123 label (1-63 of a-z, 0-9 and

@@ -111,6 +111,29 @@ static void print_text(const sg_policy *p)
     }
 }
 
+/* The pod controllers: custom resources with a pod template, checked like Deployments. */
+static json_t *pod_controllers_json(const sg_policy *p)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < sg_policy_pod_controller_count(p); i++) {
+        const sg_pod_controller *pc = sg_policy_pod_controller(p, i);
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:b}", "apiVersion", pc->api_version, "kind", pc->kind,
+                                              "podTemplate", pc->pod_template, "resource", pc->resource, "builtin",
+                                              pc->builtin));
+    }
+    return list;
+}
+
+static void print_pod_controllers(const sg_policy *p)
+{
+    printf("\n%-36s %-24s %-16s %s\n", "POD CONTROLLER", "API VERSION", "POD TEMPLATE", "SOURCE");
+    for (size_t i = 0; i < sg_policy_pod_controller_count(p); i++) {
+        const sg_pod_controller *pc = sg_policy_pod_controller(p, i);
+        printf("%-36s %-24s %-16s %s\n", pc->kind, pc->api_version, pc->pod_template,
+               pc->builtin ? "built in" : "settings");
+    }
+}
+
 int sg_cmd_catalog(int argc, char **argv)
 {
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
@@ -153,12 +176,14 @@ int sg_cmd_catalog(int argc, char **argv)
             json_array_append_new(recs, rec_json(sg_policy_rec(p, i)));
         for (size_t i = 0; i < sg_policy_exemption_count(p); i++)
             json_array_append_new(exemptions, exemption_json(sg_policy_exemption(p, i), now));
-        json_t *doc = json_pack("{s:o,s:o}", "recommendations", recs, "exemptions", exemptions);
+        json_t *doc = json_pack("{s:o,s:o,s:o}", "recommendations", recs, "exemptions", exemptions,
+                                "podControllers", pod_controllers_json(p));
         sg_cli_print_json(stdout, doc);
         json_decref(doc);
     } else {
         print_text(p);
         print_exemptions(p, now);
+        print_pod_controllers(p);
     }
     sg_policy_free(p);
     return 0;

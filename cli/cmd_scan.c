@@ -31,6 +31,7 @@ typedef struct scan_options {
     const char *baseline;
     const char *help_base_url;
     double min_score;
+    bool strict;
     const char *standards[MAX_STANDARDS];
     size_t nstandards;
 } scan_options;
@@ -51,19 +52,13 @@ static void usage(FILE *out)
             "      --min-score P      exit 3 when the resulting score is below P percent\n"
             "      --help-base-url URL  SARIF: each rule's helpUri is URL followed by its id, and the\n"
             "                         tool's informationUri is URL (your documentation of the checks)\n"
+            "      --strict           read every file of a directory as a manifest: no file is skipped\n"
+            "                         (by default files with no Kubernetes object, kustomizations and\n"
+            "                         the patches they name are skipped, each with a notice)\n"
             "  -h, --help             show this help\n\n"
             "exit status: 0 nothing would be denied, 1 something would be denied,\n"
-            "             2 usage or input error, 3 score below --min-score\n");
-}
-
-static int read_path(sg_manifest_list *list, const char *path, char *err, size_t errlen)
-{
-    cli_files files = {0};
-    int rc = cli_files_add(&files, path, err, errlen);
-    for (size_t i = 0; i < files.count && rc == 0; i++)
-        rc = sg_manifest_read(list, files.paths[i], err, errlen);
-    cli_files_free(&files);
-    return rc;
+            "             2 usage or input error (the report of everything else is still written\n"
+            "             when an input cannot be read), 3 score below --min-score\n");
 }
 
 /* An absolute http(s) URL with a host, made of characters a URI may hold (RFC 3986). */
@@ -85,7 +80,8 @@ static int parse_args(int argc, char **argv, scan_options *o)
         {"output", required_argument, NULL, 'o'},    {"standard", required_argument, NULL, 's'},
         {"namespace", required_argument, NULL, 'n'}, {"baseline", required_argument, NULL, 'b'},
         {"min-score", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {"help-base-url", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0}};
+        {"help-base-url", required_argument, NULL, 'u'}, {"strict", no_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->format = "text";
     o->min_score = -1;
@@ -106,6 +102,7 @@ static int parse_args(int argc, char **argv, scan_options *o)
             o->namespace_ = optarg;
             break;
         case 'b': o->baseline = optarg; break;
+        case 'S': o->strict = true; break;
         case 'u':
             if (!valid_url(optarg)) {
                 fprintf(stderr, "scoregate scan: --help-base-url takes an absolute http:// or https:// URL without "
@@ -149,37 +146,37 @@ static int parse_args(int argc, char **argv, scan_options *o)
 
 /* Admit every manifest in input order into the scan's inventory, with the
  * decision the webhook makes (mutation and validation in one step). An object
- * that cannot be judged is an input error naming its place. */
-static int decide_all(scan_report *r, const char *ns, char *err, size_t errlen)
+ * that cannot be judged is an input error naming its place; the others are
+ * still judged. */
+static void decide_all(scan_report *r, const char *ns)
 {
     time_t now = time(NULL);
+    size_t first_error = r->nerrors;
     r->items = sg_calloc(r->manifests.count, sizeof *r->items);
     scan_progress progress;
     scan_progress_start(&progress, r->manifests.count);
-    int rc = 0;
-    for (size_t i = 0; i < r->manifests.count && rc == 0; i++) {
+    for (size_t i = 0; i < r->manifests.count; i++) {
         const sg_manifest *m = &r->manifests.items[i];
         scan_item *it = &r->items[r->count];
         sg_admission_request req = {.mode = SG_ADMISSION_ADMIT, .operation = SG_SCORE_CREATE, .object = m->object,
                                     .namespace_ = ns, .now = now};
         char why[SG_ERRMAX];
         if (sg_admission_decide(r->policy, r->model, r->inventory, &req, &it->adm, why, sizeof why) < 0) {
-            rc = -1;
+            scan_note_add(&r->errors, &r->nerrors, m->file, m->document, m->line, why);
         } else if (*it->adm.refusal) {
-            snprintf(why, sizeof why, "%s", it->adm.refusal);
+            scan_note_add(&r->errors, &r->nerrors, m->file, m->document, m->line, it->adm.refusal);
             sg_admission_free(&it->adm);
-            rc = -1;
         } else {
             it->manifest = m;
             r->count++;
             r->denied += !it->adm.allowed;
         }
-        if (rc < 0)
-            snprintf(err, errlen, "%s: document %d, line %d: %s", m->file, m->document, m->line, why);
         scan_progress_update(&progress, i + 1);
     }
     scan_progress_end(&progress);
-    return rc;
+    for (size_t i = first_error; i < r->nerrors; i++)
+        fprintf(stderr, "scoregate scan: %s: document %d, line %d: %s\n", r->errors[i].file, r->errors[i].document,
+                r->errors[i].line, r->errors[i].message);
 }
 
 static void report_free(scan_report *r)
@@ -192,6 +189,8 @@ static void report_free(scan_report *r)
     sg_inventory_free(r->inventory);
     sg_score_model_free(r->model);
     sg_manifest_list_free(&r->manifests);
+    scan_notes_free(r->skipped, r->nskipped);
+    scan_notes_free(r->errors, r->nerrors);
 }
 
 static int write_report(const scan_report *r, const scan_options *o)
@@ -225,19 +224,18 @@ int sg_cmd_scan(int argc, char **argv)
     }
     scan_report r = {.policy = policy, .help_base_url = o.help_base_url};
     int status = 0;
-    for (int i = optind; i < argc && status == 0; i++)
-        if (read_path(&r.manifests, argv[i], err, sizeof err) < 0)
-            status = 2;
-    if (status == 0 && scan_open_inventory(&r, o.baseline, o.namespace_, err, sizeof err) < 0)
+    scan_read_inputs(&r, argv + optind, (size_t)(argc - optind), o.strict);
+    if (scan_open_inventory(&r, o.baseline, o.namespace_, err, sizeof err) < 0)
         status = 2;
-    if (status == 0 && decide_all(&r, o.namespace_, err, sizeof err) < 0)
-        status = 2;
+    if (status == 0)
+        decide_all(&r, o.namespace_);
     double percent = -1; /* the resulting secure score (scan_score.c), -1 when n/a */
     if (status == 0)
         scan_score(&r, o.baseline != NULL, &percent);
+    /* An input error still leaves the report of everything else (a SARIF upload is not empty). */
     if (status == 2) {
         fprintf(stderr, "scoregate scan: %s\n", err);
-    } else if (write_report(&r, &o) < 0) {
+    } else if (write_report(&r, &o) < 0 || r.nerrors > 0) {
         status = 2;
     } else if (r.denied > 0) {
         status = 1;

@@ -108,6 +108,18 @@ static int cluster_object(void *ctx, const sg_kube_resource *r, json_t *object, 
     return 0;
 }
 
+/* List the policy's pod controllers too; one whose CRD is not installed holds nothing (sg_kube_list: 1). */
+static int list_pod_controllers(const sg_policy *p, sg_kube_config *kc, cluster_ctx *cc, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sg_policy_pod_controller_count(p); i++) {
+        const sg_pod_controller *pc = sg_policy_pod_controller(p, i);
+        sg_kube_resource r = {pc->group, pc->version, pc->resource, pc->kind, false, true};
+        if (sg_kube_list(kc, &r, 0, cluster_object, cc, NULL, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* List every scored kind of the cluster into `inv`. */
 static int read_cluster(const sg_policy *p, sg_inventory *inv, const char *kubeconfig, const char *context,
                         const char *ns, char *err, size_t errlen)
@@ -124,9 +136,11 @@ static int read_cluster(const sg_policy *p, sg_inventory *inv, const char *kubec
     for (size_t i = 0; i < n && rc == 0; i++) {
         /* Only the metadata of a kind no recommendation reads further (Secrets always). */
         sg_kube_resource r = rs[i];
-        r.metadata_only = r.metadata_only || !sg_policy_reads_beyond_metadata(p, r.kind, NULL);
+        r.metadata_only = r.metadata_only || !sg_policy_reads_beyond_metadata(p, r.group, r.kind, NULL);
         rc = sg_kube_list(kc, &r, 0, cluster_object, &cc, NULL, err, errlen);
     }
+    if (rc == 0)
+        rc = list_pod_controllers(p, kc, &cc, err, errlen);
     if (rc == 0)
         fprintf(stderr, "scoregate score: listed %zu objects from %s (%s)\n", cc.objects, sg_kube_config_server(kc),
                 sg_kube_config_source(kc));

@@ -244,11 +244,12 @@ int fix_files(const sg_policy *p, const fix_options *o, char **paths, int npaths
     cli_files list = {0};
     char err[SG_ERRMAX];
     int status = 0;
-    for (int i = 0; i < npaths && status == 0; i++)
-        if (cli_files_add(&list, paths[i], err, sizeof err) < 0) {
-            fprintf(stderr, "scoregate fix: %s\n", err);
-            status = 2;
-        }
+    for (int i = 0; i < npaths; i++)
+        cli_files_add(&list, paths[i], NULL);
+    for (size_t i = 0; i < list.nerrors; i++) {
+        fprintf(stderr, "scoregate fix: %s\n", list.errors[i].message);
+        status = 2;
+    }
     fix_run run = {o, {p, NULL, NULL, o->namespace_, time(NULL)}, o->write && !o->diff ? stdout : stderr, 0, 0, 0};
     if (status == 0 && (sg_score_model_from_policy(p, NULL, 0, &run.ctx.model, err, sizeof err) < 0 ||
                         sg_inventory_new(run.ctx.model, &run.ctx.inventory, err, sizeof err) < 0)) {
@@ -258,7 +259,7 @@ int fix_files(const sg_policy *p, const fix_options *o, char **paths, int npaths
     fix_file *files = sg_calloc(list.count + 1, sizeof *files);
     for (size_t i = 0; status == 0 && i < list.count; i++) {
         fix_file *f = &files[i];
-        f->path = list.paths[i];
+        f->path = list.files[i].path;
         f->name = sg_file_name(f->path);
         if (load_file(f) == 0)
             decide_file(&run, f);

@@ -22,6 +22,13 @@ typedef struct scan_item {
     sg_admission adm;
 } scan_item;
 
+/* An input that was skipped, or could not be read or judged: where, and why. */
+typedef struct scan_note {
+    char *file;
+    int document, line;            /* 0 when the note is about the whole file */
+    char *message;                 /* without the place */
+} scan_note;
+
 typedef struct scan_report {
     const sg_policy *policy;
     sg_score_model *model;         /* the policy's score model */
@@ -31,6 +38,10 @@ typedef struct scan_report {
     scan_item *items;
     size_t count;
     size_t denied;                 /* resources admission would deny */
+    scan_note *skipped;            /* files of a directory that are not manifests, kustomizations, patches */
+    size_t nskipped;
+    scan_note *errors;             /* inputs that could not be read or judged: the scan exits 2 */
+    size_t nerrors;
     json_t *score;                 /* the "score" object of docs/scan.md, or NULL */
     json_t *prediction;            /* with --baseline, or NULL */
     const char *help_base_url;     /* --help-base-url (SARIF helpUri, informationUri), or NULL */
@@ -42,6 +53,32 @@ typedef struct scan_report {
 #define SCAN_GATE_REMEDIATION                                                                                      \
     "Fix the object's unhealthy findings, so that admitting it keeps the score within scoreGate's minScore and "    \
     "maxDrop."
+
+/* The inputs (scan_inputs.c): read `paths` into r->manifests, recording in
+ * r->skipped what a directory holds that is not for the API server (unless
+ * `strict`) and in r->errors what cannot be read, with a line on standard
+ * error for each; everything else is still read. */
+void scan_read_inputs(scan_report *r, char *const *paths, size_t npaths, bool strict);
+/* Record a note; a leading "FILE: " and "document D, line L: " of `text` become its place
+ * (unless `document` is given). */
+void scan_note_add(scan_note **list, size_t *n, const char *file, int document, int line, const char *text);
+void scan_notes_free(scan_note *list, size_t n);
+
+/* Kustomizations (scan_kustomize.c): whether a file name is one, and the
+ * files the kustomizations read so far name as patches (by real path). */
+typedef struct scan_patch {
+    char *file;                    /* real path of the patch */
+    char *kustomization;           /* the kustomization that names it, as found */
+    const char *field;             /* patchesStrategicMerge, patches or patchesJson6902 */
+} scan_patch;
+typedef struct scan_patches {
+    scan_patch *items;
+    size_t n;
+} scan_patches;
+bool scan_is_kustomization(const char *name);
+int scan_kustomize_read(scan_patches *ps, const char *path, char *err, size_t errlen);
+const scan_patch *scan_kustomize_patch(const scan_patches *ps, const char *path);
+void scan_kustomize_free(scan_patches *ps);
 
 /* Writers: 0 on success, -1 when the output could not be written. */
 int scan_write_json(const scan_report *r, FILE *out);
@@ -103,6 +140,10 @@ typedef struct scan_progress {
 void scan_progress_start(scan_progress *p, size_t total);
 void scan_progress_update(scan_progress *p, size_t done);
 void scan_progress_end(scan_progress *p);
+
+/* Skipped files or input errors as a JSON list of {file, document, line, <text_key>} (the place
+ * only when known). */
+json_t *scan_notes_json(const scan_note *notes, size_t n, const char *text_key);
 
 /* One finding as the JSON object of docs/scan.md (shared by the writers). */
 json_t *scan_finding_json(const scan_report *r, const sg_finding *f);

@@ -248,6 +248,24 @@ static void resource(FILE *out, const scan_report *r, const scan_item *it)
     fputs("</section>\n", out);
 }
 
+/* Files skipped, or input errors: a card listing each with its place (none when there are none). */
+static void notes(FILE *out, const char *title, const scan_note *list, size_t n)
+{
+    if (!n)
+        return;
+    fprintf(out, "<section class=\"card\">\n<h2>%s (%zu)</h2>\n<ul>", title, n);
+    for (size_t i = 0; i < n; i++) {
+        fputs("<li><code>", out);
+        sg_html_escape(out, list[i].file);
+        if (list[i].line)
+            fprintf(out, ":%d", list[i].line);
+        fputs("</code> ", out);
+        sg_html_escape(out, list[i].message);
+        fputs("</li>", out);
+    }
+    fputs("</ul>\n</section>\n", out);
+}
+
 int scan_write_html(const scan_report *r, FILE *out)
 {
     scan_counts c;
@@ -265,6 +283,8 @@ int scan_write_html(const scan_report *r, FILE *out)
     overview(out, r, &c);
     controls(out, r);
     prediction(out, r);
+    notes(out, "Inputs that could not be read (the scan exits 2)", r->errors, r->nerrors);
+    notes(out, "Files skipped: not objects for the API server", r->skipped, r->nskipped);
     for (size_t i = 0; i < r->count; i++)
         resource(out, r, &r->items[i]);
     if (r->count == 0)

@@ -98,6 +98,10 @@ int scan_write_json(const scan_report *r, FILE *out)
         fputs(i ? ",\n    " : "\n    ", out);
         rc |= scan_json_put(out, resource_json(r, &r->items[i]), 2);
     }
-    fputs(r->count ? "\n  ]\n}\n" : "]\n}\n", out);
+    fputs(r->count ? "\n  ],\n  \"skipped\": " : "],\n  \"skipped\": ", out);
+    rc |= scan_json_put(out, scan_notes_json(r->skipped, r->nskipped, "reason"), 1);
+    fputs(",\n  \"errors\": ", out);
+    rc |= scan_json_put(out, scan_notes_json(r->errors, r->nerrors, "message"), 1);
+    fputs("\n}\n", out);
     return rc || ferror(out) ? -1 : 0;
 }

@@ -10,7 +10,9 @@
  * place); exempt and not-applicable ones carry <skipped> (text = the source
  * place); healthy ones pass. A resource in an excluded namespace gets one
  * skipped testcase saying so; one the score gate denies gets a failed
- * "score-gate" testcase. Every attribute and text goes through
+ * "score-gate" testcase. Files skipped and inputs that could not be read
+ * come first, in a suite "scoregate inputs" (one testcase per file, with
+ * <skipped> or <error>). Every attribute and text goes through
  * sg_html_escape().
  *
  * The output validates against the Jenkins xUnit plugin's junit-10.xsd, the
@@ -174,6 +176,36 @@ static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
     fputs("  </testsuite>\n", out);
 }
 
+/* One testcase per skipped file or input error: "FILE:LINE (document N): message". */
+static void input_testcase(FILE *out, const scan_note *n, bool error)
+{
+    fputs("    <testcase classname=\"scoregate.inputs\"", out);
+    attr(out, "name", n->file);
+    fprintf(out, " time=\"0\">\n      <%s", error ? "error" : "skipped");
+    attr(out, "message", n->message);
+    fprintf(out, " type=\"%s\">", error ? "input error" : "not a manifest");
+    sg_html_escape(out, n->file);
+    if (n->line)
+        fprintf(out, ":%d (document %d)", n->line, n->document);
+    fputs(": ", out);
+    sg_html_escape(out, n->message);
+    fprintf(out, "</%s>\n    </testcase>\n", error ? "error" : "skipped");
+}
+
+/* The inputs a scan skipped or could not read, as a suite of their own (none when all were read). */
+static void inputs_suite(FILE *out, const scan_report *r)
+{
+    if (!r->nskipped && !r->nerrors)
+        return;
+    fprintf(out, "  <testsuite name=\"scoregate inputs\" tests=\"%zu\" failures=\"0\" errors=\"%zu\" skipped=\"%zu\" "
+                 "time=\"0\">\n", r->nskipped + r->nerrors, r->nerrors, r->nskipped);
+    for (size_t i = 0; i < r->nerrors; i++)
+        input_testcase(out, &r->errors[i], true);
+    for (size_t i = 0; i < r->nskipped; i++)
+        input_testcase(out, &r->skipped[i], false);
+    fputs("  </testsuite>\n", out);
+}
+
 int scan_write_junit(const scan_report *r, FILE *out)
 {
     suite_counts total = {0, 0, 0};
@@ -185,8 +217,9 @@ int scan_write_junit(const scan_report *r, FILE *out)
     }
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
     /* junit-10.xsd allows no skipped count here: the suites carry theirs. */
-    fprintf(out, "<testsuites name=\"scoregate scan\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"0\">\n",
-            total.tests, total.failures);
+    fprintf(out, "<testsuites name=\"scoregate scan\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"0\">\n",
+            total.tests + r->nskipped + r->nerrors, total.failures, r->nerrors);
+    inputs_suite(out, r);
     for (size_t i = 0; i < r->count; i++)
         testsuite(out, r, &r->items[i]);
     fputs("</testsuites>\n", out);

@@ -23,8 +23,10 @@
  *   exempt, not applicable                    -> skip
  * An object the score gate denies has one more result: policy "scoregate",
  * rule "score-gate", fail, with the gate's message.
- * `error` is never produced: an object that cannot be evaluated fails the scan
- * (exit 2) instead. Objects in excluded namespaces have no results.
+ * Files a directory scan skipped and inputs that could not be read or judged
+ * (the scan then exits 2) are the results (skip, error) of policy
+ * "scoregate", rule "inputs", in one more ClusterPolicyReport,
+ * "scoregate-scan-inputs". Objects in excluded namespaces have no results.
  * Reports are written one result at a time (memory stays flat on large
  * scans); each report's summary follows its results.
  */
@@ -173,6 +175,44 @@ static int write_report(FILE *out, const scan_report *r, const size_t *idx, size
     return rc;
 }
 
+/* A skipped file (skip) or an input error (error) as a result of policy "scoregate", rule "inputs". */
+static json_t *input_result_json(const scan_note *n, bool error, const struct timespec *now)
+{
+    json_t *file = scan_json_text(n->file);
+    json_t *props = json_pack("{s:o}", "source", n->line ? json_sprintf("%s:%d", json_string_value(file), n->line)
+                                                         : json_incref(file));
+    json_t *msg = scan_json_text(n->message);
+    json_t *res = json_pack("{s:s,s:s,s:s,s:b,s:s,s:o,s:{s:I,s:i},s:s,s:o}", "policy", "scoregate", "rule", "inputs",
+                            "result", error ? "error" : "skip", "scored", false, "category", "inputs", "message",
+                            json_sprintf("%s: %s", json_string_value(file), json_string_value(msg)), "timestamp",
+                            "seconds", (json_int_t)now->tv_sec, "nanos", (int)now->tv_nsec, "source", "scoregate",
+                            "properties", props);
+    json_decref(msg);
+    json_decref(file);
+    return res;
+}
+
+/* The inputs a scan skipped or could not read, as a ClusterPolicyReport of their own
+ * ("scoregate-scan-inputs"; none when every input was read). */
+static int write_inputs_report(FILE *out, const scan_report *r, const struct timespec *now, bool first)
+{
+    if (!r->nskipped && !r->nerrors)
+        return 0;
+    fprintf(out, "%s    {\n      \"apiVersion\": \"wgpolicyk8s.io/v1alpha2\",\n      \"kind\": \"ClusterPolicyReport\",\n"
+                 "      \"metadata\": ", first ? "\n" : ",\n");
+    int rc = scan_json_put(out, json_pack("{s:s,s:{s:s}}", "name", REPORT_NAME "-inputs", "labels",
+                                          "app.kubernetes.io/managed-by", "scoregate"), 3);
+    fputs(",\n      \"results\": [", out);
+    for (size_t i = 0; i < r->nerrors + r->nskipped && rc == 0; i++) {
+        bool error = i < r->nerrors;
+        fputs(i ? ",\n        " : "\n        ", out);
+        rc |= scan_json_put(out, input_result_json(error ? &r->errors[i] : &r->skipped[i - r->nerrors], error, now), 4);
+    }
+    fprintf(out, "\n      ],\n      \"summary\": {\"pass\": 0, \"fail\": 0, \"warn\": 0, \"error\": %zu, \"skip\": %zu}\n    }",
+            r->nerrors, r->nskipped);
+    return rc;
+}
+
 int scan_write_policyreport(const scan_report *r, FILE *out)
 {
     struct timespec now;
@@ -201,6 +241,9 @@ int scan_write_policyreport(const scan_report *r, FILE *out)
         rc = write_report(out, r, idx + start[g], start[g + 1] - start[g], &now, first);
         first = false;
     }
+    if (rc == 0)
+        rc = write_inputs_report(out, r, &now, first);
+    first = first && !r->nskipped && !r->nerrors;
     fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
     free(fill);
     free(idx);

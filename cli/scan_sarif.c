@@ -25,6 +25,10 @@
  * %SRCROOT%, declared in originalUriBaseIds) when the file lies below it,
  * otherwise an absolute file:// URI; standard input is "stdin". Paths are
  * percent-encoded as RFC 3986 requires.
+ *
+ * The run's invocation says whether every input was read (executionSuccessful)
+ * and carries a notification for each input error (level error) and each
+ * skipped file (level note), with their counts in its properties.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -229,6 +233,36 @@ static json_t *gate_result_json(const scan_item *it, long rule_index, const char
                      ev->kind, "denied", true);
 }
 
+/* A skipped file (a note) or an input error (an error), as a tool execution notification. */
+static json_t *notification_json(const scan_note *n, const char *level, const char *id, const char *cwd)
+{
+    json_t *loc = json_pack("{s:{s:o}}", "physicalLocation", "artifactLocation", artifact_location(n->file, cwd));
+    if (n->line)
+        json_object_set_new(json_object_get(loc, "physicalLocation"), "region", json_pack("{s:i}", "startLine", n->line));
+    json_t *text = scan_json_text(n->message);
+    json_t *file = scan_json_text(n->file);
+    json_t *msg = json_sprintf("%s: %s", json_string_value(file), json_string_value(text));
+    json_decref(text);
+    json_decref(file);
+    return json_pack("{s:s,s:{s:o},s:[o],s:{s:s}}", "level", level, "message", "text", msg, "locations", loc,
+                     "descriptor", "id", id);
+}
+
+/* The run's invocation: successful unless an input could not be read, with a
+ * notification per skipped file and per input error, so that a code-scanning
+ * upload of a partly read tree says what is missing. */
+static json_t *invocation_json(const scan_report *r, const char *cwd)
+{
+    json_t *notes = json_array();
+    for (size_t i = 0; i < r->nerrors; i++)
+        json_array_append_new(notes, notification_json(&r->errors[i], "error", "input-error", cwd));
+    for (size_t i = 0; i < r->nskipped; i++)
+        json_array_append_new(notes, notification_json(&r->skipped[i], "note", "skipped-file", cwd));
+    return json_pack("[{s:b,s:o,s:{s:I,s:I}}]", "executionSuccessful", r->nerrors == 0,
+                     "toolExecutionNotifications", notes, "properties", "skippedFiles", (json_int_t)r->nskipped,
+                     "inputErrors", (json_int_t)r->nerrors);
+}
+
 int scan_write_sarif(const scan_report *r, FILE *out)
 {
     /* Pass 1: which recommendations have unhealthy findings, and their rule index. */
@@ -275,7 +309,9 @@ int scan_write_sarif(const scan_report *r, FILE *out)
         rc |= scan_json_put(out, json_pack("{s:{s:s}}", "%SRCROOT%", "uri", uri), 3);
         fputs(",\n", out);
     }
-    fputs("      \"results\": [", out);
+    fputs("      \"invocations\": ", out);
+    rc |= scan_json_put(out, invocation_json(r, cwd), 3);
+    fputs(",\n      \"results\": [", out);
     const char *sep = "\n        ";
     for (size_t i = 0; i < r->count && rc == 0; i++) {
         const scan_item *it = &r->items[i];

@@ -76,6 +76,37 @@ static void write_prediction(const json_t *p, FILE *out, bool color)
                 num(c, "after"));
 }
 
+/* Skipped files or input errors, each with its place. */
+static void write_notes(FILE *out, const char *title, const scan_note *notes, size_t n)
+{
+    if (!n)
+        return;
+    fprintf(out, "\n%s\n", title);
+    for (size_t i = 0; i < n; i++) {
+        fputs("  ", out);
+        put(out, notes[i].file);
+        if (notes[i].line)
+            fprintf(out, ":%d (document %d)", notes[i].line, notes[i].document);
+        fputs(": ", out);
+        put(out, notes[i].message);
+        fputc('\n', out);
+    }
+}
+
+/* The last line: resources, findings, denials, and the files skipped and input errors when there are any. */
+static void write_summary(FILE *out, const scan_report *r, size_t unhealthy, size_t healthy, size_t exempt, bool color)
+{
+    fprintf(out, "\n%zu resource%s, %s%zu unhealthy%s, %zu healthy, %zu exempt; %zu would be denied", r->count,
+            r->count == 1 ? "" : "s", color && unhealthy ? RED : color ? GREEN : "", unhealthy, color ? RESET : "",
+            healthy, exempt, r->denied);
+    if (r->nskipped)
+        fprintf(out, "; %zu file%s skipped", r->nskipped, r->nskipped == 1 ? "" : "s");
+    if (r->nerrors)
+        fprintf(out, "; %s%zu input error%s%s", color ? RED : "", r->nerrors, r->nerrors == 1 ? "" : "s",
+                color ? RESET : "");
+    fputc('\n', out);
+}
+
 int scan_write_text(const scan_report *r, FILE *out, bool color)
 {
     size_t unhealthy = 0, healthy = 0, exempt = 0;
@@ -144,8 +175,9 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
             fprintf(out, "\n             fix: %s\n", SCAN_GATE_REMEDIATION);
         }
     }
-    fprintf(out, "\n%zu resource%s, %s%zu unhealthy%s, %zu healthy, %zu exempt; %zu would be denied\n", r->count,
-            r->count == 1 ? "" : "s", color && unhealthy ? RED : color ? GREEN : "", unhealthy, color ? RESET : "",
-            healthy, exempt, r->denied);
+    write_notes(out, "Skipped (files of a directory that are not objects for the API server):", r->skipped,
+                r->nskipped);
+    write_notes(out, "Input errors (these inputs are not in the report; the scan exits 2):", r->errors, r->nerrors);
+    write_summary(out, r, unhealthy, healthy, exempt, color);
     return ferror(out) ? -1 : 0;
 }

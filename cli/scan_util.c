@@ -96,3 +96,18 @@ json_t *scan_json_text(const char *s)
     free(owned);
     return v;
 }
+
+json_t *scan_notes_json(const scan_note *notes, size_t n, const char *text_key)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:o}", "file", scan_json_text(notes[i].file));
+        if (notes[i].line) {
+            json_object_set_new(o, "document", json_integer(notes[i].document));
+            json_object_set_new(o, "line", json_integer(notes[i].line));
+        }
+        json_object_set_new(o, text_key, scan_json_text(notes[i].message));
+        json_array_append_new(list, o);
+    }
+    return list;
+}

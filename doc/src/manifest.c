@@ -8,6 +8,12 @@
  * or the whole call fails naming file, document and line, and the list is
  * left as it was (all-or-nothing, so a scan never half-reads a file).
  * Standard input is named "<stdin>" in messages and results.
+ *
+ * As lenient as kubectl where kubectl is: a List whose items are null (or a
+ * `kind: List` without items) is an empty list. The files of a scanned
+ * directory may be read with sg_manifest_parse_or_skip, which tells a file
+ * that holds no Kubernetes object at all (kustomization files, Helm values,
+ * JSON patches) from a manifest with a broken document.
  */
 #include "internal.h"
 
@@ -91,6 +97,8 @@ static int doc_take_object(const doc_place *pl, doc_pending *out, json_t *obj, i
     if (!json_is_object(obj))
         return doc_place_fail(pl, line, "%sexpected a Kubernetes object (a mapping with apiVersion "
                              "and kind), found %s", what, doc_type_name(obj));
+    if (!json_object_get(obj, "apiVersion") && !json_object_get(obj, "kind"))
+        return doc_place_fail(pl, line, "%sthe object has neither apiVersion nor kind", what);
     static const char *const required[] = {"apiVersion", "kind"};
     for (size_t i = 0; i < 2; i++) {
         json_t *v = json_object_get(obj, required[i]);
@@ -104,7 +112,11 @@ static int doc_take_object(const doc_place *pl, doc_pending *out, json_t *obj, i
     const char *kind = json_string_value(json_object_get(obj, "kind"));
     size_t klen = strlen(kind);
     json_t *items = json_object_get(obj, "items");
-    if (klen >= 4 && strcmp(kind + klen - 4, "List") == 0 && items) {
+    bool list_kind = klen >= 4 && strcmp(kind + klen - 4, "List") == 0;
+    /* kubectl reads `items: null` as an empty list, and a v1 List holds nothing else. */
+    if (list_kind && (json_is_null(items) || (!items && !strcmp(kind, "List"))))
+        return 0;
+    if (list_kind && items) {
         if (!json_is_array(items))
             return doc_place_fail(pl, doc_line_of(pl, obj, "items", line),
                                  "%sitems of a %s must be a sequence, found %s", what, kind,
@@ -128,8 +140,35 @@ static int doc_take_object(const doc_place *pl, doc_pending *out, json_t *obj, i
     return 0;
 }
 
-int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data,
-                      size_t len, char *err, size_t errlen)
+/* Whether some top-level document looks meant for the API server: a mapping
+ * with apiVersion or kind (a broken object is still an object). */
+static bool doc_any_object(const json_t *docs)
+{
+    size_t i;
+    const json_t *doc;
+    json_array_foreach(docs, i, doc)
+        if (json_is_object(doc) && (json_object_get(doc, "apiVersion") || json_object_get(doc, "kind")))
+            return true;
+    return false;
+}
+
+/* The reason a stream holds no Kubernetes object, told by its first document. */
+static void doc_not_manifest(const char *name, const json_t *docs, const int *numbers, const sg_linemap *lines,
+                            char *err, size_t errlen)
+{
+    const json_t *first = json_array_get(docs, 0);
+    int line = sg_linemap_node(lines, first);
+    if (json_is_object(first))
+        sg_err(err, errlen, "%s: document %d, line %d: no document has apiVersion or kind, so this is not a "
+               "Kubernetes manifest", name, numbers[0], line ? line : 1);
+    else
+        sg_err(err, errlen, "%s: document %d, line %d: %s, not a Kubernetes object (a mapping with apiVersion "
+               "and kind), so this is not a Kubernetes manifest", name, numbers[0], line ? line : 1,
+               doc_type_name(first));
+}
+
+static int doc_manifest_parse(sg_manifest_list *list, const char *name, const char *data, size_t len,
+                              bool may_skip, char *err, size_t errlen)
 {
     err[0] = '\0';
     if (!name)
@@ -144,12 +183,13 @@ int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data
 
     doc_pending pending = {0};
     int rc = 0;
-    size_t i;
-    json_t *doc;
-    json_array_foreach(docs, i, doc) {
+    if (may_skip && json_array_size(docs) > 0 && !doc_any_object(docs)) {
+        doc_not_manifest(name, docs, numbers, lines, err, errlen);
+        rc = 1;
+    }
+    for (size_t i = 0; rc == 0 && i < json_array_size(docs); i++) {
         doc_place pl = {name, numbers[i], lines, err, errlen};
-        if ((rc = doc_take_object(&pl, &pending, doc, 1, "", "", 0)) != 0)
-            break;
+        rc = doc_take_object(&pl, &pending, json_array_get(docs, i), 1, "", "", 0);
     }
     /* Only a stream without errors is added: the list is never left half-read. */
     if (rc == 0) {
@@ -173,16 +213,38 @@ int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data
     return rc;
 }
 
-int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen)
+int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data, size_t len, char *err,
+                      size_t errlen)
+{
+    return doc_manifest_parse(list, name, data, len, false, err, errlen);
+}
+
+int sg_manifest_parse_or_skip(sg_manifest_list *list, const char *name, const char *data, size_t len, char *err,
+                              size_t errlen)
+{
+    return doc_manifest_parse(list, name, data, len, true, err, errlen);
+}
+
+static int doc_manifest_read(sg_manifest_list *list, const char *path, bool may_skip, char *err, size_t errlen)
 {
     err[0] = '\0';
     char *data = NULL;
     size_t len = 0;
     if (sg_file_read(path, SG_MAX_INPUT, &data, &len, err, errlen) != 0)
         return -1;
-    int rc = sg_manifest_parse(list, sg_file_name(path), data, len, err, errlen);
+    int rc = doc_manifest_parse(list, sg_file_name(path), data, len, may_skip, err, errlen);
     free(data);
     return rc;
+}
+
+int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen)
+{
+    return doc_manifest_read(list, path, false, err, errlen);
+}
+
+int sg_manifest_read_or_skip(sg_manifest_list *list, const char *path, char *err, size_t errlen)
+{
+    return doc_manifest_read(list, path, true, err, errlen);
 }
 
 void sg_manifest_list_free(sg_manifest_list *list)

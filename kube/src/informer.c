@@ -23,6 +23,11 @@
  * objects went away while no watch ran). A page whose connection broke off is
  * asked for again with its continue token. The thread never blocks the
  * caller: an unreachable API server is retried in the background.
+ *
+ * An optional kind (a pod controller's custom resource) that the API server
+ * does not serve, 404 because its CRD is not installed, holds nothing: it
+ * counts as in sync and is listed again every minute, so a CRD installed
+ * later is picked up without a restart.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -226,10 +231,35 @@ static void list_failed(kind_state *k, CURLcode rc)
     kb_fail(k, cause, err);
 }
 
+/* An optional kind the API server does not serve (404: its CRD is not
+ * installed, or no longer): it holds nothing, so what it held is deleted and
+ * it counts as in sync; it is listed again later, for a CRD installed
+ * meanwhile. Said once until it is served. */
+static void not_served(kind_state *k)
+{
+    k->gen++;
+    kb_keyset_sweep(k->keys, k->gen, sweep_one, k);
+    kb_set_str(&k->cont, NULL);
+    k->list_restarts = 0;
+    double recheck = k->inf->o.not_served_recheck > 0 ? k->inf->o.not_served_recheck : KB_NOT_SERVED_RECHECK;
+    k->due = kb_now() + recheck;
+    if (strcmp(k->cause, "not-served") != 0) {
+        snprintf(k->cause, sizeof k->cause, "not-served");
+        kb_logf(k->inf, "info", "%s.%s: not served by the API server (its CustomResourceDefinition is not "
+                "installed): nothing to list; asked again every %.0f s", k->r->resource, k->r->group, recheck);
+    }
+    k->synced = true;
+    kb_update_synced(k->inf);
+}
+
 static void finish_list(kind_state *k, CURLcode rc)
 {
     long status = kb_transfer_status(&k->t);
     char err[SG_ERRMAX];
+    if (rc == CURLE_OK && status == 404 && k->r->optional) {
+        not_served(k);
+        return;
+    }
     if (rc == CURLE_OK && status == 410 && k->cont && k->list_restarts < 3) {
         /* The continue token expired: the list starts over. */
         k->list_restarts++;

@@ -12,6 +12,7 @@
 
 #define WATCH_GRACE 30            /* seconds a watch may outlive its timeoutSeconds */
 #define HEALTHY_AFTER 5.0         /* seconds open without an error that make a watch healthy */
+#define KB_NOT_SERVED_RECHECK 60.0 /* seconds between lists of an optional kind the API server does not serve */
 
 typedef struct kind_state {
     sg_kube_informer *inf;

@@ -156,6 +156,11 @@ void kb_finish_watch(kind_state *k, CURLcode rc)
         kb_start_relist(k, "resourceVersion too old: 410 Gone", true);
         return;
     }
+    if (status == 404 && k->r->optional) {
+        /* Its CRD was deleted: the list will find nothing (and delete what it held). */
+        kb_start_relist(k, "not served any more: 404 Not Found", false);
+        return;
+    }
     if (k->t.aborted && status == 200) {
         kb_fail(k, k->abort_cause, k->abort_why);
         return;

@@ -25,7 +25,7 @@
 
 #include "internal.h"
 
-static const sg_kube_resource lease_resource = {"coordination.k8s.io", "v1", "leases", "Lease", false};
+static const sg_kube_resource lease_resource = {"coordination.k8s.io", "v1", "leases", "Lease", false, false};
 
 struct sg_kube_elector {
     sg_kube_config *config;

@@ -102,6 +102,11 @@ int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_siz
             nanosleep(&ts, NULL);
             continue;
         }
+        if (rc == CURLE_OK && status == 404 && r->optional) {
+            kb_transfer_cleanup(&t);
+            free(cont);
+            return 1;   /* a custom resource whose CRD is not installed: nothing to list */
+        }
         if (rc != CURLE_OK || status != 200) {
             kb_transfer_error(&t, rc, what, err, errlen);
             kb_transfer_cleanup(&t);

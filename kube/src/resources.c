@@ -9,19 +9,19 @@
 #include "internal.h"
 
 static const sg_kube_resource resources[] = {
-    {"", "v1", "pods", "Pod", false},
-    {"apps", "v1", "deployments", "Deployment", false},
-    {"apps", "v1", "replicasets", "ReplicaSet", false},
-    {"apps", "v1", "statefulsets", "StatefulSet", false},
-    {"apps", "v1", "daemonsets", "DaemonSet", false},
-    {"batch", "v1", "jobs", "Job", false},
-    {"batch", "v1", "cronjobs", "CronJob", false},
-    {"", "v1", "replicationcontrollers", "ReplicationController", false},
-    {"", "v1", "services", "Service", false},
-    {"networking.k8s.io", "v1", "ingresses", "Ingress", false},
-    {"", "v1", "configmaps", "ConfigMap", false},
-    {"", "v1", "secrets", "Secret", true},
-    {"", "v1", "serviceaccounts", "ServiceAccount", false},
+    {"", "v1", "pods", "Pod", false, false},
+    {"apps", "v1", "deployments", "Deployment", false, false},
+    {"apps", "v1", "replicasets", "ReplicaSet", false, false},
+    {"apps", "v1", "statefulsets", "StatefulSet", false, false},
+    {"apps", "v1", "daemonsets", "DaemonSet", false, false},
+    {"batch", "v1", "jobs", "Job", false, false},
+    {"batch", "v1", "cronjobs", "CronJob", false, false},
+    {"", "v1", "replicationcontrollers", "ReplicationController", false, false},
+    {"", "v1", "services", "Service", false, false},
+    {"networking.k8s.io", "v1", "ingresses", "Ingress", false, false},
+    {"", "v1", "configmaps", "ConfigMap", false, false},
+    {"", "v1", "secrets", "Secret", true, false},
+    {"", "v1", "serviceaccounts", "ServiceAccount", false, false},
 };
 
 const sg_kube_resource *sg_kube_resources(size_t *n)

@@ -78,23 +78,23 @@ static bool listed_exactly(const json_t *list, const char *name)
     return false;
 }
 
-static bool exemption_matches(const pol_exemption *x, const char *id, const char *kind, const char *ns,
-                              const char *name, const json_t *labels)
+static bool exemption_matches(const pol_exemption *x, const char *id, const char *group, const char *kind,
+                              const char *ns, const char *name, const json_t *labels)
 {
-    return listed_exactly(x->recommendations, id) && listed_exactly(x->kinds, kind) &&
+    return listed_exactly(x->recommendations, id) && (!x->kinds || pol_kinds_match(&x->gks, group, kind)) &&
            listed_exactly(x->namespaces, ns) && (!x->names || pol_name_listed(x->names, name)) &&
            (!x->selector || pol_selector_matches(x->selector, labels));
 }
 
-const sg_exemption_info *pol_exemption_find(const sg_policy *p, size_t rec, const char *kind, const char *ns,
-                                            const char *name, const json_t *labels, time_t now,
+const sg_exemption_info *pol_exemption_find(const sg_policy *p, size_t rec, const char *group, const char *kind,
+                                            const char *ns, const char *name, const json_t *labels, time_t now,
                                             const sg_exemption_info **expired)
 {
     *expired = NULL;
     const char *id = p->recs[rec].info.id;
     for (size_t i = 0; i < p->nexemptions; i++) {
         const pol_exemption *x = &p->exemptions[i];
-        if (!exemption_matches(x, id, kind, ns, name, labels))
+        if (!exemption_matches(x, id, group, kind, ns, name, labels))
             continue;
         if (!x->info.expires || x->info.expires > now) {
             *expired = NULL;
@@ -106,12 +106,12 @@ const sg_exemption_info *pol_exemption_find(const sg_policy *p, size_t rec, cons
     return NULL;
 }
 
-const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t rec, const char *kind,
-                                                   const char *ns, const char *name,
+const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t rec, const char *group,
+                                                   const char *kind, const char *ns, const char *name,
                                                    const json_t *labels, time_t now, bool *expired)
 {
     const sg_exemption_info *old;
-    const sg_exemption_info *x = pol_exemption_find(p, rec, kind, ns, name, labels, now, &old);
+    const sg_exemption_info *x = pol_exemption_find(p, rec, group, kind, ns, name, labels, now, &old);
     if (expired)
         *expired = old != NULL;
     return x;

@@ -60,6 +60,8 @@ int pol_check_params_read(const pol_loader *ld, const json_t *def, const pol_rec
     const char *key;
     const json_t *spec;
     json_object_foreach((json_t *)declared_in, key, spec) {
+        if (pol_common_parameter(key))
+            continue;   /* a new default of a common parameter, which acts before the rule runs */
         bool read = false;
         for (size_t i = 0; parts[i] && !read; i++)
             read = json_text_reads_param(json_object_get(def, parts[i]), key);
@@ -90,10 +92,8 @@ int pol_check_common_effect(const pol_loader *ld, const json_t *given_params, co
     }
     if (!object)
         return 0;
-    size_t k;
-    const json_t *kind;
-    json_array_foreach(r->kinds, k, kind)
-        if (!pol_kind_cluster_scoped(json_string_value(kind)))
+    for (size_t k = 0; k < r->gks.n; k++)
+        if (!pol_kind_cluster_scoped(r->gks.items[k].group, r->gks.items[k].kind))
             return 0;
     for (size_t i = 0; namespace_params[i]; i++) {
         const json_t *v = json_object_get(given_params, namespace_params[i]);

@@ -58,10 +58,8 @@ static int check_scope_reads(const pol_loader *ld, const json_t *obj, const char
         return pol_fail(ld, obj, key, NULL, "'%s' of %s reads container or containerType, which only a "
                         "container-scope rule has (this one has scope %s)", key, r->info.id, r->info.scope);
     if (!strcmp(r->info.scope, "object") && (reads & pod_vars)) {
-        size_t i;
-        const json_t *k;
-        json_array_foreach(r->kinds, i, k)
-            if (pol_workload_kind(json_string_value(k)))
+        for (size_t i = 0; i < r->gks.n; i++)
+            if (pol_workload_def_of(r->policy, r->gks.items[i].group, r->gks.items[i].kind))
                 return 0;
         return pol_fail(ld, obj, key, NULL, "'%s' of %s reads pod or podMetadata, which are null for every kind "
                         "it reads (none of them has a pod template)", key, r->info.id);
@@ -202,7 +200,8 @@ static int parse_severity(const pol_loader *ld, const json_t *def, pol_rec *r)
 /* Pod and container checks read pod templates: every kind they name must have one. */
 static int compile_kinds(const pol_loader *ld, const json_t *def, pol_rec *r)
 {
-    if (pol_string_list(ld, def, "kinds", r->info.id, &r->kinds) < 0)
+    if (pol_string_list(ld, def, "kinds", r->info.id, &r->kinds) < 0 ||
+        pol_kinds_compile(ld, r->policy, def, "kinds", r->info.id, &r->gks) < 0)
         return -1;
     if (!strcmp(r->info.scope, "object")) {
         if (!r->kinds || !json_array_size(r->kinds))
@@ -215,11 +214,11 @@ static int compile_kinds(const pol_loader *ld, const json_t *def, pol_rec *r)
     size_t i;
     const json_t *k;
     json_array_foreach(r->kinds, i, k)
-        if (!pol_workload_kind(json_string_value(k)))
+        if (!pol_workload_def_of(r->policy, r->gks.items[i].group, r->gks.items[i].kind))
             return pol_fail(ld, def, "kinds", k, "%s has scope %s, but kind '%s' has no pod template, so it would "
                             "never run there (workload kinds: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, "
-                            "Job, CronJob, ReplicationController, PodTemplate)", r->info.id, r->info.scope,
-                            json_string_value(k));
+                            "Job, CronJob, ReplicationController, PodTemplate, and the pod controllers)", r->info.id,
+                            r->info.scope, json_string_value(k));
     return 0;
 }
 
@@ -258,6 +257,21 @@ static int compile_header(const pol_loader *ld, const json_t *def, pol_rec *r)
     return 0;
 }
 
+/* A common parameter named in a definition's parameters: only its default
+ * may change (Defender excludes its own namespaces from some
+ * recommendations only); its type and meaning are every recommendation's. */
+static int redeclare_common(const pol_loader *ld, const json_t *declared_in, const char *key, const json_t *spec,
+                            json_t *declared, const pol_rec *r)
+{
+    if (!json_is_object(spec) || json_object_size(spec) != 1 || !json_object_get(spec, "default"))
+        return pol_fail(ld, declared_in, key, spec, "parameter name '%s' of %s is reserved: every recommendation has "
+                        "it (only its default may be given, as %s: {default: ...})", key, r->info.id, key);
+    json_t *common = json_copy(json_object_get(declared, key));
+    json_object_set(common, "default", json_object_get(spec, "default"));
+    json_object_set_new(declared, key, common);
+    return 0;
+}
+
 static int declare_each(const pol_loader *ld, const json_t *declared_in, json_t *declared, const pol_rec *r)
 {
     const char *key;
@@ -265,9 +279,11 @@ static int declare_each(const pol_loader *ld, const json_t *declared_in, json_t 
     json_object_foreach((json_t *)declared_in, key, spec) {
         static const char *const keys[] = {"type", "default", "description", NULL};
         const json_t *t;
-        if (json_object_get(declared, key))
-            return pol_fail(ld, declared_in, key, spec, "parameter name '%s' of %s is reserved: every "
-                            "recommendation has it", key, r->info.id);
+        if (json_object_get(declared, key)) {
+            if (redeclare_common(ld, declared_in, key, spec, declared, r) < 0)
+                return -1;
+            continue;
+        }
         if (!json_is_object(spec))
             return pol_fail(ld, declared_in, key, spec, "parameter '%s' of %s must be a mapping with type, default "
                             "and description", key, r->info.id);
@@ -378,6 +394,7 @@ static pol_rec *compile_rec(const pol_loader *ld, const pol_loader *def_ld, sg_p
     if (!given)
         ld = def_ld;
     pol_rec *r = &p->recs[p->nrecs++];
+    r->policy = p;
     if (!json_is_object(def)) {
         pol_fail(ld, def, NULL, def, "a recommendation must be a mapping");
         return NULL;
@@ -411,6 +428,7 @@ void pol_rec_free(pol_rec *r)
     json_decref(r->params);
     json_decref(r->declared);
     json_decref(r->def);
+    pol_kinds_free(&r->gks);
 }
 
 /* The built-in catalog's documents, each a standard with its recommendations. */

@@ -14,69 +14,13 @@
 #include "internal_policy.h"
 
 typedef struct eval_storage {
+    const pol_workload_def *workload;   /* where the object's kind keeps its pod template, or NULL */
+    char group[256];         /* the object's API group (sg_eval.group) */
     char **messages;
     size_t nmessages;
     json_t **views;          /* pod views of this evaluation (pod_view.c), freed with it */
     size_t nviews;
 } eval_storage;
-
-/* ---------- workloads ---------- */
-
-static const struct {
-    const char *kind;
-    const char *const path[5];     /* steps from the object to the pod template */
-} workload_kinds[] = {
-    {"Pod", {NULL}},
-    {"Deployment", {"spec", "template", NULL}},
-    {"ReplicaSet", {"spec", "template", NULL}},
-    {"StatefulSet", {"spec", "template", NULL}},
-    {"DaemonSet", {"spec", "template", NULL}},
-    {"Job", {"spec", "template", NULL}},
-    {"ReplicationController", {"spec", "template", NULL}},
-    {"PodTemplate", {"template", NULL}},
-    {"CronJob", {"spec", "jobTemplate", "spec", "template", NULL}},
-};
-
-static const char *const spec_pointers[] = {
-    "/spec", "/spec/template/spec", "/spec/template/spec", "/spec/template/spec", "/spec/template/spec",
-    "/spec/template/spec", "/spec/template/spec", "/template/spec", "/spec/jobTemplate/spec/template/spec",
-};
-static const char *const metadata_pointers[] = {
-    "/metadata", "/spec/template/metadata", "/spec/template/metadata", "/spec/template/metadata",
-    "/spec/template/metadata", "/spec/template/metadata", "/spec/template/metadata", "/template/metadata",
-    "/spec/jobTemplate/spec/template/metadata",
-};
-
-bool pol_workload_kind(const char *kind)
-{
-    for (size_t i = 0; i < sizeof workload_kinds / sizeof workload_kinds[0]; i++)
-        if (!strcmp(kind, workload_kinds[i].kind))
-            return true;
-    return false;
-}
-
-void pol_workload_find(const json_t *object, const char *kind, pol_workload *out)
-{
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < sizeof workload_kinds / sizeof workload_kinds[0]; i++) {
-        if (strcmp(kind, workload_kinds[i].kind))
-            continue;
-        out->spec_pointer = spec_pointers[i];
-        out->metadata_pointer = metadata_pointers[i];
-        const json_t *t = object;
-        for (int k = 0; t && workload_kinds[i].path[k]; k++)
-            t = json_object_get(t, workload_kinds[i].path[k]);
-        if (!json_is_object(t))
-            return;
-        out->pod_spec = json_object_get(t, "spec");
-        out->pod_metadata = json_object_get(t, "metadata");
-        if (!json_is_object(out->pod_spec))
-            out->pod_spec = NULL;
-        if (!json_is_object(out->pod_metadata))
-            out->pod_metadata = NULL;
-        return;
-    }
-}
 
 /* ---------- shape checks ---------- */
 
@@ -125,7 +69,7 @@ static int check_metadata(const json_t *meta, const char *pointer, char *err, si
 
 /* Containers, security contexts and volumes are read by most rules: their
  * shape is checked so that `containers: 5` is an error, never a silent pass. */
-static int check_pod_spec(const json_t *object, const char *kind, const pol_workload *w, char *err, size_t errlen)
+static int check_pod_spec(const char *kind, const pol_workload *w, char *err, size_t errlen)
 {
     if (!w->spec_pointer)
         return 0;
@@ -136,7 +80,6 @@ static int check_pod_spec(const json_t *object, const char *kind, const pol_work
                 *c = '.';
         return -1;
     }
-    (void)object;
     const char *sp = w->spec_pointer;
     if (expect_type(w->pod_spec, sp, "securityContext", JSON_OBJECT, err, errlen) < 0 ||
         expect_type(w->pod_spec, sp, "volumes", JSON_ARRAY, err, errlen) < 0 ||
@@ -168,21 +111,6 @@ static int check_pod_spec(const json_t *object, const char *kind, const pol_work
         }
     }
     return 0;
-}
-
-/* Kinds that live outside namespaces: they never get "default". */
-bool pol_kind_cluster_scoped(const char *kind)
-{
-    static const char *const kinds[] = {
-        "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-        "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "APIService", "CSIDriver", "CSINode",
-        "IngressClass", "RuntimeClass", "PodSecurityPolicy", "VolumeAttachment", "CertificateSigningRequest",
-        "ClusterIssuer", NULL};
-    for (int i = 0; kinds[i]; i++)
-        if (!strcmp(kinds[i], kind))
-            return true;
-    return false;
 }
 
 const json_t *sg_controller_ref(const json_t *metadata)
@@ -304,11 +232,13 @@ typedef struct exemption_state {
 static void find_exemption(const evaluation *e, size_t rec, exemption_state *x)
 {
     const sg_eval *ev = e->ev;
-    x->active = pol_exemption_find(e->p, rec, ev->kind, ev->namespace_, ev->name, ev->labels, e->now, &x->expired);
+    x->active = pol_exemption_find(e->p, rec, ev->group, ev->kind, ev->namespace_, ev->name, ev->labels, e->now,
+                                   &x->expired);
     for (size_t i = 0; !x->active && i < ev->nowners; i++) {
         const sg_owner *o = &ev->owners[i];
         const sg_exemption_info *expired = NULL;
-        x->active = pol_exemption_find(e->p, rec, o->kind, ev->namespace_, o->name, o->labels, e->now, &expired);
+        x->active = pol_exemption_find(e->p, rec, o->group ? o->group : "", o->kind, ev->namespace_, o->name,
+                                       o->labels, e->now, &expired);
         if (!x->expired)
             x->expired = expired;
     }
@@ -389,23 +319,13 @@ static bool common_parameters_apply(const pol_rec *r, const sg_eval *ev)
     return !r->selector || pol_selector_matches(r->selector, ev->labels);
 }
 
-static bool kinds_list(const json_t *kinds, const char *kind)
-{
-    size_t i;
-    const json_t *k;
-    json_array_foreach(kinds, i, k)
-        if (!strcmp(json_string_value(k), kind))
-            return true;
-    return false;
-}
-
 /* Object checks run on their kinds; pod and container checks on pod specs,
- * of the kinds they list when they list any. */
-static bool kind_fits(const pol_rec *r, const char *kind, const pol_workload *w)
+ * of the kinds they list when they list any. Kinds match with their group. */
+static bool kind_fits(const pol_rec *r, const sg_eval *ev, const pol_workload *w)
 {
     if (!strcmp(r->info.scope, "object"))
-        return kinds_list(r->kinds, kind);
-    return w->pod_spec != NULL && (!r->kinds || kinds_list(r->kinds, kind));
+        return pol_kinds_match(&r->gks, ev->group, ev->kind);
+    return w->pod_spec != NULL && (!r->kinds || pol_kinds_match(&r->gks, ev->group, ev->kind));
 }
 
 static void evaluate_containers(evaluation *e, size_t rec, const exemption_state *x)
@@ -447,7 +367,7 @@ static void evaluate_rec(evaluation *e, size_t rec)
 {
     const pol_rec *r = &e->p->recs[rec];
     sg_eval *ev = e->ev;
-    if (!r->info.enabled || !r->info.configured || !kind_fits(r, ev->kind, e->w) || !common_parameters_apply(r, ev))
+    if (!r->info.enabled || !r->info.configured || !kind_fits(r, ev, e->w) || !common_parameters_apply(r, ev))
         return;
     exemption_state x;
     find_exemption(e, rec, &x);
@@ -457,7 +377,7 @@ static void evaluate_rec(evaluation *e, size_t rec)
         evaluate_whole(e, rec, &x);
 }
 
-static int identify(const json_t *object, const char *default_namespace, sg_eval *ev, char *err, size_t errlen)
+static int identify(const json_t *object, sg_eval *ev, char *err, size_t errlen)
 {
     if (!json_is_object(object)) {
         snprintf(err, errlen, "the object must be a mapping");
@@ -482,12 +402,28 @@ static int identify(const json_t *object, const char *default_namespace, sg_eval
         ev->name = json_string_value(json_object_get(meta, "generateName"));
     ev->labels = json_object_get(meta, "labels");
     ev->owned = sg_controller_ref(meta) != NULL;
-    if (!pol_kind_cluster_scoped(ev->kind)) {
-        ev->namespace_ = json_string_value(json_object_get(meta, "namespace"));
+    return 0;
+}
+
+/* The object's group, its namespace after defaulting, and its pod template. */
+static void place(const sg_policy *p, const json_t *object, const char *default_namespace, sg_eval *ev,
+                  eval_storage *store, pol_workload *w)
+{
+    ev->group = pol_group_of(ev->api_version, ev->kind, store->group, sizeof store->group);
+    if (!pol_kind_cluster_scoped(ev->group, ev->kind)) {
+        ev->namespace_ = json_string_value(json_object_get(json_object_get(object, "metadata"), "namespace"));
         if (!ev->namespace_ || !*ev->namespace_)
             ev->namespace_ = default_namespace && *default_namespace ? default_namespace : "default";
     }
-    return 0;
+    store->workload = pol_workload_def_of(p, ev->group, ev->kind);
+    pol_workload_find(store->workload, object, w);
+    ev->controls_pods = store->workload && store->workload->steps[0];
+}
+
+const pol_workload_def *pol_eval_workload(const sg_eval *ev)
+{
+    const eval_storage *s = ev->internal_;
+    return s ? s->workload : NULL;
 }
 
 int sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
@@ -501,15 +437,16 @@ int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const cha
 {
     memset(out, 0, sizeof *out);
     sg_eval ev = {.owners = owners, .nowners = nowners};
-    if (identify(object, default_namespace, &ev, err, errlen) < 0)
-        return -1;
-    pol_workload w;
-    pol_workload_find(object, ev.kind, &w);
-    ev.controls_pods = w.pod_spec && strcmp(ev.kind, "Pod");
-    if (check_pod_spec(object, ev.kind, &w, err, errlen) < 0)
+    if (identify(object, &ev, err, errlen) < 0)
         return -1;
     eval_storage *store = sg_calloc(1, sizeof *store);
     ev.internal_ = store;
+    pol_workload w;
+    place(p, object, default_namespace, &ev, store, &w);
+    if (check_pod_spec(ev.kind, &w, err, errlen) < 0) {
+        sg_eval_free(&ev);
+        return -1;
+    }
     ev.excluded = sg_policy_namespace_excluded(p, ev.namespace_);
     if (!ev.excluded) {
         evaluation e = {.p = p, .ev = &ev, .store = store, .w = &w, .now = now};

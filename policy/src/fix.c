@@ -170,7 +170,7 @@ typedef struct fix_run {
  * Re-done for every operation: an earlier one may have created the pod metadata. */
 static void bind_finding(fix_run *run, const sg_finding *f, pol_workload *w)
 {
-    pol_workload_find(run->pt.fixed, run->ev->kind, w);
+    pol_workload_find(pol_eval_workload(run->ev), run->pt.fixed, w);
     pol_bind_object(&run->ctx, run->pt.fixed, w, run->ev->kind, run->ev->namespace_, run->ev->name);
     if (f->container_type) {
         run->ctx.vars[POL_VAR_CONTAINER] =

@@ -39,8 +39,10 @@ int pol_string_list(const pol_loader *ld, const json_t *obj, const char *key, co
 /* obj.action into *out; returns 1 (and leaves *out) when there is none. */
 int pol_parse_action(const pol_loader *ld, const json_t *obj, const char *where, sg_action *out);
 
-/* params.c: the declarations of the common parameters (a new object). */
+/* params.c: the declarations of the common parameters (a new object), and
+ * whether `name` is one of them. */
 json_t *pol_common_parameters(void);
+bool pol_common_parameter(const char *name);
 /* The effective parameters (a new object): the `declared` defaults,
  * overridden by `given` (may be NULL), each checked against its type. */
 int pol_effective_params(const pol_loader *ld, const json_t *declared, const json_t *given, const char *where,
@@ -59,6 +61,16 @@ int pol_compile_template(const pol_loader *ld, const json_t *obj, const char *ke
 int pol_compile_catalog(const pol_loader *ld, const pol_loader *builtin_ld, sg_policy *p,
                         const json_t *settings, const json_t *custom, sg_action default_action);
 void pol_rec_free(pol_rec *r);
+
+/* controllers.c: the settings' podControllers and scoregate's own into
+ * p->controllers (before anything names a kind); their release. */
+int pol_load_controllers(const pol_loader *ld, sg_policy *p);
+void pol_controllers_free(sg_policy *p);
+/* The names of kinds in obj[key] (a list of strings, already checked), each
+ * "Kind" or "GROUP/Kind", resolved with their groups into *out (freed with
+ * pol_kinds_free, also on error). */
+int pol_kinds_compile(const pol_loader *ld, const sg_policy *p, const json_t *obj, const char *key, const char *where,
+                      pol_kinds *out);
 
 /* catalog_checks.c: once `r` is compiled, that every parameter it declares
  * is read, that the common parameters given can change a verdict, and that

@@ -27,6 +27,16 @@ json_t *pol_common_parameters(void)
                      "images it does not check (exact, or a prefix ending in *)");
 }
 
+bool pol_common_parameter(const char *name)
+{
+    static const char *const names[] = {"excludedNamespaces", "namespaces", "labelSelector", "excludedContainers",
+                                        "excludedImages", NULL};
+    for (size_t i = 0; names[i]; i++)
+        if (!strcmp(names[i], name))
+            return true;
+    return false;
+}
+
 static const char *const param_types[] = {"string", "regex", "number", "boolean", "array", "strings",
                                           "ports",  "object", "quantity", NULL};
 
@@ -143,7 +153,7 @@ int pol_effective_params(const pol_loader *ld, const json_t *declared, const jso
     json_object_foreach((json_t *)declared, key, spec) {
         const json_t *def = json_object_get(spec, "default");
         json_t *value = NULL;
-        if (def && check_param(ld, spec, "default", def, json_string_value(json_object_get(spec, "type")), where,
+        if (def && check_param(ld, spec, key, def, json_string_value(json_object_get(spec, "type")), where,
                                &value) < 0) {
             json_decref(params);
             return -1;

@@ -12,31 +12,23 @@
  * place, so they are covered). `pod`, `podMetadata`, `container` and `containerType` are null for
  * kinds without a pod template, and the common parameters and exemptions read
  * only namespace, name and labels. Messages and fixes decide no status, so
- * they are not looked at. Workload kinds always read their pod template.
+ * they are not looked at. Workload kinds and pod controllers always read
+ * their pod template.
  */
 #include <string.h>
 
 #include "internal_policy.h"
 
-static bool lists_kind(const json_t *kinds, const char *kind)
-{
-    size_t i;
-    const json_t *k;
-    json_array_foreach(kinds, i, k)
-        if (!strcmp(json_string_value(k), kind))
-            return true;
-    return false;
-}
-
-bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *kind, const char **which)
+bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *group, const char *kind, const char **which)
 {
     if (which)
         *which = NULL;
-    if (pol_workload_kind(kind))
+    if (pol_workload_def_of(p, group, kind))
         return true;
     for (size_t i = 0; i < p->nrecs; i++) {
         const pol_rec *r = &p->recs[i];
-        if (!r->info.enabled || !r->info.configured || strcmp(r->info.scope, "object") || !lists_kind(r->kinds, kind))
+        if (!r->info.enabled || !r->info.configured || strcmp(r->info.scope, "object") ||
+            !pol_kinds_match(&r->gks, group, kind))
             continue;
         if ((pol_expr_reads(r->applies) | pol_expr_reads(r->unhealthy)) & POL_READS_OBJECT_BODY) {
             if (which)

@@ -147,6 +147,7 @@ static int load_exemptions(const pol_loader *ld, sg_policy *p)
             if (pol_check_keys(ld, match, "match", match_keys) < 0 ||
                 pol_string_list(ld, match, "namespaces", where, &x->namespaces) < 0 ||
                 pol_string_list(ld, match, "kinds", where, &x->kinds) < 0 ||
+                pol_kinds_compile(ld, p, match, "kinds", where, &x->gks) < 0 ||
                 pol_string_list(ld, match, "names", where, &x->names) < 0 ||
                 pol_get_typed(ld, match, "labelSelector", JSON_OBJECT, false, where, &x->selector) < 0)
                 return -1;
@@ -271,8 +272,8 @@ static int load_all(sg_policy *p, const char *name, const sg_linemap *lines, con
 {
     pol_loader ld = {name, lines, err, errlen};
     static const char *const top_keys[] = {"standards", "excludedNamespaces", "defaults", "recommendations",
-                                           "exemptions", "scoreGate", "server", "custom", NULL};
-    if (pol_check_keys(&ld, p->config, "the settings", top_keys) < 0)
+                                           "exemptions", "scoreGate", "server", "custom", "podControllers", NULL};
+    if (pol_check_keys(&ld, p->config, "the settings", top_keys) < 0 || pol_load_controllers(&ld, p) < 0)
         return -1;
     if (load_standards(&ld, p, opts) < 0)
         return -1;
@@ -359,7 +360,10 @@ void sg_policy_free(sg_policy *p)
     for (size_t i = 0; i < p->nrecs; i++)
         pol_rec_free(&p->recs[i]);
     free(p->recs);
+    for (size_t i = 0; i < p->nexemptions; i++)
+        pol_kinds_free(&p->exemptions[i].gks);
     free(p->exemptions);
+    pol_controllers_free(p);
     json_decref(p->standards);
     json_decref(p->default_excluded);
     json_decref(p->builtin);

@@ -35,8 +35,12 @@ static void bind(pol_rule_ctx *ctx, const pol_testing_case *c, pol_workload *w)
     const char *kind = json_string_value(json_object_get(c->object, "kind"));
     const json_t *meta = json_object_get(c->object, "metadata");
     memset(w, 0, sizeof *w);
-    if (kind)
-        pol_workload_find(c->object, kind, w);
+    if (kind) {
+        char buf[256];
+        const char *group = pol_group_of(json_string_value(json_object_get(c->object, "apiVersion")), kind, buf,
+                                         sizeof buf);
+        pol_workload_find(pol_workload_def_of(NULL, group, kind), c->object, w);
+    }
     pol_bind_object(ctx, c->object, w, kind,
                     c->namespace_ ? c->namespace_ : json_string_value(json_object_get(meta, "namespace")),
                     json_string_value(json_object_get(meta, "name")));

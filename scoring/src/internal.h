@@ -201,7 +201,7 @@ bool sg__owners_remove(sg_inventory *inv, const char *api_version, const char *k
 typedef struct sg__chain {
     size_t n;
     sg_owner owners[SG__CHAIN_MAX];
-    char *kinds[SG__CHAIN_MAX], *names[SG__CHAIN_MAX];
+    char *groups[SG__CHAIN_MAX], *kinds[SG__CHAIN_MAX], *names[SG__CHAIN_MAX];
     json_t *labels[SG__CHAIN_MAX];
 } sg__chain;
 void sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, sg__chain *out);

@@ -211,13 +211,15 @@ void sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, s
         const sg__owner *o = find(inv->owners, inv->owner_buckets, key, keylen, sg__key_hash(key, keylen));
         if (!o || !same_uid(o, uid))
             break;   /* unverified: neither it nor anything above it counts */
-        const char *kind = o_key(o) + strlen(o_key(o)) + 1;
+        const char *group = o_key(o), *kind = group + strlen(group) + 1;
         const char *name = kind + strlen(kind) + 1;
         name += strlen(name) + 1;
+        out->groups[out->n] = sg_strdup(group);
         out->kinds[out->n] = sg_strdup(kind);
         out->names[out->n] = sg_strdup(name);
         out->labels[out->n] = labels_json(o_labels(o), o->labelslen);
-        out->owners[out->n] = (sg_owner){out->kinds[out->n], out->names[out->n], out->labels[out->n]};
+        out->owners[out->n] = (sg_owner){out->groups[out->n], out->kinds[out->n], out->names[out->n],
+                                         out->labels[out->n]};
         out->n++;
         keylen = o->ctllen;
         if (keylen) {
@@ -231,6 +233,7 @@ void sg__owners_chain(sg_inventory *inv, const json_t *object, const char *ns, s
 void sg__owners_chain_free(sg__chain *c)
 {
     for (size_t i = 0; i < c->n; i++) {
+        free(c->groups[i]);
         free(c->kinds[i]);
         free(c->names[i]);
         json_decref(c->labels[i]);

@@ -27,12 +27,12 @@ typedef struct policy_match {
     time_t now;
 } policy_match;
 
-static sg_exemption_category match_policy(void *ctx, size_t rec, const char *kind, const char *ns,
-                                          const char *name, const json_t *labels)
+static sg_exemption_category match_policy(void *ctx, size_t rec, const char *group, const char *kind,
+                                          const char *ns, const char *name, const json_t *labels)
 {
     const policy_match *pm = ctx;
     const sg_exemption_info *e =
-        sg_policy_exemption_match(pm->policy, rec, kind, ns, name, labels, pm->now, NULL);
+        sg_policy_exemption_match(pm->policy, rec, group, kind, ns, name, labels, pm->now, NULL);
     return e ? e->category : SG_EXEMPT_NONE;
 }
 

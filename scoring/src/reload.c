@@ -29,8 +29,8 @@ static void rematch(const sg_score_model *m, uint64_t *bits, const resource *r,
                     sg_score_exemption_fn match, void *ctx)
 {
     size_t nw = m->nwords;
-    const char *kind = resource_key(r, nw);
-    kind += strlen(kind) + 1;
+    const char *group = resource_key(r, nw);
+    const char *kind = group + strlen(group) + 1;
     const char *ns = kind + strlen(kind) + 1;
     const char *name = ns + strlen(ns) + 1;
     json_t *labels = sg__labels_json(resource_labels(r, nw), r->labelslen);
@@ -38,7 +38,7 @@ static void rematch(const sg_score_model *m, uint64_t *bits, const resource *r,
     for (size_t w = 0; w < nw; w++)
         for (uint64_t word = bits[SET_APPLIES * nw + w]; word; word &= word - 1) {
             size_t rec = w * 64 + (size_t)__builtin_ctzll(word);
-            sg_exemption_category cat = match(ctx, rec, kind, *ns ? ns : NULL, name, labels);
+            sg_exemption_category cat = match(ctx, rec, group, kind, *ns ? ns : NULL, name, labels);
             if (cat == SG_EXEMPT_WAIVER)
                 bit_set(bits + SET_WAIVED * nw, rec);
             else if (cat == SG_EXEMPT_MITIGATED)

@@ -56,8 +56,11 @@ WORKLOAD_RESOURCES = {
     "batch": {"jobs", "cronjobs"},
     "networking.k8s.io": {"ingresses"},
 }
+# scoregate's own pod controllers (policy/src/controllers.c; the config group compares them with
+# `scoregate catalog -f json`): their resources join the webhook rules and the RBAC.
+POD_CONTROLLER_RESOURCES = {"argoproj.io": {"rollouts"}, "apps.kruise.io": {"clonesets", "statefulsets", "daemonsets"}}
 SETTINGS_KEYS = {"standards", "excludedNamespaces", "defaults", "recommendations", "exemptions",
-                 "scoreGate", "server", "custom"}
+                 "scoreGate", "server", "custom", "podControllers"}
 CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
                   "MutatingWebhookConfiguration"}
 
@@ -397,17 +400,47 @@ def group_template(t):
         check(wh["failurePolicy"] == "Fail", f"failurePolicy {wh['failurePolicy']}")
         check("matchConditions" not in wh, "matchConditions rendered although none are set")
 
-    def rules_cover(wh, ops):
+    def rules_cover(wh, ops, controllers=POD_CONTROLLER_RESOURCES):
         seen = {}
         for r in wh["rules"]:
             check(r["operations"] == ops, f"operations {r['operations']} != {ops}")
-            check(r["apiVersions"] == ["v1"], f"apiVersions {r['apiVersions']}")
+            custom = any(g in controllers for g in r["apiGroups"])
+            check(r["apiVersions"] == (["*"] if custom else ["v1"]), f"apiVersions {r['apiVersions']}")
             check(r.get("scope") == "Namespaced", f"scope {r.get('scope')}")
             for g in r["apiGroups"]:
                 seen.setdefault(g, set()).update(r["resources"])
         want = {g: set(v) for g, v in WORKLOAD_RESOURCES.items()}
         want[""].add("pods/ephemeralcontainers")
+        want.update({g: set(v) for g, v in controllers.items()})
         check(seen == want, f"rules resources {seen} != {want}")
+
+    def rbac_grants(docs):
+        granted = {}
+        for r in one(docs, "ClusterRole")["rules"]:
+            check(r["verbs"] == ["get", "list", "watch"], f"verbs {r['verbs']}")
+            check("resourceNames" not in r and "nonResourceURLs" not in r, "extra rule fields")
+            for g in r["apiGroups"]:
+                granted.setdefault(g, set()).update(r["resources"])
+        return granted
+
+    def pod_controllers():
+        """scoregate's pod controllers and config.podControllers (one new, one replacing Argo's) in both
+        webhooks' rules, the RBAC and the settings file."""
+        given = [{"apiVersion": "serving.knative.dev/v1", "kind": "Service", "podTemplate": "spec.template"},
+                 {"apiVersion": "argoproj.io/v1beta1", "kind": "Rollout", "podTemplate": "spec.pod",
+                  "resource": "argorollouts"}]
+        values = os.path.join(t.tmp, "pod-controllers.yaml")
+        with open(values, "w") as f:
+            json.dump({"config": {"podControllers": given,
+                                  "recommendations": {"privileged-containers": {"action": "enforce"}}}}, f)
+        docs = t.render(files=[values])
+        want = {g: set(v) for g, v in POD_CONTROLLER_RESOURCES.items()}
+        want.update({"serving.knative.dev": {"services"}, "argoproj.io": {"argorollouts"}})
+        rules_cover(one(docs, "ValidatingWebhookConfiguration")["webhooks"][0], ["CREATE", "UPDATE", "DELETE"], want)
+        rules_cover(one(docs, "MutatingWebhookConfiguration")["webhooks"][0], ["CREATE", "UPDATE"], want)
+        granted = rbac_grants(docs)
+        check(granted == {**WORKLOAD_RESOURCES, **want}, f"RBAC resources {granted}")
+        check(settings_of(docs)[0]["podControllers"] == given, "config.podControllers reaches the settings file")
 
     def validating_rules():
         rules_cover(one(default_docs(), "ValidatingWebhookConfiguration")["webhooks"][0],
@@ -619,13 +652,9 @@ def group_template(t):
         check(sa["automountServiceAccountToken"] is False, "ServiceAccount automount")
         check(spec["serviceAccountName"] == sa["metadata"]["name"], "serviceAccountName")
         role = one(docs, "ClusterRole")
-        granted = {}
-        for r in role["rules"]:
-            check(r["verbs"] == ["get", "list", "watch"], f"verbs {r['verbs']}")
-            check("resourceNames" not in r and "nonResourceURLs" not in r, "extra rule fields")
-            for g in r["apiGroups"]:
-                granted.setdefault(g, set()).update(r["resources"])
-        check(granted == WORKLOAD_RESOURCES, f"RBAC resources {granted} != {WORKLOAD_RESOURCES}")
+        granted = rbac_grants(docs)
+        check(granted == {**WORKLOAD_RESOURCES, **POD_CONTROLLER_RESOURCES},
+              f"RBAC resources {granted} != {WORKLOAD_RESOURCES} and {POD_CONTROLLER_RESOURCES}")
         crb = one(docs, "ClusterRoleBinding")
         check(crb["roleRef"]["name"] == role["metadata"]["name"], "binding roleRef")
         check(crb["subjects"] == [{"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": NS}],
@@ -723,6 +752,8 @@ def group_template(t):
         ("template: validating webhook -> Service /validate on 443 -> 8443", validating_points_at_service),
         ("template: validating webhook fields (sideEffects, v1, timeout 5, Fail)", validating_fields),
         ("template: validating rules cover every scored kind, CREATE/UPDATE/DELETE", validating_rules),
+        ("template: pod controllers (built in and config.podControllers) in rules, RBAC and settings",
+         pod_controllers),
         ("template: namespaceSelector excludes kube-system, release and configured namespaces", namespace_selector),
         ("template: helm mode caBundle present, equals ca.crt, signs the serving cert", ca_bundle_helm),
         ("template: helm mode reuses an existing Secret on upgrade (lookup stubbed)", helm_reuses_secret),
@@ -760,6 +791,15 @@ def group_config(t):
                   f"scoregate scan -c <chart config> exited {r.returncode}: {(r.stderr or r.stdout).strip()[:600]}")
         return fn
 
+    def builtin_controllers():
+        t.need_scoregate()
+        r = subprocess.run([t.scoregate, "catalog", "-f", "json"], capture_output=True, text=True, timeout=60)
+        got = {}
+        for pc in json.loads(r.stdout)["podControllers"]:
+            got.setdefault(pc["apiVersion"].split("/")[0], set()).add(pc["resource"])
+        check(got == POD_CONTROLLER_RESOURCES, f"scoregate's pod controllers {got} != the chart's")
+
+    t.run("config: the chart knows scoregate's own pod controllers", builtin_controllers)
     t.run("config: default values load in scoregate", loads())
     t.run("config: values-full.yaml loads in scoregate", loads(files=[os.path.join(HERE, "values-full.yaml")]))
     t.run("config: an exemption with match: {} loads in scoregate", loads(files=[exempt_everything_values(t)]))

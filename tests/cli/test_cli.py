@@ -85,7 +85,7 @@ write("dir/sub/ignored.txt", "not yaml")
 rc, out, _ = run("scan", "-f", "json", os.path.join(tmp, "dir"))
 check("directories are read recursively", len(json.loads(out)["resources"]) == 2, out[:200])
 
-# ---- bad input: exit 2, the place named, nothing on stdout ----
+# ---- bad input: exit 2, the place named, the report of everything else still written ----
 bad_cases = [
     ("malformed YAML", "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n", "document 1, line"),
     ("second document broken", PRIVILEGED + "---\nkind: Pod\n  bad: indent\n", "document 2, line 11"),
@@ -95,12 +95,23 @@ bad_cases = [
      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: e}\nspec:\n  template:\n    spec:\n      containers: 5\n",
      "document 2, line 5: spec.template.spec.containers: expected a list, got a number"),
 ]
+good = write("good.yaml", PRIVILEGED)
 for name, text, want in bad_cases:
     path = write("bad.yaml", text)
     rc, out, err = run("scan", path)
     check(f"bad input {name}: exit 2", rc == 2, f"rc={rc}")
     check(f"bad input {name}: place named", f"{path}: {want}" in err or (want in err and path in err), err)
-    check(f"bad input {name}: no report", out == "", out[:100])
+    check(f"bad input {name}: named in the report", "Input errors" in out and f"{path}:" in out, out[-300:])
+    rc, out, err = run("scan", "-f", "json", good, path)
+    doc = json.loads(out)
+    where = [f"{e['file']}: document {e.get('document')}, line {e.get('line')}: {e['message']}" for e in doc["errors"]]
+    check(f"bad input {name}: the other file is reported, exit 2",
+          rc == 2 and any(r["source"]["file"] == good for r in doc["resources"]), f"rc={rc} {out[:200]}")
+    check(f"bad input {name}: the json report names the error's place", len(where) == 1 and
+          (f"{path}: {want}" in where[0] or want.startswith("document 1, line") and path in where[0]), where)
+rc, out, _ = run("scan", "-f", "json", path)
+check("containers: 5: the ConfigMap before it in the same file is reported",
+      [r["kind"] for r in json.loads(out)["resources"]] == ["ConfigMap"], out[:300])
 rc, _, err = run("scan", os.path.join(tmp, "missing.yaml"))
 check("missing file: exit 2", rc == 2 and "missing.yaml" in err, err)
 deep = write("deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n")

@@ -127,6 +127,127 @@ static void test_list_expansion(void **state)
     assert_int_equal(list.count, 1);
     assert_string_equal(kind_of(&list.items[0]), "AllowList");
     sg_manifest_list_free(&list);
+
+    /* As kubectl: items null is an empty list, and so is a v1 List without items. */
+    static const char *const empty[] = {
+        "apiVersion: v1\nkind: List\nitems: null\n", "apiVersion: v1\nkind: List\nitems:\n",
+        "apiVersion: v1\nkind: ConfigMapList\nmetadata: {}\nitems: ~\n", "apiVersion: v1\nkind: List\n",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": null}",
+    };
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+        assert_int_equal(parse(&list, "empty.yaml", empty[i], err), 0);
+        assert_int_equal(list.count, 0);
+        assert_int_equal(list.nfiles, 1);
+        sg_manifest_list_free(&list);
+    }
+    assert_int_equal(parse(&list, "l.yaml", "apiVersion: v1\nkind: List\nitems: null\n---\napiVersion: v1\n"
+                                            "kind: Pod\n", err), 0);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(list.items[0].document, 2);
+    sg_manifest_list_free(&list);
+}
+
+/* UTF-16 (with its byte-order mark) and CRLF files, and a byte-order mark at
+ * the start of a document after "---" (files concatenated into one stream):
+ * objects, document numbers and lines as in the plain UTF-8 file. */
+static void test_encodings(void **state)
+{
+    (void)state;
+    static const char utf8[] = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n# b\napiVersion: v1\n"
+                               "kind: Service\nmetadata: {name: b}\n";
+    char buf[512];
+    size_t n = 0;
+    /* UTF-16LE and UTF-16BE with their marks. */
+    for (int be = 0; be < 2; be++) {
+        n = 0;
+        buf[n++] = be ? '\xFE' : '\xFF';
+        buf[n++] = be ? '\xFF' : '\xFE';
+        for (const char *c = utf8; *c; c++) {
+            buf[n++] = be ? 0 : *c;
+            buf[n++] = be ? *c : 0;
+        }
+        sg_manifest_list list = {0};
+        char err[SG_ERRMAX];
+        assert_int_equal(sg_manifest_parse(&list, "u16.yaml", buf, n, err, sizeof err), 0);
+        assert_int_equal(list.count, 2);
+        assert_string_equal(kind_of(&list.items[1]), "Service");
+        assert_int_equal(list.items[1].document, 2);
+        assert_int_equal(list.items[1].line, 6);
+        sg_manifest_list_free(&list);
+    }
+    static const char *const variants[] = {
+        "apiVersion: v1\r\nkind: Pod\r\nmetadata: {name: a}\r\n---\r\n# b\r\napiVersion: v1\r\n"
+        "kind: Service\r\nmetadata: {name: b}\r\n",
+        "\xEF\xBB\xBF" "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n\xEF\xBB\xBF# b\napiVersion: v1\n"
+        "kind: Service\nmetadata: {name: b}\n",
+        "apiVersion: v1\r\nkind: Pod\r\nmetadata: {name: a}\r\n--- \r\n\xEF\xBB\xBF# b\r\napiVersion: v1\r\n"
+        "kind: Service\r\nmetadata: {name: b}\r\n",
+    };
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        sg_manifest_list list = {0};
+        char err[SG_ERRMAX];
+        assert_int_equal(parse(&list, "v.yaml", variants[i], err), 0);
+        assert_int_equal(list.count, 2);
+        assert_string_equal(kind_of(&list.items[1]), "Service");
+        assert_int_equal(list.items[1].document, 2);
+        assert_int_equal(list.items[1].line, 6);
+        sg_manifest_list_free(&list);
+    }
+    /* Document numbers stay right in messages after such a mark. */
+    assert_manifest_error("apiVersion: v1\nkind: Pod\n---\n\xEF\xBB\xBF" "apiVersion: v1\nkind: Pod\n---\n"
+                          "\xEF\xBB\xBFkind: Pod\n",
+                          "deploy.yaml: document 3, line 7: the object has no apiVersion");
+    /* Elsewhere a mark is not a document start: an error, as in kubectl. */
+    sg_manifest_list list = {0};
+    char err[SG_ERRMAX];
+    assert_int_equal(parse(&list, "m.yaml", "apiVersion: v1\nkind: Pod\n\xEF\xBB\xBFmetadata: {}\n", err), -1);
+    sg_manifest_list_free(&list);
+}
+
+/* A directory's files: one that holds no Kubernetes object is told apart
+ * (1, nothing added, the reason), a broken manifest is still an error. */
+static void test_or_skip(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *why;
+    } skipped[] = {
+        {"resources:\n- deploy.yaml\npatches:\n- path: p.yaml\n",
+         "k.yaml: document 1, line 1: no document has apiVersion or kind, so this is not a Kubernetes manifest"},
+        {"- op: replace\n  path: /spec/replicas\n  value: 3\n",
+         "k.yaml: document 1, line 1: a sequence, not a Kubernetes object (a mapping with apiVersion and kind), so "
+         "this is not a Kubernetes manifest"},
+        {"# values\nreplicaCount: 2\n---\nimage: {tag: x}\n",
+         "k.yaml: document 1, line 2: no document has apiVersion or kind, so this is not a Kubernetes manifest"},
+        {"just text\n",
+         "k.yaml: document 1, line 1: a string, not a Kubernetes object (a mapping with apiVersion and kind), so "
+         "this is not a Kubernetes manifest"},
+    };
+    sg_manifest_list list = {0};
+    char err[SG_ERRMAX];
+    for (size_t i = 0; i < sizeof skipped / sizeof skipped[0]; i++) {
+        const char *t = skipped[i].text;
+        assert_int_equal(sg_manifest_parse_or_skip(&list, "k.yaml", t, strlen(t), err, sizeof err), 1);
+        assert_string_equal(err, skipped[i].why);
+        assert_int_equal(list.count, 0);
+        assert_int_equal(list.nfiles, 0);
+        /* Named explicitly, the same file is an error. */
+        assert_int_equal(parse(&list, "k.yaml", t, err), -1);
+    }
+    static const char *const broken[] = {
+        "apiVersion: v1\nkind: Pod\n---\nreplicas: 2\n", "apiVersion: v1\nmetadata: {}\n",
+        "kind: Deployment\n", "apiVersion: v1\nkind: Pod\n---\n- a\n", "a: [unclosed\n",
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        assert_int_equal(sg_manifest_parse_or_skip(&list, "b.yaml", broken[i], strlen(broken[i]), err, sizeof err),
+                         -1);
+        assert_int_equal(list.count, 0);
+    }
+    assert_int_equal(sg_manifest_parse_or_skip(&list, "e.yaml", "# nothing\n", 10, err, sizeof err), 0);
+    assert_int_equal(sg_manifest_parse_or_skip(&list, "o.yaml", "apiVersion: v1\nkind: Pod\n", 25, err, sizeof err),
+                     0);
+    assert_int_equal(list.count, 1);
+    sg_manifest_list_free(&list);
 }
 
 static void test_json_list_lines(void **state)
@@ -171,6 +292,8 @@ static void test_errors(void **state)
                           "with apiVersion and kind), found a number");
     assert_manifest_error("apiVersion: v1\nmetadata: {name: x}\n",
                           "deploy.yaml: document 1, line 1: the object has no kind");
+    assert_manifest_error("metadata: {name: x}\n",
+                          "deploy.yaml: document 1, line 1: the object has neither apiVersion nor kind");
     assert_manifest_error("\n\nkind: Pod\n", "deploy.yaml: document 1, line 3: the object has no apiVersion");
     assert_manifest_error("apiVersion: v1\nmetadata: {}\nkind: 5\n",
                           "deploy.yaml: document 1, line 3: kind must be a non-empty string, found a number");
@@ -269,6 +392,8 @@ int main(void)
         cmocka_unit_test(test_multi_document),
         cmocka_unit_test(test_list_expansion),
         cmocka_unit_test(test_json_list_lines),
+        cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_or_skip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_all_or_nothing),
         cmocka_unit_test(test_read_files),

@@ -65,5 +65,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(list.count == 0 && list.nfiles == 0);
     }
     sg_manifest_list_free(&list);
+
+    /* A directory's file: skipped (1) only when it adds nothing; never an object the strict read refused. */
+    sg_manifest_list maybe = {0};
+    int rc = sg_manifest_parse_or_skip(&maybe, "fuzz.yaml", (const char *)data, size, err, sizeof(err));
+    assert(rc == 0 || (maybe.count == 0 && maybe.nfiles == 0));
+    assert(rc != 1 || strncmp(err, "fuzz.yaml: document ", 20) == 0);
+    sg_manifest_list_free(&maybe);
     return 0;
 }

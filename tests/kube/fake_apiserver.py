@@ -38,6 +38,9 @@ bookmarks", "Retrieving large results sets in chunks"):
 - PATCH of one object with a JSON Patch, dryRun=All, failed tests, conflicts, validation and RBAC
   refusals, as the API server's patch handler answers (fake_patch.py).
 
+Custom resources are 404 Not Found until serve_crd() installs their CRD
+(remove_crd() deletes it again: its objects go, its path is 404 again).
+
 Test controls (Python calls): put/delete objects, compact the history, drop
 every open stream (abruptly, as a lost connection), go down (close every
 connection) and come back, rotate the accepted tokens, and a request log.
@@ -66,22 +69,23 @@ from fake_objects import Objects
 from fake_patch import Patches
 
 RESOURCES = {
-    # path prefix -> (resource, kind, apiVersion)
-    "/api/v1/pods": ("pods", "Pod", "v1"),
-    "/api/v1/replicationcontrollers": ("replicationcontrollers", "ReplicationController", "v1"),
-    "/api/v1/services": ("services", "Service", "v1"),
-    "/api/v1/configmaps": ("configmaps", "ConfigMap", "v1"),
-    "/api/v1/secrets": ("secrets", "Secret", "v1"),
-    "/api/v1/serviceaccounts": ("serviceaccounts", "ServiceAccount", "v1"),
-    "/apis/apps/v1/deployments": ("deployments", "Deployment", "apps/v1"),
-    "/apis/apps/v1/replicasets": ("replicasets", "ReplicaSet", "apps/v1"),
-    "/apis/apps/v1/statefulsets": ("statefulsets", "StatefulSet", "apps/v1"),
-    "/apis/apps/v1/daemonsets": ("daemonsets", "DaemonSet", "apps/v1"),
-    "/apis/batch/v1/jobs": ("jobs", "Job", "batch/v1"),
-    "/apis/batch/v1/cronjobs": ("cronjobs", "CronJob", "batch/v1"),
-    "/apis/networking.k8s.io/v1/ingresses": ("ingresses", "Ingress", "networking.k8s.io/v1"),
+    # path -> (the path, kind, apiVersion); objects are kept by path, so that kinds of the same name in
+    # two groups (apps and apps.kruise.io StatefulSets) stay apart
+    "/api/v1/pods": ("Pod", "v1"),
+    "/api/v1/replicationcontrollers": ("ReplicationController", "v1"),
+    "/api/v1/services": ("Service", "v1"),
+    "/api/v1/configmaps": ("ConfigMap", "v1"),
+    "/api/v1/secrets": ("Secret", "v1"),
+    "/api/v1/serviceaccounts": ("ServiceAccount", "v1"),
+    "/apis/apps/v1/deployments": ("Deployment", "apps/v1"),
+    "/apis/apps/v1/replicasets": ("ReplicaSet", "apps/v1"),
+    "/apis/apps/v1/statefulsets": ("StatefulSet", "apps/v1"),
+    "/apis/apps/v1/daemonsets": ("DaemonSet", "apps/v1"),
+    "/apis/batch/v1/jobs": ("Job", "batch/v1"),
+    "/apis/batch/v1/cronjobs": ("CronJob", "batch/v1"),
+    "/apis/networking.k8s.io/v1/ingresses": ("Ingress", "networking.k8s.io/v1"),
 }
-BY_KIND = {kind: (res, kind, av) for res, kind, av in RESOURCES.values()}
+RESOURCES = {path: (path, kind, av) for path, (kind, av) in RESOURCES.items()}
 
 
 def status(code, reason, message):
@@ -151,7 +155,8 @@ class FakeAPIServer:
         self.pki = pki_dir
         self.cond = threading.Condition()
         self.rv = 1000
-        self.objects = {res: {} for res, _, _ in RESOURCES.values()}
+        self.routes = dict(RESOURCES)  # custom resources join with serve_crd()
+        self.objects = {path: {} for path in self.routes}
         self.history = []            # (rv, resource, type, object)
         self.compacted = 0           # events with rv <= compacted are gone
         self.snapshots = {}          # continue snapshot id -> (rv, resource, items)
@@ -184,8 +189,41 @@ class FakeAPIServer:
         self.history.append((self.rv, resource, etype, copy.deepcopy(obj)))
         self.cond.notify_all()
 
+    def route_of(self, kind, api_version=None):
+        """The route of a kind: the one of that apiVersion when it is served, else the built-in one."""
+        with self.cond:
+            routes = [r for r in self.routes.values() if r[1] == kind]
+        for route in routes:
+            if route[2] == api_version:
+                return route
+        for route in routes:
+            if route[0] in RESOURCES:
+                return route
+        raise KeyError(f"{api_version or ''} {kind}: not served")
+
+    def serve_crd(self, group, version, resource, kind):
+        """Serve a custom resource, as kube-apiserver does once its CustomResourceDefinition is installed
+        (before that, its path is 404 Not Found)."""
+        path = f"/apis/{group}/{version}/{resource}"
+        with self.cond:
+            self.routes[path] = (path, kind, f"{group}/{version}")
+            self.objects.setdefault(path, {})
+        return path
+
+    def remove_crd(self, group, version, resource):
+        """Delete the CRD: its objects go (DELETED events), open watches end and its path is 404 again."""
+        path = f"/apis/{group}/{version}/{resource}"
+        with self.cond:
+            for obj in self.objects.pop(path, {}).values():
+                self.rv += 1
+                obj = copy.deepcopy(obj)
+                obj["metadata"]["resourceVersion"] = str(self.rv)
+                self._event(path, "DELETED", obj)
+            self.routes.pop(path, None)
+        self.drop_streams()
+
     def put(self, obj):
-        res, kind, av = BY_KIND[obj["kind"]]
+        res, kind, av = self.route_of(obj["kind"], obj.get("apiVersion"))
         obj = copy.deepcopy(obj)
         obj["apiVersion"] = av
         meta = obj.setdefault("metadata", {})
@@ -212,8 +250,8 @@ class FakeAPIServer:
         meta["resourceVersion"] = str(self.rv)
         return self.rv
 
-    def delete(self, kind, namespace, name):
-        res = BY_KIND[kind][0]
+    def delete(self, kind, namespace, name, api_version=None):
+        res = self.route_of(kind, api_version)[0]
         with self.cond:
             obj = self.objects[res].pop((namespace, name))
             self.rv += 1
@@ -392,7 +430,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.single_object("GET"):
             return
         ok = self.authorized()
-        route = RESOURCES.get(u.path)
+        with fake.cond:
+            route = fake.routes.get(u.path)
         code = 200 if ok and route else 401 if not ok else 404
         with fake.cond:
             fake.log.append((u.path, q, ok, code))

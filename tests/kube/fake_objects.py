@@ -55,6 +55,11 @@ def route(path):
     return KINDS[(m.group(1), m.group(3))], unquote(m.group(2)), m.group(3), unquote(m.group(4)) if m.group(4) else None
 
 
+def storage(resource):
+    """Where the double keeps a resource's objects and events: its list path (fake_apiserver.py)."""
+    return next(f"{prefix}/{r}" for (prefix, r) in KINDS if r == resource)
+
+
 def qualified(resource, group):
     return f"{resource}.{group}" if group else resource
 
@@ -144,11 +149,11 @@ class Objects:
         self.forbidden = set()       # (verb, resource) answered 403
         self.writes = []             # (method, path, status)
         for (_, resource) in KINDS:
-            fake.objects.setdefault(resource, {})
+            fake.objects.setdefault(storage(resource), {})
 
     def get(self, resource, namespace, name):
         with self.fake.cond:
-            obj = self.fake.objects[resource].get((namespace, name))
+            obj = self.fake.objects[storage(resource)].get((namespace, name))
             return copy.deepcopy(obj) if obj else None
 
     def put(self, resource, namespace, obj, agent="another-writer"):
@@ -161,7 +166,7 @@ class Objects:
         kind, api_version, _, _, _ = info
         fake = self.fake
         meta = obj.setdefault("metadata", {})
-        old = fake.objects[resource].get((namespace, meta["name"]))
+        old = fake.objects[storage(resource)].get((namespace, meta["name"]))
         obj["apiVersion"], obj["kind"] = api_version, kind
         meta["namespace"] = namespace
         if old and comparable(old) == comparable(obj):
@@ -170,8 +175,8 @@ class Objects:
         meta["managedFields"] = [{"manager": agent, "operation": "Update", "apiVersion": api_version,
                                   "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                   "fieldsType": "FieldsV1", "fieldsV1": {}}]
-        fake.objects[resource][(namespace, meta["name"])] = obj
-        fake._event(resource, "MODIFIED" if old else "ADDED", obj)
+        fake.objects[storage(resource)][(namespace, meta["name"])] = obj
+        fake._event(storage(resource), "MODIFIED" if old else "ADDED", obj)
         return copy.deepcopy(obj)
 
     def handle(self, h, method, ok):
@@ -202,13 +207,13 @@ class Objects:
             return 405, status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if method in ("GET", "DELETE"):
             with self.fake.cond:
-                obj = self.fake.objects[resource].get((namespace, name))
+                obj = self.fake.objects[storage(resource)].get((namespace, name))
                 if not obj:
                     return 404, status(404, "NotFound", f'{qual} "{name}" not found', resource, group, name)
                 if method == "DELETE":
-                    del self.fake.objects[resource][(namespace, name)]
+                    del self.fake.objects[storage(resource)][(namespace, name)]
                     self.fake.rv += 1
-                    self.fake._event(resource, "DELETED", obj)
+                    self.fake._event(storage(resource), "DELETED", obj)
                     return 200, status(200, "", "", resource, group, name) | {"status": "Success"}
                 return 200, copy.deepcopy(obj)
         length = int(h.headers.get("Content-Length") or 0)
@@ -233,7 +238,7 @@ class Objects:
                                f"name on the URL ({name})")
         meta["name"] = name
         with self.fake.cond:
-            old = self.fake.objects[resource].get((namespace, name))
+            old = self.fake.objects[storage(resource)].get((namespace, name))
             rv = meta.get("resourceVersion", "")
             if not old:
                 if not create_on_update:
@@ -268,7 +273,7 @@ class Objects:
         if bad:
             return 422, bad
         with self.fake.cond:
-            if (namespace, name) in self.fake.objects[resource]:
+            if (namespace, name) in self.fake.objects[storage(resource)]:
                 return 409, status(409, "AlreadyExists", f'{qualified(resource, group)} "{name}" already exists',
                                    resource, group, name)
             return 201, self._store(info, resource, namespace, obj, agent)

@@ -200,18 +200,13 @@ class Patches:
         return True
 
     def fake_route(self, prefix, resource):
-        for path, route in self.fake_resources().items():
-            if path == f"{prefix}/{resource}":
-                return route
-        return None
-
-    @staticmethod
-    def fake_resources():
-        import fake_apiserver
-        return fake_apiserver.RESOURCES
+        """The double's route (path, kind, apiVersion) of a collection path, custom resources included."""
+        with self.fake.cond:
+            return self.fake.routes.get(f"{prefix}/{resource}")
 
     def patch(self, route, ns, name, ctype, query, body):
-        res, kind, api_version = route
+        path, kind, api_version = route
+        res = path.rsplit("/", 1)[1]
         group = group_of(api_version)
         qual = qualified(res, group)
         if (res, ns) in self.forbidden or (res, None) in self.forbidden:
@@ -234,13 +229,14 @@ class Patches:
         if self.before_patch:
             self.before_patch(ns, res, name, bool(dry))
         with self.fake.cond:
-            return self.apply(res, kind, api_version, ns, name, body, bool(dry))
+            return self.apply(path, kind, api_version, ns, name, body, bool(dry))
 
-    def apply(self, res, kind, api_version, ns, name, body, dry):
+    def apply(self, path, kind, api_version, ns, name, body, dry):
         """The patch against the stored object (the caller holds the double's lock)."""
+        res = path.rsplit("/", 1)[1]
         group = group_of(api_version)
         qual = qualified(res, group)
-        stored = self.fake.objects[res].get((ns, name))
+        stored = self.fake.objects[path].get((ns, name))
         if stored is None:
             raise PatchError(404, status(404, "NotFound", f'{qual} "{name}" not found',
                                          {"name": name, "group": group, "kind": res}))
@@ -263,9 +259,10 @@ class Patches:
         except (ValueError, KeyError, TypeError):
             raise PatchError(422, status(422, "Invalid", "the server rejected our request due to an error in our "
                                          "request", {}))
-        return self.update(res, kind, api_version, ns, name, current, patched, dry)
+        return self.update(path, kind, api_version, ns, name, current, patched, dry)
 
-    def update(self, res, kind, api_version, ns, name, current, patched, dry):
+    def update(self, path, kind, api_version, ns, name, current, patched, dry):
+        res = path.rsplit("/", 1)[1]
         group = group_of(api_version)
         meta = patched.get("metadata") if isinstance(patched.get("metadata"), dict) else None
         if meta is None or meta.get("name") != name or meta.get("namespace", ns) != ns:
@@ -291,7 +288,7 @@ class Patches:
         if dry or patched == current:
             return patched
         self.fake.put(patched)
-        return copy.deepcopy(self.fake.objects[res][(ns, name)])
+        return copy.deepcopy(self.fake.objects[path][(ns, name)])
 
     @staticmethod
     def validate(kind, group, name, current, patched):

@@ -2,10 +2,14 @@
  * kube_probe.c - a test driver of the kube module's public API, for
  * test_kube.py: what the client hands its consumer, as JSON lines on stdout.
  *
- *   kube_probe list KUBECONFIG    every object of every kind (sg_kube_list, pages of 2)
- *   kube_probe watch KUBECONFIG   an informer (pages of 2, 3-second watches, short backoff):
+ *   kube_probe list KUBECONFIG [CR...]   every object of every kind (sg_kube_list, pages of 2)
+ *   kube_probe watch KUBECONFIG [CR...]  an informer (pages of 2, 3-second watches, short backoff):
  *                                 {"event": TYPE, "object": ...} and {"synced": bool} lines,
  *                                 until standard input closes; then it stops the informer.
+ *
+ * Each CR (GROUP/VERSION/RESOURCE/KIND) is one more kind, optional as pod
+ * controllers are (its CRD may not be installed; checked again every second).
+ * `list` then prints {"notServed": RESOURCE} for one that is not served.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -54,10 +58,29 @@ static void on_log(void *ctx, const char *level, const char *message)
     fprintf(stderr, "%s: %s\n", level, message);
 }
 
+/* The built-in kinds, then the optional custom resources of argv (GROUP/VERSION/RESOURCE/KIND, split in place). */
+static sg_kube_resource *kinds(int n_extra, char **extra, size_t *n)
+{
+    size_t nbuiltin;
+    const sg_kube_resource *rs = sg_kube_resources(&nbuiltin);
+    sg_kube_resource *all = calloc(nbuiltin + (size_t)n_extra, sizeof *all);
+    memcpy(all, rs, nbuiltin * sizeof *all);
+    *n = nbuiltin;
+    for (int i = 0; i < n_extra; i++) {
+        char *parts[4], *save = NULL;
+        int k = 0;
+        for (char *tok = strtok_r(extra[i], "/", &save); tok && k < 4; tok = strtok_r(NULL, "/", &save))
+            parts[k++] = tok;
+        if (k == 4)
+            all[(*n)++] = (sg_kube_resource){parts[0], parts[1], parts[2], parts[3], false, true};
+    }
+    return all;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 || (strcmp(argv[1], "list") && strcmp(argv[1], "watch"))) {
-        fprintf(stderr, "usage: kube_probe list|watch KUBECONFIG\n");
+    if (argc < 3 || (strcmp(argv[1], "list") && strcmp(argv[1], "watch"))) {
+        fprintf(stderr, "usage: kube_probe list|watch KUBECONFIG [GROUP/VERSION/RESOURCE/KIND...]\n");
         return 2;
     }
     char err[512];
@@ -67,14 +90,18 @@ int main(int argc, char **argv)
         return 2;
     }
     int status = 0;
+    size_t n;
+    sg_kube_resource *rs = kinds(argc - 3, argv + 3, &n);
     if (!strcmp(argv[1], "list")) {
-        size_t n;
-        const sg_kube_resource *rs = sg_kube_resources(&n);
-        for (size_t i = 0; i < n && !status; i++)
-            if (sg_kube_list(c, &rs[i], 2, on_listed, NULL, NULL, err, sizeof err) < 0) {
+        for (size_t i = 0; i < n && !status; i++) {
+            int rc = sg_kube_list(c, &rs[i], 2, on_listed, NULL, NULL, err, sizeof err);
+            if (rc < 0) {
                 fprintf(stderr, "kube_probe: %s\n", err);
                 status = 1;
+            } else if (rc > 0) {
+                emit(json_pack("{s:s}", "notServed", rs[i].resource));
             }
+        }
     } else {
         sg_kube_informer_options o;
         sg_kube_informer_options_init(&o);
@@ -82,6 +109,9 @@ int main(int argc, char **argv)
         o.backoff_initial = 0.1;
         o.backoff_max = 1;
         o.watch_timeout = 3;
+        o.resources = rs;
+        o.nresources = n;
+        o.not_served_recheck = 1;
         sg_kube_handler h = {on_object, on_synced, on_log, NULL};
         sg_kube_informer *inf;
         if (sg_kube_informer_start(c, &o, &h, &inf, err, sizeof err) < 0) {
@@ -104,5 +134,6 @@ int main(int argc, char **argv)
         }
     }
     sg_kube_config_free(c);
+    free(rs);
     return status;
 }

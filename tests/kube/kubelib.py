@@ -63,8 +63,9 @@ def is_owned(o):
 
 # ---------------------------------------------------------------- oracle
 
-def oracle(fake):
-    """The score and resource count `scoregate score FILE` gives for the double's current objects."""
+def oracle(fake, config=None):
+    """The score and resource count `scoregate score FILE` gives for the double's current objects
+    (with the settings file `config`, when given)."""
     items = []
     with fake.cond:
         for res_objs in fake.objects.values():
@@ -75,7 +76,8 @@ def oracle(fake):
     path = os.path.join(TMP, "oracle.json")
     with open(path, "w") as f:
         json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f)
-    p = subprocess.run([BIN, "score", "-f", "json", path], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([BIN, "score", "-f", "json", *(["-c", config] if config else []), path], capture_output=True,
+                       text=True, timeout=120)
     if p.returncode != 0:
         raise RuntimeError(f"oracle failed: {p.stderr}")
     score = json.loads(p.stdout)["score"]
@@ -85,6 +87,16 @@ def oracle(fake):
 
 
 # ---------------------------------------------------------------- helpers
+
+BUILTIN_KINDS = 13   # kube/src/resources.c: workloads, Services, Ingresses, ConfigMaps, Secrets, ServiceAccounts
+
+
+def synced_kinds(config=None):
+    """How many kinds the sync lists and watches: the built-in ones and the policy's pod controllers."""
+    p = subprocess.run([BIN, "catalog", "-f", "json", *(["-c", config] if config else [])], capture_output=True,
+                       text=True, timeout=60)
+    return BUILTIN_KINDS + len(json.loads(p.stdout)["podControllers"])
+
 
 def wait_for(what, fn, timeout=30, interval=0.2):
     deadline = time.time() + timeout
@@ -134,6 +146,9 @@ def serve(name, config):
     return Server(BIN, config=config, workdir=os.path.join(TMP, name)).start()
 
 
-def sanitizer_clean(server):
-    text = server.log_text()
+def sanitizer_clean_text(text):
     return not any(s in text for s in ("AddressSanitizer", "runtime error:", "LeakSanitizer"))
+
+
+def sanitizer_clean(server):
+    return sanitizer_clean_text(server.log_text())

@@ -104,7 +104,7 @@ static int build(void *ctx, const json_t *current, json_t **out, char *err, size
     return 0;
 }
 
-static const sg_kube_resource configmaps = {"", "v1", "configmaps", "ConfigMap", false};
+static const sg_kube_resource configmaps = {"", "v1", "configmaps", "ConfigMap", false, false};
 
 /* VALUE, or the content of FILE for @FILE (malloc'd). */
 static char *value_of(const char *arg)

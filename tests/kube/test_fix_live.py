@@ -95,9 +95,9 @@ def fix_args(kc, *extra):
 
 
 def stored(fake, kind, ns, name):
-    res_name = fa.BY_KIND[kind][0]
+    path = fake.route_of(kind)[0]
     with fake.cond:
-        return copy.deepcopy(fake.objects[res_name][(ns, name)])
+        return copy.deepcopy(fake.objects[path][(ns, name)])
 
 
 def all_objects(fake):

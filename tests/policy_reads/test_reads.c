@@ -16,10 +16,16 @@
 
 #include <scoregate/policy.h>
 
-/* Whether `kind` reads beyond metadata under `settings` (NULL: the defaults), and which
- * recommendation makes it so. */
-static bool beyond(const char *settings, const char *kind, const char *want_which)
+/* Whether `kind` ("Kind" of the core group, or "GROUP/Kind") reads beyond metadata under
+ * `settings` (NULL: the defaults), and which recommendation makes it so. */
+static bool beyond(const char *settings, const char *gk, const char *want_which)
 {
+    char group[128] = "";
+    const char *kind = gk, *slash = strchr(gk, '/');
+    if (slash) {
+        snprintf(group, sizeof group, "%.*s", (int)(slash - gk), gk);
+        kind = slash + 1;
+    }
     sg_policy *p;
     char err[SG_ERRMAX];
     sg_policy_options opts = {0};
@@ -27,7 +33,7 @@ static bool beyond(const char *settings, const char *kind, const char *want_whic
     if (sg_policy_load_buffer("test.yaml", text, strlen(text), &opts, &p, err, sizeof err) < 0)
         fail_msg("policy: %s", err);
     const char *which = "unset";
-    bool r = sg_policy_reads_beyond_metadata(p, kind, &which);
+    bool r = sg_policy_reads_beyond_metadata(p, group, kind, &which);
     if (want_which)
         assert_string_equal(which ? which : "(null)", want_which);
     else if (!r)
@@ -45,19 +51,30 @@ static void test_builtin_catalog(void **state)
     assert_false(beyond(NULL, "ServiceAccount", NULL));
     /* service-allowed-ports reads spec.ports, but is inactive until configured. */
     assert_false(beyond(NULL, "Service", NULL));
-    assert_true(beyond(NULL, "Ingress", "https-ingress"));
-    /* Workloads: their pod template. */
-    assert_true(beyond(NULL, "Deployment", "(null)"));
+    assert_true(beyond(NULL, "networking.k8s.io/Ingress", "https-ingress"));
+    /* Workloads and pod controllers: their pod template. */
+    assert_true(beyond(NULL, "apps/Deployment", "(null)"));
     assert_true(beyond(NULL, "Pod", "(null)"));
-    assert_true(beyond(NULL, "CronJob", "(null)"));
+    assert_true(beyond(NULL, "batch/CronJob", "(null)"));
+    assert_true(beyond(NULL, "argoproj.io/Rollout", "(null)"));
+    assert_true(beyond(NULL, "apps.kruise.io/CloneSet", "(null)"));
+    assert_true(beyond(NULL, "apps.kruise.io/StatefulSet", "(null)"));
+    /* Kinds go with their group: these are no workloads, and no rule reads them. */
+    assert_false(beyond(NULL, "batch.volcano.sh/Job", NULL));
+    assert_false(beyond(NULL, "Deployment", NULL));
+    assert_false(beyond(NULL, "example.com/Ingress", NULL));
 }
 
 static void test_settings_change_it(void **state)
 {
     (void)state;
-    assert_true(beyond("recommendations:\n  service-allowed-ports:\n    parameters: {allowedServicePorts: [\"443\"]}\n",
-                       "Service", "service-allowed-ports"));
-    assert_false(beyond("recommendations:\n  https-ingress: {action: disabled}\n", "Ingress", NULL));
+    static const char ports[] = "recommendations:\n  service-allowed-ports:\n    parameters: {allowedServicePorts: "
+                                "[\"443\"]}\n";
+    assert_true(beyond(ports, "Service", "service-allowed-ports"));
+    assert_false(beyond(ports, "serving.knative.dev/Service", NULL));
+    assert_false(beyond("recommendations:\n  https-ingress: {action: disabled}\n", "networking.k8s.io/Ingress", NULL));
+    assert_true(beyond("podControllers:\n- {apiVersion: serving.knative.dev/v1, kind: Service, podTemplate: "
+                       "spec.template}\n", "serving.knative.dev/Service", "(null)"));
 }
 
 static const char custom_data[] =

@@ -464,16 +464,27 @@ def group_exit(c, binary, src):
         bad_yaml = os.path.join(tmp, "bad.yaml")
         with open(bad_yaml, "w") as f:
             f.write("apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n")
-        cases = [
+        # An input that cannot be read: exit 2, and the report of everything else still written.
+        inputs = [
             (["no-kind.yaml"], "no-kind.yaml: document 2, line 6"),
             ([bad_yaml], "bad.yaml"),
             (["does-not-exist.yaml"], "does-not-exist.yaml"),
+        ]
+        for args, msg in inputs:
+            for fmt in ("json", "sarif", "html"):
+                p = scan(binary, "-f", fmt, "mixed.yaml", *args, cwd=FIX)
+                c.check(p.returncode == 2, f"exit: {args} -> 2, got {p.returncode}")
+                c.check(msg in p.stderr, f"exit: {args} says '{msg}': {p.stderr.strip()}")
+                c.check("debug" in p.stdout and os.path.basename(args[0]) in p.stdout,
+                        f"exit: {fmt} of mixed.yaml and {args} holds the resources and names the error")
+        # Usage errors: exit 2 and no report.
+        usage = [
             (["-f", "xml", "mixed.yaml"], "unknown format 'xml'"),
             (["--bogus", "mixed.yaml"], ""),
             ([], "no PATH"),
             (["-c", "does-not-exist.yaml", "mixed.yaml"], "does-not-exist.yaml"),
         ]
-        for args, msg in cases:
+        for args, msg in usage:
             for fmt in ("json", "sarif", "html"):
                 full = args if "-f" in args else ["-f", fmt, *args]
                 p = scan(binary, *full, cwd=FIX)
@@ -659,11 +670,19 @@ def group_examples(c, binary, src):
     c.check(failing == CARELESS_EXPECTED, f"examples: careless violates {sorted(failing)}, "
             f"missing {sorted(CARELESS_EXPECTED - failing)}")
     c.check(sum(f["status"] == "unhealthy" for _, f in findings(doc)) >= 20, "examples: careless has many findings")
-    p = scan(binary, "-c", os.path.join(ex, "scoregate.yaml"), os.path.join(ex, "careless-deployment.yaml"))
-    c.check(p.returncode == 1, f"examples: careless with examples/scoregate.yaml is denied (1), got {p.returncode}: "
+    settings = os.path.join(ex, "settings", "scoregate.yaml")
+    p = scan(binary, "-c", settings, os.path.join(ex, "careless-deployment.yaml"))
+    c.check(p.returncode == 1, f"examples: careless with examples/settings/scoregate.yaml is denied (1), got "
+            f"{p.returncode}: "
             f"{p.stderr}")
-    p = scan(binary, "-c", os.path.join(ex, "scoregate.yaml"), os.path.join(ex, "hardened-deployment.yaml"))
-    c.check(p.returncode == 0, f"examples: hardened passes examples/scoregate.yaml, got {p.returncode}")
+    p = scan(binary, "-c", settings, os.path.join(ex, "hardened-deployment.yaml"))
+    c.check(p.returncode == 0, f"examples: hardened passes examples/settings/scoregate.yaml, got {p.returncode}")
+    # The folder as the docs scan it: the manifests reported, the settings skipped with a notice.
+    p, doc = scan_json(binary, "examples/", cwd=src)
+    c.check(p.returncode == 0 and sorted({r["source"]["file"] for r in doc["resources"]}) ==
+            ["examples/careless-deployment.yaml", "examples/hardened-deployment.yaml"] and
+            [s["file"] for s in doc["skipped"]] == ["examples/settings/scoregate.yaml"],
+            f"examples: scan examples/ exits 0, reports both manifests, skips the settings: {p.stderr}")
 
 
 GROUPS = {

@@ -426,6 +426,52 @@ static void test_exemptions_follow_ownership(void **state)
     unmake(&w);
 }
 
+/* Pod controllers own what they create, as Deployments do, and kinds go with
+ * their API group: an exemption of the built-in StatefulSet does not cover an
+ * OpenKruise one of the same name, nor its Pods. */
+static void test_pod_controllers_and_groups(void **state)
+{
+    (void)state;
+    world w = make("recommendations: {run-as-non-root: {action: deny}}\n"
+                   "exemptions:\n"
+                   "  - {name: canary, recommendations: [run-as-non-root], category: waiver,\n"
+                   "     match: {kinds: [Rollout], names: [web]}}\n"
+                   "  - {name: db, recommendations: [run-as-non-root], category: waiver,\n"
+                   "     match: {kinds: [StatefulSet], names: [db]}}\n"
+                   "  - {name: kruise-cache, recommendations: [run-as-non-root], category: waiver,\n"
+                   "     match: {kinds: [apps.kruise.io/StatefulSet], names: [cache]}}\n");
+    /* Argo Rollout -> ReplicaSet -> Pod. */
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE, rooted("argoproj.io/v1alpha1", "Rollout", "web", "o-1", 0, 0, 0, 0)));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE, rooted("apps/v1", "ReplicaSet", "web-7c9", "r-1",
+                                                           "argoproj.io/v1alpha1", "Rollout", "web", "o-1")));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("v1", "Pod", "web-7c9-a", "p-1", "apps/v1", "ReplicaSet", "web-7c9", "r-1")));
+    /* The built-in StatefulSet db is exempt, Kruise's db is not, nor are its Pods. */
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE, rooted("apps/v1", "StatefulSet", "db", "s-1", 0, 0, 0, 0)));
+    assert_false(admitted(&w, SG_ADMISSION_VALIDATE, rooted("apps.kruise.io/v1beta1", "StatefulSet", "db", "k-1", 0, 0,
+                                                            0, 0)));
+    assert_false(admitted(&w, SG_ADMISSION_VALIDATE,
+                          rooted("v1", "Pod", "db-0", "p-2", "apps.kruise.io/v1beta1", "StatefulSet", "db", "k-1")));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("v1", "Pod", "db-1", "p-3", "apps/v1", "StatefulSet", "db", "s-1")));
+    /* Named with its group, Kruise's StatefulSet and its Pods are exempt. */
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("apps.kruise.io/v1beta1", "StatefulSet", "cache", "k-2", 0, 0, 0, 0)));
+    assert_true(admitted(&w, SG_ADMISSION_VALIDATE,
+                         rooted("v1", "Pod", "cache-0", "p-4", "apps.kruise.io/v1beta1", "StatefulSet", "cache",
+                                "k-2")));
+    /* A Volcano Job is no Job: a custom resource with nothing to check, whatever it holds. */
+    json_t *vj = rooted("batch.volcano.sh/v1alpha1", "Job", "train", "v-1", 0, 0, 0, 0);
+    sg_admission a = decide(&w, SG_ADMISSION_VALIDATE, SG_SCORE_CREATE, vj, NULL);
+    assert_true(a.allowed);
+    assert_int_equal(a.eval.count, 0);
+    assert_false(a.eval.controls_pods);
+    assert_string_equal(a.eval.group, "batch.volcano.sh");
+    sg_admission_free(&a);
+    json_decref(vj);
+    unmake(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_refusals_and_excluded_namespaces),
         cmocka_unit_test(test_ephemeral_containers_subresource),
         cmocka_unit_test(test_exemptions_follow_ownership),
+        cmocka_unit_test(test_pod_controllers_and_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

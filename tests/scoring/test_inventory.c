@@ -328,11 +328,13 @@ static void test_namespaces(void **state)
 }
 
 /* Waive every recommendation named "r0" in namespace "legacy". */
-static sg_exemption_category waive_r0_legacy(void *ctx, size_t rec, const char *kind,
+static sg_exemption_category waive_r0_legacy(void *ctx, size_t rec, const char *group, const char *kind,
                                              const char *ns, const char *name, const json_t *labels)
 {
     sg_score_model *m = ctx;
-    (void)kind;
+    /* The resource's key, group included (fx_outcome puts apps/v1 objects). */
+    assert_string_equal(group, "apps");
+    assert_string_equal(kind, "Pod");
     (void)name;
     assert_true(json_is_object(labels));
     if (ns && !strcmp(ns, "legacy") && rec == (size_t)sg_score_model_rec_index(m, "r0"))

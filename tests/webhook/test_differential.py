@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_differential.py - `scan` and the webhook make one decision.
 
-For a corpus of objects (every workload kind, Services, Ingresses, ConfigMaps;
+For a corpus of objects (every workload kind and pod controller, Services, Ingresses, ConfigMaps;
 healthy and unhealthy; owned, exempt and excluded) and several settings files
 (deny, enforce, exemptions, a score gate with minScore and one with maxDrop,
 custom rules, the Pod Security Standards), the objects are sent in order as
@@ -136,6 +136,12 @@ def workloads(pod, name, namespace):
     out.append({"apiVersion": "batch/v1", "kind": "CronJob",
                 "metadata": {"name": f"{name}-cron", "namespace": namespace},
                 "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": job_template}}}})
+    # Pod controllers (custom resources with a pod template) and a custom resource of a built-in kind's name.
+    for api, kind in (("argoproj.io/v1alpha1", "Rollout"), ("apps.kruise.io/v1alpha1", "CloneSet"),
+                      ("apps.kruise.io/v1beta1", "StatefulSet"), ("batch.volcano.sh/v1alpha1", "Job")):
+        out.append({"apiVersion": api, "kind": kind,
+                    "metadata": {"name": f"{name}-{api.split('.')[0]}-{kind.lower()}", "namespace": namespace},
+                    "spec": {"selector": {"matchLabels": labels}, "template": copy.deepcopy(template)}})
     return out
 
 

@@ -209,8 +209,9 @@ static json_t *item_exemption(const wh_view *v, size_t rec, const sg_listed_reso
     if (it->exemption == SG_EXEMPT_NONE)
         return json_null();
     bool expired = false;
-    const sg_exemption_info *x = sg_policy_exemption_match(v->policy, rec, it->kind, *it->namespace_ ? it->namespace_ : NULL,
-                                                           it->name, it->labels, v->now, &expired);
+    const sg_exemption_info *x = sg_policy_exemption_match(v->policy, rec, it->group, it->kind,
+                                                           *it->namespace_ ? it->namespace_ : NULL, it->name,
+                                                           it->labels, v->now, &expired);
     char expires[32];
     if (x)
         wh_rfc3339(x->expires, expires, sizeof expires);

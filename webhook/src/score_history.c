@@ -34,7 +34,7 @@
 #define READ_EVERY 10.0              /* seconds between a follower's reads of the ConfigMap */
 #define DATA_KEY "history"
 
-static const sg_kube_resource configmaps = {"", "v1", "configmaps", "ConfigMap", false};
+static const sg_kube_resource configmaps = {"", "v1", "configmaps", "ConfigMap", false, false};
 
 struct wh_keeper {
     sg_webhook *w;

@@ -19,6 +19,11 @@
  * always; by default also ConfigMaps, ServiceAccounts and Services) is listed
  * and watched as metadata only (PartialObjectMetadata), decided from the
  * policy at start and again at each reload.
+ *
+ * The policy's pod controllers (Argo Rollouts, OpenKruise workloads, the
+ * settings' podControllers) are listed too, as optional kinds: one whose CRD
+ * is not installed holds nothing and does not keep the sync from being in
+ * sync. Which pod controllers are listed is decided at start.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,7 @@ struct wh_sync {
     sg_kube_config *config;
     sg_kube_resource *kinds;     /* the informer's kinds, each marked metadata-only or not at start */
     size_t nkinds;
+    char *names;                 /* owned: the strings of the pod controllers' kinds (they outlive a reload) */
     sg_kube_informer *informer;
     sg_inventory *staging;       /* the first lists, until they are complete; then NULL */
     bool swap_pending;           /* in sync, but the swap lost a race with a reload: retry */
@@ -153,7 +159,7 @@ static void metadata_kinds(wh_sync *s, const sg_policy *p, char *names, size_t l
     for (size_t i = 0; i < s->nkinds; i++) {
         sg_kube_resource *k = &s->kinds[i];
         const char *which;
-        bool beyond = sg_policy_reads_beyond_metadata(p, k->kind, &which);
+        bool beyond = sg_policy_reads_beyond_metadata(p, k->group, k->kind, &which);
         if (beyond && !strcmp(k->kind, "Secret"))
             wh_log("warn", "inventory sync: a recommendation reads Secrets beyond their metadata, but Secrets are "
                    "listed as metadata only (their values never leave the API server): in the synced inventory it "
@@ -169,6 +175,49 @@ static void metadata_kinds(wh_sync *s, const sg_policy *p, char *names, size_t l
     }
 }
 
+/* The kinds to list: those of sg_kube_resources(), then the policy's pod controllers (optional: a CRD
+ * may not be installed), their names copied into s->names. */
+static void sync_kinds(wh_sync *s, const sg_policy *p)
+{
+    size_t n, npc = sg_policy_pod_controller_count(p), size = 1;
+    const sg_kube_resource *all = sg_kube_resources(&n);
+    for (size_t i = 0; i < npc; i++) {
+        const sg_pod_controller *pc = sg_policy_pod_controller(p, i);
+        size += strlen(pc->group) + strlen(pc->version) + strlen(pc->resource) + strlen(pc->kind) + 4;
+    }
+    s->kinds = sg_malloc((n + npc) * sizeof *s->kinds);
+    memcpy(s->kinds, all, n * sizeof *s->kinds);
+    char *t = s->names = sg_malloc(size);
+    for (size_t i = 0; i < npc; i++) {
+        const sg_pod_controller *pc = sg_policy_pod_controller(p, i);
+        const char *parts[] = {pc->group, pc->version, pc->resource, pc->kind};
+        const char *copies[4];
+        for (int k = 0; k < 4; k++) {
+            copies[k] = strcpy(t, parts[k]);
+            t += strlen(t) + 1;
+        }
+        s->kinds[n + i] = (sg_kube_resource){copies[0], copies[1], copies[2], copies[3], false, true};
+    }
+    s->nkinds = n + npc;
+}
+
+/* Whether the policy's pod controllers are still the ones listed (after the kinds of sg_kube_resources()). */
+static bool same_controllers(const wh_sync *s, const sg_policy *p)
+{
+    size_t n, npc = sg_policy_pod_controller_count(p);
+    sg_kube_resources(&n);
+    if (s->nkinds != n + npc)
+        return false;
+    for (size_t i = 0; i < npc; i++) {
+        const sg_pod_controller *pc = sg_policy_pod_controller(p, i);
+        const sg_kube_resource *k = &s->kinds[n + i];
+        if (strcmp(pc->group, k->group) || strcmp(pc->version, k->version) || strcmp(pc->resource, k->resource) ||
+            strcmp(pc->kind, k->kind))
+            return false;
+    }
+    return true;
+}
+
 int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
 {
     wh_sync *s = w->sync;
@@ -179,11 +228,7 @@ int wh_sync_start(sg_webhook *w, char *err, size_t errlen)
         snprintf(err, errlen, "server.inventorySync: %s", kerr);
         return -1;
     }
-    size_t n;
-    const sg_kube_resource *all = sg_kube_resources(&n);
-    s->kinds = sg_malloc(n * sizeof *s->kinds);
-    memcpy(s->kinds, all, n * sizeof *s->kinds);
-    s->nkinds = n;
+    sync_kinds(s, w->snap->policy);
     char names[512];
     metadata_kinds(s, w->snap->policy, names, sizeof names);
     sg_kube_informer_options o;
@@ -213,6 +258,7 @@ void wh_sync_stop(sg_webhook *w)
     w->sync = NULL;
     sg_kube_informer_stop(s->informer);
     free(s->kinds);
+    free(s->names);
     sg_kube_config_free(s->config);
     sg_inventory_free(s->staging);
     free(s);
@@ -226,6 +272,9 @@ void wh_sync_relist(sg_webhook *w)
     wh_snapshot *snap = wh_current(w);
     char names[512];
     metadata_kinds(s, snap->policy, names, sizeof names);
+    if (!same_controllers(s, snap->policy))
+        wh_log("warn", "inventory sync: podControllers changed; the sync lists the new ones from the next restart "
+               "(admissions judge them at once)", NULL);
     wh_snapshot_unref(snap);
     sg_kube_informer_relist(s->informer);
 }

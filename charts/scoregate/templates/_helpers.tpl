@@ -97,6 +97,7 @@ dashboard on loopback, see docs/dashboard.md).
 {{- with $c.exemptions }}{{ $_ := set $s "exemptions" . }}{{ end }}
 {{- with $c.scoreGate }}{{ $_ := set $s "scoreGate" . }}{{ end }}
 {{- with $c.custom }}{{ $_ := set $s "custom" . }}{{ end }}
+{{- with $c.podControllers }}{{ $_ := set $s "podControllers" . }}{{ end }}
 {{- $tls := dict "certFile" (printf "%s/tls.crt" (include "scoregate.tlsDir" .)) "keyFile" (printf "%s/tls.key" (include "scoregate.tlsDir" .)) }}
 {{- $_ := set $s "server" (dict "address" ":8443" "stateDir" (include "scoregate.stateDir" .) "tls" $tls) }}
 {{- if .Values.inventorySync.enabled }}{{ $_ := set $s.server "inventorySync" (dict "enabled" true) }}{{ end }}
@@ -139,25 +140,65 @@ Rules: the workload kinds, Services, Ingresses, ConfigMaps, Secrets and ServiceA
 pods/ephemeralcontainers is included so that containers added by `kubectl debug` are
 checked too. Argument: a list of operations.
 */}}
+{{/*
+The pod controllers (docs/recommendations.md): config.podControllers, then scoregate's own
+(policy/src/controllers.c) unless config names the same group and kind; a JSON list of {group,
+resource}. Their resources join the webhook rules and the inventory sync's RBAC.
+*/}}
+{{- define "scoregate.podControllers" -}}
+{{- $builtin := list (dict "apiVersion" "argoproj.io/v1alpha1" "kind" "Rollout" "resource" "rollouts") (dict "apiVersion" "apps.kruise.io/v1alpha1" "kind" "CloneSet" "resource" "clonesets") (dict "apiVersion" "apps.kruise.io/v1beta1" "kind" "StatefulSet" "resource" "statefulsets") (dict "apiVersion" "apps.kruise.io/v1alpha1" "kind" "DaemonSet" "resource" "daemonsets") }}
+{{- $out := list }}
+{{- $given := dict }}
+{{- range .Values.config.podControllers }}
+{{- $group := index (splitList "/" .apiVersion) 0 }}
+{{- $out = append $out (dict "group" $group "resource" (.resource | default (printf "%ss" (lower .kind)))) }}
+{{- $_ := set $given (printf "%s/%s" $group .kind) true }}
+{{- end }}
+{{- range $builtin }}
+{{- $group := index (splitList "/" .apiVersion) 0 }}
+{{- if not (hasKey $given (printf "%s/%s" $group .kind)) }}{{ $out = append $out (dict "group" $group "resource" .resource) }}{{ end }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/* The pod controllers' resources by API group: a JSON object group -> sorted resources. */}}
+{{- define "scoregate.podControllerGroups" -}}
+{{- $groups := dict }}
+{{- range (include "scoregate.podControllers" . | fromJsonArray) }}
+{{- $_ := set $groups .group (append (get $groups .group | default list) .resource | uniq | sortAlpha) }}
+{{- end }}
+{{- toJson $groups }}
+{{- end }}
+
+{{/* The webhook rules: the built-in kinds, then every pod controller's resources (any version). Takes
+(dict "ops" OPERATIONS "root" $). */}}
 {{- define "scoregate.webhookRules" -}}
+{{- $ops := toJson .ops }}
 - apiGroups: [""]
   apiVersions: [v1]
-  operations: {{ toJson . }}
+  operations: {{ $ops }}
   resources: [pods, pods/ephemeralcontainers, replicationcontrollers, services, configmaps, secrets, serviceaccounts]
   scope: Namespaced
 - apiGroups: [apps]
   apiVersions: [v1]
-  operations: {{ toJson . }}
+  operations: {{ $ops }}
   resources: [deployments, replicasets, statefulsets, daemonsets]
   scope: Namespaced
 - apiGroups: [batch]
   apiVersions: [v1]
-  operations: {{ toJson . }}
+  operations: {{ $ops }}
   resources: [jobs, cronjobs]
   scope: Namespaced
 - apiGroups: [networking.k8s.io]
   apiVersions: [v1]
-  operations: {{ toJson . }}
+  operations: {{ $ops }}
   resources: [ingresses]
   scope: Namespaced
+{{- range $group, $resources := (include "scoregate.podControllerGroups" .root | fromJson) }}
+- apiGroups: [{{ $group | quote }}]
+  apiVersions: ["*"]
+  operations: {{ $ops }}
+  resources: {{ toJson $resources }}
+  scope: Namespaced
+{{- end }}
 {{- end }}

@@ -42,8 +42,10 @@ void sg_linemap_free(sg_linemap *m);
 /* ------------------------------------------------------------------ */
 
 /*
- * Parse a YAML stream (JSON is accepted too) into a JSON array holding its
- * non-empty documents, in order. Scalars resolve the way Kubernetes reads YAML
+ * Parse a YAML stream (JSON is accepted too; UTF-8, or UTF-16 with a
+ * byte-order mark; LF or CRLF) into a JSON array holding its non-empty
+ * documents, in order. A byte-order mark may open any document after a
+ * "---" line, as kubectl allows it (files concatenated into one stream). Scalars resolve the way Kubernetes reads YAML
  * (YAML 1.1, as sigs.k8s.io/yaml): unquoted yes/no/on/off/y/n/true/false are
  * booleans, ~ and null are null, integers and floats are numbers, quoted
  * scalars stay strings. Anchors and aliases are expanded (bounded by
@@ -78,14 +80,30 @@ typedef struct sg_manifest_list {
 /*
  * Append the Kubernetes objects of a YAML/JSON stream to `list`. `kind: List`
  * and every `*List` kind are expanded into their items (each keeping its own
- * line). Every object must be a mapping with string apiVersion and kind;
- * otherwise the call fails naming file, document and line, and `list` is left
- * exactly as it was.
+ * line); `items: null`, and a `kind: List` without items, is an empty list,
+ * as kubectl reads it. Every object must be a mapping with string apiVersion
+ * and kind; otherwise the call fails naming file, document and line, and
+ * `list` is left exactly as it was.
  */
 int sg_manifest_parse(sg_manifest_list *list, const char *name, const char *data,
                       size_t len, char *err, size_t errlen);
 /* Same, reading `path` ("-" reads standard input). */
 int sg_manifest_read(sg_manifest_list *list, const char *path, char *err, size_t errlen);
+
+/*
+ * sg_manifest_parse() for files that need not be manifests (the files of a
+ * scanned directory: kustomization files, Helm values, JSON patches, tool
+ * settings). When no document of the stream looks like a Kubernetes object
+ * (each is a mapping with neither apiVersion nor kind, or no mapping at all),
+ * nothing is added and the call returns 1, with `err` saying why ("FILE:
+ * document 1, line 1: ..."). A stream with at least one such document is
+ * read as sg_manifest_parse() reads it: a broken document is an error (-1).
+ * An empty stream adds nothing and returns 0.
+ */
+int sg_manifest_parse_or_skip(sg_manifest_list *list, const char *name, const char *data,
+                              size_t len, char *err, size_t errlen);
+/* Same, reading `path`. */
+int sg_manifest_read_or_skip(sg_manifest_list *list, const char *path, char *err, size_t errlen);
 void sg_manifest_list_free(sg_manifest_list *list);
 
 /* ------------------------------------------------------------------ */

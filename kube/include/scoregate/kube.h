@@ -103,6 +103,8 @@ typedef struct sg_kube_resource {
     const char *resource;    /* the plural in the URL, e.g. "deployments" */
     const char *kind;        /* e.g. "Deployment" */
     bool metadata_only;      /* list and watch PartialObjectMetadata: only apiVersion, kind and metadata */
+    bool optional;           /* a custom resource whose CustomResourceDefinition may not be installed: a
+                                404 Not Found means there is none to list (see sg_kube_list and the informer) */
 } sg_kube_resource;
 
 /*
@@ -128,7 +130,9 @@ typedef int (*sg_kube_list_fn)(void *ctx, const sg_kube_resource *r, json_t *obj
 
 /*
  * List every object of `r` in all namespaces, `page_size` at a time (0: 500),
- * following `continue` tokens; a continue token that expired (410 Gone) starts
+ * following `continue` tokens, and return 0; when `r` is optional and the API
+ * server does not serve it (404: its CRD is not installed), list nothing and
+ * return 1; a continue token that expired (410 Gone) starts
  * the list over (at most three times), and a page whose connection broke off
  * is asked for again with the same token (at most three times in a row, with
  * backoff). *resource_version (when non-NULL)
@@ -317,6 +321,9 @@ typedef struct sg_kube_informer_options {
     double backoff_initial;              /* seconds before the first retry (plus up to as much again); 0: 0.8 */
     double backoff_max;                  /* cap of the doubling backoff; 0: 30 */
     unsigned watch_timeout;              /* timeoutSeconds of a watch; 0: random in [300, 600) */
+    double not_served_recheck;           /* seconds between lists of an optional kind the API server does not
+                                            serve (its CRD is not installed; it counts as in sync, holding
+                                            nothing); 0: 60 */
 } sg_kube_informer_options;
 
 /* Fill `o` with the defaults above. */

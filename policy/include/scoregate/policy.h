@@ -117,14 +117,34 @@ const sg_rec_info *sg_policy_rec(const sg_policy *p, size_t index);
 long sg_policy_rec_index(const sg_policy *p, const char *id);
 
 /*
- * Whether evaluating an object of `kind` reads anything but its apiVersion,
- * kind and metadata: true for the workload kinds (their pod template), and for
- * a kind that an enabled object-scope recommendation reads further in its
- * `applies` or `unhealthy` expression (its id goes to *which when `which` is
- * not NULL; NULL for workloads). The inventory sync lists the other kinds as
- * metadata only.
+ * Whether evaluating an object of `group` ("" for the core group) and `kind`
+ * reads anything but its apiVersion, kind and metadata: true for the workload
+ * kinds and pod controllers (their pod template), and for a kind that an
+ * enabled object-scope recommendation reads further in its `applies` or
+ * `unhealthy` expression (its id goes to *which when `which` is not NULL;
+ * NULL for workloads). The inventory sync lists the other kinds as metadata
+ * only.
  */
-bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *kind, const char **which);
+bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *group, const char *kind, const char **which);
+
+/*
+ * Pod controllers: custom resources that embed one pod template, evaluated,
+ * fixed, exempted and inventoried like Deployments (docs/recommendations.md):
+ * the settings' podControllers first, then scoregate's own (Argo Rollouts,
+ * OpenKruise CloneSet, Advanced StatefulSet and Advanced DaemonSet) unless the
+ * settings name the same group and kind. Strings are borrowed from the policy.
+ */
+typedef struct sg_pod_controller {
+    const char *api_version;      /* "argoproj.io/v1alpha1" */
+    const char *group;            /* "argoproj.io" */
+    const char *version;          /* "v1alpha1" */
+    const char *kind;             /* "Rollout" */
+    const char *resource;         /* the plural of the API's URLs and RBAC: "rollouts" */
+    const char *pod_template;     /* the path of the pod template: "spec.template" */
+    bool builtin;                 /* scoregate's own entry, not one of the settings */
+} sg_pod_controller;
+size_t sg_policy_pod_controller_count(const sg_policy *p);
+const sg_pod_controller *sg_policy_pod_controller(const sg_policy *p, size_t index);
 
 /* Whether standard `name` is enabled. */
 bool sg_policy_standard_enabled(const sg_policy *p, const char *name);
@@ -185,6 +205,7 @@ typedef struct sg_finding {
  * Pod), so exempting a workload never leaves the Pods it runs denied.
  */
 typedef struct sg_owner {
+    const char *group;                /* its API group ("" for the core group) */
     const char *kind;
     const char *name;
     const json_t *labels;             /* the owner's metadata.labels, or NULL */
@@ -196,6 +217,8 @@ const json_t *sg_controller_ref(const json_t *metadata);
 
 typedef struct sg_eval {
     const char *api_version;          /* borrowed from the object */
+    const char *group;                /* its API group ("" for the core group; today's group for the legacy
+                                         extensions/v1beta1 kinds), owned by the evaluation */
     const char *kind;
     const char *namespace_;           /* after defaulting; NULL for cluster-scoped kinds */
     const char *name;
@@ -206,7 +229,8 @@ typedef struct sg_eval {
                                          containers (the API server keeps the rest of the Pod), so
                                          sg_policy_fix blocks a fix that must change anything else */
     const json_t *labels;             /* borrowed: metadata.labels, or NULL */
-    bool controls_pods;               /* a workload with a pod template (not a Pod): it may own others */
+    bool controls_pods;               /* a workload or pod controller with a pod template (not a Pod): it may
+                                         own others */
     const sg_owner *owners;           /* borrowed from the caller: the verified controllers whose
                                          exemptions apply too, nearest first (sg_policy_evaluate_owned) */
     size_t nowners;
@@ -252,13 +276,13 @@ const sg_exemption_info *sg_policy_exemption(const sg_policy *p, size_t index);
 
 /*
  * The exemption that applies to recommendation `rec` for the resource
- * (kind, namespace, name, labels), or NULL. An exemption that matches but has
+ * (API group, kind, namespace, name, labels), or NULL. An exemption that matches but has
  * expired at `now` is not returned; *expired (when non-NULL) then says so.
  * The scoring module uses this to re-apply exemptions after a reload without
  * the objects.
  */
-const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t rec, const char *kind,
-                                                   const char *ns, const char *name,
+const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t rec, const char *group,
+                                                   const char *kind, const char *ns, const char *name,
                                                    const json_t *labels, time_t now, bool *expired);
 
 /*

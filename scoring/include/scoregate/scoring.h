@@ -424,10 +424,11 @@ void sg_inventory_clear(sg_inventory *inv);
 /*
  * The exemption that applies to recommendation `rec` (index in the new model)
  * for the resource, as sg_policy_exemption_match() decides it: SG_EXEMPT_NONE
- * when none applies or the one that matched has expired. `ns` is NULL for
+ * when none applies or the one that matched has expired. `group` is the API
+ * group of its apiVersion ("" for the core group); `ns` is NULL for
  * cluster-scoped resources; `labels` is a JSON object (possibly empty).
  */
-typedef sg_exemption_category (*sg_score_exemption_fn)(void *ctx, size_t rec, const char *kind,
+typedef sg_exemption_category (*sg_score_exemption_fn)(void *ctx, size_t rec, const char *group, const char *kind,
                                                        const char *ns, const char *name,
                                                        const json_t *labels);
 

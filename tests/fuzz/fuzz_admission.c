@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <scoregate/webhook.h>
+#include <jansson.h>
 
-#include "../../webhook/src/internal.h"
+#include <scoregate/webhook.h>
+#include <scoregate/webhook_testing.h>
 
 static sg_webhook *webhook(void)
 {
@@ -64,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(answer);
     free(out);
     char err[SG_ERRMAX];
-    if (sg_inventory_check(w->inv, err, sizeof err))
+    if (sg_inventory_check(wh_testing_inventory(w), err, sizeof err))
         abort();
     return 0;
 }

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../kube/src/internal.h"
+#include <scoregate/kube_testing.h>
 
 static char dir[64];
 

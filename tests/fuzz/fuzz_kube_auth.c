@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kube/src/internal.h"
+#include <scoregate/kube_testing.h>
 
 static void exec_credential(const uint8_t *data, size_t size)
 {

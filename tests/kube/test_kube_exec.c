@@ -1,6 +1,6 @@
 /*
  * test_kube_exec.c - unit tests of the kube module's credential plugins from
- * inside (internal.h): the ExecCredential a plugin prints, decoded with
+ * inside (scoregate/kube_testing.h): the ExecCredential a plugin prints, decoded with
  * client-go's checks; the KUBERNETES_EXEC_INFO it is given; JWT expiry for
  * oidc id-tokens; and when a plugin runs again (client-go's exec
  * authenticator): not while its answer is valid, once after it expired, once
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "../../kube/src/internal.h"
+#include <scoregate/kube_testing.h>
 
 #define V1 "client.authentication.k8s.io/v1"
 #define CERT "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
@@ -107,6 +107,22 @@ static void decode(void **state)
     kb_exec_free(x);
 }
 
+/* A connection loaded from a kubeconfig of context c (cluster k, user u) plus `rest`. */
+static sg_kube_config *kubeconfig(const char *rest)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/kubeconfig", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n%s", rest);
+    fclose(f);
+    sg_kube_config *c;
+    char err[SG_ERRMAX];
+    if (sg_kube_config_from_kubeconfig(path, NULL, &c, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    return c;
+}
+
 /* KUBERNETES_EXEC_INFO: kind, apiVersion, spec.interactive, and spec.cluster only with provideClusterInfo. */
 static void exec_info(void **state)
 {
@@ -128,11 +144,10 @@ static void exec_info(void **state)
     char expect[300];
     snprintf(expect, sizeof expect, "%s/bin/p", dir);
     assert_string_equal(x->argv[0], expect);
-    sg_kube_config *c = kb_config_new();
-    c->server = sg_strdup("https://10.0.0.1:6443");
-    c->ca.data = (unsigned char *)sg_strdup("PEM");
-    c->ca.len = 3;
-    c->tls_server_name = sg_strdup("kubernetes");
+    /* The connection: its CA data ("PEM") and TLS server name go into spec.cluster. */
+    sg_kube_config *c = kubeconfig("clusters: [{name: k, cluster: {server: 'https://10.0.0.1:6443', "
+                                   "certificate-authority-data: UEVN, tls-server-name: kubernetes}}]\n"
+                                   "users: [{name: u, user: {token: t}}]\n");
     json_t *cluster = json_loads("{\"server\": \"https://10.0.0.1:6443/\", \"extensions\": [{\"name\": \"other\", "
                                  "\"extension\": 1}, {\"name\": \"client.authentication.k8s.io/exec\", \"extension\": "
                                  "{\"audience\": \"a1\"}}]}",
@@ -189,19 +204,10 @@ static sg_kube_config *counting_plugin(const char *expires)
     fclose(f);
     chmod(path, 0700);
     snprintf(text, sizeof text,
-             "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
              "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\n"
              "users: [{name: u, user: {exec: {apiVersion: %s, command: ./plugin.sh, interactiveMode: Never}}}]\n",
              V1);
-    snprintf(path, sizeof path, "%s/kubeconfig", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    sg_kube_config *c;
-    char err[SG_ERRMAX];
-    if (sg_kube_config_from_kubeconfig(path, NULL, &c, err, sizeof err) < 0)
-        fail_msg("%s", err);
+    sg_kube_config *c = kubeconfig(text);
     return c;
 }
 

@@ -18,6 +18,7 @@
 #include <scoregate/policy.h>
 #include <scoregate/scoring.h>
 #include <scoregate/webhook.h>
+#include <scoregate/webhook_testing.h>
 
 /* ------------------------------------------------------------------ */
 /* Policy snapshot (snapshot.c): what one request decides with.         */
@@ -152,9 +153,8 @@ void wh_score_change(const sg_score_prediction *p, char *buf, size_t len);
  * The warnings (array of strings, each at most WH_WARNING_MAX bytes): the
  * summary line first, then one line per expired exemption (`expired`, as in
  * wh_result; may be NULL), then the worst items, then "and N more". `items`
- * is sorted in place.
+ * is sorted in place. WH_WARNING_MAX is in webhook_testing.h (the fuzz target checks it).
  */
-#define WH_WARNING_MAX 120
 #define WH_WARNING_LINES 8
 json_t *wh_warnings(const char *summary, const json_t *expired, wh_item *items, size_t n);
 /* The denial message: what was denied, the score change, then each denied

@@ -53,7 +53,7 @@ static bool json_text_reads_param(const json_t *v, const char *name)
 
 /* Every parameter a rule declares must be read by it, or setting it would change nothing (the
  * common parameters, which it cannot declare, act before it runs). */
-int pol_check_params_read(const pol_loader *ld, const json_t *def, const pol_rec *r)
+int pol_check_params_read(const sg_doc_reader *ld, const json_t *def, const pol_rec *r)
 {
     static const char *const parts[] = {"let", "applies", "unhealthy", "message", "fix", NULL};
     const json_t *declared_in = json_object_get(def, "parameters");
@@ -66,8 +66,8 @@ int pol_check_params_read(const pol_loader *ld, const json_t *def, const pol_rec
         for (size_t i = 0; parts[i] && !read; i++)
             read = json_text_reads_param(json_object_get(def, parts[i]), key);
         if (!read)
-            return pol_fail(ld, NULL, NULL, spec, "parameter '%s' of %s is read by none of its expressions, so "
-                            "setting it would change nothing", key, r->info.id);
+            return sg_doc_fail(ld, NULL, NULL, spec, "parameter '%s' of %s is read by none of its expressions, so "
+                               "setting it would change nothing", key, r->info.id);
     }
     return 0;
 }
@@ -75,7 +75,7 @@ int pol_check_params_read(const pol_loader *ld, const json_t *def, const pol_rec
 /* The common parameters act before the rule runs; where one cannot change a
  * verdict (excluded containers of a rule that never looks at containers,
  * namespaces of cluster-scoped kinds), setting it is an error. */
-int pol_check_common_effect(const pol_loader *ld, const json_t *given_params, const pol_rec *r)
+int pol_check_common_effect(const sg_doc_reader *ld, const json_t *given_params, const pol_rec *r)
 {
     static const char *const container_params[] = {"excludedContainers", "excludedImages", NULL};
     static const char *const namespace_params[] = {"namespaces", "excludedNamespaces", NULL};
@@ -86,9 +86,9 @@ int pol_check_common_effect(const pol_loader *ld, const json_t *given_params, co
         const json_t *v = json_object_get(given_params, container_params[i]);
         if (!json_array_size(v) || !strcmp(r->info.scope, "container") || (!object && pod_reads_containers))
             continue;
-        return pol_fail(ld, given_params, container_params[i], v, "%s has no effect on %s: it judges %s, not "
-                        "containers", container_params[i], r->info.id,
-                        object ? "whole objects (scope object)" : "only pod-level fields");
+        return sg_doc_fail(ld, given_params, container_params[i], v, "%s has no effect on %s: it judges %s, not "
+                           "containers", container_params[i], r->info.id,
+                           object ? "whole objects (scope object)" : "only pod-level fields");
     }
     if (!object)
         return 0;
@@ -98,33 +98,34 @@ int pol_check_common_effect(const pol_loader *ld, const json_t *given_params, co
     for (size_t i = 0; namespace_params[i]; i++) {
         const json_t *v = json_object_get(given_params, namespace_params[i]);
         if (json_array_size(v))
-            return pol_fail(ld, given_params, namespace_params[i], v, "%s has no effect on %s: every kind it reads "
-                            "is cluster-scoped", namespace_params[i], r->info.id);
+            return sg_doc_fail(ld, given_params, namespace_params[i], v, "%s has no effect on %s: every kind it reads "
+                               "is cluster-scoped", namespace_params[i], r->info.id);
     }
     return 0;
 }
 
 /* One `validate` entry: a condition over params only, true for every value
  * that can have its effect; false is a load error naming the parameter. */
-static int check_validation(const pol_loader *ld, const json_t *entry, const json_t *given_params, const pol_rec *r)
+static int check_validation(const sg_doc_reader *ld, const json_t *entry, const json_t *given_params, const pol_rec *r)
 {
     static const char *const keys[] = {"rule", "message", "parameters", NULL};
     const json_t *names;
     pol_expr *rule = NULL;
     pol_template *message = NULL;
-    if (!json_is_object(entry) || pol_check_keys(ld, entry, "a validation", keys) < 0 ||
-        pol_string_list(ld, entry, "parameters", r->info.id, &names) < 0 ||
+    if (!json_is_object(entry) || sg_doc_check_keys(ld, entry, "a validation", keys) < 0 ||
+        sg_doc_string_list(ld, entry, "parameters", r->info.id, &names) < 0 ||
         pol_compile_part(ld, entry, "rule", true, r, &rule) < 0 ||
         pol_compile_template(ld, entry, "message", r, &message) < 0) {
         pol_expr_free(rule);
-        return json_is_object(entry) ? -1 : pol_fail(ld, entry, NULL, entry, "each validation of %s must be a mapping",
-                                                     r->info.id);
+        return json_is_object(entry) ? -1
+                                     : sg_doc_fail(ld, entry, NULL, entry, "each validation of %s must be a mapping",
+                                                   r->info.id);
     }
     int rc = 0;
     if (!rule)
-        rc = pol_fail(ld, entry, NULL, NULL, "a validation of %s needs 'rule'", r->info.id);
+        rc = sg_doc_fail(ld, entry, NULL, NULL, "a validation of %s needs 'rule'", r->info.id);
     else if (pol_expr_reads(rule) & ~POL_READS_POD_CONTAINERS)
-        rc = pol_fail(ld, entry, "rule", NULL, "a validation of %s may read only params", r->info.id);
+        rc = sg_doc_fail(ld, entry, "rule", NULL, "a validation of %s may read only params", r->info.id);
     pol_rule_ctx ctx;
     pol_rule_ctx_init(&ctx);
     if (rc == 0 && !pol_expr_test(rule, &ctx)) {
@@ -135,9 +136,9 @@ static int check_validation(const pol_loader *ld, const json_t *entry, const jso
         json_array_foreach(names, i, name)
             if (!at && json_object_get(given_params, json_string_value(name)))
                 at = name;
-        rc = at ? pol_fail(ld, given_params, json_string_value(at), NULL, "parameters of %s: %s", r->info.id, text)
-                : pol_fail(ld, given_params ? given_params : entry, NULL, NULL, "parameters of %s: %s", r->info.id,
-                           text);
+        rc = at ? sg_doc_fail(ld, given_params, json_string_value(at), NULL, "parameters of %s: %s", r->info.id, text)
+                : sg_doc_fail(ld, given_params ? given_params : entry, NULL, NULL, "parameters of %s: %s", r->info.id,
+                              text);
         free(text);
     }
     pol_rule_ctx_free(&ctx);
@@ -146,11 +147,11 @@ static int check_validation(const pol_loader *ld, const json_t *entry, const jso
     return rc;
 }
 
-int pol_check_validations(const pol_loader *ld, const json_t *def, const json_t *given_params, const pol_rec *r)
+int pol_check_validations(const sg_doc_reader *ld, const json_t *def, const json_t *given_params, const pol_rec *r)
 {
     const json_t *list = json_object_get(def, "validate");
     if (list && !json_is_array(list))
-        return pol_fail(ld, def, "validate", list, "'validate' of %s must be a list", r->info.id);
+        return sg_doc_fail(ld, def, "validate", list, "'validate' of %s must be a list", r->info.id);
     size_t i;
     const json_t *entry;
     json_array_foreach(list, i, entry)

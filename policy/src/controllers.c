@@ -166,29 +166,30 @@ static const char *controller_build(const char *api_version, const char *kind, c
 }
 
 /* One entry of the settings' podControllers into c. */
-static int load_entry(const pol_loader *ld, const json_t *e, pol_controller *c)
+static int load_entry(const sg_doc_reader *ld, const json_t *e, pol_controller *c)
 {
     static const char *const keys[] = {"apiVersion", "kind", "podTemplate", "resource", NULL};
     const json_t *api, *kind, *template, *resource;
     if (!json_is_object(e))
-        return pol_fail(ld, NULL, NULL, e, "each podControllers entry is a mapping: {apiVersion, kind, podTemplate}");
-    if (pol_check_keys(ld, e, "a podControllers entry", keys) < 0 ||
-        pol_get_typed(ld, e, "apiVersion", JSON_STRING, true, "a podControllers entry", &api) < 0 ||
-        pol_get_typed(ld, e, "kind", JSON_STRING, true, "a podControllers entry", &kind) < 0 ||
-        pol_get_typed(ld, e, "podTemplate", JSON_STRING, true, "a podControllers entry", &template) < 0 ||
-        pol_get_typed(ld, e, "resource", JSON_STRING, false, "a podControllers entry", &resource) < 0)
+        return sg_doc_fail(ld, NULL, NULL, e,
+                           "each podControllers entry is a mapping: {apiVersion, kind, podTemplate}");
+    if (sg_doc_check_keys(ld, e, "a podControllers entry", keys) < 0 ||
+        sg_doc_get_typed(ld, e, "apiVersion", JSON_STRING, true, "a podControllers entry", &api) < 0 ||
+        sg_doc_get_typed(ld, e, "kind", JSON_STRING, true, "a podControllers entry", &kind) < 0 ||
+        sg_doc_get_typed(ld, e, "podTemplate", JSON_STRING, true, "a podControllers entry", &template) < 0 ||
+        sg_doc_get_typed(ld, e, "resource", JSON_STRING, false, "a podControllers entry", &resource) < 0)
         return -1;
     const char *field;
     const char *why = controller_build(json_string_value(api), json_string_value(kind),
                                        resource ? json_string_value(resource) : NULL, json_string_value(template),
                                        false, c, &field);
     if (why)
-        return pol_fail(ld, e, field, NULL, "podControllers entry %s %s: %s", json_string_value(api),
-                        json_string_value(kind), why);
+        return sg_doc_fail(ld, e, field, NULL, "podControllers entry %s %s: %s", json_string_value(api),
+                           json_string_value(kind), why);
     const char *builtin = pol_builtin_group(c->def.kind);
     if (builtin && !strcmp(builtin, c->def.group))
-        return pol_fail(ld, e, "kind", NULL, "podControllers entry %s %s is a built-in Kubernetes kind",
-                        json_string_value(api), json_string_value(kind));
+        return sg_doc_fail(ld, e, "kind", NULL, "podControllers entry %s %s is a built-in Kubernetes kind",
+                           json_string_value(api), json_string_value(kind));
     return 0;
 }
 
@@ -197,10 +198,10 @@ static bool same_kind(const pol_controller *a, const char *group, const char *ki
     return !strcmp(a->def.group, group) && !strcmp(a->def.kind, kind);
 }
 
-int pol_load_controllers(const pol_loader *ld, sg_policy *p)
+int pol_load_controllers(const sg_doc_reader *ld, sg_policy *p)
 {
     const json_t *list;
-    if (pol_get_typed(ld, p->config, "podControllers", JSON_ARRAY, false, "the settings", &list) < 0)
+    if (sg_doc_get_typed(ld, p->config, "podControllers", JSON_ARRAY, false, "the settings", &list) < 0)
         return -1;
     p->controllers = sg_calloc(json_array_size(list) + NBUILTINS, sizeof *p->controllers);
     size_t i;
@@ -213,8 +214,8 @@ int pol_load_controllers(const pol_loader *ld, sg_policy *p)
             return -1;
         for (size_t k = 0; k + 1 < p->ncontrollers; k++)
             if (same_kind(&p->controllers[k], c->def.group, c->def.kind))
-                return pol_fail(ld, e, "kind", NULL, "podControllers names %s %s twice", c->info.api_version,
-                                c->info.kind);
+                return sg_doc_fail(ld, e, "kind", NULL, "podControllers names %s %s twice", c->info.api_version,
+                                   c->info.kind);
     }
     size_t given = p->ncontrollers;
     for (size_t b = 0; b < NBUILTINS; b++) {
@@ -291,8 +292,8 @@ static int resolve(const sg_policy *p, const char *name, pol_kind *out, char *wh
     return 0;
 }
 
-int pol_kinds_compile(const pol_loader *ld, const sg_policy *p, const json_t *obj, const char *key, const char *where,
-                      pol_kinds *out)
+int pol_kinds_compile(const sg_doc_reader *ld, const sg_policy *p, const json_t *obj, const char *key,
+                      const char *where, pol_kinds *out)
 {
     const json_t *list = json_object_get(obj, key);
     memset(out, 0, sizeof *out);
@@ -302,7 +303,7 @@ int pol_kinds_compile(const pol_loader *ld, const sg_policy *p, const json_t *ob
     json_array_foreach(list, i, name) {
         char why[512];
         if (resolve(p, json_string_value(name), &out->items[out->n], why, sizeof why) < 0)
-            return pol_fail(ld, obj, key, name, "%s: %s", where, why);
+            return sg_doc_fail(ld, obj, key, name, "%s: %s", where, why);
         out->n++;
     }
     return 0;

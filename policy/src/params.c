@@ -79,18 +79,18 @@ static long port_number(const json_t *v)
 
 /* Lists of strings and of ports: every item must be one, or it could never match. Ports
  * come as numbers or strings (Kubernetes ports are integers) and are kept as numbers. */
-static int check_param_items(const pol_loader *ld, const json_t *obj, const char *key, const json_t *value,
+static int check_param_items(const sg_doc_reader *ld, const json_t *obj, const char *key, const json_t *value,
                              const char *type, const char *where, json_t **out)
 {
     size_t i;
     const json_t *item;
     json_array_foreach(value, i, item) {
         if (!strcmp(type, "strings") && !json_is_string(item))
-            return pol_fail(ld, obj, key, item, "parameter '%s' of %s must be a list of strings (item %zu is %s)", key,
-                            where, i + 1, pol_type_name(item));
+            return sg_doc_fail(ld, obj, key, item, "parameter '%s' of %s must be a list of strings (item %zu is %s)",
+                               key, where, i + 1, sg_doc_type_name(item));
         if (!strcmp(type, "ports") && !port_number(item))
-            return pol_fail(ld, obj, key, item, "parameter '%s' of %s: item %zu is not a port number (1-65535, as a "
-                            "number or a string of digits), so it could never match", key, where, i + 1);
+            return sg_doc_fail(ld, obj, key, item, "parameter '%s' of %s: item %zu is not a port number (1-65535, as a "
+                               "number or a string of digits), so it could never match", key, where, i + 1);
     }
     if (!strcmp(type, "ports")) {
         json_t *ports = json_array();
@@ -103,7 +103,7 @@ static int check_param_items(const pol_loader *ld, const json_t *obj, const char
 
 /* Check a parameter value against the type the rule declares. *out receives
  * the value to use (a new reference): a copy, or its normal form. */
-static int check_param(const pol_loader *ld, const json_t *obj, const char *key, const json_t *value,
+static int check_param(const sg_doc_reader *ld, const json_t *obj, const char *key, const json_t *value,
                        const char *type, const char *where, json_t **out)
 {
     *out = NULL;
@@ -111,28 +111,28 @@ static int check_param(const pol_loader *ld, const json_t *obj, const char *key,
     for (t = 0; param_types[t] && strcmp(param_types[t], type); t++)
         ;
     if (!param_types[t])
-        return pol_fail(ld, obj, key, value, "parameter '%s' of %s has unknown type '%s' (expected string, regex, "
-                        "number, boolean, array, strings, ports, object or quantity)", key, where, type);
+        return sg_doc_fail(ld, obj, key, value, "parameter '%s' of %s has unknown type '%s' (expected string, regex, "
+                           "number, boolean, array, strings, ports, object or quantity)", key, where, type);
     if (!param_shape_ok(type, value))
-        return pol_fail(ld, obj, key, value, "parameter '%s' of %s must be %s, not %s", key, where,
-                        param_type_text(type), pol_type_name(value));
+        return sg_doc_fail(ld, obj, key, value, "parameter '%s' of %s must be %s, not %s", key, where,
+                           param_type_text(type), sg_doc_type_name(value));
     if (!strcmp(type, "quantity") && json_is_string(value)) {
         double q;
         if (sg_quantity_parse(json_string_value(value), &q) < 0)
-            return pol_fail(ld, obj, key, value, "parameter '%s' of %s: '%s' is not a Kubernetes quantity", key,
-                            where, json_string_value(value));
+            return sg_doc_fail(ld, obj, key, value, "parameter '%s' of %s: '%s' is not a Kubernetes quantity", key,
+                               where, json_string_value(value));
     }
     if (!strcmp(type, "regex")) {
         char rerr[SG_ERRMAX];
         pcre2_code *re = pol_regex_compile(json_string_value(value), json_string_length(value), rerr, sizeof rerr);
         if (!re)
-            return pol_fail(ld, obj, key, value, "parameter '%s' of %s: %s", key, where, rerr);
+            return sg_doc_fail(ld, obj, key, value, "parameter '%s' of %s: %s", key, where, rerr);
         pcre2_code_free(re);
     }
     if (!strcmp(key, "labelSelector")) {
         char serr[256];
         if (pol_selector_check(value, serr, sizeof serr) < 0)
-            return pol_fail(ld, obj, key, value, "parameter labelSelector of %s: %s", where, serr);
+            return sg_doc_fail(ld, obj, key, value, "parameter labelSelector of %s: %s", where, serr);
     }
     if (json_is_array(value) && check_param_items(ld, obj, key, value, type, where, out) < 0)
         return -1;
@@ -144,7 +144,7 @@ static int check_param(const pol_loader *ld, const json_t *obj, const char *key,
 /* Effective parameters: declared defaults, overridden by the config's values.
  * A parameter declared without a default and not configured is present as
  * null, so that rules can name it while an unknown name stays an error. */
-int pol_effective_params(const pol_loader *ld, const json_t *declared, const json_t *given, const char *where,
+int pol_effective_params(const sg_doc_reader *ld, const json_t *declared, const json_t *given, const char *where,
                          json_t **out)
 {
     json_t *params = json_object();
@@ -167,7 +167,7 @@ int pol_effective_params(const pol_loader *ld, const json_t *declared, const jso
             json_t *value;
             if (!spec2) {
                 json_decref(params);
-                return pol_fail(ld, given, key, NULL, "%s has no parameter '%s'", where, key);
+                return sg_doc_fail(ld, given, key, NULL, "%s has no parameter '%s'", where, key);
             }
             if (check_param(ld, given, key, v, json_string_value(json_object_get(spec2, "type")), where, &value) < 0) {
                 json_decref(params);

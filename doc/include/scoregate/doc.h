@@ -38,6 +38,37 @@ int sg_linemap_member(const sg_linemap *m, const json_t *obj, const char *key);
 void sg_linemap_free(sg_linemap *m);
 
 /* ------------------------------------------------------------------ */
+/* Typed reads of a loaded mapping (fields.c): settings and             */
+/* definitions, with messages naming the file and line.                 */
+/* ------------------------------------------------------------------ */
+
+/* Where messages point: the file name, its line map (NULL: no lines, e.g. built-in defaults) and
+ * the caller's error buffer. */
+typedef struct sg_doc_reader {
+    const char *name;
+    const sg_linemap *lines;
+    char *err;
+    size_t errlen;
+} sg_doc_reader;
+
+/* Write "NAME: line L: message" into rd->err, the line being that of
+ * obj[key], else of `node`, else of `obj` (whichever the line map knows;
+ * "NAME: message" when none). Returns -1. */
+int sg_doc_fail(const sg_doc_reader *rd, const json_t *obj, const char *key, const json_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Reject keys of `obj` not in the NULL-terminated `allowed` list ("unknown key 'k' in WHERE (expected one of: ...)"). */
+int sg_doc_check_keys(const sg_doc_reader *rd, const json_t *obj, const char *where, const char *const *allowed);
+/* "a mapping", "a list", "a string", ... for messages. */
+const char *sg_doc_type_name(const json_t *v);
+/* obj[key] of JSON type `type` (JSON_TRUE: a boolean, JSON_REAL: a number);
+ * *out is NULL when it is absent or null and not `required`. 0, or -1 with the message. */
+int sg_doc_get_typed(const sg_doc_reader *rd, const json_t *obj, const char *key, json_type type, bool required,
+                     const char *where, const json_t **out);
+/* obj[key] as a list of strings, or *out NULL when absent. */
+int sg_doc_string_list(const sg_doc_reader *rd, const json_t *obj, const char *key, const char *where,
+                       const json_t **out);
+
+/* ------------------------------------------------------------------ */
 /* YAML and manifests.                                                  */
 /* ------------------------------------------------------------------ */
 

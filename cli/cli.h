@@ -44,6 +44,10 @@ void cli_files_free(cli_files *f);
  * namespace (paths.c). */
 bool cli_valid_namespace(const char *ns);
 
+/* Load the settings as sg_policy_load() does and check their `server` section, which the webhook
+ * reads (settings.c): a broken one is an error for every command, as for `serve`. */
+int cli_policy_load(const sg_policy_options *opts, sg_policy **out, char *err, size_t errlen);
+
 /*
  * The connection `score --kubeconfig` and `fix --kubeconfig` use
  * (kube_connect.c): `kubeconfig` ("" : $KUBECONFIG, ~/.kube/config, then the

@@ -165,7 +165,7 @@ int sg_cmd_catalog(int argc, char **argv)
     char err[SG_ERRMAX];
     sg_policy_options opts = {.config_path = config, .extra_standards = standards, .n_extra_standards = nstandards};
     sg_policy *p;
-    if (sg_policy_load(&opts, &p, err, sizeof err) < 0) {
+    if (cli_policy_load(&opts, &p, err, sizeof err) < 0) {
         fprintf(stderr, "scoregate catalog: %s\n", err);
         return 2;
     }

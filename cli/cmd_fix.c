@@ -133,7 +133,7 @@ int sg_cmd_fix(int argc, char **argv)
                                .n_extra_standards = o.nstandards, .fix_only = o.recommendations,
                                .n_fix_only = o.nrecommendations, .fix_all = o.all};
     sg_policy *policy;
-    if (sg_policy_load(&popts, &policy, err, sizeof err) < 0) {
+    if (cli_policy_load(&popts, &policy, err, sizeof err) < 0) {
         fprintf(stderr, "scoregate fix: %s\n", err);
         return 2;
     }

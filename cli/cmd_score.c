@@ -295,7 +295,7 @@ int sg_cmd_score(int argc, char **argv)
     sg_policy_options popts = {.config_path = o.config, .extra_standards = o.standards,
                                .n_extra_standards = o.nstandards};
     sg_policy *policy;
-    if (sg_policy_load(&popts, &policy, err, sizeof err) < 0) {
+    if (cli_policy_load(&popts, &policy, err, sizeof err) < 0) {
         fprintf(stderr, "scoregate score: %s\n", err);
         return 2;
     }

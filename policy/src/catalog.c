@@ -60,9 +60,20 @@ bool sg_policy_namespace_excluded(const sg_policy *p, const char *ns)
     return ns && pol_name_listed(p->excluded_namespaces, ns);
 }
 
-const sg_server_settings *sg_policy_server(const sg_policy *p)
+const sg_score_gate_settings *sg_policy_score_gate(const sg_policy *p)
 {
-    return &p->server;
+    return &p->gate;
+}
+
+const json_t *sg_policy_section(const sg_policy *p, const char *key)
+{
+    return json_object_get(p->config, key);
+}
+
+void sg_policy_settings_source(const sg_policy *p, const char **name, const struct sg_linemap **lines)
+{
+    *name = p->name;
+    *lines = p->lines;
 }
 
 /* A NULL list matches everything; otherwise `name` must be one of its entries. */

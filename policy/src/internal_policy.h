@@ -84,7 +84,9 @@ struct sg_policy {
     size_t nexemptions;
     pol_controller *controllers;     /* the settings' podControllers, then scoregate's own */
     size_t ncontrollers;
-    sg_server_settings server;
+    sg_score_gate_settings gate;
+    char *name;                  /* the settings' name for messages ("defaults" without a file) */
+    struct sg_linemap *lines;    /* the settings' line map (owned; NULL without a file) */
 };
 
 /* The pod template of one object, found by its kind. */

@@ -3,8 +3,9 @@
  *
  * Everything a request needs is decided here, once: which standards are
  * enabled, which recommendations (compiled by catalog_compile.c with their
- * entries of the settings), the exemptions, the score gate and the server
- * settings. A typo must never silently weaken a policy, so unknown keys,
+ * entries of the settings), the exemptions and the score gate. The `server`
+ * section is the webhook's own (webhook/src/server_settings.c reads it, with
+ * the name and line map kept here). A typo must never silently weaken a policy, so unknown keys,
  * unknown recommendation ids and wrong types are errors that name the file
  * and line.
  */
@@ -19,11 +20,6 @@
 
 extern const char pol_builtin_rules[];
 extern const size_t pol_builtin_rules_len;
-
-#define DEFAULT_ADDRESS ":8443"
-#define DEFAULT_STATE_DIR "./scoregate-state"
-#define DEFAULT_DASHBOARD_ADDRESS "127.0.0.1:8080"
-#define DEFAULT_HISTORY_NAME "scoregate-history"
 
 static int load_standards(const sg_doc_reader *ld, sg_policy *p, const sg_policy_options *opts)
 {
@@ -173,98 +169,21 @@ static int number_setting(const sg_doc_reader *ld, const json_t *obj, const char
     return 0;
 }
 
-/* server.dashboard and server.history: strings and a boolean, checked where they are used. */
-static int load_dashboard(const sg_doc_reader *ld, const json_t *server, sg_server_settings *s)
+/* scoreGate: the limits the admission decision holds predictions to. The `server` section is the
+ * webhook's (it reads it itself, through sg_policy_section): here only its type is checked. */
+static int load_gate(const sg_doc_reader *ld, sg_policy *p)
 {
-    static const char *const dash_keys[] = {"address", "tls", "clientCAFile", NULL};
-    static const char *const hist_keys[] = {"namespace", "name", NULL};
-    const json_t *dash, *hist, *v;
-    if (sg_doc_get_typed(ld, server, "dashboard", JSON_OBJECT, false, "server", &dash) < 0 ||
-        (dash && sg_doc_check_keys(ld, dash, "server.dashboard", dash_keys) < 0) ||
-        sg_doc_get_typed(ld, server, "history", JSON_OBJECT, false, "server", &hist) < 0 ||
-        (hist && sg_doc_check_keys(ld, hist, "server.history", hist_keys) < 0))
-        return -1;
-    if (dash && sg_doc_get_typed(ld, dash, "address", JSON_STRING, false, "server.dashboard", &v) < 0)
-        return -1;
-    if (dash && v)
-        s->dashboard_address = json_string_value(v);
-    if (dash && sg_doc_get_typed(ld, dash, "tls", JSON_TRUE, false, "server.dashboard", &v) < 0)
-        return -1;
-    s->dashboard_tls = dash && json_is_true(v);
-    if (dash && sg_doc_get_typed(ld, dash, "clientCAFile", JSON_STRING, false, "server.dashboard", &v) < 0)
-        return -1;
-    s->dashboard_client_ca_file = dash && v && json_string_length(v) ? json_string_value(v) : NULL;
-    if (s->dashboard_client_ca_file && !s->dashboard_tls)
-        return sg_doc_fail(ld, dash, "clientCAFile", NULL,
-                           "server.dashboard.clientCAFile needs server.dashboard.tls: true");
-    const char *names[] = {"namespace", "name"};
-    const char **slots[] = {&s->history_namespace, &s->history_name};
-    for (int i = 0; hist && i < 2; i++) {
-        if (sg_doc_get_typed(ld, hist, names[i], JSON_STRING, false, "server.history", &v) < 0)
-            return -1;
-        if (v && json_string_length(v))
-            *slots[i] = json_string_value(v);
-    }
-    return 0;
-}
-
-static int load_server(const sg_doc_reader *ld, sg_policy *p)
-{
-    static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", "dashboard", "history", NULL};
-    static const char *const tls_keys[] = {"certFile", "keyFile", "clientCAFile", NULL};
-    static const char *const sync_keys[] = {"enabled", "kubeconfig", NULL};
     static const char *const gate_keys[] = {"minScore", "maxDrop", NULL};
-    sg_server_settings *s = &p->server;
-    s->address = DEFAULT_ADDRESS;
-    s->state_dir = DEFAULT_STATE_DIR;
-    s->dashboard_address = DEFAULT_DASHBOARD_ADDRESS;
-    s->history_name = DEFAULT_HISTORY_NAME;
-    const json_t *server, *tls, *gate, *v;
+    sg_score_gate_settings *g = &p->gate;
+    const json_t *gate, *server;
+    g->min_score = g->max_drop = -1;
     if (sg_doc_get_typed(ld, p->config, "scoreGate", JSON_OBJECT, false, "the settings", &gate) < 0)
         return -1;
-    s->min_score = s->max_drop = -1;
     if (gate && (sg_doc_check_keys(ld, gate, "scoreGate", gate_keys) < 0 ||
-                 number_setting(ld, gate, "minScore", &s->min_score) < 0 ||
-                 number_setting(ld, gate, "maxDrop", &s->max_drop) < 0))
+                 number_setting(ld, gate, "minScore", &g->min_score) < 0 ||
+                 number_setting(ld, gate, "maxDrop", &g->max_drop) < 0))
         return -1;
-    if (sg_doc_get_typed(ld, p->config, "server", JSON_OBJECT, false, "the settings", &server) < 0 || !server)
-        return 0;
-    if (sg_doc_check_keys(ld, server, "server", keys) < 0 || load_dashboard(ld, server, s) < 0)
-        return -1;
-    if (sg_doc_get_typed(ld, server, "address", JSON_STRING, false, "server", &v) < 0)
-        return -1;
-    if (v)
-        s->address = json_string_value(v);
-    if (sg_doc_get_typed(ld, server, "stateDir", JSON_STRING, false, "server", &v) < 0)
-        return -1;
-    if (v)
-        s->state_dir = json_string_value(v);
-    const json_t *sync;
-    if (sg_doc_get_typed(ld, server, "inventorySync", JSON_OBJECT, false, "server", &sync) < 0)
-        return -1;
-    if (sync && (sg_doc_check_keys(ld, sync, "server.inventorySync", sync_keys) < 0 ||
-                 sg_doc_get_typed(ld, sync, "enabled", JSON_TRUE, false, "server.inventorySync", &v) < 0))
-        return -1;
-    s->inventory_sync = sync && json_is_true(v);
-    if (sync && sg_doc_get_typed(ld, sync, "kubeconfig", JSON_STRING, false, "server.inventorySync", &v) < 0)
-        return -1;
-    s->kubeconfig = sync && v && json_string_length(v) ? json_string_value(v) : NULL;
-    if (sg_doc_get_typed(ld, server, "tls", JSON_OBJECT, false, "server", &tls) < 0)
-        return -1;
-    if (!tls)
-        return 0;
-    if (sg_doc_check_keys(ld, tls, "server.tls", tls_keys) < 0)
-        return -1;
-    const char *names[] = {"certFile", "keyFile", "clientCAFile"};
-    const char **slots[] = {&s->cert_file, &s->key_file, &s->client_ca_file};
-    for (int i = 0; i < 3; i++) {
-        if (sg_doc_get_typed(ld, tls, names[i], JSON_STRING, false, "server.tls", &v) < 0)
-            return -1;
-        *slots[i] = v && json_string_length(v) ? json_string_value(v) : NULL;
-    }
-    if (!s->cert_file != !s->key_file)
-        return sg_doc_fail(ld, server, "tls", tls, "server.tls needs both certFile and keyFile (or neither)");
-    return 0;
+    return sg_doc_get_typed(ld, p->config, "server", JSON_OBJECT, false, "the settings", &server);
 }
 
 static int load_all(sg_policy *p, const char *name, const sg_linemap *lines, const sg_policy_options *opts,
@@ -292,7 +211,7 @@ static int load_all(sg_policy *p, const char *name, const sg_linemap *lines, con
     sg_doc_reader bld = {"built-in catalog", builtin_lines, err, errlen};
     int rc = load_recommendations(&ld, &bld, p);
     sg_linemap_free(builtin_lines);
-    if (rc < 0 || load_exemptions(&ld, p) < 0 || load_server(&ld, p) < 0 ||
+    if (rc < 0 || load_exemptions(&ld, p) < 0 || load_gate(&ld, p) < 0 ||
         pol_apply_fix_set(p, opts, err, errlen) < 0)
         return -1;
     return 0;
@@ -329,8 +248,10 @@ int sg_policy_load_buffer(const char *name, const char *data, size_t len, const 
     }
     if (!p->config)
         p->config = json_object();
-    int rc = load_all(p, name ? name : "defaults", lines, opts, err, errlen);
-    sg_linemap_free(lines);
+    /* Kept for the sections other modules read (sg_policy_section): their messages name lines too. */
+    p->name = sg_strdup(name ? name : "defaults");
+    p->lines = lines;
+    int rc = load_all(p, p->name, lines, opts, err, errlen);
     if (rc < 0) {
         sg_policy_free(p);
         return -1;
@@ -368,5 +289,7 @@ void sg_policy_free(sg_policy *p)
     json_decref(p->default_excluded);
     json_decref(p->builtin);
     json_decref(p->config);
+    sg_linemap_free(p->lines);
+    free(p->name);
     free(p);
 }

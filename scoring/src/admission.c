@@ -28,7 +28,7 @@ static bool applies_now(const sg_admission_request *req)
  * the score always passes, or the cluster could not be repaired. */
 static void judge_gate(const sg_policy *p, const sg_score_prediction *pred, sg_admission_gate *g)
 {
-    const sg_server_settings *s = sg_policy_server(p);
+    const sg_score_gate_settings *s = sg_policy_score_gate(p);
     memset(g, 0, sizeof *g);
     if ((s->min_score < 0 && s->max_drop < 0) || !pred->after.has_percent)
         return;

@@ -183,7 +183,7 @@ static int read_client_ca(sg_webhook *w, const char *path, char *err, size_t err
 
 int wh_dashboard_preflight(sg_webhook *w, char *err, size_t errlen)
 {
-    const sg_server_settings *s = sg_policy_server(w->snap->policy);
+    const wh_settings *s = &w->snap->server;
     if (s->inventory_sync && wh_history_namespace(w, err, errlen) < 0)
         return -1;
     if (!*w->dashboard_address)

@@ -24,10 +24,31 @@
 /* Policy snapshot (snapshot.c): what one request decides with.         */
 /* ------------------------------------------------------------------ */
 
+/* The settings' `server` section (server_settings.c): strings borrowed from the policy, NULL when not set. */
+typedef struct wh_settings {
+    const char *address;         /* ":8443" by default */
+    const char *state_dir;       /* "./scoregate-state" by default */
+    const char *cert_file;       /* NULL: generate into state_dir */
+    const char *key_file;
+    const char *client_ca_file;
+    bool inventory_sync;         /* server.inventorySync.enabled: list and watch the cluster (default false) */
+    const char *kubeconfig;      /* server.inventorySync.kubeconfig; NULL: in-cluster service account */
+    const char *dashboard_address;        /* server.dashboard.address: "127.0.0.1:8080" by default; "": off */
+    bool dashboard_tls;                   /* server.dashboard.tls: HTTPS with the server's certificate */
+    const char *dashboard_client_ca_file; /* server.dashboard.clientCAFile; NULL: no client certificate */
+    const char *history_namespace;        /* server.history.namespace; NULL: the pod's own namespace */
+    const char *history_name;             /* server.history.name: the ConfigMap and Lease ("scoregate-history") */
+} wh_settings;
+
+/* Read and check the `server` section of p's settings into *s (defaults when there is none); -1 with
+ * "FILE: line L: ..." when it is broken. */
+int wh_settings_read(const sg_policy *p, wh_settings *s, char *err, size_t errlen);
+
 typedef struct wh_snapshot {
     atomic_int refs;
     sg_policy *policy;
     sg_score_model *model;
+    wh_settings server;          /* the policy's `server` section, read with it */
     unsigned long generation;    /* 1 for the first load, +1 per reload */
 } wh_snapshot;
 

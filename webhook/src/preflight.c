@@ -94,7 +94,7 @@ int wh_preflight(sg_webhook *w, char *err, size_t errlen)
     bool any;
     if (wh_address_parse(w->address, &ss, &len, &any, err, errlen) < 0)
         return -1;
-    const sg_server_settings *settings = sg_policy_server(w->snap->policy);
+    const wh_settings *settings = &w->snap->server;
     if ((w->opts.persist || !settings->cert_file) && check_state_dir(w->state_dir, err, errlen) < 0)
         return -1;
     if (settings->cert_file) {

@@ -253,7 +253,7 @@ static void *run(void *arg)
 
 int wh_history_namespace(sg_webhook *w, char *err, size_t errlen)
 {
-    const sg_server_settings *s = sg_policy_server(w->snap->policy);
+    const wh_settings *s = &w->snap->server;
     const char *env = getenv("POD_NAMESPACE");
     w->history_namespace = s->history_namespace ? sg_strdup(s->history_namespace)
                            : env && *env         ? sg_strdup(env)
@@ -282,7 +282,7 @@ static char *identity(void)
     return id;
 }
 
-static int cluster_setup(wh_keeper *k, const sg_server_settings *s, char *err, size_t errlen)
+static int cluster_setup(wh_keeper *k, const wh_settings *s, char *err, size_t errlen)
 {
     char kerr[SG_ERRMAX];
     k->ns = k->w->history_namespace;
@@ -314,7 +314,7 @@ static void keeper_free(wh_keeper *k)
 
 int wh_keeper_start(sg_webhook *w, char *err, size_t errlen)
 {
-    const sg_server_settings *s = sg_policy_server(w->snap->policy);
+    const wh_settings *s = &w->snap->server;
     wh_keeper *k = sg_calloc(1, sizeof *k);
     k->w = w;
     pthread_mutex_init(&k->lock, NULL);
@@ -356,7 +356,7 @@ void wh_keeper_stop(sg_webhook *w)
 void wh_history_open(sg_webhook *w)
 {
     w->history = sg_history_new();
-    if (!w->opts.persist || sg_policy_server(w->snap->policy)->inventory_sync)
+    if (!w->opts.persist || w->snap->server.inventory_sync)
         return;
     size_t len = strlen(w->state_dir) + sizeof "/" HISTORY_FILE;
     w->history_path = sg_malloc(len);

@@ -2,7 +2,8 @@
  * snapshot.c - the policy and its score model as one reference-counted,
  * immutable snapshot. A request takes a reference when it starts and keeps
  * deciding with that snapshot even when SIGHUP swaps in a new one; the last
- * reference frees it.
+ * reference frees it. The settings' `server` section is read with the
+ * policy (server_settings.c), so a reload takes both or neither.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -16,12 +17,15 @@ int wh_snapshot_load(const char *config_path, unsigned long generation, wh_snaps
     sg_policy *policy;
     if (sg_policy_load(&popts, &policy, err, errlen) < 0)
         return -1;
+    wh_settings server;
     sg_score_model *model;
-    if (sg_score_model_from_policy(policy, NULL, 0, &model, err, errlen) < 0) {
+    if (wh_settings_read(policy, &server, err, errlen) < 0 ||
+        sg_score_model_from_policy(policy, NULL, 0, &model, err, errlen) < 0) {
         sg_policy_free(policy);
         return -1;
     }
     wh_snapshot *s = sg_calloc(1, sizeof *s);
+    s->server = server;
     atomic_init(&s->refs, 1);
     s->policy = policy;
     s->model = model;

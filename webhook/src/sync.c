@@ -134,7 +134,7 @@ static void on_synced(void *ctx, bool synced)
 
 int wh_sync_new(sg_webhook *w, char *err, size_t errlen)
 {
-    const sg_server_settings *ss = sg_policy_server(w->snap->policy);
+    const wh_settings *ss = &w->snap->server;
     if (!ss->inventory_sync)
         return 0;
     wh_sync *s = sg_calloc(1, sizeof *s);

@@ -80,7 +80,7 @@ int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, siz
     if (wh_snapshot_load(w->config_path, 1, &w->snap, err, errlen) < 0)
         goto fail;
     wh_health_reload(w, WH_RELOAD_SETTINGS, 0, NULL);
-    const sg_server_settings *ss = sg_policy_server(w->snap->policy);
+    const wh_settings *ss = &w->snap->server;
     w->address = sg_strdup(o->address ? o->address : ss->address ? ss->address : ":8443");
     w->state_dir = sg_strdup(o->state_dir ? o->state_dir : ss->state_dir ? ss->state_dir : "./scoregate-state");
     w->dashboard_address = sg_strdup(o->dashboard_address ? o->dashboard_address : ss->dashboard_address);
@@ -288,7 +288,7 @@ int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, s
 /* Make sure there is a serving certificate; *own says scoregate manages it. */
 static int prepare_certs(sg_webhook *w, char *cert, char *key, size_t size, bool *own, char *err, size_t errlen)
 {
-    const sg_server_settings *ss = sg_policy_server(w->snap->policy);
+    const wh_settings *ss = &w->snap->server;
     *own = !ss->cert_file;
     if (!*own) {
         snprintf(cert, size, "%s", ss->cert_file);

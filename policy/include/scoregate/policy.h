@@ -151,24 +151,25 @@ bool sg_policy_standard_enabled(const sg_policy *p, const char *name);
 /* Namespaces excluded globally: admissions there are allowed untouched. */
 bool sg_policy_namespace_excluded(const sg_policy *p, const char *ns);
 
-/* Settings beyond the catalog (borrowed; NULL or negative when not set). */
-typedef struct sg_server_settings {
-    const char *address;       /* ":8443" by default */
-    const char *state_dir;     /* "./scoregate-state" by default */
-    const char *cert_file;     /* NULL: generate into state_dir */
-    const char *key_file;
-    const char *client_ca_file;
-    double min_score;          /* score gate; < 0 when not set */
-    double max_drop;           /* score gate; < 0 when not set */
-    bool inventory_sync;       /* server.inventorySync.enabled: list and watch the cluster (default false) */
-    const char *kubeconfig;    /* server.inventorySync.kubeconfig; NULL: in-cluster service account */
-    const char *dashboard_address;        /* server.dashboard.address: "127.0.0.1:8080" by default; "": off */
-    bool dashboard_tls;                   /* server.dashboard.tls: HTTPS with the server's certificate */
-    const char *dashboard_client_ca_file; /* server.dashboard.clientCAFile; NULL: no client certificate */
-    const char *history_namespace;        /* server.history.namespace; NULL: the pod's own namespace */
-    const char *history_name;             /* server.history.name: the ConfigMap and Lease ("scoregate-history") */
-} sg_server_settings;
-const sg_server_settings *sg_policy_server(const sg_policy *p);
+/* The settings' scoreGate: the limits of the admission decision, each < 0 when not set. */
+typedef struct sg_score_gate_settings {
+    double min_score;          /* scoreGate.minScore (percent) */
+    double max_drop;           /* scoreGate.maxDrop (points) */
+} sg_score_gate_settings;
+const sg_score_gate_settings *sg_policy_score_gate(const sg_policy *p);
+
+/*
+ * A top-level section of the settings that another module owns and reads
+ * itself: `server` is the webhook's (policy knows nothing of sockets, and
+ * only checks that it is a mapping). The mapping as loaded, borrowed from
+ * `p`, or NULL when the settings have none. Its owner reads it with doc's
+ * typed reads (sg_doc_reader), whose messages name the settings' file and
+ * line as policy's own do: sg_policy_settings_source gives the name
+ * ("defaults" without a file) and the line map (NULL without a file).
+ */
+const json_t *sg_policy_section(const sg_policy *p, const char *key);
+struct sg_linemap;
+void sg_policy_settings_source(const sg_policy *p, const char **name, const struct sg_linemap **lines);
 
 /* ------------------------------------------------------------------ */
 /* Evaluation.                                                          */

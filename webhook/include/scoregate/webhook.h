@@ -109,12 +109,22 @@ int sg_webhook_save(sg_webhook *w, char *err, size_t errlen);
 int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen);
 
 /*
+ * Check the `server` section of the settings `p` was loaded from (address,
+ * stateDir, tls, inventorySync, dashboard, history): the webhook reads it,
+ * not policy. 0, or -1 with "FILE: line L: ..." as for the rest of the
+ * settings. sg_webhook_new() and reloads check it too; every command that
+ * loads settings calls this, so that a broken section is an error wherever
+ * the file is used.
+ */
+struct sg_policy;
+int sg_webhook_settings_check(const struct sg_policy *p, char *err, size_t errlen);
+
+/*
  * The dashboard's overview page (the score gauge and totals, every control
  * with its potential increase, the score over time from `h`, which may be
  * NULL) of inventory `inv` under policy `p`, as one self-contained HTML file
  * without links to the other pages: what `scoregate score -f html` writes.
  */
-struct sg_policy;
 struct sg_inventory;
 struct sg_history;
 int sg_webhook_overview_html(FILE *out, const struct sg_policy *p, struct sg_inventory *inv, struct sg_history *h,

@@ -30,10 +30,11 @@ json_t *wh_health_warnings(sg_webhook *w)
     json_t *list = json_array();
     if (!list)
         return NULL;
-    pthread_mutex_lock(&w->health_lock);
-    if (w->save_error[0])
+    char why[SG_ERRMAX];
+    if (wh_persist_failing(w, why, sizeof why))
         warn(list, "the inventory cannot be saved (the server keeps serving; changes since the last save are lost "
-             "on a crash)", w->save_error);
+             "on a crash)", why);
+    pthread_mutex_lock(&w->health_lock);
     if (w->reload_error[WH_RELOAD_SETTINGS][0])
         warn(list, "settings file broken, serving the previous settings", w->reload_error[WH_RELOAD_SETTINGS]);
     if (w->reload_error[WH_RELOAD_CERTIFICATE][0])

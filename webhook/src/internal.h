@@ -76,9 +76,29 @@ typedef enum wh_reload { WH_RELOAD_SETTINGS, WH_RELOAD_CERTIFICATE, WH_RELOAD_KI
 void wh_metrics_reload(wh_metrics *m, wh_reload what, bool ok, time_t now);
 /* A connection was closed at once because --max-connections were open. */
 void wh_metrics_refused(wh_metrics *m);
-/* The Prometheus text exposition; malloc'd, NULL when out of memory. */
-char *wh_metrics_render(wh_metrics *m, const sg_score *score, size_t inventory, bool have_expiry,
-                        time_t cert_expiry, size_t *len);
+/*
+ * /metrics is one output that each part appends its metrics to, at scrape
+ * time, in the order of these slots: a part registers its collector when it
+ * is set up (before serving starts); none reads another's text.
+ */
+typedef enum wh_collector_slot {
+    WH_COLLECT_ADMISSION,        /* requests, durations, findings, reloads, refused connections (metrics.c) */
+    WH_COLLECT_SCORE,            /* the inventory's score and size, the certificate's expiry (metrics.c) */
+    WH_COLLECT_SYNC,             /* the inventory sync (sync.c) */
+    WH_COLLECT_PERSIST,          /* saving the inventory (persist.c) */
+    WH_COLLECT_HISTORY,          /* the score history (score_history.c) */
+    WH_COLLECTORS
+} wh_collector_slot;
+/* Append metrics (Prometheus text format, with HELP and TYPE lines) to `out`. */
+typedef void (*wh_collect_fn)(void *ctx, FILE *out);
+void wh_metrics_collector(wh_metrics *m, wh_collector_slot slot, wh_collect_fn fn, void *ctx);
+/* The Prometheus text exposition: every collector in slot order; malloc'd, NULL when out of memory. */
+char *wh_metrics_text(wh_metrics *m, size_t *len);
+/* The collectors of the parts (ctx: the sg_webhook). */
+void wh_score_collect(void *ctx, FILE *out);
+void wh_sync_collect(void *ctx, FILE *out);
+void wh_persist_collect(void *ctx, FILE *out);
+void wh_keeper_collect(void *ctx, FILE *out);
 
 /* ------------------------------------------------------------------ */
 /* Logs (log.c): one JSON object per line on stderr.                   */
@@ -216,18 +236,13 @@ struct sg_webhook {
     char *config_path;
     char *address;
     char *state_dir;
-    char *inventory_path;        /* NULL without persistence */
     pthread_mutex_t snap_lock;
     wh_snapshot *snap;
     sg_inventory *inv;
     wh_metrics *metrics;
-    atomic_bool dirty;
-    pthread_mutex_t save_lock;
-    /* Persistence health for /metrics and /readyz (guarded by health_lock). */
-    pthread_mutex_t health_lock;
-    unsigned long save_failures;
-    time_t last_save;            /* last successful save; 0: none yet */
-    char save_error[SG_ERRMAX];  /* why the last save failed; "" when it worked */
+    atomic_bool dirty;           /* the inventory changed since the last save */
+    struct wh_persist *persist;  /* the saved inventory (persist.c), NULL without persistence */
+    pthread_mutex_t health_lock; /* guards reload_error */
     char reload_error[WH_RELOAD_KINDS][SG_ERRMAX]; /* why the last reload was rejected; "" when it worked */
     char *client_ca;             /* server.tls.clientCAFile's PEM text, when client certificates are verified */
     wh_tls *tls;                 /* NULL until serving */
@@ -261,11 +276,20 @@ void wh_sync_stop(sg_webhook *w);
 void wh_sync_relist(sg_webhook *w);
 /* The sync's connection, shared with the score history's (one credential cache: a plugin runs once), or NULL. */
 struct sg_kube_config *wh_sync_config(sg_webhook *w);
-/* `text` (a rendered exposition of *len bytes, taken) with the sync metrics appended; *len updated. */
-char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len);
 
-/* `text` (a rendered exposition of *len bytes, taken) with the persistence metrics appended; *len updated. */
-char *wh_persist_metrics(sg_webhook *w, char *text, size_t *len);
+/* ------------------------------------------------------------------ */
+/* The saved inventory (persist.c).                                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct wh_persist wh_persist;
+/* With o->persist: the saved inventory's place in the state directory, its metrics, and the saved
+ * inventory loaded into w->inv (one that cannot be loaded is set aside). Without: w->persist stays NULL. */
+void wh_persist_open(sg_webhook *w);
+void wh_persist_free(wh_persist *p);
+/* Serve's main loop, every second: save when save_interval seconds passed and the inventory changed. */
+void wh_persist_tick(sg_webhook *w, time_t now);
+/* Whether the last save failed, and why (into `why`), for /readyz. */
+bool wh_persist_failing(sg_webhook *w, char *why, size_t len);
 
 /* Everything serve checks before it writes anything (preflight.c); reads the client CA into w->client_ca. */
 int wh_preflight(sg_webhook *w, char *err, size_t errlen);
@@ -317,8 +341,6 @@ int wh_history_namespace(sg_webhook *w, char *err, size_t errlen);
 int wh_keeper_start(sg_webhook *w, char *err, size_t errlen);
 /* Stop: a last save or write, and the Lease released. A no-op when none runs. */
 void wh_keeper_stop(sg_webhook *w);
-/* `text` (*len bytes, taken) with the history metrics appended; *len updated. */
-char *wh_keeper_metrics(sg_webhook *w, char *text, size_t *len);
 
 /* ------------------------------------------------------------------ */
 /* The dashboard (dashboard.c, dash_route.c, dash_api.c, dash_pages.c,   */

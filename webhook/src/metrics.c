@@ -6,7 +6,14 @@
  * requests and settings, so they must not grow memory without end): past
  * WH_SERIES_MAX series new label sets are counted under "other". The latency
  * histogram has sub-millisecond buckets, because a decision takes tens of
- * microseconds. Score gauges are read from the inventory at scrape time.
+ * microseconds.
+ *
+ * /metrics is one output that collectors append to, in the order of their
+ * slots (wh_collector_slot): the counters here, the score gauges read from
+ * the inventory at scrape time (also here), and what the sync, the saved
+ * inventory and the score history keep, each in its own file. A part
+ * registers its collector when it is set up, so this file names none of
+ * them and none of them reads another's text.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,13 +63,45 @@ struct wh_metrics {
     double sum;
     reloads reload[WH_RELOAD_KINDS];
     unsigned long long refused;   /* connections closed at once: --max-connections were open */
+    /* Registered before serving starts, read without a lock at scrape time. */
+    struct {
+        wh_collect_fn fn;
+        void *ctx;
+    } collectors[WH_COLLECTORS];
 };
+
+static void collect_counters(void *ctx, FILE *f);
 
 wh_metrics *wh_metrics_new(void)
 {
     wh_metrics *m = sg_calloc(1, sizeof *m);
     pthread_mutex_init(&m->lock, NULL);
+    wh_metrics_collector(m, WH_COLLECT_ADMISSION, collect_counters, m);
     return m;
+}
+
+void wh_metrics_collector(wh_metrics *m, wh_collector_slot slot, wh_collect_fn fn, void *ctx)
+{
+    m->collectors[slot].fn = fn;
+    m->collectors[slot].ctx = ctx;
+}
+
+char *wh_metrics_text(wh_metrics *m, size_t *len)
+{
+    char *data = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&data, &size);
+    if (!f)
+        return NULL;
+    for (int i = 0; i < WH_COLLECTORS; i++)
+        if (m->collectors[i].fn)
+            m->collectors[i].fn(m->collectors[i].ctx, f);
+    if (fclose(f) != 0) {
+        free(data);
+        return NULL;
+    }
+    *len = size;
+    return data;
 }
 
 void wh_metrics_free(wh_metrics *m)
@@ -189,14 +228,10 @@ static void render_health(wh_metrics *m, FILE *f)
     fprintf(f, "scoregate_connections_refused_total %llu\n", m->refused);
 }
 
-char *wh_metrics_render(wh_metrics *m, const sg_score *score, size_t inventory, bool have_expiry,
-                        time_t cert_expiry, size_t *len)
+/* Admission requests, their durations and findings, reloads and refused connections. */
+static void collect_counters(void *ctx, FILE *f)
 {
-    char *data = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&data, &size);
-    if (!f)
-        return NULL;
+    wh_metrics *m = ctx;
     pthread_mutex_lock(&m->lock);
     fputs("# HELP scoregate_admission_requests_total AdmissionReview requests answered.\n"
           "# TYPE scoregate_admission_requests_total counter\n", f);
@@ -221,36 +256,37 @@ char *wh_metrics_render(wh_metrics *m, const sg_score *score, size_t inventory, 
     }
     render_health(m, f);
     pthread_mutex_unlock(&m->lock);
+}
 
+/* The score of the inventory, its size and the serving certificate's expiry (ctx: the sg_webhook). */
+void wh_score_collect(void *ctx, FILE *f)
+{
+    sg_webhook *w = ctx;
+    sg_score score;
+    sg_inventory_score(w->inv, &score);
     fputs("# HELP scoregate_secure_score_percent Secure score of the inventory (absent when nothing is scored).\n"
           "# TYPE scoregate_secure_score_percent gauge\n", f);
-    if (score->has_percent)
-        fprintf(f, "scoregate_secure_score_percent %.2f\n", score->percent);
+    if (score.has_percent)
+        fprintf(f, "scoregate_secure_score_percent %.2f\n", score.percent);
     fputs("# HELP scoregate_control_points Current points of each control.\n"
           "# TYPE scoregate_control_points gauge\n", f);
-    for (size_t i = 0; i < score->ncontrols; i++) {
+    for (size_t i = 0; i < score.ncontrols; i++) {
         char id[WH_LABEL_MAX];
-        label_copy(id, score->controls[i].id);
-        fprintf(f, "scoregate_control_points{control=\"%s\"} %.2f\n", id, score->controls[i].current);
+        label_copy(id, score.controls[i].id);
+        fprintf(f, "scoregate_control_points{control=\"%s\"} %.2f\n", id, score.controls[i].current);
     }
     fputs("# HELP scoregate_control_max_points Effective maximum points of each control (0 when it has no resources).\n"
           "# TYPE scoregate_control_max_points gauge\n", f);
-    for (size_t i = 0; i < score->ncontrols; i++) {
+    for (size_t i = 0; i < score.ncontrols; i++) {
         char id[WH_LABEL_MAX];
-        label_copy(id, score->controls[i].id);
-        fprintf(f, "scoregate_control_max_points{control=\"%s\"} %.2f\n", id, score->controls[i].max);
+        label_copy(id, score.controls[i].id);
+        fprintf(f, "scoregate_control_max_points{control=\"%s\"} %.2f\n", id, score.controls[i].max);
     }
     fputs("# HELP scoregate_inventory_resources Resources in the score inventory.\n"
           "# TYPE scoregate_inventory_resources gauge\n", f);
-    fprintf(f, "scoregate_inventory_resources %zu\n", inventory);
+    fprintf(f, "scoregate_inventory_resources %zu\n", sg_inventory_count(w->inv));
     fputs("# HELP scoregate_certificate_expiry_timestamp_seconds notAfter of the serving certificate.\n"
           "# TYPE scoregate_certificate_expiry_timestamp_seconds gauge\n", f);
-    if (have_expiry)
-        fprintf(f, "scoregate_certificate_expiry_timestamp_seconds %lld\n", (long long)cert_expiry);
-    if (fclose(f) != 0) {
-        free(data);
-        return NULL;
-    }
-    *len = size;
-    return data;
+    if (w->tls)
+        fprintf(f, "scoregate_certificate_expiry_timestamp_seconds %lld\n", (long long)wh_tls_expiry(w->tls));
 }

@@ -356,6 +356,7 @@ void wh_keeper_stop(sg_webhook *w)
 void wh_history_open(sg_webhook *w)
 {
     w->history = sg_history_new();
+    wh_metrics_collector(w->metrics, WH_COLLECT_HISTORY, wh_keeper_collect, w);
     if (!w->opts.persist || w->snap->server.inventory_sync)
         return;
     size_t len = strlen(w->state_dir) + sizeof "/" HISTORY_FILE;
@@ -371,15 +372,13 @@ void wh_history_open(sg_webhook *w)
     }
 }
 
-char *wh_keeper_metrics(sg_webhook *w, char *text, size_t *len)
+/* The score history's metrics (ctx: the sg_webhook), when there is one. */
+void wh_keeper_collect(void *ctx, FILE *f)
 {
+    sg_webhook *w = ctx;
     wh_keeper *k = w->keeper;
-    if (!text || !w->history)
-        return text;
-    char *data = NULL;
-    size_t size = 0;
-    FILE *f = sg_check_alloc(open_memstream(&data, &size));
-    fwrite(text, 1, *len, f);
+    if (!w->history)
+        return;
     fputs("# HELP scoregate_history_samples Samples of the secure score kept for the dashboard's chart.\n"
           "# TYPE scoregate_history_samples gauge\n", f);
     fprintf(f, "scoregate_history_samples %zu\n", sg_history_count(w->history));
@@ -393,11 +392,4 @@ char *wh_keeper_metrics(sg_webhook *w, char *text, size_t *len)
               "# TYPE scoregate_history_failures_total counter\n", f);
         fprintf(f, "scoregate_history_failures_total %lu\n", atomic_load(&k->failures));
     }
-    if (fclose(f) != 0) {
-        free(data);
-        return text;
-    }
-    free(text);
-    *len = size;
-    return data;
 }

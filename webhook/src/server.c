@@ -169,13 +169,8 @@ static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)
             return MHD_NO;
         return send_body(w, c, MHD_HTTP_OK, text, strlen(text), "application/json");
     }
-    sg_score score;
-    sg_inventory_score(w->inv, &score);
     size_t len = 0;
-    char *text = wh_metrics_render(w->metrics, &score, sg_inventory_count(w->inv), w->tls != NULL, expiry, &len);
-    text = wh_sync_metrics(w, text, &len);
-    text = wh_persist_metrics(w, text, &len);
-    text = wh_keeper_metrics(w, text, &len);
+    char *text = wh_metrics_text(w->metrics, &len);
     if (!text)
         return MHD_NO;
     return send_body(w, c, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");

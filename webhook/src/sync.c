@@ -146,6 +146,7 @@ int wh_sync_new(sg_webhook *w, char *err, size_t errlen)
         return -1;
     }
     w->sync = s;
+    wh_metrics_collector(w->metrics, WH_COLLECT_SYNC, wh_sync_collect, w);
     return 0;
 }
 
@@ -279,18 +280,14 @@ void wh_sync_relist(sg_webhook *w)
     sg_kube_informer_relist(s->informer);
 }
 
-char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len)
+/* The sync's metrics (ctx: the sg_webhook), while it runs. */
+void wh_sync_collect(void *ctx, FILE *f)
 {
-    if (!w->sync || !w->sync->informer || !text)
-        return text;
+    sg_webhook *w = ctx;
+    if (!w->sync || !w->sync->informer)
+        return;
     sg_kube_stats st;
     sg_kube_informer_stats(w->sync->informer, &st);
-    char *data = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&data, &size);
-    if (!f)
-        return text;
-    fwrite(text, 1, *len, f);
     fputs("# HELP scoregate_inventory_synced 1 when every scored kind is listed and watched from the API server.\n"
           "# TYPE scoregate_inventory_synced gauge\n", f);
     fprintf(f, "scoregate_inventory_synced %d\n", st.synced ? 1 : 0);
@@ -312,11 +309,4 @@ char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len)
     fputs("# HELP scoregate_kube_requests_total List and watch requests sent to the API server.\n"
           "# TYPE scoregate_kube_requests_total counter\n", f);
     fprintf(f, "scoregate_kube_requests_total %lu\n", st.requests);
-    if (fclose(f) != 0) {
-        free(data);
-        return text;
-    }
-    free(text);
-    *len = size;
-    return data;
 }

@@ -1,7 +1,7 @@
 /*
  * webhook.c - the life of a webhook: load the policy and the saved
- * inventory, answer reviews in memory (sg_webhook_review), reload on SIGHUP,
- * save periodically, and run the HTTPS server until SIGTERM.
+ * inventory (persist.c), answer reviews in memory (sg_webhook_review), reload
+ * on SIGHUP, save periodically, and run the HTTPS server until SIGTERM.
  *
  * Signals are handled synchronously: sg_webhook_serve() blocks SIGTERM,
  * SIGINT and SIGHUP before any server thread exists, and its main thread
@@ -22,7 +22,6 @@
 
 #include "internal.h"
 
-#define INVENTORY_FILE "inventory.bin"
 #define CERT_RENEW_INTERVAL 3600   /* seconds between sg_certs_ensure() runs on self-managed certificates */
 
 void sg_webhook_options_init(sg_webhook_options *o)
@@ -44,37 +43,18 @@ wh_snapshot *wh_current(sg_webhook *w)
     return s;
 }
 
-/* Load the saved inventory; one that cannot be loaded is set aside (never lost) and the server starts empty. */
-static void load_inventory(sg_webhook *w)
-{
-    if (access(w->inventory_path, F_OK) < 0)
-        return;
-    char lerr[SG_ERRMAX];
-    if (sg_inventory_load(w->inv, w->inventory_path, lerr, sizeof lerr) < 0) {
-        char aside[PATH_MAX];
-        snprintf(aside, sizeof aside, "%s.corrupt", w->inventory_path);
-        rename(w->inventory_path, aside);
-        wh_log("error", "the saved inventory cannot be loaded; starting empty",
-               json_pack("{s:s,s:s}", "error", lerr, "setAside", aside));
-        return;
-    }
-    sg_inventory_reload_policy(w->inv, w->snap->model, w->snap->policy, time(NULL));
-    wh_log("info", "inventory loaded",
-           json_pack("{s:s,s:I}", "path", w->inventory_path, "resources", (json_int_t)sg_inventory_count(w->inv)));
-}
-
 int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, size_t errlen)
 {
     sg_webhook *w = sg_calloc(1, sizeof *w);
     w->opts = *o;
     pthread_mutex_init(&w->snap_lock, NULL);
-    pthread_mutex_init(&w->save_lock, NULL);
     pthread_mutex_init(&w->health_lock, NULL);
     atomic_init(&w->dirty, false);
     atomic_init(&w->ready, false);
     atomic_init(&w->draining, false);
     atomic_init(&w->inflight, 0);
     w->metrics = wh_metrics_new();
+    wh_metrics_collector(w->metrics, WH_COLLECT_SCORE, wh_score_collect, w);
     w->decisions = wh_decisions_new();
     w->config_path = o->config_path ? sg_strdup(o->config_path) : NULL;
     if (wh_snapshot_load(w->config_path, 1, &w->snap, err, errlen) < 0)
@@ -89,12 +69,7 @@ int sg_webhook_new(const sg_webhook_options *o, sg_webhook **out, char *err, siz
         goto fail;
     if (sg_inventory_new(w->snap->model, &w->inv, err, errlen) < 0)
         goto fail;
-    if (o->persist) {
-        size_t len = strlen(w->state_dir) + sizeof "/" INVENTORY_FILE;
-        w->inventory_path = sg_malloc(len);
-        snprintf(w->inventory_path, len, "%s/%s", w->state_dir, INVENTORY_FILE);
-        load_inventory(w);
-    }
+    wh_persist_open(w);
     wh_history_open(w);
     *out = w;
     return 0;
@@ -102,76 +77,6 @@ fail:
     w->opts.persist = false;
     sg_webhook_free(w);
     return -1;
-}
-
-/* Remember how a save went, for /metrics and /readyz; log when saving works again. */
-static void note_save(sg_webhook *w, int rc, const char *err)
-{
-    pthread_mutex_lock(&w->health_lock);
-    bool recovered = rc == 0 && w->save_error[0];
-    unsigned long failures = w->save_failures;
-    if (rc == 0) {
-        w->last_save = time(NULL);
-        w->save_error[0] = '\0';
-    } else {
-        w->save_failures++;
-        snprintf(w->save_error, sizeof w->save_error, "%s", err);
-    }
-    pthread_mutex_unlock(&w->health_lock);
-    if (recovered)
-        wh_log("info", "inventory saved again", json_pack("{s:s,s:I}", "path", w->inventory_path,
-                                                          "failuresSoFar", (json_int_t)failures));
-}
-
-int sg_webhook_save(sg_webhook *w, char *err, size_t errlen)
-{
-    if (!w->inventory_path)
-        return 0;
-    pthread_mutex_lock(&w->save_lock);
-    int rc = 0;
-    if (atomic_exchange(&w->dirty, false)) {
-        rc = sg_inventory_save(w->inv, w->inventory_path, err, errlen);
-        if (rc < 0)
-            atomic_store(&w->dirty, true);
-        note_save(w, rc, err);
-    }
-    pthread_mutex_unlock(&w->save_lock);
-    return rc;
-}
-
-char *wh_persist_metrics(sg_webhook *w, char *text, size_t *len)
-{
-    if (!w->inventory_path || !text)
-        return text;
-    pthread_mutex_lock(&w->health_lock);
-    unsigned long failures = w->save_failures;
-    time_t last = w->last_save;
-    bool failing = w->save_error[0] != '\0';
-    pthread_mutex_unlock(&w->health_lock);
-    char *data = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&data, &size);
-    if (!f)
-        return text;
-    fwrite(text, 1, *len, f);
-    fputs("# HELP scoregate_inventory_persisted 1 while the saved inventory is current or being kept current, "
-          "0 while saving fails.\n"
-          "# TYPE scoregate_inventory_persisted gauge\n", f);
-    fprintf(f, "scoregate_inventory_persisted %d\n", failing ? 0 : 1);
-    fputs("# HELP scoregate_inventory_save_failures_total Inventory saves that failed (disk full, read-only, ...).\n"
-          "# TYPE scoregate_inventory_save_failures_total counter\n", f);
-    fprintf(f, "scoregate_inventory_save_failures_total %lu\n", failures);
-    fputs("# HELP scoregate_inventory_last_save_timestamp_seconds Last successful inventory save.\n"
-          "# TYPE scoregate_inventory_last_save_timestamp_seconds gauge\n", f);
-    if (last)
-        fprintf(f, "scoregate_inventory_last_save_timestamp_seconds %lld\n", (long long)last);
-    if (fclose(f) != 0) {
-        free(data);
-        return text;
-    }
-    free(text);
-    *len = size;
-    return data;
 }
 
 void sg_webhook_free(sg_webhook *w)
@@ -196,9 +101,8 @@ void sg_webhook_free(sg_webhook *w)
     free(w->config_path);
     free(w->address);
     free(w->state_dir);
-    free(w->inventory_path);
+    wh_persist_free(w->persist);
     pthread_mutex_destroy(&w->snap_lock);
-    pthread_mutex_destroy(&w->save_lock);
     pthread_mutex_destroy(&w->health_lock);
     free(w);
 }
@@ -329,14 +233,10 @@ static void print_banner(sg_webhook *w, bool own)
     fflush(stdout);
 }
 
-static void periodic(sg_webhook *w, bool own, time_t now, time_t *last_save, time_t *last_cert, time_t *last_renew)
+static void periodic(sg_webhook *w, bool own, time_t now, time_t *last_cert, time_t *last_renew)
 {
     char err[SG_ERRMAX];
-    if (now - *last_save >= (time_t)w->opts.save_interval) {
-        *last_save = now;
-        if (sg_webhook_save(w, err, sizeof err) < 0)
-            wh_log("error", "cannot save the inventory", json_pack("{s:s}", "error", err));
-    }
+    wh_persist_tick(w, now);
     if (own && now - *last_renew >= CERT_RENEW_INTERVAL) {
         *last_renew = now;
         sg_certs_options co;
@@ -410,7 +310,7 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
     wh_log("info", "serving", json_pack("{s:s,s:s,s:s}", "address", w->address, "certFile", cert, "config",
                                         w->config_path ? w->config_path : "(built-in defaults)"));
     print_banner(w, own);
-    time_t now = time(NULL), last_save = now, last_cert = now, last_renew = now;
+    time_t now = time(NULL), last_cert = now, last_renew = now;
     for (;;) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(&set, NULL, &tick);
@@ -423,7 +323,7 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
             else
                 wh_log("info", "config reloaded", json_pack("{s:I}", "generation", (json_int_t)w->snap->generation));
         }
-        periodic(w, own, time(NULL), &last_save, &last_cert, &last_renew);
+        periodic(w, own, time(NULL), &last_cert, &last_renew);
     }
     wh_log("info", "shutting down: draining requests in flight", NULL);
     atomic_store(&w->ready, false);

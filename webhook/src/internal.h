@@ -57,6 +57,9 @@ int wh_snapshot_load(const char *config_path, unsigned long generation, wh_snaps
                      char *err, size_t errlen);
 wh_snapshot *wh_snapshot_ref(wh_snapshot *s);
 void wh_snapshot_unref(wh_snapshot *s);
+/* The webhook's current snapshot, with a reference the caller releases. */
+struct sg_webhook;
+wh_snapshot *wh_current(struct sg_webhook *w);
 
 /* ------------------------------------------------------------------ */
 /* Metrics (metrics.c).                                                 */
@@ -228,7 +231,7 @@ void *wh_tls_callback(void);
 void wh_tls_session_closed(void *gnutls_session);
 
 /* ------------------------------------------------------------------ */
-/* The server object (webhook.c) and the HTTP layer (server.c).         */
+/* The server object (webhook.c), serving (serve.c), HTTP (server.c).   */
 /* ------------------------------------------------------------------ */
 
 struct sg_webhook {
@@ -299,8 +302,6 @@ void wh_health_reload(sg_webhook *w, wh_reload what, int rc, const char *err);
 /* What /readyz lists as degraded: a new JSON array of strings (empty when all is well), NULL when out of memory. */
 json_t *wh_health_warnings(sg_webhook *w);
 
-/* The current snapshot, with a reference the caller releases. */
-wh_snapshot *wh_current(sg_webhook *w);
 
 /* Start the HTTPS daemon on the listening socket `fd` (wh_listen); *daemon receives an opaque handle. */
 int wh_server_start(sg_webhook *w, int fd, void **daemon, char *err, size_t errlen);
@@ -417,7 +418,7 @@ int wh_dashboard_preflight(sg_webhook *w, char *err, size_t errlen);
 int wh_dashboard_start(sg_webhook *w, int fd, void **daemon, char *err, size_t errlen);
 void wh_dashboard_stop(void *daemon);
 
-/* Whether the client of `connection` (a struct MHD_Connection) presented a certificate the trusted CA signed (server.c). */
+/* Whether the client of `connection` (a struct MHD_Connection) presented a certificate the trusted CA signed (tls.c). */
 bool wh_client_verified(void *connection);
 
 #endif

@@ -15,7 +15,6 @@
  * certificate from tls.c's callback.
  */
 #include <arpa/inet.h>
-#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -126,20 +125,6 @@ static bool is_json(const char *content_type)
     while (*rest == ' ')
         rest++;
     return *rest == '\0' || *rest == ';';
-}
-
-/* Whether the client presented a certificate that verifies against clientCAFile. */
-bool wh_client_verified(void *connection)
-{
-    struct MHD_Connection *c = connection;
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (!info || !info->tls_session)
-        return false;
-    gnutls_session_t session = (gnutls_session_t)info->tls_session;
-    unsigned status = 0;
-    if (!gnutls_certificate_get_peers(session, NULL))
-        return false;
-    return gnutls_certificate_verify_peers2(session, &status) == 0 && status == 0;
 }
 
 static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)

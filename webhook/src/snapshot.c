@@ -52,3 +52,11 @@ void wh_snapshot_unref(wh_snapshot *s)
     sg_policy_free(s->policy);
     free(s);
 }
+
+wh_snapshot *wh_current(sg_webhook *w)
+{
+    pthread_mutex_lock(&w->snap_lock);
+    wh_snapshot *s = wh_snapshot_ref(w->snap);
+    pthread_mutex_unlock(&w->snap_lock);
+    return s;
+}

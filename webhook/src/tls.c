@@ -11,12 +11,16 @@
  * pair only after sg_certs_load_pair() validated it; a broken pair is logged
  * and the old one kept.
  *
+ * wh_client_verified() tells both listeners whether a client's certificate
+ * verified against the trusted CA.
+ *
  * GnuTLS gives the callback no user pointer, so the one served store is
  * file-static: one server per process.
  */
 #include <gnutls/abstract.h>
 #include <assert.h>
 #include <gnutls/gnutls.h>
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,4 +239,18 @@ void wh_tls_session_closed(void *gnutls_session)
     pthread_mutex_lock(&t->lock);
     forget(t, gnutls_session);
     pthread_mutex_unlock(&t->lock);
+}
+
+/* Whether the client presented a certificate that verifies against clientCAFile. */
+bool wh_client_verified(void *connection)
+{
+    struct MHD_Connection *c = connection;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!info || !info->tls_session)
+        return false;
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    unsigned status = 0;
+    if (!gnutls_certificate_get_peers(session, NULL))
+        return false;
+    return gnutls_certificate_verify_peers2(session, &status) == 0 && status == 0;
 }

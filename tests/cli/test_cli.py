@@ -183,6 +183,12 @@ for name, text, want in config_cases:
     rc, out, err = run("scan", "-c", cfg, pod)
     check(f"config {name}: exit 2", rc == 2, f"rc={rc} err={err}")
     check(f"config {name}: message", f"{cfg}: " in err and want in err, f"want '{want}' in: {err.strip()}")
+# The webhook reads the server section, not policy: every command that loads settings still rejects it.
+cfg = write("config.yaml", "server:\n  dashboard: {tls: yes}\n  adress: ':9443'\n")
+for cmd in (["fix", "--diff", pod], ["score", pod], ["catalog"]):
+    rc, _, err = run(cmd[0], "-c", cfg, *cmd[1:])
+    check(f"{cmd[0]} rejects a broken server section", rc == 2 and f"{cfg}: line 3: unknown key 'adress' in server" in err,
+          f"rc={rc} err={err.strip()}")
 rc, _, err = run("scan", "-c", os.path.join(tmp, "nope.yaml"), pod)
 check("missing config: exit 2", rc == 2 and "nope.yaml: cannot open" in err, err)
 good = write("good.yaml", open(os.path.join(SRC, "tests/cli/settings-example.yaml")).read())

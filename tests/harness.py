@@ -53,28 +53,39 @@ def finish():
     sys.exit(summary())
 
 
-def section(name, fn, *args):
-    """Run one named section; an exception in it is a failed check, and the caller goes on."""
+def section(name, fn, *args, on_crash=None):
+    """Run one named section; an exception in it is a failed check (then on_crash() runs, to show
+    what the test's servers logged), and the caller goes on."""
     print(f"== {name}", flush=True)
     try:
         fn(*args)
     except Exception as e:  # a crash of the test itself is a failure, never a pass
         traceback.print_exc()
         check(f"section {name} ran to the end", False, repr(e))
+        if on_crash:
+            on_crash()
 
 
-def run_sections(sections, chosen=None, *args, seconds=None, cleanup=None):
+def run_sections(sections, chosen=None, *args, seconds=None, cleanup=None, on_crash=None):
     """Run the sections named in `chosen` (all of them when empty) from the dict `sections`, in
     order, passing *args to each; unknown names are a failed check. With `seconds`, a watchdog
-    fails the whole run after that long. `cleanup` runs either way. Exits through finish()."""
+    fails the whole run after that long. `cleanup` runs either way (also on that timeout). Exits
+    through finish()."""
     if seconds:
-        watchdog = threading.Timer(seconds, lambda: (print("FAIL section timed out", flush=True), os._exit(1)))
+        def timed_out():
+            check(f"the sections ran within {seconds} s", False)
+            if cleanup:
+                cleanup()
+            os._exit(summary() or 1)
+        watchdog = threading.Timer(seconds, timed_out)
         watchdog.daemon = True
         watchdog.start()
     try:
         for name in chosen or list(sections):
-            if check(f"section {name} exists", name in sections, f"known: {sorted(sections)}"):
-                section(name, sections[name], *args)
+            if name not in sections:  # a failure; a known name is no pass of its own
+                check(f"section {name} exists", False, f"known: {sorted(sections)}")
+                continue
+            section(name, sections[name], *args, on_crash=on_crash)
     finally:
         if cleanup:
             cleanup()
@@ -98,11 +109,17 @@ def wait_for(fn, timeout=30, interval=0.1):
         time.sleep(interval)
 
 
-def private_tmp(prefix="scoregate-test-"):
-    """A fresh temporary folder and the function that removes it (call it when everything passed,
-    so a failing run leaves its files to look at)."""
-    path = tempfile.mkdtemp(prefix=prefix)
-    return path, lambda: shutil.rmtree(path, ignore_errors=True)
+def private_tmp(prefix="sg-test-"):
+    """Put every temporary folder of this run (tempfile's default) under one of its own; returns
+    the function that removes it (call it when everything passed, so a failing run leaves its
+    files to look at)."""
+    base = tempfile.mkdtemp(prefix=prefix)
+    tempfile.tempdir = base
+
+    def cleanup():
+        tempfile.tempdir = None
+        shutil.rmtree(base, ignore_errors=True)
+    return cleanup
 
 
 def setup(binary, prefix):
@@ -127,3 +144,26 @@ def write(name, content):
         else:
             json.dump(content, f)
     return path
+
+
+class Failure(Exception):
+    """A broken condition of a case (require()): fails that case, not the whole run."""
+
+
+def require(cond, msg):
+    """Inside a case: stop it as failed with `msg` when cond is false."""
+    if not cond:
+        raise Failure(msg)
+
+
+def case(name, fn, *args):
+    """One named case that stops at its first broken require(): one passed or one failed check.
+    Any other exception is a failure too (a bug in a case never passes)."""
+    try:
+        fn(*args)
+    except Failure as e:
+        return check(name, False, str(e))
+    except Exception as e:  # a bug in a check is a failure too, never a crash
+        traceback.print_exc()
+        return check(name, False, f"{type(e).__name__}: {e}")
+    return check(name, True)

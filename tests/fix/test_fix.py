@@ -33,10 +33,11 @@ HERE = os.path.join(SRC, "tests", "fix")
 FIXTURES, GOLDEN = os.path.join(HERE, "fixtures"), os.path.join(HERE, "golden")
 UPDATE = os.environ.get("SG_UPDATE_GOLDEN") == "1"
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
-from webhook_client import Results, Server, apply_patch, patch_ops, review  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+from webhook_client import Server, apply_patch, patch_ops, review  # noqa: E402
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-fix-")
 
 
@@ -308,4 +309,4 @@ except Exception as e:  # a crash of the test itself is a failure, never a pass
     import traceback
     traceback.print_exc()
     check("test ran to the end", False, repr(e))
-sys.exit(res.finish())
+harness.finish()

@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import random
-import shutil
 import socket
 import ssl
 import sys
@@ -20,7 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "webhook"))
-from webhook_client import (Results, Server, deployment, healthy_pod, privileged_pod, review,  # noqa: E402,F401
+from webhook_client import (Server, deployment, healthy_pod, privileged_pod, review,  # noqa: E402,F401
                             write)
 
 JSON = {"Content-Type": "application/json"}
@@ -58,19 +57,6 @@ def start_server(servers, config_text=None, args=(), state_dir=None, workdir=Non
 
 # The binary under test, set by each test script from its argument.
 SCOREGATE = [None]
-
-
-def private_tmp():
-    """Put every temporary directory of this run under one of its own; returns
-    the function that removes it (the scripts call it when everything passed,
-    and leave it for a look otherwise)."""
-    base = tempfile.mkdtemp(prefix="sg-hardening-")
-    tempfile.tempdir = base
-
-    def cleanup():
-        tempfile.tempdir = None
-        shutil.rmtree(base, ignore_errors=True)
-    return cleanup
 
 
 def healthy(s, timeout=10):

@@ -32,8 +32,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hardlib  # noqa: E402
-from hardlib import (JSON, Load, Results, Server, asan_env_for_memory, healthy, log_problems, raw_exchange,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+from hardlib import (JSON, Load, Server, asan_env_for_memory, healthy, log_problems, raw_exchange,  # noqa: E402
                      rss_kib, sanitizer_report, write)
 
 GROWTH_LIMIT = 0.05
@@ -54,9 +56,8 @@ def main():
     ap.add_argument("--valgrind", action="store_true")
     ap.add_argument("--report")
     opts = ap.parse_args()
-    res = Results()
     asan_env_for_memory()
-    cleanup = hardlib.private_tmp()
+    cleanup = harness.private_tmp("sg-hardening-")
     workdir = tempfile.mkdtemp(prefix="sg-soak-")
     config = write(os.path.join(workdir, "config.yaml"), CONFIG)
     s = Server(os.path.abspath(opts.scoregate), config=config, workdir=workdir,
@@ -120,21 +121,21 @@ def main():
     rss_max = max((r for t, r in samples if t > warmup), default=0)
     growth = (rss_end - rss_warm) / rss_warm if rss_warm else 1.0
     rate = load.ok / elapsed if elapsed else 0
-    res.check(f"{load.sent} requests over {elapsed:.0f} s ({rate:.0f}/s), none lost", load.lost == 0 and load.ok > 0,
-              (load.ok, load.lost, load.reasons))
-    res.check(f"side traffic: {side['scrapes']} scrapes, {side['bad']} malformed (400), {side['oversized']} "
-              f"oversized (413), {side['reloads']} reloads, all answered as documented", side["side_failures"] == 0,
-              side)
-    res.check("the server is up at the end", up)
-    res.check(f"VmRSS after warm-up {rss_warm // 1024} MiB, at the end {rss_end // 1024} MiB "
-              f"(peak after warm-up {rss_max // 1024} MiB): growth {growth * 100:.1f}% < 5%",
-              growth < GROWTH_LIMIT, samples[::max(1, len(samples) // 20)])
+    check(f"{load.sent} requests over {elapsed:.0f} s ({rate:.0f}/s), none lost", load.lost == 0 and load.ok > 0,
+          (load.ok, load.lost, load.reasons))
+    check(f"side traffic: {side['scrapes']} scrapes, {side['bad']} malformed (400), {side['oversized']} "
+          f"oversized (413), {side['reloads']} reloads, all answered as documented", side["side_failures"] == 0,
+          side)
+    check("the server is up at the end", up)
+    check(f"VmRSS after warm-up {rss_warm // 1024} MiB, at the end {rss_end // 1024} MiB "
+          f"(peak after warm-up {rss_max // 1024} MiB): growth {growth * 100:.1f}% < 5%",
+          growth < GROWTH_LIMIT, samples[::max(1, len(samples) // 20)])
     rc = s.stop(timeout=300 if opts.valgrind else 30)
-    res.check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
+    check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
     report = sanitizer_report(s)
-    res.check("no sanitizer report", not report, report)
+    check("no sanitizer report", not report, report)
     n, problems = log_problems(s)
-    res.check(f"all {n} log lines are JSON objects, numbers with three decimals", n > 0 and not problems, problems)
+    check(f"all {n} log lines are JSON objects, numbers with three decimals", n > 0 and not problems, problems)
     summary = {}
     if opts.valgrind:
         text = open(vg_log).read() if os.path.exists(vg_log) else ""
@@ -144,8 +145,8 @@ def main():
         lost = int(definite.group(1).replace(",", "")) if definite else 0
         tail = "\n".join(line for line in text.splitlines()[-25:] if line.startswith("=="))
         print(tail, flush=True)
-        res.check(f"valgrind memcheck: {errors} errors", errors == 0, text[-3000:])
-        res.check(f"valgrind memcheck: {lost} bytes definitely lost", lost == 0, text[-3000:])
+        check(f"valgrind memcheck: {errors} errors", errors == 0, text[-3000:])
+        check(f"valgrind memcheck: {lost} bytes definitely lost", lost == 0, text[-3000:])
         summary = {"valgrind_errors": errors, "valgrind_definitely_lost": lost, "valgrind_summary": tail}
     if opts.report:
         with open(opts.report, "w") as f:
@@ -153,9 +154,9 @@ def main():
                            refused=load.refused, rate=round(rate), rss_warm_kib=rss_warm, rss_end_kib=rss_end,
                            rss_peak_kib=rss_max, growth_percent=round(growth * 100, 2), side=side,
                            samples=samples, **summary), f, indent=1)
-    if not res.failed:
+    if not harness.failed():
         cleanup()
-    return res.finish()
+    return harness.summary()
 
 
 if __name__ == "__main__":

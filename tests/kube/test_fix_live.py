@@ -34,14 +34,14 @@ import tempfile
 BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import fake_apiserver as fa  # noqa: E402
-from webhook_client import Results  # noqa: E402
 
 for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "KUBECONFIG"):
     os.environ.pop(var, None)
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-fix-live-")
 RECS = ["privileged-containers", "readonly-root-filesystem", "https-ingress"]
 
@@ -314,4 +314,4 @@ except Exception as e:  # a crash of the test itself is a failure, never a pass
     import traceback
     traceback.print_exc()
     check("test ran to the end", False, repr(e))
-sys.exit(res.finish())
+harness.finish()

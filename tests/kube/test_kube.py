@@ -40,14 +40,15 @@ BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
 PROBE = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import fake_apiserver as fa  # noqa: E402
 import kubelib  # noqa: E402
 from kubelib import (HARDENED_SPEC, POD_SPEC, deployment, events, in_step, metric, oracle, owned,  # noqa: E402
                      sanitizer_clean, score_of, serve, settings, wait_for)
-from webhook_client import Results, free_port, review  # noqa: E402
+from webhook_client import free_port, review  # noqa: E402
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-kube-")
 kubelib.setup(BIN, tmp)
 SECRET_B64 = "c3VwZXJzZWNyZXQtdmFsdWU="   # "supersecret-value"
@@ -465,4 +466,4 @@ finally:
         s.kill()
     for f in fakes:
         f.stop()
-sys.exit(res.finish())
+harness.finish()

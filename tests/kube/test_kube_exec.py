@@ -33,13 +33,13 @@ BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import fake_apiserver as fa  # noqa: E402
 import kubelib as kl  # noqa: E402
 from kubelib import deployment, metric, wait_for  # noqa: E402
-from webhook_client import Results  # noqa: E402
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-kube-exec-")
 kl.setup(BIN, tmp)
 PLUGIN = os.path.join(HERE, "exec_plugin.py")
@@ -289,4 +289,4 @@ finally:
         s.kill()
     if fake:
         fake.stop()
-sys.exit(res.finish())
+harness.finish()

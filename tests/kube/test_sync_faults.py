@@ -46,14 +46,14 @@ import urllib.request
 BIN, SRC, SECTION = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import fake_apiserver as fa  # noqa: E402
 import kubelib  # noqa: E402
 from kubelib import (deployment, in_step, metric, oracle, sanitizer_clean, score_of, serve, settings,  # noqa: E402
                      synced_kinds, wait_for)
-from webhook_client import Results, run_section  # noqa: E402
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-kube-faults-")
 kubelib.setup(BIN, tmp)
 servers, fakes = [], []
@@ -431,4 +431,4 @@ def cleanup():
 
 
 if __name__ == "__main__":
-    run_section(SECTIONS, SECTION, res, 400, cleanup)
+    harness.run_sections(SECTIONS, [SECTION], seconds=400, cleanup=cleanup)

@@ -11,8 +11,6 @@ exits non-zero on any failure.
 import copy
 import json
 import os
-import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -26,37 +24,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 from harness import check  # noqa: E402
 from webhook_client import (Server, apply_patch, check_review, deployment, failed_ids,  # noqa: E402
-                            healthy_pod, patch_ops, privileged_pod, review, write)
+                            healthy_pod, patch_ops, privileged_pod, review)
+import webhook_env  # noqa: E402
+from webhook_env import error_row, server, servers  # noqa: E402
+from webhook_lifecycle import section_persistence, section_roundtrip, section_signals, section_tls  # noqa: E402
 
-SCOREGATE = os.path.abspath(sys.argv[1])
+SCOREGATE = webhook_env.SCOREGATE = os.path.abspath(sys.argv[1])
 SECTION = sys.argv[2]
-servers = []
-
-
-def server(config_text=None, args=(), state_dir=None, workdir=None):
-    workdir = workdir or tempfile.mkdtemp(prefix="sg-webhook-")
-    config = write(os.path.join(workdir, "config.yaml"), config_text) if config_text is not None else None
-    s = Server(SCOREGATE, config=config, state_dir=state_dir, args=args, workdir=workdir)
-    servers.append(s)
-    return s.start()
-
-
-def error_row(s, name, method, path, body, headers, code):
-    """One bad-input row: the status, a Kubernetes Status JSON body with that code."""
-    status, hdrs, data = s.request(method, path, body, headers)
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        doc = {}
-    check(f"{name}: HTTP {code} with a JSON Status body",
-          status == code and hdrs.get("content-type", "").startswith("application/json") and
-          doc.get("kind") == "Status" and doc.get("code") == code and doc.get("message"),
-          f"got {status} {data[:200]!r}")
 
 
 # ---------------------------------------------------------------------------
 
-def section_protocol():
+def protocol_command_line():
     p = subprocess.run([SCOREGATE, "serve", "--help"], capture_output=True, text=True, timeout=30)
     check("serve --help documents the options", p.returncode == 0 and all(
         o in p.stdout for o in ("-c, --config", "--address", "--state-dir", "--max-body", "--timeout")), p.stdout)
@@ -70,6 +49,8 @@ def section_protocol():
                        capture_output=True, text=True, timeout=30)
     check("serve with a bad address fails clearly", p.returncode != 0 and "nonsense" in p.stderr, p.stderr)
 
+
+def protocol_default_server():
     # The embedded default: built-ins, a self-signed certificate in ./scoregate-state.
     s = Server(SCOREGATE, default_state=True)
     servers.append(s)
@@ -109,7 +90,10 @@ def section_protocol():
     except (ssl.SSLError, OSError, ValueError):
         refused = True
     check("a TLS 1.1 client is refused", refused)
+    return s
 
+
+def protocol_warnings(s):
     # A workload with findings: allowed with warnings (default action warn).
     pod = privileged_pod("warned")
     r = check_review(s, "/validate", review("CREATE", pod), expect_allowed=True)
@@ -141,6 +125,9 @@ def section_protocol():
               len(w) <= 8 and w[-1].startswith("and ") and "more" in w[-1], w)
         check("warnings total well under 4096 characters", sum(len(x) for x in w) < 1200, sum(len(x) for x in w))
         check("long warnings are cut with an ellipsis", any(x.endswith("\u2026") for x in w), w)
+
+
+def protocol_keep_alive(s):
     # Keep-alive: one TLS connection carries many requests.
     conn = s.connection()
     conn.connect()
@@ -157,6 +144,9 @@ def section_protocol():
     status, _, _ = s.request("GET", "/metrics", conn=conn)
     check("40 reviews and a scrape reuse one keep-alive connection", ok and status == 200 and conn.sock is first)
     conn.close()
+
+
+def protocol_metrics_and_logs(s):
     m = s.metrics()
     for name in ("scoregate_admission_duration_seconds_bucket{le=\"0.0001\"}",
                  "scoregate_admission_duration_seconds_bucket{le=\"0.0005\"}",
@@ -176,6 +166,14 @@ def section_protocol():
     check("exit 0 on SIGTERM", s.stop() == 0, s.log_text()[-500:])
 
 
+def section_protocol():
+    protocol_command_line()
+    s = protocol_default_server()
+    protocol_warnings(s)
+    protocol_keep_alive(s)
+    protocol_metrics_and_logs(s)
+
+
 ACTIONS_CONFIG = """
 defaults: {action: warn}
 recommendations:
@@ -188,8 +186,7 @@ recommendations:
 """
 
 
-def section_actions():
-    s = server(ACTIONS_CONFIG)
+def actions_deny_audit_warn(s):
     # deny
     r = check_review(s, "/validate", review("CREATE", privileged_pod("denied")), expect_allowed=False)
     if r:
@@ -221,6 +218,9 @@ def section_actions():
     r = check_review(s, "/validate", review("CREATE", pod), expect_allowed=True)
     if r:
         check("disabled: not evaluated", "apparmor-profiles" not in failed_ids(r) and not r.get("warnings"), r)
+
+
+def actions_enforce(s):
     # enforce with a fix
     pod = healthy_pod("limits")
     del pod["spec"]["containers"][0]["resources"]
@@ -249,6 +249,9 @@ def section_actions():
         r = check_review(s, path, review("CREATE", pod), expect_allowed=False)
         check(f"enforce without a fix: {path} denies", r is not None and
               "host-network-ports" in r["status"]["message"], r)
+
+
+def actions_excluded_and_metrics(s):
     # excluded namespaces: untouched
     r = check_review(s, "/validate", review("CREATE", privileged_pod("sys", "kube-system"), namespace="kube-system"),
                      expect_allowed=True)
@@ -268,6 +271,8 @@ def section_actions():
           m.get('scoregate_admission_requests_total{operation="CREATE",kind="Pod",decision="patched"}', 0) >= 1, m)
     check("exit 0 on SIGTERM", s.stop() == 0)
 
+
+def actions_score_gate():
     # The score gate: three healthy pods score 100%; a bad one would bring it to 89.29%.
     for gate_config, word in (("scoreGate: {minScore: 95}\n", "minScore"), ("scoreGate: {maxDrop: 5}\n", "maxDrop")):
         gate = server(gate_config)
@@ -289,6 +294,8 @@ def section_actions():
         check(f"score gate {word}: a request that keeps the score passes", r is not None)
         check("exit 0 on SIGTERM", gate.stop() == 0)
 
+
+def actions_expired_exemption():
     # An exemption that has expired no longer applies, and the user and the log are told which one.
     expired = server("recommendations: {privileged-containers: {action: deny}}\n"
                      "exemptions:\n"
@@ -311,6 +318,8 @@ def section_actions():
                   for entry in logged for e in entry.get("expiredExemptions", [])), logged[-1:])
     check("exit 0 on SIGTERM", expired.stop() == 0)
 
+
+def actions_ownership():
     # Exemptions follow ownership: the exempt Deployment's ReplicaSet and Pods are admitted, across a
     # restart (the controllers seen are saved with the inventory); a forged owner reference is not.
     owners = server("recommendations: {run-as-non-root: {action: deny}}\n"
@@ -344,6 +353,16 @@ def section_actions():
                      expect_allowed=True)
     check("ownership: after a restart the saved controllers still vouch for new Pods", r is not None)
     check("exit 0 on SIGTERM", owners.stop() == 0)
+
+
+def section_actions():
+    s = server(ACTIONS_CONFIG)
+    actions_deny_audit_warn(s)
+    actions_enforce(s)
+    actions_excluded_and_metrics(s)
+    actions_score_gate()
+    actions_expired_exemption()
+    actions_ownership()
 
 
 def section_operations():
@@ -395,9 +414,11 @@ def section_operations():
     check("exit 0 on SIGTERM", s.stop() == 0)
 
 
-def section_limits():
-    s = server(args=["--timeout", "2", "--max-body", "65536"])
-    json_ct = {"Content-Type": "application/json"}
+JSON_CT = {"Content-Type": "application/json"}
+
+
+def limits_bad_requests(s):
+    json_ct = JSON_CT
     ok_body = json.dumps(review("CREATE", healthy_pod())).encode()
     error_row(s, "unknown path", "GET", "/nope", None, {}, 404)
     error_row(s, "unknown path with POST", "POST", "/validate/x", ok_body, json_ct, 404)
@@ -422,6 +443,10 @@ def section_limits():
     conn.close()
     check("chunked body above --max-body: 413 with a JSON body",
           resp.status == 413 and json.loads(data).get("code") == 413, (resp.status, data[:200]))
+
+
+def limits_malformed_reviews(s):
+    json_ct = JSON_CT
     bad = [
         ("invalid JSON", b"{not json"),
         ("not an object", b"[1,2]"),
@@ -462,6 +487,9 @@ def section_limits():
     log = s.log_text()
     check("every refusal is logged", log.count('"status":415') >= 3 and log.count('"status":400') >= 13 and
           log.count('"status":413') >= 2, log[-800:])
+
+
+def limits_slow_client(s):
     # A slow client cannot hold the server: others are served, and it is cut after --timeout.
     raw = socket.create_connection(("127.0.0.1", s.port), timeout=10)
     slow = s.ctx.wrap_socket(raw, server_hostname="localhost")
@@ -479,6 +507,8 @@ def section_limits():
     slow.close()
     check("exit 0 on SIGTERM", s.stop() == 0)
 
+
+def limits_connections():
     # The connection limit: connections beyond it are not served (they wait in
     # the kernel's backlog until a slot frees, or are closed).
     s = server(args=["--max-connections", "4", "--timeout", "10"])
@@ -501,329 +531,12 @@ def section_limits():
     check("exit 0 on SIGTERM", s.stop() == 0)
 
 
-def section_signals():
-    workdir = tempfile.mkdtemp(prefix="sg-webhook-")
-    config = os.path.join(workdir, "config.yaml")
-    write(config, "defaults: {action: warn}\n")
-    s = Server(SCOREGATE, config=config, workdir=workdir)
-    servers.append(s)
-    s.start()
-    r = check_review(s, "/validate", review("CREATE", privileged_pod("a"), dry_run=True), expect_allowed=True)
-    check("before SIGHUP: privileged is a warning", r is not None)
-    write(config, "recommendations:\n  privileged-containers: {action: deny}\n")
-    s.send(signal.SIGHUP)
-    deadline = time.time() + 10
-    while time.time() < deadline and "config reloaded" not in s.log_text():
-        time.sleep(0.1)
-    r = check_review(s, "/validate", review("CREATE", privileged_pod("b"), dry_run=True), expect_allowed=False)
-    check("SIGHUP with a good config: the new action applies", r is not None)
-    write(config, "recommendations:\n  privileged-containers: {action: sometimes}\n")
-    s.send(signal.SIGHUP)
-    deadline = time.time() + 10
-    while time.time() < deadline and "config reload failed" not in s.log_text():
-        time.sleep(0.1)
-    check("SIGHUP with a bad config is logged", "config reload failed" in s.log_text(), s.log_text()[-600:])
-    r = check_review(s, "/validate", review("CREATE", privileged_pod("c"), dry_run=True), expect_allowed=False)
-    check("SIGHUP with a bad config keeps the old one", r is not None and s.proc.poll() is None)
-    write(config, "recommendations:\n  privileged-containers: {action: deny}\n")
-
-    # SIGTERM with requests in flight: each gets its complete answer, then exit 0.
-    body = json.dumps(review("CREATE", healthy_pod("inflight"), dry_run=True)).encode()
-    socks = []
-    for _ in range(6):
-        raw = socket.create_connection(("127.0.0.1", s.port), timeout=20)
-        t = s.ctx.wrap_socket(raw, server_hostname="localhost")
-        t.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:10])
-        socks.append(t)
-    idle = s.connection()
-    idle.connect()
-    idle.request("GET", "/healthz")
-    idle.getresponse().read()
-    time.sleep(0.5)
-    s.send(signal.SIGTERM)
-    time.sleep(1.5)
-    for t in socks:
-        t.sendall(body[10:])
-    complete = 0
-    for t in socks:
-        data = b""
-        try:
-            while True:
-                chunk = t.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-                head, _, rest = data.partition(b"\r\n\r\n")
-                if rest and b"content-length:" in head.lower():
-                    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                    if len(rest) >= length:
-                        break
-        except (OSError, ssl.SSLError):
-            pass
-        head, _, rest = data.partition(b"\r\n\r\n")
-        try:
-            doc = json.loads(rest)
-            if head.startswith(b"HTTP/1.1 200") and doc["response"]["uid"]:
-                complete += 1
-        except (ValueError, KeyError):
-            pass
-        t.close()
-    check("SIGTERM: every request in flight gets its complete answer", complete == len(socks),
-          f"{complete} of {len(socks)}")
-    try:
-        rc = s.proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        rc = None
-    check("SIGTERM: exit 0 after draining (idle keep-alive connection closed)", rc == 0, s.log_text()[-600:])
-    try:
-        idle.request("GET", "/healthz")
-        idle.getresponse().read()
-        still = True
-    except (OSError, ssl.SSLError, Exception):
-        still = False
-    check("SIGTERM: the idle keep-alive connection is closed", not still)
-
-
-def section_persistence():
-    workdir = tempfile.mkdtemp(prefix="sg-webhook-")
-    s = server(workdir=workdir)
-    for i in range(3):
-        check_review(s, "/validate", review("CREATE", healthy_pod(f"keep-{i}")), expect_allowed=True)
-    check_review(s, "/validate", review("CREATE", privileged_pod("keep-bad")), expect_allowed=True)
-    score = s.metrics().get("scoregate_secure_score_percent")
-    check("four resources before the restart", s.inventory() == 4)
-    check("exit 0 on SIGTERM", s.stop() == 0)
-    check("the inventory is saved in the state directory",
-          os.path.exists(os.path.join(s.state_dir, "inventory.bin")))
-    again = Server(SCOREGATE, state_dir=s.state_dir, workdir=workdir)
-    servers.append(again)
-    again.start()
-    check("the inventory count survives a restart", again.inventory() == 4, again.inventory())
-    check("the score survives a restart", again.metrics().get("scoregate_secure_score_percent") == score)
-    check_review(again, "/validate", review("CREATE", healthy_pod("keep-4")), expect_allowed=True)
-    time.sleep(11.5)
-    mtime = os.path.getmtime(os.path.join(s.state_dir, "inventory.bin"))
-    check("a changed inventory is saved within the interval, before shutdown", time.time() - mtime < 10,
-          time.time() - mtime)
-    again.kill()
-    third = Server(SCOREGATE, state_dir=s.state_dir, workdir=workdir)
-    servers.append(third)
-    third.start()
-    check("after a crash (SIGKILL), the periodic save is there", third.inventory() == 5, third.inventory())
-    check("exit 0 on SIGTERM", third.stop() == 0)
-    with open(os.path.join(s.state_dir, "inventory.bin"), "r+b") as f:
-        f.seek(20)
-        f.write(b"\xff\xfe\xfd")
-    fourth = Server(SCOREGATE, state_dir=s.state_dir, workdir=workdir)
-    servers.append(fourth)
-    fourth.start()
-    check("a corrupt inventory is set aside and the server starts empty",
-          fourth.inventory() == 0 and os.path.exists(os.path.join(s.state_dir, "inventory.bin.corrupt")))
-    check("exit 0 on SIGTERM", fourth.stop() == 0)
-
-
-# Per recommendation with a fix: how to break the healthy pod so that only it fails.
-def _container(pod):
-    return pod["spec"]["containers"][0]
-
-
-BREAKERS = {
-    "cpu-memory-limits": lambda p: _container(p).pop("resources"),
-    "least-privileged-capabilities": lambda p: _container(p)["securityContext"]["capabilities"].update(add=["NET_ADMIN"]),
-    "apparmor-profiles": lambda p: p["spec"]["securityContext"].pop("appArmorProfile"),
-    "privilege-escalation": lambda p: _container(p)["securityContext"].pop("allowPrivilegeEscalation"),
-    "host-namespaces": lambda p: p["spec"].update(hostIPC=True),
-    "readonly-root-filesystem": lambda p: _container(p)["securityContext"].pop("readOnlyRootFilesystem"),
-    "automount-api-credentials": lambda p: p["spec"].pop("automountServiceAccountToken"),
-    "no-cap-sys-admin": lambda p: _container(p)["securityContext"]["capabilities"].update(add=["SYS_ADMIN"]),
-    "privileged-containers": lambda p: _container(p)["securityContext"].update(privileged=True),
-    "run-as-non-root": lambda p: p["spec"]["securityContext"].update(runAsUser=0, runAsNonRoot=False),
-    "pss-host-namespaces": lambda p: p["spec"].update(hostPID=True),
-    "pss-privileged": lambda p: _container(p)["securityContext"].update(privileged=True),
-    "pss-capabilities-baseline": lambda p: _container(p)["securityContext"]["capabilities"].update(add=["SYS_TIME"]),
-    "pss-apparmor-profile": lambda p: p["spec"]["securityContext"].update(appArmorProfile={"type": "Unconfined"}),
-    "pss-proc-mount": lambda p: _container(p)["securityContext"].update(procMount="Unmasked"),
-    "pss-proc-mount-restricted": lambda p: _container(p)["securityContext"].update(procMount="Unmasked"),
-    "pss-seccomp-profile-baseline": lambda p: p["spec"]["securityContext"].update(seccompProfile={"type": "Unconfined"}),
-    "pss-seccomp-profile-restricted": lambda p: p["spec"]["securityContext"].pop("seccompProfile"),
-    "pss-allow-privilege-escalation": lambda p: _container(p)["securityContext"].update(allowPrivilegeEscalation=True),
-    "pss-run-as-non-root": lambda p: p["spec"]["securityContext"].update(runAsNonRoot=False),
-    "pss-run-as-user": lambda p: p["spec"]["securityContext"].update(runAsUser=0),
-    "pss-capabilities-restricted": lambda p: _container(p)["securityContext"]["capabilities"].pop("drop"),
-}
-
-
-def https_ingress_review():
-    ing = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-           "metadata": {"name": "site", "namespace": "shop"},
-           "spec": {"tls": [{"hosts": ["a.example.com"], "secretName": "tls"}],
-                    "rules": [{"host": "a.example.com"}]}}
-    return ing
-
-
-def section_roundtrip():
-    catalog = json.loads(subprocess.run([SCOREGATE, "catalog", "-f", "json"], capture_output=True, text=True,
-                                        timeout=60).stdout)["recommendations"]
-    fixable = sorted(r["id"] for r in catalog if r.get("fix"))
-    check("the catalog lists recommendations with fixes", len(fixable) >= 10, fixable)
-    s = server("standards: [mcsb, pss-restricted]\ndefaults: {action: enforce}\n")
-    for rec in fixable:
-        if rec == "https-ingress":
-            obj = https_ingress_review()
-        elif rec in BREAKERS:
-            obj = healthy_pod(f"rt-{rec}")
-            BREAKERS[rec](obj)
-        else:
-            check(f"{rec}: the test knows how to break it", False, "add it to BREAKERS")
-            continue
-        for wrap in ("Pod", "Deployment", "CronJob") if obj["kind"] == "Pod" else ("as is",):
-            target = obj
-            if wrap == "Deployment":
-                target = deployment(obj["spec"], f"rt-{rec}")
-            elif wrap == "CronJob":
-                target = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": f"rt-{rec}", "namespace": "shop"},
-                          "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": copy.deepcopy(obj["spec"])}}}}}
-            before = check_review(s, "/validate", review("CREATE", target, dry_run=True))
-            check(f"{rec} ({wrap}): the broken object fails it", before is not None and rec in failed_ids(before),
-                  before and failed_ids(before))
-            r = check_review(s, "/mutate", review("CREATE", target, dry_run=True), expect_allowed=True)
-            ops = patch_ops(r)
-            try:
-                fixed = apply_patch(target, ops)
-                applied = True
-            except (ValueError, KeyError, IndexError, TypeError) as e:
-                applied = False
-                fixed = target
-                check(f"{rec} ({wrap}): the patch applies (RFC 6902)", False, f"{e}: {ops}")
-            if applied:
-                after = check_review(s, "/validate", review("CREATE", fixed, dry_run=True), expect_allowed=True)
-                check(f"{rec} ({wrap}): /validate allows the patched object, healthy for it",
-                      after is not None and rec not in failed_ids(after), after and failed_ids(after))
-    # Everything at once, in every container list.
-    worst = healthy_pod("worst")
-    for rec in ("cpu-memory-limits", "apparmor-profiles", "privilege-escalation", "readonly-root-filesystem",
-                "automount-api-credentials", "no-cap-sys-admin", "privileged-containers", "run-as-non-root",
-                "host-namespaces", "pss-host-namespaces", "pss-seccomp-profile-restricted", "pss-proc-mount"):
-        BREAKERS[rec](worst)
-    worst["spec"]["initContainers"] = [copy.deepcopy(worst["spec"]["containers"][0])]
-    worst["spec"]["initContainers"][0]["name"] = "init"
-    r = check_review(s, "/mutate", review("CREATE", deployment(worst["spec"], "worst"), dry_run=True),
-                     expect_allowed=True)
-    try:
-        fixed = apply_patch(deployment(worst["spec"], "worst"), patch_ops(r))
-        after = check_review(s, "/validate", review("CREATE", fixed, dry_run=True), expect_allowed=True)
-        check("all fixes at once: the patched Deployment is healthy",
-              after is not None and not failed_ids(after), after and failed_ids(after))
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        check("all fixes at once: the patch applies", False, str(e))
-    check("exit 0 on SIGTERM", s.stop() == 0)
-
-
-def section_tls():
-    workdir = tempfile.mkdtemp(prefix="sg-webhook-")
-    other = os.path.join(workdir, "other")
-    client = os.path.join(workdir, "client")
-    for d in (other, client):
-        p = subprocess.run([SCOREGATE, "certs", "generate", "--out", d, "--service", "scoregate",
-                            "--namespace", "scoregate-system", "--dns", "localhost", "--dns", "127.0.0.1"],
-                           capture_output=True, text=True, timeout=60)
-        if p.returncode:
-            check("scoregate certs generate works", False, p.stderr)
-            return
-    # Own certificate files, client certificates verified against clientCAFile.
-    own = os.path.join(workdir, "own")
-    shutil.copytree(other, own)
-    config = (f"server:\n  tls:\n    certFile: {own}/tls.crt\n    keyFile: {own}/tls.key\n"
-              f"    clientCAFile: {client}/ca.crt\n")
-    s = Server(SCOREGATE, config=write(os.path.join(workdir, "config.yaml"), config), workdir=workdir,
-               state_dir=os.path.join(workdir, "state"))
-    servers.append(s)
-    s.start(wait=False)
-    s.ctx = None
-    deadline = time.time() + 30
-    ctx = Server.make_context(os.path.join(own, "ca.crt"))
-    while time.time() < deadline:
-        try:
-            s.ctx = ctx
-            if s.request("GET", "/healthz")[0] == 200:
-                break
-        except (OSError, ssl.SSLError):
-            time.sleep(0.1)
-    check("server.tls certFile/keyFile are served", s.request("GET", "/healthz")[0] == 200)
-    check("no certificate is generated when certFile is set",
-          not os.path.exists(os.path.join(workdir, "state", "tls.crt")))
-    status, _, data = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
-    check("without a client certificate, /validate is refused (403, JSON)",
-          status == 403 and json.loads(data).get("code") == 403, (status, data[:200]))
-    with_client = Server.make_context(os.path.join(own, "ca.crt"))
-    with_client.load_cert_chain(os.path.join(client, "tls.crt"), os.path.join(client, "tls.key"))
-    s.ctx = with_client
-    status, _, data = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
-    check("with a client certificate from clientCAFile, /validate answers", status == 200, (status, data[:200]))
-    foreign = Server.make_context(os.path.join(own, "ca.crt"))
-    foreign.load_cert_chain(os.path.join(own, "tls.crt"), os.path.join(own, "tls.key"))
-    s.ctx = foreign
-    try:
-        status, _, _ = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
-    except (OSError, ssl.SSLError):
-        status = 0
-    check("a client certificate from another CA is refused", status != 200, status)
-
-    # Hot reload: a new pair is picked up without a restart; a broken one is rejected.
-    s.ctx = with_client
-    conn = s.connection()
-    conn.connect()
-    newer = os.path.join(workdir, "newer")
-    p = subprocess.run([SCOREGATE, "certs", "generate", "--out", newer, "--service", "scoregate",
-                        "--namespace", "scoregate-system", "--dns", "localhost", "--dns", "127.0.0.1"],
-                       capture_output=True, text=True, timeout=60)
-    for name in ("tls.key", "tls.crt"):
-        shutil.copy(os.path.join(newer, name), os.path.join(own, name + ".tmp"))
-        os.rename(os.path.join(own, name + ".tmp"), os.path.join(own, name))
-    new_ctx = Server.make_context(os.path.join(newer, "ca.crt"))
-    new_ctx.load_cert_chain(os.path.join(client, "tls.crt"), os.path.join(client, "tls.key"))
-    deadline = time.time() + 15
-    reloaded = False
-    while time.time() < deadline and not reloaded:
-        time.sleep(0.5)
-        try:
-            s.ctx = new_ctx
-            reloaded = s.request("GET", "/healthz")[0] == 200
-        except (OSError, ssl.SSLError):
-            pass
-    check("a new certificate pair is served without a restart", reloaded, s.log_text()[-500:])
-    s.ctx = with_client
-    status, _, _ = s.request("GET", "/healthz", conn=conn)
-    check("a connection opened before the swap keeps working", status == 200)
-    conn.close()
-    write(os.path.join(own, "tls.crt"), "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
-    deadline = time.time() + 15
-    while time.time() < deadline and "rejected" not in s.log_text():
-        time.sleep(0.5)
-    check("a broken pair is rejected with a log line", "new serving certificate rejected" in s.log_text(),
-          s.log_text()[-500:])
-    s.ctx = new_ctx
-    check("the old pair keeps being served", s.request("GET", "/healthz")[0] == 200)
-    check("exit 0 on SIGTERM", s.stop() == 0)
-
-    # An expired serving certificate: /readyz fails.
-    expired = os.path.join(workdir, "expired")
-    p = subprocess.run([SCOREGATE, "certs", "generate", "--out", expired, "--service", "scoregate",
-                        "--namespace", "scoregate-system", "--dns", "localhost", "--dns", "127.0.0.1",
-                        "--days", "0"], capture_output=True, text=True, timeout=60)
-    if p.returncode == 0:
-        cfg = f"server:\n  tls:\n    certFile: {expired}/tls.crt\n    keyFile: {expired}/tls.key\n"
-        e = Server(SCOREGATE, config=write(os.path.join(workdir, "expired.yaml"), cfg), workdir=workdir,
-                   state_dir=os.path.join(workdir, "state2"))
-        servers.append(e)
-        e.start(wait=False)
-        try:
-            rc = e.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            rc = None
-        check("an expired serving certificate is refused at start with a clear message",
-              rc not in (None, 0) and "expired" in e.log_text(), e.log_text()[-400:])
+def section_limits():
+    s = server(args=["--timeout", "2", "--max-body", "65536"])
+    limits_bad_requests(s)
+    limits_malformed_reviews(s)
+    limits_slow_client(s)
+    limits_connections()
 
 
 SECTIONS = {

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import socket
 import ssl
 import sys
@@ -317,3 +318,33 @@ def default_mix(rng, worker, n, dry_run):
     else:
         rev = review("DELETE", None, old=pod, dry_run=dry_run)
     return path, rev
+
+
+# ---- file faults: what an operator's mistake or a failing disk does to a file the server reads
+
+def put(path, data):
+    """Replace a file's content atomically (as a Secret volume update does)."""
+    tmp = path + ".new"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def read_from(d, name):
+    with open(os.path.join(d, name), "rb") as f:
+        return f.read()
+
+
+def dangling(path, target):
+    """Make `path` a symlink to `target`, which does not exist."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+    os.symlink(target, path)
+
+
+def as_directory(path):
+    if os.path.lexists(path):
+        os.unlink(path)
+    os.makedirs(path)

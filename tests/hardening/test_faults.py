@@ -69,8 +69,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 from harness import check  # noqa: E402
 import hardlib  # noqa: E402
-from hardlib import (Load, Server, healthy, healthy_pod, log_lines, privileged_pod, review,  # noqa: E402
-                     sanitizer_report, tls_socket, write)
+from hardlib import (Load, Server, as_directory, dangling, healthy, healthy_pod, log_lines, privileged_pod,  # noqa: E402
+                     put, read_from, review, sanitizer_report, tls_socket, write)
 
 hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
 SCOREGATE = hardlib.SCOREGATE[0]
@@ -366,8 +366,8 @@ def generate(out, days=None):
         raise RuntimeError(p.stderr)
 
 
-def section_certs():
-    workdir = tempfile.mkdtemp(prefix="sg-faults-certs-")
+def certs_own_files(workdir):
+    """Certificate files of its own: every kind of broken replacement is rejected, the old pair kept."""
     own, other, expired = (os.path.join(workdir, d) for d in ("own", "other", "expired"))
     generate(own)
     generate(other)
@@ -382,38 +382,16 @@ def section_certs():
     check("serving its own certificate files", wait_for(lambda: healthy(s, 2), 30))
     original = served_cert(s)
 
-    def put(path, data):
-        tmp = path + ".new"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-
-    def copy_from(d, name):
-        with open(os.path.join(d, name), "rb") as f:
-            return f.read()
-
-    def dangling(path):
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        elif os.path.lexists(path):
-            os.unlink(path)
-        os.symlink(os.path.join(workdir, "nowhere"), path)
-
-    def as_directory(path):
-        if os.path.lexists(path):
-            os.unlink(path)
-        os.makedirs(path)
-
     # The server looks at the files every 5 s, so each fault takes about that long.
     faults = [
         ("tls.crt removed", lambda: os.unlink(crt), "No such file"),
         ("tls.crt truncated", lambda: put(crt, good_crt[:len(good_crt) // 2]), "not valid PEM"),
         ("tls.crt garbage", lambda: put(crt, os.urandom(700)), "no PEM certificate"),
-        ("tls.key from another pair", lambda: (put(crt, good_crt), put(key, copy_from(other, "tls.key"))),
+        ("tls.key from another pair", lambda: (put(crt, good_crt), put(key, read_from(other, "tls.key"))),
          "does not match"),
-        ("an expired pair", lambda: (put(crt, copy_from(expired, "tls.crt")), put(key, copy_from(expired, "tls.key"))),
+        ("an expired pair", lambda: (put(crt, read_from(expired, "tls.crt")), put(key, read_from(expired, "tls.key"))),
          "expired"),
-        ("tls.crt a dangling symlink", lambda: dangling(crt), "No such file"),
+        ("tls.crt a dangling symlink", lambda: dangling(crt, os.path.join(workdir, "nowhere")), "No such file"),
         ("tls.crt a directory", lambda: as_directory(crt), "is a directory"),
     ]
     for name, apply, reason in faults:
@@ -434,15 +412,17 @@ def section_certs():
         shutil.rmtree(crt)
     newer = os.path.join(workdir, "newer")
     generate(newer)
-    put(key, copy_from(newer, "tls.key"))
-    put(crt, copy_from(newer, "tls.crt"))
+    put(key, read_from(newer, "tls.key"))
+    put(crt, read_from(newer, "tls.crt"))
     s.ctx = Server.make_context(os.path.join(newer, "ca.crt"))
     check("a valid new pair is then served",
           wait_for(lambda: healthy(s, 2) and served_cert(s) != original, 15), s.log_text()[-500:])
     restored(s, "a valid new pair", "certificate", "new serving certificate rejected")
     finish(s, "own certificate files")
 
-    # Self-managed certificates: a file removed while serving, then a restart.
+
+def certs_self_managed(workdir):
+    """Self-managed certificates: a file removed while serving, then a restart."""
     state = os.path.join(workdir, "self")
     m = serve(state, workdir=workdir)
     m.start()
@@ -461,6 +441,12 @@ def section_certs():
         rc = None
     check("a restart with a partial set refuses to start, naming the missing file",
           rc not in (None, 0) and "tls.key" in again.log_text(), again.log_text()[-400:])
+
+
+def section_certs():
+    workdir = tempfile.mkdtemp(prefix="sg-faults-certs-")
+    certs_own_files(workdir)
+    certs_self_managed(workdir)
 
 
 # ---------------------------------------------------------------------------

@@ -130,6 +130,27 @@ def raw_exchange(s, payload, timeout=10):
         sock.close()
 
 
+def fd_count(pid):
+    """How many file descriptors process `pid` holds (-1 when it is gone)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def request_bytes(method, path, headers=(), body=b"", version="HTTP/1.1"):
+    """An HTTP request as bytes, exactly as given (for what a client library refuses to send)."""
+    head = f"{method} {path} {version}\r\nHost: scoregate.scoregate-system.svc\r\n".encode()
+    for k, v in headers:
+        head += k.encode() + b": " + (v if isinstance(v, bytes) else v.encode()) + b"\r\n"
+    return head + b"\r\n" + body
+
+
+def post_raw(s, path, body, content_type="application/json", timeout=30):
+    return raw_exchange(s, request_bytes("POST", path, [("Content-Type", content_type),
+                                                        ("Content-Length", str(len(body)))], body), timeout)
+
+
 def status_json(body):
     """The Kubernetes Status a refusal carries, or {}."""
     try:

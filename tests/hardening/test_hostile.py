@@ -43,9 +43,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 from harness import check  # noqa: E402
 import hardlib  # noqa: E402
-from hardlib import (JSON, asan_env_for_memory, deployment, healthy, healthy_pod, log_problems,  # noqa: E402
-                     privileged_pod, raw_exchange, read_response, review, rss_kib, sanitizer_report, start_server,
-                     status_json, tls_socket)
+from hardlib import (asan_env_for_memory, deployment, fd_count, healthy, healthy_pod, log_problems,  # noqa: E402
+                     post_raw, privileged_pod, raw_exchange, read_response, request_bytes, review, rss_kib,
+                     sanitizer_report, start_server, status_json, tls_socket)
 
 hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
 SECTION = sys.argv[2]
@@ -63,25 +63,6 @@ recommendations:
   privileged-containers: {action: deny}
   cpu-memory-limits: {action: enforce}
 """
-
-
-def fd_count(pid):
-    try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return -1
-
-
-def request_bytes(method, path, headers=(), body=b"", version="HTTP/1.1"):
-    head = f"{method} {path} {version}\r\nHost: scoregate.scoregate-system.svc\r\n".encode()
-    for k, v in headers:
-        head += k.encode() + b": " + (v if isinstance(v, bytes) else v.encode()) + b"\r\n"
-    return head + b"\r\n" + body
-
-
-def post_raw(s, path, body, content_type="application/json", timeout=30):
-    return raw_exchange(s, request_bytes("POST", path, [("Content-Type", content_type),
-                                                        ("Content-Length", str(len(body)))], body), timeout)
 
 
 def expect_status(s, name, got, code, json_body=True):
@@ -197,9 +178,7 @@ def wrong_type_cases():
     return out
 
 
-def body_cases(s):
-    good = review("CREATE", healthy_pod("good"), dry_run=True)
-    good_body = json.dumps(good).encode()
+def body_malformed_json(s, good_body):
     # Truncated JSON at many cut points.
     for cut in sorted({1, 2, len(good_body) // 7, len(good_body) // 3, len(good_body) // 2,
                        len(good_body) - 2, len(good_body) - 1}):
@@ -223,6 +202,9 @@ def body_cases(s):
     ]
     for name, body in malformed:
         expect_status(s, f"malformed JSON: {name}", post_raw(s, "/validate", body), 400)
+
+
+def body_wrong_types_and_nesting(s):
     # A wrong type in every field.
     for name, rev, code in wrong_type_cases():
         got = post_raw(s, "/validate", json.dumps(rev).encode())
@@ -250,6 +232,9 @@ def body_cases(s):
                 expect_status(s, name, got, 400)
     expect_status(s, "2048-deep arrays as the whole body", post_raw(s, "/validate", b"[" * 2048 + b"]" * 2048), 400)
     expect_status(s, "1 MiB of '[' as the body", post_raw(s, "/mutate", b"[" * MIB), 400)
+
+
+def body_big_values(s):
     # Multi-MiB strings.
     rev = review("CREATE", healthy_pod(), dry_run=True, uid="u" * (2 * MIB))
     expect_review(s, "2 MiB uid", post_raw(s, "/validate", json.dumps(rev).encode()), rev["request"]["uid"])
@@ -289,6 +274,9 @@ def body_cases(s):
     rev = review("CREATE", pod, dry_run=True)
     expect_review(s, "2000 labels (more than the inventory keeps)", post_raw(s, "/validate", json.dumps(rev).encode()),
                   rev["request"]["uid"], allowed=False, code=400)
+
+
+def body_size_limit(s):
     # The size limit.
     rev = review("CREATE", healthy_pod(), dry_run=True)
     rev["request"]["object"]["metadata"]["annotations"] = {"pad": ""}
@@ -311,6 +299,9 @@ def body_cases(s):
     expect_status(s, "chunked body past --max-body",
                   raw_exchange(s, request_bytes("POST", "/validate", [("Content-Type", "application/json"),
                                                                      ("Transfer-Encoding", "chunked")], chunks)), 413)
+
+
+def body_chunked(s, good, good_body):
     # Chunked bodies, valid and not.
     te = [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
     small = b"".join(b"%x\r\n%s\r\n" % (len(good_body[i:i + 7]), good_body[i:i + 7]) for i in range(0, len(good_body), 7))
@@ -331,6 +322,16 @@ def body_cases(s):
     sock.sendall(request_bytes("POST", "/validate", te, b"100\r\nabc"))
     sock.close()
     check("chunked body cut off mid-chunk: the server stays up", healthy(s))
+
+
+def body_cases(s):
+    good = review("CREATE", healthy_pod("good"), dry_run=True)
+    good_body = json.dumps(good).encode()
+    body_malformed_json(s, good_body)
+    body_wrong_types_and_nesting(s)
+    body_big_values(s)
+    body_size_limit(s)
+    body_chunked(s, good, good_body)
 
 
 def section_body():

@@ -94,8 +94,7 @@ def initial_objects():
     return objs
 
 
-def probe_tests(pki):
-    """The kube module's client through kube_probe, against a double of its own."""
+def probe_list(pki):
     pf = fa.FakeAPIServer(pki, tokens=["probe-token"], bookmark_interval=0.5).start()
     fakes.append(pf)
     last_applied = json.dumps({"kind": "Secret", "stringData": {"k": SECRET_PLAIN}})
@@ -121,7 +120,10 @@ def probe_tests(pki):
     check("probe list: managedFields dropped", all("managedFields" not in o["metadata"] for o in objs))
     check("probe list: pages of 2 followed through continue",
           len(pf.requests("/apis/apps/v1/deployments", watch=False)) == 3)
+    return pf, pkc
 
+
+def probe_watch(pf, pkc):
     pf.expire_continue = 1
     n_lists = len(pf.requests("/apis/apps/v1/deployments", watch=False))
     proc = subprocess.Popen([PROBE, "watch", pkc], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -185,6 +187,12 @@ def probe_tests(pki):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def probe_tests(pki):
+    """The kube module's client through kube_probe, against a double of its own."""
+    pf, pkc = probe_list(pki)
+    probe_watch(pf, pkc)
 
 
 servers = []

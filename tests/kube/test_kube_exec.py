@@ -104,7 +104,7 @@ def percent(out):
     return m and m.group(1)
 
 
-def score_tests():
+def exec_v1():
     rc, out, err = score(fa.kubeconfig(os.path.join(tmp, "token.kubeconfig"), fake.url, ca_file=CA, token="tok-1"))
     want = percent(out)
     check("oracle: the token kubeconfig scores the double", rc == 0 and want, err)
@@ -125,7 +125,10 @@ def score_tests():
           info.get("kind") == "ExecCredential" and info.get("apiVersion") == V1
           and info.get("spec") == {"interactive": False}, info)
     check("exec: interactiveMode Never gives no standard input", r.get("stdin") == "/dev/null", r.get("stdin"))
+    return want
 
+
+def exec_cluster_info_and_modes():
     with open(CA, "rb") as f:
         ca_b64 = base64.b64encode(f.read()).decode()
     p = Plugin("provide", {"token": "tok-1"}, provide=True, extension={"audience": "sg-test", "n": [1]},
@@ -158,6 +161,8 @@ def score_tests():
     check("exec Always with a terminal: runs interactively",
           rc == 0 and p.runs() and p.runs()[-1]["info"]["spec"]["interactive"] is True, err[-300:])
 
+
+def exec_answers(want):
     p = Plugin("version", {"token": "tok-1", "apiVersion": V1BETA1})
     rc, out, err = score(p.kc)
     check("exec: an answer of another apiVersion is refused",
@@ -194,6 +199,12 @@ def score_tests():
     p = Plugin("rejected", {"token": "not-accepted"})
     rc, out, err = score(p.kc)
     check("a token the API server rejects: exit 2 naming 401", rc == 2 and "401 Unauthorized" in err, err)
+
+
+def score_tests():
+    want = exec_v1()
+    exec_cluster_info_and_modes()
+    exec_answers(want)
 
 
 def other_user_tests():

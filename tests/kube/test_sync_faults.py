@@ -187,7 +187,7 @@ CUSTOM_DATA_RULE = """custom:
 """
 
 
-def section_secrets():
+def secrets_setup():
     tag = secrets.token_hex(6)
     values = {"secret data": f"sg-secret-data-{tag}", "secret stringData": f"sg-secret-string-{tag}",
               "configmap data": f"sg-configmap-data-{tag}", "watched secret": f"sg-secret-watched-{tag}",
@@ -212,7 +212,10 @@ def section_secrets():
     double_speaks_partial_metadata(fake, os.path.join(tmp, "pki"))
     fake.leaks.clear()
     fake.accepts.clear()
+    return fake, kc, values, needles, applied
 
+
+def secrets_metadata_only(fake, kc, values, needles, applied):
     a = start_server("a", kc)
     check("synced", wait_for("synced", lambda: metric(a, "scoregate_inventory_synced") == 1, timeout=60),
           a.log_text()[-2000:])
@@ -251,6 +254,8 @@ def section_secrets():
     print(f"secrets: {len(fake.accepts)} requests, {len(needles)} values looked for, "
           f"{len(leaked)} on the wire, {len(found)} in memory", flush=True)
 
+
+def secrets_custom_rule(fake, kc):
     # A custom rule that reads ConfigMap data: ConfigMaps whole; a reload without it: metadata-only again.
     b = start_server("b", kc, CUSTOM_DATA_RULE)
     check("with a rule reading ConfigMap data: synced",
@@ -268,6 +273,12 @@ def section_secrets():
           wait_for("relist", lambda: [x for p, q, x in fake.accepts[n:] if p == "/api/v1/configmaps"
                                       and not q.get("watch")] == [PARTIAL_LIST]))
     check("after the reload: in step", wait_for("b in step", lambda: in_step(b, fake), timeout=30))
+
+
+def section_secrets():
+    fake, kc, values, needles, applied = secrets_setup()
+    secrets_metadata_only(fake, kc, values, needles, applied)
+    secrets_custom_rule(fake, kc)
     finish()
 
 

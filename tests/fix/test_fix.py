@@ -297,16 +297,6 @@ def input_checks():
         check(f"usage or input error: {want}", p.returncode == 2 and want in p.stderr and p.stdout == "", p.stderr)
 
 
-try:
-    golden_checks()
-    mutate_checks()
-    settings_checks()
-    write_checks()
-    crash_checks()
-    refusal_checks()
-    input_checks()
-except Exception as e:  # a crash of the test itself is a failure, never a pass
-    import traceback
-    traceback.print_exc()
-    check("test ran to the end", False, repr(e))
-harness.finish()
+harness.run_sections({"golden": golden_checks, "mutate": mutate_checks, "settings": settings_checks,
+                      "write": write_checks, "crash": crash_checks, "refusal": refusal_checks,
+                      "input": input_checks})

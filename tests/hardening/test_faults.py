@@ -92,7 +92,7 @@ def count_in_log(s, text):
     return s.log_text().count(text)
 
 
-def finish(s, name="the server"):
+def stop_checked(s, name="the server"):
     rc = s.stop()
     check(f"{name}: exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
     report = sanitizer_report(s)
@@ -217,13 +217,13 @@ def section_kill():
     check(f"after the kills the inventory holds {before} of the {created} admitted (what the last saves held)",
           0 < before <= created, (before, created))
     expected = s.inventory()
-    finish(s, "after the kills")
+    stop_checked(s, "after the kills")
     again = serve(state, workdir=workdir)
     again.start()
     check("a graceful stop loses nothing: the restart holds every admitted resource",
           again.inventory() == expected, (again.inventory(), expected))
     lost = expected - again.inventory()
-    finish(again, "the last restart")
+    stop_checked(again, "the last restart")
     print(f"faults: kill: {kills} SIGKILLs, {during_save} during a save, {created} resources admitted, "
           f"{corrupt} corrupt loads, {lost} lost on the graceful stop", flush=True)
 
@@ -335,12 +335,12 @@ def section_disk():
             os.replace(blocker + ".moved", blocker)
             recovered_checks(s, "failing writes")
         expected = s.inventory()
-        finish(s, "after the disk faults")
+        stop_checked(s, "after the disk faults")
         again = serve(state, workdir=workdir)
         again.start()
         check(f"nothing admitted is lost: the restart holds all {expected} resources",
               again.inventory() == expected and expected >= admitted, (again.inventory(), expected, admitted))
-        finish(again, "the restart")
+        stop_checked(again, "the restart")
     finally:
         for srv in servers:
             srv.kill()
@@ -418,7 +418,7 @@ def certs_own_files(workdir):
     check("a valid new pair is then served",
           wait_for(lambda: healthy(s, 2) and served_cert(s) != original, 15), s.log_text()[-500:])
     restored(s, "a valid new pair", "certificate", "new serving certificate rejected")
-    finish(s, "own certificate files")
+    stop_checked(s, "own certificate files")
 
 
 def certs_self_managed(workdir):
@@ -432,7 +432,7 @@ def certs_self_managed(workdir):
     check("self-managed tls.key removed while serving: logged",
           wait_for(lambda: count_in_log(m, "new serving certificate rejected") > seen, 12))
     check("self-managed tls.key removed: the old pair is still served", served_cert(m) == before)
-    finish(m, "self-managed certificates")
+    stop_checked(m, "self-managed certificates")
     again = serve(state, workdir=workdir)
     again.start(wait=False)
     try:
@@ -548,7 +548,7 @@ def section_reload():
           (load.ok, load.lost, load.reasons))
     reloaded = count_in_log(s, "config reloaded")
     check("the reloads took effect", reloaded >= 10, reloaded)
-    finish(s, "after the reloads")
+    stop_checked(s, "after the reloads")
     print(f"faults: reload: {len(broken)} broken settings rejected, {reloaded} reloads under load, "
           f"{load.ok} requests, {load.lost} lost", flush=True)
 
@@ -587,7 +587,7 @@ def section_term():
         after = again.inventory()
         check(f"SIGTERM round {round_}: the saved inventory holds every resource admitted before the exit "
               f"({before} + {load.ok})", after == before + load.ok, (before, load.ok, after))
-        finish(again, f"restart after round {round_}")
+        stop_checked(again, f"restart after round {round_}")
         totals["sent"] += load.sent
         totals["ok"] += load.ok
         totals["taken"] += len(taken)

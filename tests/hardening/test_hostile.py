@@ -122,7 +122,7 @@ def twice(s, cases):
           f"fds {fds1} -> {fds2}", flush=True)
 
 
-def finish(s):
+def stop_checked(s):
     rc = s.stop()
     check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
     report = sanitizer_report(s)
@@ -337,7 +337,7 @@ def body_cases(s):
 def section_body():
     s = start_server(servers, CONFIG, args=LIMIT_ARGS)
     twice(s, lambda: body_cases(s))
-    finish(s)
+    stop_checked(s)
 
 
 # ---------------------------------------------------------------------------
@@ -405,7 +405,7 @@ def http_cases(s):
 def section_http():
     s = start_server(servers)
     twice(s, lambda: http_cases(s))
-    finish(s)
+    stop_checked(s)
 
 
 # ---------------------------------------------------------------------------
@@ -472,7 +472,7 @@ def tls_cases(s):
 def section_tls():
     s = start_server(servers, args=["--timeout", "3"])
     twice(s, lambda: tls_cases(s))
-    finish(s)
+    stop_checked(s)
 
 
 # ---------------------------------------------------------------------------
@@ -546,7 +546,7 @@ def slow_cases(s, slow_count=150, seconds=8):
 def section_slow():
     s = start_server(servers, args=["--timeout", "3", "--max-connections", "400"])
     twice(s, lambda: slow_cases(s))
-    finish(s)
+    stop_checked(s)
 
 
 # ---------------------------------------------------------------------------
@@ -666,7 +666,7 @@ def section_flood():
     # Held connections must outlive the test's attempts past the limit: --timeout 10.
     s = start_server(servers, args=["--timeout", "10", "--max-connections", str(limit)] + LIMIT_ARGS)
     twice(s, lambda: flood_cases(s, limit))
-    finish(s)
+    stop_checked(s)
 
 
 SECTIONS = {"body": section_body, "http": section_http, "tls": section_tls, "slow": section_slow,

@@ -41,7 +41,7 @@ import harness  # noqa: E402
 from harness import check  # noqa: E402
 import hardlib  # noqa: E402
 from hardlib import (JSON, Server, deployment, healthy_pod, privileged_pod, review,  # noqa: E402
-                     sanitizer_report, start_server, write)
+                     sanitizer_report, start_server)
 
 hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
 SCOREGATE = hardlib.SCOREGATE[0]
@@ -49,7 +49,7 @@ servers = []
 AEAD = ("GCM", "CHACHA20", "CCM")
 
 
-def finish(s, name):
+def stop_checked(s, name):
     rc = s.stop()
     check(f"{name}: exit 0 on SIGTERM", rc == 0, s.log_text()[-600:])
     check(f"{name}: no sanitizer report", not sanitizer_report(s), sanitizer_report(s))
@@ -141,7 +141,7 @@ def section_tls():
     old_ok = client_speaks_old_versions(crt, key)
     s = start_server(servers)
     check_tls(s, os.path.join(s.state_dir, "ca.crt"), "generated ECDSA certificate", old_ok)
-    finish(s, "ECDSA")
+    stop_checked(s, "ECDSA")
     cfg = f"server:\n  tls:\n    certFile: {crt}\n    keyFile: {key}\n"
     r = start_server(servers, cfg, workdir=workdir, wait=False)
     r.ctx = Server.make_context(crt)
@@ -149,7 +149,7 @@ def section_tls():
     while time.time() < deadline and handshake(r.port, crt) is None:
         time.sleep(0.2)
     check_tls(r, crt, "a user's RSA certificate", old_ok)
-    finish(r, "RSA")
+    stop_checked(r, "RSA")
 
 
 MARKER = "hunter2-SECRET-MARKER-7f3a"
@@ -191,7 +191,7 @@ def section_logs():
         s.request("POST", "/validate", bad, JSON)
     check(f"{answered} reviews of objects carrying a secret were answered", answered == 36, answered)
     status, _, metrics = s.request("GET", "/metrics")
-    finish(s, "logging")
+    stop_checked(s, "logging")
     log = s.log_text()
     b64 = base64.b64encode(MARKER.encode()).decode()
     for name, needle in (("the secret value", MARKER), ("its base64", b64), ("a fragment of it", MARKER[:12])):
@@ -251,7 +251,7 @@ def section_regex():
         r = json.loads(data).get("response", {}) if status == 200 else {}
         check(f"host-path-volumes with {n} volumes x {n} containers and one read-write mount: denied",
               r.get("allowed") is False, r.get("auditAnnotations"))
-    finish(s, "regex")
+    stop_checked(s, "regex")
 
 
 def mode(path):
@@ -273,7 +273,7 @@ def section_files():
         deadline = time.time() + 5
         while time.time() < deadline and not os.path.exists(os.path.join(state, "inventory.bin")):
             time.sleep(0.1)
-        finish(s, f"umask {umask:03o}")
+        stop_checked(s, f"umask {umask:03o}")
         want = {"": 0o700, "ca.key": 0o600, "tls.key": 0o600, "inventory.bin": 0o600, "ca.crt": 0o644,
                 "tls.crt": 0o644}
         for name, expected in want.items():

@@ -296,22 +296,14 @@ def option_checks(fake, kc):
         check(f"usage: {what}", p.returncode == 2 and what in p.stderr, p.stderr)
 
 
-try:
-    pki = os.path.join(tmp, "pki")
-    os.makedirs(pki)
-    fa.make_pki(pki)
-    fake = fa.FakeAPIServer(pki, tokens=["token-1"]).start()
-    for o in objects():
-        fake.put(o)
-    kc = fa.kubeconfig(os.path.join(tmp, "kubeconfig"), fake.url, ca_file=os.path.join(pki, "ca.crt"),
-                       token="token-1")
-    double_checks(fake)
-    dry_run_checks(fake, kc)
-    option_checks(fake, kc)
-    apply_checks(fake, kc)
-    fake.stop()
-except Exception as e:  # a crash of the test itself is a failure, never a pass
-    import traceback
-    traceback.print_exc()
-    check("test ran to the end", False, repr(e))
-harness.finish()
+pki = os.path.join(tmp, "pki")
+os.makedirs(pki)
+fa.make_pki(pki)
+fake = fa.FakeAPIServer(pki, tokens=["token-1"]).start()
+for o in objects():
+    fake.put(o)
+kc = fa.kubeconfig(os.path.join(tmp, "kubeconfig"), fake.url, ca_file=os.path.join(pki, "ca.crt"),
+                   token="token-1")
+harness.run_sections({"double": lambda: double_checks(fake), "dry run": lambda: dry_run_checks(fake, kc),
+                      "options": lambda: option_checks(fake, kc), "apply": lambda: apply_checks(fake, kc)},
+                     cleanup=fake.stop)

@@ -277,27 +277,19 @@ def sync_tests():
           rc == 0 and kl.sanitizer_clean(s) and "tok-good" not in log and "tok-2" not in log, log[-2000:])
 
 
-servers = []
-fake = None
-try:
-    PKI = os.path.join(tmp, "pki")
-    os.mkdir(PKI)
-    fa.make_pki(PKI)
-    CA = os.path.join(PKI, "ca.crt")
-    fake = fa.FakeAPIServer(PKI, tokens=["tok-1"], bookmark_interval=1.0).start()
-    for i in range(3):
-        fake.put(deployment(f"web-{i}"))
-    fake.put({"kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": kl.POD_SPEC})
-    score_tests()
-    other_user_tests()
-    sync_tests()
-except Exception as e:  # a crash of the test itself is a failure, never a pass
-    import traceback
-    traceback.print_exc()
-    check("test ran to the end", False, repr(e))
-finally:
+def stop_all():
     for s in servers:
         s.kill()
-    if fake:
-        fake.stop()
-harness.finish()
+    fake.stop()
+
+
+servers = []
+PKI = os.path.join(tmp, "pki")
+os.mkdir(PKI)
+fa.make_pki(PKI)
+CA = os.path.join(PKI, "ca.crt")
+fake = fa.FakeAPIServer(PKI, tokens=["tok-1"], bookmark_interval=1.0).start()
+for i in range(3):
+    fake.put(deployment(f"web-{i}"))
+fake.put({"kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": kl.POD_SPEC})
+harness.run_sections({"score": score_tests, "other users": other_user_tests, "sync": sync_tests}, cleanup=stop_all)

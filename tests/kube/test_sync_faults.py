@@ -100,7 +100,7 @@ def sync_lines(s, text):
     return [x for x in log_lines(s) if x.get("component") == "inventory-sync" and text in x.get("msg", "")]
 
 
-def finish():
+def stop_checked():
     for s in servers:
         rc = s.stop()
         check(f"{os.path.basename(s.workdir)}: exits 0 on SIGTERM", rc == 0, s.log_text()[-800:])
@@ -279,7 +279,7 @@ def section_secrets():
     fake, kc, values, needles, applied = secrets_setup()
     secrets_metadata_only(fake, kc, values, needles, applied)
     secrets_custom_rule(fake, kc)
-    finish()
+    stop_checked()
 
 
 # ---------------------------------------------------------------- faults
@@ -429,7 +429,7 @@ def section_faults():
     dead(fake, a)
     hung(fake, a)
     reset(fake, a, kc)
-    finish()
+    stop_checked()
 
 
 SECTIONS = {"secrets": section_secrets, "faults": section_faults}

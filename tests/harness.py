@@ -66,16 +66,28 @@ def section(name, fn, *args, on_crash=None):
             on_crash()
 
 
-def run_sections(sections, chosen=None, *args, seconds=None, cleanup=None, on_crash=None):
+def run_sections(sections, chosen=None, *args, seconds=None, cleanup=None, on_crash=None, servers=None):
     """Run the sections named in `chosen` (all of them when empty) from the dict `sections`, in
     order, passing *args to each; unknown names are a failed check. With `seconds`, a watchdog
-    fails the whole run after that long. `cleanup` runs either way (also on that timeout). Exits
-    through finish()."""
+    fails the whole run after that long. `servers` is the list the sections add the processes
+    they start to (objects with kill() and log_text()): their logs are shown when a section
+    crashes, and they are killed at the end. `cleanup` runs either way (also on that timeout),
+    after the servers are killed. Exits through finish()."""
+    def show_logs():
+        for s in servers or []:
+            print(s.log_text()[-2000:], flush=True)
+        if on_crash:
+            on_crash()
+
+    def stop_all():
+        for s in servers or []:
+            s.kill()
+        if cleanup:
+            cleanup()
     if seconds:
         def timed_out():
             check(f"the sections ran within {seconds} s", False)
-            if cleanup:
-                cleanup()
+            stop_all()
             os._exit(summary() or 1)
         watchdog = threading.Timer(seconds, timed_out)
         watchdog.daemon = True
@@ -85,10 +97,9 @@ def run_sections(sections, chosen=None, *args, seconds=None, cleanup=None, on_cr
             if name not in sections:  # a failure; a known name is no pass of its own
                 check(f"section {name} exists", False, f"known: {sorted(sections)}")
                 continue
-            section(name, sections[name], *args, on_crash=on_crash)
+            section(name, sections[name], *args, on_crash=show_logs)
     finally:
-        if cleanup:
-            cleanup()
+        stop_all()
     finish()
 
 
@@ -111,14 +122,14 @@ def wait_for(fn, timeout=30, interval=0.1):
 
 def private_tmp(prefix="sg-test-"):
     """Put every temporary folder of this run (tempfile's default) under one of its own; returns
-    the function that removes it (call it when everything passed, so a failing run leaves its
-    files to look at)."""
+    the function that removes it when no check failed (a failing run leaves its files to look at)."""
     base = tempfile.mkdtemp(prefix=prefix)
     tempfile.tempdir = base
 
     def cleanup():
-        tempfile.tempdir = None
-        shutil.rmtree(base, ignore_errors=True)
+        if not _state["failed"]:
+            tempfile.tempdir = None
+            shutil.rmtree(base, ignore_errors=True)
     return cleanup
 
 

@@ -656,22 +656,10 @@ def section_startup():
 SECTIONS = {"startup": section_startup, "kill": section_kill, "disk": section_disk, "certs": section_certs, "reload": section_reload,
             "term": section_term}
 
-def cleanup_all(remove_tmp):
-    for srv in servers:
-        srv.kill()
-    unmount_all()
-    if not harness.failed():
-        remove_tmp()
-
-
-def show_logs():
-    for srv in servers:
-        print(srv.log_text()[-2000:])
-
 
 if __name__ == "__main__":
     remove_tmp = harness.private_tmp("sg-hardening-")
     # Bounded: 280 s, or more for a long kill loop (scripts/soak).
     limit = max(280, 4 * int(os.environ.get("SG_HARDENING_KILLS", "0"))) if SECTION == "kill" else 280
-    harness.run_sections(SECTIONS, [SECTION], seconds=limit, cleanup=lambda: cleanup_all(remove_tmp),
-                         on_crash=show_logs)
+    harness.run_sections(SECTIONS, [SECTION], seconds=limit, servers=servers,
+                         cleanup=lambda: (unmount_all(), remove_tmp()))

@@ -672,20 +672,8 @@ def section_flood():
 SECTIONS = {"body": section_body, "http": section_http, "tls": section_tls, "slow": section_slow,
             "flood": section_flood}
 
-def cleanup_all(remove_tmp):
-    for srv in servers:
-        srv.kill()
-    if not harness.failed():
-        remove_tmp()
-
-
-def show_logs():
-    for srv in servers:
-        print(srv.log_text()[-2000:])
-
 
 if __name__ == "__main__":
     asan_env_for_memory()
     remove_tmp = harness.private_tmp("sg-hardening-")
-    harness.run_sections(SECTIONS, [SECTION], seconds=280, cleanup=lambda: cleanup_all(remove_tmp),
-                         on_crash=show_logs)
+    harness.run_sections(SECTIONS, [SECTION], seconds=280, servers=servers, cleanup=remove_tmp)

@@ -286,23 +286,10 @@ def section_files():
 SECTIONS = {"tls": section_tls, "logs": section_logs, "regex": section_regex, "files": section_files}
 
 
-def cleanup_all(remove_tmp):
-    for srv in servers:
-        srv.kill()
-    if not harness.failed():
-        remove_tmp()
-
-
-def show_logs():
-    for srv in servers:
-        print(srv.log_text()[-2000:])
-
-
 if __name__ == "__main__":
     # TLS 1.0 and 1.1 are deprecated in the ssl module; trying them is the point here.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     hardlib.asan_env_for_memory()
     remove_tmp = harness.private_tmp("sg-hardening-")
     # No section named: all of them (the ctest entry); naming some runs only those.
-    harness.run_sections(SECTIONS, sys.argv[2:], seconds=280, cleanup=lambda: cleanup_all(remove_tmp),
-                         on_crash=show_logs)
+    harness.run_sections(SECTIONS, sys.argv[2:], seconds=280, servers=servers, cleanup=remove_tmp)

@@ -545,15 +545,6 @@ SECTIONS = {
     "roundtrip": section_roundtrip, "tls": section_tls,
 }
 
-def kill_servers():
-    for s in servers:
-        s.kill()
-
-
-def show_logs():
-    for s in servers:
-        print(s.log_text()[-2000:])
-
 
 if __name__ == "__main__":
-    harness.run_sections(SECTIONS, [SECTION], seconds=240, cleanup=kill_servers, on_crash=show_logs)
+    harness.run_sections(SECTIONS, [SECTION], seconds=240, servers=servers)

@@ -159,9 +159,9 @@ def html_dom(browser, page, doc):
         for f in res["findings"]:
             if f["status"] == "unhealthy":
                 check(f"html: {f['recommendation']} and its remediation shown",
-                        f["recommendation"] in dom and f["remediation"] in dom)
+                      f["recommendation"] in dom and f["remediation"] in dom)
                 check(f"html: message of {f['recommendation']} shown",
-                        f["message"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in dom)
+                      f["message"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in dom)
     check("html: denied findings marked", dom.count("pill deny") >= 2)
     score = doc.get("score") or {}
     if isinstance(score.get("percent"), (int, float)):
@@ -183,7 +183,7 @@ def html_escaping(binary, browser, tmp):
     dom = r.stdout.decode("utf-8", "replace")
     check("html: no element injected from names", "<script" not in dom and "<b>&amp;" not in dom)
     check("html: names shown as text",
-            "x&lt;&amp;&gt;\"'y" in dom and "ns&lt;script&gt;alert(1)&lt;/script&gt;" in dom)
+          "x&lt;&amp;&gt;\"'y" in dom and "ns&lt;script&gt;alert(1)&lt;/script&gt;" in dom)
 
 
 def html_prediction(binary, browser, src, tmp, html):
@@ -201,11 +201,11 @@ def html_prediction(binary, browser, src, tmp, html):
     check(f"html: --baseline scan: {p.stderr}", p.returncode == 0 and isinstance(pred, dict))
     if isinstance(pred, dict):
         check("html: predicted before and after shown",
-                "Predicted change" in dom and f"{pred['after']:.2f}%" in dom and f"{pred['before']:.2f}%" in dom)
+              "Predicted change" in dom and f"{pred['after']:.2f}%" in dom and f"{pred['before']:.2f}%" in dom)
         check("html: predicted delta shown", f"{pred['delta']:+.2f}" in dom)
         for ctl in pred["controls"]:
             check(f"html: control change {ctl['id']}", f"{ctl['id']} &middot; before {ctl['before']:.2f} pts" in dom or
-                    f"{ctl['id']} · before {ctl['before']:.2f} pts" in dom)
+                  f"{ctl['id']} · before {ctl['before']:.2f} pts" in dom)
     check("html: no prediction without --baseline", "Predicted change" not in html)
 
 
@@ -215,7 +215,7 @@ def html_excluded_and_healthy(binary, browser, src, tmp):
     p = scan(binary, "-f", "html", "-o", page5, os.path.join(FIX, "excluded.yaml"))
     dom = chromium(browser, "file://" + page5, "--dump-dom").stdout.decode("utf-8", "replace")
     check("html: excluded namespace shown as not evaluated",
-            p.returncode == 0 and "Namespace excluded globally: not evaluated." in dom and "kube-proxy-x" in dom)
+          p.returncode == 0 and "Namespace excluded globally: not evaluated." in dom and "kube-proxy-x" in dom)
 
     # A healthy report: the gauge is full and nothing is denied.
     page3 = os.path.join(tmp, "healthy.html")
@@ -223,7 +223,7 @@ def html_excluded_and_healthy(binary, browser, src, tmp):
     r = chromium(browser, "file://" + page3, "--dump-dom")
     dom = r.stdout.decode("utf-8", "replace")
     check("html: healthy report",
-            p.returncode == 0 and "Every applicable check passes." in dom and "pill deny" not in dom)
+          p.returncode == 0 and "Every applicable check passes." in dom and "pill deny" not in dom)
 
 def main():
     if len(sys.argv) != 3:

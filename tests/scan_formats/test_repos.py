@@ -70,8 +70,8 @@ def counts_in_formats(binary, args, cwd, skipped, errors, what):
             notes = inv["toolExecutionNotifications"]
             got = (inv["properties"]["skippedFiles"], inv["properties"]["inputErrors"])
             check(f"{what}: sarif notifications", sum(n["level"] == "note" for n in notes) == skipped and
-                    sum(n["level"] == "error" for n in notes) == errors and
-                    inv["executionSuccessful"] == (errors == 0))
+                  sum(n["level"] == "error" for n in notes) == errors and
+                  inv["executionSuccessful"] == (errors == 0))
         elif fmt == "junit":
             suites = [s for s in ET.fromstring(out).iter("testsuite") if s.get("name") == "scoregate inputs"]
             got = (int(suites[0].get("skipped")), int(suites[0].get("errors"))) if suites else (0, 0)
@@ -104,33 +104,33 @@ def group_skip(binary, src):
         p, doc = scan_json(binary, "repo/", cwd=tmp)
         check(f"skip: a folder with non-manifest YAML exits 0, got {p.returncode}: {p.stderr}", p.returncode == 0)
         check(f"skip: only the manifest is reported, without '//': {[r['source']['file'] for r in doc['resources']]}",
-                [r["source"]["file"] for r in doc["resources"]] == ["repo/app/deploy.yaml"])
+              [r["source"]["file"] for r in doc["resources"]] == ["repo/app/deploy.yaml"])
         skipped = {s["file"]: s for s in doc["skipped"]}
         check(f"skip: non-manifests and a Helm chart skipped (dotfolders and empty files are not): {sorted(skipped)}",
-                sorted(skipped) == ["repo/app/patch.yaml", "repo/app/values.yaml", "repo/chart/Chart.yaml",
+              sorted(skipped) == ["repo/app/patch.yaml", "repo/app/values.yaml", "repo/chart/Chart.yaml",
                                     "repo/chart/templates/deployment.yaml", "repo/tools/lint.yml"])
         check("skip: a chart's template is skipped, saying how to check what it renders",
-                "helm template repo/chart | scoregate scan -" in
-                skipped.get("repo/chart/templates/deployment.yaml", {}).get("reason", ""))
+              "helm template repo/chart | scoregate scan -" in
+              skipped.get("repo/chart/templates/deployment.yaml", {}).get("reason", ""))
         check(f"skip: the reason and place of values.yaml: {skipped.get('repo/app/values.yaml')}",
-                skipped.get("repo/app/values.yaml", {}).get("line") == 2 and
-                "no document has apiVersion or kind" in skipped["repo/app/values.yaml"]["reason"])
+              skipped.get("repo/app/values.yaml", {}).get("line") == 2 and
+              "no document has apiVersion or kind" in skipped["repo/app/values.yaml"]["reason"])
         check("skip: a JSON patch is a sequence",
-                "a sequence, not a Kubernetes object" in skipped.get("repo/app/patch.yaml", {}).get("reason", ""))
+              "a sequence, not a Kubernetes object" in skipped.get("repo/app/patch.yaml", {}).get("reason", ""))
         notices = [l for l in p.stderr.splitlines() if l.startswith("scoregate scan: skipped ")]
         check(f"skip: one notice per file on stderr: {notices}",
-                len(notices) == 5 and all(any(f in l for l in notices) for f in skipped))
+              len(notices) == 5 and all(any(f in l for l in notices) for f in skipped))
         counts_in_formats(binary, ["repo"], tmp, 5, 0, "skip")
         # Named explicitly, or with --strict, such a file is an error.
         p = scan(binary, "repo/app/values.yaml", cwd=tmp)
         check(f"skip: a file named explicitly stays strict: {p.returncode} {p.stderr}", p.returncode == 2 and "repo/app/values.yaml: document 1, line 2: the object has neither apiVersion "
-                "nor kind" in p.stderr)
+              "nor kind" in p.stderr)
         p = scan(binary, "-", stdin="replicaCount: 2\n", cwd=tmp)
         check(f"skip: stdin stays strict: {p.stderr}", p.returncode == 2 and "<stdin>: document 1, line 1" in p.stderr)
         p, doc = scan_json(binary, "--strict", "repo", cwd=tmp)
         check(f"skip: --strict makes them errors, the rest still reported: {p.returncode} {p.stderr}",
-                p.returncode == 2 and doc and len(doc["errors"]) == 5 and not doc["skipped"] and
-                [r["name"] for r in doc["resources"]] == ["web"])
+              p.returncode == 2 and doc and len(doc["errors"]) == 5 and not doc["skipped"] and
+              [r["name"] for r in doc["resources"]] == ["web"])
 
 
 # ---------------------------------------------------------------- kustomize
@@ -183,7 +183,7 @@ def group_kustomize(binary, src):
         p, doc = scan_json(binary, "k", cwd=tmp)
         check(f"kustomize: the folder exits 0: {p.stderr}", p.returncode == 0)
         check(f"kustomize: only the base's object is scored: {[r['source']['file'] for r in doc['resources']]}",
-                [r["source"]["file"] for r in doc["resources"]] == ["k/base/deploy.yaml"])
+              [r["source"]["file"] for r in doc["resources"]] == ["k/base/deploy.yaml"])
         why = {s["file"]: s["reason"] for s in doc["skipped"]}
         want = {
             "k/base/kustomization.yaml": "a kustomization",
@@ -195,13 +195,13 @@ def group_kustomize(binary, src):
                                                      "(patchesJson6902)",
         }
         check(f"kustomize: kustomizations and their patches skipped, saying which: {json.dumps(why, indent=1)}",
-                sorted(why) == sorted(want) and all(want[f] in why[f] for f in want))
+              sorted(why) == sorted(want) and all(want[f] in why[f] for f in want))
         check("kustomize: the notice says how to check the overlay",
-                "kubectl kustomize k/overlays/prod | scoregate scan -" in why.get("k/overlays/prod/limits.yaml", ""))
+              "kubectl kustomize k/overlays/prod | scoregate scan -" in why.get("k/overlays/prod/limits.yaml", ""))
         # Without the kustomization, the patches are scored as whole objects: false findings.
         p, doc = scan_json(binary, "--strict", "k/overlays/prod/limits.yaml", cwd=tmp)
         check("kustomize: a patch scanned alone is 'missing' every setting (why it is skipped)",
-                any(f["status"] == "unhealthy" and f["recommendation"] == "run-as-non-root"
+              any(f["status"] == "unhealthy" and f["recommendation"] == "run-as-non-root"
                     for r in doc["resources"] for f in r["findings"]))
         kubectl = find_kubectl(src)
         if not check("kustomize: kubectl not found (scripts/deps installs .cache/kubectl)", kubectl is not None):
@@ -234,15 +234,15 @@ def group_errors(binary, src):
         check(f"errors: file and line of each: {errs}", set(errs) == {("r/b.yaml", 4), ("r/c.yaml", 1)})
         check(f"errors: the broken field: {errs}", "spec.containers: expected a list" in errs.get(("r/c.yaml", 1), ""))
         check(f"errors: named on stderr: {p.stderr}",
-                "r/b.yaml: document 1, line 4" in p.stderr and "r/c.yaml: document 1, line 1" in p.stderr)
+              "r/b.yaml: document 1, line 4" in p.stderr and "r/c.yaml: document 1, line 1" in p.stderr)
         counts_in_formats(binary, ["-c", policy, "r"], tmp, 0, 2, "errors")
         log = json.loads(scan(binary, "-f", "sarif", "-c", policy, "r", cwd=tmp).stdout)
         run = log["runs"][0]
         check("errors: the SARIF upload still holds the findings",
-                any(r["ruleId"] == "privileged-containers" for r in run["results"]))
+              any(r["ruleId"] == "privileged-containers" for r in run["results"]))
         locs = [n["locations"][0]["physicalLocation"] for n in run["invocations"][0]["toolExecutionNotifications"]]
         check(f"errors: SARIF notifications point at file and line: {locs}", sorted((l["artifactLocation"]["uri"], l["region"]["startLine"]) for l in locs) ==
-                [("r/b.yaml", 4), ("r/c.yaml", 1)])
+              [("r/b.yaml", 4), ("r/c.yaml", 1)])
         junit = scan(binary, "-f", "junit", "-c", policy, "r", cwd=tmp).stdout
         xsd = os.path.join(os.path.dirname(os.path.abspath(__file__)), "xsd", "junit-10.xsd")
         with open(os.path.join(tmp, "j.xml"), "w") as f:
@@ -271,7 +271,7 @@ def group_lenient(binary, src):
         write(tmp, "m/bad.yaml", cm.format("h") + "---\n\ufeff" + cm.format("i") + "---\n\ufeffkind: Pod\n")
         p = scan(binary, "m", cwd=tmp)
         check(f"lenient: document numbers stay right after a byte-order mark: {p.stderr}",
-                p.returncode == 2 and "m/bad.yaml: document 3, line 9: the object has no apiVersion" in p.stderr)
+              p.returncode == 2 and "m/bad.yaml: document 3, line 9: the object has no apiVersion" in p.stderr)
 
 
 # ---------------------------------------------------------------- groups
@@ -293,16 +293,16 @@ def group_groups(binary, src):
                                       "  no-default-namespace: {action: deny}\n")
         p, doc = scan_json(binary, "-c", policy, "g", cwd=tmp)
         check(f"groups: exit 1 (the Kruise StatefulSet is privileged), got {p.returncode}: "
-                f"{p.stderr}", p.returncode == 1)
+              f"{p.stderr}", p.returncode == 1)
         res = {r["kind"] + "." + r["apiVersion"]: r for r in doc["resources"]}
         unhealthy = {k: sorted({f["recommendation"] for f in r["findings"] if f["status"] == "unhealthy"})
                      for k, r in res.items()}
         check(f"groups: Kruise {unhealthy}", "privileged-containers" in unhealthy["StatefulSet.apps.kruise.io/v1beta1"] and
-                not res["StatefulSet.apps.kruise.io/v1beta1"]["decision"]["allowed"])
+              not res["StatefulSet.apps.kruise.io/v1beta1"]["decision"]["allowed"])
         check(f"groups: Volcano Job has no findings", res["Job.batch.volcano.sh/v1alpha1"]["findings"] == [])
         check("groups: a Knative Service in default is no core Service",
-                res["Service.serving.knative.dev/v1"]["findings"] == [] and
-                res["Service.serving.knative.dev/v1"]["decision"]["allowed"])
+              res["Service.serving.knative.dev/v1"]["findings"] == [] and
+              res["Service.serving.knative.dev/v1"]["decision"]["allowed"])
         check(f"groups: Rollout {unhealthy}", "host-namespaces" in unhealthy["Rollout.argoproj.io/v1alpha1"])
         # podControllers in the settings; a path that cannot name a pod template is a load error with file and line.
         kn = write(tmp, "kn.yaml", "podControllers:\n  - apiVersion: serving.knative.dev/v1\n    kind: Service\n"
@@ -314,13 +314,13 @@ def group_groups(binary, src):
                                      "    kind: Service\n    podTemplate: spec.template.spec\n")
         p = scan(binary, "-c", bad, "g", cwd=tmp)
         check(f"groups: a wrong podTemplate is a load error with file and line: {p.stderr}",
-                p.returncode == 2 and p.stdout == "" and re.search(r"bad\.yaml: line 5: podControllers entry "
-                r"serving\.knative\.dev/v1 Service: it names the pod spec", p.stderr))
+              p.returncode == 2 and p.stdout == "" and re.search(r"bad\.yaml: line 5: podControllers entry "
+              r"serving\.knative\.dev/v1 Service: it names the pod spec", p.stderr))
         ex = write(tmp, "ex.yaml", "exemptions:\n  - name: x\n    recommendations: [privileged-containers]\n"
                                    "    category: waiver\n    match:\n      kinds: [Certificate]\n")
         p = scan(binary, "-c", ex, "g", cwd=tmp)
         check(f"groups: an unknown bare kind in an exemption: {p.stderr}", p.returncode == 2 and "ex.yaml: line 6: x: 'Certificate' is neither a built-in Kubernetes kind nor a "
-                "pod controller" in p.stderr)
+              "pod controller" in p.stderr)
 
 
 # ---------------------------------------------------------------- corpus
@@ -344,7 +344,7 @@ def group_corpus(binary, src):
         p, doc = scan_json(binary, d, cwd=corpus)
         want_rc = (2,) if bad else (0, 1)
         check(f"corpus: {d} ({len(files)} files) exits {p.returncode}, want {want_rc}: {p.stderr[-500:]}",
-                p.returncode in want_rc and doc is not None)
+              p.returncode in want_rc and doc is not None)
         if not doc:
             continue
         seen = {r["source"]["file"] for r in doc["resources"]} | {s["file"] for s in doc["skipped"]}
@@ -357,13 +357,13 @@ def group_corpus(binary, src):
         check(f"corpus: {d}: one notice per skipped file", notices == {s["file"] for s in doc["skipped"]})
         errs = sorted((e["file"], e.get("line")) for e in doc["errors"])
         check(f"corpus: {d}: the errors are the known-invalid files with their lines: {errs}",
-                errs == sorted((f, invalid[f]["line"]) for f in bad))
+              errs == sorted((f, invalid[f]["line"]) for f in bad))
         for f in bad:
             check(f"corpus: {f}: says '{invalid[f]['message']}'",
-                    any(e["file"] == f and invalid[f]["message"] in e["message"] for e in doc["errors"]))
+                  any(e["file"] == f and invalid[f]["message"] in e["message"] for e in doc["errors"]))
             p1 = scan(binary, f, cwd=corpus)
             check(f"corpus: {f} alone exits 2 naming file and line: {p1.stderr}", p1.returncode == 2 and f"{f}: document {invalid[f]['document']}, line {invalid[f]['line']}:"
-                    in p1.stderr)
+                  in p1.stderr)
     check(f"corpus: a few hundred files ({total})", total >= 200)
 
 

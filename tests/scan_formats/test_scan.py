@@ -71,7 +71,7 @@ def group_json(binary, src):
             check(f"json: resource has {k}", k in res)
         s = res["source"]
         check(f"json: source {s}", s.get("file") == "mixed.yaml" and isinstance(s.get("document"), int) and
-                isinstance(s.get("line"), int) and s["line"] >= 1)
+              isinstance(s.get("line"), int) and s["line"] >= 1)
     for res, f in findings(doc):
         missing = [k for k in FINDING_KEYS if k not in f]
         check(f"json: finding {f.get('recommendation')} lacks {missing}", not missing)
@@ -84,11 +84,11 @@ def group_json(binary, src):
     check("json: cluster-scoped namespace is null", role["namespace"] is None)
     custom = [f for f in role["findings"] if f["recommendation"] == "clusterrole-owner"]
     check(f"json: custom finding {custom}", custom and custom[0]["standard"] == "custom" and custom[0]["builtin"] is False and
-            custom[0]["status"] == "unhealthy")
+          custom[0]["status"] == "unhealthy")
     pod = byname[("Pod", "debug")]
     st = {(f["recommendation"], f["container"]): f for f in pod["findings"]}
     check("json: privileged deny finding", st[("privileged-containers", "shell")]["status"] == "unhealthy" and
-            st[("privileged-containers", "shell")]["action"] == "deny")
+          st[("privileged-containers", "shell")]["action"] == "deny")
     check("json: exemption applied", st[("readonly-root-filesystem", "shell")]["status"] == "exempt")
     check("json: namespace defaulted", byname[("ConfigMap", "settings")]["namespace"] == "default")
     if "score" in doc:
@@ -104,7 +104,7 @@ def group_json(binary, src):
         p, doc = scan_json(binary, "--baseline", base, os.path.join(src, "examples", "hardened-deployment.yaml"))
         pred = doc.get("prediction") if doc else None
         check(f"json: prediction fields with --baseline: {pred}",
-                isinstance(pred, dict) and all(k in pred for k in ("before", "after", "delta", "exactDelta", "controls")))
+              isinstance(pred, dict) and all(k in pred for k in ("before", "after", "delta", "exactDelta", "controls")))
         for ctl in (pred or {}).get("controls", []):
             check(f"json: prediction control fields {ctl}", all(k in ctl for k in ("id", "before", "after")))
         p, doc = scan_json(binary, os.path.join(src, "examples", "hardened-deployment.yaml"))
@@ -133,21 +133,21 @@ def sarif_checks(log, what):
     check(f"{what}: rule ids unique and present", len(ids) == len(set(ids)) and all(ids))
     for r in rules:
         check(f"{what}: rule {r.get('id')} name/shortDescription/help",
-                r.get("name") and r.get("shortDescription", {}).get("text") and r.get("help", {}).get("text"))
+              r.get("name") and r.get("shortDescription", {}).get("text") and r.get("help", {}).get("text"))
         props = r.get("properties", {})
         check(f"{what}: rule properties {props}", all(props.get(k) for k in ("severity", "control", "standard")))
         check(f"{what}: rule default level",
-                r.get("defaultConfiguration", {}).get("level") in ("error", "warning", "note"))
+              r.get("defaultConfiguration", {}).get("level") in ("error", "warning", "note"))
     bases = run.get("originalUriBaseIds", {})
     results = run.get("results")
     check(f"{what}: results array", isinstance(results, list))
     for res in results:
         check(f"{what}: result message.text",
-                isinstance(res.get("message", {}).get("text"), str) and res["message"]["text"])
+              isinstance(res.get("message", {}).get("text"), str) and res["message"]["text"])
         rid, idx = res.get("ruleId"), res.get("ruleIndex")
         check(f"{what}: ruleId {rid} names a rule", rid in ids)
         check(f"{what}: ruleIndex {idx} points at rule {rid}",
-                isinstance(idx, int) and 0 <= idx < len(rules) and rules[idx]["id"] == rid)
+              isinstance(idx, int) and 0 <= idx < len(rules) and rules[idx]["id"] == rid)
         check(f"{what}: level {res.get('level')}", res.get("level") in ("error", "warning", "note"))
         locs = res.get("locations", [])
         check(f"{what}: result has a location", len(locs) >= 1)
@@ -170,13 +170,13 @@ def group_sarif(binary, src):
     results = sarif_checks(log, "sarif")
     unhealthy = [(r, f) for r, f in findings(doc) if f["status"] == "unhealthy"]
     check(f"sarif: one result per unhealthy finding ({len(results)} vs "
-            f"{len(unhealthy)})", len(results) == len(unhealthy))
+          f"{len(unhealthy)})", len(results) == len(unhealthy))
     rule_ids = {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]}
     check("sarif: one rule per recommendation that appears", rule_ids == {f["recommendation"] for _, f in unhealthy})
     for res in results:
         art = res["locations"][0]["physicalLocation"]["artifactLocation"]
         check(f"sarif: relative uri {art}",
-                art["uri"] == "mixed.yaml" and art.get("uriBaseId") == "%SRCROOT%")
+              art["uri"] == "mixed.yaml" and art.get("uriBaseId") == "%SRCROOT%")
     base = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
     check(f"sarif: %SRCROOT% is a file URI of a folder: {base}", base.startswith("file://") and base.endswith("/"))
     # Level mapping: denied -> error; high -> error, medium -> warning, low -> note.
@@ -203,7 +203,7 @@ def group_sarif(binary, src):
     for res in results:
         name = res["properties"]["name"]
         check(f"sarif: startLine of {name}",
-                res["locations"][0]["physicalLocation"]["region"]["startLine"] == lines[(kinds[name], name)])
+              res["locations"][0]["physicalLocation"]["region"]["startLine"] == lines[(kinds[name], name)])
     # Absolute path below the cwd -> relative; outside the cwd -> file:// URI; stdin -> "stdin".
     p = scan(binary, "-f", "sarif", os.path.join(FIX, "mixed.yaml"), cwd=HERE)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in json.loads(p.stdout)["runs"][0]["results"]}
@@ -227,7 +227,7 @@ def group_sarif(binary, src):
     log = json.loads(p.stdout)
     sarif_checks(log, "sarif healthy")
     check("sarif: healthy input gives no results",
-            p.returncode == 0 and log["runs"][0]["results"] == [] and log["runs"][0]["tool"]["driver"]["rules"] == [])
+          p.returncode == 0 and log["runs"][0]["results"] == [] and log["runs"][0]["tool"]["driver"]["rules"] == [])
 
 
 # ---------------------------------------------------------------- junit
@@ -250,9 +250,9 @@ def group_junit(binary, src):
         skips = [tc for tc in cases if tc.find("skipped") is not None]
         check(f"junit: {want} tests count", int(s.get("tests")) == len(cases) == len(res["findings"]))
         check(f"junit: {want} failures count",
-                int(s.get("failures")) == len(fails) == sum(f["status"] == "unhealthy" for f in res["findings"]))
+              int(s.get("failures")) == len(fails) == sum(f["status"] == "unhealthy" for f in res["findings"]))
         check(f"junit: {want} skipped count", int(s.get("skipped")) == len(skips) ==
-                sum(f["status"] in ("exempt", "notApplicable") for f in res["findings"]))
+              sum(f["status"] in ("exempt", "notApplicable") for f in res["findings"]))
         check("junit: errors attribute", s.get("errors") == "0")
         for tc, f in zip(cases, res["findings"]):
             check(f"junit: classname {tc.get('classname')}", tc.get("classname") == f["recommendation"])
@@ -281,7 +281,7 @@ def group_junit(binary, src):
         names = [tc.get("name") for tc in s.findall("testcase")]
         check(f"junit: container name round-trips {names}", any("c]]></failure><b>&amp;\ufffd\tend" in n for n in names))
         check("junit: failure messages present",
-                all(tc.find("failure") is None or tc.find("failure").get("message") for tc in s.findall("testcase")))
+              all(tc.find("failure") is None or tc.find("failure").get("message") for tc in s.findall("testcase")))
 
 
 def group_excluded(binary, src):
@@ -291,7 +291,7 @@ def group_excluded(binary, src):
     root = ET.fromstring(scan(binary, "-c", POLICY, "-f", "junit", "excluded.yaml", cwd=FIX).stdout)
     suite = root.find("testsuite")
     check("excluded: junit has one skipped testcase",
-            (root.get("tests"), root.get("failures"), suite.get("skipped")) == ("1", "0", "1"))
+          (root.get("tests"), root.get("failures"), suite.get("skipped")) == ("1", "0", "1"))
     lst = json.loads(scan(binary, "-c", POLICY, "-f", "policyreport", "excluded.yaml", cwd=FIX).stdout)
     check("excluded: no policy report results", lst["items"] == [])
     log = json.loads(scan(binary, "-c", POLICY, "-f", "sarif", "excluded.yaml", cwd=FIX).stdout)
@@ -314,7 +314,7 @@ def group_policyreport(binary, src):
     items = lst["items"]
     kinds = [(i["kind"], i["metadata"].get("namespace")) for i in items]
     check(f"policyreport: reports {kinds}",
-            kinds == [("ClusterPolicyReport", None), ("PolicyReport", "team"), ("PolicyReport", "default")])
+          kinds == [("ClusterPolicyReport", None), ("PolicyReport", "team"), ("PolicyReport", "default")])
     total = 0
     for rep in items:
         check("policyreport: apiVersion", rep["apiVersion"] == "wgpolicyk8s.io/v1alpha2")
@@ -328,12 +328,12 @@ def group_policyreport(binary, src):
             check("policyreport: severity enum", res.get("severity") in ("high", "medium", "low"))
             ts = res.get("timestamp", {})
             check(f"policyreport: timestamp {ts}", isinstance(ts.get("seconds"), int) and isinstance(ts.get("nanos"), int) and
-                    0 <= ts["nanos"] <= 999999999)
+                  0 <= ts["nanos"] <= 999999999)
             check("policyreport: source/rule/category",
-                    res.get("source") == "scoregate" and res.get("rule") and res.get("category"))
+                  res.get("source") == "scoregate" and res.get("rule") and res.get("category"))
             check("policyreport: scored boolean", isinstance(res.get("scored"), bool))
             check("policyreport: properties are strings",
-                    all(isinstance(v, str) for v in res.get("properties", {}).values()))
+                  all(isinstance(v, str) for v in res.get("properties", {}).values()))
             for r in res.get("resources", []):
                 check("policyreport: resource reference", r.get("apiVersion") and r.get("kind") and r.get("name"))
                 check("policyreport: resource in its report", r.get("namespace") == rep["metadata"].get("namespace"))
@@ -349,7 +349,7 @@ def group_policyreport(binary, src):
     check("policyreport: exempt -> skip", res[("readonly-root-filesystem", "debug", "shell")]["result"] == "skip")
     check("policyreport: healthy -> pass", res[("no-cap-sys-admin", "debug", "shell")]["result"] == "pass")
     check("policyreport: policy/category", res[("privileged-containers", "debug", "shell")]["policy"] == "mcsb" and
-            res[("privileged-containers", "debug", "shell")]["category"] == "access")
+          res[("privileged-containers", "debug", "shell")]["category"] == "access")
 
 
 # ---------------------------------------------------------------- text
@@ -404,10 +404,10 @@ def group_text(binary, src):
             if ctl["max"] > 0:
                 m = re.search(re.escape(ctl["name"]) + r"\s+([0-9.]+) / ([0-9.]+)\s+" + re.escape(counts), text)
                 check(f"text: points of control {ctl['id']}",
-                        m and abs(float(m.group(1)) - ctl["current"]) < 0.006 and float(m.group(2)) == ctl["max"])
+                      m and abs(float(m.group(1)) - ctl["current"]) < 0.006 and float(m.group(2)) == ctl["max"])
             else:
                 check(f"text: control {ctl['id']} not scored",
-                        re.search(re.escape(ctl["name"]) + r"\s+not scored\s+" + re.escape(counts), text))
+                      re.search(re.escape(ctl["name"]) + r"\s+not scored\s+" + re.escape(counts), text))
     else:
         check("text: no score lines without a score", "Secure score" not in text)
     with tempfile.TemporaryDirectory() as tmp:
@@ -421,10 +421,10 @@ def group_text(binary, src):
         if isinstance(pred, dict):
             text = scan(binary, "--baseline", base, hardened).stdout
             check("text: predicted before -> after (delta)",
-                    f"Predicted score: {pred['before']:.2f}% -> {pred['after']:.2f}% ({pred['delta']:+.2f}" in text)
+                  f"Predicted score: {pred['before']:.2f}% -> {pred['after']:.2f}% ({pred['delta']:+.2f}" in text)
             for ctl in pred["controls"]:
                 check(f"text: control change {ctl['id']}",
-                        re.search(re.escape(ctl["id"]) + rf"\s+{ctl['before']:.2f} -> {ctl['after']:.2f}", text))
+                      re.search(re.escape(ctl["id"]) + rf"\s+{ctl['before']:.2f} -> {ctl['after']:.2f}", text))
 
 
 # ---------------------------------------------------------------- exit codes
@@ -460,7 +460,7 @@ def group_exit(binary, src):
             f.write("recommendations:\n  privilege-escalation: {action: enforce}\n")
         p = scan(binary, "-c", blocked, "mixed.yaml", cwd=FIX)
         check(f"exit: enforce whose fix the API server would reject -> 1 saying why, got {p.returncode}",
-                p.returncode == 1 and "not fixed: the container is privileged" in p.stdout)
+              p.returncode == 1 and "not fixed: the container is privileged" in p.stdout)
         bad_yaml = os.path.join(tmp, "bad.yaml")
         with open(bad_yaml, "w") as f:
             f.write("apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n")
@@ -476,7 +476,7 @@ def group_exit(binary, src):
                 check(f"exit: {args} -> 2, got {p.returncode}", p.returncode == 2)
                 check(f"exit: {args} says '{msg}': {p.stderr.strip()}", msg in p.stderr)
                 check(f"exit: {fmt} of mixed.yaml and {args} holds the resources and names the error",
-                        "debug" in p.stdout and os.path.basename(args[0]) in p.stdout)
+                      "debug" in p.stdout and os.path.basename(args[0]) in p.stdout)
         # Usage errors: exit 2 and no report.
         usage = [
             (["-f", "xml", "mixed.yaml"], "unknown format 'xml'"),
@@ -503,22 +503,22 @@ def group_inputs(binary, src):
     files = [r["source"]["file"] for r in doc["resources"]]
     check(f"inputs: directory scan exits 0: {p.stderr}", p.returncode == 0)
     check(f"inputs: recursive, *.yaml|*.yml|*.json only, dotfiles skipped, name order: {files}",
-            files == ["tree/a.yaml", "tree/b.yml", "tree/c.json", "tree/nested/d.yaml", "tree/nested/deeper/e.yml"])
+          files == ["tree/a.yaml", "tree/b.yml", "tree/c.json", "tree/nested/d.yaml", "tree/nested/deeper/e.yml"])
     with open(os.path.join(FIX, "mixed.yaml")) as f:
         p, doc = scan_json(binary, "-c", POLICY, "-", stdin=f.read(), cwd=FIX)
     check("inputs: - reads standard input", p.returncode == 1 and len(doc["resources"]) == 4 and
-            all(r["source"]["file"] == "<stdin>" for r in doc["resources"]))
+          all(r["source"]["file"] == "<stdin>" for r in doc["resources"]))
     p, doc = scan_json(binary, "mixed.yaml", "deep.yaml", "tree/nested", "escape.yaml", cwd=FIX)
     order = []
     for r in doc["resources"]:
         if not order or order[-1] != r["source"]["file"]:
             order.append(r["source"]["file"])
     check(f"inputs: many paths in order: {order}",
-            order == ["mixed.yaml", "deep.yaml", "tree/nested/d.yaml", "tree/nested/deeper/e.yml", "escape.yaml"])
+          order == ["mixed.yaml", "deep.yaml", "tree/nested/d.yaml", "tree/nested/deeper/e.yml", "escape.yaml"])
     p, doc = scan_json(binary, "--namespace", "shop", "mixed.yaml", cwd=FIX)
     ns = {r["name"]: r["namespace"] for r in doc["resources"]}
     check(f"inputs: --namespace only for objects without one: {ns}",
-            ns == {"debug": "team", "edge": "team", "reader": None, "settings": "shop"})
+          ns == {"debug": "team", "edge": "team", "reader": None, "settings": "shop"})
     check("inputs: --namespace shop clears no-default-namespace", not any(f["recommendation"] == "no-default-namespace" and f["status"] == "unhealthy"
                     for _, f in findings(doc)))
     with tempfile.TemporaryDirectory() as tmp:
@@ -533,7 +533,7 @@ def group_inputs(binary, src):
             g.write(f.read())
         p, doc = scan_json(binary, "-c", POLICY, odd)
         check("inputs: a non-UTF-8 file name in json",
-                doc and doc["resources"][0]["source"]["file"].endswith("odd\ufffd name.yaml"))
+              doc and doc["resources"][0]["source"]["file"].endswith("odd\ufffd name.yaml"))
         root = ET.fromstring(scan(binary, "-c", POLICY, "-f", "junit", odd).stdout)
         check("inputs: ... in junit", root.find("testsuite").get("file").endswith("odd\ufffd name.yaml"))
         lst = json.loads(scan(binary, "-c", POLICY, "-f", "policyreport", odd).stdout)
@@ -609,7 +609,7 @@ def group_helm(binary, src):
     check(f"helm: {ndocs} documents -> {len(doc['resources'])}", len(doc["resources"]) == ndocs and ndocs >= 5)
     check("helm: source lines", [r["source"]["line"] for r in doc["resources"]] == expected_lines(stream))
     check("helm: documents from stdin", [r["source"]["document"] for r in doc["resources"]] == list(range(1, ndocs + 1)) or
-            all(r["source"]["file"] == "<stdin>" for r in doc["resources"]))
+          all(r["source"]["file"] == "<stdin>" for r in doc["resources"]))
     for fmt in ("sarif", "junit", "policyreport", "html"):
         p = scan(binary, "-f", fmt, "-", stdin=stream)
         check(f"helm: -f {fmt} from stdin", p.returncode == 0 and p.stdout)
@@ -656,33 +656,33 @@ def group_examples(binary, src):
     check(f"examples: hardened exits 0: {p.stderr}", p.returncode == 0)
     res = doc["resources"]
     check("examples: hardened is one Deployment in a non-default namespace",
-            len(res) == 1 and res[0]["kind"] == "Deployment" and res[0]["namespace"] not in (None, "default"))
+          len(res) == 1 and res[0]["kind"] == "Deployment" and res[0]["namespace"] not in (None, "default"))
     bad = [f["recommendation"] for _, f in findings(doc) if f["status"] != "healthy"]
     check(f"examples: hardened has no unhealthy finding: {bad}", not bad)
     healthy = {f["recommendation"] for _, f in findings(doc) if f["status"] == "healthy"}
     check(f"examples: hardened is checked by every pod recommendation: {sorted(healthy)}",
-            healthy >= CARELESS_EXPECTED - {"https-ingress", "no-default-namespace"})
+          healthy >= CARELESS_EXPECTED - {"https-ingress", "no-default-namespace"})
     p, doc = scan_json(binary, os.path.join(ex, "careless-deployment.yaml"))
     check(f"examples: careless exits 0 with default (warn) actions: {p.stderr}", p.returncode == 0)
     kinds = sorted(r["kind"] for r in doc["resources"])
     check(f"examples: careless holds {kinds}", kinds == ["Deployment", "Ingress", "Service"])
     failing = {f["recommendation"] for _, f in findings(doc) if f["status"] == "unhealthy"}
     check(f"examples: careless violates {sorted(failing)}, "
-            f"missing {sorted(CARELESS_EXPECTED - failing)}", failing == CARELESS_EXPECTED)
+          f"missing {sorted(CARELESS_EXPECTED - failing)}", failing == CARELESS_EXPECTED)
     check("examples: careless has many findings", sum(f["status"] == "unhealthy" for _, f in findings(doc)) >= 20)
     settings = os.path.join(ex, "settings", "scoregate.yaml")
     p = scan(binary, "-c", settings, os.path.join(ex, "careless-deployment.yaml"))
     check(f"examples: careless with examples/settings/scoregate.yaml is denied (1), got "
-            f"{p.returncode}: "
-            f"{p.stderr}", p.returncode == 1)
+          f"{p.returncode}: "
+          f"{p.stderr}", p.returncode == 1)
     p = scan(binary, "-c", settings, os.path.join(ex, "hardened-deployment.yaml"))
     check(f"examples: hardened passes examples/settings/scoregate.yaml, got {p.returncode}", p.returncode == 0)
     # The folder as the docs scan it: the manifests reported, the settings skipped with a notice.
     p, doc = scan_json(binary, "examples/", cwd=src)
     check(f"examples: scan examples/ exits 0, reports both manifests, skips the settings: {p.stderr}",
-            p.returncode == 0 and sorted({r["source"]["file"] for r in doc["resources"]}) ==
-            ["examples/careless-deployment.yaml", "examples/hardened-deployment.yaml"] and
-            [s["file"] for s in doc["skipped"]] == ["examples/settings/scoregate.yaml"])
+          p.returncode == 0 and sorted({r["source"]["file"] for r in doc["resources"]}) ==
+          ["examples/careless-deployment.yaml", "examples/hardened-deployment.yaml"] and
+          [s["file"] for s in doc["skipped"]] == ["examples/settings/scoregate.yaml"])
 
 
 GROUPS = {

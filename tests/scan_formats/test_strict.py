@@ -45,7 +45,7 @@ def validate(xml_text, what, expect_valid=True):
                        timeout=120)
     ok = p.returncode == 0
     check(f"{what}: {'validates' if expect_valid else 'is rejected'} against junit-10.xsd"
-            f"{'' if ok == expect_valid else ': ' + p.stderr[-600:]}", ok == expect_valid)
+          f"{'' if ok == expect_valid else ': ' + p.stderr[-600:]}", ok == expect_valid)
     return ok
 
 
@@ -125,22 +125,22 @@ def group_sarif_links(binary, src):
         check(f"sarif: informationUri {driver.get('informationUri')}", driver.get("informationUri") == base)
         rules = driver["rules"]
         check(f"sarif: helpUri of every rule: {[r.get('helpUri') for r in rules]}",
-                rules and all(r.get("helpUri") == f"{base}/{r['id']}" for r in rules))
+              rules and all(r.get("helpUri") == f"{base}/{r['id']}" for r in rules))
         check("sarif: the score gate's rule is among them", any(r["id"] == "score-gate" for r in rules))
         for joined in ("https://wiki.example.com/scoregate/", "https://wiki.example.com/scoregate#",
                        "https://wiki.example.com/page?rule="):
             p, run = sarif_run(binary, "-c", POLICY, "--help-base-url", joined, "mixed.yaml")
             uris = [r.get("helpUri") for r in run["tool"]["driver"]["rules"]]
             check(f"sarif: no '/' added after {joined[-1]}: {uris[:2]}",
-                    all(u == joined + r["id"] for u, r in zip(uris, run["tool"]["driver"]["rules"])))
+                  all(u == joined + r["id"] for u, r in zip(uris, run["tool"]["driver"]["rules"])))
     p, run = sarif_run(binary, "-c", POLICY, "mixed.yaml")
     driver = run["tool"]["driver"]
     check("sarif: no URLs without --help-base-url (none is made up)",
-            "informationUri" not in driver and all("helpUri" not in r for r in driver["rules"]))
+          "informationUri" not in driver and all("helpUri" not in r for r in driver["rules"]))
     for bad in ("wiki.example.com/x", "ftp://wiki/x", "https://", "https://wiki/a b", 'https://wiki/"x'):
         p = scan(binary, "-f", "sarif", "--help-base-url", bad, "mixed.yaml", cwd=FIX)
         check(f"sarif: --help-base-url '{bad}' is a usage error: {p.returncode} {p.stderr}",
-                p.returncode == 2 and "--help-base-url" in p.stderr and not p.stdout)
+              p.returncode == 2 and "--help-base-url" in p.stderr and not p.stdout)
 
 
 def group_sarif_files(binary, src):
@@ -156,7 +156,7 @@ def group_sarif_files(binary, src):
         check(f"sarif: results of both files {list(by_file)}", set(by_file) == {"staging/app.yaml", "prod/app.yaml"})
         prints = [fp for fps in by_file.values() for fp in fps]
         check("sarif: the same objects in two files get distinct fingerprints",
-                len(prints) == len(set(prints)) and len(by_file.get("prod/app.yaml", [])) > 5)
+              len(prints) == len(set(prints)) and len(by_file.get("prod/app.yaml", [])) > 5)
         again = [r["partialFingerprints"][FP] for r in sarif_run(binary, "-c", POLICY, "prod/app.yaml", cwd=tmp)[1]["results"]]
         check("sarif: a file scanned on its own keeps its fingerprints", again == by_file.get("prod/app.yaml"))
         other = [r["partialFingerprints"][FP]

@@ -515,10 +515,6 @@ def section_offline():
 SECTIONS = {"pages": section_pages, "listener": section_listener, "history": section_history,
             "cluster": section_cluster, "offline": section_offline}
 
+
 if __name__ == "__main__":
-    try:
-        SECTIONS[SECTION]()
-    finally:
-        for srv in servers:
-            srv.kill()
-    harness.finish()
+    harness.run_sections(SECTIONS, [SECTION], servers=servers)

@@ -3,7 +3,7 @@
 
 Usage: test_layout.py SOURCE_DIR [--rule NAME]...   (default: every rule)
 
-Rules (each one ctest entry, layout.NAME):
+Rules (ctest `layout` runs python and c, `layout_includes` runs includes):
   python    every .py file is at most 700 lines and every Python function (methods and nested
             functions included, decorators not) at most 80
   c         every .c and .h file is at most 700 lines and every C function at most 80 (from the line

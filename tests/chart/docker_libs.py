@@ -25,6 +25,10 @@ import shlex
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+
 SANITIZER_PKG = re.compile(r"^lib(asan|ubsan|lsan|tsan|hwasan)\d*$")
 DIRECT_BASE_OK = {"libc6", "libgcc-s1"}
 
@@ -161,65 +165,55 @@ def needed(binary):
     return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", r.stdout)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--dockerfile", required=True)
-    a = ap.parse_args()
-    passed = failed = 0
-
-    def result(ok, name, detail=""):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-            print(f"ok - {name}")
-        else:
-            failed += 1
-            print(f"FAIL - {name}: {detail}")
-
-    with open(a.dockerfile) as f:
+def check_dockerfile(path):
+    """The Dockerfile's stages, user, entry point and packages; returns the runtime packages (None
+    when there is no runtime stage to look at)."""
+    with open(path) as f:
         text = f.read()
     st = stages(instructions(text))
-    result(len(st) >= 2, "Dockerfile is multi-stage", f"{len(st)} stage(s)")
-    if len(st) < 2:
-        print(f"{passed} passed, {failed} failed")
-        return 1
+    if not check("Dockerfile is multi-stage", len(st) >= 2, f"{len(st)} stage(s)"):
+        return None
     build, runtime = st[0], st[-1]
-    result(re.fullmatch(r"debian:12\s+AS\s+\S+", build["from"], re.I) is not None,
-           "build stage FROM debian:12 AS <name>", build["from"])
-    result(runtime["from"].split()[0] == "debian:12-slim", "runtime stage FROM debian:12-slim", runtime["from"])
+    check("build stage FROM debian:12 AS <name>", re.fullmatch(r"debian:12\s+AS\s+\S+", build["from"], re.I) is not None,
+          build["from"])
+    check("runtime stage FROM debian:12-slim", runtime["from"].split()[0] == "debian:12-slim", runtime["from"])
     build_name = build["from"].split()[-1]
     runs = " ".join(arg for ins, arg in build["instrs"] if ins == "RUN")
-    result("CMAKE_BUILD_TYPE=Release" in runs and "--target scoregate" in runs,
-           "build stage builds scoregate Release with CMake", runs[:200])
+    check("build stage builds scoregate Release with CMake",
+          "CMAKE_BUILD_TYPE=Release" in runs and "--target scoregate" in runs, runs[:200])
     bpkgs = set(apt_packages(build))
     want_dev = {"cmake", "libyaml-dev", "libjansson-dev", "libpcre2-dev", "libssl-dev", "libmicrohttpd-dev",
                 "libgnutls28-dev"}
-    result(want_dev <= bpkgs, "build stage installs the -dev packages", sorted(want_dev - bpkgs))
+    check("build stage installs the -dev packages", want_dev <= bpkgs, sorted(want_dev - bpkgs))
     rins = runtime["instrs"]
     users = [arg for ins, arg in rins if ins == "USER"]
-    result(bool(users) and re.fullmatch(r"[1-9][0-9]*(:[1-9][0-9]*)?", users[-1]) is not None
-           and users[-1].split(":")[0] == "65532", "runtime USER is numeric non-root 65532", users)
+    check("runtime USER is numeric non-root 65532",
+          bool(users) and re.fullmatch(r"[1-9][0-9]*(:[1-9][0-9]*)?", users[-1]) is not None
+          and users[-1].split(":")[0] == "65532", users)
     entry = [arg for ins, arg in rins if ins == "ENTRYPOINT"]
     cmd = [arg for ins, arg in rins if ins == "CMD"]
-    result(entry and entry[-1].replace(" ", "") == '["/usr/local/bin/scoregate"]',
-           "ENTRYPOINT [\"/usr/local/bin/scoregate\"]", entry)
-    result(cmd and cmd[-1].replace(" ", "") == '["serve"]', "CMD [\"serve\"]", cmd)
+    check("ENTRYPOINT [\"/usr/local/bin/scoregate\"]",
+          entry and entry[-1].replace(" ", "") == '["/usr/local/bin/scoregate"]', entry)
+    check("CMD [\"serve\"]", cmd and cmd[-1].replace(" ", "") == '["serve"]', cmd)
     copies = [arg for ins, arg in rins if ins == "COPY"]
-    result(any(c.startswith(f"--from={build_name} ") and c.endswith(" /usr/local/bin/scoregate") for c in copies),
-           "runtime stage copies the binary from the build stage", copies)
+    check("runtime stage copies the binary from the build stage",
+          any(c.startswith(f"--from={build_name} ") and c.endswith(" /usr/local/bin/scoregate") for c in copies),
+          copies)
     rpkgs = apt_packages(runtime)
     not_lib = [p for p in rpkgs if not p.startswith("lib")]
-    result(not not_lib, "runtime stage installs only libraries", not_lib)
+    check("runtime stage installs only libraries", not not_lib, not_lib)
     missing_here = [p for p in rpkgs if not installed(p)]
-    result(not missing_here, "runtime packages exist in Debian 12 (installed on this host)", missing_here)
+    check("runtime packages exist in Debian 12 (installed on this host)", not missing_here, missing_here)
+    return rpkgs
 
+
+def check_libraries(binary, rpkgs):
+    """Every library the binary loads comes from a package the runtime stage (or its base) installs."""
     try:
-        libs = ldd_paths(a.binary)
+        libs = ldd_paths(binary)
     except RuntimeError as e:
-        result(False, "ldd of the binary", str(e))
-        print(f"{passed} passed, {failed} failed")
-        return 1
+        check("ldd of the binary", False, str(e))
+        return
     lib_pkg = {}
     unknown = []
     for p in libs:
@@ -228,37 +222,44 @@ def main():
             unknown.append(p)
         else:
             lib_pkg[p] = pkg
-    result(not unknown, "every ldd library belongs to a Debian package", unknown)
+    check("every ldd library belongs to a Debian package", not unknown, unknown)
 
     sanitizer = sorted({k for k, v in lib_pkg.items() if SANITIZER_PKG.match(v)})
     if sanitizer:
         print(f"# note: skipping sanitizer runtimes of a test build: {', '.join(sanitizer)}")
-    base = base_image_packages()
-    provided = closure(set(rpkgs)) | base
+    provided = closure(set(rpkgs)) | base_image_packages()
     uncovered = sorted({f"{os.path.basename(p)} ({pkg})" for p, pkg in lib_pkg.items()
                         if not SANITIZER_PKG.match(pkg) and pkg not in provided})
-    result(not uncovered, "every ldd library is installed by the runtime stage (or its base)",
-           f"add to the runtime stage: {uncovered}")
+    check("every ldd library is installed by the runtime stage (or its base)", not uncovered,
+          f"add to the runtime stage: {uncovered}")
 
     direct_missing = []
-    for soname in needed(a.binary):
+    for soname in needed(binary):
         path = next((p for p in libs if os.path.basename(p) == soname), None)
         pkg = lib_pkg.get(path) if path else None
         if pkg is None or SANITIZER_PKG.match(pkg) or pkg in DIRECT_BASE_OK:
             continue
         if pkg not in rpkgs:
             direct_missing.append(f"{soname} ({pkg})")
-    result(not direct_missing, "every directly linked library's package is named in the runtime stage",
-           f"name explicitly: {direct_missing}")
+    check("every directly linked library's package is named in the runtime stage", not direct_missing,
+          f"name explicitly: {direct_missing}")
 
     used = set(lib_pkg.values())
     unused = [p for p in rpkgs if p not in used]
     if unused:
         print(f"# note: runtime packages the current binary does not load: {', '.join(unused)}")
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--dockerfile", required=True)
+    a = ap.parse_args()
+    rpkgs = check_dockerfile(a.dockerfile)
+    if rpkgs is not None:
+        check_libraries(a.binary, rpkgs)
+    harness.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -12,7 +12,8 @@ import os
 import subprocess
 import sys
 
-from harness import check, finish, run, setup, write
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+from harness import check, finish, run, setup, write  # noqa: E402
 
 BIN, SRC = sys.argv[1], sys.argv[2]
 BUILD = sys.argv[3] if len(sys.argv) > 3 else None

@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -33,9 +32,9 @@ import urllib.request
 BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 sys.path.insert(0, os.path.join(SRC, "tests", "kube"))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(SRC, "tests"))
 import fake_apiserver as fa  # noqa: E402
-from harness import check, finish  # noqa: E402
+from harness import check, finish, free_port  # noqa: E402
 from webhook_client import review  # noqa: E402
 
 
@@ -112,12 +111,6 @@ def documented():
                 status = re.search(r"\bexit (\d)\b", comment)
                 out.append((rel, command.strip(), int(status.group(1)) if status else None))
     return out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 HARDENED = os.path.join(SRC, "examples", "hardened-deployment.yaml")

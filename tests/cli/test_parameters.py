@@ -13,9 +13,11 @@ Usage: test_parameters.py SCOREGATE_BINARY
 """
 import copy
 import json
+import os
 import sys
 
-from harness import check, finish, run, setup, write
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+from harness import check, finish, run, setup, write  # noqa: E402
 
 BIN = sys.argv[1]
 setup(BIN, "sg-params-")
@@ -157,6 +159,8 @@ HOSTPORT = pod({"containers": [{"name": "a", "image": "x", "ports": [{"container
 HOSTPATH = pod({"volumes": [{"name": "h", "hostPath": {"path": "/var/log/app"}}],
                 "containers": [{"name": "a", "image": "x", "volumeMounts": [{"name": "h", "mountPath": "/h"}]}]})
 ROOT = pod({"containers": [{"name": "a", "image": "x", "securityContext": {"runAsUser": 0}}]})
+# Only the user is wrong (the group is in the default range), so relaxing the user rule alone heals it.
+ROOT_USER_ONLY = pod({"containers": [{"name": "a", "image": "x", "securityContext": {"runAsUser": 0, "runAsGroup": 1000}}]})
 NON_ROOT = {"runAsNonRoot": True, "runAsUser": 1000}
 NO_GROUP = pod({"securityContext": dict(NON_ROOT), "containers": [{"name": "a", "image": "x"}]})
 GROUPS = {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000}
@@ -183,7 +187,7 @@ CASES = {
     ("host-network-ports", "maxPort"): ({"maxPort": 9000}, HOSTPORT, "status"),
     ("host-path-volumes", "allowedHostPaths"): ({"allowedHostPaths": [{"pathPrefix": "/var/log"}]}, HOSTPATH, "status"),
     ("host-namespaces", "includeHostNetwork"): ({"includeHostNetwork": True}, HOSTNET, "status"),
-    ("run-as-non-root", "runAsUser"): ({"runAsUser": {"rule": "RunAsAny"}}, ROOT, "status"),
+    ("run-as-non-root", "runAsUser"): ({"runAsUser": {"rule": "RunAsAny"}}, ROOT_USER_ONLY, "status"),
     ("run-as-non-root", "runAsGroup"): ({"runAsGroup": {"rule": "RunAsAny"}}, NO_GROUP, "status"),
     ("run-as-non-root", "supplementalGroups"): ({"supplementalGroups": {"rule": "RunAsAny"}}, ROOT_SUPPLEMENTAL,
                                                "status"),

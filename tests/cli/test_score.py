@@ -14,7 +14,8 @@ import json
 import os
 import sys
 
-from harness import check, finish, run, setup, write
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+from harness import check, finish, run, setup, write  # noqa: E402
 
 BIN = sys.argv[1]
 tmp = setup(BIN, "sg-score-")

@@ -24,6 +24,10 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+
 LEVELS = {
     "baseline": {"pss-baseline"},
     "restricted": {"pss-restricted", "pss-baseline"},
@@ -121,18 +125,14 @@ def main():
     folders = [os.path.join(root, level, outcome) for level in LEVELS for outcome in ("pass", "fail")]
     cases = fixtures(root) if all(os.path.isdir(f) for f in folders) else []
     if not cases:
-        print("FAIL: no complete set of PSS conformance fixtures ({baseline,restricted}/{pass,fail}) under %s"
-              % root)
-        return 1
+        check("a complete set of PSS conformance fixtures ({baseline,restricted}/{pass,fail}) under %s" % root,
+              False)
+        return harness.summary()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         verdicts = list(pool.map(lambda c: judge(scoregate, *c), cases))
-    failed = 0
     for (level, outcome, path), reason in zip(cases, verdicts):
-        if reason is not None:
-            failed += 1
-            print("FAIL %s/%s/%s: %s" % (level, outcome, os.path.basename(path), reason))
-    print("%d passed, %d failed" % (len(cases) - failed, failed))
-    return 1 if failed else 0
+        check("%s/%s/%s" % (level, outcome, os.path.basename(path)), reason is None, reason)
+    return harness.summary()
 
 
 if __name__ == "__main__":

@@ -33,10 +33,11 @@ HERE = os.path.join(SRC, "tests", "fix")
 FIXTURES, GOLDEN = os.path.join(HERE, "fixtures"), os.path.join(HERE, "golden")
 UPDATE = os.environ.get("SG_UPDATE_GOLDEN") == "1"
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
-from webhook_client import Results, Server, apply_patch, patch_ops, review  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+from webhook_client import Server, apply_patch, patch_ops, review  # noqa: E402
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-fix-")
 
 
@@ -296,16 +297,6 @@ def input_checks():
         check(f"usage or input error: {want}", p.returncode == 2 and want in p.stderr and p.stdout == "", p.stderr)
 
 
-try:
-    golden_checks()
-    mutate_checks()
-    settings_checks()
-    write_checks()
-    crash_checks()
-    refusal_checks()
-    input_checks()
-except Exception as e:  # a crash of the test itself is a failure, never a pass
-    import traceback
-    traceback.print_exc()
-    check("test ran to the end", False, repr(e))
-sys.exit(res.finish())
+harness.run_sections({"golden": golden_checks, "mutate": mutate_checks, "settings": settings_checks,
+                      "write": write_checks, "crash": crash_checks, "refusal": refusal_checks,
+                      "input": input_checks})

@@ -20,10 +20,12 @@ import tempfile
 
 BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import apivalidate  # noqa: E402
-from webhook_client import Results, Server, apply_patch, check_review, patch_ops, review  # noqa: E402
+from webhook_client import Server, apply_patch, check_review, patch_ops, review  # noqa: E402
 
-res = Results()
 tmp = tempfile.mkdtemp(prefix="sg-fixes-")
 STANDARDS = "standards: [mcsb, pss-baseline, pss-restricted]\n"
 
@@ -123,19 +125,19 @@ def scan(config_text, objs):
 objects = corpus()
 for obj in objects:
     bad = apivalidate.problems(obj)
-    res.check(f"the test object {obj['kind']}/{obj['metadata']['name']} is valid to begin with", not bad, bad)
+    check(f"the test object {obj['kind']}/{obj['metadata']['name']} is valid to begin with", not bad, bad)
 
 catalog = json.loads(subprocess.run([BIN, "catalog", "--standard", "pss-restricted", "-f", "json"], capture_output=True,
                                     text=True, timeout=60).stdout)["recommendations"]
 fixable = sorted(r["id"] for r in catalog if r["fix"])
-res.check("recommendations with fixes are listed", len(fixable) >= 20, fixable)
+check("recommendations with fixes are listed", len(fixable) >= 20, fixable)
 configs = {rec: STANDARDS + f"defaults: {{action: audit}}\nrecommendations:\n  {rec}: {{action: enforce}}\n"
            for rec in fixable}
 configs["all enforced"] = STANDARDS + "defaults: {action: enforce}\n"
 
 for label, text in configs.items():
     resources, err = scan(text, objects)
-    if not res.check(f"{label}: scan runs", resources is not None, err):
+    if not check(f"{label}: scan runs", resources is not None, err):
         continue
     patched = blocked = 0
     for obj, r in zip(objects, resources):
@@ -147,16 +149,16 @@ for label, text in configs.items():
             try:
                 fixed = apply_patch(obj, ops)
             except (ValueError, KeyError, IndexError, TypeError) as e:
-                res.check(f"{where}: the patch applies", False, f"{e}: {ops}")
+                check(f"{where}: the patch applies", False, f"{e}: {ops}")
                 continue
             bad = apivalidate.problems(fixed)
             if bad:
-                res.check(f"{where}: the API server accepts the patched object", False, f"{bad}\npatch: {ops}")
+                check(f"{where}: the API server accepts the patched object", False, f"{bad}\npatch: {ops}")
         for reason in decision.get("reasons", []):
             if "not fixed:" in reason.get("message", ""):
                 blocked += 1
-    res.check(f"{label}: the corpus exercises the fix ({patched} objects patched, {blocked} fixes blocked saying why)",
-              patched > 0)
+    check(f"{label}: the corpus exercises the fix ({patched} objects patched, {blocked} fixes blocked saying why)",
+          patched > 0)
 
 
 # ---- the ephemeralcontainers subresource, through the webhook ----
@@ -178,15 +180,15 @@ try:
         new = debug_pod(windows)
         old = copy.deepcopy(new)
         old["spec"]["ephemeralContainers"] = []
-        r = check_review(res, server, "/mutate", review("UPDATE", new, old=old, sub="ephemeralcontainers", namespace="shop"))
+        r = check_review(server, "/mutate", review("UPDATE", new, old=old, sub="ephemeralcontainers", namespace="shop"))
         ops = patch_ops(r)
         label = "windows" if windows else "linux"
-        res.check(f"ephemeralcontainers ({label}): the patch touches only spec.ephemeralContainers",
-                  all(op["path"].startswith("/spec/ephemeralContainers/") for op in ops), ops)
+        check(f"ephemeralcontainers ({label}): the patch touches only spec.ephemeralContainers",
+              all(op["path"].startswith("/spec/ephemeralContainers/") for op in ops), ops)
         fixed = apply_patch(new, ops)
         bad = apivalidate.problems(fixed, create=False)
-        res.check(f"ephemeralcontainers ({label}): the API server accepts the update", not bad, f"{bad}\n{ops}")
+        check(f"ephemeralcontainers ({label}): the API server accepts the update", not bad, f"{bad}\n{ops}")
 finally:
     server.stop()
 
-sys.exit(res.finish())
+harness.finish()

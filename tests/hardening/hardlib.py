@@ -20,7 +20,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "webhook"))
-from webhook_client import (Results, Server, deployment, healthy_pod, privileged_pod, review,  # noqa: E402,F401
+from webhook_client import (Server, deployment, healthy_pod, privileged_pod, review,  # noqa: E402,F401
                             write)
 
 JSON = {"Content-Type": "application/json"}
@@ -58,19 +58,6 @@ def start_server(servers, config_text=None, args=(), state_dir=None, workdir=Non
 
 # The binary under test, set by each test script from its argument.
 SCOREGATE = [None]
-
-
-def private_tmp():
-    """Put every temporary directory of this run under one of its own; returns
-    the function that removes it (the scripts call it when everything passed,
-    and leave it for a look otherwise)."""
-    base = tempfile.mkdtemp(prefix="sg-hardening-")
-    tempfile.tempdir = base
-
-    def cleanup():
-        tempfile.tempdir = None
-        shutil.rmtree(base, ignore_errors=True)
-    return cleanup
 
 
 def healthy(s, timeout=10):
@@ -141,6 +128,27 @@ def raw_exchange(s, payload, timeout=10):
         return None, {}, b""
     finally:
         sock.close()
+
+
+def fd_count(pid):
+    """How many file descriptors process `pid` holds (-1 when it is gone)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def request_bytes(method, path, headers=(), body=b"", version="HTTP/1.1"):
+    """An HTTP request as bytes, exactly as given (for what a client library refuses to send)."""
+    head = f"{method} {path} {version}\r\nHost: scoregate.scoregate-system.svc\r\n".encode()
+    for k, v in headers:
+        head += k.encode() + b": " + (v if isinstance(v, bytes) else v.encode()) + b"\r\n"
+    return head + b"\r\n" + body
+
+
+def post_raw(s, path, body, content_type="application/json", timeout=30):
+    return raw_exchange(s, request_bytes("POST", path, [("Content-Type", content_type),
+                                                        ("Content-Length", str(len(body)))], body), timeout)
 
 
 def status_json(body):
@@ -331,3 +339,33 @@ def default_mix(rng, worker, n, dry_run):
     else:
         rev = review("DELETE", None, old=pod, dry_run=dry_run)
     return path, rev
+
+
+# ---- file faults: what an operator's mistake or a failing disk does to a file the server reads
+
+def put(path, data):
+    """Replace a file's content atomically (as a Secret volume update does)."""
+    tmp = path + ".new"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def read_from(d, name):
+    with open(os.path.join(d, name), "rb") as f:
+        return f.read()
+
+
+def dangling(path, target):
+    """Make `path` a symlink to `target`, which does not exist."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+    os.symlink(target, path)
+
+
+def as_directory(path):
+    if os.path.lexists(path):
+        os.unlink(path)
+    os.makedirs(path)

@@ -32,8 +32,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hardlib  # noqa: E402
-from hardlib import (JSON, Load, Results, Server, asan_env_for_memory, healthy, log_problems, raw_exchange,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+from hardlib import (JSON, Load, Server, asan_env_for_memory, healthy, log_problems, raw_exchange,  # noqa: E402
                      rss_kib, sanitizer_report, write)
 
 GROWTH_LIMIT = 0.05
@@ -46,18 +48,8 @@ recommendations:
 """
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("scoregate")
-    ap.add_argument("--seconds", type=float, default=45)
-    ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--valgrind", action="store_true")
-    ap.add_argument("--report")
-    opts = ap.parse_args()
-    res = Results()
-    asan_env_for_memory()
-    cleanup = hardlib.private_tmp()
-    workdir = tempfile.mkdtemp(prefix="sg-soak-")
+def start_server(opts, workdir):
+    """The server under soak (under valgrind with --valgrind), ready; returns it and valgrind's log path."""
     config = write(os.path.join(workdir, "config.yaml"), CONFIG)
     s = Server(os.path.abspath(opts.scoregate), config=config, workdir=workdir,
                args=["--threads", "2", "--save-interval", "2"])
@@ -72,38 +64,44 @@ def main():
         s.binary = wrapper
     s.start(wait=False)
     s.wait_ready(timeout=300 if opts.valgrind else 30)
-    # Sanitizer allocators settle slowly: the warm-up is half of a short run.
-    warmup = max(15.0, min(opts.seconds / 2, 60.0))
+    return s, vg_log
+
+
+def side_work(s, side, stop):
+    """Once a second beside the load: scrapes, a malformed and an oversized request; a reload every 5 s."""
+    n = 0
+    while not stop.wait(1.0):
+        n += 1
+        try:
+            ok = s.request("GET", "/metrics")[0] == 200 and s.request("GET", "/readyz")[0] == 200
+            side["scrapes"] += 1
+            ok = ok and s.request("POST", "/validate", b'{"apiVersion":', JSON)[0] == 400
+            side["bad"] += 1
+            status = raw_exchange(s, b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                     b"Content-Length: 999999999\r\n\r\n")[0]
+            ok = ok and status == 413
+            side["oversized"] += 1
+        except OSError:
+            ok = False
+        side["side_failures"] += not ok
+        if n % 5 == 0:
+            s.send(signal.SIGHUP)
+            side["reloads"] += 1
+
+
+def sampler(s, samples, stop):
+    t0 = time.time()
+    while not stop.wait(1.0):
+        samples.append((round(time.time() - t0, 1), rss_kib(s.proc.pid)))
+
+
+def run_load(s, opts):
+    """The load with side traffic and memory sampling; returns (load, elapsed seconds, samples, side)."""
     samples = []
     side = {"scrapes": 0, "bad": 0, "oversized": 0, "reloads": 0, "side_failures": 0}
     stop = threading.Event()
-
-    def side_work():
-        n = 0
-        while not stop.wait(1.0):
-            n += 1
-            try:
-                ok = s.request("GET", "/metrics")[0] == 200 and s.request("GET", "/readyz")[0] == 200
-                side["scrapes"] += 1
-                ok = ok and s.request("POST", "/validate", b'{"apiVersion":', JSON)[0] == 400
-                side["bad"] += 1
-                status = raw_exchange(s, b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                         b"Content-Length: 999999999\r\n\r\n")[0]
-                ok = ok and status == 413
-                side["oversized"] += 1
-            except OSError:
-                ok = False
-            side["side_failures"] += not ok
-            if n % 5 == 0:
-                s.send(signal.SIGHUP)
-                side["reloads"] += 1
-
-    def sampler():
-        t0 = time.time()
-        while not stop.wait(1.0):
-            samples.append((round(time.time() - t0, 1), rss_kib(s.proc.pid)))
-
-    threads = [threading.Thread(target=side_work, daemon=True), threading.Thread(target=sampler, daemon=True)]
+    threads = [threading.Thread(target=side_work, args=(s, side, stop), daemon=True),
+               threading.Thread(target=sampler, args=(s, samples, stop), daemon=True)]
     for t in threads:
         t.start()
     t0 = time.time()
@@ -113,6 +111,36 @@ def main():
     stop.set()
     for t in threads:
         t.join(10)
+    return load, elapsed, samples, side
+
+
+def valgrind_summary(vg_log):
+    text = open(vg_log).read() if os.path.exists(vg_log) else ""
+    m = re.search(r"ERROR SUMMARY: (\d+) errors", text)
+    errors = int(m.group(1)) if m else -1
+    definite = re.search(r"definitely lost: ([\d,]+) bytes", text)
+    lost = int(definite.group(1).replace(",", "")) if definite else 0
+    tail = "\n".join(line for line in text.splitlines()[-25:] if line.startswith("=="))
+    print(tail, flush=True)
+    check(f"valgrind memcheck: {errors} errors", errors == 0, text[-3000:])
+    check(f"valgrind memcheck: {lost} bytes definitely lost", lost == 0, text[-3000:])
+    return {"valgrind_errors": errors, "valgrind_definitely_lost": lost, "valgrind_summary": tail}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scoregate")
+    ap.add_argument("--seconds", type=float, default=45)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--valgrind", action="store_true")
+    ap.add_argument("--report")
+    opts = ap.parse_args()
+    asan_env_for_memory()
+    cleanup = harness.private_tmp("sg-hardening-")
+    s, vg_log = start_server(opts, tempfile.mkdtemp(prefix="sg-soak-"))
+    # Sanitizer allocators settle slowly: the warm-up is half of a short run.
+    warmup = max(15.0, min(opts.seconds / 2, 60.0))
+    load, elapsed, samples, side = run_load(s, opts)
     up = healthy(s, 30)
     warm = [r for t, r in samples if t <= warmup]
     rss_warm = warm[-1] if warm else 0
@@ -120,42 +148,31 @@ def main():
     rss_max = max((r for t, r in samples if t > warmup), default=0)
     growth = (rss_end - rss_warm) / rss_warm if rss_warm else 1.0
     rate = load.ok / elapsed if elapsed else 0
-    res.check(f"{load.sent} requests over {elapsed:.0f} s ({rate:.0f}/s), none lost", load.lost == 0 and load.ok > 0,
-              (load.ok, load.lost, load.reasons))
-    res.check(f"side traffic: {side['scrapes']} scrapes, {side['bad']} malformed (400), {side['oversized']} "
-              f"oversized (413), {side['reloads']} reloads, all answered as documented", side["side_failures"] == 0,
-              side)
-    res.check("the server is up at the end", up)
-    res.check(f"VmRSS after warm-up {rss_warm // 1024} MiB, at the end {rss_end // 1024} MiB "
-              f"(peak after warm-up {rss_max // 1024} MiB): growth {growth * 100:.1f}% < 5%",
-              growth < GROWTH_LIMIT, samples[::max(1, len(samples) // 20)])
+    check(f"{load.sent} requests over {elapsed:.0f} s ({rate:.0f}/s), none lost", load.lost == 0 and load.ok > 0,
+          (load.ok, load.lost, load.reasons))
+    check(f"side traffic: {side['scrapes']} scrapes, {side['bad']} malformed (400), {side['oversized']} "
+          f"oversized (413), {side['reloads']} reloads, all answered as documented", side["side_failures"] == 0,
+          side)
+    check("the server is up at the end", up)
+    check(f"VmRSS after warm-up {rss_warm // 1024} MiB, at the end {rss_end // 1024} MiB "
+          f"(peak after warm-up {rss_max // 1024} MiB): growth {growth * 100:.1f}% < 5%",
+          growth < GROWTH_LIMIT, samples[::max(1, len(samples) // 20)])
     rc = s.stop(timeout=300 if opts.valgrind else 30)
-    res.check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
+    check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
     report = sanitizer_report(s)
-    res.check("no sanitizer report", not report, report)
+    check("no sanitizer report", not report, report)
     n, problems = log_problems(s)
-    res.check(f"all {n} log lines are JSON objects, numbers with three decimals", n > 0 and not problems, problems)
-    summary = {}
-    if opts.valgrind:
-        text = open(vg_log).read() if os.path.exists(vg_log) else ""
-        m = re.search(r"ERROR SUMMARY: (\d+) errors", text)
-        errors = int(m.group(1)) if m else -1
-        definite = re.search(r"definitely lost: ([\d,]+) bytes", text)
-        lost = int(definite.group(1).replace(",", "")) if definite else 0
-        tail = "\n".join(line for line in text.splitlines()[-25:] if line.startswith("=="))
-        print(tail, flush=True)
-        res.check(f"valgrind memcheck: {errors} errors", errors == 0, text[-3000:])
-        res.check(f"valgrind memcheck: {lost} bytes definitely lost", lost == 0, text[-3000:])
-        summary = {"valgrind_errors": errors, "valgrind_definitely_lost": lost, "valgrind_summary": tail}
+    check(f"all {n} log lines are JSON objects, numbers with three decimals", n > 0 and not problems, problems)
+    summary = valgrind_summary(vg_log) if opts.valgrind else {}
     if opts.report:
         with open(opts.report, "w") as f:
             json.dump(dict(seconds=round(elapsed), requests=load.sent, answered=load.ok, lost=load.lost,
                            refused=load.refused, rate=round(rate), rss_warm_kib=rss_warm, rss_end_kib=rss_end,
                            rss_peak_kib=rss_max, growth_percent=round(growth * 100, 2), side=side,
                            samples=samples, **summary), f, indent=1)
-    if not res.failed:
+    if not harness.failed():
         cleanup()
-    return res.finish()
+    return harness.summary()
 
 
 if __name__ == "__main__":

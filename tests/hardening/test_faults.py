@@ -65,14 +65,16 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import hardlib  # noqa: E402
-from hardlib import (Load, Results, Server, healthy, healthy_pod, log_lines, privileged_pod, review,  # noqa: E402
-                     sanitizer_report, tls_socket, write)
+from hardlib import (Load, Server, as_directory, dangling, healthy, healthy_pod, log_lines, privileged_pod,  # noqa: E402
+                     put, read_from, review, sanitizer_report, tls_socket, write)
 
 hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
 SCOREGATE = hardlib.SCOREGATE[0]
 SECTION = sys.argv[2]
-res = Results()
 servers = []
 mounts = []
 
@@ -90,11 +92,11 @@ def count_in_log(s, text):
     return s.log_text().count(text)
 
 
-def finish(s, name="the server"):
+def stop_checked(s, name="the server"):
     rc = s.stop()
-    res.check(f"{name}: exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
+    check(f"{name}: exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
     report = sanitizer_report(s)
-    res.check(f"{name}: no sanitizer report", not report, report)
+    check(f"{name}: no sanitizer report", not report, report)
 
 
 def serve(state_dir, args=(), config=None, workdir=None):
@@ -170,7 +172,7 @@ def section_kill():
             s.start()
         except RuntimeError as e:
             start_fail += 1
-            res.check(f"kill {i}: the server starts on the state the last kill left", False, str(e)[-600:])
+            check(f"kill {i}: the server starts on the state the last kill left", False, str(e)[-600:])
             break
         if "cannot be loaded" in s.log_text() or glob.glob(inv + ".corrupt*"):
             corrupt += 1
@@ -198,11 +200,11 @@ def section_kill():
         c.halt()
         created += c.allowed
         during_save += hit
-    res.check(f"{kills} SIGKILLs: every restart started", start_fail == 0, start_fail)
-    res.check(f"{kills} SIGKILLs ({during_save} while a save's temporary file existed): the state always loaded, "
-              "never set aside as corrupt", corrupt == 0, corrupt)
-    res.check("the inventory count never went back after a kill", went_back == 0, went_back)
-    res.check(f"kills landed inside a save ({during_save} of {kills})", during_save >= 1, during_save)
+    check(f"{kills} SIGKILLs: every restart started", start_fail == 0, start_fail)
+    check(f"{kills} SIGKILLs ({during_save} while a save's temporary file existed): the state always loaded, "
+          "never set aside as corrupt", corrupt == 0, corrupt)
+    check("the inventory count never went back after a kill", went_back == 0, went_back)
+    check(f"kills landed inside a save ({during_save} of {kills})", during_save >= 1, during_save)
     s = serve(state, ["--save-interval", "1"], workdir=workdir)
     s.start()
     before = s.inventory()
@@ -210,18 +212,18 @@ def section_kill():
     c.thread.join(60)
     time.sleep(2.5)
     leftovers = [n for n in os.listdir(state) if ".tmp." in n]
-    res.check("temporary files of interrupted saves do not pile up (the next save removes them)", not leftovers,
-              leftovers)
-    res.check(f"after the kills the inventory holds {before} of the {created} admitted (what the last saves held)",
-              0 < before <= created, (before, created))
+    check("temporary files of interrupted saves do not pile up (the next save removes them)", not leftovers,
+          leftovers)
+    check(f"after the kills the inventory holds {before} of the {created} admitted (what the last saves held)",
+          0 < before <= created, (before, created))
     expected = s.inventory()
-    finish(s, "after the kills")
+    stop_checked(s, "after the kills")
     again = serve(state, workdir=workdir)
     again.start()
-    res.check("a graceful stop loses nothing: the restart holds every admitted resource",
-              again.inventory() == expected, (again.inventory(), expected))
+    check("a graceful stop loses nothing: the restart holds every admitted resource",
+          again.inventory() == expected, (again.inventory(), expected))
     lost = expected - again.inventory()
-    finish(again, "the last restart")
+    stop_checked(again, "the last restart")
     print(f"faults: kill: {kills} SIGKILLs, {during_save} during a save, {created} resources admitted, "
           f"{corrupt} corrupt loads, {lost} lost on the graceful stop", flush=True)
 
@@ -265,30 +267,30 @@ def degraded_checks(s, label, reason_text):
     """While saves fail: answers keep coming, and log, metrics and readiness say why."""
     c = Creator(s, label, limit=30).start()
     c.thread.join(60)
-    res.check(f"{label}: every admission is answered while saves fail", c.errors == 0 and c.allowed > 0,
-              (c.allowed, c.errors))
+    check(f"{label}: every admission is answered while saves fail", c.errors == 0 and c.allowed > 0,
+          (c.allowed, c.errors))
     got = wait_for(lambda: persisted(s)[0] == 0, 8)
     lines = [x for x in log_lines(s) if x.get("msg") == "cannot save the inventory"]
-    res.check(f"{label}: the log says the inventory cannot be saved, and why",
-              any(reason_text in x.get("error", "") for x in lines), [x.get("error") for x in lines][-2:])
+    check(f"{label}: the log says the inventory cannot be saved, and why",
+          any(reason_text in x.get("error", "") for x in lines), [x.get("error") for x in lines][-2:])
     value, failures = persisted(s)
-    res.check(f"{label}: /metrics shows scoregate_inventory_persisted 0 and failures counted",
-              got and value == 0 and failures >= 1, (value, failures))
+    check(f"{label}: /metrics shows scoregate_inventory_persisted 0 and failures counted",
+          got and value == 0 and failures >= 1, (value, failures))
     status, doc = readyz(s)
-    res.check(f"{label}: /readyz stays 200 (admission works) with a warning saying why",
-              status == 200 and any("cannot be saved" in w and reason_text in w for w in doc.get("warnings", [])),
-              (status, doc))
-    res.check(f"{label}: /healthz answers", healthy(s))
+    check(f"{label}: /readyz stays 200 (admission works) with a warning saying why",
+          status == 200 and any("cannot be saved" in w and reason_text in w for w in doc.get("warnings", [])),
+          (status, doc))
+    check(f"{label}: /healthz answers", healthy(s))
     return c.allowed
 
 
 def recovered_checks(s, label):
     saved_again = wait_for(lambda: "inventory saved again" in s.log_text(), 8)
-    res.check(f"{label}: once writes work, the inventory is saved and the log says so", saved_again,
-              s.log_text()[-600:])
-    res.check(f"{label}: /metrics shows scoregate_inventory_persisted 1 again", persisted(s)[0] == 1, persisted(s))
+    check(f"{label}: once writes work, the inventory is saved and the log says so", saved_again,
+          s.log_text()[-600:])
+    check(f"{label}: /metrics shows scoregate_inventory_persisted 1 again", persisted(s)[0] == 1, persisted(s))
     status, doc = readyz(s)
-    res.check(f"{label}: /readyz has no warning any more", status == 200 and not doc.get("warnings"), doc)
+    check(f"{label}: /readyz has no warning any more", status == 200 and not doc.get("warnings"), doc)
 
 
 def section_disk():
@@ -301,8 +303,8 @@ def section_disk():
         c = Creator(s, "before", limit=20).start()
         c.thread.join(60)
         admitted = c.allowed
-        res.check("writes work at first: scoregate_inventory_persisted 1",
-                  wait_for(lambda: persisted(s)[0] == 1 and os.path.exists(os.path.join(state, "inventory.bin")), 8))
+        check("writes work at first: scoregate_inventory_persisted 1",
+              wait_for(lambda: persisted(s)[0] == 1 and os.path.exists(os.path.join(state, "inventory.bin")), 8))
         if mounted:
             # Fill the file system to the last few hundred bytes.
             filler = os.path.join(state, "filler")
@@ -318,11 +320,11 @@ def section_disk():
             recovered_checks(s, "disk full")
             admitted_mark = count_in_log(s, "inventory saved again")
             p = subprocess.run(["mount", "-o", "remount,ro", state], capture_output=True, text=True)
-            res.check("the state directory is remounted read-only", p.returncode == 0, p.stderr)
+            check("the state directory is remounted read-only", p.returncode == 0, p.stderr)
             admitted += degraded_checks(s, "read-only", "Read-only file system")
             subprocess.run(["mount", "-o", "remount,rw", state], capture_output=True, text=True)
-            res.check("read-only: saved again after the remount",
-                      wait_for(lambda: count_in_log(s, "inventory saved again") > admitted_mark, 8))
+            check("read-only: saved again after the remount",
+                  wait_for(lambda: count_in_log(s, "inventory saved again") > admitted_mark, 8))
             recovered_checks(s, "read-only")
         else:
             blocker = os.path.join(state, "inventory.bin")
@@ -333,12 +335,12 @@ def section_disk():
             os.replace(blocker + ".moved", blocker)
             recovered_checks(s, "failing writes")
         expected = s.inventory()
-        finish(s, "after the disk faults")
+        stop_checked(s, "after the disk faults")
         again = serve(state, workdir=workdir)
         again.start()
-        res.check(f"nothing admitted is lost: the restart holds all {expected} resources",
-                  again.inventory() == expected and expected >= admitted, (again.inventory(), expected, admitted))
-        finish(again, "the restart")
+        check(f"nothing admitted is lost: the restart holds all {expected} resources",
+              again.inventory() == expected and expected >= admitted, (again.inventory(), expected, admitted))
+        stop_checked(again, "the restart")
     finally:
         for srv in servers:
             srv.kill()
@@ -364,8 +366,8 @@ def generate(out, days=None):
         raise RuntimeError(p.stderr)
 
 
-def section_certs():
-    workdir = tempfile.mkdtemp(prefix="sg-faults-certs-")
+def certs_own_files(workdir):
+    """Certificate files of its own: every kind of broken replacement is rejected, the old pair kept."""
     own, other, expired = (os.path.join(workdir, d) for d in ("own", "other", "expired"))
     generate(own)
     generate(other)
@@ -377,41 +379,19 @@ def section_certs():
     s = serve(os.path.join(workdir, "state"), config=config, workdir=workdir)
     s.start(wait=False)
     s.ctx = Server.make_context(os.path.join(own, "ca.crt"))
-    res.check("serving its own certificate files", wait_for(lambda: healthy(s, 2), 30))
+    check("serving its own certificate files", wait_for(lambda: healthy(s, 2), 30))
     original = served_cert(s)
-
-    def put(path, data):
-        tmp = path + ".new"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-
-    def copy_from(d, name):
-        with open(os.path.join(d, name), "rb") as f:
-            return f.read()
-
-    def dangling(path):
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        elif os.path.lexists(path):
-            os.unlink(path)
-        os.symlink(os.path.join(workdir, "nowhere"), path)
-
-    def as_directory(path):
-        if os.path.lexists(path):
-            os.unlink(path)
-        os.makedirs(path)
 
     # The server looks at the files every 5 s, so each fault takes about that long.
     faults = [
         ("tls.crt removed", lambda: os.unlink(crt), "No such file"),
         ("tls.crt truncated", lambda: put(crt, good_crt[:len(good_crt) // 2]), "not valid PEM"),
         ("tls.crt garbage", lambda: put(crt, os.urandom(700)), "no PEM certificate"),
-        ("tls.key from another pair", lambda: (put(crt, good_crt), put(key, copy_from(other, "tls.key"))),
+        ("tls.key from another pair", lambda: (put(crt, good_crt), put(key, read_from(other, "tls.key"))),
          "does not match"),
-        ("an expired pair", lambda: (put(crt, copy_from(expired, "tls.crt")), put(key, copy_from(expired, "tls.key"))),
+        ("an expired pair", lambda: (put(crt, read_from(expired, "tls.crt")), put(key, read_from(expired, "tls.key"))),
          "expired"),
-        ("tls.crt a dangling symlink", lambda: dangling(crt), "No such file"),
+        ("tls.crt a dangling symlink", lambda: dangling(crt, os.path.join(workdir, "nowhere")), "No such file"),
         ("tls.crt a directory", lambda: as_directory(crt), "is a directory"),
     ]
     for name, apply, reason in faults:
@@ -421,44 +401,52 @@ def section_certs():
         logged = wait_for(lambda: count_in_log(s, "new serving certificate rejected") > seen, 12)
         line = ([x for x in log_lines(s) if x.get("msg", "").startswith("new serving certificate rejected")]
                 or [{}])[-1]
-        res.check(f"{name}: rejected with a log line saying why", logged and reason in line.get("error", ""),
-                  line)
-        res.check(f"{name}: the old pair is still served", served_cert(s) == original)
+        check(f"{name}: rejected with a log line saying why", logged and reason in line.get("error", ""),
+              line)
+        check(f"{name}: the old pair is still served", served_cert(s) == original)
         status, _, _ = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
-        res.check(f"{name}: admissions keep working", status == 200, status)
+        check(f"{name}: admissions keep working", status == 200, status)
         degraded(s, name, "certificate", "new serving certificate rejected, serving the previous one", reason,
                  failures)
     if os.path.isdir(crt) and not os.path.islink(crt):
         shutil.rmtree(crt)
     newer = os.path.join(workdir, "newer")
     generate(newer)
-    put(key, copy_from(newer, "tls.key"))
-    put(crt, copy_from(newer, "tls.crt"))
+    put(key, read_from(newer, "tls.key"))
+    put(crt, read_from(newer, "tls.crt"))
     s.ctx = Server.make_context(os.path.join(newer, "ca.crt"))
-    res.check("a valid new pair is then served",
-              wait_for(lambda: healthy(s, 2) and served_cert(s) != original, 15), s.log_text()[-500:])
+    check("a valid new pair is then served",
+          wait_for(lambda: healthy(s, 2) and served_cert(s) != original, 15), s.log_text()[-500:])
     restored(s, "a valid new pair", "certificate", "new serving certificate rejected")
-    finish(s, "own certificate files")
+    stop_checked(s, "own certificate files")
 
-    # Self-managed certificates: a file removed while serving, then a restart.
+
+def certs_self_managed(workdir):
+    """Self-managed certificates: a file removed while serving, then a restart."""
     state = os.path.join(workdir, "self")
     m = serve(state, workdir=workdir)
     m.start()
     before = served_cert(m)
     seen = count_in_log(m, "new serving certificate rejected")
     os.unlink(os.path.join(state, "tls.key"))
-    res.check("self-managed tls.key removed while serving: logged",
-              wait_for(lambda: count_in_log(m, "new serving certificate rejected") > seen, 12))
-    res.check("self-managed tls.key removed: the old pair is still served", served_cert(m) == before)
-    finish(m, "self-managed certificates")
+    check("self-managed tls.key removed while serving: logged",
+          wait_for(lambda: count_in_log(m, "new serving certificate rejected") > seen, 12))
+    check("self-managed tls.key removed: the old pair is still served", served_cert(m) == before)
+    stop_checked(m, "self-managed certificates")
     again = serve(state, workdir=workdir)
     again.start(wait=False)
     try:
         rc = again.proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         rc = None
-    res.check("a restart with a partial set refuses to start, naming the missing file",
-              rc not in (None, 0) and "tls.key" in again.log_text(), again.log_text()[-400:])
+    check("a restart with a partial set refuses to start, naming the missing file",
+          rc not in (None, 0) and "tls.key" in again.log_text(), again.log_text()[-400:])
+
+
+def section_certs():
+    workdir = tempfile.mkdtemp(prefix="sg-faults-certs-")
+    certs_own_files(workdir)
+    certs_self_managed(workdir)
 
 
 # ---------------------------------------------------------------------------
@@ -474,22 +462,22 @@ def reload_metrics(s, prefix):
 def degraded(s, name, prefix, warning, reason, failures_before):
     """After a rejected reload: /readyz 200 saying so and why, and the failure counted."""
     status, doc = readyz(s)
-    res.check(f"{name}: /readyz stays 200 and says '{warning}' with the reason",
-              status == 200 and doc.get("status") == "ready" and
-              any(w.startswith(warning) and reason in w for w in doc.get("warnings", [])), (status, doc))
+    check(f"{name}: /readyz stays 200 and says '{warning}' with the reason",
+          status == 200 and doc.get("status") == "ready" and
+          any(w.startswith(warning) and reason in w for w in doc.get("warnings", [])), (status, doc))
     failures, ok, _ = reload_metrics(s, prefix)
-    res.check(f"{name}: scoregate_{prefix}_reload_failures_total counts it, _last_reload_successful 0",
-              failures >= failures_before + 1 and ok == 0, (failures_before, failures, ok))
+    check(f"{name}: scoregate_{prefix}_reload_failures_total counts it, _last_reload_successful 0",
+          failures >= failures_before + 1 and ok == 0, (failures_before, failures, ok))
 
 
 def restored(s, name, prefix, warning, since=0):
     """After a load that worked: the warning gone, the gauge back to 1, the success timestamp moved."""
     status, doc = readyz(s)
-    res.check(f"{name}: the /readyz warning is gone", status == 200 and not any(
+    check(f"{name}: the /readyz warning is gone", status == 200 and not any(
         w.startswith(warning) for w in doc.get("warnings", [])), doc)
     _, ok, when = reload_metrics(s, prefix)
-    res.check(f"{name}: scoregate_{prefix}_last_reload_successful 1, success timestamp now",
-              ok == 1 and when >= int(since), (ok, when, since))
+    check(f"{name}: scoregate_{prefix}_last_reload_successful 1, success timestamp now",
+          ok == 1 and when >= int(since), (ok, when, since))
 
 
 DENY = "recommendations:\n  privileged-containers: {action: deny}\n"
@@ -506,7 +494,7 @@ def section_reload():
     config = os.path.join(workdir, "config.yaml")
     s = serve(os.path.join(workdir, "state"), config=DENY, workdir=workdir)
     s.start()
-    res.check("with the first settings privileged containers are denied", privileged_denied(s))
+    check("with the first settings privileged containers are denied", privileged_denied(s))
 
     def put(text):
         if os.path.isdir(config):
@@ -541,14 +529,14 @@ def section_reload():
         logged = wait_for(lambda: count_in_log(s, "config reload failed") > seen, 10)
         line = ([x for x in log_lines(s) if x.get("msg") == "config reload failed; keeping the old config"]
                 or [{}])[-1]
-        res.check(f"reload with {name}: logged with the reason", logged and reason in line.get("error", ""), line)
-        res.check(f"reload with {name}: the old settings are kept", privileged_denied(s))
+        check(f"reload with {name}: logged with the reason", logged and reason in line.get("error", ""), line)
+        check(f"reload with {name}: the old settings are kept", privileged_denied(s))
         degraded(s, f"reload with {name}", "config", "settings file broken, serving the previous settings", reason,
                  failures)
     put(WARN.encode())
     t0 = time.time()
     s.send(signal.SIGHUP)
-    res.check("a good settings file: reloaded", wait_for(lambda: not privileged_denied(s), 10))
+    check("a good settings file: reloaded", wait_for(lambda: not privileged_denied(s), 10))
     restored(s, "a good settings file", "config", "settings file broken", t0)
     load = Load(s, threads=4, seconds=12, dry_run=True).start()
     for i in range(40):
@@ -556,11 +544,11 @@ def section_reload():
         s.send(signal.SIGHUP)
         time.sleep(0.2)
     load.join()
-    res.check(f"40 reloads under load: all {load.ok} requests answered, none lost", load.lost == 0 and load.ok > 50,
-              (load.ok, load.lost, load.reasons))
+    check(f"40 reloads under load: all {load.ok} requests answered, none lost", load.lost == 0 and load.ok > 50,
+          (load.ok, load.lost, load.reasons))
     reloaded = count_in_log(s, "config reloaded")
-    res.check("the reloads took effect", reloaded >= 10, reloaded)
-    finish(s, "after the reloads")
+    check("the reloads took effect", reloaded >= 10, reloaded)
+    stop_checked(s, "after the reloads")
     print(f"faults: reload: {len(broken)} broken settings rejected, {reloaded} reloads under load, "
           f"{load.ok} requests, {load.lost} lost", flush=True)
 
@@ -590,16 +578,16 @@ def section_term():
         load.stop()
         taken = {x["uid"] for x in log_lines(s) if x.get("msg") == "admission" and x.get("uid", "").startswith("load-")}
         broken = {uid: why for uid, why in load.unanswered.items() if uid in taken}
-        res.check(f"SIGTERM round {round_}: every request the server took ({len(taken)}) got its complete answer",
-                  not broken, list(broken.items())[:5])
-        res.check(f"SIGTERM round {round_}: exit 0", rc == 0, s.log_text()[-600:])
-        res.check(f"SIGTERM round {round_}: no sanitizer report", not sanitizer_report(s), sanitizer_report(s))
+        check(f"SIGTERM round {round_}: every request the server took ({len(taken)}) got its complete answer",
+              not broken, list(broken.items())[:5])
+        check(f"SIGTERM round {round_}: exit 0", rc == 0, s.log_text()[-600:])
+        check(f"SIGTERM round {round_}: no sanitizer report", not sanitizer_report(s), sanitizer_report(s))
         again = serve(state, workdir=workdir)
         again.start()
         after = again.inventory()
-        res.check(f"SIGTERM round {round_}: the saved inventory holds every resource admitted before the exit "
-                  f"({before} + {load.ok})", after == before + load.ok, (before, load.ok, after))
-        finish(again, f"restart after round {round_}")
+        check(f"SIGTERM round {round_}: the saved inventory holds every resource admitted before the exit "
+              f"({before} + {load.ok})", after == before + load.ok, (before, load.ok, after))
+        stop_checked(again, f"restart after round {round_}")
         totals["sent"] += load.sent
         totals["ok"] += load.ok
         totals["taken"] += len(taken)
@@ -643,10 +631,10 @@ def section_startup():
     for name, args, needle in cases:
         cwd = tempfile.mkdtemp(prefix="sg-startup-", dir=workdir)
         p = run_serve(args, cwd)
-        res.check(f"serve with {name}: exit 2 with the usage error", p.returncode == 2 and needle in p.stderr,
-                  (p.returncode, p.stderr[-400:]))
-        res.check(f"serve with {name}: nothing written (no scoregate-state, no certificates)", not os.listdir(cwd),
-                  os.listdir(cwd))
+        check(f"serve with {name}: exit 2 with the usage error", p.returncode == 2 and needle in p.stderr,
+              (p.returncode, p.stderr[-400:]))
+        check(f"serve with {name}: nothing written (no scoregate-state, no certificates)", not os.listdir(cwd),
+              os.listdir(cwd))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -654,13 +642,13 @@ def section_startup():
         cwd = tempfile.mkdtemp(prefix="sg-startup-", dir=workdir)
         p = run_serve(["--address", addr], cwd)
     lines = [json.loads(x) for x in p.stderr.splitlines() if x.startswith("{")]
-    res.check(f"serve on a port in use: exit 1 saying 'cannot listen on {addr}: address in use'",
-              p.returncode == 1 and any(x.get("level") == "error" and
+    check(f"serve on a port in use: exit 1 saying 'cannot listen on {addr}: address in use'",
+          p.returncode == 1 and any(x.get("level") == "error" and
                                         x.get("msg", "").startswith(f"cannot listen on {addr}: address in use")
                                         for x in lines), (p.returncode, p.stderr[-400:]))
-    res.check("serve on a port in use: the message is a JSON log line like every other",
-              len(lines) == len(p.stderr.splitlines()), p.stderr[-400:])
-    res.check("serve on a port in use: nothing written", not os.listdir(cwd), os.listdir(cwd))
+    check("serve on a port in use: the message is a JSON log line like every other",
+          len(lines) == len(p.stderr.splitlines()), p.stderr[-400:])
+    check("serve on a port in use: nothing written", not os.listdir(cwd), os.listdir(cwd))
     print(f"faults: startup: {len(cases)} bad options refused with exit 2 and nothing written; a port in use: "
           f"exit {p.returncode}", flush=True)
 
@@ -668,25 +656,10 @@ def section_startup():
 SECTIONS = {"startup": section_startup, "kill": section_kill, "disk": section_disk, "certs": section_certs, "reload": section_reload,
             "term": section_term}
 
+
 if __name__ == "__main__":
-    cleanup = hardlib.private_tmp()
+    remove_tmp = harness.private_tmp("sg-hardening-")
     # Bounded: 280 s, or more for a long kill loop (scripts/soak).
     limit = max(280, 4 * int(os.environ.get("SG_HARDENING_KILLS", "0"))) if SECTION == "kill" else 280
-    watchdog = threading.Timer(limit, lambda: (print("FAIL section timed out", flush=True), unmount_all(), os._exit(1)))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        SECTIONS[SECTION]()
-    except Exception as e:  # a crash of the test itself is a failure, with the servers' logs
-        import traceback
-        traceback.print_exc()
-        res.check(f"section {SECTION} ran to the end", False, repr(e))
-        for srv in servers:
-            print(srv.log_text()[-2000:])
-    finally:
-        for srv in servers:
-            srv.kill()
-        unmount_all()
-        if not res.failed:
-            cleanup()
-    sys.exit(res.finish())
+    harness.run_sections(SECTIONS, [SECTION], seconds=limit, servers=servers,
+                         cleanup=lambda: (unmount_all(), remove_tmp()))

@@ -39,14 +39,16 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import hardlib  # noqa: E402
-from hardlib import (JSON, Results, asan_env_for_memory, deployment, healthy, healthy_pod, log_problems,  # noqa: E402
-                     privileged_pod, raw_exchange, read_response, review, rss_kib, sanitizer_report, start_server,
-                     status_json, tls_socket)
+from hardlib import (asan_env_for_memory, deployment, fd_count, healthy, healthy_pod, log_problems,  # noqa: E402
+                     post_raw, privileged_pod, raw_exchange, read_response, request_bytes, review, rss_kib,
+                     sanitizer_report, start_server, status_json, tls_socket)
 
 hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
 SECTION = sys.argv[2]
-res = Results()
 servers = []
 MIB = 1 << 20
 MAX_BODY = 3 * MIB           # --max-body of the servers here (smaller than the default: faster)
@@ -63,25 +65,6 @@ recommendations:
 """
 
 
-def fd_count(pid):
-    try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return -1
-
-
-def request_bytes(method, path, headers=(), body=b"", version="HTTP/1.1"):
-    head = f"{method} {path} {version}\r\nHost: scoregate.scoregate-system.svc\r\n".encode()
-    for k, v in headers:
-        head += k.encode() + b": " + (v if isinstance(v, bytes) else v.encode()) + b"\r\n"
-    return head + b"\r\n" + body
-
-
-def post_raw(s, path, body, content_type="application/json", timeout=30):
-    return raw_exchange(s, request_bytes("POST", path, [("Content-Type", content_type),
-                                                        ("Content-Length", str(len(body)))], body), timeout)
-
-
 def expect_status(s, name, got, code, json_body=True):
     """An HTTP error with a Kubernetes Status body of that code (json_body),
     or just the status (libmicrohttpd's own refusals carry HTML)."""
@@ -92,8 +75,8 @@ def expect_status(s, name, got, code, json_body=True):
             doc.get("kind") == "Status" and doc.get("code") == code and bool(doc.get("message"))
     else:
         ok = status == code
-    res.check(f"{name}: HTTP {code}", ok, f"got {status} {body[:200]!r}")
-    res.check(f"{name}: the server stays up", healthy(s))
+    check(f"{name}: HTTP {code}", ok, f"got {status} {body[:200]!r}")
+    check(f"{name}: the server stays up", healthy(s))
 
 
 def expect_review(s, name, got, uid, allowed=None, code=None):
@@ -115,9 +98,9 @@ def expect_review(s, name, got, uid, allowed=None, code=None):
         problems.append("warnings beyond 8 lines or 120 characters")
     if len((resp.get("status") or {}).get("message", "")) > 8192:
         problems.append("denial message longer than 8 KiB")
-    res.check(f"{name}: an AdmissionReview answer" + (f" ({code})" if code else ""), not problems,
-              "; ".join(problems) + f" {body[:200]!r}")
-    res.check(f"{name}: the server stays up", healthy(s))
+    check(f"{name}: an AdmissionReview answer" + (f" ({code})" if code else ""), not problems,
+          "; ".join(problems) + f" {body[:200]!r}")
+    check(f"{name}: the server stays up", healthy(s))
     return resp
 
 
@@ -130,23 +113,23 @@ def twice(s, cases):
     cases()
     time.sleep(1.0)
     rss2, fds2 = rss_kib(s.proc.pid), fd_count(s.proc.pid)
-    res.check(f"{SECTION}: VmRSS back at its level after the second round "
-              f"({rss1 // 1024} MiB -> {rss2 // 1024} MiB)",
-              rss2 <= rss1 * (1 + RSS_SLACK_RATIO) + RSS_SLACK_KIB, f"{rss1} KiB -> {rss2} KiB")
-    res.check(f"{SECTION}: open file descriptors back at their level ({fds1} -> {fds2})", fds2 <= fds1 + 2,
-              f"{fds1} -> {fds2}")
+    check(f"{SECTION}: VmRSS back at its level after the second round "
+          f"({rss1 // 1024} MiB -> {rss2 // 1024} MiB)",
+          rss2 <= rss1 * (1 + RSS_SLACK_RATIO) + RSS_SLACK_KIB, f"{rss1} KiB -> {rss2} KiB")
+    check(f"{SECTION}: open file descriptors back at their level ({fds1} -> {fds2})", fds2 <= fds1 + 2,
+          f"{fds1} -> {fds2}")
     print(f"memory: {SECTION}: VmRSS {rss1} KiB after warm-up, {rss2} KiB after the second round; "
           f"fds {fds1} -> {fds2}", flush=True)
 
 
-def finish(s):
+def stop_checked(s):
     rc = s.stop()
-    res.check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
+    check("exit 0 on SIGTERM", rc == 0, s.log_text()[-800:])
     report = sanitizer_report(s)
-    res.check("no sanitizer report in the server's log", not report, report)
+    check("no sanitizer report in the server's log", not report, report)
     n, problems = log_problems(s)
-    res.check(f"all {n} log lines are JSON objects with time, level and msg, numbers with three decimals",
-              n > 0 and not problems, problems)
+    check(f"all {n} log lines are JSON objects with time, level and msg, numbers with three decimals",
+          n > 0 and not problems, problems)
 
 
 # ---------------------------------------------------------------------------
@@ -195,9 +178,7 @@ def wrong_type_cases():
     return out
 
 
-def body_cases(s):
-    good = review("CREATE", healthy_pod("good"), dry_run=True)
-    good_body = json.dumps(good).encode()
+def body_malformed_json(s, good_body):
     # Truncated JSON at many cut points.
     for cut in sorted({1, 2, len(good_body) // 7, len(good_body) // 3, len(good_body) // 2,
                        len(good_body) - 2, len(good_body) - 1}):
@@ -221,6 +202,9 @@ def body_cases(s):
     ]
     for name, body in malformed:
         expect_status(s, f"malformed JSON: {name}", post_raw(s, "/validate", body), 400)
+
+
+def body_wrong_types_and_nesting(s):
     # A wrong type in every field.
     for name, rev, code in wrong_type_cases():
         got = post_raw(s, "/validate", json.dumps(rev).encode())
@@ -248,6 +232,9 @@ def body_cases(s):
                 expect_status(s, name, got, 400)
     expect_status(s, "2048-deep arrays as the whole body", post_raw(s, "/validate", b"[" * 2048 + b"]" * 2048), 400)
     expect_status(s, "1 MiB of '[' as the body", post_raw(s, "/mutate", b"[" * MIB), 400)
+
+
+def body_big_values(s):
     # Multi-MiB strings.
     rev = review("CREATE", healthy_pod(), dry_run=True, uid="u" * (2 * MIB))
     expect_review(s, "2 MiB uid", post_raw(s, "/validate", json.dumps(rev).encode()), rev["request"]["uid"])
@@ -281,12 +268,15 @@ def body_cases(s):
     t0 = time.time()
     expect_review(s, "5000 containers", post_raw(s, "/mutate", json.dumps(rev).encode()), rev["request"]["uid"],
                   allowed=True)
-    res.check("5000 containers answered within 10 s", time.time() - t0 < 10, time.time() - t0)
+    check("5000 containers answered within 10 s", time.time() - t0 < 10, time.time() - t0)
     pod = healthy_pod("labels")
     pod["metadata"]["labels"] = {f"l{i:05d}": "v" * 50 for i in range(2000)}
     rev = review("CREATE", pod, dry_run=True)
     expect_review(s, "2000 labels (more than the inventory keeps)", post_raw(s, "/validate", json.dumps(rev).encode()),
                   rev["request"]["uid"], allowed=False, code=400)
+
+
+def body_size_limit(s):
     # The size limit.
     rev = review("CREATE", healthy_pod(), dry_run=True)
     rev["request"]["object"]["metadata"]["annotations"] = {"pad": ""}
@@ -309,6 +299,9 @@ def body_cases(s):
     expect_status(s, "chunked body past --max-body",
                   raw_exchange(s, request_bytes("POST", "/validate", [("Content-Type", "application/json"),
                                                                      ("Transfer-Encoding", "chunked")], chunks)), 413)
+
+
+def body_chunked(s, good, good_body):
     # Chunked bodies, valid and not.
     te = [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
     small = b"".join(b"%x\r\n%s\r\n" % (len(good_body[i:i + 7]), good_body[i:i + 7]) for i in range(0, len(good_body), 7))
@@ -322,19 +315,29 @@ def body_cases(s):
                        ("a size past 2^64", b"1" + b"0" * 17 + b"\r\nabc\r\n0\r\n\r\n"),
                        ("a negative size", b"-5\r\nabc\r\n0\r\n\r\n")):
         got = raw_exchange(s, request_bytes("POST", "/validate", te, body), timeout=15)
-        res.check(f"invalid chunked body ({name}): refused (400/413) or the connection closed",
-                  got[0] in (None, 400, 413), got[:2])
-        res.check(f"invalid chunked body ({name}): the server stays up", healthy(s))
+        check(f"invalid chunked body ({name}): refused (400/413) or the connection closed",
+              got[0] in (None, 400, 413), got[:2])
+        check(f"invalid chunked body ({name}): the server stays up", healthy(s))
     sock = tls_socket(s)
     sock.sendall(request_bytes("POST", "/validate", te, b"100\r\nabc"))
     sock.close()
-    res.check("chunked body cut off mid-chunk: the server stays up", healthy(s))
+    check("chunked body cut off mid-chunk: the server stays up", healthy(s))
+
+
+def body_cases(s):
+    good = review("CREATE", healthy_pod("good"), dry_run=True)
+    good_body = json.dumps(good).encode()
+    body_malformed_json(s, good_body)
+    body_wrong_types_and_nesting(s)
+    body_big_values(s)
+    body_size_limit(s)
+    body_chunked(s, good, good_body)
 
 
 def section_body():
     s = start_server(servers, CONFIG, args=LIMIT_ARGS)
     twice(s, lambda: body_cases(s))
-    finish(s)
+    stop_checked(s)
 
 
 # ---------------------------------------------------------------------------
@@ -347,7 +350,7 @@ def http_cases(s):
         got = raw_exchange(s, request_bytes(method, "/validate", [("Content-Type", "application/json"),
                                                                   ("Content-Length", str(len(body)))], body))
         expect_status(s, f"{method} /validate", got, 405)
-        res.check(f"{method} /validate: Allow: POST", got[1].get("allow") == "POST", got[1])
+        check(f"{method} /validate: Allow: POST", got[1].get("allow") == "POST", got[1])
     for ctype in ("application/json-patch+json", "application/merge-patch+json", "text/json", "",
                   "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
         expect_status(s, f"content type '{ctype}'", post_raw(s, "/mutate", body, ctype), 415)
@@ -362,28 +365,28 @@ def http_cases(s):
                         ("a 1 MiB header value", [("X-Big", "a" * MIB)]),
                         ("a 1 MiB cookie", [("Cookie", "c=" + "a" * MIB)])):
         got = raw_exchange(s, request_bytes("POST", "/validate", headers + extra, body))
-        res.check(f"{name}: 431 (header too large) or the connection closed", got[0] in (None, 431), got[:2])
-        res.check(f"{name}: the server stays up", healthy(s))
+        check(f"{name}: 431 (header too large) or the connection closed", got[0] in (None, 431), got[:2])
+        check(f"{name}: the server stays up", healthy(s))
     got = raw_exchange(s, request_bytes("GET", "/" + "a" * 100000))
-    res.check("a 100 KiB URL: 414 or the connection closed", got[0] in (None, 414), got[:2])
-    res.check("a 100 KiB URL: the server stays up", healthy(s))
+    check("a 100 KiB URL: 414 or the connection closed", got[0] in (None, 414), got[:2])
+    check("a 100 KiB URL: the server stays up", healthy(s))
     expect_status(s, "a path with ..", raw_exchange(s, request_bytes("GET", "/../../etc/passwd")), 404)
     expect_status(s, "an absolute URI", raw_exchange(s, request_bytes("GET", "https://evil.example/healthz")), 404)
     expect_status(s, "/validate/", post_raw(s, "/validate/", body), 404)
     got = raw_exchange(s, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
-    res.check("the HTTP/2 preface: 505 or closed", got[0] in (None, 400, 505), got[:2])
+    check("the HTTP/2 preface: 505 or closed", got[0] in (None, 400, 505), got[:2])
     got = raw_exchange(s, b"GET /healthz HTTP/1.0\r\n\r\n")
-    res.check("HTTP/1.0 is answered", got[0] == 200, got[:2])
+    check("HTTP/1.0 is answered", got[0] == 200, got[:2])
     got = raw_exchange(s, b"\x00\x01\x02 garbage\r\n\r\n", timeout=2)
-    res.check("a garbage request line: 400 or closed", got[0] in (None, 400), got[:2])
+    check("a garbage request line: 400 or closed", got[0] in (None, 400), got[:2])
     got = raw_exchange(s, b"GET /healthz HTTP/1.1\r\nNo-Colon-Here\r\n\r\n")
-    res.check("a header line without a colon: answered or refused, not crashed", healthy(s), got[:2])
+    check("a header line without a colon: answered or refused, not crashed", healthy(s), got[:2])
     for name, value in (("Content-Length -1", "-1"), ("Content-Length 2^80", "1208925819614629174706176"),
                         ("Content-Length abc", "abc")):
         got = raw_exchange(s, request_bytes("POST", "/validate", [("Content-Type", "application/json"),
                                                                   ("Content-Length", value)], b"abc"))
-        res.check(f"{name}: 400 or 413", got[0] in (400, 413), got[:2])
-        res.check(f"{name}: the server stays up", healthy(s))
+        check(f"{name}: 400 or 413", got[0] in (400, 413), got[:2])
+        check(f"{name}: the server stays up", healthy(s))
     # Many requests pipelined on one connection: every one answered, in order.
     sock = tls_socket(s)
     reqs = [review("CREATE", healthy_pod(f"pipe-{i}"), dry_run=True) for i in range(20)]
@@ -395,14 +398,14 @@ def http_cases(s):
         _, _, data = read_response(sock)
         uids.append((status_json(data).get("response") or {}).get("uid"))
     sock.close()
-    res.check("20 pipelined reviews on one connection are answered in order",
-              uids == [r["request"]["uid"] for r in reqs], uids[:3])
+    check("20 pipelined reviews on one connection are answered in order",
+          uids == [r["request"]["uid"] for r in reqs], uids[:3])
 
 
 def section_http():
     s = start_server(servers)
     twice(s, lambda: http_cases(s))
-    finish(s)
+    stop_checked(s)
 
 
 # ---------------------------------------------------------------------------
@@ -422,18 +425,18 @@ def tls_cases(s):
         sock.close()
         return data
     data = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1.5)
-    res.check("plain HTTP to the TLS port gets no HTTP answer", not data or not data.startswith(b"HTTP/"), data)
-    res.check("plain HTTP to the TLS port: the server stays up", healthy(s))
+    check("plain HTTP to the TLS port gets no HTTP answer", not data or not data.startswith(b"HTTP/"), data)
+    check("plain HTTP to the TLS port: the server stays up", healthy(s))
     rng = random.Random(7)
     for n in (1, 7, 100, 5000, 65536):
         data = raw(bytes(rng.randrange(256) for _ in range(n)), 1.5)
-        res.check(f"{n} random bytes get a TLS alert or a close", not data or data[:1] == b"\x15", data[:16] if data else data)
-        res.check(f"{n} random bytes: the server stays up", healthy(s))
+        check(f"{n} random bytes get a TLS alert or a close", not data or data[:1] == b"\x15", data[:16] if data else data)
+        check(f"{n} random bytes: the server stays up", healthy(s))
     data = raw(CLIENT_HELLO_HEAD + os.urandom(20), 1.5)
-    res.check("a truncated ClientHello: the server stays up", healthy(s))
+    check("a truncated ClientHello: the server stays up", healthy(s))
     data = raw(bytes.fromhex("8080010301005700000020"), 1.5)
-    res.check("an SSLv2 ClientHello is refused", not data or data[:1] == b"\x15", data)
-    res.check("an SSLv2 ClientHello: the server stays up", healthy(s))
+    check("an SSLv2 ClientHello is refused", not data or data[:1] == b"\x15", data)
+    check("an SSLv2 ClientHello: the server stays up", healthy(s))
     # Handshakes aborted at every stage, many times.
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -459,17 +462,17 @@ def tls_cases(s):
             except OSError:
                 pass
         sock.close()
-    res.check("300 aborted handshakes: the server stays up", healthy(s))
+    check("300 aborted handshakes: the server stays up", healthy(s))
     # A client that completes the handshake and leaves without a request.
     for _ in range(50):
         tls_socket(s).close()
-    res.check("50 handshakes without a request: the server stays up", healthy(s))
+    check("50 handshakes without a request: the server stays up", healthy(s))
 
 
 def section_tls():
     s = start_server(servers, args=["--timeout", "3"])
     twice(s, lambda: tls_cases(s))
-    finish(s)
+    stop_checked(s)
 
 
 # ---------------------------------------------------------------------------
@@ -488,7 +491,7 @@ def slow_cases(s, slow_count=150, seconds=8):
             socks.append(sock)
         except (OSError, ssl.SSLError):
             break
-    res.check(f"{slow_count} slow clients connected", len(socks) == slow_count, len(socks))
+    check(f"{slow_count} slow clients connected", len(socks) == slow_count, len(socks))
     stop = threading.Event()
 
     def drip():
@@ -520,9 +523,9 @@ def slow_cases(s, slow_count=150, seconds=8):
         time.sleep(0.2)
     stop.set()
     dripper.join(5)
-    res.check(f"a normal client got all {n} answers while {len(socks)} slow clients dripped", failures == 0 and n > 5,
-              f"{failures} failed of {n}")
-    res.check(f"... each within its 5 s timeout (slowest {max(latencies):.2f} s)", max(latencies) < 5, max(latencies))
+    check(f"a normal client got all {n} answers while {len(socks)} slow clients dripped", failures == 0 and n > 5,
+          f"{failures} failed of {n}")
+    check(f"... each within its 5 s timeout (slowest {max(latencies):.2f} s)", max(latencies) < 5, max(latencies))
     # Silent now: the server cuts them after --timeout (3 s).
     time.sleep(3 + 2.5)
     open_ = 0
@@ -536,14 +539,14 @@ def slow_cases(s, slow_count=150, seconds=8):
         except (OSError, ssl.SSLError):
             pass
         sock.close()
-    res.check("slow clients that fall silent are disconnected after --timeout", open_ == 0, f"{open_} still open")
-    res.check("after the slow clients: the server stays up", healthy(s))
+    check("slow clients that fall silent are disconnected after --timeout", open_ == 0, f"{open_} still open")
+    check("after the slow clients: the server stays up", healthy(s))
 
 
 def section_slow():
     s = start_server(servers, args=["--timeout", "3", "--max-connections", "400"])
     twice(s, lambda: slow_cases(s))
-    finish(s)
+    stop_checked(s)
 
 
 # ---------------------------------------------------------------------------
@@ -584,7 +587,7 @@ def flood_cases(s, limit):
             held.append(tls_socket(s, 5))
         except (OSError, ssl.SSLError):
             break
-    res.check(f"{limit} connections up to --max-connections are accepted", len(held) == limit, len(held))
+    check(f"{limit} connections up to --max-connections are accepted", len(held) == limit, len(held))
     served_past = 0
     for _ in range(5):
         try:
@@ -595,22 +598,22 @@ def flood_cases(s, limit):
             sock.close()
         except (OSError, ssl.SSLError):
             pass
-    res.check("connections past the limit are not served", served_past == 0, served_past)
+    check("connections past the limit are not served", served_past == 0, served_past)
     # A flood past the limit: each connection is closed as soon as it is accepted, so a client (the API
     # server, whose webhook timeout is 10 s by default) fails at once and can try another replica,
     # instead of waiting in the listen backlog until its timeout.
     flood = 200
     times, served = flood_past_limit(s, flood, timeout=5)
     median, slowest = times[len(times) // 2], times[-1]
-    res.check(f"{flood} concurrent connections past the limit: none served, each refused at once "
-              f"(median {median * 1000:.0f} ms, slowest {slowest * 1000:.0f} ms; the clients' timeout is 5 s)",
-              len(times) == flood and served == 0 and median < 0.5 and slowest < 2.5, (median, slowest, served))
+    check(f"{flood} concurrent connections past the limit: none served, each refused at once "
+          f"(median {median * 1000:.0f} ms, slowest {slowest * 1000:.0f} ms; the clients' timeout is 5 s)",
+          len(times) == flood and served == 0 and median < 0.5 and slowest < 2.5, (median, slowest, served))
     for sock in held[:limit // 2]:
         sock.close()
     time.sleep(0.5)
-    res.check("with half the held connections closed, new clients are served", healthy(s))
+    check("with half the held connections closed, new clients are served", healthy(s))
     refused = s.metrics().get("scoregate_connections_refused_total", -1)
-    res.check(f"scoregate_connections_refused_total counts them ({refused:.0f})", refused >= flood, refused)
+    check(f"scoregate_connections_refused_total counts them ({refused:.0f})", refused >= flood, refused)
     print(f"flood: {flood} connections past --max-connections {limit}: refused in median {median * 1000:.1f} ms, "
           f"slowest {slowest * 1000:.1f} ms, {served} served; scoregate_connections_refused_total {refused:.0f}",
           flush=True)
@@ -627,7 +630,7 @@ def flood_cases(s, limit):
         for sock in batch:
             sock.close()
     time.sleep(0.5)
-    res.check(f"after {limit * 20} connects and closes past the limit: the server stays up", healthy(s))
+    check(f"after {limit * 20} connects and closes past the limit: the server stays up", healthy(s))
     # Many connections each holding most of a maximum-size body: the server-wide
     # budget for request bodies (64 MiB) bounds the memory, and the next body gets 503.
     size = MAX_BODY - 100
@@ -645,8 +648,8 @@ def flood_cases(s, limit):
             break
     time.sleep(0.5)
     grew = (rss_kib(s.proc.pid) - rss0) // 1024
-    res.check(f"{len(holders)} connections holding {len(holders) * size >> 20} MiB of bodies: memory grew "
-              f"{grew} MiB, within the 64 MiB body budget (+ slack)", len(holders) == limit // 2 and grew < 100, grew)
+    check(f"{len(holders)} connections holding {len(holders) * size >> 20} MiB of bodies: memory grew "
+          f"{grew} MiB, within the 64 MiB body budget (+ slack)", len(holders) == limit // 2 and grew < 100, grew)
     rev = review("CREATE", healthy_pod("busy"), dry_run=True)
     rev["request"]["object"]["metadata"]["annotations"] = {"pad": "p" * (MAX_BODY // 2)}
     expect_status(s, "a large review while the body budget is full", post_raw(s, "/validate", json.dumps(rev).encode()),
@@ -663,29 +666,14 @@ def section_flood():
     # Held connections must outlive the test's attempts past the limit: --timeout 10.
     s = start_server(servers, args=["--timeout", "10", "--max-connections", str(limit)] + LIMIT_ARGS)
     twice(s, lambda: flood_cases(s, limit))
-    finish(s)
+    stop_checked(s)
 
 
 SECTIONS = {"body": section_body, "http": section_http, "tls": section_tls, "slow": section_slow,
             "flood": section_flood}
 
+
 if __name__ == "__main__":
     asan_env_for_memory()
-    cleanup = hardlib.private_tmp()
-    watchdog = threading.Timer(280, lambda: (print("FAIL section timed out", flush=True), os._exit(1)))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        SECTIONS[SECTION]()
-    except Exception as e:  # a crash of the test itself is a failure, with the servers' logs
-        import traceback
-        traceback.print_exc()
-        res.check(f"section {SECTION} ran to the end", False, repr(e))
-        for srv in servers:
-            print(srv.log_text()[-2000:])
-    finally:
-        for srv in servers:
-            srv.kill()
-        if not res.failed:
-            cleanup()
-    sys.exit(res.finish())
+    remove_tmp = harness.private_tmp("sg-hardening-")
+    harness.run_sections(SECTIONS, [SECTION], seconds=280, servers=servers, cleanup=remove_tmp)

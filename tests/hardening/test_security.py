@@ -36,21 +36,23 @@ import time
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import hardlib  # noqa: E402
-from hardlib import (JSON, Results, Server, deployment, healthy_pod, privileged_pod, review,  # noqa: E402
-                     sanitizer_report, start_server, write)
+from hardlib import (JSON, Server, deployment, healthy_pod, privileged_pod, review,  # noqa: E402
+                     sanitizer_report, start_server)
 
 hardlib.SCOREGATE[0] = os.path.abspath(sys.argv[1])
 SCOREGATE = hardlib.SCOREGATE[0]
-res = Results()
 servers = []
 AEAD = ("GCM", "CHACHA20", "CCM")
 
 
-def finish(s, name):
+def stop_checked(s, name):
     rc = s.stop()
-    res.check(f"{name}: exit 0 on SIGTERM", rc == 0, s.log_text()[-600:])
-    res.check(f"{name}: no sanitizer report", not sanitizer_report(s), sanitizer_report(s))
+    check(f"{name}: exit 0 on SIGTERM", rc == 0, s.log_text()[-600:])
+    check(f"{name}: no sanitizer report", not sanitizer_report(s), sanitizer_report(s))
 
 
 def handshake(port, cafile, minimum=None, maximum=None, ciphers=None):
@@ -113,18 +115,18 @@ def client_speaks_old_versions(crt, key):
 
 def check_tls(s, cafile, label, old_ok):
     for name, v in OLD_VERSIONS:
-        res.check(f"{label}: {name} is refused (the client can speak it: {old_ok})",
-                  old_ok and handshake(s.port, cafile, v, v) is None)
+        check(f"{label}: {name} is refused (the client can speak it: {old_ok})",
+              old_ok and handshake(s.port, cafile, v, v) is None)
     got12 = handshake(s.port, cafile, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2)
     got13 = handshake(s.port, cafile, ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3)
-    res.check(f"{label}: TLS 1.2 is accepted", got12 is not None and got12[0] == "TLSv1.2", got12)
-    res.check(f"{label}: TLS 1.3 is accepted", got13 is not None and got13[0] == "TLSv1.3", got13)
+    check(f"{label}: TLS 1.2 is accepted", got12 is not None and got12[0] == "TLSv1.2", got12)
+    check(f"{label}: TLS 1.3 is accepted", got13 is not None and got13[0] == "TLSv1.3", got13)
     accepted = [c for c in tls12_suites()
                 if handshake(s.port, cafile, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2, c + ":@SECLEVEL=0")]
     weak = [c for c in accepted if not c.startswith("ECDHE-") or not any(a in c for a in AEAD)]
     print(f"tls: {label}: TLS 1.2 suites accepted: {' '.join(accepted)}", flush=True)
-    res.check(f"{label}: TLS 1.2 offers only ECDHE with AEAD ciphers ({len(accepted)} suites)", accepted and not weak,
-              f"weak: {weak}")
+    check(f"{label}: TLS 1.2 offers only ECDHE with AEAD ciphers ({len(accepted)} suites)", accepted and not weak,
+          f"weak: {weak}")
 
 
 def section_tls():
@@ -134,12 +136,12 @@ def section_tls():
                         "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
                        capture_output=True, text=True)
     if p.returncode:
-        res.check("openssl makes an RSA certificate", False, p.stderr)
+        check("openssl makes an RSA certificate", False, p.stderr)
         return
     old_ok = client_speaks_old_versions(crt, key)
     s = start_server(servers)
     check_tls(s, os.path.join(s.state_dir, "ca.crt"), "generated ECDSA certificate", old_ok)
-    finish(s, "ECDSA")
+    stop_checked(s, "ECDSA")
     cfg = f"server:\n  tls:\n    certFile: {crt}\n    keyFile: {key}\n"
     r = start_server(servers, cfg, workdir=workdir, wait=False)
     r.ctx = Server.make_context(crt)
@@ -147,7 +149,7 @@ def section_tls():
     while time.time() < deadline and handshake(r.port, crt) is None:
         time.sleep(0.2)
     check_tls(r, crt, "a user's RSA certificate", old_ok)
-    finish(r, "RSA")
+    stop_checked(r, "RSA")
 
 
 MARKER = "hunter2-SECRET-MARKER-7f3a"
@@ -187,18 +189,18 @@ def section_logs():
     body = json.dumps(review("CREATE", marked_objects()[0])).encode()
     for bad in (body[:body.index(MARKER.encode()) + 8], body.replace(MARKER.encode(), MARKER.encode() + b"\\q")):
         s.request("POST", "/validate", bad, JSON)
-    res.check(f"{answered} reviews of objects carrying a secret were answered", answered == 36, answered)
+    check(f"{answered} reviews of objects carrying a secret were answered", answered == 36, answered)
     status, _, metrics = s.request("GET", "/metrics")
-    finish(s, "logging")
+    stop_checked(s, "logging")
     log = s.log_text()
     b64 = base64.b64encode(MARKER.encode()).decode()
     for name, needle in (("the secret value", MARKER), ("its base64", b64), ("a fragment of it", MARKER[:12])):
-        res.check(f"the log never carries {name}", needle not in log,
-                  [line[:200] for line in log.splitlines() if needle in line][:3])
-        res.check(f"/metrics never carries {name}", needle.encode() not in metrics)
-    res.check("the log never carries key material", "PRIVATE KEY" not in log)
-    res.check("the log has one line per review with its decision", log.count('"msg":"admission"') >= 36,
-              log.count('"msg":"admission"'))
+        check(f"the log never carries {name}", needle not in log,
+              [line[:200] for line in log.splitlines() if needle in line][:3])
+        check(f"/metrics never carries {name}", needle.encode() not in metrics)
+    check("the log never carries key material", "PRIVATE KEY" not in log)
+    check("the log has one line per review with its decision", log.count('"msg":"admission"') >= 36,
+          log.count('"msg":"admission"'))
 
 
 REGEX_CONFIG = """
@@ -233,10 +235,10 @@ def section_regex():
         took = time.time() - t0
         r = json.loads(data).get("response", {}) if status == 200 else {}
         print(f"regex: {name}: {took:.3f} s", flush=True)
-        res.check(f"(a+)+$ against {name}: answered in {took:.2f} s (< {limit} s)", status == 200 and took < limit,
-                  (status, took))
-        res.check(f"(a+)+$ against {name}: the stopped check fails closed (denied)",
-                  r.get("allowed") is False and "evil-regex" in r.get("auditAnnotations", {}).get(
+        check(f"(a+)+$ against {name}: answered in {took:.2f} s (< {limit} s)", status == 200 and took < limit,
+              (status, took))
+        check(f"(a+)+$ against {name}: the stopped check fails closed (denied)",
+              r.get("allowed") is False and "evil-regex" in r.get("auditAnnotations", {}).get(
                       "failed-recommendations", ""), r.get("status"))
     for n in (100, 300):
         pod = healthy_pod("hostpaths")
@@ -247,9 +249,9 @@ def section_regex():
         pod["spec"]["containers"][-1]["volumeMounts"][0]["readOnly"] = False
         status, _, data = s.request("POST", "/validate", json.dumps(review("CREATE", pod, dry_run=True)).encode(), JSON)
         r = json.loads(data).get("response", {}) if status == 200 else {}
-        res.check(f"host-path-volumes with {n} volumes x {n} containers and one read-write mount: denied",
-                  r.get("allowed") is False, r.get("auditAnnotations"))
-    finish(s, "regex")
+        check(f"host-path-volumes with {n} volumes x {n} containers and one read-write mount: denied",
+              r.get("allowed") is False, r.get("auditAnnotations"))
+    stop_checked(s, "regex")
 
 
 def mode(path):
@@ -271,36 +273,23 @@ def section_files():
         deadline = time.time() + 5
         while time.time() < deadline and not os.path.exists(os.path.join(state, "inventory.bin")):
             time.sleep(0.1)
-        finish(s, f"umask {umask:03o}")
+        stop_checked(s, f"umask {umask:03o}")
         want = {"": 0o700, "ca.key": 0o600, "tls.key": 0o600, "inventory.bin": 0o600, "ca.crt": 0o644,
                 "tls.crt": 0o644}
         for name, expected in want.items():
             path = os.path.join(state, name)
             got = mode(path) if os.path.exists(path) else None
-            res.check(f"umask {umask:03o}: {name or 'the state directory'} has mode {expected:04o}", got == expected,
-                      f"{got:04o}" if got is not None else "missing")
+            check(f"umask {umask:03o}: {name or 'the state directory'} has mode {expected:04o}", got == expected,
+                  f"{got:04o}" if got is not None else "missing")
+
+
+SECTIONS = {"tls": section_tls, "logs": section_logs, "regex": section_regex, "files": section_files}
 
 
 if __name__ == "__main__":
     # TLS 1.0 and 1.1 are deprecated in the ssl module; trying them is the point here.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     hardlib.asan_env_for_memory()
-    cleanup = hardlib.private_tmp()
-    watchdog = threading.Timer(280, lambda: (print("FAIL timed out", flush=True), os._exit(1)))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        for section in (section_tls, section_logs, section_regex, section_files):
-            section()
-    except Exception as e:  # a crash of the test itself is a failure, with the servers' logs
-        import traceback
-        traceback.print_exc()
-        res.check("the security checks ran to the end", False, repr(e))
-        for srv in servers:
-            print(srv.log_text()[-2000:])
-    finally:
-        for srv in servers:
-            srv.kill()
-        if not res.failed:
-            cleanup()
-    sys.exit(res.finish())
+    remove_tmp = harness.private_tmp("sg-hardening-")
+    # No section named: all of them (the ctest entry); naming some runs only those.
+    harness.run_sections(SECTIONS, sys.argv[2:], seconds=280, servers=servers, cleanup=remove_tmp)

@@ -34,14 +34,14 @@ import tempfile
 BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import fake_apiserver as fa  # noqa: E402
-from webhook_client import Results  # noqa: E402
 
 for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "KUBECONFIG"):
     os.environ.pop(var, None)
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-fix-live-")
 RECS = ["privileged-containers", "readonly-root-filesystem", "https-ingress"]
 
@@ -296,22 +296,14 @@ def option_checks(fake, kc):
         check(f"usage: {what}", p.returncode == 2 and what in p.stderr, p.stderr)
 
 
-try:
-    pki = os.path.join(tmp, "pki")
-    os.makedirs(pki)
-    fa.make_pki(pki)
-    fake = fa.FakeAPIServer(pki, tokens=["token-1"]).start()
-    for o in objects():
-        fake.put(o)
-    kc = fa.kubeconfig(os.path.join(tmp, "kubeconfig"), fake.url, ca_file=os.path.join(pki, "ca.crt"),
-                       token="token-1")
-    double_checks(fake)
-    dry_run_checks(fake, kc)
-    option_checks(fake, kc)
-    apply_checks(fake, kc)
-    fake.stop()
-except Exception as e:  # a crash of the test itself is a failure, never a pass
-    import traceback
-    traceback.print_exc()
-    check("test ran to the end", False, repr(e))
-sys.exit(res.finish())
+pki = os.path.join(tmp, "pki")
+os.makedirs(pki)
+fa.make_pki(pki)
+fake = fa.FakeAPIServer(pki, tokens=["token-1"]).start()
+for o in objects():
+    fake.put(o)
+kc = fa.kubeconfig(os.path.join(tmp, "kubeconfig"), fake.url, ca_file=os.path.join(pki, "ca.crt"),
+                   token="token-1")
+harness.run_sections({"double": lambda: double_checks(fake), "dry run": lambda: dry_run_checks(fake, kc),
+                      "options": lambda: option_checks(fake, kc), "apply": lambda: apply_checks(fake, kc)},
+                     cleanup=fake.stop)

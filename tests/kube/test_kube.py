@@ -40,14 +40,15 @@ BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
 PROBE = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import fake_apiserver as fa  # noqa: E402
 import kubelib  # noqa: E402
 from kubelib import (HARDENED_SPEC, POD_SPEC, deployment, events, in_step, metric, oracle, owned,  # noqa: E402
                      sanitizer_clean, score_of, serve, settings, wait_for)
-from webhook_client import Results, free_port, review  # noqa: E402
+from webhook_client import free_port, review  # noqa: E402
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-kube-")
 kubelib.setup(BIN, tmp)
 SECRET_B64 = "c3VwZXJzZWNyZXQtdmFsdWU="   # "supersecret-value"
@@ -93,8 +94,7 @@ def initial_objects():
     return objs
 
 
-def probe_tests(pki):
-    """The kube module's client through kube_probe, against a double of its own."""
+def probe_list(pki):
     pf = fa.FakeAPIServer(pki, tokens=["probe-token"], bookmark_interval=0.5).start()
     fakes.append(pf)
     last_applied = json.dumps({"kind": "Secret", "stringData": {"k": SECRET_PLAIN}})
@@ -120,7 +120,10 @@ def probe_tests(pki):
     check("probe list: managedFields dropped", all("managedFields" not in o["metadata"] for o in objs))
     check("probe list: pages of 2 followed through continue",
           len(pf.requests("/apis/apps/v1/deployments", watch=False)) == 3)
+    return pf, pkc
 
+
+def probe_watch(pf, pkc):
     pf.expire_continue = 1
     n_lists = len(pf.requests("/apis/apps/v1/deployments", watch=False))
     proc = subprocess.Popen([PROBE, "watch", pkc], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -184,6 +187,12 @@ def probe_tests(pki):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def probe_tests(pki):
+    """The kube module's client through kube_probe, against a double of its own."""
+    pf, pkc = probe_list(pki)
+    probe_watch(pf, pkc)
 
 
 servers = []
@@ -465,4 +474,4 @@ finally:
         s.kill()
     for f in fakes:
         f.stop()
-sys.exit(res.finish())
+harness.finish()

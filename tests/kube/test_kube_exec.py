@@ -33,13 +33,13 @@ BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import fake_apiserver as fa  # noqa: E402
 import kubelib as kl  # noqa: E402
 from kubelib import deployment, metric, wait_for  # noqa: E402
-from webhook_client import Results  # noqa: E402
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-kube-exec-")
 kl.setup(BIN, tmp)
 PLUGIN = os.path.join(HERE, "exec_plugin.py")
@@ -104,7 +104,7 @@ def percent(out):
     return m and m.group(1)
 
 
-def score_tests():
+def exec_v1():
     rc, out, err = score(fa.kubeconfig(os.path.join(tmp, "token.kubeconfig"), fake.url, ca_file=CA, token="tok-1"))
     want = percent(out)
     check("oracle: the token kubeconfig scores the double", rc == 0 and want, err)
@@ -125,7 +125,10 @@ def score_tests():
           info.get("kind") == "ExecCredential" and info.get("apiVersion") == V1
           and info.get("spec") == {"interactive": False}, info)
     check("exec: interactiveMode Never gives no standard input", r.get("stdin") == "/dev/null", r.get("stdin"))
+    return want
 
+
+def exec_cluster_info_and_modes():
     with open(CA, "rb") as f:
         ca_b64 = base64.b64encode(f.read()).decode()
     p = Plugin("provide", {"token": "tok-1"}, provide=True, extension={"audience": "sg-test", "n": [1]},
@@ -158,6 +161,8 @@ def score_tests():
     check("exec Always with a terminal: runs interactively",
           rc == 0 and p.runs() and p.runs()[-1]["info"]["spec"]["interactive"] is True, err[-300:])
 
+
+def exec_answers(want):
     p = Plugin("version", {"token": "tok-1", "apiVersion": V1BETA1})
     rc, out, err = score(p.kc)
     check("exec: an answer of another apiVersion is refused",
@@ -194,6 +199,12 @@ def score_tests():
     p = Plugin("rejected", {"token": "not-accepted"})
     rc, out, err = score(p.kc)
     check("a token the API server rejects: exit 2 naming 401", rc == 2 and "401 Unauthorized" in err, err)
+
+
+def score_tests():
+    want = exec_v1()
+    exec_cluster_info_and_modes()
+    exec_answers(want)
 
 
 def other_user_tests():
@@ -266,27 +277,19 @@ def sync_tests():
           rc == 0 and kl.sanitizer_clean(s) and "tok-good" not in log and "tok-2" not in log, log[-2000:])
 
 
-servers = []
-fake = None
-try:
-    PKI = os.path.join(tmp, "pki")
-    os.mkdir(PKI)
-    fa.make_pki(PKI)
-    CA = os.path.join(PKI, "ca.crt")
-    fake = fa.FakeAPIServer(PKI, tokens=["tok-1"], bookmark_interval=1.0).start()
-    for i in range(3):
-        fake.put(deployment(f"web-{i}"))
-    fake.put({"kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": kl.POD_SPEC})
-    score_tests()
-    other_user_tests()
-    sync_tests()
-except Exception as e:  # a crash of the test itself is a failure, never a pass
-    import traceback
-    traceback.print_exc()
-    check("test ran to the end", False, repr(e))
-finally:
+def stop_all():
     for s in servers:
         s.kill()
-    if fake:
-        fake.stop()
-sys.exit(res.finish())
+    fake.stop()
+
+
+servers = []
+PKI = os.path.join(tmp, "pki")
+os.mkdir(PKI)
+fa.make_pki(PKI)
+CA = os.path.join(PKI, "ca.crt")
+fake = fa.FakeAPIServer(PKI, tokens=["tok-1"], bookmark_interval=1.0).start()
+for i in range(3):
+    fake.put(deployment(f"web-{i}"))
+fake.put({"kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": kl.POD_SPEC})
+harness.run_sections({"score": score_tests, "other users": other_user_tests, "sync": sync_tests}, cleanup=stop_all)

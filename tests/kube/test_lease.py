@@ -31,24 +31,13 @@ import ssl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fake_apiserver as fa  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 
 PROBE = os.path.abspath(sys.argv[1])
 for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "KUBECONFIG"):
     os.environ.pop(var, None)
-
-passed = failed = 0
-
-
-def check(ok, name, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
-    return ok
-
 
 tmp = tempfile.mkdtemp(prefix="sg-lease-")
 fa.make_pki(tmp)
@@ -77,18 +66,18 @@ def objects():
     # ---- first write creates, the second replaces and keeps the other key
     r = write("a", "1")
     cm = fake.single.get("configmaps", "scoregate-system", "history")
-    check(r["rc"] == 0 and cm and cm["data"] == {"a": "1"}, "write: a missing ConfigMap is created", r)
-    check(fake.single.writes[-1][0] == "POST" and fake.single.writes[-1][2] == 201, "write: created with POST (201)",
+    check("write: a missing ConfigMap is created", r["rc"] == 0 and cm and cm["data"] == {"a": "1"}, r)
+    check("write: created with POST (201)", fake.single.writes[-1][0] == "POST" and fake.single.writes[-1][2] == 201,
           fake.single.writes[-1:])
     rv1 = cm["metadata"]["resourceVersion"]
     r = write("b", "2")
     cm = fake.single.get("configmaps", "scoregate-system", "history")
-    check(r["rc"] == 0 and cm["data"] == {"a": "1", "b": "2"}, "write: replaced, other keys kept", cm)
-    check(fake.single.writes[-1][0] == "PUT" and cm["metadata"]["resourceVersion"] != rv1 and
-          cm["metadata"]["uid"] == r["object"]["metadata"]["uid"], "write: PUT, new resourceVersion, same uid",
+    check("write: replaced, other keys kept", r["rc"] == 0 and cm["data"] == {"a": "1", "b": "2"}, cm)
+    check("write: PUT, new resourceVersion, same uid", fake.single.writes[-1][0] == "PUT" and cm["metadata"]["resourceVersion"] != rv1 and
+          cm["metadata"]["uid"] == r["object"]["metadata"]["uid"],
           fake.single.writes[-1:])
-    check(r["builds"] == 1 and r["object"]["metadata"]["resourceVersion"] == cm["metadata"]["resourceVersion"],
-          "write: the stored object is returned", r)
+    check("write: the stored object is returned",
+          r["builds"] == 1 and r["object"]["metadata"]["resourceVersion"] == cm["metadata"]["resourceVersion"], r)
 
     # ---- a stale read: someone else writes in between; 409, read again, merge
     p = subprocess.Popen([PROBE, "write", kc, "scoregate-system", "history", "c", "3", "stale"], stdin=subprocess.PIPE,
@@ -103,52 +92,52 @@ def objects():
     p.wait(timeout=30)
     cm = fake.single.get("configmaps", "scoregate-system", "history")
     codes = [w[2] for w in fake.single.writes[-2:]]
-    check(first["read"] == rv1 or first["read"], "stale write: read first", first)
-    check(r["rc"] == 0 and r["builds"] == 2 and codes == [409, 200], "stale write: 409 Conflict, read again, written",
+    check("stale write: read first", first["read"] == rv1 or first["read"], first)
+    check("stale write: 409 Conflict, read again, written", r["rc"] == 0 and r["builds"] == 2 and codes == [409, 200],
           (r, codes))
-    check(cm["data"] == {"a": "1", "b": "2", "c": "3", "other": "x"}, "stale write: both writers' keys survive", cm)
+    check("stale write: both writers' keys survive", cm["data"] == {"a": "1", "b": "2", "c": "3", "other": "x"}, cm)
 
     # ---- a no-op write keeps the resourceVersion (the storage's short cut)
     before = fake.single.get("configmaps", "scoregate-system", "history")["metadata"]["resourceVersion"]
     r = write("c", "3")
     after = fake.single.get("configmaps", "scoregate-system", "history")["metadata"]["resourceVersion"]
-    check(r["rc"] == 0 and before == after, "a write that changes nothing keeps the resourceVersion", (before, after))
+    check("a write that changes nothing keeps the resourceVersion", r["rc"] == 0 and before == after, (before, after))
 
     # ---- refusals
     fake.single.forbidden.add(("update", "configmaps"))
     r = write("d", "4")
     fake.single.forbidden.clear()
-    check(r["rc"] == -1 and "403" in r["error"] and "'update'" in r["error"] and "history" in r["error"],
-          "403: the error names the verb the service account lacks", r)
+    check("403: the error names the verb the service account lacks",
+          r["rc"] == -1 and "403" in r["error"] and "'update'" in r["error"] and "history" in r["error"], r)
     with open(os.path.join(tmp, "big"), "w") as f:
         f.write("x" * (1024 * 1024 + 1))
     r = write("big", "@" + os.path.join(tmp, "big"))
-    check(r["rc"] == -1 and "Too long: must have at most 1048576 bytes" in r["error"],
-          "an oversized ConfigMap: the API server's 422 message", r.get("error"))
+    check("an oversized ConfigMap: the API server's 422 message",
+          r["rc"] == -1 and "Too long: must have at most 1048576 bytes" in r["error"], r.get("error"))
 
     # ---- the double answers like kube-apiserver
     code, st = api("GET", "/api/v1/namespaces/scoregate-system/configmaps/nope")
-    check(code == 404 and st["reason"] == "NotFound" and st["message"] == 'configmaps "nope" not found' and
-          st["details"] == {"name": "nope", "kind": "configmaps"}, "double: 404 NotFound Status", st)
+    check("double: 404 NotFound Status", code == 404 and st["reason"] == "NotFound" and st["message"] == 'configmaps "nope" not found' and
+          st["details"] == {"name": "nope", "kind": "configmaps"}, st)
     code, st = api("POST", "/api/v1/namespaces/scoregate-system/configmaps",
                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "history"}})
-    check(code == 409 and st["reason"] == "AlreadyExists", "double: 409 AlreadyExists", st)
+    check("double: 409 AlreadyExists", code == 409 and st["reason"] == "AlreadyExists", st)
     code, st = api("PUT", "/api/v1/namespaces/scoregate-system/configmaps/nope",
                    {"metadata": {"name": "nope"}, "data": {}})
-    check(code == 404, "double: a ConfigMap is not created by PUT", st)
+    check("double: a ConfigMap is not created by PUT", code == 404, st)
     code, st = api("PUT", "/apis/coordination.k8s.io/v1/namespaces/scoregate-system/leases/x",
                    {"metadata": {"name": "x"}, "spec": {"leaseDurationSeconds": 0}})
-    check(code == 422 and "must be greater than 0" in st["message"], "double: Lease validation (422)", st)
+    check("double: Lease validation (422)", code == 422 and "must be greater than 0" in st["message"], st)
     code, st = api("PUT", "/apis/coordination.k8s.io/v1/namespaces/scoregate-system/leases/x",
                    {"metadata": {"name": "x"}, "spec": {"holderIdentity": "h"}})
     code2, st2 = api("PUT", "/apis/coordination.k8s.io/v1/namespaces/scoregate-system/leases/x",
                      {"metadata": {"name": "x"}, "spec": {"holderIdentity": "i"}})
-    check(code == 201 and code2 == 422 and "must be specified for an update" in st2["message"],
-          "double: a Lease is created by PUT, then needs a resourceVersion", (code, st2))
+    check("double: a Lease is created by PUT, then needs a resourceVersion",
+          code == 201 and code2 == 422 and "must be specified for an update" in st2["message"], (code, st2))
     code, st = api("PUT", "/apis/coordination.k8s.io/v1/namespaces/scoregate-system/leases/x",
                    {"metadata": {"name": "x", "resourceVersion": "1"}, "spec": {"holderIdentity": "i"}})
-    check(code == 409 and st["message"].startswith('Operation cannot be fulfilled on leases.coordination.k8s.io "x": '
-                                                   'the object has been modified'), "double: 409 Conflict", st)
+    check("double: 409 Conflict", code == 409 and st["message"].startswith('Operation cannot be fulfilled on leases.coordination.k8s.io "x": '
+                                                   'the object has been modified'), st)
     api("DELETE", "/apis/coordination.k8s.io/v1/namespaces/scoregate-system/leases/x")
 
 
@@ -192,18 +181,18 @@ def lease():
 
 def election():
     a = Candidate("pod-a_1")
-    check(a.wait(lambda s: s.get("leading"), 15), "election: the first candidate creates the Lease and leads", a.state)
+    check("election: the first candidate creates the Lease and leads", a.wait(lambda s: s.get("leading"), 15), a.state)
     spec = (lease() or {}).get("spec", {})
-    check(spec.get("holderIdentity") == "pod-a_1" and spec.get("leaseDurationSeconds") == 6 and
-          spec.get("leaseTransitions") == 0 and fa_micro(spec.get("acquireTime")) and fa_micro(spec.get("renewTime")),
-          "election: the Lease spec is what client-go writes", spec)
+    check("election: the Lease spec is what client-go writes",
+          spec.get("holderIdentity") == "pod-a_1" and spec.get("leaseDurationSeconds") == 6 and
+          spec.get("leaseTransitions") == 0 and fa_micro(spec.get("acquireTime")) and fa_micro(spec.get("renewTime")), spec)
     b = Candidate("pod-b_2")
-    check(b.wait(lambda s: s.get("holder") == "pod-a_1", 10) and not b.state.get("leading"),
-          "election: the second candidate sees the holder and does not lead", b.state)
+    check("election: the second candidate sees the holder and does not lead",
+          b.wait(lambda s: s.get("holder") == "pod-a_1", 10) and not b.state.get("leading"), b.state)
     time.sleep(2.5)
     spec2 = lease()["spec"]
-    check(spec2["renewTime"] > spec["renewTime"] and spec2["acquireTime"] == spec["acquireTime"],
-          "election: the leader renews (renewTime advances, acquireTime stays)", (spec, spec2))
+    check("election: the leader renews (renewTime advances, acquireTime stays)",
+          spec2["renewTime"] > spec["renewTime"] and spec2["acquireTime"] == spec["acquireTime"], (spec, spec2))
 
     # SIGKILL: no release; the other waits until it has seen the lease unchanged for its duration.
     killed = time.monotonic()
@@ -211,27 +200,27 @@ def election():
     a.p.wait()
     took_over = b.wait(lambda s: s.get("leading"), 20)
     waited = time.monotonic() - killed
-    check(took_over and waited >= 6 - 1.5, f"election: after SIGKILL the other leads once the lease expired ({waited:.1f} s)",
+    check(f"election: after SIGKILL the other leads once the lease expired ({waited:.1f} s)", took_over and waited >= 6 - 1.5,
           b.state)
     spec3 = lease()["spec"]
-    check(spec3["holderIdentity"] == "pod-b_2" and spec3["leaseTransitions"] == 1 and
-          spec3["acquireTime"] != spec["acquireTime"], "election: the takeover is counted and re-acquired", spec3)
+    check("election: the takeover is counted and re-acquired", spec3["holderIdentity"] == "pod-b_2" and spec3["leaseTransitions"] == 1 and
+          spec3["acquireTime"] != spec["acquireTime"], spec3)
 
     # A graceful stop releases: the other takes over within a few retry periods.
     c = Candidate("pod-c_3")
-    check(c.wait(lambda s: s.get("holder") == "pod-b_2", 10) and not c.state.get("leading"),
-          "election: a newcomer does not take a held lease", c.state)
+    check("election: a newcomer does not take a held lease",
+          c.wait(lambda s: s.get("holder") == "pod-b_2", 10) and not c.state.get("leading"), c.state)
     stopped = time.monotonic()
     lines = b.stop()
-    check(lines and lines[-1].get("released") == 0, "election: a stopping leader releases the lease", lines[-1:])
-    check(lease()["spec"]["holderIdentity"] == "" and lease()["spec"]["leaseDurationSeconds"] == 1,
-          "election: released as client-go does (no holder, duration 1)", lease()["spec"])
+    check("election: a stopping leader releases the lease", lines and lines[-1].get("released") == 0, lines[-1:])
+    check("election: released as client-go does (no holder, duration 1)",
+          lease()["spec"]["holderIdentity"] == "" and lease()["spec"]["leaseDurationSeconds"] == 1, lease()["spec"])
     took_over = c.wait(lambda s: s.get("leading"), 10)
     waited = time.monotonic() - stopped
-    check(took_over and waited < 5, f"election: after a release the next leads quickly ({waited:.1f} s)", c.state)
-    check(lease()["spec"]["leaseTransitions"] == 2, "election: transitions 2", lease()["spec"])
+    check(f"election: after a release the next leads quickly ({waited:.1f} s)", took_over and waited < 5, c.state)
+    check("election: transitions 2", lease()["spec"]["leaseTransitions"] == 2, lease()["spec"])
     lines = c.stop()
-    check(lines and lines[-1].get("released") == 0, "election: released again", lines[-1:])
+    check("election: released again", lines and lines[-1].get("released") == 0, lines[-1:])
 
 
 def fa_micro(t):
@@ -245,5 +234,4 @@ try:
     election()
 finally:
     fake.stop()
-print(f"{passed} passed, {failed} failed", flush=True)
-sys.exit(1 if failed or not passed else 0)
+harness.finish()

@@ -20,23 +20,16 @@ import sys
 import tempfile
 import threading
 
-import fake_apiserver as fa
-import kubelib as kl
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import fake_apiserver as fa  # noqa: E402
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+import kubelib as kl  # noqa: E402
 
 BIN, SRC, PROBE = os.path.abspath(sys.argv[1]), sys.argv[2], os.path.abspath(sys.argv[3])
-passed = failed = 0
 
 ROLLOUTS = "argoproj.io/v1alpha1/rollouts/Rollout"
 KRUISE_STS = "apps.kruise.io/v1beta1/statefulsets/StatefulSet"
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def rollout(name, ns="team", privileged=True):
@@ -168,5 +161,4 @@ with tempfile.TemporaryDirectory(prefix="sg-podctl-") as tmp:
     fa.make_pki(pki)
     probe_tests(tmp, pki)
     serve_tests(tmp, pki)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+harness.finish()

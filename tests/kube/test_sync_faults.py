@@ -46,14 +46,14 @@ import urllib.request
 BIN, SRC, SECTION = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "webhook"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 import fake_apiserver as fa  # noqa: E402
 import kubelib  # noqa: E402
 from kubelib import (deployment, in_step, metric, oracle, sanitizer_clean, score_of, serve, settings,  # noqa: E402
                      synced_kinds, wait_for)
-from webhook_client import Results, run_section  # noqa: E402
 
-res = Results()
-check = res.check
 tmp = tempfile.mkdtemp(prefix="sg-kube-faults-")
 kubelib.setup(BIN, tmp)
 servers, fakes = [], []
@@ -100,7 +100,7 @@ def sync_lines(s, text):
     return [x for x in log_lines(s) if x.get("component") == "inventory-sync" and text in x.get("msg", "")]
 
 
-def finish():
+def stop_checked():
     for s in servers:
         rc = s.stop()
         check(f"{os.path.basename(s.workdir)}: exits 0 on SIGTERM", rc == 0, s.log_text()[-800:])
@@ -187,7 +187,7 @@ CUSTOM_DATA_RULE = """custom:
 """
 
 
-def section_secrets():
+def secrets_setup():
     tag = secrets.token_hex(6)
     values = {"secret data": f"sg-secret-data-{tag}", "secret stringData": f"sg-secret-string-{tag}",
               "configmap data": f"sg-configmap-data-{tag}", "watched secret": f"sg-secret-watched-{tag}",
@@ -212,7 +212,10 @@ def section_secrets():
     double_speaks_partial_metadata(fake, os.path.join(tmp, "pki"))
     fake.leaks.clear()
     fake.accepts.clear()
+    return fake, kc, values, needles, applied
 
+
+def secrets_metadata_only(fake, kc, values, needles, applied):
     a = start_server("a", kc)
     check("synced", wait_for("synced", lambda: metric(a, "scoregate_inventory_synced") == 1, timeout=60),
           a.log_text()[-2000:])
@@ -251,6 +254,8 @@ def section_secrets():
     print(f"secrets: {len(fake.accepts)} requests, {len(needles)} values looked for, "
           f"{len(leaked)} on the wire, {len(found)} in memory", flush=True)
 
+
+def secrets_custom_rule(fake, kc):
     # A custom rule that reads ConfigMap data: ConfigMaps whole; a reload without it: metadata-only again.
     b = start_server("b", kc, CUSTOM_DATA_RULE)
     check("with a rule reading ConfigMap data: synced",
@@ -268,7 +273,13 @@ def section_secrets():
           wait_for("relist", lambda: [x for p, q, x in fake.accepts[n:] if p == "/api/v1/configmaps"
                                       and not q.get("watch")] == [PARTIAL_LIST]))
     check("after the reload: in step", wait_for("b in step", lambda: in_step(b, fake), timeout=30))
-    finish()
+
+
+def section_secrets():
+    fake, kc, values, needles, applied = secrets_setup()
+    secrets_metadata_only(fake, kc, values, needles, applied)
+    secrets_custom_rule(fake, kc)
+    stop_checked()
 
 
 # ---------------------------------------------------------------- faults
@@ -418,7 +429,7 @@ def section_faults():
     dead(fake, a)
     hung(fake, a)
     reset(fake, a, kc)
-    finish()
+    stop_checked()
 
 
 SECTIONS = {"secrets": section_secrets, "faults": section_faults}
@@ -431,4 +442,4 @@ def cleanup():
 
 
 if __name__ == "__main__":
-    run_section(SECTIONS, SECTION, res, 400, cleanup)
+    harness.run_sections(SECTIONS, [SECTION], seconds=400, cleanup=cleanup)

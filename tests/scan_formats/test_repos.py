@@ -29,7 +29,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scanlib import run_groups, scan  # noqa: E402
+from scanlib import check, run_groups, scan  # noqa: E402
 
 FORMATS = ("text", "json", "sarif", "junit", "policyreport", "html")
 
@@ -57,7 +57,7 @@ def scan_json(binary, *args, **kw):
     return p, (json.loads(p.stdout) if p.stdout.strip() else None)
 
 
-def counts_in_formats(c, binary, args, cwd, skipped, errors, what):
+def counts_in_formats(binary, args, cwd, skipped, errors, what):
     """Every format carries the number of skipped files and of input errors."""
     for fmt in FORMATS:
         p = scan(binary, "-f", fmt, *args, cwd=cwd)
@@ -69,9 +69,9 @@ def counts_in_formats(c, binary, args, cwd, skipped, errors, what):
             inv = json.loads(out)["runs"][0]["invocations"][0]
             notes = inv["toolExecutionNotifications"]
             got = (inv["properties"]["skippedFiles"], inv["properties"]["inputErrors"])
-            c.check(sum(n["level"] == "note" for n in notes) == skipped and
-                    sum(n["level"] == "error" for n in notes) == errors and
-                    inv["executionSuccessful"] == (errors == 0), f"{what}: sarif notifications")
+            check(f"{what}: sarif notifications", sum(n["level"] == "note" for n in notes) == skipped and
+                  sum(n["level"] == "error" for n in notes) == errors and
+                  inv["executionSuccessful"] == (errors == 0))
         elif fmt == "junit":
             suites = [s for s in ET.fromstring(out).iter("testsuite") if s.get("name") == "scoregate inputs"]
             got = (int(suites[0].get("skipped")), int(suites[0].get("errors"))) if suites else (0, 0)
@@ -86,12 +86,12 @@ def counts_in_formats(c, binary, args, cwd, skipped, errors, what):
             m1 = re.search(r"Files skipped: not objects for the API server \((\d+)\)", out)
             m2 = re.search(r"Inputs that could not be read \(the scan exits 2\) \((\d+)\)", out)
             got = (int(m1.group(1)) if m1 else 0, int(m2.group(1)) if m2 else 0)
-        c.check(got == (skipped, errors), f"{what}: -f {fmt} counts {got} == {(skipped, errors)}")
+        check(f"{what}: -f {fmt} counts {got} == {(skipped, errors)}", got == (skipped, errors))
 
 
 # ---------------------------------------------------------------- skip
 
-def group_skip(c, binary, src):
+def group_skip(binary, src):
     with tempfile.TemporaryDirectory() as tmp:
         write(tmp, "repo/app/deploy.yaml", DEPLOY)
         write(tmp, "repo/app/values.yaml", "# Helm values\nreplicaCount: 2\nimage: {tag: latest}\n")
@@ -102,35 +102,35 @@ def group_skip(c, binary, src):
         write(tmp, "repo/chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
         write(tmp, "repo/chart/templates/deployment.yaml", "{{- if .Values.enabled }}\n" + DEPLOY + "{{- end }}\n")
         p, doc = scan_json(binary, "repo/", cwd=tmp)
-        c.check(p.returncode == 0, f"skip: a folder with non-manifest YAML exits 0, got {p.returncode}: {p.stderr}")
-        c.check([r["source"]["file"] for r in doc["resources"]] == ["repo/app/deploy.yaml"],
-                f"skip: only the manifest is reported, without '//': {[r['source']['file'] for r in doc['resources']]}")
+        check(f"skip: a folder with non-manifest YAML exits 0, got {p.returncode}: {p.stderr}", p.returncode == 0)
+        check(f"skip: only the manifest is reported, without '//': {[r['source']['file'] for r in doc['resources']]}",
+              [r["source"]["file"] for r in doc["resources"]] == ["repo/app/deploy.yaml"])
         skipped = {s["file"]: s for s in doc["skipped"]}
-        c.check(sorted(skipped) == ["repo/app/patch.yaml", "repo/app/values.yaml", "repo/chart/Chart.yaml",
-                                    "repo/chart/templates/deployment.yaml", "repo/tools/lint.yml"],
-                f"skip: non-manifests and a Helm chart skipped (dotfolders and empty files are not): {sorted(skipped)}")
-        c.check("helm template repo/chart | scoregate scan -" in
-                skipped.get("repo/chart/templates/deployment.yaml", {}).get("reason", ""),
-                "skip: a chart's template is skipped, saying how to check what it renders")
-        c.check(skipped.get("repo/app/values.yaml", {}).get("line") == 2 and
-                "no document has apiVersion or kind" in skipped["repo/app/values.yaml"]["reason"],
-                f"skip: the reason and place of values.yaml: {skipped.get('repo/app/values.yaml')}")
-        c.check("a sequence, not a Kubernetes object" in skipped.get("repo/app/patch.yaml", {}).get("reason", ""),
-                "skip: a JSON patch is a sequence")
+        check(f"skip: non-manifests and a Helm chart skipped (dotfolders and empty files are not): {sorted(skipped)}",
+              sorted(skipped) == ["repo/app/patch.yaml", "repo/app/values.yaml", "repo/chart/Chart.yaml",
+                                    "repo/chart/templates/deployment.yaml", "repo/tools/lint.yml"])
+        check("skip: a chart's template is skipped, saying how to check what it renders",
+              "helm template repo/chart | scoregate scan -" in
+              skipped.get("repo/chart/templates/deployment.yaml", {}).get("reason", ""))
+        check(f"skip: the reason and place of values.yaml: {skipped.get('repo/app/values.yaml')}",
+              skipped.get("repo/app/values.yaml", {}).get("line") == 2 and
+              "no document has apiVersion or kind" in skipped["repo/app/values.yaml"]["reason"])
+        check("skip: a JSON patch is a sequence",
+              "a sequence, not a Kubernetes object" in skipped.get("repo/app/patch.yaml", {}).get("reason", ""))
         notices = [l for l in p.stderr.splitlines() if l.startswith("scoregate scan: skipped ")]
-        c.check(len(notices) == 5 and all(any(f in l for l in notices) for f in skipped),
-                f"skip: one notice per file on stderr: {notices}")
-        counts_in_formats(c, binary, ["repo"], tmp, 5, 0, "skip")
+        check(f"skip: one notice per file on stderr: {notices}",
+              len(notices) == 5 and all(any(f in l for l in notices) for f in skipped))
+        counts_in_formats(binary, ["repo"], tmp, 5, 0, "skip")
         # Named explicitly, or with --strict, such a file is an error.
         p = scan(binary, "repo/app/values.yaml", cwd=tmp)
-        c.check(p.returncode == 2 and "repo/app/values.yaml: document 1, line 2: the object has neither apiVersion "
-                "nor kind" in p.stderr, f"skip: a file named explicitly stays strict: {p.returncode} {p.stderr}")
+        check(f"skip: a file named explicitly stays strict: {p.returncode} {p.stderr}", p.returncode == 2 and "repo/app/values.yaml: document 1, line 2: the object has neither apiVersion "
+              "nor kind" in p.stderr)
         p = scan(binary, "-", stdin="replicaCount: 2\n", cwd=tmp)
-        c.check(p.returncode == 2 and "<stdin>: document 1, line 1" in p.stderr, f"skip: stdin stays strict: {p.stderr}")
+        check(f"skip: stdin stays strict: {p.stderr}", p.returncode == 2 and "<stdin>: document 1, line 1" in p.stderr)
         p, doc = scan_json(binary, "--strict", "repo", cwd=tmp)
-        c.check(p.returncode == 2 and doc and len(doc["errors"]) == 5 and not doc["skipped"] and
-                [r["name"] for r in doc["resources"]] == ["web"],
-                f"skip: --strict makes them errors, the rest still reported: {p.returncode} {p.stderr}")
+        check(f"skip: --strict makes them errors, the rest still reported: {p.returncode} {p.stderr}",
+              p.returncode == 2 and doc and len(doc["errors"]) == 5 and not doc["skipped"] and
+              [r["name"] for r in doc["resources"]] == ["web"])
 
 
 # ---------------------------------------------------------------- kustomize
@@ -171,7 +171,7 @@ LIMITS = deployment("""      containers: [{name: app, resources: {limits: {cpu: 
 """)
 
 
-def group_kustomize(c, binary, src):
+def group_kustomize(binary, src):
     with tempfile.TemporaryDirectory() as tmp:
         write(tmp, "k/base/deploy.yaml", DEPLOY)
         write(tmp, "k/base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
@@ -181,9 +181,9 @@ def group_kustomize(c, binary, src):
         write(tmp, "k/overlays/prod/hardening.yaml", HARDENING)
         write(tmp, "k/overlays/prod/patches/replicas.json", '[{"op": "replace", "path": "/spec/replicas", "value": 3}]\n')
         p, doc = scan_json(binary, "k", cwd=tmp)
-        c.check(p.returncode == 0, f"kustomize: the folder exits 0: {p.stderr}")
-        c.check([r["source"]["file"] for r in doc["resources"]] == ["k/base/deploy.yaml"],
-                f"kustomize: only the base's object is scored: {[r['source']['file'] for r in doc['resources']]}")
+        check(f"kustomize: the folder exits 0: {p.stderr}", p.returncode == 0)
+        check(f"kustomize: only the base's object is scored: {[r['source']['file'] for r in doc['resources']]}",
+              [r["source"]["file"] for r in doc["resources"]] == ["k/base/deploy.yaml"])
         why = {s["file"]: s["reason"] for s in doc["skipped"]}
         want = {
             "k/base/kustomization.yaml": "a kustomization",
@@ -194,32 +194,32 @@ def group_kustomize(c, binary, src):
             "k/overlays/prod/patches/replicas.json": "a patch that k/overlays/prod/kustomization.yaml applies "
                                                      "(patchesJson6902)",
         }
-        c.check(sorted(why) == sorted(want) and all(want[f] in why[f] for f in want),
-                f"kustomize: kustomizations and their patches skipped, saying which: {json.dumps(why, indent=1)}")
-        c.check("kubectl kustomize k/overlays/prod | scoregate scan -" in why.get("k/overlays/prod/limits.yaml", ""),
-                "kustomize: the notice says how to check the overlay")
+        check(f"kustomize: kustomizations and their patches skipped, saying which: {json.dumps(why, indent=1)}",
+              sorted(why) == sorted(want) and all(want[f] in why[f] for f in want))
+        check("kustomize: the notice says how to check the overlay",
+              "kubectl kustomize k/overlays/prod | scoregate scan -" in why.get("k/overlays/prod/limits.yaml", ""))
         # Without the kustomization, the patches are scored as whole objects: false findings.
         p, doc = scan_json(binary, "--strict", "k/overlays/prod/limits.yaml", cwd=tmp)
-        c.check(any(f["status"] == "unhealthy" and f["recommendation"] == "run-as-non-root"
-                    for r in doc["resources"] for f in r["findings"]),
-                "kustomize: a patch scanned alone is 'missing' every setting (why it is skipped)")
+        check("kustomize: a patch scanned alone is 'missing' every setting (why it is skipped)",
+              any(f["status"] == "unhealthy" and f["recommendation"] == "run-as-non-root"
+                    for r in doc["resources"] for f in r["findings"]))
         kubectl = find_kubectl(src)
-        if not c.check(kubectl is not None, "kustomize: kubectl not found (scripts/deps installs .cache/kubectl)"):
+        if not check("kustomize: kubectl not found (scripts/deps installs .cache/kubectl)", kubectl is not None):
             return
         built = subprocess.run([kubectl, "kustomize", os.path.join(tmp, "k/overlays/prod")], capture_output=True,
                                text=True, timeout=120)
-        c.check(built.returncode == 0, f"kustomize: kubectl kustomize builds the overlay: {built.stderr}")
+        check(f"kustomize: kubectl kustomize builds the overlay: {built.stderr}", built.returncode == 0)
         p, doc = scan_json(binary, "-", stdin=built.stdout)
-        c.check(p.returncode == 0 and len(doc["resources"]) == 1, f"kustomize: the built overlay scans: {p.stderr}")
+        check(f"kustomize: the built overlay scans: {p.stderr}", p.returncode == 0 and len(doc["resources"]) == 1)
         status = {(f["recommendation"], f["container"]): f["status"] for f in doc["resources"][0]["findings"]}
         for rec in ("cpu-memory-limits", "run-as-non-root", "privilege-escalation", "readonly-root-filesystem"):
-            c.check(status.get((rec, "app")) == "healthy", f"kustomize: {rec} is healthy once patched: {status}")
-        c.check(status.get(("automount-api-credentials", None)) == "healthy", "kustomize: the patches were applied")
+            check(f"kustomize: {rec} is healthy once patched: {status}", status.get((rec, "app")) == "healthy")
+        check("kustomize: the patches were applied", status.get(("automount-api-credentials", None)) == "healthy")
 
 
 # ---------------------------------------------------------------- errors
 
-def group_errors(c, binary, src):
+def group_errors(binary, src):
     with tempfile.TemporaryDirectory() as tmp:
         write(tmp, "r/a.yaml", DEPLOY.replace("image: nginx", "image: nginx, securityContext: {privileged: true}"))
         write(tmp, "r/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop\n")
@@ -228,33 +228,33 @@ def group_errors(c, binary, src):
         write(tmp, "r/d.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\n")
         policy = write(tmp, "policy.yaml", "recommendations: {privileged-containers: {action: deny}}\n")
         p, doc = scan_json(binary, "-c", policy, "r", cwd=tmp)
-        c.check(p.returncode == 2, f"errors: exit 2 although a deny finding exists, got {p.returncode}")
-        c.check([r["name"] for r in doc["resources"]] == ["web", "s"], f"errors: the rest is reported: {doc['resources']}")
+        check(f"errors: exit 2 although a deny finding exists, got {p.returncode}", p.returncode == 2)
+        check(f"errors: the rest is reported: {doc['resources']}", [r["name"] for r in doc["resources"]] == ["web", "s"])
         errs = {(e["file"], e.get("line")): e["message"] for e in doc["errors"]}
-        c.check(set(errs) == {("r/b.yaml", 4), ("r/c.yaml", 1)}, f"errors: file and line of each: {errs}")
-        c.check("spec.containers: expected a list" in errs.get(("r/c.yaml", 1), ""), f"errors: the broken field: {errs}")
-        c.check("r/b.yaml: document 1, line 4" in p.stderr and "r/c.yaml: document 1, line 1" in p.stderr,
-                f"errors: named on stderr: {p.stderr}")
-        counts_in_formats(c, binary, ["-c", policy, "r"], tmp, 0, 2, "errors")
+        check(f"errors: file and line of each: {errs}", set(errs) == {("r/b.yaml", 4), ("r/c.yaml", 1)})
+        check(f"errors: the broken field: {errs}", "spec.containers: expected a list" in errs.get(("r/c.yaml", 1), ""))
+        check(f"errors: named on stderr: {p.stderr}",
+              "r/b.yaml: document 1, line 4" in p.stderr and "r/c.yaml: document 1, line 1" in p.stderr)
+        counts_in_formats(binary, ["-c", policy, "r"], tmp, 0, 2, "errors")
         log = json.loads(scan(binary, "-f", "sarif", "-c", policy, "r", cwd=tmp).stdout)
         run = log["runs"][0]
-        c.check(any(r["ruleId"] == "privileged-containers" for r in run["results"]),
-                "errors: the SARIF upload still holds the findings")
+        check("errors: the SARIF upload still holds the findings",
+              any(r["ruleId"] == "privileged-containers" for r in run["results"]))
         locs = [n["locations"][0]["physicalLocation"] for n in run["invocations"][0]["toolExecutionNotifications"]]
-        c.check(sorted((l["artifactLocation"]["uri"], l["region"]["startLine"]) for l in locs) ==
-                [("r/b.yaml", 4), ("r/c.yaml", 1)], f"errors: SARIF notifications point at file and line: {locs}")
+        check(f"errors: SARIF notifications point at file and line: {locs}", sorted((l["artifactLocation"]["uri"], l["region"]["startLine"]) for l in locs) ==
+              [("r/b.yaml", 4), ("r/c.yaml", 1)])
         junit = scan(binary, "-f", "junit", "-c", policy, "r", cwd=tmp).stdout
         xsd = os.path.join(os.path.dirname(os.path.abspath(__file__)), "xsd", "junit-10.xsd")
         with open(os.path.join(tmp, "j.xml"), "w") as f:
             f.write(junit)
         v = subprocess.run(["xmllint", "--noout", "--schema", xsd, os.path.join(tmp, "j.xml")], capture_output=True,
                            text=True)
-        c.check(v.returncode == 0, f"errors: the JUnit report with inputs validates against junit-10.xsd: {v.stderr}")
+        check(f"errors: the JUnit report with inputs validates against junit-10.xsd: {v.stderr}", v.returncode == 0)
 
 
 # ---------------------------------------------------------------- lenient
 
-def group_lenient(c, binary, src):
+def group_lenient(binary, src):
     cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {0}, namespace: shop}}\n"
     with tempfile.TemporaryDirectory() as tmp:
         write(tmp, "l/1-empty-list.yaml", "apiVersion: v1\nkind: List\nitems: null\n---\n" + cm.format("a"))
@@ -264,19 +264,19 @@ def group_lenient(c, binary, src):
         with open(os.path.join(tmp, "l/4-utf16.yaml"), "wb") as f:
             f.write((cm.format("f") + "---\n" + cm.format("g")).encode("utf-16"))
         p, doc = scan_json(binary, "l", cwd=tmp)
-        c.check(p.returncode == 0 and not doc["skipped"], f"lenient: exit 0, nothing skipped: {p.stderr}")
+        check(f"lenient: exit 0, nothing skipped: {p.stderr}", p.returncode == 0 and not doc["skipped"])
         got = [(r["name"], r["source"]["document"], r["source"]["line"]) for r in doc["resources"]]
         want = [("a", 2, 5), ("b", 1, 1), ("c", 2, 6), ("d", 1, 1), ("e", 2, 5), ("f", 1, 1), ("g", 2, 5)]
-        c.check(got == want, f"lenient: objects, documents and lines {got} == {want}")
+        check(f"lenient: objects, documents and lines {got} == {want}", got == want)
         write(tmp, "m/bad.yaml", cm.format("h") + "---\n\ufeff" + cm.format("i") + "---\n\ufeffkind: Pod\n")
         p = scan(binary, "m", cwd=tmp)
-        c.check(p.returncode == 2 and "m/bad.yaml: document 3, line 9: the object has no apiVersion" in p.stderr,
-                f"lenient: document numbers stay right after a byte-order mark: {p.stderr}")
+        check(f"lenient: document numbers stay right after a byte-order mark: {p.stderr}",
+              p.returncode == 2 and "m/bad.yaml: document 3, line 9: the object has no apiVersion" in p.stderr)
 
 
 # ---------------------------------------------------------------- groups
 
-def group_groups(c, binary, src):
+def group_groups(binary, src):
     with tempfile.TemporaryDirectory() as tmp:
         write(tmp, "g/kruise.yaml", "apiVersion: apps.kruise.io/v1beta1\nkind: StatefulSet\n"
                                     "metadata: {name: db, namespace: shop}\nspec:\n  template:\n    spec:\n"
@@ -292,40 +292,40 @@ def group_groups(c, binary, src):
         policy = write(tmp, "p.yaml", "recommendations:\n  privileged-containers: {action: deny}\n"
                                       "  no-default-namespace: {action: deny}\n")
         p, doc = scan_json(binary, "-c", policy, "g", cwd=tmp)
-        c.check(p.returncode == 1, f"groups: exit 1 (the Kruise StatefulSet is privileged), got {p.returncode}: "
-                f"{p.stderr}")
+        check(f"groups: exit 1 (the Kruise StatefulSet is privileged), got {p.returncode}: "
+              f"{p.stderr}", p.returncode == 1)
         res = {r["kind"] + "." + r["apiVersion"]: r for r in doc["resources"]}
         unhealthy = {k: sorted({f["recommendation"] for f in r["findings"] if f["status"] == "unhealthy"})
                      for k, r in res.items()}
-        c.check("privileged-containers" in unhealthy["StatefulSet.apps.kruise.io/v1beta1"] and
-                not res["StatefulSet.apps.kruise.io/v1beta1"]["decision"]["allowed"], f"groups: Kruise {unhealthy}")
-        c.check(res["Job.batch.volcano.sh/v1alpha1"]["findings"] == [], f"groups: Volcano Job has no findings")
-        c.check(res["Service.serving.knative.dev/v1"]["findings"] == [] and
-                res["Service.serving.knative.dev/v1"]["decision"]["allowed"],
-                "groups: a Knative Service in default is no core Service")
-        c.check("host-namespaces" in unhealthy["Rollout.argoproj.io/v1alpha1"], f"groups: Rollout {unhealthy}")
+        check(f"groups: Kruise {unhealthy}", "privileged-containers" in unhealthy["StatefulSet.apps.kruise.io/v1beta1"] and
+              not res["StatefulSet.apps.kruise.io/v1beta1"]["decision"]["allowed"])
+        check(f"groups: Volcano Job has no findings", res["Job.batch.volcano.sh/v1alpha1"]["findings"] == [])
+        check("groups: a Knative Service in default is no core Service",
+              res["Service.serving.knative.dev/v1"]["findings"] == [] and
+              res["Service.serving.knative.dev/v1"]["decision"]["allowed"])
+        check(f"groups: Rollout {unhealthy}", "host-namespaces" in unhealthy["Rollout.argoproj.io/v1alpha1"])
         # podControllers in the settings; a path that cannot name a pod template is a load error with file and line.
         kn = write(tmp, "kn.yaml", "podControllers:\n  - apiVersion: serving.knative.dev/v1\n    kind: Service\n"
                                    "    podTemplate: spec.template\n")
         p, doc = scan_json(binary, "-c", kn, "g/knative.yaml", cwd=tmp)
-        c.check(any(f["recommendation"] == "run-as-non-root" and f["status"] == "unhealthy"
-                    for f in doc["resources"][0]["findings"]), "groups: a configured pod controller is checked")
+        check("groups: a configured pod controller is checked", any(f["recommendation"] == "run-as-non-root" and f["status"] == "unhealthy"
+                    for f in doc["resources"][0]["findings"]))
         bad = write(tmp, "bad.yaml", "standards: [mcsb]\npodControllers:\n  - apiVersion: serving.knative.dev/v1\n"
                                      "    kind: Service\n    podTemplate: spec.template.spec\n")
         p = scan(binary, "-c", bad, "g", cwd=tmp)
-        c.check(p.returncode == 2 and p.stdout == "" and re.search(r"bad\.yaml: line 5: podControllers entry "
-                r"serving\.knative\.dev/v1 Service: it names the pod spec", p.stderr),
-                f"groups: a wrong podTemplate is a load error with file and line: {p.stderr}")
+        check(f"groups: a wrong podTemplate is a load error with file and line: {p.stderr}",
+              p.returncode == 2 and p.stdout == "" and re.search(r"bad\.yaml: line 5: podControllers entry "
+              r"serving\.knative\.dev/v1 Service: it names the pod spec", p.stderr))
         ex = write(tmp, "ex.yaml", "exemptions:\n  - name: x\n    recommendations: [privileged-containers]\n"
                                    "    category: waiver\n    match:\n      kinds: [Certificate]\n")
         p = scan(binary, "-c", ex, "g", cwd=tmp)
-        c.check(p.returncode == 2 and "ex.yaml: line 6: x: 'Certificate' is neither a built-in Kubernetes kind nor a "
-                "pod controller" in p.stderr, f"groups: an unknown bare kind in an exemption: {p.stderr}")
+        check(f"groups: an unknown bare kind in an exemption: {p.stderr}", p.returncode == 2 and "ex.yaml: line 6: x: 'Certificate' is neither a built-in Kubernetes kind nor a "
+              "pod controller" in p.stderr)
 
 
 # ---------------------------------------------------------------- corpus
 
-def group_corpus(c, binary, src):
+def group_corpus(binary, src):
     corpus = os.path.join(src, "tests", "corpus")
     with open(os.path.join(corpus, "EXPECTED.json")) as f:
         expected = json.load(f)
@@ -343,28 +343,28 @@ def group_corpus(c, binary, src):
         bad = sorted(f for f in invalid if f.startswith(d + "/"))
         p, doc = scan_json(binary, d, cwd=corpus)
         want_rc = (2,) if bad else (0, 1)
-        c.check(p.returncode in want_rc and doc is not None,
-                f"corpus: {d} ({len(files)} files) exits {p.returncode}, want {want_rc}: {p.stderr[-500:]}")
+        check(f"corpus: {d} ({len(files)} files) exits {p.returncode}, want {want_rc}: {p.stderr[-500:]}",
+              p.returncode in want_rc and doc is not None)
         if not doc:
             continue
         seen = {r["source"]["file"] for r in doc["resources"]} | {s["file"] for s in doc["skipped"]}
         seen |= {e["file"] for e in doc["errors"]}
         empty = set(expected.get("empty", []))
         missing = sorted(set(files) - seen - empty)
-        c.check(not missing, f"corpus: {d}: every file reported, skipped or a known error: missing {missing[:10]}")
+        check(f"corpus: {d}: every file reported, skipped or a known error: missing {missing[:10]}", not missing)
         notices = {l.split(": ", 2)[1][len("skipped "):] for l in p.stderr.splitlines()
                    if l.startswith("scoregate scan: skipped ")}
-        c.check(notices == {s["file"] for s in doc["skipped"]}, f"corpus: {d}: one notice per skipped file")
+        check(f"corpus: {d}: one notice per skipped file", notices == {s["file"] for s in doc["skipped"]})
         errs = sorted((e["file"], e.get("line")) for e in doc["errors"])
-        c.check(errs == sorted((f, invalid[f]["line"]) for f in bad),
-                f"corpus: {d}: the errors are the known-invalid files with their lines: {errs}")
+        check(f"corpus: {d}: the errors are the known-invalid files with their lines: {errs}",
+              errs == sorted((f, invalid[f]["line"]) for f in bad))
         for f in bad:
-            c.check(any(e["file"] == f and invalid[f]["message"] in e["message"] for e in doc["errors"]),
-                    f"corpus: {f}: says '{invalid[f]['message']}'")
+            check(f"corpus: {f}: says '{invalid[f]['message']}'",
+                  any(e["file"] == f and invalid[f]["message"] in e["message"] for e in doc["errors"]))
             p1 = scan(binary, f, cwd=corpus)
-            c.check(p1.returncode == 2 and f"{f}: document {invalid[f]['document']}, line {invalid[f]['line']}:"
-                    in p1.stderr, f"corpus: {f} alone exits 2 naming file and line: {p1.stderr}")
-    c.check(total >= 200, f"corpus: a few hundred files ({total})")
+            check(f"corpus: {f} alone exits 2 naming file and line: {p1.stderr}", p1.returncode == 2 and f"{f}: document {invalid[f]['document']}, line {invalid[f]['line']}:"
+                  in p1.stderr)
+    check(f"corpus: a few hundred files ({total})", total >= 200)
 
 
 GROUPS = {"skip": group_skip, "kustomize": group_kustomize, "errors": group_errors, "lenient": group_lenient,

@@ -27,7 +27,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scanlib import run_groups, scan  # noqa: E402
+from scanlib import check, run_groups, scan  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "fixtures")
@@ -36,16 +36,16 @@ XSD = os.path.join(HERE, "xsd", "junit-10.xsd")
 FP = "scoregateFinding/v2"
 
 
-def validate(c, xml_text, what, expect_valid=True):
+def validate(xml_text, what, expect_valid=True):
     """xmllint --schema junit-10.xsd; returns whether the report validated."""
     xmllint = shutil.which("xmllint")
-    if not c.check(xmllint, "xmllint (Debian libxml2-utils, scripts/deps) is installed"):
+    if not check("xmllint (Debian libxml2-utils, scripts/deps) is installed", xmllint):
         return False
     p = subprocess.run([xmllint, "--noout", "--schema", XSD, "-"], input=xml_text, capture_output=True, text=True,
                        timeout=120)
     ok = p.returncode == 0
-    c.check(ok == expect_valid, f"{what}: {'validates' if expect_valid else 'is rejected'} against junit-10.xsd"
-            f"{'' if ok == expect_valid else ': ' + p.stderr[-600:]}")
+    check(f"{what}: {'validates' if expect_valid else 'is rejected'} against junit-10.xsd"
+          f"{'' if ok == expect_valid else ': ' + p.stderr[-600:]}", ok == expect_valid)
     return ok
 
 
@@ -57,7 +57,7 @@ def gate_policy(tmp):
     return path
 
 
-def group_junit_xsd(c, binary, src):
+def group_junit_xsd(binary, src):
     with tempfile.TemporaryDirectory() as tmp:
         runs = [
             ("findings of every status", ["-c", POLICY, "mixed.yaml"]),
@@ -71,34 +71,34 @@ def group_junit_xsd(c, binary, src):
         ]
         for what, args in runs:
             p = scan(binary, "-f", "junit", *args, cwd=FIX)
-            c.check(p.returncode in (0, 1) and p.stdout.startswith("<?xml"), f"junit {what}: a report ({p.stderr})")
-            validate(c, p.stdout, f"junit {what}")
+            check(f"junit {what}: a report ({p.stderr})", p.returncode in (0, 1) and p.stdout.startswith("<?xml"))
+            validate(p.stdout, f"junit {what}")
         p = scan(binary, "-f", "junit", "-c", gate_policy(tmp), "mixed.yaml", cwd=FIX)
-        c.check('classname="score-gate"' in p.stdout, "junit: the score gate case is in the validated report")
+        check("junit: the score gate case is in the validated report", 'classname="score-gate"' in p.stdout)
         # The schema does reject what scoregate used to write: the check can fail.
         old = re.sub(r"<testcase ", '<testcase file="mixed.yaml" line="5" ', p.stdout, count=1)
-        validate(c, old, "junit with file and line on a testcase", expect_valid=False)
+        validate(old, "junit with file and line on a testcase", expect_valid=False)
         old = p.stdout.replace('<testsuites name="scoregate scan"', '<testsuites name="scoregate scan" skipped="1"', 1)
-        validate(c, old, "junit with skipped on testsuites", expect_valid=False)
+        validate(old, "junit with skipped on testsuites", expect_valid=False)
 
 
-def group_junit_places(c, binary, src):
+def group_junit_places(binary, src):
     p = scan(binary, "-c", POLICY, "-f", "junit", "mixed.yaml", cwd=FIX)
     doc = json.loads(scan(binary, "-c", POLICY, "-f", "json", "mixed.yaml", cwd=FIX).stdout)
     root = ET.fromstring(p.stdout)
-    c.check(root.get("skipped") is None, "junit: no skipped attribute on testsuites")
+    check("junit: no skipped attribute on testsuites", root.get("skipped") is None)
     for suite, res in zip(root.findall("testsuite"), doc["resources"]):
         place = f"Source: mixed.yaml:{res['source']['line']} (document {res['source']['document']})"
-        c.check(suite.get("file") == "mixed.yaml", f"junit: testsuite file {suite.get('file')}")
+        check(f"junit: testsuite file {suite.get('file')}", suite.get("file") == "mixed.yaml")
         for tc in suite.findall("testcase"):
             name = tc.get("name")
-            c.check(tc.get("file") is None and tc.get("line") is None, f"junit: no file/line attributes on {name}")
+            check(f"junit: no file/line attributes on {name}", tc.get("file") is None and tc.get("line") is None)
             out = tc.find("system-out")
-            c.check(out is not None and out.text == place, f"junit: system-out of {name} is '{place}'")
+            check(f"junit: system-out of {name} is '{place}'", out is not None and out.text == place)
             for tag in ("failure", "skipped"):
                 el = tc.find(tag)
                 if el is not None:
-                    c.check(place in (el.text or ""), f"junit: the {tag} text of {name} names '{place}'")
+                    check(f"junit: the {tag} text of {name} names '{place}'", place in (el.text or ""))
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(FIX, "mixed.yaml")) as f, open(os.path.join(tmp, "mixed.yaml"), "w") as g:
             g.write("# three lines\n# further\n# down\n" + f.read())
@@ -107,9 +107,9 @@ def group_junit_places(c, binary, src):
     def ids(r):
         return [(s.get("name"), tc.get("classname"), tc.get("name")) for s in r.findall("testsuite")
                 for tc in s.findall("testcase")]
-    c.check(ids(moved) == ids(root) and len(ids(root)) > 10, "junit: test identities do not change when lines move")
+    check("junit: test identities do not change when lines move", ids(moved) == ids(root) and len(ids(root)) > 10)
     texts = [tc.find("system-out").text for s in moved.findall("testsuite") for tc in s.findall("testcase")]
-    c.check(any(":8 (document 1)" in t for t in texts), "junit: the moved report names the new lines")
+    check("junit: the moved report names the new lines", any(":8 (document 1)" in t for t in texts))
 
 
 def sarif_run(binary, *args, cwd=FIX):
@@ -117,33 +117,33 @@ def sarif_run(binary, *args, cwd=FIX):
     return p, (json.loads(p.stdout)["runs"][0] if p.stdout.strip() else None)
 
 
-def group_sarif_links(c, binary, src):
+def group_sarif_links(binary, src):
     with tempfile.TemporaryDirectory() as tmp:
         base = "https://wiki.example.com/platform/scoregate"
         p, run = sarif_run(binary, "-c", gate_policy(tmp), "--help-base-url", base, "mixed.yaml")
         driver = run["tool"]["driver"]
-        c.check(driver.get("informationUri") == base, f"sarif: informationUri {driver.get('informationUri')}")
+        check(f"sarif: informationUri {driver.get('informationUri')}", driver.get("informationUri") == base)
         rules = driver["rules"]
-        c.check(rules and all(r.get("helpUri") == f"{base}/{r['id']}" for r in rules),
-                f"sarif: helpUri of every rule: {[r.get('helpUri') for r in rules]}")
-        c.check(any(r["id"] == "score-gate" for r in rules), "sarif: the score gate's rule is among them")
+        check(f"sarif: helpUri of every rule: {[r.get('helpUri') for r in rules]}",
+              rules and all(r.get("helpUri") == f"{base}/{r['id']}" for r in rules))
+        check("sarif: the score gate's rule is among them", any(r["id"] == "score-gate" for r in rules))
         for joined in ("https://wiki.example.com/scoregate/", "https://wiki.example.com/scoregate#",
                        "https://wiki.example.com/page?rule="):
             p, run = sarif_run(binary, "-c", POLICY, "--help-base-url", joined, "mixed.yaml")
             uris = [r.get("helpUri") for r in run["tool"]["driver"]["rules"]]
-            c.check(all(u == joined + r["id"] for u, r in zip(uris, run["tool"]["driver"]["rules"])),
-                    f"sarif: no '/' added after {joined[-1]}: {uris[:2]}")
+            check(f"sarif: no '/' added after {joined[-1]}: {uris[:2]}",
+                  all(u == joined + r["id"] for u, r in zip(uris, run["tool"]["driver"]["rules"])))
     p, run = sarif_run(binary, "-c", POLICY, "mixed.yaml")
     driver = run["tool"]["driver"]
-    c.check("informationUri" not in driver and all("helpUri" not in r for r in driver["rules"]),
-            "sarif: no URLs without --help-base-url (none is made up)")
+    check("sarif: no URLs without --help-base-url (none is made up)",
+          "informationUri" not in driver and all("helpUri" not in r for r in driver["rules"]))
     for bad in ("wiki.example.com/x", "ftp://wiki/x", "https://", "https://wiki/a b", 'https://wiki/"x'):
         p = scan(binary, "-f", "sarif", "--help-base-url", bad, "mixed.yaml", cwd=FIX)
-        c.check(p.returncode == 2 and "--help-base-url" in p.stderr and not p.stdout,
-                f"sarif: --help-base-url '{bad}' is a usage error: {p.returncode} {p.stderr}")
+        check(f"sarif: --help-base-url '{bad}' is a usage error: {p.returncode} {p.stderr}",
+              p.returncode == 2 and "--help-base-url" in p.stderr and not p.stdout)
 
 
-def group_sarif_files(c, binary, src):
+def group_sarif_files(binary, src):
     with tempfile.TemporaryDirectory() as tmp:
         for env in ("staging", "prod"):
             os.makedirs(os.path.join(tmp, env))
@@ -153,15 +153,15 @@ def group_sarif_files(c, binary, src):
         for r in run["results"]:
             uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             by_file.setdefault(uri, []).append(r["partialFingerprints"][FP])
-        c.check(set(by_file) == {"staging/app.yaml", "prod/app.yaml"}, f"sarif: results of both files {list(by_file)}")
+        check(f"sarif: results of both files {list(by_file)}", set(by_file) == {"staging/app.yaml", "prod/app.yaml"})
         prints = [fp for fps in by_file.values() for fp in fps]
-        c.check(len(prints) == len(set(prints)) and len(by_file.get("prod/app.yaml", [])) > 5,
-                "sarif: the same objects in two files get distinct fingerprints")
+        check("sarif: the same objects in two files get distinct fingerprints",
+              len(prints) == len(set(prints)) and len(by_file.get("prod/app.yaml", [])) > 5)
         again = [r["partialFingerprints"][FP] for r in sarif_run(binary, "-c", POLICY, "prod/app.yaml", cwd=tmp)[1]["results"]]
-        c.check(again == by_file.get("prod/app.yaml"), "sarif: a file scanned on its own keeps its fingerprints")
+        check("sarif: a file scanned on its own keeps its fingerprints", again == by_file.get("prod/app.yaml"))
         other = [r["partialFingerprints"][FP]
                  for r in sarif_run(binary, "-c", POLICY, os.path.join(tmp, "prod", "app.yaml"), cwd=tmp)[1]["results"]]
-        c.check(other == again, "sarif: an absolute path below the current directory fingerprints as the relative one")
+        check("sarif: an absolute path below the current directory fingerprints as the relative one", other == again)
 
 
 GROUPS = {"junit_xsd": group_junit_xsd, "junit_places": group_junit_places, "sarif_links": group_sarif_links,

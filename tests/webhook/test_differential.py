@@ -21,7 +21,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webhook_client import (Results, Server, apply_patch, deployment, healthy_pod,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+from webhook_client import (Server, apply_patch, deployment, healthy_pod,  # noqa: E402
                             patch_ops, review, write)
 
 SETTINGS = {
@@ -264,7 +267,6 @@ def label(obj):
 
 def main():
     binary = os.path.abspath(sys.argv[1])
-    res = Results()
     workdir = tempfile.mkdtemp(prefix="sg-differential-")
     objs = corpus()
     stream = write(os.path.join(workdir, "stream.yaml"), "---\n".join(json.dumps(o) + "\n" for o in objs))
@@ -277,27 +279,27 @@ def main():
         finally:
             server.stop()
         code, scanned = through_scan(binary, settings, stream, workdir)
-        res.check(f"{name}: scan reports every object", len(scanned) == len(objs), f"{len(scanned)} of {len(objs)}")
+        check(f"{name}: scan reports every object", len(scanned) == len(objs), f"{len(scanned)} of {len(objs)}")
         diffs = []
         for obj, h, s in zip(objs, hook, scanned):
             for key in ("allowed", "reasons", "patch", "after"):
                 if h[key] != s[key]:
                     diffs.append(f"{label(obj)}: {key}: webhook {h[key]!r}, scan {s[key]!r}")
-        res.check(f"{name}: every decision, reason, patch and score after agree ({len(objs)} objects)", not diffs,
-                  "\n     ".join(diffs[:12]))
+        check(f"{name}: every decision, reason, patch and score after agree ({len(objs)} objects)", not diffs,
+              "\n     ".join(diffs[:12]))
         denied = sum(1 for h in hook if not h["allowed"])
-        res.check(f"{name}: scan exits {1 if denied else 0} ({denied} denied by the webhook)",
-                  code == (1 if denied else 0), f"exit {code}")
+        check(f"{name}: scan exits {1 if denied else 0} ({denied} denied by the webhook)",
+              code == (1 if denied else 0), f"exit {code}")
         patched = sum(1 for h in hook if h["patch"])
         reasons = set().union(*(h["reasons"] for h in hook))
         print(f"     {name}: {denied} denied, {patched} patched of {len(objs)}; reasons {sorted(reasons)}", flush=True)
         # The corpus must exercise what each settings file is about.
         want = EXERCISES[name]
-        res.check(f"{name}: the corpus exercises {sorted(want['reasons'])}" +
-                  (", patches" if want.get("patched") else ""),
-                  want["reasons"] <= reasons and (patched > 0) == want.get("patched", False),
-                  f"reasons {sorted(reasons)}, {patched} patched")
-    return res.finish()
+        check(f"{name}: the corpus exercises {sorted(want['reasons'])}" +
+              (", patches" if want.get("patched") else ""),
+              want["reasons"] <= reasons and (patched > 0) == want.get("patched", False),
+              f"reasons {sorted(reasons)}, {patched} patched")
+    return harness.summary()
 
 
 # What each settings file must make the webhook do with the corpus.

@@ -11,87 +11,69 @@ exits non-zero on any failure.
 import copy
 import json
 import os
-import shutil
-import signal
 import socket
 import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webhook_client import (Results, Server, apply_patch, check_review, deployment, failed_ids,  # noqa: E402
-                            healthy_pod, patch_ops, privileged_pod, review, write)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+from webhook_client import (Server, apply_patch, check_review, deployment, failed_ids,  # noqa: E402
+                            healthy_pod, patch_ops, privileged_pod, review)
+import webhook_env  # noqa: E402
+from webhook_env import error_row, server, servers  # noqa: E402
+from webhook_lifecycle import section_persistence, section_roundtrip, section_signals, section_tls  # noqa: E402
 
-SCOREGATE = os.path.abspath(sys.argv[1])
+SCOREGATE = webhook_env.SCOREGATE = os.path.abspath(sys.argv[1])
 SECTION = sys.argv[2]
-res = Results()
-servers = []
-
-
-def server(config_text=None, args=(), state_dir=None, workdir=None):
-    workdir = workdir or tempfile.mkdtemp(prefix="sg-webhook-")
-    config = write(os.path.join(workdir, "config.yaml"), config_text) if config_text is not None else None
-    s = Server(SCOREGATE, config=config, state_dir=state_dir, args=args, workdir=workdir)
-    servers.append(s)
-    return s.start()
-
-
-def error_row(s, name, method, path, body, headers, code):
-    """One bad-input row: the status, a Kubernetes Status JSON body with that code."""
-    status, hdrs, data = s.request(method, path, body, headers)
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        doc = {}
-    res.check(f"{name}: HTTP {code} with a JSON Status body",
-              status == code and hdrs.get("content-type", "").startswith("application/json") and
-              doc.get("kind") == "Status" and doc.get("code") == code and doc.get("message"),
-              f"got {status} {data[:200]!r}")
 
 
 # ---------------------------------------------------------------------------
 
-def section_protocol():
+def protocol_command_line():
     p = subprocess.run([SCOREGATE, "serve", "--help"], capture_output=True, text=True, timeout=30)
-    res.check("serve --help documents the options", p.returncode == 0 and all(
+    check("serve --help documents the options", p.returncode == 0 and all(
         o in p.stdout for o in ("-c, --config", "--address", "--state-dir", "--max-body", "--timeout")), p.stdout)
     p = subprocess.run([SCOREGATE, "serve", "--bogus"], capture_output=True, text=True, timeout=30)
-    res.check("serve with an unknown option exits 2", p.returncode == 2, p.returncode)
+    check("serve with an unknown option exits 2", p.returncode == 2, p.returncode)
     p = subprocess.run([SCOREGATE, "serve", "-c", "/nonexistent/config.yaml"], capture_output=True, text=True,
                        timeout=30)
-    res.check("serve with a missing config exits 2 naming the file",
-              p.returncode == 2 and "/nonexistent/config.yaml" in p.stderr, p.stderr)
+    check("serve with a missing config exits 2 naming the file",
+          p.returncode == 2 and "/nonexistent/config.yaml" in p.stderr, p.stderr)
     p = subprocess.run([SCOREGATE, "serve", "--address", "nonsense", "--state-dir", tempfile.mkdtemp()],
                        capture_output=True, text=True, timeout=30)
-    res.check("serve with a bad address fails clearly", p.returncode != 0 and "nonsense" in p.stderr, p.stderr)
+    check("serve with a bad address fails clearly", p.returncode != 0 and "nonsense" in p.stderr, p.stderr)
 
+
+def protocol_default_server():
     # The embedded default: built-ins, a self-signed certificate in ./scoregate-state.
     s = Server(SCOREGATE, default_state=True)
     servers.append(s)
     s.start()
-    res.check("the default state directory is ./scoregate-state with the CA in it",
-              os.path.exists(os.path.join(s.workdir, "scoregate-state", "ca.crt")))
+    check("the default state directory is ./scoregate-state with the CA in it",
+          os.path.exists(os.path.join(s.workdir, "scoregate-state", "ca.crt")))
     out = s.stdout_text()
-    res.check("the start-up lines say where the CA is and how to curl it",
-              "scoregate-state/ca.crt" in out and "curl --cacert" in out and f"https://localhost:{s.port}/healthz" in out,
-              out)
+    check("the start-up lines say where the CA is and how to curl it",
+          "scoregate-state/ca.crt" in out and "curl --cacert" in out and f"https://localhost:{s.port}/healthz" in out,
+          out)
     cert = s.ctx.wrap_socket(socket.create_connection(("127.0.0.1", s.port), timeout=10), server_hostname="localhost")
     peer = cert.getpeercert()
     cert.close()
     sans = {v for _, v in peer.get("subjectAltName", ())}
-    res.check("the generated certificate names the Service, localhost and 127.0.0.1",
-              {"scoregate.scoregate-system.svc", "localhost", "127.0.0.1"} <= sans, sans)
+    check("the generated certificate names the Service, localhost and 127.0.0.1",
+          {"scoregate.scoregate-system.svc", "localhost", "127.0.0.1"} <= sans, sans)
     status, _, data = s.request("GET", "/healthz")
-    res.check("GET /healthz over TLS trusting only the generated CA", status == 200, data)
+    check("GET /healthz over TLS trusting only the generated CA", status == 200, data)
     status, _, data = s.request("GET", "/readyz")
-    res.check("GET /readyz is ready once certificates and config are loaded", status == 200, data)
+    check("GET /readyz is ready once certificates and config are loaded", status == 200, data)
     conn = s.connection()
     conn.connect()
-    res.check("TLS 1.2 or newer is negotiated", conn.sock.version() in ("TLSv1.2", "TLSv1.3"), conn.sock.version())
+    check("TLS 1.2 or newer is negotiated", conn.sock.version() in ("TLSv1.2", "TLSv1.3"), conn.sock.version())
     conn.close()
     old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     old.load_verify_locations(os.path.join(s.state_dir, "ca.crt"))
@@ -107,21 +89,24 @@ def section_protocol():
                 refused = False
     except (ssl.SSLError, OSError, ValueError):
         refused = True
-    res.check("a TLS 1.1 client is refused", refused)
+    check("a TLS 1.1 client is refused", refused)
+    return s
 
+
+def protocol_warnings(s):
     # A workload with findings: allowed with warnings (default action warn).
     pod = privileged_pod("warned")
-    r = check_review(res, s, "/validate", review("CREATE", pod), expect_allowed=True)
+    r = check_review(s, "/validate", review("CREATE", pod), expect_allowed=True)
     if r:
         w = r.get("warnings", [])
-        res.check("warnings start with the summary and its score change",
-                  w and "secure score" in w[0] and "\u2192" in w[0], w)
-        res.check("the warn finding is a warning naming recommendation and container",
-                  any("privileged-containers" in x and "app" in x for x in w), w)
-        res.check("failed-recommendations lists the failing ids", "privileged-containers" in failed_ids(r), r)
-        res.check("score annotations are numbers or n/a",
-                  r["auditAnnotations"]["score-before"] == "n/a" and
-                  float(r["auditAnnotations"]["score-after"]) >= 0, r["auditAnnotations"])
+        check("warnings start with the summary and its score change",
+              w and "secure score" in w[0] and "\u2192" in w[0], w)
+        check("the warn finding is a warning naming recommendation and container",
+              any("privileged-containers" in x and "app" in x for x in w), w)
+        check("failed-recommendations lists the failing ids", "privileged-containers" in failed_ids(r), r)
+        check("score annotations are numbers or n/a",
+              r["auditAnnotations"]["score-before"] == "n/a" and
+              float(r["auditAnnotations"]["score-after"]) >= 0, r["auditAnnotations"])
     # Many containers, every one failing: the warnings stay short and few.
     spec = privileged_pod()["spec"]
     base = spec["containers"][0]
@@ -133,13 +118,16 @@ def section_protocol():
         c["securityContext"] = {"privileged": True, "capabilities": {"add": ["SYS_ADMIN", "NET_ADMIN"]}}
         spec["containers"].append(c)
     spec["hostPID"] = True
-    r = check_review(res, s, "/validate", review("CREATE", deployment(spec, "many")), expect_allowed=True)
+    r = check_review(s, "/validate", review("CREATE", deployment(spec, "many")), expect_allowed=True)
     if r:
         w = r["warnings"]
-        res.check("at most 8 warning lines, the last one 'and N more'",
-                  len(w) <= 8 and w[-1].startswith("and ") and "more" in w[-1], w)
-        res.check("warnings total well under 4096 characters", sum(len(x) for x in w) < 1200, sum(len(x) for x in w))
-        res.check("long warnings are cut with an ellipsis", any(x.endswith("\u2026") for x in w), w)
+        check("at most 8 warning lines, the last one 'and N more'",
+              len(w) <= 8 and w[-1].startswith("and ") and "more" in w[-1], w)
+        check("warnings total well under 4096 characters", sum(len(x) for x in w) < 1200, sum(len(x) for x in w))
+        check("long warnings are cut with an ellipsis", any(x.endswith("\u2026") for x in w), w)
+
+
+def protocol_keep_alive(s):
     # Keep-alive: one TLS connection carries many requests.
     conn = s.connection()
     conn.connect()
@@ -147,15 +135,18 @@ def section_protocol():
     ok = True
     for i in range(40):
         path = "/validate" if i % 2 else "/mutate"
-        r = check_review(res, s, path, review("CREATE", healthy_pod(f"ka-{i}"), dry_run=True), conn=conn,
+        r = check_review(s, path, review("CREATE", healthy_pod(f"ka-{i}"), dry_run=True), conn=conn,
                          expect_allowed=True) if i in (0, 39) else None
         if i not in (0, 39):
             status, _, _ = s.post(path, review("CREATE", healthy_pod(f"ka-{i}"), dry_run=True), conn)
             ok = ok and status == 200
         ok = ok and conn.sock is first
     status, _, _ = s.request("GET", "/metrics", conn=conn)
-    res.check("40 reviews and a scrape reuse one keep-alive connection", ok and status == 200 and conn.sock is first)
+    check("40 reviews and a scrape reuse one keep-alive connection", ok and status == 200 and conn.sock is first)
     conn.close()
+
+
+def protocol_metrics_and_logs(s):
     m = s.metrics()
     for name in ("scoregate_admission_duration_seconds_bucket{le=\"0.0001\"}",
                  "scoregate_admission_duration_seconds_bucket{le=\"0.0005\"}",
@@ -164,15 +155,23 @@ def section_protocol():
                  "scoregate_control_points{control=\"access\"}", "scoregate_control_max_points{control=\"access\"}",
                  'scoregate_admission_requests_total{operation="CREATE",kind="Pod",decision="allowed"}',
                  'scoregate_findings_total{recommendation="privileged-containers",action="warn"}'):
-        res.check(f"/metrics has {name}", name in m, sorted(m)[:50])
-    res.check("certificate expiry metric is in the future",
-              m.get("scoregate_certificate_expiry_timestamp_seconds", 0) > time.time())
+        check(f"/metrics has {name}", name in m, sorted(m)[:50])
+    check("certificate expiry metric is in the future",
+          m.get("scoregate_certificate_expiry_timestamp_seconds", 0) > time.time())
     log = s.log_text()
-    res.check("logs are one JSON object per line with uid and decision",
-              all(line.startswith("{") for line in log.splitlines() if line and not line.startswith("scoregate:"))
-              and '"decision":"allowed"' in log and '"uid":"' in log, log[-500:])
-    res.check("logs never carry object bodies", "registry.example.com" not in log)
-    res.check("exit 0 on SIGTERM", s.stop() == 0, s.log_text()[-500:])
+    check("logs are one JSON object per line with uid and decision",
+          all(line.startswith("{") for line in log.splitlines() if line and not line.startswith("scoregate:"))
+          and '"decision":"allowed"' in log and '"uid":"' in log, log[-500:])
+    check("logs never carry object bodies", "registry.example.com" not in log)
+    check("exit 0 on SIGTERM", s.stop() == 0, s.log_text()[-500:])
+
+
+def section_protocol():
+    protocol_command_line()
+    s = protocol_default_server()
+    protocol_warnings(s)
+    protocol_keep_alive(s)
+    protocol_metrics_and_logs(s)
 
 
 ACTIONS_CONFIG = """
@@ -187,107 +186,116 @@ recommendations:
 """
 
 
-def section_actions():
-    s = server(ACTIONS_CONFIG)
+def actions_deny_audit_warn(s):
     # deny
-    r = check_review(res, s, "/validate", review("CREATE", privileged_pod("denied")), expect_allowed=False)
+    r = check_review(s, "/validate", review("CREATE", privileged_pod("denied")), expect_allowed=False)
     if r:
         st = r["status"]
         msg = st["message"]
-        res.check("deny: 403 naming recommendation, container, remediation and score change",
-                  st["code"] == 403 and "privileged-containers" in msg and "container app" in msg and
-                  "Fix:" in msg and "secure score" in msg and "\u2192" in msg, msg)
-        res.check("deny: the inventory is unchanged", s.inventory() == 0)
-    r = check_review(res, s, "/mutate", review("CREATE", privileged_pod("denied")), expect_allowed=False)
-    res.check("deny: /mutate denies too and returns no patch", r is not None and "patch" not in r, r)
+        check("deny: 403 naming recommendation, container, remediation and score change",
+              st["code"] == 403 and "privileged-containers" in msg and "container app" in msg and
+              "Fix:" in msg and "secure score" in msg and "\u2192" in msg, msg)
+        check("deny: the inventory is unchanged", s.inventory() == 0)
+    r = check_review(s, "/mutate", review("CREATE", privileged_pod("denied")), expect_allowed=False)
+    check("deny: /mutate denies too and returns no patch", r is not None and "patch" not in r, r)
     # audit: counted, not shown
     pod = healthy_pod("audited")
     del pod["spec"]["securityContext"]["runAsNonRoot"]
     del pod["spec"]["securityContext"]["runAsUser"]
-    r = check_review(res, s, "/validate", review("CREATE", pod), expect_allowed=True)
+    r = check_review(s, "/validate", review("CREATE", pod), expect_allowed=True)
     if r:
-        res.check("audit: in failed-recommendations", "run-as-non-root" in failed_ids(r), r)
-        res.check("audit: no warning", not any("run-as-non-root" in w for w in r.get("warnings", [])), r)
+        check("audit: in failed-recommendations", "run-as-non-root" in failed_ids(r), r)
+        check("audit: no warning", not any("run-as-non-root" in w for w in r.get("warnings", [])), r)
     # warn
     pod = healthy_pod("warned")
     pod["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
-    r = check_review(res, s, "/validate", review("CREATE", pod), expect_allowed=True)
+    r = check_review(s, "/validate", review("CREATE", pod), expect_allowed=True)
     if r:
-        res.check("warn: allowed with a warning", any("readonly-root-filesystem" in w for w in r.get("warnings", [])), r)
+        check("warn: allowed with a warning", any("readonly-root-filesystem" in w for w in r.get("warnings", [])), r)
     # disabled
     pod = healthy_pod("noarmor")
     del pod["spec"]["securityContext"]["appArmorProfile"]
-    r = check_review(res, s, "/validate", review("CREATE", pod), expect_allowed=True)
+    r = check_review(s, "/validate", review("CREATE", pod), expect_allowed=True)
     if r:
-        res.check("disabled: not evaluated", "apparmor-profiles" not in failed_ids(r) and not r.get("warnings"), r)
+        check("disabled: not evaluated", "apparmor-profiles" not in failed_ids(r) and not r.get("warnings"), r)
+
+
+def actions_enforce(s):
     # enforce with a fix
     pod = healthy_pod("limits")
     del pod["spec"]["containers"][0]["resources"]
-    r = check_review(res, s, "/mutate", review("CREATE", pod, dry_run=True), expect_allowed=True)
+    r = check_review(s, "/mutate", review("CREATE", pod, dry_run=True), expect_allowed=True)
     ops = patch_ops(r)
-    res.check("enforce: /mutate returns a patch adding the limits",
-              any("limits" in json.dumps(op) for op in ops), ops)
+    check("enforce: /mutate returns a patch adding the limits",
+          any("limits" in json.dumps(op) for op in ops), ops)
     if r:
-        res.check("enforce: /mutate warns what it fixed", any("[fixed] cpu-memory-limits" in w for w in r["warnings"]),
-                  r.get("warnings"))
+        check("enforce: /mutate warns what it fixed", any("[fixed] cpu-memory-limits" in w for w in r["warnings"]),
+              r.get("warnings"))
     fixed = apply_patch(pod, ops)
-    r = check_review(res, s, "/validate", review("CREATE", fixed), expect_allowed=True)
-    res.check("enforce: the patched object passes /validate", r is not None and "cpu-memory-limits" not in failed_ids(r))
+    r = check_review(s, "/validate", review("CREATE", fixed), expect_allowed=True)
+    check("enforce: the patched object passes /validate", r is not None and "cpu-memory-limits" not in failed_ids(r))
     # The mutation did not happen (the mutating webhook failed open or is not
     # registered): enforce never degrades to warn, and the denial shows the patch.
-    r = check_review(res, s, "/validate", review("CREATE", pod, dry_run=True), expect_allowed=False)
+    r = check_review(s, "/validate", review("CREATE", pod, dry_run=True), expect_allowed=False)
     msg = r["status"]["message"] if r else ""
-    res.check("enforce: /validate denies an unpatched object, saying the fix was not applied",
-              "cpu-memory-limits" in msg and "not applied" in msg and "/resources" in msg, msg)
-    r = check_review(res, s, "/mutate", review("CREATE", healthy_pod("clean"), dry_run=True), expect_allowed=True)
-    res.check("enforce: no patch when nothing changes", r is not None and "patch" not in r and "patchType" not in r, r)
+    check("enforce: /validate denies an unpatched object, saying the fix was not applied",
+          "cpu-memory-limits" in msg and "not applied" in msg and "/resources" in msg, msg)
+    r = check_review(s, "/mutate", review("CREATE", healthy_pod("clean"), dry_run=True), expect_allowed=True)
+    check("enforce: no patch when nothing changes", r is not None and "patch" not in r and "patchType" not in r, r)
     # enforce without a fix
     pod = healthy_pod("hostnet")
     pod["spec"]["hostNetwork"] = True
     for path in ("/validate", "/mutate"):
-        r = check_review(res, s, path, review("CREATE", pod), expect_allowed=False)
-        res.check(f"enforce without a fix: {path} denies", r is not None and
-                  "host-network-ports" in r["status"]["message"], r)
-    # excluded namespaces: untouched
-    r = check_review(res, s, "/validate", review("CREATE", privileged_pod("sys", "kube-system"), namespace="kube-system"),
-                     expect_allowed=True)
-    res.check("kube-system is allowed untouched", r is not None and not r.get("warnings") and "patch" not in r and
-              failed_ids(r) == set(), r)
-    r = check_review(res, s, "/mutate", review("CREATE", privileged_pod("own", "scoregate-system"),
-                                               namespace="scoregate-system"), expect_allowed=True)
-    res.check("scoregate's own namespace is allowed untouched", r is not None and "patch" not in r, r)
-    # audited, warned, noarmor and the patched "limits" were admitted for real.
-    res.check("excluded namespaces never enter the inventory", s.inventory() == 4, s.inventory())
-    m = s.metrics()
-    res.check("findings_total counts per recommendation and action",
-              m.get('scoregate_findings_total{recommendation="privileged-containers",action="deny"}', 0) >= 2 and
-              m.get('scoregate_findings_total{recommendation="run-as-non-root",action="audit"}', 0) >= 1, m)
-    res.check("requests_total counts denied and patched decisions",
-              m.get('scoregate_admission_requests_total{operation="CREATE",kind="Pod",decision="denied"}', 0) >= 2 and
-              m.get('scoregate_admission_requests_total{operation="CREATE",kind="Pod",decision="patched"}', 0) >= 1, m)
-    res.check("exit 0 on SIGTERM", s.stop() == 0)
+        r = check_review(s, path, review("CREATE", pod), expect_allowed=False)
+        check(f"enforce without a fix: {path} denies", r is not None and
+              "host-network-ports" in r["status"]["message"], r)
 
+
+def actions_excluded_and_metrics(s):
+    # excluded namespaces: untouched
+    r = check_review(s, "/validate", review("CREATE", privileged_pod("sys", "kube-system"), namespace="kube-system"),
+                     expect_allowed=True)
+    check("kube-system is allowed untouched", r is not None and not r.get("warnings") and "patch" not in r and
+          failed_ids(r) == set(), r)
+    r = check_review(s, "/mutate", review("CREATE", privileged_pod("own", "scoregate-system"),
+                                               namespace="scoregate-system"), expect_allowed=True)
+    check("scoregate's own namespace is allowed untouched", r is not None and "patch" not in r, r)
+    # audited, warned, noarmor and the patched "limits" were admitted for real.
+    check("excluded namespaces never enter the inventory", s.inventory() == 4, s.inventory())
+    m = s.metrics()
+    check("findings_total counts per recommendation and action",
+          m.get('scoregate_findings_total{recommendation="privileged-containers",action="deny"}', 0) >= 2 and
+          m.get('scoregate_findings_total{recommendation="run-as-non-root",action="audit"}', 0) >= 1, m)
+    check("requests_total counts denied and patched decisions",
+          m.get('scoregate_admission_requests_total{operation="CREATE",kind="Pod",decision="denied"}', 0) >= 2 and
+          m.get('scoregate_admission_requests_total{operation="CREATE",kind="Pod",decision="patched"}', 0) >= 1, m)
+    check("exit 0 on SIGTERM", s.stop() == 0)
+
+
+def actions_score_gate():
     # The score gate: three healthy pods score 100%; a bad one would bring it to 89.29%.
     for gate_config, word in (("scoreGate: {minScore: 95}\n", "minScore"), ("scoreGate: {maxDrop: 5}\n", "maxDrop")):
         gate = server(gate_config)
         for i in range(3):
-            check_review(res, gate, "/validate", review("CREATE", healthy_pod(f"good-{i}")), expect_allowed=True)
+            check_review(gate, "/validate", review("CREATE", healthy_pod(f"good-{i}")), expect_allowed=True)
         bad = privileged_pod("gated")
         for c in bad["spec"]["containers"]:
             c.pop("resources")
             c["securityContext"] = {"privileged": True}
-        r = check_review(res, gate, "/validate", review("CREATE", bad), expect_allowed=False)
-        res.check(f"score gate {word}: a request lowering the score too far is denied with 403",
-                  r is not None and r["status"]["code"] == 403 and "score gate" in r["status"]["message"] and
-                  word in r["status"]["message"], r)
-        res.check(f"score gate {word}: the inventory is unchanged", gate.inventory() == 3)
-        r = check_review(res, gate, "/validate", review("DELETE", None, old=healthy_pod("good-0")), expect_allowed=True)
-        res.check(f"score gate {word}: a delete is never blocked", r is not None and gate.inventory() == 2,
-                  gate.inventory())
-        r = check_review(res, gate, "/validate", review("CREATE", healthy_pod("good-9")), expect_allowed=True)
-        res.check(f"score gate {word}: a request that keeps the score passes", r is not None)
-        res.check("exit 0 on SIGTERM", gate.stop() == 0)
+        r = check_review(gate, "/validate", review("CREATE", bad), expect_allowed=False)
+        check(f"score gate {word}: a request lowering the score too far is denied with 403",
+              r is not None and r["status"]["code"] == 403 and "score gate" in r["status"]["message"] and
+              word in r["status"]["message"], r)
+        check(f"score gate {word}: the inventory is unchanged", gate.inventory() == 3)
+        r = check_review(gate, "/validate", review("DELETE", None, old=healthy_pod("good-0")), expect_allowed=True)
+        check(f"score gate {word}: a delete is never blocked", r is not None and gate.inventory() == 2,
+              gate.inventory())
+        r = check_review(gate, "/validate", review("CREATE", healthy_pod("good-9")), expect_allowed=True)
+        check(f"score gate {word}: a request that keeps the score passes", r is not None)
+        check("exit 0 on SIGTERM", gate.stop() == 0)
 
+
+def actions_expired_exemption():
     # An exemption that has expired no longer applies, and the user and the log are told which one.
     expired = server("recommendations: {privileged-containers: {action: deny}}\n"
                      "exemptions:\n"
@@ -299,17 +307,19 @@ def section_actions():
                      "    justification: long gone\n")
     pod = privileged_pod("was-exempt")
     del pod["spec"]["securityContext"]["runAsNonRoot"]
-    r = check_review(res, expired, "/validate", review("CREATE", pod), expect_allowed=False)
+    r = check_review(expired, "/validate", review("CREATE", pod), expect_allowed=False)
     lines = [w for w in (r or {}).get("warnings", []) if w.startswith("exemption old-waiver expired on")]
-    res.check("expired exemption: denied, and one warning names it, its expiry and what applies again",
-              len(lines) == 1 and "2021-06-30T00:00:00Z" in lines[0] and "privileged-containers" in lines[0] and
-              "run-as-non-root" in lines[0], (r or {}).get("warnings"))
+    check("expired exemption: denied, and one warning names it, its expiry and what applies again",
+          len(lines) == 1 and "2021-06-30T00:00:00Z" in lines[0] and "privileged-containers" in lines[0] and
+          "run-as-non-root" in lines[0], (r or {}).get("warnings"))
     logged = [json.loads(line) for line in expired.log_text().splitlines() if '"admission"' in line]
-    res.check("expired exemption: the log line lists it",
-              any(e.get("name") == "old-waiver" and e.get("expires") == "2021-06-30T00:00:00Z"
+    check("expired exemption: the log line lists it",
+          any(e.get("name") == "old-waiver" and e.get("expires") == "2021-06-30T00:00:00Z"
                   for entry in logged for e in entry.get("expiredExemptions", [])), logged[-1:])
-    res.check("exit 0 on SIGTERM", expired.stop() == 0)
+    check("exit 0 on SIGTERM", expired.stop() == 0)
 
+
+def actions_ownership():
     # Exemptions follow ownership: the exempt Deployment's ReplicaSet and Pods are admitted, across a
     # restart (the controllers seen are saved with the inventory); a forged owner reference is not.
     owners = server("recommendations: {run-as-non-root: {action: deny}}\n"
@@ -332,71 +342,83 @@ def section_actions():
     rs = owned_by(dep, "web-5d8f", "r-1", ("apps/v1", "Deployment", "web", "d-1"))
     rs["kind"] = "ReplicaSet"
     for obj in (dep, rs, owned_by(root, "web-5d8f-a", "p-1", ("apps/v1", "ReplicaSet", "web-5d8f", "r-1"))):
-        r = check_review(res, owners, "/validate", review("CREATE", obj), expect_allowed=True)
-        res.check(f"ownership: exempt {obj['kind']} of the Deployment admitted", r is not None)
+        r = check_review(owners, "/validate", review("CREATE", obj), expect_allowed=True)
+        check(f"ownership: exempt {obj['kind']} of the Deployment admitted", r is not None)
     forged = owned_by(root, "sneaky", "p-2", ("apps/v1", "ReplicaSet", "web-5d8f", "r-forged"))
-    check_review(res, owners, "/validate", review("CREATE", forged), expect_allowed=False)
+    check_review(owners, "/validate", review("CREATE", forged), expect_allowed=False)
     owners.stop()
     owners.start()
-    r = check_review(res, owners, "/validate",
+    r = check_review(owners, "/validate",
                      review("CREATE", owned_by(root, "web-5d8f-b", "p-3", ("apps/v1", "ReplicaSet", "web-5d8f", "r-1"))),
                      expect_allowed=True)
-    res.check("ownership: after a restart the saved controllers still vouch for new Pods", r is not None)
-    res.check("exit 0 on SIGTERM", owners.stop() == 0)
+    check("ownership: after a restart the saved controllers still vouch for new Pods", r is not None)
+    check("exit 0 on SIGTERM", owners.stop() == 0)
+
+
+def section_actions():
+    s = server(ACTIONS_CONFIG)
+    actions_deny_audit_warn(s)
+    actions_enforce(s)
+    actions_excluded_and_metrics(s)
+    actions_score_gate()
+    actions_expired_exemption()
+    actions_ownership()
 
 
 def section_operations():
     s = server()
-    res.check("the inventory starts empty", s.inventory() == 0)
+    check("the inventory starts empty", s.inventory() == 0)
     pod = healthy_pod("p1")
-    check_review(res, s, "/validate", review("CREATE", pod), expect_allowed=True)
-    res.check("CREATE adds the resource", s.inventory() == 1)
-    check_review(res, s, "/validate", review("CREATE", healthy_pod("p2"), dry_run=True), expect_allowed=True)
-    check_review(res, s, "/validate", review("DELETE", None, old=pod, dry_run=True), expect_allowed=True)
-    res.check("dry-run CREATE and DELETE leave the inventory as it was", s.inventory() == 1, s.inventory())
+    check_review(s, "/validate", review("CREATE", pod), expect_allowed=True)
+    check("CREATE adds the resource", s.inventory() == 1)
+    check_review(s, "/validate", review("CREATE", healthy_pod("p2"), dry_run=True), expect_allowed=True)
+    check_review(s, "/validate", review("DELETE", None, old=pod, dry_run=True), expect_allowed=True)
+    check("dry-run CREATE and DELETE leave the inventory as it was", s.inventory() == 1, s.inventory())
     worse = privileged_pod("p1")
-    r = check_review(res, s, "/validate", review("UPDATE", worse, old=pod), expect_allowed=True)
-    res.check("UPDATE replaces the resource and predicts the drop",
-              r is not None and s.inventory() == 1 and r["auditAnnotations"]["score-delta"].startswith("-"),
-              r and r["auditAnnotations"])
-    r = check_review(res, s, "/validate", review("UPDATE", pod, old=worse), expect_allowed=True)
-    res.check("UPDATE back restores the score", r is not None and
-              r["auditAnnotations"]["score-after"] == "100.00", r and r["auditAnnotations"])
-    r = check_review(res, s, "/validate", review("CREATE", pod, sub="status"), expect_allowed=True)
-    r2 = check_review(res, s, "/validate", review("UPDATE", worse, old=pod, sub="scale"), expect_allowed=True)
-    res.check("status and scale subresources are allowed untouched",
-              r is not None and r2 is not None and not r2.get("warnings") and s.inventory() == 1)
+    r = check_review(s, "/validate", review("UPDATE", worse, old=pod), expect_allowed=True)
+    check("UPDATE replaces the resource and predicts the drop",
+          r is not None and s.inventory() == 1 and r["auditAnnotations"]["score-delta"].startswith("-"),
+          r and r["auditAnnotations"])
+    r = check_review(s, "/validate", review("UPDATE", pod, old=worse), expect_allowed=True)
+    check("UPDATE back restores the score", r is not None and
+          r["auditAnnotations"]["score-after"] == "100.00", r and r["auditAnnotations"])
+    r = check_review(s, "/validate", review("CREATE", pod, sub="status"), expect_allowed=True)
+    r2 = check_review(s, "/validate", review("UPDATE", worse, old=pod, sub="scale"), expect_allowed=True)
+    check("status and scale subresources are allowed untouched",
+          r is not None and r2 is not None and not r2.get("warnings") and s.inventory() == 1)
     rev = review("CONNECT", {"apiVersion": "v1", "kind": "PodExecOptions", "command": ["sh"]}, sub="exec", name="p1")
-    r = check_review(res, s, "/validate", rev, expect_allowed=True)
-    res.check("CONNECT is allowed", r is not None)
+    r = check_review(s, "/validate", rev, expect_allowed=True)
+    check("CONNECT is allowed", r is not None)
     owned = privileged_pod("web-abc12")
     owned["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-abc",
                                              "uid": "1", "controller": True}]
-    r = check_review(res, s, "/validate", review("CREATE", owned), expect_allowed=True)
-    res.check("an owned Pod is evaluated but not inventoried",
-              r is not None and "privileged-containers" in failed_ids(r) and s.inventory() == 1, s.inventory())
+    r = check_review(s, "/validate", review("CREATE", owned), expect_allowed=True)
+    check("an owned Pod is evaluated but not inventoried",
+          r is not None and "privileged-containers" in failed_ids(r) and s.inventory() == 1, s.inventory())
     dep = deployment(privileged_pod()["spec"], "web")
-    check_review(res, s, "/validate", review("CREATE", dep), expect_allowed=True)
-    res.check("a Deployment is inventoried", s.inventory() == 2)
-    r = check_review(res, s, "/validate", review("DELETE", None, old=dep), expect_allowed=True)
-    res.check("DELETE (object null, oldObject set) removes it", r is not None and s.inventory() == 1)
+    check_review(s, "/validate", review("CREATE", dep), expect_allowed=True)
+    check("a Deployment is inventoried", s.inventory() == 2)
+    r = check_review(s, "/validate", review("DELETE", None, old=dep), expect_allowed=True)
+    check("DELETE (object null, oldObject set) removes it", r is not None and s.inventory() == 1)
     bare = review("DELETE", None, old=None, name="p1")
     bare["request"]["kind"] = {"group": "", "version": "v1", "kind": "Pod"}
-    r = check_review(res, s, "/validate", bare, expect_allowed=True)
-    res.check("DELETE without oldObject removes by namespace and name", r is not None and s.inventory() == 0)
+    r = check_review(s, "/validate", bare, expect_allowed=True)
+    check("DELETE without oldObject removes by namespace and name", r is not None and s.inventory() == 0)
     eph = privileged_pod("debugged")
     eph["spec"]["ephemeralContainers"] = [{"name": "debug", "image": "busybox",
                                            "securityContext": {"privileged": True}}]
-    r = check_review(res, s, "/validate", review("UPDATE", eph, old=healthy_pod("debugged"), sub="ephemeralcontainers"),
+    r = check_review(s, "/validate", review("UPDATE", eph, old=healthy_pod("debugged"), sub="ephemeralcontainers"),
                      expect_allowed=True)
-    res.check("the ephemeralcontainers subresource is checked",
-              r is not None and any("debug" in w for w in r.get("warnings", [])), r and r.get("warnings"))
-    res.check("exit 0 on SIGTERM", s.stop() == 0)
+    check("the ephemeralcontainers subresource is checked",
+          r is not None and any("debug" in w for w in r.get("warnings", [])), r and r.get("warnings"))
+    check("exit 0 on SIGTERM", s.stop() == 0)
 
 
-def section_limits():
-    s = server(args=["--timeout", "2", "--max-body", "65536"])
-    json_ct = {"Content-Type": "application/json"}
+JSON_CT = {"Content-Type": "application/json"}
+
+
+def limits_bad_requests(s):
+    json_ct = JSON_CT
     ok_body = json.dumps(review("CREATE", healthy_pod())).encode()
     error_row(s, "unknown path", "GET", "/nope", None, {}, 404)
     error_row(s, "unknown path with POST", "POST", "/validate/x", ok_body, json_ct, 404)
@@ -407,7 +429,7 @@ def section_limits():
     error_row(s, "no content type", "POST", "/validate", ok_body, {}, 415)
     error_row(s, "application/jsonx", "POST", "/mutate", ok_body, {"Content-Type": "application/jsonx"}, 415)
     status, _, _ = s.request("POST", "/validate", ok_body, {"Content-Type": "application/json; charset=utf-8"})
-    res.check("application/json with a charset is accepted", status == 200, status)
+    check("application/json with a charset is accepted", status == 200, status)
     big = b'{"pad":"' + b"x" * 70000 + b'"}'
     error_row(s, "body above --max-body (Content-Length)", "POST", "/validate", big, json_ct, 413)
 
@@ -419,8 +441,12 @@ def section_limits():
     resp = conn.getresponse()
     data = resp.read()
     conn.close()
-    res.check("chunked body above --max-body: 413 with a JSON body",
-              resp.status == 413 and json.loads(data).get("code") == 413, (resp.status, data[:200]))
+    check("chunked body above --max-body: 413 with a JSON body",
+          resp.status == 413 and json.loads(data).get("code") == 413, (resp.status, data[:200]))
+
+
+def limits_malformed_reviews(s):
+    json_ct = JSON_CT
     bad = [
         ("invalid JSON", b"{not json"),
         ("not an object", b"[1,2]"),
@@ -451,33 +477,38 @@ def section_limits():
     for name, body in bad:
         error_row(s, f"malformed review: {name}", "POST", "/validate", body, json_ct, 400)
     status, _, data = s.request("POST", "/validate", bad[3][1], json_ct)
-    res.check("v1beta1 is rejected naming the supported version", b"admission.k8s.io/v1" in data and
-              b"admissionReviewVersions" in data, data)
+    check("v1beta1 is rejected naming the supported version", b"admission.k8s.io/v1" in data and
+          b"admissionReviewVersions" in data, data)
     r = review("CREATE", healthy_pod())
     r["request"]["object"]["spec"]["containers"] = 5
-    rr = check_review(res, s, "/validate", r, expect_allowed=False)
-    res.check("an object that cannot be evaluated is denied with code 400 and why",
-              rr is not None and rr["status"]["code"] == 400 and "containers" in rr["status"]["message"], rr)
+    rr = check_review(s, "/validate", r, expect_allowed=False)
+    check("an object that cannot be evaluated is denied with code 400 and why",
+          rr is not None and rr["status"]["code"] == 400 and "containers" in rr["status"]["message"], rr)
     log = s.log_text()
-    res.check("every refusal is logged", log.count('"status":415') >= 3 and log.count('"status":400') >= 13 and
-              log.count('"status":413') >= 2, log[-800:])
+    check("every refusal is logged", log.count('"status":415') >= 3 and log.count('"status":400') >= 13 and
+          log.count('"status":413') >= 2, log[-800:])
+
+
+def limits_slow_client(s):
     # A slow client cannot hold the server: others are served, and it is cut after --timeout.
     raw = socket.create_connection(("127.0.0.1", s.port), timeout=10)
     slow = s.ctx.wrap_socket(raw, server_hostname="localhost")
     slow.sendall(b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
     status, _, _ = s.request("GET", "/healthz")
-    res.check("a slow client does not block others", status == 200)
+    check("a slow client does not block others", status == 200)
     start = time.time()
     try:
         data = slow.recv(4096)
         closed = True
     except (OSError, ssl.SSLError):
         closed = True
-    res.check("the slow client is disconnected after the timeout", closed and time.time() - start < 8,
-              time.time() - start)
+    check("the slow client is disconnected after the timeout", closed and time.time() - start < 8,
+          time.time() - start)
     slow.close()
-    res.check("exit 0 on SIGTERM", s.stop() == 0)
+    check("exit 0 on SIGTERM", s.stop() == 0)
 
+
+def limits_connections():
     # The connection limit: connections beyond it are not served (they wait in
     # the kernel's backlog until a slot frees, or are closed).
     s = server(args=["--max-connections", "4", "--timeout", "10"])
@@ -491,338 +522,21 @@ def section_limits():
         status, _, _ = s.request("GET", "/healthz", conn=s.connection(timeout=2))
     except (OSError, ssl.SSLError, ConnectionError):
         refused = True
-    res.check("connections beyond --max-connections are refused", refused)
+    check("connections beyond --max-connections are refused", refused)
     for c in held:
         c.close()
     time.sleep(0.5)
     status, _, _ = s.request("GET", "/healthz")
-    res.check("after they close, new connections are served", status == 200)
-    res.check("exit 0 on SIGTERM", s.stop() == 0)
+    check("after they close, new connections are served", status == 200)
+    check("exit 0 on SIGTERM", s.stop() == 0)
 
 
-def section_signals():
-    workdir = tempfile.mkdtemp(prefix="sg-webhook-")
-    config = os.path.join(workdir, "config.yaml")
-    write(config, "defaults: {action: warn}\n")
-    s = Server(SCOREGATE, config=config, workdir=workdir)
-    servers.append(s)
-    s.start()
-    r = check_review(res, s, "/validate", review("CREATE", privileged_pod("a"), dry_run=True), expect_allowed=True)
-    res.check("before SIGHUP: privileged is a warning", r is not None)
-    write(config, "recommendations:\n  privileged-containers: {action: deny}\n")
-    s.send(signal.SIGHUP)
-    deadline = time.time() + 10
-    while time.time() < deadline and "config reloaded" not in s.log_text():
-        time.sleep(0.1)
-    r = check_review(res, s, "/validate", review("CREATE", privileged_pod("b"), dry_run=True), expect_allowed=False)
-    res.check("SIGHUP with a good config: the new action applies", r is not None)
-    write(config, "recommendations:\n  privileged-containers: {action: sometimes}\n")
-    s.send(signal.SIGHUP)
-    deadline = time.time() + 10
-    while time.time() < deadline and "config reload failed" not in s.log_text():
-        time.sleep(0.1)
-    res.check("SIGHUP with a bad config is logged", "config reload failed" in s.log_text(), s.log_text()[-600:])
-    r = check_review(res, s, "/validate", review("CREATE", privileged_pod("c"), dry_run=True), expect_allowed=False)
-    res.check("SIGHUP with a bad config keeps the old one", r is not None and s.proc.poll() is None)
-    write(config, "recommendations:\n  privileged-containers: {action: deny}\n")
-
-    # SIGTERM with requests in flight: each gets its complete answer, then exit 0.
-    body = json.dumps(review("CREATE", healthy_pod("inflight"), dry_run=True)).encode()
-    socks = []
-    for _ in range(6):
-        raw = socket.create_connection(("127.0.0.1", s.port), timeout=20)
-        t = s.ctx.wrap_socket(raw, server_hostname="localhost")
-        t.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:10])
-        socks.append(t)
-    idle = s.connection()
-    idle.connect()
-    idle.request("GET", "/healthz")
-    idle.getresponse().read()
-    time.sleep(0.5)
-    s.send(signal.SIGTERM)
-    time.sleep(1.5)
-    for t in socks:
-        t.sendall(body[10:])
-    complete = 0
-    for t in socks:
-        data = b""
-        try:
-            while True:
-                chunk = t.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-                head, _, rest = data.partition(b"\r\n\r\n")
-                if rest and b"content-length:" in head.lower():
-                    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                    if len(rest) >= length:
-                        break
-        except (OSError, ssl.SSLError):
-            pass
-        head, _, rest = data.partition(b"\r\n\r\n")
-        try:
-            doc = json.loads(rest)
-            if head.startswith(b"HTTP/1.1 200") and doc["response"]["uid"]:
-                complete += 1
-        except (ValueError, KeyError):
-            pass
-        t.close()
-    res.check("SIGTERM: every request in flight gets its complete answer", complete == len(socks),
-              f"{complete} of {len(socks)}")
-    try:
-        rc = s.proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        rc = None
-    res.check("SIGTERM: exit 0 after draining (idle keep-alive connection closed)", rc == 0, s.log_text()[-600:])
-    try:
-        idle.request("GET", "/healthz")
-        idle.getresponse().read()
-        still = True
-    except (OSError, ssl.SSLError, Exception):
-        still = False
-    res.check("SIGTERM: the idle keep-alive connection is closed", not still)
-
-
-def section_persistence():
-    workdir = tempfile.mkdtemp(prefix="sg-webhook-")
-    s = server(workdir=workdir)
-    for i in range(3):
-        check_review(res, s, "/validate", review("CREATE", healthy_pod(f"keep-{i}")), expect_allowed=True)
-    check_review(res, s, "/validate", review("CREATE", privileged_pod("keep-bad")), expect_allowed=True)
-    score = s.metrics().get("scoregate_secure_score_percent")
-    res.check("four resources before the restart", s.inventory() == 4)
-    res.check("exit 0 on SIGTERM", s.stop() == 0)
-    res.check("the inventory is saved in the state directory",
-              os.path.exists(os.path.join(s.state_dir, "inventory.bin")))
-    again = Server(SCOREGATE, state_dir=s.state_dir, workdir=workdir)
-    servers.append(again)
-    again.start()
-    res.check("the inventory count survives a restart", again.inventory() == 4, again.inventory())
-    res.check("the score survives a restart", again.metrics().get("scoregate_secure_score_percent") == score)
-    check_review(res, again, "/validate", review("CREATE", healthy_pod("keep-4")), expect_allowed=True)
-    time.sleep(11.5)
-    mtime = os.path.getmtime(os.path.join(s.state_dir, "inventory.bin"))
-    res.check("a changed inventory is saved within the interval, before shutdown", time.time() - mtime < 10,
-              time.time() - mtime)
-    again.kill()
-    third = Server(SCOREGATE, state_dir=s.state_dir, workdir=workdir)
-    servers.append(third)
-    third.start()
-    res.check("after a crash (SIGKILL), the periodic save is there", third.inventory() == 5, third.inventory())
-    res.check("exit 0 on SIGTERM", third.stop() == 0)
-    with open(os.path.join(s.state_dir, "inventory.bin"), "r+b") as f:
-        f.seek(20)
-        f.write(b"\xff\xfe\xfd")
-    fourth = Server(SCOREGATE, state_dir=s.state_dir, workdir=workdir)
-    servers.append(fourth)
-    fourth.start()
-    res.check("a corrupt inventory is set aside and the server starts empty",
-              fourth.inventory() == 0 and os.path.exists(os.path.join(s.state_dir, "inventory.bin.corrupt")))
-    res.check("exit 0 on SIGTERM", fourth.stop() == 0)
-
-
-# Per recommendation with a fix: how to break the healthy pod so that only it fails.
-def _container(pod):
-    return pod["spec"]["containers"][0]
-
-
-BREAKERS = {
-    "cpu-memory-limits": lambda p: _container(p).pop("resources"),
-    "least-privileged-capabilities": lambda p: _container(p)["securityContext"]["capabilities"].update(add=["NET_ADMIN"]),
-    "apparmor-profiles": lambda p: p["spec"]["securityContext"].pop("appArmorProfile"),
-    "privilege-escalation": lambda p: _container(p)["securityContext"].pop("allowPrivilegeEscalation"),
-    "host-namespaces": lambda p: p["spec"].update(hostIPC=True),
-    "readonly-root-filesystem": lambda p: _container(p)["securityContext"].pop("readOnlyRootFilesystem"),
-    "automount-api-credentials": lambda p: p["spec"].pop("automountServiceAccountToken"),
-    "no-cap-sys-admin": lambda p: _container(p)["securityContext"]["capabilities"].update(add=["SYS_ADMIN"]),
-    "privileged-containers": lambda p: _container(p)["securityContext"].update(privileged=True),
-    "run-as-non-root": lambda p: p["spec"]["securityContext"].update(runAsUser=0, runAsNonRoot=False),
-    "pss-host-namespaces": lambda p: p["spec"].update(hostPID=True),
-    "pss-privileged": lambda p: _container(p)["securityContext"].update(privileged=True),
-    "pss-capabilities-baseline": lambda p: _container(p)["securityContext"]["capabilities"].update(add=["SYS_TIME"]),
-    "pss-apparmor-profile": lambda p: p["spec"]["securityContext"].update(appArmorProfile={"type": "Unconfined"}),
-    "pss-proc-mount": lambda p: _container(p)["securityContext"].update(procMount="Unmasked"),
-    "pss-proc-mount-restricted": lambda p: _container(p)["securityContext"].update(procMount="Unmasked"),
-    "pss-seccomp-profile-baseline": lambda p: p["spec"]["securityContext"].update(seccompProfile={"type": "Unconfined"}),
-    "pss-seccomp-profile-restricted": lambda p: p["spec"]["securityContext"].pop("seccompProfile"),
-    "pss-allow-privilege-escalation": lambda p: _container(p)["securityContext"].update(allowPrivilegeEscalation=True),
-    "pss-run-as-non-root": lambda p: p["spec"]["securityContext"].update(runAsNonRoot=False),
-    "pss-run-as-user": lambda p: p["spec"]["securityContext"].update(runAsUser=0),
-    "pss-capabilities-restricted": lambda p: _container(p)["securityContext"]["capabilities"].pop("drop"),
-}
-
-
-def https_ingress_review():
-    ing = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-           "metadata": {"name": "site", "namespace": "shop"},
-           "spec": {"tls": [{"hosts": ["a.example.com"], "secretName": "tls"}],
-                    "rules": [{"host": "a.example.com"}]}}
-    return ing
-
-
-def section_roundtrip():
-    catalog = json.loads(subprocess.run([SCOREGATE, "catalog", "-f", "json"], capture_output=True, text=True,
-                                        timeout=60).stdout)["recommendations"]
-    fixable = sorted(r["id"] for r in catalog if r.get("fix"))
-    res.check("the catalog lists recommendations with fixes", len(fixable) >= 10, fixable)
-    s = server("standards: [mcsb, pss-restricted]\ndefaults: {action: enforce}\n")
-    for rec in fixable:
-        if rec == "https-ingress":
-            obj = https_ingress_review()
-        elif rec in BREAKERS:
-            obj = healthy_pod(f"rt-{rec}")
-            BREAKERS[rec](obj)
-        else:
-            res.check(f"{rec}: the test knows how to break it", False, "add it to BREAKERS")
-            continue
-        for wrap in ("Pod", "Deployment", "CronJob") if obj["kind"] == "Pod" else ("as is",):
-            target = obj
-            if wrap == "Deployment":
-                target = deployment(obj["spec"], f"rt-{rec}")
-            elif wrap == "CronJob":
-                target = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": f"rt-{rec}", "namespace": "shop"},
-                          "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": copy.deepcopy(obj["spec"])}}}}}
-            before = check_review(res, s, "/validate", review("CREATE", target, dry_run=True))
-            res.check(f"{rec} ({wrap}): the broken object fails it", before is not None and rec in failed_ids(before),
-                      before and failed_ids(before))
-            r = check_review(res, s, "/mutate", review("CREATE", target, dry_run=True), expect_allowed=True)
-            ops = patch_ops(r)
-            try:
-                fixed = apply_patch(target, ops)
-                applied = True
-            except (ValueError, KeyError, IndexError, TypeError) as e:
-                applied = False
-                fixed = target
-                res.check(f"{rec} ({wrap}): the patch applies (RFC 6902)", False, f"{e}: {ops}")
-            if applied:
-                after = check_review(res, s, "/validate", review("CREATE", fixed, dry_run=True), expect_allowed=True)
-                res.check(f"{rec} ({wrap}): /validate allows the patched object, healthy for it",
-                          after is not None and rec not in failed_ids(after), after and failed_ids(after))
-    # Everything at once, in every container list.
-    worst = healthy_pod("worst")
-    for rec in ("cpu-memory-limits", "apparmor-profiles", "privilege-escalation", "readonly-root-filesystem",
-                "automount-api-credentials", "no-cap-sys-admin", "privileged-containers", "run-as-non-root",
-                "host-namespaces", "pss-host-namespaces", "pss-seccomp-profile-restricted", "pss-proc-mount"):
-        BREAKERS[rec](worst)
-    worst["spec"]["initContainers"] = [copy.deepcopy(worst["spec"]["containers"][0])]
-    worst["spec"]["initContainers"][0]["name"] = "init"
-    r = check_review(res, s, "/mutate", review("CREATE", deployment(worst["spec"], "worst"), dry_run=True),
-                     expect_allowed=True)
-    try:
-        fixed = apply_patch(deployment(worst["spec"], "worst"), patch_ops(r))
-        after = check_review(res, s, "/validate", review("CREATE", fixed, dry_run=True), expect_allowed=True)
-        res.check("all fixes at once: the patched Deployment is healthy",
-                  after is not None and not failed_ids(after), after and failed_ids(after))
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        res.check("all fixes at once: the patch applies", False, str(e))
-    res.check("exit 0 on SIGTERM", s.stop() == 0)
-
-
-def section_tls():
-    workdir = tempfile.mkdtemp(prefix="sg-webhook-")
-    other = os.path.join(workdir, "other")
-    client = os.path.join(workdir, "client")
-    for d in (other, client):
-        p = subprocess.run([SCOREGATE, "certs", "generate", "--out", d, "--service", "scoregate",
-                            "--namespace", "scoregate-system", "--dns", "localhost", "--dns", "127.0.0.1"],
-                           capture_output=True, text=True, timeout=60)
-        if p.returncode:
-            res.check("scoregate certs generate works", False, p.stderr)
-            return
-    # Own certificate files, client certificates verified against clientCAFile.
-    own = os.path.join(workdir, "own")
-    shutil.copytree(other, own)
-    config = (f"server:\n  tls:\n    certFile: {own}/tls.crt\n    keyFile: {own}/tls.key\n"
-              f"    clientCAFile: {client}/ca.crt\n")
-    s = Server(SCOREGATE, config=write(os.path.join(workdir, "config.yaml"), config), workdir=workdir,
-               state_dir=os.path.join(workdir, "state"))
-    servers.append(s)
-    s.start(wait=False)
-    s.ctx = None
-    deadline = time.time() + 30
-    ctx = Server.make_context(os.path.join(own, "ca.crt"))
-    while time.time() < deadline:
-        try:
-            s.ctx = ctx
-            if s.request("GET", "/healthz")[0] == 200:
-                break
-        except (OSError, ssl.SSLError):
-            time.sleep(0.1)
-    res.check("server.tls certFile/keyFile are served", s.request("GET", "/healthz")[0] == 200)
-    res.check("no certificate is generated when certFile is set",
-              not os.path.exists(os.path.join(workdir, "state", "tls.crt")))
-    status, _, data = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
-    res.check("without a client certificate, /validate is refused (403, JSON)",
-              status == 403 and json.loads(data).get("code") == 403, (status, data[:200]))
-    with_client = Server.make_context(os.path.join(own, "ca.crt"))
-    with_client.load_cert_chain(os.path.join(client, "tls.crt"), os.path.join(client, "tls.key"))
-    s.ctx = with_client
-    status, _, data = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
-    res.check("with a client certificate from clientCAFile, /validate answers", status == 200, (status, data[:200]))
-    foreign = Server.make_context(os.path.join(own, "ca.crt"))
-    foreign.load_cert_chain(os.path.join(own, "tls.crt"), os.path.join(own, "tls.key"))
-    s.ctx = foreign
-    try:
-        status, _, _ = s.post("/validate", review("CREATE", healthy_pod(), dry_run=True))
-    except (OSError, ssl.SSLError):
-        status = 0
-    res.check("a client certificate from another CA is refused", status != 200, status)
-
-    # Hot reload: a new pair is picked up without a restart; a broken one is rejected.
-    s.ctx = with_client
-    conn = s.connection()
-    conn.connect()
-    newer = os.path.join(workdir, "newer")
-    p = subprocess.run([SCOREGATE, "certs", "generate", "--out", newer, "--service", "scoregate",
-                        "--namespace", "scoregate-system", "--dns", "localhost", "--dns", "127.0.0.1"],
-                       capture_output=True, text=True, timeout=60)
-    for name in ("tls.key", "tls.crt"):
-        shutil.copy(os.path.join(newer, name), os.path.join(own, name + ".tmp"))
-        os.rename(os.path.join(own, name + ".tmp"), os.path.join(own, name))
-    new_ctx = Server.make_context(os.path.join(newer, "ca.crt"))
-    new_ctx.load_cert_chain(os.path.join(client, "tls.crt"), os.path.join(client, "tls.key"))
-    deadline = time.time() + 15
-    reloaded = False
-    while time.time() < deadline and not reloaded:
-        time.sleep(0.5)
-        try:
-            s.ctx = new_ctx
-            reloaded = s.request("GET", "/healthz")[0] == 200
-        except (OSError, ssl.SSLError):
-            pass
-    res.check("a new certificate pair is served without a restart", reloaded, s.log_text()[-500:])
-    s.ctx = with_client
-    status, _, _ = s.request("GET", "/healthz", conn=conn)
-    res.check("a connection opened before the swap keeps working", status == 200)
-    conn.close()
-    write(os.path.join(own, "tls.crt"), "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
-    deadline = time.time() + 15
-    while time.time() < deadline and "rejected" not in s.log_text():
-        time.sleep(0.5)
-    res.check("a broken pair is rejected with a log line", "new serving certificate rejected" in s.log_text(),
-              s.log_text()[-500:])
-    s.ctx = new_ctx
-    res.check("the old pair keeps being served", s.request("GET", "/healthz")[0] == 200)
-    res.check("exit 0 on SIGTERM", s.stop() == 0)
-
-    # An expired serving certificate: /readyz fails.
-    expired = os.path.join(workdir, "expired")
-    p = subprocess.run([SCOREGATE, "certs", "generate", "--out", expired, "--service", "scoregate",
-                        "--namespace", "scoregate-system", "--dns", "localhost", "--dns", "127.0.0.1",
-                        "--days", "0"], capture_output=True, text=True, timeout=60)
-    if p.returncode == 0:
-        cfg = f"server:\n  tls:\n    certFile: {expired}/tls.crt\n    keyFile: {expired}/tls.key\n"
-        e = Server(SCOREGATE, config=write(os.path.join(workdir, "expired.yaml"), cfg), workdir=workdir,
-                   state_dir=os.path.join(workdir, "state2"))
-        servers.append(e)
-        e.start(wait=False)
-        try:
-            rc = e.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            rc = None
-        res.check("an expired serving certificate is refused at start with a clear message",
-                  rc not in (None, 0) and "expired" in e.log_text(), e.log_text()[-400:])
+def section_limits():
+    s = server(args=["--timeout", "2", "--max-body", "65536"])
+    limits_bad_requests(s)
+    limits_malformed_reviews(s)
+    limits_slow_client(s)
+    limits_connections()
 
 
 SECTIONS = {
@@ -831,19 +545,6 @@ SECTIONS = {
     "roundtrip": section_roundtrip, "tls": section_tls,
 }
 
+
 if __name__ == "__main__":
-    watchdog = threading.Timer(240, lambda: (print("FAIL section timed out", flush=True), os._exit(1)))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        SECTIONS[SECTION]()
-    except Exception as e:  # a crash of the test itself is a failure, with the servers' logs
-        import traceback
-        traceback.print_exc()
-        res.check(f"section {SECTION} ran to the end", False, repr(e))
-        for s in servers:
-            print(s.log_text()[-2000:])
-    finally:
-        for s in servers:
-            s.kill()
-    sys.exit(res.finish())
+    harness.run_sections(SECTIONS, [SECTION], seconds=240, servers=servers)

@@ -11,59 +11,16 @@ import http.client
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: harness.py
+from harness import check, free_port  # noqa: E402,F401
+
 API = "admission.k8s.io/v1"
-
-
-class Results:
-    """Counts checks; prints "N passed, N failed" at the end."""
-
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   {name}", flush=True)
-        else:
-            self.failed += 1
-            print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
-        return ok
-
-    def finish(self):
-        print(f"{self.passed} passed, {self.failed} failed", flush=True)
-        return 1 if self.failed or not self.passed else 0
-
-
-def run_section(sections, name, res, seconds, cleanup=lambda: None):
-    """Run sections[name]() within `seconds` (a watchdog fails the run after that); a crash of the test
-    itself is a failed check; `cleanup` runs either way. Exits with res.finish()."""
-    import sys
-    import threading
-    import traceback
-    watchdog = threading.Timer(seconds, lambda: (print("FAIL section timed out", flush=True), os._exit(1)))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        sections[name]()
-    except Exception as e:  # a crash of the test itself is a failure, never a pass
-        traceback.print_exc()
-        res.check(f"section {name} ran to the end", False, repr(e))
-    finally:
-        cleanup()
-    sys.exit(res.finish())
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -222,7 +179,7 @@ def review(operation, obj=None, old=None, namespace="shop", dry_run=False, sub=N
     return {"apiVersion": API, "kind": "AdmissionReview", "request": req}
 
 
-def check_review(res, server, endpoint, rev, conn=None, expect_allowed=None):
+def check_review(server, endpoint, rev, conn=None, expect_allowed=None):
     """POST `rev` and check everything the API server requires of the answer.
     Returns the response object (or None when a check failed)."""
     status, headers, data = server.post(endpoint, rev, conn)
@@ -230,14 +187,14 @@ def check_review(res, server, endpoint, rev, conn=None, expect_allowed=None):
     problems = []
     if status != 200:
         problems.append(f"HTTP {status}: {data[:300]!r}")
-        res.check(name + " answers like the API server expects", False, "; ".join(problems))
+        check(name + " answers like the API server expects", False, "; ".join(problems))
         return None
     if not headers.get("content-type", "").startswith("application/json"):
         problems.append("content type " + headers.get("content-type", ""))
     try:
         body = json.loads(data)
     except ValueError as e:
-        res.check(name + " answers like the API server expects", False, f"not JSON: {e}")
+        check(name + " answers like the API server expects", False, f"not JSON: {e}")
         return None
     if body.get("apiVersion") != API or body.get("kind") != "AdmissionReview":
         problems.append(f"apiVersion/kind {body.get('apiVersion')}/{body.get('kind')}")
@@ -277,7 +234,7 @@ def check_review(res, server, endpoint, rev, conn=None, expect_allowed=None):
             problems.append(f"auditAnnotations.{key} missing or not a string")
     if expect_allowed is not None and r.get("allowed") is not expect_allowed:
         problems.append(f"allowed is {r.get('allowed')}, expected {expect_allowed}; status {r.get('status')}")
-    ok = res.check(name + " answers like the API server expects", not problems, "; ".join(problems))
+    ok = check(name + " answers like the API server expects", not problems, "; ".join(problems))
     return r if ok else None
 
 

@@ -64,6 +64,9 @@ static void *worker(void *arg)
         size_t i = pl->next++;
         pthread_mutex_unlock(&pl->mu);
         scan_read *slot = &pl->slots[i % pl->nslots];   /* free: input i - nslots is decided */
+        /* The trees of input i - nslots are freed here, by the thread that built them: in parallel,
+         * and into the allocator arena they came from. */
+        sg_manifest_list_free(&slot->list);
         read_input(&pl->in->items[i], slot);
         pthread_mutex_lock(&pl->mu);
         slot->done = true;
@@ -111,7 +114,7 @@ static void decide_one(decider *d, const char *file, const sg_manifest *m)
         sg_admission_free(&a);
 }
 
-/* The objects of input i, in order; then its trees are freed. */
+/* The objects of an input, in order. */
 static void decide_input(decider *d, const scan_input *in, scan_read *rd)
 {
     scan_report *r = d->r;
@@ -135,7 +138,6 @@ static void decide_input(decider *d, const scan_input *in, scan_read *rd)
             scan_progress_update(&d->progress, ++d->decided, d->objects);
         }
     }
-    sg_manifest_list_free(&rd->list);
 }
 
 /* False when no thread could start (nothing was read then). */
@@ -164,6 +166,8 @@ static bool run_threads(decider *d, const scan_inputs *in, unsigned jobs)
     }
     for (unsigned t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
+    for (size_t i = 0; i < pl.nslots; i++)
+        sg_manifest_list_free(&pl.slots[i].list);
     free(threads);
     pthread_cond_destroy(&pl.cv);
     pthread_mutex_destroy(&pl.mu);
@@ -181,6 +185,7 @@ void scan_run(scan_report *r, const scan_inputs *in, const char *ns, unsigned jo
         for (size_t i = 0; i < in->count; i++) {
             read_input(&in->items[i], &rd);
             decide_input(&d, &in->items[i], &rd);
+            sg_manifest_list_free(&rd.list);
         }
     }
     scan_progress_end(&d.progress);

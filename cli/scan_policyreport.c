@@ -138,7 +138,7 @@ static size_t group_items(const scan_report *r, long *group)
 static int write_report(FILE *out, const scan_report *r, const size_t *idx, size_t n, const struct timespec *now,
                         bool first)
 {
-    const char *ns = scan_item_get(r, idx[0])->eval.namespace_;   /* stays valid: in the record store */
+    const char *ns = scan_item_get(r, idx[0])->eval.namespace_;   /* used before the next scan_item_get */
     json_t *meta = json_pack("{s:s}", "name", REPORT_NAME);
     if (ns)
         json_object_set_new(meta, "namespace", json_string(ns));

@@ -7,13 +7,17 @@
  * of megabytes and the trees of only the files in flight are ever held.
  *
  * Records are packed byte strings (strings inline and NUL-terminated, numbers
- * copied unaligned) in 1 MiB chunks that never move, so the strings a view
- * hands out stay valid for the report's life. scan_item_get() unpacks one
- * record into a reusable view for the writers.
+ * copied unaligned), appended to an unlinked temporary file (in $TMPDIR, else
+ * /tmp), so that memory holds 8 bytes per object, not the records: a scan's
+ * memory is then the inventory plus the files in flight. When no temporary
+ * file can be made they stay in memory, in 1 MiB chunks. scan_item_get()
+ * reads one record back and unpacks it into a reusable view for the writers.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scan.h"
 
@@ -38,9 +42,15 @@ typedef struct chunk {
 } chunk;
 
 struct scan_records {
+    FILE *spill;                   /* the temporary file, or NULL: the records are in chunks */
+    size_t nspilled;               /* records 0 .. nspilled-1 are in it */
+    bool full, flushed;            /* full: a write failed, the later records are in chunks */
+    uint64_t size;                 /* bytes written to it */
     chunk *chunks;                 /* the newest first */
-    const unsigned char **recs;
+    uint64_t *recs;                /* where record i starts: an offset in the file, or its address */
     size_t count, cap;
+    unsigned char *rbuf;           /* the record read back */
+    size_t rbufcap;
     unsigned char *buf;            /* the record being packed */
     size_t len, bufcap;
     /* the view */
@@ -51,9 +61,27 @@ struct scan_records {
     size_t findcap, changecap;
 };
 
+/* An unlinked temporary file, or NULL. */
+static FILE *spill_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/scoregate-scan-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    if (!f)
+        close(fd);
+    return f;
+}
+
 scan_records *scan_records_new(void)
 {
-    return sg_calloc(1, sizeof(scan_records));
+    scan_records *s = sg_calloc(1, sizeof(scan_records));
+    s->spill = spill_file();
+    return s;
 }
 
 void scan_records_free(scan_records *s)
@@ -64,7 +92,10 @@ void scan_records_free(scan_records *s)
         next = c->next;
         free(c);
     }
+    if (s->spill)
+        fclose(s->spill);
     free(s->recs);
+    free(s->rbuf);
     free(s->buf);
     free(s->findings);
     free(s->denials);
@@ -99,8 +130,21 @@ static void put_str(scan_records *s, const char *v)
         put(s, v, strlen(v) + 1);
 }
 
-static unsigned char *store(scan_records *s)
+/* Keep the packed record; where it is. */
+static uint64_t store(scan_records *s)
 {
+    if (s->spill && !s->full && fwrite(s->buf, 1, s->len, s->spill) == s->len) {
+        uint64_t at = s->size;
+        s->size += s->len;
+        s->nspilled++;
+        s->flushed = false;
+        return at;
+    }
+    if (s->spill && !s->full) {   /* the disk is full: the records written so far stay there, the rest here */
+        fprintf(stderr, "scoregate scan: cannot write the scan's records to a temporary file; keeping them in "
+                "memory\n");
+        s->full = true;
+    }
     chunk *c = s->chunks;
     if (!c || c->size - c->used < s->len) {
         size_t size = s->len > CHUNK ? s->len : CHUNK;
@@ -111,7 +155,7 @@ static unsigned char *store(scan_records *s)
     unsigned char *at = c->data + c->used;
     memcpy(at, s->buf, s->len);
     c->used += s->len;
-    return at;
+    return (uint64_t)(uintptr_t)at;
 }
 
 static void put_finding(scan_records *s, const sg_finding *f, sg_denial d)
@@ -193,7 +237,8 @@ void scan_records_add(scan_records *s, const char *file, const sg_manifest *m, c
         s->cap = s->cap ? 2 * s->cap : 1024;
         s->recs = sg_reallocarray(s->recs, s->cap, sizeof *s->recs);
     }
-    s->recs[s->count++] = store(s);
+    uint64_t at = store(s);
+    s->recs[s->count++] = at;
 }
 
 /* ---- unpacking ---- */
@@ -274,10 +319,33 @@ static const unsigned char *get_prediction(const unsigned char *p, unsigned flag
     return p;
 }
 
+/* Record i: read back from the temporary file, or where it is in memory. */
+static const unsigned char *record(scan_records *s, size_t i)
+{
+    if (i >= s->nspilled)
+        return (const unsigned char *)(uintptr_t)s->recs[i];
+    size_t len = (size_t)((i + 1 < s->nspilled ? s->recs[i + 1] : s->size) - s->recs[i]);
+    if (len > s->rbufcap) {
+        s->rbufcap = len;
+        s->rbuf = sg_realloc(s->rbuf, len);
+    }
+    ssize_t got = -1;
+    if (s->flushed || fflush(s->spill) == 0) {
+        s->flushed = true;
+        got = pread(fileno(s->spill), s->rbuf, len, (off_t)s->recs[i]);
+    }
+    if (got != (ssize_t)len) {
+        /* The file was ours alone, unlinked, and written without error: only a failing disk gets here. */
+        fprintf(stderr, "scoregate scan: cannot read the scan's records back from their temporary file\n");
+        exit(2);
+    }
+    return s->rbuf;
+}
+
 const scan_item *scan_item_get(const scan_report *r, size_t i)
 {
     scan_records *s = r->records;
-    const unsigned char *p = s->recs[i];
+    const unsigned char *p = record(s, i);
     scan_item *it = &s->item;
     memset(it, 0, sizeof *it);
     unsigned flags = p[0], strs = p[1];

@@ -78,6 +78,18 @@ static bool valid_url(const char *s)
     return true;
 }
 
+static int parse_jobs(const char *arg, unsigned *jobs)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*end || end == arg || n < 1 || n > MAX_JOBS) {
+        fprintf(stderr, "scoregate scan: --jobs takes a number of threads from 1 to %d, not '%s'\n", MAX_JOBS, arg);
+        return -1;
+    }
+    *jobs = (unsigned)n;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, scan_options *o)
 {
     static const struct option longopts[] = {
@@ -108,16 +120,10 @@ static int parse_args(int argc, char **argv, scan_options *o)
             break;
         case 'b': o->baseline = optarg; break;
         case 'S': o->strict = true; break;
-        case 'j': {
-            long n = strtol(optarg, &end, 10);
-            if (*end || end == optarg || n < 1 || n > MAX_JOBS) {
-                fprintf(stderr, "scoregate scan: --jobs takes a number of threads from 1 to %d, not '%s'\n", MAX_JOBS,
-                        optarg);
+        case 'j':
+            if (parse_jobs(optarg, &o->jobs) < 0)
                 return -1;
-            }
-            o->jobs = (unsigned)n;
             break;
-        }
         case 'u':
             if (!valid_url(optarg)) {
                 fprintf(stderr, "scoregate scan: --help-base-url takes an absolute http:// or https:// URL without "

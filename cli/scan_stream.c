@@ -22,7 +22,7 @@
 
 #include "scan.h"
 
-#define WINDOW 2   /* files read ahead per job */
+#define WINDOW 1   /* files read ahead per job */
 
 /* One file read: its objects, or why not. */
 typedef struct scan_read {
@@ -128,10 +128,10 @@ static void decide_input(decider *d, const scan_input *in, scan_read *rd)
         scan_note_skip(r, name, !strncmp(rd->err, name, n) && !strncmp(rd->err + n, ": ", 2) ? rd->err + n + 2
                                                                                               : rd->err);
     } else if (rd->list.nfiles == 1) {
-        /* The report keeps the file's name: the records point to it. */
+        /* The report keeps the file's name, the records point to it: a copy made here, as a
+         * worker's allocation kept for good would pin that worker's heap. */
         r->files = sg_reallocarray(r->files, r->nfiles + 1, sizeof *r->files);
-        const char *file = r->files[r->nfiles++] = rd->list.files[0];
-        rd->list.files[0] = NULL;
+        const char *file = r->files[r->nfiles++] = sg_strdup(rd->list.files[0]);
         d->objects += rd->list.count;
         for (size_t k = 0; k < rd->list.count; k++) {
             decide_one(d, file, &rd->list.items[k]);

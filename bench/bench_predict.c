@@ -1,6 +1,6 @@
 /*
  * bench_predict.c - the cost of one score prediction as the inventory grows.
- * For 1k, 10k and 100k resources (each size in its own child process, so the
+ * For 1k, 10k, 100k and 300k resources (each size in its own child process, so the
  * RSS figures are separate) it fills an inventory with random outcomes over a
  * Defender-like catalog, then times predictions (UPDATE of held resources and
  * CREATE of new ones, outcomes built beforehand) and prints nanoseconds per
@@ -122,7 +122,7 @@ static void run(size_t n, long predictions)
 int main(int argc, char **argv)
 {
     long predictions = argc > 1 ? strtol(argv[1], NULL, 10) : 200000;
-    const size_t sizes[] = {1000, 10000, 100000};
+    const size_t sizes[] = {1000, 10000, 100000, 300000};
     if (predictions <= 0) {
         fprintf(stderr, "usage: bench_predict [predictions per size]\n");
         return 2;

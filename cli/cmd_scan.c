@@ -22,6 +22,7 @@
 #include "score.h"
 
 #define MAX_STANDARDS 8
+#define MAX_JOBS 256
 
 typedef struct scan_options {
     const char *config;
@@ -32,6 +33,7 @@ typedef struct scan_options {
     const char *help_base_url;
     double min_score;
     bool strict;
+    unsigned jobs;                 /* threads reading files; 0: one per core */
     const char *standards[MAX_STANDARDS];
     size_t nstandards;
 } scan_options;
@@ -55,6 +57,9 @@ static void usage(FILE *out)
             "      --strict           read every file of a directory as a manifest: no file is skipped\n"
             "                         (by default files with no Kubernetes object, kustomizations and\n"
             "                         the patches they name are skipped, each with a notice)\n"
+            "  -j, --jobs N           read and parse files on N threads (default: one per core); the\n"
+            "                         objects are still decided one after another in input order, so\n"
+            "                         the report is the same whatever N\n"
             "  -h, --help             show this help\n\n"
             "exit status: 0 nothing would be denied, 1 something would be denied,\n"
             "             2 usage or input error (the report of everything else is still written\n"
@@ -73,6 +78,18 @@ static bool valid_url(const char *s)
     return true;
 }
 
+static int parse_jobs(const char *arg, unsigned *jobs)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*end || end == arg || n < 1 || n > MAX_JOBS) {
+        fprintf(stderr, "scoregate scan: --jobs takes a number of threads from 1 to %d, not '%s'\n", MAX_JOBS, arg);
+        return -1;
+    }
+    *jobs = (unsigned)n;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, scan_options *o)
 {
     static const struct option longopts[] = {
@@ -81,13 +98,13 @@ static int parse_args(int argc, char **argv, scan_options *o)
         {"namespace", required_argument, NULL, 'n'}, {"baseline", required_argument, NULL, 'b'},
         {"min-score", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
         {"help-base-url", required_argument, NULL, 'u'}, {"strict", no_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0}};
+        {"jobs", required_argument, NULL, 'j'},      {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->format = "text";
     o->min_score = -1;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "c:f:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:f:o:j:h", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'c': o->config = optarg; break;
@@ -103,6 +120,10 @@ static int parse_args(int argc, char **argv, scan_options *o)
             break;
         case 'b': o->baseline = optarg; break;
         case 'S': o->strict = true; break;
+        case 'j':
+            if (parse_jobs(optarg, &o->jobs) < 0)
+                return -1;
+            break;
         case 'u':
             if (!valid_url(optarg)) {
                 fprintf(stderr, "scoregate scan: --help-base-url takes an absolute http:// or https:// URL without "
@@ -144,51 +165,23 @@ static int parse_args(int argc, char **argv, scan_options *o)
     return 0;
 }
 
-/* Admit every manifest in input order into the scan's inventory, with the
- * decision the webhook makes (mutation and validation in one step). An object
- * that cannot be judged is an input error naming its place; the others are
- * still judged. */
-static void decide_all(scan_report *r, const char *ns)
+/* --jobs by default: one thread per core. */
+static unsigned default_jobs(void)
 {
-    time_t now = time(NULL);
-    size_t first_error = r->nerrors;
-    r->items = sg_calloc(r->manifests.count, sizeof *r->items);
-    scan_progress progress;
-    scan_progress_start(&progress, r->manifests.count);
-    for (size_t i = 0; i < r->manifests.count; i++) {
-        const sg_manifest *m = &r->manifests.items[i];
-        scan_item *it = &r->items[r->count];
-        sg_admission_request req = {.mode = SG_ADMISSION_ADMIT, .operation = SG_SCORE_CREATE, .object = m->object,
-                                    .namespace_ = ns, .now = now};
-        char why[SG_ERRMAX];
-        if (sg_admission_decide(r->policy, r->model, r->inventory, &req, &it->adm, why, sizeof why) < 0) {
-            scan_note_add(&r->errors, &r->nerrors, m->file, m->document, m->line, why);
-        } else if (*it->adm.refusal) {
-            scan_note_add(&r->errors, &r->nerrors, m->file, m->document, m->line, it->adm.refusal);
-            sg_admission_free(&it->adm);
-        } else {
-            it->manifest = m;
-            r->count++;
-            r->denied += !it->adm.allowed;
-        }
-        scan_progress_update(&progress, i + 1);
-    }
-    scan_progress_end(&progress);
-    for (size_t i = first_error; i < r->nerrors; i++)
-        fprintf(stderr, "scoregate scan: %s: document %d, line %d: %s\n", r->errors[i].file, r->errors[i].document,
-                r->errors[i].line, r->errors[i].message);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (unsigned)n;
 }
 
 static void report_free(scan_report *r)
 {
-    for (size_t i = 0; i < r->count; i++)
-        sg_admission_free(&r->items[i].adm);
-    free(r->items);
+    scan_records_free(r->records);
+    for (size_t i = 0; i < r->nfiles; i++)
+        free(r->files[i]);
+    free(r->files);
     json_decref(r->score);
     json_decref(r->prediction);
     sg_inventory_free(r->inventory);
     sg_score_model_free(r->model);
-    sg_manifest_list_free(&r->manifests);
     scan_notes_free(r->skipped, r->nskipped);
     scan_notes_free(r->errors, r->nerrors);
 }
@@ -224,11 +217,13 @@ int sg_cmd_scan(int argc, char **argv)
     }
     scan_report r = {.policy = policy, .help_base_url = o.help_base_url};
     int status = 0;
-    scan_read_inputs(&r, argv + optind, (size_t)(argc - optind), o.strict);
+    scan_inputs in;
+    scan_list_inputs(&r, argv + optind, (size_t)(argc - optind), o.strict, &in);
     if (scan_open_inventory(&r, o.baseline, o.namespace_, err, sizeof err) < 0)
         status = 2;
     if (status == 0)
-        decide_all(&r, o.namespace_);
+        scan_run(&r, &in, o.namespace_, o.jobs ? o.jobs : default_jobs());
+    scan_inputs_free(&in);
     double percent = -1; /* the resulting secure score (scan_score.c), -1 when n/a */
     if (status == 0)
         scan_score(&r, o.baseline != NULL, &percent);

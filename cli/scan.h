@@ -14,13 +14,63 @@
 #include <scoregate/policy.h>
 #include <scoregate/scoring.h>
 
-/* One scanned object and the admission decision the cluster would make:
- * adm.eval holds its findings, adm.denials[k] says why finding k is denied
- * (SG_DENIAL_NONE when it is not), adm.gate the score gate's verdict. */
+/*
+ * One scanned object and the admission decision the cluster would make, as
+ * the writers read it. The scan keeps no jansson tree of an object once it is
+ * decided: each becomes a compact record (scan_record.c) holding only what
+ * the reports print, and scan_item_get() unpacks one record at a time into
+ * this view. Strings point into the record store (stable for the report's
+ * life); the arrays are the view's and valid until the next scan_item_get().
+ */
+typedef struct scan_finding {
+    size_t rec;                    /* index into the policy's catalog */
+    sg_status status;
+    sg_action action;
+    const char *container, *container_type, *message;   /* NULL when none */
+    const char *exemption;         /* borrowed from the policy, or NULL */
+    sg_exemption_category exemption_category;
+    bool exemption_expired;
+    const char *expired_exemption; /* borrowed from the policy, or NULL */
+    time_t exemption_expires;
+} scan_finding;
+
+typedef struct scan_eval {
+    const char *api_version, *kind;
+    const char *namespace_, *name; /* NULL: cluster-scoped, unnamed */
+    bool excluded;
+    const scan_finding *findings;
+    size_t count;
+} scan_eval;
+
+typedef struct scan_change {
+    const char *id;                /* interned by scoring */
+    double before, after;
+} scan_change;
+
 typedef struct scan_item {
-    const sg_manifest *manifest;   /* borrowed from the report's manifest list */
-    sg_admission adm;
+    struct {
+        const char *file;
+        int document, line;
+    } source;
+    scan_eval eval;
+    const sg_denial *denials;      /* eval.count entries: why finding k is denied, or SG_DENIAL_NONE */
+    bool allowed;
+    struct {
+        bool denied, by_max_drop;
+        double limit;
+        const char *message;       /* "" when not denied */
+    } gate;
+    struct {                       /* the object's predicted score change (sg_score_prediction) */
+        bool has_before, has_after, has_delta;
+        double before, after, delta, exact_delta;
+        const scan_change *changes;
+        size_t nchanges;
+    } prediction;
+    const char *patch;             /* the enforce patch as compact JSON text, or NULL */
 } scan_item;
+
+/* The record store (scan_record.c). */
+typedef struct scan_records scan_records;
 
 /* An input that was skipped, or could not be read or judged: where, and why. */
 typedef struct scan_note {
@@ -34,8 +84,9 @@ typedef struct scan_report {
     sg_score_model *model;         /* the policy's score model */
     sg_inventory *inventory;       /* empty or the baseline, with every admitted object put in order */
     sg_score before;               /* the inventory's score before the scan */
-    sg_manifest_list manifests;
-    scan_item *items;
+    char **files;                  /* the names of the files read, in order */
+    size_t nfiles;
+    scan_records *records;         /* one per admitted object, in input order */
     size_t count;
     size_t denied;                 /* resources admission would deny */
     scan_note *skipped;            /* files of a directory that are not manifests, kustomizations, patches */
@@ -54,11 +105,41 @@ typedef struct scan_report {
     "Fix the object's unhealthy findings, so that admitting it keeps the score within scoreGate's minScore and "    \
     "maxDrop."
 
-/* The inputs (scan_inputs.c): read `paths` into r->manifests, recording in
- * r->skipped what a directory holds that is not for the API server (unless
- * `strict`) and in r->errors what cannot be read, with a line on standard
- * error for each; everything else is still read. */
-void scan_read_inputs(scan_report *r, char *const *paths, size_t npaths, bool strict);
+/* The inputs (scan_inputs.c): the files `paths` name, in input order, each to
+ * read (strictly or leniently) or skipped with a reason; a directory that
+ * cannot be walked or a kustomization that cannot be read is recorded in
+ * r->errors (with a line on standard error). */
+typedef struct scan_input {
+    char *path;
+    bool lenient;                  /* a file of a directory (without --strict): may be skipped */
+    char *skip;                    /* why it is skipped without reading (Helm, kustomize), or NULL */
+} scan_input;
+typedef struct scan_inputs {
+    scan_input *items;
+    size_t count;
+} scan_inputs;
+void scan_list_inputs(scan_report *r, char *const *paths, size_t npaths, bool strict, scan_inputs *in);
+void scan_inputs_free(scan_inputs *in);
+/* Record an input that was not read: a skip (a line on standard error, a note in r->skipped). */
+void scan_note_skip(scan_report *r, const char *file, const char *why);
+void scan_note_error(scan_report *r, const char *file, const char *err);
+
+/* The scan itself (scan_stream.c): read the inputs on `jobs` threads (1: in
+ * this one), file by file, and admit their objects in input order, one after
+ * another, into r->inventory with the webhook's decision (sg_admission_decide),
+ * keeping a compact record of each. A file's trees are freed once its objects
+ * are decided, so memory holds the records and the files in flight, not the
+ * input. What cannot be read or judged is recorded in r->errors (reading
+ * errors first, then decisions', each in input order). */
+void scan_run(scan_report *r, const scan_inputs *in, const char *ns, unsigned jobs);
+
+/* Records (scan_record.c). */
+scan_records *scan_records_new(void);
+/* Keep the decision `a` of the object `m` (whose file name is `file`, owned by the report). */
+void scan_records_add(scan_records *s, const char *file, const sg_manifest *m, const sg_admission *a);
+/* The view of record i (0 <= i < r->count); valid until the next call for this report. */
+const scan_item *scan_item_get(const scan_report *r, size_t i);
+void scan_records_free(scan_records *s);
 /* Record a note; a leading "FILE: " and "document D, line L: " of `text` become its place
  * (unless `document` is given). */
 void scan_note_add(scan_note **list, size_t *n, const char *file, int document, int line, const char *text);
@@ -117,7 +198,8 @@ json_t *scan_json_text(const char *s);
 
 /* "Kind/namespace/name" ("Kind/name" for cluster-scoped objects), into buf
  * (cut at a character boundary when it does not fit). */
-void scan_resource_label(const sg_eval *ev, char *buf, size_t len);
+void scan_label(const char *kind, const char *ns, const char *name, char *buf, size_t len);
+#define scan_resource_label(ev, buf, len) scan_label((ev)->kind, (ev)->namespace_, (ev)->name, (buf), (len))
 
 /* A time as RFC 3339 in UTC ("2027-03-31T00:00:00Z"), into buf. */
 void scan_time_text(time_t t, char *buf, size_t len);
@@ -126,19 +208,19 @@ void scan_time_text(time_t t, char *buf, size_t len);
  * "exemption NAME expired on TIME, so it no longer applies", into buf, which
  * is returned; NULL otherwise. Every format says it, so no one mistakes an
  * expired exemption for an active one. */
-const char *scan_expired_note(const sg_finding *f, char *buf, size_t len);
+const char *scan_expired_note(const scan_finding *f, char *buf, size_t len);
 
 /* Progress on standard error for long scans (scan_progress.c): shown only when
- * standard error is a terminal and there are at least SCAN_PROGRESS_MIN
- * objects; a single line rewritten in place and blanked when done. */
+ * standard error is a terminal, once the files read so far hold at least
+ * SCAN_PROGRESS_MIN objects ("scanned D/N objects": N grows as files are
+ * read); a single line rewritten in place and blanked when done. */
 #define SCAN_PROGRESS_MIN 1000
 typedef struct scan_progress {
-    size_t total;
     int width;                     /* longest line written, to blank it */
-    bool active;
+    bool tty, active;
 } scan_progress;
-void scan_progress_start(scan_progress *p, size_t total);
-void scan_progress_update(scan_progress *p, size_t done);
+void scan_progress_start(scan_progress *p);
+void scan_progress_update(scan_progress *p, size_t done, size_t total);
 void scan_progress_end(scan_progress *p);
 
 /* Skipped files or input errors as a JSON list of {file, document, line, <text_key>} (the place
@@ -146,6 +228,6 @@ void scan_progress_end(scan_progress *p);
 json_t *scan_notes_json(const scan_note *notes, size_t n, const char *text_key);
 
 /* One finding as the JSON object of docs/scan.md (shared by the writers). */
-json_t *scan_finding_json(const scan_report *r, const sg_finding *f);
+json_t *scan_finding_json(const scan_report *r, const scan_finding *f);
 
 #endif

@@ -128,11 +128,11 @@ static void prediction(FILE *out, const scan_report *r)
 
 static void finding_row(FILE *out, const scan_report *r, const scan_item *it, size_t k)
 {
-    const sg_finding *f = &it->adm.eval.findings[k];
+    const scan_finding *f = &it->eval.findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
     const char *pill = f->status == SG_STATUS_EXEMPT           ? "exempt"
                        : f->status == SG_STATUS_NOT_APPLICABLE ? "na"
-                       : it->adm.denials[k]                         ? "deny"
+                       : it->denials[k]                         ? "deny"
                                                                : sg_action_name(f->action);
     const char *sev = sg_severity_name(rec->severity);
     fprintf(out, "<tr><td><span class=\"pill %s\">%s</span></td><td><span class=\"sev %s\">%s</span></td><td>", pill,
@@ -167,20 +167,20 @@ static void finding_row(FILE *out, const scan_report *r, const scan_item *it, si
 /* Rank for ordering a resource's rows: denied, then unhealthy by severity, then the rest. */
 static int rank(const scan_report *r, const scan_item *it, size_t k)
 {
-    const sg_finding *f = &it->adm.eval.findings[k];
+    const scan_finding *f = &it->eval.findings[k];
     if (f->status == SG_STATUS_UNHEALTHY)
-        return it->adm.denials[k] ? 0 : 3 - (int)sg_policy_rec(r->policy, f->rec)->severity;
+        return it->denials[k] ? 0 : 3 - (int)sg_policy_rec(r->policy, f->rec)->severity;
     return f->status == SG_STATUS_HEALTHY ? 6 : 5;
 }
 
 static void resource(FILE *out, const scan_report *r, const scan_item *it)
 {
-    const sg_eval *ev = &it->adm.eval;
+    const scan_eval *ev = &it->eval;
     size_t bad = 0, denied = 0, healthy = 0;
     for (size_t k = 0; k < ev->count; k++) {
         if (ev->findings[k].status == SG_STATUS_UNHEALTHY) {
             bad++;
-            denied += it->adm.denials[k] != SG_DENIAL_NONE;
+            denied += it->denials[k] != SG_DENIAL_NONE;
         } else if (ev->findings[k].status == SG_STATUS_HEALTHY) {
             healthy++;
         }
@@ -194,11 +194,11 @@ static void resource(FILE *out, const scan_report *r, const scan_item *it)
     }
     sg_html_escape(out, ev->name ? ev->name : "(unnamed)");
     fputs("</h3><span class=\"src\">", out);
-    sg_html_escape(out, it->manifest->file);
-    fprintf(out, ":%d</span><span class=\"right\">", it->manifest->line);
+    sg_html_escape(out, it->source.file);
+    fprintf(out, ":%d</span><span class=\"right\">", it->source.line);
     if (denied)
         fprintf(out, "<span class=\"pill deny\">%zu denied</span>", denied);
-    else if (it->adm.gate.denied)
+    else if (it->gate.denied)
         fputs("<span class=\"pill deny\">denied by the score gate</span>", out);
     if (bad)
         fprintf(out, "<span class=\"pill warn\">%zu unhealthy</span>", bad);
@@ -209,9 +209,9 @@ static void resource(FILE *out, const scan_report *r, const scan_item *it)
         fputs("<div class=\"note\">Namespace excluded globally: not evaluated.</div>\n</section>\n", out);
         return;
     }
-    if (it->adm.gate.denied) {
+    if (it->gate.denied) {
         fputs("<div class=\"note gate\"><span class=\"pill deny\">deny</span> <b>" SCAN_GATE_ID "</b>: ", out);
-        sg_html_escape(out, it->adm.gate.message);
+        sg_html_escape(out, it->gate.message);
         fputs("<div class=\"fix\"><b>Fix:</b> " SCAN_GATE_REMEDIATION "</div></div>\n", out);
     }
     if (ev->count == healthy) {
@@ -231,7 +231,7 @@ static void resource(FILE *out, const scan_report *r, const scan_item *it)
     if (healthy && ev->count != healthy) {
         fprintf(out, "<details><summary>%zu passing check%s</summary><ul>", healthy, healthy == 1 ? "" : "s");
         for (size_t k = 0; k < ev->count; k++) {
-            const sg_finding *f = &ev->findings[k];
+            const scan_finding *f = &ev->findings[k];
             if (f->status != SG_STATUS_HEALTHY)
                 continue;
             fputs("<li>", out);
@@ -277,7 +277,7 @@ int scan_write_html(const scan_report *r, FILE *out)
     sg_html_begin(out, "scoregate scan report");
     fputs("<header><h1>scoregate scan report</h1><p>", out);
     fprintf(out, "%zu resource%s from %zu source%s &middot; %zu unhealthy finding%s &middot; generated %s",
-            r->count, r->count == 1 ? "" : "s", r->manifests.nfiles, r->manifests.nfiles == 1 ? "" : "s", c.unhealthy,
+            r->count, r->count == 1 ? "" : "s", r->nfiles, r->nfiles == 1 ? "" : "s", c.unhealthy,
             c.unhealthy == 1 ? "" : "s", when);
     fputs("</p></header>\n", out);
     overview(out, r, &c);
@@ -286,7 +286,7 @@ int scan_write_html(const scan_report *r, FILE *out)
     notes(out, "Inputs that could not be read (the scan exits 2)", r->errors, r->nerrors);
     notes(out, "Files skipped: not objects for the API server", r->skipped, r->nskipped);
     for (size_t i = 0; i < r->count; i++)
-        resource(out, r, &r->items[i]);
+        resource(out, r, scan_item_get(r, i));
     if (r->count == 0)
         fputs("<section class=\"card\"><div class=\"note\">No Kubernetes objects in the input.</div></section>\n", out);
     char footer[160];

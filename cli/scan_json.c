@@ -3,7 +3,7 @@
  */
 #include "scan.h"
 
-json_t *scan_finding_json(const scan_report *r, const sg_finding *f)
+json_t *scan_finding_json(const scan_report *r, const scan_finding *f)
 {
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "recommendation", rec->id, "standard",
@@ -29,46 +29,64 @@ json_t *scan_finding_json(const scan_report *r, const sg_finding *f)
     return o;
 }
 
-/* The score gate's verdict: null when it let the object pass. */
-static json_t *gate_json(const sg_admission *a)
+static json_t *real_or_null(bool has, double v)
 {
-    if (!a->gate.denied)
+    return has ? json_real(v) : json_null();
+}
+
+/* The score gate's verdict: null when it let the object pass. */
+static json_t *gate_json(const scan_item *it)
+{
+    if (!it->gate.denied)
         return json_null();
-    const sg_score *before = &a->prediction.before, *after = &a->prediction.after;
-    return json_pack("{s:f,s:o,s:o,s:s}", a->gate.by_max_drop ? "maxDrop" : "minScore", a->gate.limit, "before",
-                     before->has_percent ? json_real(before->percent) : json_null(), "after",
-                     after->has_percent ? json_real(after->percent) : json_null(), "message", a->gate.message);
+    return json_pack("{s:f,s:o,s:o,s:s}", it->gate.by_max_drop ? "maxDrop" : "minScore", it->gate.limit, "before",
+                     real_or_null(it->prediction.has_before, it->prediction.before), "after",
+                     real_or_null(it->prediction.has_after, it->prediction.after), "message", it->gate.message);
+}
+
+/* The object's predicted score change, as sg_score_prediction_to_json() writes it. */
+static json_t *prediction_json(const scan_item *it)
+{
+    json_t *controls = json_array();
+    for (size_t i = 0; i < it->prediction.nchanges; i++) {
+        const scan_change *c = &it->prediction.changes[i];
+        json_array_append_new(controls, json_pack("{s:s,s:f,s:f}", "id", c->id, "before", c->before, "after",
+                                                  c->after));
+    }
+    return json_pack("{s:o,s:o,s:o,s:o,s:o}", "before", real_or_null(it->prediction.has_before, it->prediction.before),
+                     "after", real_or_null(it->prediction.has_after, it->prediction.after), "delta",
+                     real_or_null(it->prediction.has_delta, it->prediction.delta), "exactDelta",
+                     real_or_null(it->prediction.has_delta, it->prediction.exact_delta), "controls", controls);
 }
 
 /* The decision the webhook would answer for the object (docs/architecture.md): allowed,
  * why not, the score gate, the enforce patch the cluster applies (null when
- * none is applied), and the predicted score change. */
+ * none is applied, kept as text in the record), and the predicted score change. */
 static json_t *decision_json(const scan_report *r, const scan_item *it)
 {
-    const sg_admission *a = &it->adm;
     json_t *reasons = json_array();
-    for (size_t k = 0; k < a->eval.count; k++) {
-        if (!a->denials[k])
+    for (size_t k = 0; k < it->eval.count; k++) {
+        if (!it->denials[k])
             continue;
-        const sg_finding *f = &a->eval.findings[k];
+        const scan_finding *f = &it->eval.findings[k];
         json_t *reason = json_pack("{s:s,s:s,s:s}", "recommendation", sg_policy_rec(r->policy, f->rec)->id, "message",
-                                   f->message ? f->message : "", "why", sg_denial_text(a->denials[k]));
+                                   f->message ? f->message : "", "why", sg_denial_text(it->denials[k]));
         json_object_set_new(reason, "container", f->container ? json_string(f->container) : json_null());
         json_array_append_new(reasons, reason);
     }
-    const json_t *patch = sg_admission_patch(a);
-    return json_pack("{s:b,s:o,s:o,s:O,s:o}", "allowed", a->allowed, "reasons", reasons, "gate", gate_json(a),
-                     "patch", patch ? patch : json_null(), "prediction", sg_score_prediction_to_json(&a->prediction));
+    json_t *patch = it->patch ? json_loads(it->patch, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : json_null();
+    return json_pack("{s:b,s:o,s:o,s:o,s:o}", "allowed", it->allowed, "reasons", reasons, "gate", gate_json(it),
+                     "patch", patch, "prediction", prediction_json(it));
 }
 
 static json_t *resource_json(const scan_report *r, const scan_item *it)
 {
-    const sg_eval *ev = &it->adm.eval;
+    const scan_eval *ev = &it->eval;
     json_t *o = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
     json_object_set_new(o, "namespace", ev->namespace_ ? json_string(ev->namespace_) : json_null());
     json_object_set_new(o, "name", ev->name ? json_string(ev->name) : json_null());
-    json_object_set_new(o, "source", json_pack("{s:o,s:i,s:i}", "file", scan_json_text(it->manifest->file),
-                                               "document", it->manifest->document, "line", it->manifest->line));
+    json_object_set_new(o, "source", json_pack("{s:o,s:i,s:i}", "file", scan_json_text(it->source.file),
+                                               "document", it->source.document, "line", it->source.line));
     json_t *findings = json_array();
     for (size_t i = 0; i < ev->count; i++)
         json_array_append_new(findings, scan_finding_json(r, &ev->findings[i]));
@@ -96,7 +114,7 @@ int scan_write_json(const scan_report *r, FILE *out)
     fputs("  \"resources\": [", out);
     for (size_t i = 0; i < r->count; i++) {
         fputs(i ? ",\n    " : "\n    ", out);
-        rc |= scan_json_put(out, resource_json(r, &r->items[i]), 2);
+        rc |= scan_json_put(out, resource_json(r, scan_item_get(r, i)), 2);
     }
     fputs(r->count ? "\n  ],\n  \"skipped\": " : "],\n  \"skipped\": ", out);
     rc |= scan_json_put(out, scan_notes_json(r->skipped, r->nskipped, "reason"), 1);

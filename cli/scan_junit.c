@@ -35,19 +35,19 @@ typedef struct suite_counts {
 static void count_item(const scan_item *it, suite_counts *c)
 {
     memset(c, 0, sizeof *c);
-    if (it->adm.eval.excluded) {
+    if (it->eval.excluded) {
         c->tests = c->skipped = 1;
         return;
     }
-    for (size_t k = 0; k < it->adm.eval.count; k++) {
+    for (size_t k = 0; k < it->eval.count; k++) {
         c->tests++;
-        sg_status s = it->adm.eval.findings[k].status;
+        sg_status s = it->eval.findings[k].status;
         if (s == SG_STATUS_UNHEALTHY)
             c->failures++;
         else if (s == SG_STATUS_EXEMPT || s == SG_STATUS_NOT_APPLICABLE)
             c->skipped++;
     }
-    if (it->adm.gate.denied) {
+    if (it->gate.denied) {
         c->tests++;
         c->failures++;
     }
@@ -63,8 +63,8 @@ static void attr(FILE *out, const char *name, const char *value)
 /* "FILE:LINE (document N)": where the object is, as every testcase says it. */
 static void source_place(FILE *out, const scan_item *it)
 {
-    sg_html_escape(out, it->manifest->file);
-    fprintf(out, ":%d (document %d)", it->manifest->line, it->manifest->document);
+    sg_html_escape(out, it->source.file);
+    fprintf(out, ":%d (document %d)", it->source.line, it->source.document);
 }
 
 /* The object's place as the testcase's standard output (Jenkins shows it with every result). */
@@ -77,7 +77,7 @@ static void system_out(FILE *out, const scan_item *it)
 
 static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_t k)
 {
-    const sg_finding *f = &it->adm.eval.findings[k];
+    const scan_finding *f = &it->eval.findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
     fputs("    <testcase", out);
     attr(out, "classname", rec->id);
@@ -93,13 +93,13 @@ static void testcase(FILE *out, const scan_report *r, const scan_item *it, size_
         fputs("      <failure", out);
         attr(out, "message", f->message && *f->message ? f->message : rec->title);
         fprintf(out, " type=\"%s %s\">", sg_severity_name(rec->severity),
-                it->adm.denials[k] ? "deny" : sg_action_name(f->action));
+                it->denials[k] ? "deny" : sg_action_name(f->action));
         sg_html_escape(out, f->message);
         fputs("&#10;Remediation: ", out);
         sg_html_escape(out, rec->remediation);
         fputs("&#10;Source: ", out);
         source_place(out, it);
-        if (it->adm.denials[k])
+        if (it->denials[k])
             fputs("&#10;Admission would deny this object.", out);
         char note[320];
         if (scan_expired_note(f, note, sizeof note)) {
@@ -131,9 +131,9 @@ static void gate_testcase(FILE *out, const scan_item *it)
     attr(out, "classname", SCAN_GATE_ID);
     attr(out, "name", SCAN_GATE_TITLE);
     fputs(" time=\"0\">\n      <failure", out);
-    attr(out, "message", it->adm.gate.message);
+    attr(out, "message", it->gate.message);
     fputs(" type=\"gate deny\">", out);
-    sg_html_escape(out, it->adm.gate.message);
+    sg_html_escape(out, it->gate.message);
     fputs("&#10;Remediation: " SCAN_GATE_REMEDIATION "&#10;Source: ", out);
     source_place(out, it);
     fputs("&#10;Admission would deny this object.</failure>\n", out);
@@ -146,21 +146,21 @@ static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
     suite_counts c;
     count_item(it, &c);
     char label[1024];
-    scan_resource_label(&it->adm.eval, label, sizeof label);
+    scan_resource_label(&it->eval, label, sizeof label);
     fputs("  <testsuite", out);
     attr(out, "name", label);
     fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"0\"", c.tests, c.failures,
             c.skipped);
-    attr(out, "file", it->manifest->file);
+    attr(out, "file", it->source.file);
     fputs(">\n    <properties>\n", out);
     fputs("      <property name=\"apiVersion\"", out);
-    attr(out, "value", it->adm.eval.api_version);
+    attr(out, "value", it->eval.api_version);
     fputs("/>\n      <property name=\"source\" value=\"", out);
-    sg_html_escape(out, it->manifest->file);
-    fprintf(out, ":%d\"/>\n      <property name=\"document\" value=\"%d\"/>\n", it->manifest->line,
-            it->manifest->document);
+    sg_html_escape(out, it->source.file);
+    fprintf(out, ":%d\"/>\n      <property name=\"document\" value=\"%d\"/>\n", it->source.line,
+            it->source.document);
     fputs("    </properties>\n", out);
-    if (it->adm.eval.excluded) {
+    if (it->eval.excluded) {
         fputs("    <testcase classname=\"scoregate\" name=\"namespace excluded\" time=\"0\">\n"
               "      <skipped message=\"the namespace is excluded globally: not evaluated\">Source: ",
               out);
@@ -169,9 +169,9 @@ static void testsuite(FILE *out, const scan_report *r, const scan_item *it)
         system_out(out, it);
         fputs("    </testcase>\n", out);
     }
-    for (size_t k = 0; k < it->adm.eval.count; k++)
+    for (size_t k = 0; k < it->eval.count; k++)
         testcase(out, r, it, k);
-    if (it->adm.gate.denied)
+    if (it->gate.denied)
         gate_testcase(out, it);
     fputs("  </testsuite>\n", out);
 }
@@ -211,7 +211,7 @@ int scan_write_junit(const scan_report *r, FILE *out)
     suite_counts total = {0, 0, 0};
     for (size_t i = 0; i < r->count; i++) {
         suite_counts c;
-        count_item(&r->items[i], &c);
+        count_item(scan_item_get(r, i), &c);
         total.tests += c.tests;
         total.failures += c.failures;
     }
@@ -221,7 +221,7 @@ int scan_write_junit(const scan_report *r, FILE *out)
             total.tests + r->nskipped + r->nerrors, total.failures, r->nerrors);
     inputs_suite(out, r);
     for (size_t i = 0; i < r->count; i++)
-        testsuite(out, r, &r->items[i]);
+        testsuite(out, r, scan_item_get(r, i));
     fputs("</testsuites>\n", out);
     return ferror(out) ? -1 : 0;
 }

@@ -38,7 +38,7 @@
 
 #define REPORT_NAME "scoregate-scan"
 
-static const char *result_of(const sg_rec_info *rec, const sg_finding *f, bool denied)
+static const char *result_of(const sg_rec_info *rec, const scan_finding *f, bool denied)
 {
     switch (f->status) {
     case SG_STATUS_HEALTHY: return "pass";
@@ -52,21 +52,21 @@ static const char *result_of(const sg_rec_info *rec, const sg_finding *f, bool d
 static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, const struct timespec *now,
                            const char **result)
 {
-    const sg_eval *ev = &it->adm.eval;
-    const sg_finding *f = &ev->findings[k];
+    const scan_eval *ev = &it->eval;
+    const scan_finding *f = &ev->findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
-    *result = result_of(rec, f, it->adm.denials[k]);
+    *result = result_of(rec, f, it->denials[k]);
     json_t *res = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
     if (ev->namespace_)
         json_object_set_new(res, "namespace", json_string(ev->namespace_));
     if (ev->name)
         json_object_set_new(res, "name", json_string(ev->name));
     json_t *props = json_pack("{s:s,s:s}", "title", rec->title, "action",
-                              it->adm.denials[k] ? "deny" : sg_action_name(f->action));
+                              it->denials[k] ? "deny" : sg_action_name(f->action));
     if (f->container)
         json_object_set_new(props, "container", json_string(f->container));
-    json_t *file = scan_json_text(it->manifest->file);
-    json_object_set_new(props, "source", json_sprintf("%s:%d", json_string_value(file), it->manifest->line));
+    json_t *file = scan_json_text(it->source.file);
+    json_object_set_new(props, "source", json_sprintf("%s:%d", json_string_value(file), it->source.line));
     json_decref(file);
     json_object_set_new(props, "remediation", json_string(rec->remediation));
     if (f->exemption) {
@@ -89,20 +89,20 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
 /* The score gate's denial of an object, as a failed result of its own. */
 static json_t *gate_result_json(const scan_item *it, const struct timespec *now)
 {
-    const sg_eval *ev = &it->adm.eval;
+    const scan_eval *ev = &it->eval;
     json_t *res = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
     if (ev->namespace_)
         json_object_set_new(res, "namespace", json_string(ev->namespace_));
     if (ev->name)
         json_object_set_new(res, "name", json_string(ev->name));
-    json_t *file = scan_json_text(it->manifest->file);
+    json_t *file = scan_json_text(it->source.file);
     json_t *props = json_pack("{s:s,s:s,s:s,s:o}", "title", SCAN_GATE_TITLE, "action", "deny", "remediation",
                               SCAN_GATE_REMEDIATION, "source",
-                              json_sprintf("%s:%d", json_string_value(file), it->manifest->line));
+                              json_sprintf("%s:%d", json_string_value(file), it->source.line));
     json_decref(file);
     return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:[o],s:{s:I,s:i},s:s,s:o}", "policy", "scoregate", "rule",
                      SCAN_GATE_ID, "result", "fail", "scored", false, "severity", "high", "category", SCAN_GATE_ID,
-                     "message", it->adm.gate.message, "resources", res, "timestamp", "seconds", (json_int_t)now->tv_sec,
+                     "message", it->gate.message, "resources", res, "timestamp", "seconds", (json_int_t)now->tv_sec,
                      "nanos", (int)now->tv_nsec, "source", "scoregate", "properties", props);
 }
 
@@ -114,9 +114,10 @@ static size_t group_items(const scan_report *r, long *group)
     json_t *ids = json_object();   /* namespace -> group */
     size_t ngroups = 1;
     for (size_t i = 0; i < r->count; i++) {
-        const sg_eval *ev = &r->items[i].adm.eval;
+        const scan_item *it = scan_item_get(r, i);
+        const scan_eval *ev = &it->eval;
         group[i] = -1;
-        if (ev->count == 0 && !r->items[i].adm.gate.denied)
+        if (ev->count == 0 && !it->gate.denied)
             continue;
         if (!ev->namespace_) {
             group[i] = 0;
@@ -137,7 +138,7 @@ static size_t group_items(const scan_report *r, long *group)
 static int write_report(FILE *out, const scan_report *r, const size_t *idx, size_t n, const struct timespec *now,
                         bool first)
 {
-    const char *ns = r->items[idx[0]].adm.eval.namespace_;
+    const char *ns = scan_item_get(r, idx[0])->eval.namespace_;   /* used before the next scan_item_get */
     json_t *meta = json_pack("{s:s}", "name", REPORT_NAME);
     if (ns)
         json_object_set_new(meta, "namespace", json_string(ns));
@@ -150,8 +151,8 @@ static int write_report(FILE *out, const scan_report *r, const size_t *idx, size
     size_t pass = 0, fail = 0, warn = 0, skip = 0;
     const char *sep = "\n        ";
     for (size_t j = 0; j < n && rc == 0; j++) {
-        const scan_item *it = &r->items[idx[j]];
-        for (size_t k = 0; k < it->adm.eval.count && rc == 0; k++) {
+        const scan_item *it = scan_item_get(r, idx[j]);
+        for (size_t k = 0; k < it->eval.count && rc == 0; k++) {
             const char *result;
             json_t *res = result_json(r, it, k, now, &result);
             pass += !strcmp(result, "pass");
@@ -162,7 +163,7 @@ static int write_report(FILE *out, const scan_report *r, const size_t *idx, size
             sep = ",\n        ";
             rc |= scan_json_put(out, res, 4);
         }
-        if (it->adm.gate.denied && rc == 0) {
+        if (it->gate.denied && rc == 0) {
             fail++;
             fputs(sep, out);
             sep = ",\n        ";

@@ -2,7 +2,8 @@
  * scan_progress.c - "scanned 1200/10000 objects" on standard error while a
  * long scan runs. Only on a terminal: in CI logs and pipes a carriage-return
  * progress line is noise, so nothing is written there. The line is rewritten
- * in place every 1% of the objects (every 100 when that is rarer) and blanked
+ * in place every 1% of the objects read so far (every 100 when that is
+ * rarer; files are read as the scan goes, so the total grows) and blanked
  * with spaces at the end (no escape sequence, so dumb terminals work too) so
  * the report starts on a clean line.
  */
@@ -11,23 +12,20 @@
 
 #include "scan.h"
 
-void scan_progress_start(scan_progress *p, size_t total)
+void scan_progress_start(scan_progress *p)
 {
-    p->total = total;
-    p->width = 0;
-    p->active = total >= SCAN_PROGRESS_MIN && isatty(fileno(stderr));
-    if (p->active)
-        scan_progress_update(p, 0);
+    *p = (scan_progress){.tty = isatty(fileno(stderr))};
 }
 
-void scan_progress_update(scan_progress *p, size_t done)
+void scan_progress_update(scan_progress *p, size_t done, size_t total)
 {
-    if (!p->active)
+    if (!p->tty || total < SCAN_PROGRESS_MIN)
         return;
-    size_t step = p->total / 100 < 100 ? 100 : p->total / 100;
-    if (done % step != 0 && done != p->total)
+    size_t step = total / 100 < 100 ? 100 : total / 100;
+    if (p->active && done % step != 0 && done != total)
         return;
-    int n = fprintf(stderr, "\rscanned %zu/%zu objects", done, p->total);
+    p->active = true;
+    int n = fprintf(stderr, "\rscanned %zu/%zu objects", done, total);
     if (n > p->width)
         p->width = n;
     fflush(stderr);

@@ -156,7 +156,7 @@ static uint64_t fnv1a(uint64_t h, const char *s)
  * The file is part of it (as the artifact's URI, so the same wherever the
  * scan runs from the repository root): two files may hold objects of the
  * same kind, namespace and name (overlays, environments). */
-static json_t *fingerprint(const sg_rec_info *rec, const char *uri, const sg_eval *ev, const sg_finding *f)
+static json_t *fingerprint(const sg_rec_info *rec, const char *uri, const scan_eval *ev, const scan_finding *f)
 {
     uint64_t h = SG_FNV1A_INIT;
     h = fnv1a(h, rec->id);
@@ -171,8 +171,8 @@ static json_t *fingerprint(const sg_rec_info *rec, const char *uri, const sg_eva
 
 static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, long rule_index, const char *cwd)
 {
-    const sg_eval *ev = &it->adm.eval;
-    const sg_finding *f = &ev->findings[k];
+    const scan_eval *ev = &it->eval;
+    const scan_finding *f = &ev->findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
     char label[1024];
     scan_resource_label(ev, label, sizeof label);
@@ -182,24 +182,24 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
     json_t *text = f->container ? json_sprintf("%s, container %s: %s%s%s", label, f->container, what,
                                                expired ? "; " : "", expired ? expired : "")
                                 : json_sprintf("%s: %s%s%s", label, what, expired ? "; " : "", expired ? expired : "");
-    json_t *region = json_pack("{s:i}", "startLine", it->manifest->line > 0 ? it->manifest->line : 1);
-    json_t *artifact = artifact_location(it->manifest->file, cwd);
+    json_t *region = json_pack("{s:i}", "startLine", it->source.line > 0 ? it->source.line : 1);
+    json_t *artifact = artifact_location(it->source.file, cwd);
     json_t *print = fingerprint(rec, json_string_value(json_object_get(artifact, "uri")), ev, f);
     json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation", artifact, "region", region);
     json_t *logical = json_pack("{s:s,s:s}", "name", ev->name ? ev->name : "", "kind", "resource");
     json_object_set_new(logical, "fullyQualifiedName", json_string(label));
     json_object_set_new(loc, "logicalLocations", json_pack("[o]", logical));
     json_t *props = json_pack("{s:s,s:s,s:s,s:b}", "kind", ev->kind, "action", sg_action_name(f->action), "severity",
-                              sg_severity_name(rec->severity), "denied", it->adm.denials[k]);
+                              sg_severity_name(rec->severity), "denied", it->denials[k]);
     if (ev->namespace_)
         json_object_set_new(props, "namespace", json_string(ev->namespace_));
     if (ev->name)
         json_object_set_new(props, "name", json_string(ev->name));
     if (f->container)
         json_object_set_new(props, "container", json_string(f->container));
-    json_object_set_new(props, "document", json_integer(it->manifest->document));
+    json_object_set_new(props, "document", json_integer(it->source.document));
     return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:{s:o},s:o}", "ruleId", rec->id, "ruleIndex",
-                     (json_int_t)rule_index, "level", level_of(rec, it->adm.denials[k]), "message", "text", text,
+                     (json_int_t)rule_index, "level", level_of(rec, it->denials[k]), "message", "text", text,
                      "locations", loc, "partialFingerprints", FINGERPRINT, print, "properties", props);
 }
 
@@ -218,17 +218,17 @@ static json_t *gate_rule_json(const char *help_base)
 
 static json_t *gate_result_json(const scan_item *it, long rule_index, const char *cwd)
 {
-    const sg_eval *ev = &it->adm.eval;
+    const scan_eval *ev = &it->eval;
     char label[1024];
     scan_resource_label(ev, label, sizeof label);
-    json_t *region = json_pack("{s:i}", "startLine", it->manifest->line > 0 ? it->manifest->line : 1);
-    json_t *artifact = artifact_location(it->manifest->file, cwd);
+    json_t *region = json_pack("{s:i}", "startLine", it->source.line > 0 ? it->source.line : 1);
+    json_t *artifact = artifact_location(it->source.file, cwd);
     const char *uri = json_string_value(json_object_get(artifact, "uri"));
     uint64_t h = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(SG_FNV1A_INIT, SCAN_GATE_ID), uri), ev->kind), ev->namespace_), ev->name);
     json_t *loc = json_pack("{s:{s:o,s:o}}", "physicalLocation", "artifactLocation", artifact, "region", region);
     return json_pack("{s:s,s:I,s:s,s:{s:o},s:[o],s:{s:o},s:{s:s,s:b}}", "ruleId", SCAN_GATE_ID, "ruleIndex",
                      (json_int_t)rule_index, "level", "error", "message", "text",
-                     json_sprintf("%s: %s", label, it->adm.gate.message), "locations", loc, "partialFingerprints",
+                     json_sprintf("%s: %s", label, it->gate.message), "locations", loc, "partialFingerprints",
                      FINGERPRINT, json_sprintf("%016llx", (unsigned long long)h), "properties", "kind",
                      ev->kind, "denied", true);
 }
@@ -270,10 +270,12 @@ int scan_write_sarif(const scan_report *r, FILE *out)
     long *rule_index = sg_malloc((nrecs + 1) * sizeof *rule_index);
     for (size_t i = 0; i < nrecs; i++)
         rule_index[i] = -1;
-    for (size_t i = 0; i < r->count; i++)
-        for (size_t k = 0; k < r->items[i].adm.eval.count; k++)
-            if (r->items[i].adm.eval.findings[k].status == SG_STATUS_UNHEALTHY)
-                rule_index[r->items[i].adm.eval.findings[k].rec] = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        const scan_eval *ev = &scan_item_get(r, i)->eval;
+        for (size_t k = 0; k < ev->count; k++)
+            if (ev->findings[k].status == SG_STATUS_UNHEALTHY)
+                rule_index[ev->findings[k].rec] = 0;
+    }
     json_t *rules = json_array();
     for (size_t i = 0; i < nrecs; i++) {
         if (rule_index[i] < 0)
@@ -283,7 +285,7 @@ int scan_write_sarif(const scan_report *r, FILE *out)
     }
     long gate_index = -1;
     for (size_t i = 0; i < r->count && gate_index < 0; i++)
-        if (r->items[i].adm.gate.denied) {
+        if (scan_item_get(r, i)->gate.denied) {
             gate_index = (long)json_array_size(rules);
             json_array_append_new(rules, gate_rule_json(r->help_base_url));
         }
@@ -314,15 +316,15 @@ int scan_write_sarif(const scan_report *r, FILE *out)
     fputs(",\n      \"results\": [", out);
     const char *sep = "\n        ";
     for (size_t i = 0; i < r->count && rc == 0; i++) {
-        const scan_item *it = &r->items[i];
-        for (size_t k = 0; k < it->adm.eval.count && rc == 0; k++) {
-            if (it->adm.eval.findings[k].status != SG_STATUS_UNHEALTHY)
+        const scan_item *it = scan_item_get(r, i);
+        for (size_t k = 0; k < it->eval.count && rc == 0; k++) {
+            if (it->eval.findings[k].status != SG_STATUS_UNHEALTHY)
                 continue;
             fputs(sep, out);
             sep = ",\n        ";
-            rc |= scan_json_put(out, result_json(r, it, k, rule_index[it->adm.eval.findings[k].rec], cwd), 4);
+            rc |= scan_json_put(out, result_json(r, it, k, rule_index[it->eval.findings[k].rec], cwd), 4);
         }
-        if (it->adm.gate.denied && rc == 0) {
+        if (it->gate.denied && rc == 0) {
             fputs(sep, out);
             sep = ",\n        ";
             rc |= scan_json_put(out, gate_result_json(it, gate_index, cwd), 4);

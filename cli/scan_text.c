@@ -124,8 +124,8 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
     if (r->prediction)
         write_prediction(r->prediction, out, color);
     for (size_t i = 0; i < r->count; i++) {
-        const scan_item *it = &r->items[i];
-        const sg_eval *ev = &it->adm.eval;
+        const scan_item *it = scan_item_get(r, i);
+        const scan_eval *ev = &it->eval;
         fprintf(out, "\n%s", color ? BOLD : "");
         put(out, ev->kind);
         fputc(' ', out);
@@ -135,12 +135,12 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
         }
         put(out, ev->name ? ev->name : "(unnamed)");
         fprintf(out, "%s  (", color ? RESET : "");
-        put(out, it->manifest->file);
-        fprintf(out, ":%d)\n", it->manifest->line);
+        put(out, it->source.file);
+        fprintf(out, ":%d)\n", it->source.line);
         if (ev->excluded)
             fprintf(out, "  namespace excluded: not evaluated\n");
         for (size_t k = 0; k < ev->count; k++) {
-            const sg_finding *f = &ev->findings[k];
+            const scan_finding *f = &ev->findings[k];
             const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
             if (f->status == SG_STATUS_HEALTHY) {
                 healthy++;
@@ -156,8 +156,8 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
                 continue;
             }
             unhealthy++;
-            const char *c = it->adm.denials[k] ? RED : YELLOW;
-            fprintf(out, "  %s%-10s%s %-32s ", color ? c : "", it->adm.denials[k] ? "DENY" : sg_action_name(f->action),
+            const char *c = it->denials[k] ? RED : YELLOW;
+            fprintf(out, "  %s%-10s%s %-32s ", color ? c : "", it->denials[k] ? "DENY" : sg_action_name(f->action),
                     color ? RESET : "", rec->id);
             put(out, f->message);
             char note[320];
@@ -169,9 +169,9 @@ int scan_write_text(const scan_report *r, FILE *out, bool color)
             put(out, rec->remediation);
             fputc('\n', out);
         }
-        if (it->adm.gate.denied) {
+        if (it->gate.denied) {
             fprintf(out, "  %sDENY%s       %-32s ", color ? RED : "", color ? RESET : "", SCAN_GATE_ID);
-            put(out, it->adm.gate.message);
+            put(out, it->gate.message);
             fprintf(out, "\n             fix: %s\n", SCAN_GATE_REMEDIATION);
         }
     }

@@ -15,13 +15,13 @@ void scan_count(const scan_report *r, scan_counts *c)
 {
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < r->count; i++) {
-        const scan_item *it = &r->items[i];
-        for (size_t k = 0; k < it->adm.eval.count; k++) {
-            switch (it->adm.eval.findings[k].status) {
+        const scan_item *it = scan_item_get(r, i);
+        for (size_t k = 0; k < it->eval.count; k++) {
+            switch (it->eval.findings[k].status) {
             case SG_STATUS_HEALTHY: c->healthy++; break;
             case SG_STATUS_UNHEALTHY:
                 c->unhealthy++;
-                if (it->adm.denials[k])
+                if (it->denials[k])
                     c->denied++;
                 break;
             case SG_STATUS_EXEMPT: c->exempt++; break;
@@ -45,11 +45,10 @@ static void utf8_trim(char *buf)
         buf[lead - 1] = '\0';
 }
 
-void scan_resource_label(const sg_eval *ev, char *buf, size_t len)
+void scan_label(const char *kind, const char *ns, const char *name, char *buf, size_t len)
 {
-    const char *name = ev->name ? ev->name : "(unnamed)";
-    int n = ev->namespace_ ? snprintf(buf, len, "%s/%s/%s", ev->kind, ev->namespace_, name)
-                           : snprintf(buf, len, "%s/%s", ev->kind, name);
+    name = name ? name : "(unnamed)";
+    int n = ns ? snprintf(buf, len, "%s/%s/%s", kind, ns, name) : snprintf(buf, len, "%s/%s", kind, name);
     if (n >= 0 && (size_t)n >= len)
         utf8_trim(buf);
 }
@@ -61,7 +60,7 @@ void scan_time_text(time_t t, char *buf, size_t len)
         snprintf(buf, len, "%lld", (long long)t);
 }
 
-const char *scan_expired_note(const sg_finding *f, char *buf, size_t len)
+const char *scan_expired_note(const scan_finding *f, char *buf, size_t len)
 {
     if (!f->exemption_expired || !f->expired_exemption)
         return NULL;

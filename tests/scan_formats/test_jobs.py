@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scanlib import run_groups, scan  # noqa: E402
+from scanlib import check, run_groups, scan  # noqa: E402
 
 FORMATS = ["text", "json", "sarif", "junit", "policyreport", "html"]
 
@@ -120,7 +120,7 @@ def normalise(fmt, out):
     return out
 
 
-def group_identical(c, binary, src):
+def group_identical(binary, src):
     with tempfile.TemporaryDirectory(prefix="sg-jobs-") as tmp:
         settings = make_tree(tmp)
         for fmt in FORMATS:
@@ -130,33 +130,33 @@ def group_identical(c, binary, src):
                 p = scan(binary, *args, cwd=tmp)
                 runs[jobs or "default"] = (p.returncode, normalise(fmt, p.stdout), p.stderr)
             one = runs["1"]
-            c.check(one[0] == 2 and len(one[1]) > 1000, f"{fmt}: --jobs 1 writes the report and exits 2 "
+            check(one[0] == 2 and len(one[1]) > 1000, f"{fmt}: --jobs 1 writes the report and exits 2 "
                     f"(the broken file): {one[0]} {one[2][-300:]}")
             for jobs, got in runs.items():
-                c.check(got == one, f"{fmt}: --jobs {jobs} gives the output, errors and exit code of --jobs 1")
+                check(got == one, f"{fmt}: --jobs {jobs} gives the output, errors and exit code of --jobs 1")
         p = scan(binary, "-c", settings, "-f", "json", "--jobs", "4", "apps", cwd=tmp)
         doc = json.loads(p.stdout)
         kinds = [r["kind"] for r in doc["resources"]]
-        c.check(len(kinds) == 130 + 3, f"identical: every object of the tree is reported ({len(kinds)})")
-        c.check(any(r["decision"]["patch"] for r in doc["resources"]), "identical: the tree has enforce patches")
-        c.check(any(r["decision"]["gate"] for r in doc["resources"]), "identical: the tree has score gate denials")
-        c.check(any(f["status"] == "exempt" for r in doc["resources"] for f in r["findings"]),
+        check(len(kinds) == 130 + 3, f"identical: every object of the tree is reported ({len(kinds)})")
+        check(any(r["decision"]["patch"] for r in doc["resources"]), "identical: the tree has enforce patches")
+        check(any(r["decision"]["gate"] for r in doc["resources"]), "identical: the tree has score gate denials")
+        check(any(f["status"] == "exempt" for r in doc["resources"] for f in r["findings"]),
                 "identical: the tree has exempt findings")
-        c.check([e["file"] for e in doc["errors"]] == ["apps/g1/broken.yaml"] and
+        check([e["file"] for e in doc["errors"]] == ["apps/g1/broken.yaml"] and
                 [s["file"] for s in doc["skipped"]] == ["apps/values.yaml"], "identical: the broken and skipped files")
         # The same objects as one stream on stdin: the same score.
         files = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(tmp, "apps")) for f in fs
                        if f.endswith(".yaml") and f not in ("broken.yaml", "values.yaml"))
         order = [os.path.relpath(f, tmp) for f in files]
         listed = [r["source"]["file"] for r in doc["resources"]]
-        c.check(sorted(set(listed)) == sorted(order),
+        check(sorted(set(listed)) == sorted(order),
                 "identical: objects come from every file")
         stream = "".join(open(f).read() for f in files)
         q = scan(binary, "-c", settings, "-f", "json", "-", stdin=stream)
-        c.check(json.loads(q.stdout)["score"] == doc["score"], "identical: the score of one stream of the objects")
+        check(json.loads(q.stdout)["score"] == doc["score"], "identical: the score of one stream of the objects")
 
 
-def group_order(c, binary, src):
+def group_order(binary, src):
     with tempfile.TemporaryDirectory(prefix="sg-jobs-") as tmp:
         make_tree(tmp)
         for jobs in ("1", "2", "8"):
@@ -165,18 +165,18 @@ def group_order(c, binary, src):
             doc = json.loads(p.stdout)
             status = {r["kind"]: [f["status"] for f in r["findings"] if f["recommendation"] == "run-as-non-root"]
                       for r in doc["resources"]}
-            c.check(status == {"CronJob": ["exempt"], "Job": ["exempt"], "Pod": ["exempt"]},
+            check(status == {"CronJob": ["exempt"], "Job": ["exempt"], "Pod": ["exempt"]},
                     f"order: --jobs {jobs}: the CronJob's exemption covers its Job and Pod in later files: {status}")
 
 
-def group_usage(c, binary, src):
+def group_usage(binary, src):
     for bad in ("0", "-1", "257", "two", ""):
         p = scan(binary, "--jobs", bad, "-")
-        c.check(p.returncode == 2 and "--jobs" in p.stderr, f"usage: --jobs '{bad}' is a usage error: {p.stderr}")
+        check(p.returncode == 2 and "--jobs" in p.stderr, f"usage: --jobs '{bad}' is a usage error: {p.stderr}")
     p = scan(binary, "-j", "256", "-f", "json", "-", stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
-    c.check(p.returncode == 0 and len(json.loads(p.stdout)["resources"]) == 1, "usage: -j 256 scans")
+    check(p.returncode == 0 and len(json.loads(p.stdout)["resources"]) == 1, "usage: -j 256 scans")
     p = scan(binary, "--help")
-    c.check("--jobs N" in p.stdout, "usage: --help names --jobs")
+    check("--jobs N" in p.stdout, "usage: --help names --jobs")
 
 
 GROUPS = {"identical": group_identical, "order": group_order, "usage": group_usage}

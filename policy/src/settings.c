@@ -24,6 +24,8 @@ extern const size_t pol_builtin_rules_len;
 #define DEFAULT_STATE_DIR "./scoregate-state"
 #define DEFAULT_DASHBOARD_ADDRESS "127.0.0.1:8080"
 #define DEFAULT_HISTORY_NAME "scoregate-history"
+#define DEFAULT_REPORTS_INTERVAL 60
+#define MAX_REPORTS_INTERVAL (24 * 3600)
 
 static int load_standards(const pol_loader *ld, sg_policy *p, const sg_policy_options *opts)
 {
@@ -208,9 +210,64 @@ static int load_dashboard(const pol_loader *ld, const json_t *server, sg_server_
     return 0;
 }
 
+/* A duration as Kubernetes and Helm values write them ("60s", "5m", "1h30m"): whole seconds, or -1. */
+static long parse_duration(const char *text)
+{
+    long total = 0;
+    const char *p = text;
+    if (!*p)
+        return -1;
+    while (*p) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        long n = 0;
+        while (*p >= '0' && *p <= '9' && n <= MAX_REPORTS_INTERVAL)
+            n = n * 10 + (*p++ - '0');
+        long unit = *p == 'h' ? 3600 : *p == 'm' ? 60 : *p == 's' ? 1 : 0;
+        if (!unit || n > MAX_REPORTS_INTERVAL)
+            return -1;
+        p++;
+        total += n * unit;
+        if (total > MAX_REPORTS_INTERVAL)
+            return total;
+    }
+    return total;
+}
+
+/* server.policyReports: {enabled, interval}. They are written from the synced inventory, so they need
+ * the sync: enabled without it would write nothing, which is said at load. */
+static int load_policy_reports(const pol_loader *ld, const json_t *server, sg_server_settings *s)
+{
+    static const char *const keys[] = {"enabled", "interval", NULL};
+    const json_t *pr, *v;
+    s->policy_reports_interval = DEFAULT_REPORTS_INTERVAL;
+    if (pol_get_typed(ld, server, "policyReports", JSON_OBJECT, false, "server", &pr) < 0)
+        return -1;
+    if (!pr)
+        return 0;
+    if (pol_check_keys(ld, pr, "server.policyReports", keys) < 0 ||
+        pol_get_typed(ld, pr, "enabled", JSON_TRUE, false, "server.policyReports", &v) < 0)
+        return -1;
+    s->policy_reports = json_is_true(v);
+    v = json_object_get(pr, "interval");
+    if (v && !json_is_null(v)) {
+        long secs = json_is_string(v) ? parse_duration(json_string_value(v)) : -1;
+        if (secs < 1 || secs > MAX_REPORTS_INTERVAL)
+            return pol_fail(ld, pr, "interval", v, "server.policyReports.interval must be a duration from 1s to 24h "
+                            "such as 60s, 5m or 1h30m (got %s)", json_is_string(v) ? json_string_value(v)
+                                                                                  : pol_type_name(v));
+        s->policy_reports_interval = (unsigned)secs;
+    }
+    if (s->policy_reports && !s->inventory_sync)
+        return pol_fail(ld, pr, "enabled", NULL, "server.policyReports needs server.inventorySync.enabled: true (the "
+                        "reports are written from the inventory the sync keeps)");
+    return 0;
+}
+
 static int load_server(const pol_loader *ld, sg_policy *p)
 {
-    static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", "dashboard", "history", NULL};
+    static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", "dashboard", "history",
+                                       "policyReports", NULL};
     static const char *const tls_keys[] = {"certFile", "keyFile", "clientCAFile", NULL};
     static const char *const sync_keys[] = {"enabled", "kubeconfig", NULL};
     static const char *const gate_keys[] = {"minScore", "maxDrop", NULL};
@@ -219,6 +276,7 @@ static int load_server(const pol_loader *ld, sg_policy *p)
     s->state_dir = DEFAULT_STATE_DIR;
     s->dashboard_address = DEFAULT_DASHBOARD_ADDRESS;
     s->history_name = DEFAULT_HISTORY_NAME;
+    s->policy_reports_interval = DEFAULT_REPORTS_INTERVAL;
     const json_t *server, *tls, *gate, *v;
     if (pol_get_typed(ld, p->config, "scoreGate", JSON_OBJECT, false, "the settings", &gate) < 0)
         return -1;
@@ -249,7 +307,8 @@ static int load_server(const pol_loader *ld, sg_policy *p)
     if (sync && pol_get_typed(ld, sync, "kubeconfig", JSON_STRING, false, "server.inventorySync", &v) < 0)
         return -1;
     s->kubeconfig = sync && v && json_string_length(v) ? json_string_value(v) : NULL;
-    if (pol_get_typed(ld, server, "tls", JSON_OBJECT, false, "server", &tls) < 0)
+    if (load_policy_reports(ld, server, s) < 0 ||
+        pol_get_typed(ld, server, "tls", JSON_OBJECT, false, "server", &tls) < 0)
         return -1;
     if (!tls)
         return 0;

@@ -167,6 +167,8 @@ typedef struct sg_server_settings {
     const char *dashboard_client_ca_file; /* server.dashboard.clientCAFile; NULL: no client certificate */
     const char *history_namespace;        /* server.history.namespace; NULL: the pod's own namespace */
     const char *history_name;             /* server.history.name: the ConfigMap and Lease ("scoregate-history") */
+    bool policy_reports;                  /* server.policyReports.enabled: write PolicyReports (needs the sync) */
+    unsigned policy_reports_interval;     /* server.policyReports.interval in seconds (60 by default) */
 } sg_server_settings;
 const sg_server_settings *sg_policy_server(const sg_policy *p);
 

@@ -219,6 +219,7 @@ struct sg_webhook {
     char *history_path;          /* state directory file, NULL in a cluster or without persistence */
     char *history_namespace;     /* in a cluster: where its ConfigMap and Lease are (preflight) */
     struct wh_keeper *keeper;    /* samples and keeps the history while serving, NULL otherwise */
+    struct wh_reporter *reporter;     /* writes the PolicyReports (server.policyReports), NULL otherwise */
     atomic_bool inventory_current;    /* the inventory is the cluster's (synced), or admissions are its source */
     char *dashboard_address;     /* "" when the dashboard is off */
     bool dashboard_plain;        /* HTTP on loopback (preflight); else TLS */
@@ -242,6 +243,11 @@ void wh_sync_relist(sg_webhook *w);
 struct sg_kube_config *wh_sync_config(sg_webhook *w);
 /* `text` (a rendered exposition of *len bytes, taken) with the sync metrics appended; *len updated. */
 char *wh_sync_metrics(sg_webhook *w, char *text, size_t *len);
+/* The key of a resource in the sync's references: group/kind/namespace/name ("" for none). */
+void wh_sync_ref_key(const char *group, const char *kind, const char *ns, const char *name, char *buf, size_t len);
+/* With server.policyReports: the apiVersion and uid ("" when unknown) of the synced object `key`; false
+ * when the sync has not seen it. Thread-safe. */
+bool wh_sync_ref(sg_webhook *w, const char *key, char *api_version, size_t avlen, char *uid, size_t uidlen);
 
 /* `text` (a rendered exposition of *len bytes, taken) with the persistence metrics appended; *len updated. */
 char *wh_persist_metrics(sg_webhook *w, char *text, size_t *len);
@@ -298,6 +304,25 @@ int wh_keeper_start(sg_webhook *w, char *err, size_t errlen);
 void wh_keeper_stop(sg_webhook *w);
 /* `text` (*len bytes, taken) with the history metrics appended; *len updated. */
 char *wh_keeper_metrics(sg_webhook *w, char *text, size_t *len);
+/* Whether this replica holds the history's Lease (in a cluster); the PolicyReports follow the same leader. */
+bool wh_keeper_leading(sg_webhook *w);
+
+/* ------------------------------------------------------------------ */
+/* PolicyReports in the cluster (report_build.c, policy_reports.c).      */
+/* ------------------------------------------------------------------ */
+
+#define WH_REPORT_NAME "scoregate"   /* every PolicyReport's and the ClusterPolicyReport's name */
+typedef struct wh_reporter wh_reporter;
+/* The reports of the inventory: namespace ("" for the ClusterPolicyReport, always there) -> report with
+ * results and summary (no resourceVersion). NULL with `err` while a reload re-scores the inventory. */
+json_t *wh_reports_build(sg_webhook *w, const wh_snapshot *snap, const struct timespec *now, char *err,
+                         size_t errlen);
+/* With server.policyReports on: start writing them (after the sync and the history keeper). */
+int wh_reports_start(sg_webhook *w, char *err, size_t errlen);
+/* Stop (before the keeper and the sync; a no-op when not running). */
+void wh_reports_stop(sg_webhook *w);
+/* `text` (*len bytes, taken) with the PolicyReport metrics appended; *len updated. */
+char *wh_reports_metrics(sg_webhook *w, char *text, size_t *len);
 
 /* ------------------------------------------------------------------ */
 /* The dashboard (dashboard.c, dash_route.c, dash_api.c, dash_pages.c,   */

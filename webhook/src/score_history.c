@@ -371,6 +371,11 @@ void wh_history_open(sg_webhook *w)
     }
 }
 
+bool wh_keeper_leading(sg_webhook *w)
+{
+    return w->keeper && w->keeper->elector && atomic_load(&w->keeper->leading);
+}
+
 char *wh_keeper_metrics(sg_webhook *w, char *text, size_t *len)
 {
     wh_keeper *k = w->keeper;

@@ -176,6 +176,7 @@ static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)
     text = wh_sync_metrics(w, text, &len);
     text = wh_persist_metrics(w, text, &len);
     text = wh_keeper_metrics(w, text, &len);
+    text = wh_reports_metrics(w, text, &len);
     if (!text)
         return MHD_NO;
     return send_body(w, c, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");

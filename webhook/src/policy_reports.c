@@ -9,9 +9,9 @@
  * complete), the leader builds every report and writes those whose results
  * differ (timestamps aside) from what it last read or wrote, with
  * resourceVersion preconditions (sg_kube_write: a 409 Conflict reads the
- * report again and builds anew). Every tenth round it reads them all again,
- * so a report someone else changed is set right even when ours did not
- * change. A namespace that no longer has resources keeps an empty report.
+ * report again and builds anew). Every tenth round it reads the unchanged
+ * ones again, so a report someone else changed is set right even when ours
+ * did not change. A namespace that no longer has resources keeps an empty report.
  *
  * The PolicyReport CRDs (wgpolicyk8s.io/v1alpha2) are not ours to install:
  * while the API server does not serve them, each round fails once, says so
@@ -123,14 +123,18 @@ static int build(void *ctx, const json_t *current, json_t **out, char *err, size
     return 0;
 }
 
-/* Write one report; 1 when the CRD is not served (the round stops there). */
-static int write_one(wh_reporter *r, sg_kube_config *c, const char *ns, const json_t *desired)
+/* Write one report (read afresh first when `reread` and ours did not change); 1 when the CRD is not
+ * served (the round stops there). */
+static int write_one(wh_reporter *r, sg_kube_config *c, const char *ns, const json_t *desired, bool reread)
 {
     char err[SG_ERRMAX], what[400];
     json_t *stored = NULL;
     const json_t *known = json_object_get(r->known, ns);
-    if (known && ours_and_same(known, desired))
-        return 0;   /* unchanged since last read or written: no request at all */
+    if (known && ours_and_same(known, desired)) {
+        if (!reread)
+            return 0;   /* unchanged since last read or written: no request at all */
+        known = NULL;   /* but someone else may have changed it: sg_kube_write reads it */
+    }
     int rc = sg_kube_write(c, *ns ? &policyreports : &clusterpolicyreports, *ns ? ns : NULL, WH_REPORT_NAME, known,
                            build, (void *)desired, &stored, err, sizeof err);
     snprintf(what, sizeof what, "%s %s%s%s", *ns ? "PolicyReport" : "ClusterPolicyReport", ns, *ns ? "/" : "",
@@ -169,8 +173,7 @@ static void write_all(wh_reporter *r)
         r->next_round = monotonic() + 1;   /* a reload in progress: soon again */
         return;
     }
-    if (r->rounds++ % REREAD_EVERY == 0)
-        json_object_clear(r->known);
+    bool reread = ++r->rounds % REREAD_EVERY == 0;
     const char *ns;
     json_t *report;
     json_object_foreach(r->known, ns, report)
@@ -182,7 +185,7 @@ static void write_all(wh_reporter *r)
         }
     unsigned long failures = atomic_load(&r->failures[FAIL_API]);
     json_object_foreach(reports, ns, report)
-        if (write_one(r, c, ns, report))
+        if (write_one(r, c, ns, report, reread))
             break;
     json_decref(reports);
     if (!atomic_load(&r->crd_missing) && failures == atomic_load(&r->failures[FAIL_API])) {

@@ -46,15 +46,20 @@ def settings_errors(tmp):
               "line 3: server.policyReports.interval must be a duration"),
              ("server:\n  inventorySync: {enabled: true}\n  policyReports: {enabled: true, interval: 2d}\n",
               "line 3: server.policyReports.interval must be a duration"),
+             ("server:\n  inventorySync: {enabled: true}\n  policyReports: {enabled: true, interval: 0s}\n",
+              "line 3: server.policyReports.interval must be a duration from 1s to 24h"),
+             ("server:\n  inventorySync: {enabled: true}\n  policyReports: {enabled: true, interval: 24h1s}\n",
+              "line 3: server.policyReports.interval must be a duration from 1s to 24h"),
              ("server:\n  inventorySync: {enabled: true}\n  policyReports: {enabled: true, every: 5m}\n",
               "line 3: unknown key 'every' in server.policyReports")]
     for text, needle in cases:
         path = h.write("bad.yaml", text)
         rc, _, err = h.run("catalog", "-c", path)
         h.check(f"settings: {needle[:60]}", rc == 2 and f"bad.yaml: {needle}" in err, f"rc {rc}: {err}")
-    rc, _, err = h.run("catalog", "-c", h.write("good.yaml", "server:\n  inventorySync: {enabled: true}\n"
-                                                "  policyReports: {enabled: true, interval: 1m30s}\n"))
-    h.check("settings: a valid policyReports section loads", rc == 0, err)
+    for interval in ("1m30s", "24h", "1s"):
+        rc, _, err = h.run("catalog", "-c", h.write("good.yaml", "server:\n  inventorySync: {enabled: true}\n"
+                                                    f"  policyReports: {{enabled: true, interval: {interval}}}\n"))
+        h.check(f"settings: interval {interval} loads", rc == 0, err)
 
 
 def objects(fake):

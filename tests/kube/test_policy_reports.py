@@ -14,7 +14,9 @@ the same objects (policy, rule, result per resource), carry the resource's apiVe
 namespace and uid, the control and the score impact (the points the `score -f json` oracle says the
 control gains) as strings, and summaries that count them; nothing is written while nothing changes; a
 change is written as a PUT carrying the resourceVersion read; a report another writer changed meanwhile
-gets 409 Conflict, is read again and written (the other writer's label kept); with two replicas only
+gets 409 Conflict, is read again and written (the other writer's label kept); a report of several
+MiB is cut (passes and skips first) to fit etcd's limit, its summary still counting every result, with a
+warning; a namespace whose resources are all gone keeps an empty report; with two replicas only
 the holder of the Lease writes, and the other takes over when it stops; shutdown is clean under the
 sanitizers.
 Usage: test_policy_reports.py SCOREGATE_BINARY SOURCE_DIR. Loopback only; bounded time.
@@ -36,6 +38,7 @@ GROUP, VERSION = "wgpolicyk8s.io", "v1alpha2"
 INTERVAL = 2
 PR = "/apis/wgpolicyk8s.io/v1alpha2/namespaces/{}/policyreports/scoregate"
 CPR = "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/scoregate"
+BIG = 250   # unhardened Deployments in one namespace: a report of several MiB before it is cut
 EXTRA = f"  policyReports: {{enabled: true, interval: {INTERVAL}s}}\n"
 
 
@@ -188,6 +191,34 @@ def write_checks(fake, server):
         kl.metric(server, 'scoregate_policyreports_errors_total{reason="api"}') == 0)
 
 
+def big_and_emptied(fake, server):
+    """A report beyond 1 MiB leaves out passes and skips first and stays within etcd's 1.5 MiB; a
+    namespace whose resources are all gone keeps its report, with no results."""
+    for i in range(BIG):
+        fake.put(kl.deployment(f"big-{i:03}", ns="big"))
+    fake.put(kl.deployment("short-lived", ns="gone"))
+    h.check("size: the big namespace and the short-lived one are reported", kl.wait_for(
+        "big and gone", lambda: report(fake, "big") and report(fake, "gone"), timeout=30 + 6 * INTERVAL))
+    big = report(fake, "big")
+    size = len(json.dumps(big, separators=(",", ":")))
+    kinds = {r["result"] for r in big["results"]}
+    full = sum(len(v) for k, v in scan_results(kl.TMP, fake).items() if k[0] == "big")
+    h.check("size: the stored report fits etcd's 1.5 MiB, some results left out",
+            size <= 1536 * 1024 and len(big["results"]) < full, f"{size} bytes, {len(big['results'])} of {full}")
+    h.check("size: passes and skips are the ones left out", kinds <= {"fail", "warn"}, kinds)
+    h.check("size: the summary still counts every result", sum(big["summary"].values()) == full,
+            (big["summary"], full))
+    lines = [ln for ln in server.log_text().splitlines() if "too large for the API server" in ln]
+    h.check("size: a warning names the namespace", lines and '"namespace":"big"' in lines[-1].replace(" ", ""),
+            lines[-1:])
+    fake.delete("Deployment", "gone", "short-lived")
+    h.check("emptied: the report of a namespace without resources stays, with no results", kl.wait_for(
+        "gone emptied", lambda: report(fake, "gone")["results"] == [] and
+        set(report(fake, "gone")["summary"].values()) == {0}, timeout=30 + 6 * INTERVAL), report(fake, "gone"))
+    for i in range(BIG):
+        fake.delete("Deployment", "big", f"big-{i:03}")
+
+
 def crd_missing_then_installed(tmp, fake, kc):
     server = kl.serve("a", kl.settings("a.yaml", kc, EXTRA))
     try:
@@ -216,6 +247,7 @@ def crd_missing_then_installed(tmp, fake, kc):
         h.check("leader: this replica writes", kl.metric(server, "scoregate_policyreports_leader") == 1)
         content_checks(tmp, fake)
         write_checks(fake, server)
+        big_and_emptied(fake, server)
         return server
     except Exception:
         server.stop()

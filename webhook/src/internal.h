@@ -51,6 +51,7 @@ typedef struct wh_snapshot {
     sg_score_model *model;
     wh_settings server;          /* the policy's `server` section, read with it */
     unsigned long generation;    /* 1 for the first load, +1 per reload */
+    bool skip_managed_fields;    /* no recommendation sees metadata.managedFields: requests leave it out */
 } wh_snapshot;
 
 /* Load the settings at `config_path` (NULL: defaults) into a snapshot with one reference. */
@@ -135,7 +136,8 @@ typedef struct wh_request {
 
 /* Parse and check an AdmissionReview admission.k8s.io/v1 body. On failure
  * nothing is held and `err` says what is wrong, naming the field. */
-int wh_request_decode(const char *body, size_t len, wh_request *r, char *err, size_t errlen);
+int wh_request_decode(const char *body, size_t len, bool skip_managed_fields, wh_request *r, char *err,
+                      size_t errlen);
 void wh_request_free(wh_request *r);
 
 /* What the webhook answers. */

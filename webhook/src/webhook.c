@@ -130,14 +130,15 @@ static int review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_
     const char *endpoint = ep == SG_WEBHOOK_MUTATE ? "/mutate" : "/validate";
     char err[SG_ERRMAX];
     wh_request r;
-    if (wh_request_decode(body, len, &r, err, sizeof err) < 0) {
+    wh_snapshot *snap = wh_current(w);
+    if (wh_request_decode(body, len, snap->skip_managed_fields, &r, err, sizeof err) < 0) {
+        wh_snapshot_unref(snap);
         wh_metrics_request(w->metrics, "unknown", "unknown", "error", seconds_since(&t0));
         wh_log("warn", err, json_pack("{s:i,s:s}", "status", 400, "path", endpoint));
         *status = 400;
         *out = wh_error_body(400, err, outlen);
         return *out ? 0 : -1;
     }
-    wh_snapshot *snap = wh_current(w);
     wh_context ctx = {snap, w->inv, w->metrics, ep, time(NULL), &w->dirty, w->decisions};
     wh_result res;
     int rc = wh_decide(&ctx, &r, &res, err, sizeof err);

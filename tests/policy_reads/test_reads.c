@@ -18,6 +18,18 @@
 
 #include <scoregate/policy.h>
 
+/* The policy of `settings` (NULL: the defaults); the test fails when it does not load. */
+static sg_policy *load(const char *settings)
+{
+    sg_policy *p;
+    char err[SG_ERRMAX];
+    sg_policy_options opts = {0};
+    const char *text = settings ? settings : "{}";
+    if (sg_policy_load_buffer("test.yaml", text, strlen(text), &opts, &p, err, sizeof err) < 0)
+        fail_msg("policy: %s", err);
+    return p;
+}
+
 /* Whether `kind` ("Kind" of the core group, or "GROUP/Kind") reads beyond metadata under
  * `settings` (NULL: the defaults), and which recommendation makes it so. */
 static bool beyond(const char *settings, const char *gk, const char *want_which)
@@ -28,12 +40,7 @@ static bool beyond(const char *settings, const char *gk, const char *want_which)
         snprintf(group, sizeof group, "%.*s", (int)(slash - gk), gk);
         kind = slash + 1;
     }
-    sg_policy *p;
-    char err[SG_ERRMAX];
-    sg_policy_options opts = {0};
-    const char *text = settings ? settings : "{}";
-    if (sg_policy_load_buffer("test.yaml", text, strlen(text), &opts, &p, err, sizeof err) < 0)
-        fail_msg("policy: %s", err);
+    sg_policy *p = load(settings);
     const char *which = "unset";
     bool r = sg_policy_reads_beyond_metadata(p, group, kind, &which);
     if (want_which)
@@ -139,12 +146,7 @@ static void test_custom_rules(void **state)
 /* sg_policy_reads_managed_fields() under `settings` (NULL: the defaults). */
 static bool managed(const char *settings)
 {
-    sg_policy *p;
-    char err[SG_ERRMAX];
-    sg_policy_options opts = {0};
-    const char *text = settings ? settings : "{}";
-    if (sg_policy_load_buffer("test.yaml", text, strlen(text), &opts, &p, err, sizeof err) < 0)
-        fail_msg("policy: %s", err);
+    sg_policy *p = load(settings);
     bool r = sg_policy_reads_managed_fields(p);
     sg_policy_free(p);
     return r;

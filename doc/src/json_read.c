@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +183,30 @@ static const unsigned char *read_escape(reader *r, const unsigned char *p, const
     return p;
 }
 
+/* Where the run of plain string bytes from `p` ends: the first byte that is
+ * not ASCII, is a control character, '"' or '\\' (or `end`). Eight bytes at
+ * a time (most of a body is such runs): each test below sets the top bit of
+ * every byte it matches, and of no byte before the first match. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, tops = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t hit = (w | ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) &
+                       tops;
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 /*
  * The string whose opening quote r->p is past: *out points at its bytes
  * (in the text when it has no escapes, else in r->buf) and *len is their
@@ -195,8 +220,7 @@ static int read_string(reader *r, const char **out, size_t *len)
     bool escaped = false;
     for (;;) {
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        p = plain_run(p, end);
         if (escaped) {
             reserve(r, used + (size_t)(p - run) + 4);
             memcpy(r->buf + used, run, (size_t)(p - run));

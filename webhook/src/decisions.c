@@ -14,9 +14,13 @@
 
 #include "internal.h"
 
+/* An entry is kept as its JSON text: built in the request's arena and
+ * written once (sg_json_dumps), it costs the review a fraction of a tree
+ * copied out of the arena; the dashboard reads it back when it asks. */
 typedef struct entry {
     time_t time;
-    json_t *doc;                 /* the entry as /api/v1/decisions shows it */
+    char *text;                  /* the entry as /api/v1/decisions shows it */
+    char *namespace_;            /* for the filter */
 } entry;
 
 struct wh_decisions {
@@ -37,8 +41,10 @@ void wh_decisions_free(wh_decisions *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < WH_DECISIONS; i++)
-        json_decref(d->ring[i].doc);
+    for (size_t i = 0; i < WH_DECISIONS; i++) {
+        free(d->ring[i].text);
+        free(d->ring[i].namespace_);
+    }
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -60,10 +66,7 @@ void wh_decisions_add(wh_decisions *d, time_t now, const wh_request *r, const ch
 {
     if (!d || (res->allowed && !json_array_size(res->warnings)))
         return;
-    /* The entry outlives the request: built with malloc, not in its arena. */
-    unsigned paused = sg_arena_pause();
     add(d, now, r, name, res);
-    sg_arena_resume(paused);
 }
 
 static void add(wh_decisions *d, time_t now, const wh_request *r, const char *name, const wh_result *res)
@@ -72,7 +75,7 @@ static void add(wh_decisions *d, time_t now, const wh_request *r, const char *na
     char when[32];
     struct tm tm;
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    json_t *warnings = secret ? json_array() : json_deep_copy(res->warnings);
+    json_t *warnings = secret ? json_array() : json_incref(res->warnings);
     const char *message = secret ? (res->message ? "(withheld: the object is a Secret)" : NULL) : res->message;
     json_t *doc = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:b,s:b,s:s,s:s,s:s,s:o,s:o*,s:o}", "time", when, "uid",
                             wh_text(r->uid), "operation", wh_text(r->operation_name), "kind", wh_text(r->kind),
@@ -83,15 +86,26 @@ static void add(wh_decisions *d, time_t now, const wh_request *r, const char *na
                             id_list(res->failed), "message", message ? wh_text(message) : NULL, "warnings", warnings);
     if (!doc)
         return;
+    char *text = sg_json_dumps(doc, JSON_COMPACT, NULL);
+    const char *shown_ns = json_string_value(json_object_get(doc, "namespace"));
+    char *ns = sg_strdup(shown_ns ? shown_ns : "");
+    json_decref(doc);
+    if (!text) {
+        free(ns);
+        return;
+    }
     pthread_mutex_lock(&d->lock);
     entry *e = &d->ring[d->next];
-    json_decref(e->doc);
-    e->doc = doc;
+    char *old_text = e->text, *old_ns = e->namespace_;
+    e->text = text;
+    e->namespace_ = ns;
     e->time = now;
     d->next = (d->next + 1) % WH_DECISIONS;
     d->count += d->count < WH_DECISIONS;
     d->total++;
     pthread_mutex_unlock(&d->lock);
+    free(old_text);
+    free(old_ns);
 }
 
 json_t *wh_decisions_json(wh_decisions *d, const char *ns)
@@ -102,9 +116,8 @@ json_t *wh_decisions_json(wh_decisions *d, const char *ns)
         pthread_mutex_lock(&d->lock);
         for (size_t k = 0; list && k < d->count; k++) {
             const entry *e = &d->ring[(d->next + WH_DECISIONS - 1 - k) % WH_DECISIONS];
-            const char *ens = json_string_value(json_object_get(e->doc, "namespace"));
-            if (!ns || !strcmp(ns, ens ? ens : ""))
-                json_array_append(list, e->doc);
+            if (!ns || !strcmp(ns, e->namespace_))
+                json_array_append_new(list, json_loads(e->text, 0, NULL));
         }
         total = d->total;
         pthread_mutex_unlock(&d->lock);

@@ -54,6 +54,23 @@ typedef struct wh_snapshot {
     bool skip_managed_fields;    /* no recommendation sees metadata.managedFields: requests leave it out */
 } wh_snapshot;
 
+/* JSON text written straight into a buffer (json_text.c): on the stack up to
+ * 2 KiB, on the heap past it. Strings in ASCII as jansson's JSON_ENSURE_ASCII
+ * writes them, cut at `max` bytes (a UTF-8 boundary) with "…" when max is not
+ * 0; reals with three decimals. wh_jbuf_take: the text so far, malloc'd. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    char small[2048];
+} wh_jbuf;
+void wh_jbuf_init(wh_jbuf *b);
+void wh_jbuf_free(wh_jbuf *b);
+char *wh_jbuf_take(wh_jbuf *b);
+void wh_jbuf_put(wh_jbuf *b, const char *s, size_t n);
+void wh_jbuf_char(wh_jbuf *b, char c);
+void wh_jbuf_string(wh_jbuf *b, const char *s, size_t n, size_t max);
+void wh_jbuf_value(wh_jbuf *b, const json_t *v, size_t max);
+
 /* Load the settings at `config_path` (NULL: defaults) into a snapshot with one reference. */
 int wh_snapshot_load(const char *config_path, unsigned long generation, wh_snapshot **out,
                      char *err, size_t errlen);

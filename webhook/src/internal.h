@@ -58,7 +58,7 @@ typedef struct wh_snapshot {
  * 2 KiB, on the heap past it. Strings in ASCII as jansson's JSON_ENSURE_ASCII
  * writes them, cut at `max` bytes (a UTF-8 boundary) with "…" when max is not
  * 0; reals with three decimals. wh_jbuf_take: the text so far, malloc'd. */
-typedef struct {
+typedef struct wh_jbuf_s {
     char *data;
     size_t len, cap;
     char small[2048];
@@ -130,6 +130,12 @@ void wh_keeper_collect(void *ctx, FILE *out);
 void wh_log(const char *level, const char *msg, json_t *fields);
 /* Same, with a printf-style message and no other fields. */
 void wh_logf(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct wh_jbuf_s;
+/* Log fields already written as text (`,"key":value...`, as wh_log_str
+ * writes them) after "time", "level" and "msg": the review's line, without a
+ * tree. wh_log_str: one string field, cut as wh_log cuts them. */
+void wh_log_text(const char *level, const char *msg, const struct wh_jbuf_s *fields);
+void wh_log_str(struct wh_jbuf_s *b, const char *key, const char *value);
 
 /* ------------------------------------------------------------------ */
 /* AdmissionReview decoding and encoding (admission.c).                */

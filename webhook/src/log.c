@@ -42,10 +42,9 @@ static void put_head(wh_jbuf *b, const char *key, const char *value, const json_
     json_decref(text);
 }
 
-/* One line: {"time":...,"level":...,"msg":..., the fields in their order},
- * written straight from the fields (a field named time, level or msg takes
- * that place, as json_object_update into the head would). */
-void wh_log(const char *level, const char *msg, json_t *fields)
+/* The line's start, {"time":...,"level":...,"msg":... (each replaced by the
+ * field of that name in `fields`, when there is one), into `b`. */
+static void line_start(wh_jbuf *b, const char *level, const char *msg, const json_t *fields)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -54,12 +53,30 @@ void wh_log(const char *level, const char *msg, json_t *fields)
     char when[40];
     size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(when + n, sizeof when - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+    wh_jbuf_char(b, '{');
+    put_head(b, "time", when, fields);
+    put_head(b, "level", level, fields);
+    put_head(b, "msg", msg, fields);
+}
+
+/* The line's end, and the line to stderr in one write. */
+static void line_end(wh_jbuf *b)
+{
+    wh_jbuf_put(b, "}\n", 2);
+    flockfile(stderr);
+    fwrite(b->data, 1, b->len, stderr);
+    funlockfile(stderr);
+    wh_jbuf_free(b);
+}
+
+/* One line: {"time":...,"level":...,"msg":..., the fields in their order},
+ * written straight from the fields (a field named time, level or msg takes
+ * that place, as json_object_update into the head would). */
+void wh_log(const char *level, const char *msg, json_t *fields)
+{
     wh_jbuf b;
     wh_jbuf_init(&b);
-    wh_jbuf_char(&b, '{');
-    put_head(&b, "time", when, fields);
-    put_head(&b, "level", level, fields);
-    put_head(&b, "msg", msg, fields);
+    line_start(&b, level, msg, fields);
     const char *key;
     json_t *value;
     json_object_foreach(fields, key, value) {
@@ -71,11 +88,24 @@ void wh_log(const char *level, const char *msg, json_t *fields)
         wh_jbuf_value(&b, value, WH_LOG_FIELD_MAX);
     }
     json_decref(fields);
-    wh_jbuf_put(&b, "}\n", 2);
-    flockfile(stderr);
-    fwrite(b.data, 1, b.len, stderr);
-    funlockfile(stderr);
-    wh_jbuf_free(&b);
+    line_end(&b);
+}
+
+void wh_log_text(const char *level, const char *msg, const struct wh_jbuf_s *fields)
+{
+    wh_jbuf b;
+    wh_jbuf_init(&b);
+    line_start(&b, level, msg, NULL);
+    wh_jbuf_put(&b, fields->data, fields->len);
+    line_end(&b);
+}
+
+void wh_log_str(wh_jbuf *b, const char *key, const char *value)
+{
+    wh_jbuf_put(b, ",\"", 2);
+    wh_jbuf_put(b, key, strlen(key));
+    wh_jbuf_put(b, "\":", 2);
+    wh_jbuf_string(b, value ? value : "", value ? strlen(value) : 0, WH_LOG_FIELD_MAX);
 }
 
 void wh_logf(const char *level, const char *fmt, ...)

@@ -10,6 +10,10 @@
  * nothing calls json_dumps: sg_json_dumps writes the same text through
  * json_dump_callback into a malloc'd buffer the caller frees with free(),
  * which also saves jansson's copy of its growing buffer.
+ *
+ * sg_json_deep_copy: json_deep_copy without its loop detection (a table of
+ * every container on the path, which made a copy of a request's object cost
+ * as much as decoding it): trees here are built from text, never cyclic.
  */
 #include <scoregate/doc.h>
 
@@ -163,4 +167,37 @@ done:
     if (len)
         *len = b.len;
     return b.data;
+}
+
+json_t *sg_json_deep_copy(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        json_t *out = sg_check_alloc(json_object());
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item) {
+            if (json_object_setn_new_nocheck(out, key, json_object_iter_key_len(json_object_key_to_iter(key)),
+                                             sg_json_deep_copy(item)))
+                sg_oom();
+        }
+        return out;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        json_t *out = sg_check_alloc(json_array());
+        for (size_t i = 0; i < n; i++)
+            if (json_array_append_new(out, sg_json_deep_copy(json_array_get(v, i))))
+                sg_oom();
+        return out;
+    }
+    case JSON_STRING:
+        return sg_check_alloc(json_stringn_nocheck(json_string_value(v), json_string_length(v)));
+    case JSON_INTEGER:
+        return sg_check_alloc(json_integer(json_integer_value(v)));
+    case JSON_REAL:
+        return sg_check_alloc(json_real(json_real_value(v)));
+    default: /* true, false, null: shared singletons */
+        return (json_t *)v;
+    }
 }

@@ -4,7 +4,7 @@
  * control characters, escapes, multi-byte and invalid UTF-8, integers at
  * the limits, reals, booleans, nulls, nested containers) and every flag set
  * the code uses, both give the same text or both fail; the text comes from
- * malloc (free() takes it). And the arena hooks as jansson's allocator: a
+ * malloc (free() takes it). sg_json_deep_copy against json_deep_copy. And the arena hooks as jansson's allocator: a
  * tree built in a thread's arena dumps to text that outlives the arena.
  */
 #include <setjmp.h>
@@ -106,6 +106,25 @@ static void test_same_as_jansson(void **state)
     assert_true(failed_both > 0); /* scalars without JSON_ENCODE_ANY, invalid UTF-8: both refuse */
 }
 
+/* sg_json_deep_copy gives what json_deep_copy gives, keys in the same order, sharing nothing. */
+static void test_deep_copy(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 2000; round++) {
+        json_t *v = random_value(0);
+        json_t *ours = sg_json_deep_copy(v), *theirs = json_deep_copy(v);
+        assert_true(json_equal(ours, theirs));
+        char *a = json_dumps(ours, JSON_COMPACT | JSON_ENCODE_ANY), *b = json_dumps(theirs, JSON_COMPACT | JSON_ENCODE_ANY);
+        assert_true((!a && !b) || (a && b && !strcmp(a, b)));
+        free(a);
+        free(b);
+        assert_true(ours != v || json_is_true(v) || json_is_false(v) || json_is_null(v));
+        json_decref(v); /* the copy lives on alone (ASan reports any sharing) */
+        json_decref(theirs);
+        json_decref(ours);
+    }
+}
+
 static void test_arena_trees(void **state)
 {
     (void)state;
@@ -125,6 +144,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_as_jansson),
+        cmocka_unit_test(test_deep_copy),
         cmocka_unit_test(test_arena_trees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,8 +192,8 @@ static int review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_
  * the request (the decoded body, the evaluation's views and findings, the
  * response and the log line) is built there and dropped at once. What
  * outlives the request is not jansson's: the response text (sg_json_dumps),
- * the inventory's records and the metrics are malloc'd, and the dashboard's
- * recent decisions are built with the arena paused (decisions.c). */
+ * the inventory's records, the metrics and the dashboard's recent decisions
+ * (text, decisions.c) are malloc'd. */
 int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_t len, unsigned *status,
                       char **out, size_t *outlen)
 {

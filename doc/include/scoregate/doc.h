@@ -261,5 +261,9 @@ void sg_json_use_arena(void);
  * arena (sg_json_use_arena) that free() must not see.
  */
 char *sg_json_dumps(const json_t *json, size_t flags, size_t *len);
+/* json_deep_copy(v) of a tree without cycles (all of scoregate's: built from
+ * text), without jansson's loop detection, which costs as much as the copy;
+ * never NULL (out of memory ends the process). Keys keep their order. */
+json_t *sg_json_deep_copy(const json_t *v);
 
 #endif

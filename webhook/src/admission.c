@@ -118,12 +118,22 @@ static int decode(wh_request *r, char *err, size_t errlen)
     return 0;
 }
 
-int wh_request_decode(const char *body, size_t len, wh_request *r, char *err, size_t errlen)
+/* The API server's bookkeeping of who set which field: often half of an
+ * object's bytes, and read by nothing of scoregate's (kube/src/sanitize.c
+ * drops it from listed objects too), so it is checked but not built unless a
+ * recommendation may see it (sg_policy_reads_managed_fields). */
+static const char *const managed_object[] = {"request", "object", "metadata", "managedFields", NULL};
+static const char *const managed_old[] = {"request", "oldObject", "metadata", "managedFields", NULL};
+static const char *const *const managed_fields[] = {managed_object, managed_old, NULL};
+
+int wh_request_decode(const char *body, size_t len, bool skip_managed_fields, wh_request *r, char *err,
+                      size_t errlen)
 {
     memset(r, 0, sizeof *r);
     char why[160];
     int line, column;
-    r->root = sg_json_read(body, len, &line, &column, why, sizeof why);
+    r->root = sg_json_read_skip(body, len, skip_managed_fields ? managed_fields : NULL, &line, &column, why,
+                                sizeof why);
     if (!r->root) {
         snprintf(err, errlen, "malformed AdmissionReview: invalid JSON at line %d, column %d: %s", line, column, why);
         return -1;
@@ -180,7 +190,7 @@ static json_t *response_tree(const wh_request *r, const wh_result *res)
     if (ok && res->warnings && json_array_size(res->warnings))
         ok = set(resp, "warnings", json_incref(res->warnings));
     if (ok && res->patch && json_array_size(res->patch) && res->allowed) {
-        char *text = json_dumps(res->patch, JSON_COMPACT);
+        char *text = sg_json_dumps(res->patch, JSON_COMPACT, NULL);
         char *b64 = text ? sg_base64_encode(text, strlen(text), NULL) : NULL;
         ok = b64 && set(resp, "patchType", json_string("JSONPatch")) && set(resp, "patch", json_string(b64));
         free(text);
@@ -208,7 +218,7 @@ char *wh_response_encode(const wh_request *r, const wh_result *res, size_t *len)
     json_t *review = response_tree(r, res);
     if (!review)
         return NULL;
-    char *text = json_dumps(review, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = sg_json_dumps(review, JSON_COMPACT | JSON_PRESERVE_ORDER, NULL);
     json_decref(review);
     if (text)
         *len = strlen(text);
@@ -237,7 +247,7 @@ char *wh_error_body(unsigned code, const char *message, size_t *len)
         set(o, "status", json_string("Failure")) && set(o, "code", json_integer(code)) &&
         set(o, "reason", json_string(reason_of(code))) &&
         set(o, "message", wh_text(message)))
-        text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        text = sg_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER, NULL);
     json_decref(o);
     if (text)
         *len = strlen(text);

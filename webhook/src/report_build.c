@@ -221,9 +221,8 @@ static bool sole_unhealthy(const entry *v, size_t from, size_t to, const entry *
 static void fit(json_t *report, const char *ns)
 {
     json_t *results = json_object_get(report, "results");
-    char *text = json_dumps(report, JSON_COMPACT);
-    size_t len = text ? strlen(text) : 0, before = json_array_size(results);
-    free(text);
+    size_t len = 0, before = json_array_size(results);
+    free(sg_json_dumps(report, JSON_COMPACT, &len));
     if (len <= REPORT_MAX_BYTES)
         return;
     for (size_t i = json_array_size(results); i-- > 0;) {

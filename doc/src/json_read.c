@@ -33,7 +33,26 @@ typedef struct reader {
     const char *err_at;          /* where the error was found */
     char *buf;                   /* scratch for strings with escapes */
     size_t cap;
+    const char *const *drop;     /* the path whose values are left out (sg_json_read_except), or NULL */
+    int skipping;                /* > 0 inside a value left out: validated, never built */
 } reader;
+
+/* Where a child of a value that matched `at` segments of r->drop stands: the segments it matches (-1: off
+ * the path). `key` is the child's key, or NULL for an array element (matched by "*"). */
+static int drop_step(const reader *r, int at, const char *key, size_t keylen)
+{
+    if (at < 0 || !r->drop || !r->drop[at])
+        return -1;
+    const char *seg = r->drop[at];
+    bool match = key ? strlen(seg) == keylen && !memcmp(seg, key, keylen) : !strcmp(seg, "*");
+    return match ? at + 1 : -1;
+}
+
+/* Whether a value that matched `at` segments is the one to leave out. */
+static bool dropped(const reader *r, int at)
+{
+    return at > 0 && r->drop && !r->drop[at];
+}
 
 __attribute__((format(printf, 3, 4)))
 static json_t *fail(reader *r, const char *at, const char *fmt, ...)
@@ -279,6 +298,10 @@ static json_t *read_number(reader *r)
             p++;
     }
     size_t n = (size_t)(p - start);
+    if (r->skipping && !real && n < 16) {
+        r->p = p;   /* an integer of fewer than 16 characters is within json_int_t */
+        return json_null();
+    }
     char small[64];
     char *text = n < sizeof small ? small : sg_malloc(n + 1);
     memcpy(text, start, n);
@@ -290,13 +313,13 @@ static json_t *read_number(reader *r)
         if (errno == ERANGE)
             fail(r, start, "too big %sinteger", *start == '-' ? "negative " : "");
         else
-            v = sg_check_alloc(json_integer((json_int_t)i));
+            v = r->skipping ? json_null() : sg_check_alloc(json_integer((json_int_t)i));
     } else {
         double d = strtod(text, NULL);
         if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
             fail(r, start, "real number overflow");
         else
-            v = sg_check_alloc(json_real(d));   /* finite: checked above */
+            v = r->skipping ? json_null() : sg_check_alloc(json_real(d));   /* finite: checked above */
     }
     if (text != small)
         free(text);
@@ -306,11 +329,22 @@ static json_t *read_number(reader *r)
     return v;
 }
 
-static json_t *read_value(reader *r, int depth);
+static json_t *read_value(reader *r, int depth, int at);
 
-static json_t *read_object(reader *r, int depth)
+/* A value left out is read with r->skipping up: it is validated as any other, and json_null() (a
+ * singleton, nothing allocated) stands for it; its key is not set. */
+static json_t *read_value_or_skip(reader *r, int depth, int at, bool *skipped)
 {
-    json_t *obj = sg_check_alloc(json_object());
+    *skipped = dropped(r, at);
+    r->skipping += *skipped;
+    json_t *v = read_value(r, depth, at);
+    r->skipping -= *skipped;
+    return v;
+}
+
+static json_t *read_object(reader *r, int depth, int at)
+{
+    json_t *obj = r->skipping ? json_null() : sg_check_alloc(json_object());
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == '}') {
@@ -339,14 +373,15 @@ static json_t *read_object(reader *r, int depth)
         }
         skip_space(r);
         json_t *value = NULL;
+        bool skipped = false;
         if (r->p >= r->end || *r->p != ':') {
             fail(r, r->p, "':' expected");
         } else {
             r->p++;
             skip_space(r);
-            value = read_value(r, depth);
+            value = read_value_or_skip(r, depth, drop_step(r, at, k, keylen), &skipped);
         }
-        if (value && json_object_setn_new_nocheck(obj, k, keylen, value))
+        if (value && !r->skipping && !skipped && json_object_setn_new_nocheck(obj, k, keylen, value))
             sg_oom();
         if (copied && k != small)
             free(k);
@@ -369,9 +404,9 @@ static json_t *read_object(reader *r, int depth)
     }
 }
 
-static json_t *read_array(reader *r, int depth)
+static json_t *read_array(reader *r, int depth, int at)
 {
-    json_t *arr = sg_check_alloc(json_array());
+    json_t *arr = r->skipping ? json_null() : sg_check_alloc(json_array());
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == ']') {
@@ -379,12 +414,12 @@ static json_t *read_array(reader *r, int depth)
         return arr;
     }
     for (;;) {
-        json_t *value = read_value(r, depth);
+        json_t *value = read_value(r, depth, drop_step(r, at, NULL, 0));
         if (!value) {
             json_decref(arr);
             return NULL;
         }
-        if (json_array_append_new(arr, value))
+        if (!r->skipping && json_array_append_new(arr, value))
             sg_oom();
         skip_space(r);
         if (r->p < r->end && *r->p == ',') {
@@ -410,7 +445,7 @@ static bool word(reader *r, const char *w, size_t n)
 }
 
 /* One value at r->p (whitespace skipped); `depth` counts enclosing values, as jansson does. */
-static json_t *read_value(reader *r, int depth)
+static json_t *read_value(reader *r, int depth, int at)
 {
     if (++depth > JSON_PARSER_MAX_DEPTH)
         return fail(r, r->p, "maximum parsing depth reached");
@@ -418,16 +453,16 @@ static json_t *read_value(reader *r, int depth)
         return fail(r, r->p, "premature end of input");
     switch (*r->p) {
     case '{':
-        return read_object(r, depth);
+        return read_object(r, depth, at);
     case '[':
-        return read_array(r, depth);
+        return read_array(r, depth, at);
     case '"': {
         const char *s;
         size_t n;
         r->p++;
         if (read_string(r, &s, &n) < 0)
             return NULL;
-        return sg_check_alloc(json_stringn_nocheck(s, n));
+        return r->skipping ? json_null() : sg_check_alloc(json_stringn_nocheck(s, n));
     }
     case 't':
         if (word(r, "true", 4))
@@ -451,11 +486,17 @@ static json_t *read_value(reader *r, int depth)
 
 json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen)
 {
-    reader r = {text, text + len, text, err, errlen, NULL, NULL, 0};
+    return sg_json_read_except(text, len, NULL, line, column, err, errlen);
+}
+
+json_t *sg_json_read_except(const char *text, size_t len, const char *const *drop, int *line, int *column,
+                            char *err, size_t errlen)
+{
+    reader r = {text, text + len, text, err, errlen, NULL, NULL, 0, drop && drop[0] ? drop : NULL, 0};
     skip_space(&r);
     json_t *root = NULL;
     if (r.p < r.end && (*r.p == '{' || *r.p == '['))
-        root = read_value(&r, 0);
+        root = read_value(&r, 0, 0);
     else
         fail(&r, r.p, r.p < r.end ? "'[' or '{' expected" : "the body is empty");
     if (root) {

@@ -233,4 +233,15 @@ int sg_decimal_exponent(const char *s, size_t n, long long *out);
  */
 json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen);
 
+/*
+ * sg_json_read, but the values at the path `drop` are left out: validated
+ * like everything else (what is accepted does not change), never built.
+ * `drop` is a NULL-terminated list of object keys, "*" standing for every
+ * element of an array, ending in a key: {"items", "*", "metadata",
+ * "managedFields", NULL} gives the tree json_loadb gives with that member
+ * deleted from every item's metadata object. NULL or empty: sg_json_read.
+ */
+json_t *sg_json_read_except(const char *text, size_t len, const char *const *drop, int *line, int *column,
+                            char *err, size_t errlen);
+
 #endif

@@ -35,6 +35,8 @@ typedef struct reader {
     size_t cap;
     const char *const *drop;     /* the path whose values are left out (sg_json_read_except), or NULL */
     int skipping;                /* > 0 inside a value left out: validated, never built */
+    sg_json_split *split;        /* sg_json_read_split: where the elements of the value left out are */
+    int split_depth;             /* the depth of that value while it is read, else 0 */
 } reader;
 
 /* Where a child of a value that matched `at` segments of r->drop stands: the segments it matches (-1: off
@@ -331,14 +333,31 @@ static json_t *read_number(reader *r)
 
 static json_t *read_value(reader *r, int depth, int at);
 
+static void split_add(sg_json_split *sp, size_t start, size_t end)
+{
+    if (sp->n == sp->cap) {
+        sp->cap = sp->cap ? sp->cap * 2 : 512;
+        sp->spans = sg_realloc(sp->spans, sp->cap * sizeof *sp->spans);
+    }
+    sp->spans[sp->n++] = (sg_json_span){start, end};
+}
+
 /* A value left out is read with r->skipping up: it is validated as any other, and json_null() (a
  * singleton, nothing allocated) stands for it; its key is not set. */
 static json_t *read_value_or_skip(reader *r, int depth, int at, bool *skipped)
 {
     *skipped = dropped(r, at);
+    if (*skipped && r->split) {
+        /* A repeated key keeps its last value: only the last one's elements count. */
+        r->split->type = r->p < r->end ? *r->p : 0;
+        r->split->n = 0;
+        r->split_depth = depth + 1;
+    }
     r->skipping += *skipped;
     json_t *v = read_value(r, depth, at);
     r->skipping -= *skipped;
+    if (*skipped)
+        r->split_depth = 0;
     return v;
 }
 
@@ -414,11 +433,14 @@ static json_t *read_array(reader *r, int depth, int at)
         return arr;
     }
     for (;;) {
+        const char *start = r->p;
         json_t *value = read_value(r, depth, drop_step(r, at, NULL, 0));
         if (!value) {
             json_decref(arr);
             return NULL;
         }
+        if (depth == r->split_depth)
+            split_add(r->split, (size_t)(start - r->start), (size_t)(r->p - r->start));
         if (!r->skipping && json_array_append_new(arr, value))
             sg_oom();
         skip_space(r);
@@ -492,7 +514,24 @@ json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char 
 json_t *sg_json_read_except(const char *text, size_t len, const char *const *drop, int *line, int *column,
                             char *err, size_t errlen)
 {
-    reader r = {text, text + len, text, err, errlen, NULL, NULL, 0, drop && drop[0] ? drop : NULL, 0};
+    return sg_json_read_split(text, len, drop, NULL, line, column, err, errlen);
+}
+
+json_t *sg_json_read_element(const char *text, size_t len, const char *const *drop)
+{
+    char err[SG_ERRMAX];
+    reader r = {text, text + len, text, err, sizeof err, NULL, NULL, 0, drop && drop[0] ? drop : NULL, 0, NULL, 0};
+    json_t *v = read_value(&r, 0, 0);
+    free(r.buf);
+    return v;
+}
+
+json_t *sg_json_read_split(const char *text, size_t len, const char *const *drop, sg_json_split *split, int *line,
+                           int *column, char *err, size_t errlen)
+{
+    reader r = {text, text + len, text, err, errlen, NULL, NULL, 0, drop && drop[0] ? drop : NULL, 0, split, 0};
+    if (split)
+        *split = (sg_json_split){0};
     skip_space(&r);
     json_t *root = NULL;
     if (r.p < r.end && (*r.p == '{' || *r.p == '['))

@@ -244,4 +244,37 @@ json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char 
 json_t *sg_json_read_except(const char *text, size_t len, const char *const *drop, int *line, int *column,
                             char *err, size_t errlen);
 
+/*
+ * Where the elements of the value sg_json_read_split left out are: `type`
+ * is its first byte ('[' for an array, '{', '"', 'n' ...; 0 when the path
+ * is not in the text), and for an array, spans[i] is the byte range of its
+ * element i in the text (the last value when the key is repeated).
+ */
+typedef struct sg_json_span {
+    size_t start, end;
+} sg_json_span;
+typedef struct sg_json_split {
+    char type;
+    sg_json_span *spans;         /* owned: free() it */
+    size_t n, cap;
+} sg_json_split;
+
+/*
+ * sg_json_read_except, and in `split` (when not NULL; filled in even on
+ * error, free its spans) where the elements of the value left out are: a
+ * large array (a list page's items) is validated in one pass, and then
+ * built one element at a time with sg_json_read_element, so that only one
+ * element's tree is in memory at once.
+ */
+json_t *sg_json_read_split(const char *text, size_t len, const char *const *drop, sg_json_split *split, int *line,
+                           int *column, char *err, size_t errlen);
+
+/*
+ * The tree of one element that sg_json_read_split validated (`text` and
+ * `len` are its span), with the values at `drop` (a path from the element,
+ * as in sg_json_read_except) left out. Any JSON type; only for spans that
+ * sg_json_read_split accepted (it never fails on them).
+ */
+json_t *sg_json_read_element(const char *text, size_t len, const char *const *drop);
+
 #endif

@@ -156,11 +156,9 @@ int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_siz
             cont = sg_strdup(page.continue_token);
         else if (resource_version)
             *resource_version = sg_strdup(page.resource_version);
-        bool more = cont != NULL;
         kb_page_free(&page);
         kb_transfer_cleanup(&t);
-        if (more)
-            continue;
-        return 0;
+        if (!cont)
+            return 0;
     }
 }

@@ -34,10 +34,38 @@ typedef struct reader {
     const char *err_at;          /* where the error was found */
     char *buf;                   /* scratch for strings with escapes */
     size_t cap;
-    const char *const *const *skip; /* paths checked but not built (sg_json_read_skip), or NULL */
+    const char *const *const *skip; /* paths whose values are left out (sg_json_read_skip), or NULL */
+    int skipping;                /* > 0 inside a value left out: validated, never built */
+    sg_json_split *split;        /* sg_json_read_split: where the elements of skip[0]'s value are */
+    int split_depth;             /* the depth of that value while it is read, else 0 */
 } reader;
 
-#define SKIP_MAX 32 /* paths a mask can follow */
+#define SKIP_MAX 32 /* paths a mask (unsigned) can follow */
+
+/*
+ * A value's skip mask has bit i set when the keys from the root to it match the
+ * first `level` segments of path i. Of those, the paths that go on through its
+ * child `key` (NULL: an array element, matched by "*"): *below gets those
+ * that go further, and the result says whether one ends at the child (1 << i
+ * for the first such path i, for sg_json_read_split; 0: the child is built).
+ */
+static unsigned skip_step(const reader *r, unsigned mask, int level, const char *key, size_t keylen,
+                          unsigned *below)
+{
+    *below = 0;
+    for (unsigned i = 0; mask >> i; i++) {
+        if (!(mask >> i & 1))
+            continue;
+        const char *seg = r->skip[i][level];
+        bool match = key ? strlen(seg) == keylen && !memcmp(seg, key, keylen) : !strcmp(seg, "*");
+        if (!match)
+            continue;
+        if (!r->skip[i][level + 1])
+            return 1u << i;
+        *below |= 1u << i;
+    }
+    return 0;
+}
 
 __attribute__((format(printf, 3, 4)))
 static json_t *fail(reader *r, const char *at, const char *fmt, ...)
@@ -306,6 +334,10 @@ static json_t *read_number(reader *r)
             p++;
     }
     size_t n = (size_t)(p - start);
+    if (r->skipping && !real && n < 16) {
+        r->p = p;   /* an integer of fewer than 16 characters is within json_int_t */
+        return json_null();
+    }
     char small[64];
     char *text = n < sizeof small ? small : sg_malloc(n + 1);
     memcpy(text, start, n);
@@ -317,13 +349,13 @@ static json_t *read_number(reader *r)
         if (errno == ERANGE)
             fail(r, start, "too big %sinteger", *start == '-' ? "negative " : "");
         else
-            v = sg_check_alloc(json_integer((json_int_t)i));
+            v = r->skipping ? json_null() : sg_check_alloc(json_integer((json_int_t)i));
     } else {
         double d = strtod(text, NULL);
         if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
             fail(r, start, "real number overflow");
         else
-            v = sg_check_alloc(json_real(d));   /* finite: checked above */
+            v = r->skipping ? json_null() : sg_check_alloc(json_real(d));   /* finite: checked above */
     }
     if (text != small)
         free(text);
@@ -333,30 +365,41 @@ static json_t *read_number(reader *r)
     return v;
 }
 
-static json_t *read_value(reader *r, int depth, unsigned skip);
-static bool skip_value(reader *r, int depth);
+static json_t *read_value(reader *r, int depth, unsigned mask);
 
-/* Of the skip paths in `mask` (bits), those that go on through `key` at
- * `level` (*below), and whether one of them ends there (its value is skipped). */
-static bool skip_key(const reader *r, unsigned mask, int level, const char *key, size_t keylen, unsigned *below)
+static void split_add(sg_json_split *sp, size_t start, size_t end)
 {
-    *below = 0;
-    for (unsigned i = 0; mask >> i; i++) {
-        if (!(mask >> i & 1))
-            continue;
-        const char *part = r->skip[i][level];
-        if (strlen(part) != keylen || memcmp(part, key, keylen))
-            continue;
-        if (!r->skip[i][level + 1])
-            return true;
-        *below |= 1u << i;
+    if (sp->n == sp->cap) {
+        sp->cap = sp->cap ? sp->cap * 2 : 512;
+        sp->spans = sg_realloc(sp->spans, sp->cap * sizeof *sp->spans);
     }
-    return false;
+    sp->spans[sp->n++] = (sg_json_span){start, end};
 }
 
-static json_t *read_object(reader *r, int depth, unsigned skip)
+/* The child `key` (NULL: an array element) of a value with skip mask `mask`. A value left out is read
+ * with r->skipping up: it is validated as any other, and json_null() (a singleton, nothing allocated)
+ * stands for it; *skipped says so, and its key is not set. */
+static json_t *read_child(reader *r, int depth, unsigned mask, const char *key, size_t keylen, bool *skipped)
 {
-    json_t *obj = sg_check_alloc(json_object());
+    unsigned below = 0, ends = mask ? skip_step(r, mask, depth - 1, key, keylen, &below) : 0;
+    *skipped = ends != 0;
+    if (ends == 1 && r->split && !r->skipping) {
+        /* A repeated key keeps its last value: only the last one's elements count. */
+        r->split->type = r->p < r->end ? *r->p : 0;
+        r->split->n = 0;
+        r->split_depth = depth + 1;
+    }
+    r->skipping += *skipped;
+    json_t *v = read_value(r, depth, below);
+    r->skipping -= *skipped;
+    if (ends == 1 && r->split_depth == depth + 1)
+        r->split_depth = 0;
+    return v;
+}
+
+static json_t *read_object(reader *r, int depth, unsigned mask)
+{
+    json_t *obj = r->skipping ? json_null() : sg_check_alloc(json_object());
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == '}') {
@@ -385,24 +428,15 @@ static json_t *read_object(reader *r, int depth, unsigned skip)
         }
         skip_space(r);
         json_t *value = NULL;
+        bool skipped = false;
         if (r->p >= r->end || *r->p != ':') {
             fail(r, r->p, "':' expected");
         } else {
             r->p++;
             skip_space(r);
-            unsigned below = 0;
-            if (skip && skip_key(r, skip, depth - 1, k, keylen, &below)) {
-                if (copied && k != small)
-                    free(k);
-                if (!skip_value(r, depth)) {
-                    json_decref(obj);
-                    return NULL;
-                }
-                goto next;
-            }
-            value = read_value(r, depth, below);
+            value = read_child(r, depth, mask, k, keylen, &skipped);
         }
-        if (value && json_object_setn_new_nocheck(obj, k, keylen, value))
+        if (value && !r->skipping && !skipped && json_object_setn_new_nocheck(obj, k, keylen, value))
             sg_oom();
         if (copied && k != small)
             free(k);
@@ -410,7 +444,6 @@ static json_t *read_object(reader *r, int depth, unsigned skip)
             json_decref(obj);
             return NULL;
         }
-    next:
         skip_space(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;
@@ -426,9 +459,9 @@ static json_t *read_object(reader *r, int depth, unsigned skip)
     }
 }
 
-static json_t *read_array(reader *r, int depth)
+static json_t *read_array(reader *r, int depth, unsigned mask)
 {
-    json_t *arr = sg_check_alloc(json_array());
+    json_t *arr = r->skipping ? json_null() : sg_check_alloc(json_array());
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == ']') {
@@ -436,12 +469,16 @@ static json_t *read_array(reader *r, int depth)
         return arr;
     }
     for (;;) {
-        json_t *value = read_value(r, depth, 0);
+        const char *start = r->p;
+        bool skipped;
+        json_t *value = read_child(r, depth, mask, NULL, 0, &skipped);
         if (!value) {
             json_decref(arr);
             return NULL;
         }
-        if (json_array_append_new(arr, value))
+        if (depth == r->split_depth)
+            split_add(r->split, (size_t)(start - r->start), (size_t)(r->p - r->start));
+        if (!r->skipping && !skipped && json_array_append_new(arr, value))
             sg_oom();
         skip_space(r);
         if (r->p < r->end && *r->p == ',') {
@@ -467,7 +504,7 @@ static bool word(reader *r, const char *w, size_t n)
 }
 
 /* One value at r->p (whitespace skipped); `depth` counts enclosing values, as jansson does. */
-static json_t *read_value(reader *r, int depth, unsigned skip)
+static json_t *read_value(reader *r, int depth, unsigned mask)
 {
     if (++depth > JSON_PARSER_MAX_DEPTH)
         return fail(r, r->p, "maximum parsing depth reached");
@@ -475,16 +512,16 @@ static json_t *read_value(reader *r, int depth, unsigned skip)
         return fail(r, r->p, "premature end of input");
     switch (*r->p) {
     case '{':
-        return read_object(r, depth, skip);
+        return read_object(r, depth, mask);
     case '[':
-        return read_array(r, depth);
+        return read_array(r, depth, mask);
     case '"': {
         const char *s;
         size_t n;
         r->p++;
         if (read_string(r, &s, &n) < 0)
             return NULL;
-        return sg_check_alloc(json_stringn_nocheck(s, n));
+        return r->skipping ? json_null() : sg_check_alloc(json_stringn_nocheck(s, n));
     }
     case 't':
         if (word(r, "true", 4))
@@ -506,80 +543,45 @@ static json_t *read_value(reader *r, int depth, unsigned skip)
     return fail(r, r->p, "invalid token");
 }
 
-/*
- * A value at r->p checked exactly as read_value() would check it, with the
- * same messages, but not built: containers and strings allocate nothing
- * (a number is built and dropped, for jansson's range checks). false on error.
- */
-static bool skip_value(reader *r, int depth)
-{
-    if (++depth > JSON_PARSER_MAX_DEPTH)
-        return fail(r, r->p, "maximum parsing depth reached"), false;
-    if (r->p >= r->end)
-        return fail(r, r->p, "premature end of input"), false;
-    const char *s;
-    size_t n;
-    char open = *r->p;
-    if (open == '"') {
-        r->p++;
-        return read_string(r, &s, &n) == 0;
-    }
-    if (open != '{' && open != '[') {
-        json_t *v = read_value(r, depth - 1, 0);
-        json_decref(v);
-        return v != NULL;
-    }
-    char close = open == '{' ? '}' : ']';
-    r->p++;
-    skip_space(r);
-    if (r->p < r->end && *r->p == close) {
-        r->p++;
-        return true;
-    }
-    for (;;) {
-        if (open == '{') {
-            if (r->p >= r->end || *r->p != '"')
-                return fail(r, r->p, "string or '}' expected"), false;
-            r->p++;
-            if (read_string(r, &s, &n) < 0)
-                return false;
-            skip_space(r);
-            if (r->p >= r->end || *r->p != ':')
-                return fail(r, r->p, "':' expected"), false;
-            r->p++;
-            skip_space(r);
-        }
-        if (!skip_value(r, depth))
-            return false;
-        skip_space(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            skip_space(r);
-            continue;
-        }
-        if (r->p < r->end && *r->p == close) {
-            r->p++;
-            return true;
-        }
-        return fail(r, r->p, open == '{' ? "',' or '}' expected" : "',' or ']' expected"), false;
-    }
-}
-
 json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen)
 {
-    return sg_json_read_skip(text, len, NULL, line, column, err, errlen);
+    return sg_json_read_split(text, len, NULL, NULL, line, column, err, errlen);
 }
 
 json_t *sg_json_read_skip(const char *text, size_t len, const char *const *const *skip, int *line, int *column,
                           char *err, size_t errlen)
 {
-    reader r = {text, text + len, text, err, errlen, NULL, NULL, 0, skip};
+    return sg_json_read_split(text, len, skip, NULL, line, column, err, errlen);
+}
+
+/* The mask of every path in `skip`. */
+static unsigned skip_mask(const char *const *const *skip)
+{
     unsigned mask = 0;
     for (unsigned i = 0; skip && skip[i]; i++) {
         if (i >= SKIP_MAX || !skip[i][0])
             abort(); /* a caller's bug: more paths than a mask holds, or an empty one */
         mask |= 1u << i;
     }
+    return mask;
+}
+
+json_t *sg_json_read_element(const char *text, size_t len, const char *const *const *skip)
+{
+    char err[SG_ERRMAX];
+    reader r = {text, text + len, text, err, sizeof err, NULL, NULL, 0, skip, 0, NULL, 0};
+    json_t *v = read_value(&r, 0, skip_mask(skip));
+    free(r.buf);
+    return v;
+}
+
+json_t *sg_json_read_split(const char *text, size_t len, const char *const *const *skip, sg_json_split *split,
+                           int *line, int *column, char *err, size_t errlen)
+{
+    reader r = {text, text + len, text, err, errlen, NULL, NULL, 0, skip, 0, split, 0};
+    unsigned mask = skip_mask(skip);
+    if (split)
+        *split = (sg_json_split){0};
     skip_space(&r);
     json_t *root = NULL;
     if (r.p < r.end && (*r.p == '{' || *r.p == '['))

@@ -280,16 +280,17 @@ static void finish_list(kind_state *k, CURLcode rc)
     }
     if (!k->cont)
         k->gen++;
-    size_t i;
-    json_t *item;
-    json_array_foreach(page.items, i, item) {
+    for (size_t i = 0; i < page.nitems; i++) {
+        /* One object's tree at a time (kb_page_item): freed before the next is built. */
+        json_t *item = kb_page_item(&page, i);
         const char *ns, *name;
         kb_object_clean(k->r, item);
         kb_key_of(item, &ns, &name);
-        if (!name)
-            continue;
-        bool added = kb_keyset_put(k->keys, ns, name, k->gen);
-        kb_deliver(k, added ? SG_KUBE_ADDED : SG_KUBE_MODIFIED, item);
+        if (name) {
+            bool added = kb_keyset_put(k->keys, ns, name, k->gen);
+            kb_deliver(k, added ? SG_KUBE_ADDED : SG_KUBE_MODIFIED, item);
+        }
+        json_decref(item);
     }
     k->due = kb_now();
     if (page.continue_token && *page.continue_token) {

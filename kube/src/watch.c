@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <scoregate/doc.h>
+
 #include "internal.h"
 
 static const char *const names[SG_KUBE_EVENT_TYPES] = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"};
@@ -32,13 +34,17 @@ void kb_watch_url(const sg_kube_resource *r, const char *resource_version, unsig
 int kb_event_parse(const char *line, size_t len, kb_event *ev, char *err, size_t errlen)
 {
     memset(ev, 0, sizeof *ev);
-    json_error_t je;
-    ev->root = json_loadb(line, len, 0, &je);
+    int at_line, at_column;
+    char jerr[SG_ERRMAX];
+    /* As list pages (list.c): managedFields, which kb_object_clean drops, are never built. */
+    static const char *const managed_path[] = {"object", "metadata", "managedFields", NULL};
+    static const char *const *const managed_fields[] = {managed_path, NULL};
+    ev->root = sg_json_read_skip(line, len, managed_fields, &at_line, &at_column, jerr, sizeof jerr);
     const char *type = json_string_value(json_object_get(ev->root, "type"));
     ev->object = json_object_get(ev->root, "object");
     if (!type || !json_is_object(ev->object)) {
         snprintf(err, errlen, "a watch event is not {\"type\": ..., \"object\": {...}}%s%s", ev->root ? "" : ": ",
-                 ev->root ? "" : je.text);
+                 ev->root ? "" : jerr);
         kb_event_free(ev);
         return -1;
     }

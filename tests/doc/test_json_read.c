@@ -5,10 +5,13 @@
  * trees must serialise identically with key order preserved (so values,
  * types, numbers, escapes, repeated keys and order all agree), except that a
  * NUL byte outside a string is always rejected (jansson lets one pass after a
- * number). Inputs: hand-picked edge cases, nesting at the depth limit, and
- * seeded random mutations of valid documents. On each of them too,
- * sg_json_read_skip (values checked but not built) gives the same errors at
- * the same places, or the same tree without the skipped values.
+ * number). sg_json_read_skip must agree with json_loadb followed by the
+ * deletion of the paths it leaves out, and fail with sg_json_read's error at
+ * the same place (values left out are checked all the same); and
+ * sg_json_read_split with sg_json_read_element, building a list page's items
+ * one at a time, with the tree of the whole, on the same inputs. Inputs: hand-picked
+ * edge cases, nesting at the depth limit, and seeded random mutations of
+ * valid documents.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,66 +31,132 @@ static char *dump(const json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 }
 
-/* What sg_json_read_skip leaves out in these tests: a subtree, a scalar, and
- * a path that does not exist in the seeds. */
-static const char *const skip_metadata[] = {"request", "object", "metadata", NULL};
-static const char *const skip_kind[] = {"request", "kind", "kind", NULL};
-static const char *const skip_absent[] = {"request", "nothing", NULL};
-static const char *const *const skips[] = {skip_metadata, skip_kind, skip_absent, NULL};
+/* What sg_json_read_skip leaves out in agree(): a list page's managedFields, a review's object spec
+ * (which the seeds and their mutations below hold), and several paths at once: a subtree, a scalar, a
+ * path that does not exist in the seeds, and one through every element of an array. */
+static const char *const managed_fields[] = {"items", "*", "metadata", "managedFields", NULL};
+static const char *const object_spec[] = {"request", "object", "spec", NULL};
+static const char *const object_metadata[] = {"request", "object", "metadata", NULL};
+static const char *const kind_kind[] = {"request", "kind", "kind", NULL};
+static const char *const absent[] = {"request", "nothing", NULL};
+static const char *const *const managed_set[] = {managed_fields, NULL};
+static const char *const *const spec_set[] = {object_spec, NULL};
+static const char *const *const several_set[] = {object_metadata, kind_kind, absent, managed_fields, NULL};
+static const char *const *const *const skip_sets[] = {NULL, managed_set, spec_set, several_set};
 
-/* `v` (a copy) without the values at `skips`. */
-static json_t *without(const json_t *v)
+/* What sg_json_read_skip must give: the whole tree with the member at `drop` deleted wherever it is. */
+static void delete_path(json_t *v, const char *const *drop)
 {
-    json_t *copy = json_deep_copy(v);
-    for (size_t i = 0; skips[i]; i++) {
-        json_t *at = copy;
-        size_t k = 0;
-        for (; skips[i][k + 1] && json_is_object(at); k++)
-            at = json_object_get(at, skips[i][k]);
-        if (json_is_object(at))
-            json_object_del(at, skips[i][k]);
+    if (!drop[1]) {
+        json_object_del(v, drop[0]);
+        return;
     }
-    return copy;
+    if (!strcmp(drop[0], "*")) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+            delete_path(item, drop + 1);
+        return;
+    }
+    json_t *child = json_object_get(v, drop[0]);
+    if (child)
+        delete_path(child, drop + 1);
 }
 
-/* 1 when sg_json_read_skip agrees with sg_json_read (`ours`, or its error at
- * line, column): the same error at the same place, or the same tree without
- * the skipped values. */
-static int skip_agrees(const char *text, size_t len, const json_t *ours, int line, int column, const char *err)
+static int agree_skip(const char *text, size_t len, const char *const *const *skip);
+
+/* Whether the trees serialise identically, key order included. */
+static int same(const json_t *a, const json_t *b)
 {
-    char err2[160];
-    int line2 = 0, column2 = 0;
-    json_t *skipped = sg_json_read_skip(text, len, skips, &line2, &column2, err2, sizeof err2);
-    int ok;
-    if (!ours || !skipped) {
-        ok = !ours && !skipped && line == line2 && column == column2 && !strcmp(err, err2);
-    } else {
-        json_t *expect = without(ours);
-        char *a = dump(skipped), *b = dump(expect);
-        ok = a && b && !strcmp(a, b);
-        free(a);
-        free(b);
-        json_decref(expect);
-    }
-    if (!ok)
-        fprintf(stderr, "skipping changes the result (%s) on %zu bytes: %.*s\n", skipped ? "accepts" : err2, len,
-                (int)(len > 300 ? 300 : len), text);
-    json_decref(skipped);
+    char *x = dump(a), *y = dump(b);
+    int ok = x && y && !strcmp(x, y);
+    free(x);
+    free(y);
     return ok;
 }
 
-/* 1 when both readers agree on `len` bytes of `text`, and skipping changes
- * only what is skipped; prints the input when not. */
+/* sg_json_read_split leaving out "items", then each item built alone without its managedFields: the
+ * envelope and the items equal jansson's tree with those deleted, and `type` is the first byte of the
+ * last "items" value. */
+static int split_matches(const char *text, const json_t *ours, const sg_json_split *sp, json_t *theirs)
+{
+    json_t *want = json_object_get(theirs, "items");
+    int ok = want ? sp->type != 0 : sp->type == 0;
+    if (json_is_array(want)) {
+        ok = ok && sp->type == '[' && sp->n == json_array_size(want);
+        for (size_t i = 0; ok && i < sp->n; i++) {
+            static const char *const *const item_skip[] = {managed_fields + 2, NULL};
+            json_t *item = sg_json_read_element(text + sp->spans[i].start, sp->spans[i].end - sp->spans[i].start,
+                                                item_skip);
+            json_t *expect = json_deep_copy(json_array_get(want, i));
+            json_object_del(json_object_get(expect, "metadata"), "managedFields");
+            ok = item && same(item, expect);
+            json_decref(item);
+            json_decref(expect);
+        }
+    } else if (want) {
+        char *w = dump(want);
+        ok = ok && w && sp->type == w[0];
+        free(w);
+    }
+    json_object_del(theirs, "items");
+    return ok && same(ours, theirs);
+}
+
+static int agree_split(const char *text, size_t len)
+{
+    static const char *const items_path[] = {"items", NULL};
+    static const char *const *const items[] = {items_path, NULL};
+    sg_json_split sp;
+    char err[160];
+    int line = 0, column = 0;
+    json_t *ours = sg_json_read_split(text, len, items, &sp, &line, &column, err, sizeof err);
+    json_t *theirs = json_loadb(text, len, 0, NULL);
+    int ok;
+    if (memchr(text, '\0', len))
+        ok = !ours;
+    else if (!ours || !theirs)
+        ok = !ours && !theirs && (theirs || (line >= 1 && column >= 1 && *err));
+    else
+        ok = split_matches(text, ours, &sp, theirs);
+    if (!ok)
+        fprintf(stderr, "disagree (split of items) on %zu bytes: %.*s\n", len, (int)(len > 300 ? 300 : len), text);
+    free(sp.spans);
+    json_decref(ours);
+    json_decref(theirs);
+    return ok;
+}
+
+/* 1 when both readers agree on `len` bytes of `text`, whole and with each set of skip_sets[] left out;
+ * prints the input when not. */
 static int agree(const char *text, size_t len)
+{
+    int ok = agree_split(text, len);
+    for (size_t d = 0; d < sizeof skip_sets / sizeof skip_sets[0]; d++)
+        ok = agree_skip(text, len, skip_sets[d]) && ok;
+    return ok;
+}
+
+/* Whether sg_json_read fails on `text` with this error at this place. */
+static int same_error(const char *text, size_t len, int line, int column, const char *err)
+{
+    char err2[160];
+    int line2 = 0, column2 = 0;
+    json_t *whole = sg_json_read(text, len, &line2, &column2, err2, sizeof err2);
+    int ok = !whole && line == line2 && column == column2 && !strcmp(err, err2);
+    json_decref(whole);
+    return ok;
+}
+
+static int agree_skip(const char *text, size_t len, const char *const *const *skip)
 {
     char err[160];
     int line = 0, column = 0;
-    json_t *ours = sg_json_read(text, len, &line, &column, err, sizeof err);
-    if (!skip_agrees(text, len, ours, line, column, err)) {
-        json_decref(ours);
-        return 0;
-    }
+    json_t *ours = skip ? sg_json_read_skip(text, len, skip, &line, &column, err, sizeof err)
+                        : sg_json_read(text, len, &line, &column, err, sizeof err);
     json_t *theirs = json_loadb(text, len, 0, NULL);
+    for (size_t i = 0; skip && theirs && skip[i]; i++)
+        delete_path(theirs, skip[i]);
     int ok;
     if (memchr(text, '\0', len)) {
         /* A NUL byte is never valid JSON (in a string it is a control
@@ -98,15 +167,15 @@ static int agree(const char *text, size_t len)
         ok = !ours && !theirs;
         if (!ours && (line < 1 || column < 1 || !*err))
             ok = 0;
+        if (!ours && skip && !same_error(text, len, line, column, err))
+            ok = 0;
     } else {
-        char *a = dump(ours), *b = dump(theirs);
-        ok = a && b && !strcmp(a, b);
-        free(a);
-        free(b);
+        ok = same(ours, theirs);
     }
     if (!ok)
-        fprintf(stderr, "disagree (ours %s, jansson %s) on %zu bytes: %.*s\n", ours ? "accepts" : "rejects",
-                theirs ? "accepts" : "rejects", len, (int)(len > 300 ? 300 : len), text);
+        fprintf(stderr, "disagree (ours %s, jansson %s; %s left out) on %zu bytes: %.*s\n",
+                ours ? "accepts" : "rejects", theirs ? "accepts" : "rejects", skip ? skip[0][0] : "nothing", len,
+                (int)(len > 300 ? 300 : len), text);
     json_decref(ours);
     json_decref(theirs);
     return ok;
@@ -130,6 +199,19 @@ static const char *const cases[] = {
     "[\"\x80\"]", "{\"a\":1,\"a\":2}", "{\"a\":1,\"b\":2,\"a\":3}", "{\"\":0}", "{\"\\u00e9\":1,\"\xc3\xa9\":2}",
     "{\"a\\nb\":{\"c\\\"d\":[]}}", "{\"k\\u0000\":1}", "[\"\\u00e9\\n\xc3\xa9 plain ascii and escapes\\t\"]",
     "\xef\xbb\xbf{}", "{}\x00", "[1]\x00", "{\"a\":\"\x00\"}",
+    /* Left out but still validated (sg_json_read_skip): */
+    "{\"items\":[{\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"f\":1}]}},{\"metadata\":3}]}",
+    "{\"items\":[{\"metadata\":{\"managedFields\":[1e400]}}]}",
+    "{\"items\":[{\"metadata\":{\"managedFields\":[9223372036854775808]}}]}",
+    "{\"items\":[{\"metadata\":{\"managedFields\":[-922337203685477]}}]}",
+    "{\"items\":[{\"metadata\":{\"managedFields\":\"\\ud83d\"}}]}",
+    "{\"items\":[{\"metadata\":{\"managedFields\":{\"a\":[01]}}}]}",
+    "{\"items\":[{\"metadata\":{\"managedFields\":1,\"x\":2,\"managedFields\":{}}}],\"items\":[]}",
+    "{\"items\":[{\"metadata\":{\"managedFields\":\"\xc3\x28\"}}]}",
+    "{\"items\":{\"metadata\":{\"managedFields\":1}},\"metadata\":{\"managedFields\":1}}",
+    "{\"items\":[1,\"s\",null,[2],{\"a\":[3]}]}", "{\"items\":[[{\"x\":1}]],\"items\":[{\"b\":2},{}]}",
+    "{\"items\":[{}],\"items\":null}", "{\"items\":\"x\"}", "{\"items\":-1}", "{\"items\" : [ {} , {} ] }",
+    "[{\"items\":[1]}]", "{\"a\":{\"items\":[1]},\"items\":[]}",
 };
 
 static void test_cases(void **state)
@@ -200,6 +282,9 @@ static const char *const seeds[] = {
     "\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"registry.example.com/a:1\","
     "\"resources\":{\"limits\":{\"cpu\":0.5,\"memory\":\"512Mi\"}},\"securityContext\":{\"privileged\":false,"
     "\"runAsUser\":1000,\"capabilities\":{\"drop\":[\"ALL\"]}}}]}}}},\"oldObject\":null,\"dryRun\":false}}",
+    "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"7\",\"continue\":\"x\"},\"items\":[{\"metadata\":"
+    "{\"name\":\"p\",\"managedFields\":[{\"manager\":\"kubelet\",\"fieldsV1\":{\"f:status\":{\"f:phase\":{}},"
+    "\"k:{\\\"name\\\":\\\"app\\\"}\":{}},\"n\":[1.5e3,-7,true,null]}]},\"spec\":{\"x\":1}},{\"metadata\":{}}]}",
     "[1,-2,3.25,-4e10,0,-0,1e-5,123456789012,\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\",true,false,null,{},[],"
     "{\"x\":[[[]]],\"y\":{\"z\":{}}}]",
 };

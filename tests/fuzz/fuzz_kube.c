@@ -112,10 +112,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (kb_page_parse(r, (const char *)data + 2, size - 2, &page, err, sizeof err) == 0) {
             if (!page.resource_version || !*page.resource_version)
                 abort();
-            size_t i;
-            json_t *item;
-            json_array_foreach(page.items, i, item)
+            for (size_t i = 0; i < page.nitems; i++) {
+                json_t *item = kb_page_item(&page, i);
+                if (!item)
+                    abort();
                 check_clean(r, item);
+                json_decref(item);
+            }
             kb_page_free(&page);
         } else if (!err[0] || page.root) {
             abort();

@@ -235,12 +235,48 @@ json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char 
 /*
  * sg_json_read(), leaving out of the tree the values at `skip`: a NULL-terminated
  * list (at most 32) of paths, each a NULL-terminated list of object keys from
- * the root ({"request", "object", "metadata", "managedFields", NULL}). Their
- * text is checked all the same (the same errors at the same places), so the
- * input accepted is unchanged; only what nobody reads is never built.
+ * the root, "*" standing for every element of an array:
+ * {"request", "object", "metadata", "managedFields", NULL} or
+ * {"items", "*", "metadata", "managedFields", NULL}. The tree is the one
+ * json_loadb gives with those members deleted. Their text is checked all the
+ * same (the same errors at the same places), so the input accepted is
+ * unchanged; only what nobody reads is never built. NULL: sg_json_read.
  */
 json_t *sg_json_read_skip(const char *text, size_t len, const char *const *const *skip, int *line, int *column,
                           char *err, size_t errlen);
+
+/*
+ * Where the elements of the value at sg_json_read_split's first skip path
+ * are: `type` is its first byte ('[' for an array, '{', '"', 'n' ...; 0 when
+ * the path is not in the text), and for an array, spans[i] is the byte range
+ * of its element i in the text (the last value when the key is repeated).
+ */
+typedef struct sg_json_span {
+    size_t start, end;
+} sg_json_span;
+typedef struct sg_json_split {
+    char type;
+    sg_json_span *spans;         /* owned: free() it */
+    size_t n, cap;
+} sg_json_split;
+
+/*
+ * sg_json_read_skip, and in `split` (when not NULL; filled in even on error,
+ * free its spans) where the elements of the value at skip[0] are: a large
+ * array (a list page's items) is validated in one pass, and then built one
+ * element at a time with sg_json_read_element, so that only one element's
+ * tree is in memory at once.
+ */
+json_t *sg_json_read_split(const char *text, size_t len, const char *const *const *skip, sg_json_split *split,
+                           int *line, int *column, char *err, size_t errlen);
+
+/*
+ * The tree of one element that sg_json_read_split validated (`text` and
+ * `len` are its span), with the values at `skip` (paths from the element,
+ * as in sg_json_read_skip) left out. Any JSON type; only for spans that
+ * sg_json_read_split accepted (it never fails on them).
+ */
+json_t *sg_json_read_element(const char *text, size_t len, const char *const *const *skip);
 
 /* ------------------------------------------------------------------ */
 /* jansson's allocator (json_alloc.c).                                  */

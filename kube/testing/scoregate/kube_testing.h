@@ -115,10 +115,15 @@ void kb_config_rejected(sg_kube_config *c, unsigned long gen);
  */
 void kb_object_clean(const sg_kube_resource *r, json_t *object);
 
-/* A parsed list page: items (borrowed from root), resourceVersion and continue token. */
+/* A parsed list page: the whole body validated, its envelope built (root, without items), and where its
+ * items are in the body (which must outlive the page): kb_page_item builds one at a time, so that a page
+ * of 500 objects never has more than one object's tree in memory. */
+struct sg_json_split;
 typedef struct kb_page {
     json_t *root;
-    json_t *items;
+    size_t nitems;
+    const char *body;
+    struct sg_json_split *items;  /* owned */
     const char *resource_version;
     const char *continue_token;  /* NULL or "" on the last page */
 } kb_page;
@@ -126,6 +131,8 @@ typedef struct kb_page {
 /* Parse a list response body; errors name the resource. */
 int kb_page_parse(const sg_kube_resource *r, const char *body, size_t len, kb_page *page, char *err,
                   size_t errlen);
+/* Item i (< nitems) of a parsed page, a new reference (any JSON type), managedFields left out. */
+json_t *kb_page_item(const kb_page *page, size_t i);
 void kb_page_free(kb_page *page);
 
 /* One decoded watch event line. */

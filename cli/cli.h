@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <scoregate/doc.h>
 #include <scoregate/policy.h>
 
 /* Print `doc` indented, in key order, with a final newline (json_out.c). 0 or -1. */

@@ -170,7 +170,7 @@ static void fix_one(live_run *run, live_object *lo)
         fix_print_unfixed(stdout, label, &fo);
         run->failed++;
     } else if (!run->o->apply) {
-        char *text = json_dumps(fo.patch, JSON_COMPACT);
+        char *text = sg_json_dumps(fo.patch, JSON_COMPACT, NULL);
         fix_print_fixed(stdout, label, "would fix", &fo, NULL);
         fprintf(stdout, "  patch: %s\n", text ? text : "");
         free(text);

@@ -11,7 +11,7 @@
 
 int sg_cli_print_json(FILE *out, const json_t *doc)
 {
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    char *text = sg_json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10), NULL);
     if (!text)
         return -1;
     size_t len = strlen(text);

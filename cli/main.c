@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <scoregate/base.h>
+#include <scoregate/doc.h>
 
 #include "cli.h"
 
@@ -40,9 +41,11 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     /* One out-of-memory policy for the whole process (scoregate/base.h):
-     * jansson allocates through sg_malloc too, so a JSON value built from
-     * valid text is never NULL here. Set before anything touches jansson. */
-    json_set_alloc_funcs(sg_malloc, free);
+     * jansson allocates through sg_malloc too (base's arena hooks, which
+     * serve a request from its thread's arena; docs/architecture.md), so a
+     * JSON value built from valid text is never NULL here. Set before
+     * anything touches jansson. */
+    sg_json_use_arena();
     if (argc < 2) {
         usage(stderr);
         return 2;

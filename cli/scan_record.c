@@ -205,7 +205,7 @@ void scan_records_add(scan_records *s, const char *file, const sg_manifest *m, c
 {
     const sg_eval *ev = &a->eval;
     const json_t *patch = sg_admission_patch(a);
-    char *patch_text = patch ? json_dumps(patch, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+    char *patch_text = patch ? sg_json_dumps(patch, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY, NULL) : NULL;
     if (patch && !patch_text)
         sg_oom();
     const sg_score_prediction *p = &a->prediction;

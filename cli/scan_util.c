@@ -72,7 +72,7 @@ const char *scan_expired_note(const scan_finding *f, char *buf, size_t len)
 
 int scan_json_put(FILE *out, json_t *value, int level)
 {
-    char *text = value ? json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = value ? sg_json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10), NULL) : NULL;
     json_decref(value);
     if (!text)
         return -1;

@@ -214,7 +214,7 @@ static void ed_put_single(ed_buf *b, const char *s, size_t n)
 
 static void ed_put_json_text(ed_buf *b, const json_t *v, size_t flags)
 {
-    char *text = json_dumps(v, JSON_ENCODE_ANY | flags);
+    char *text = sg_json_dumps(v, JSON_ENCODE_ANY | flags, NULL);
     if (!text)
         sg_oom();
     ed_buf_str(b, text);
@@ -278,7 +278,7 @@ void ed_put_flow(ed_buf *b, const json_t *v, const ed_style *s)
 
 void ed_put_json(ed_buf *b, const json_t *v, size_t col, const ed_style *s)
 {
-    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_INDENT(s->step) | (s->json_tight ? JSON_COMPACT : 0));
+    char *text = sg_json_dumps(v, JSON_ENCODE_ANY | JSON_INDENT(s->step) | (s->json_tight ? JSON_COMPACT : 0), NULL);
     if (!text)
         sg_oom();
     for (const char *p = text; *p; p++) {

@@ -239,7 +239,7 @@ char *kb_exec_info(const kb_exec *x, bool interactive)
     if (x->cluster)
         json_object_set(spec, "cluster", x->cluster);
     json_t *cred = json_pack("{s:s,s:s,s:o}", "kind", "ExecCredential", "apiVersion", x->api_version, "spec", spec);
-    char *text = cred ? json_dumps(cred, JSON_COMPACT) : NULL;
+    char *text = cred ? sg_json_dumps(cred, JSON_COMPACT, NULL) : NULL;
     json_decref(cred);
     if (!text)
         sg_oom();

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <scoregate/base.h>
+#include <scoregate/doc.h>
 #include <scoregate/kube.h>
 #include <scoregate/kube_testing.h>
 

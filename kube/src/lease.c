@@ -105,7 +105,7 @@ static void micro_time(char *buf, size_t len)
 /* Remember `spec` as observed at `now` when it differs from the last observation. */
 static void observe(sg_kube_elector *e, const json_t *spec, double now)
 {
-    char *text = sg_check_alloc(json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS));
+    char *text = sg_check_alloc(sg_json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS, NULL));
     if (e->observed_spec && !strcmp(text, e->observed_spec)) {
         free(text);
         return;

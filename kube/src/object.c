@@ -66,7 +66,7 @@ static long call(sg_kube_config *c, const char *method, const sg_kube_resource *
     kb_transfer t;
     if (kb_transfer_init(&t, c, path, KB_ACCEPT_JSON, OBJECT_TIMEOUT, NULL, NULL, err, errlen) < 0)
         return 0;
-    char *text = body ? sg_check_alloc(json_dumps(body, JSON_COMPACT)) : NULL;
+    char *text = body ? sg_check_alloc(sg_json_dumps(body, JSON_COMPACT, NULL)) : NULL;
     kb_transfer_method(&t, method, "application/json", text);
     CURLcode rc = curl_easy_perform(t.easy);
     long status = rc == CURLE_OK ? kb_transfer_status(&t) : 0;

@@ -47,7 +47,7 @@ int sg_kube_patch(sg_kube_config *c, const sg_kube_resource *r, const char *ns, 
     kb_transfer t;
     if (kb_transfer_init(&t, c, url, NULL, PATCH_TIMEOUT, NULL, NULL, err, errlen) < 0)
         return -1;
-    char *body = sg_check_alloc(json_dumps(patch, JSON_COMPACT));
+    char *body = sg_check_alloc(sg_json_dumps(patch, JSON_COMPACT, NULL));
     kb_transfer_method(&t, "PATCH", "application/json-patch+json", body);
     CURLcode rc = curl_easy_perform(t.easy);
     long code = rc == CURLE_OK ? kb_transfer_status(&t) : 0;

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <scoregate/doc.h>
+
 #include "internal_rule_ast.h"
 #include "scoregate/policy.h"
 
@@ -638,7 +640,7 @@ void pol_value_format(pol_value v, char *buf, size_t size, size_t *used)
         n = snprintf(out, room, "%.*s", (int)v.len, v.s);
         break;
     case POL_V_JSON: {
-        char *dump = json_dumps(v.j, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *dump = sg_json_dumps(v.j, JSON_COMPACT | JSON_ENCODE_ANY, NULL);
         n = snprintf(out, room, "%s", dump ? dump : "");
         free(dump);
         break;

@@ -60,7 +60,7 @@ static char *encode_content(const hcontent *c, size_t *len)
     fprintf(f, "{\"version\":%d,\"controls\":[", HS_VERSION);
     for (size_t i = 0; i < c->ncontrols; i++) {
         json_t *id = sg_check_alloc(json_string(c->ids[i]));
-        char *quoted = sg_check_alloc(json_dumps(id, JSON_ENCODE_ANY));
+        char *quoted = sg_check_alloc(sg_json_dumps(id, JSON_ENCODE_ANY, NULL));
         fprintf(f, "%s%s", i ? "," : "", quoted);
         free(quoted);
         json_decref(id);

@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <scoregate/doc.h>
 #include <scoregate/scoring.h>
 
 enum { SET_KNOWN, SET_APPLIES, SET_UNHEALTHY, SET_WAIVED, SET_MITIGATED, SET_STALE, SG_SETS };

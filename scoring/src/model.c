@@ -220,7 +220,7 @@ sg_score_rec_def sg_score_rec_def_from_info(const sg_rec_info *info)
     d.evaluated = info->enabled && info->configured;
     d.scored = info->scored && info->builtin && !info->preview && d.evaluated;
     if (info->parameters) {
-        char *text = json_dumps(info->parameters, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        char *text = sg_json_dumps(info->parameters, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY, NULL);
         if (text) {
             d.params_hash = sg_fnv1a(SG_FNV1A_INIT, text, strlen(text));
             free(text);

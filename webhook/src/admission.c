@@ -180,7 +180,7 @@ static json_t *response_tree(const wh_request *r, const wh_result *res)
     if (ok && res->warnings && json_array_size(res->warnings))
         ok = set(resp, "warnings", json_incref(res->warnings));
     if (ok && res->patch && json_array_size(res->patch) && res->allowed) {
-        char *text = json_dumps(res->patch, JSON_COMPACT);
+        char *text = sg_json_dumps(res->patch, JSON_COMPACT, NULL);
         char *b64 = text ? sg_base64_encode(text, strlen(text), NULL) : NULL;
         ok = b64 && set(resp, "patchType", json_string("JSONPatch")) && set(resp, "patch", json_string(b64));
         free(text);
@@ -208,7 +208,7 @@ char *wh_response_encode(const wh_request *r, const wh_result *res, size_t *len)
     json_t *review = response_tree(r, res);
     if (!review)
         return NULL;
-    char *text = json_dumps(review, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = sg_json_dumps(review, JSON_COMPACT | JSON_PRESERVE_ORDER, NULL);
     json_decref(review);
     if (text)
         *len = strlen(text);
@@ -237,7 +237,7 @@ char *wh_error_body(unsigned code, const char *message, size_t *len)
         set(o, "status", json_string("Failure")) && set(o, "code", json_integer(code)) &&
         set(o, "reason", json_string(reason_of(code))) &&
         set(o, "message", wh_text(message)))
-        text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        text = sg_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER, NULL);
     json_decref(o);
     if (text)
         *len = strlen(text);

@@ -221,7 +221,7 @@ static void fix_text(FILE *out, const json_t *fix)
         sg_html_escape(out, remove ? "remove " : "set ");
         sg_html_escape(out, str(op, remove ? "remove" : "set"));
         if (value) {
-            char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+            char *text = sg_json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT, NULL);
             sg_html_escape(out, " = ");
             sg_html_escape(out, json_is_string(value) ? json_string_value(value) : text);
             free(text);
@@ -257,7 +257,7 @@ static void rec_exemptions(FILE *out, const json_t *list)
         fputs("</td><td>", out);
         sg_html_escape(out, json_is_string(json_object_get(x, "expires")) ? str(x, "expires") : "never");
         fputs("</td><td class=\"mono\">", out);
-        char *match = json_dumps(json_object_get(x, "match"), JSON_COMPACT | JSON_ENCODE_ANY);
+        char *match = sg_json_dumps(json_object_get(x, "match"), JSON_COMPACT | JSON_ENCODE_ANY, NULL);
         sg_html_escape(out, match ? match : "");
         free(match);
         fputs("</td><td>", out);

@@ -23,7 +23,7 @@ static int respond_json(wh_dash_resp *resp, json_t *doc)
 {
     if (!doc)
         return -1;
-    resp->body = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    resp->body = sg_json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10), NULL);
     json_decref(doc);
     if (!resp->body)
         return -1;

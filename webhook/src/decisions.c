@@ -54,10 +54,20 @@ static json_t *id_list(const char *failed)
     return list;
 }
 
+static void add(wh_decisions *d, time_t now, const wh_request *r, const char *name, const wh_result *res);
+
 void wh_decisions_add(wh_decisions *d, time_t now, const wh_request *r, const char *name, const wh_result *res)
 {
     if (!d || (res->allowed && !json_array_size(res->warnings)))
         return;
+    /* The entry outlives the request: built with malloc, not in its arena. */
+    unsigned paused = sg_arena_pause();
+    add(d, now, r, name, res);
+    sg_arena_resume(paused);
+}
+
+static void add(wh_decisions *d, time_t now, const wh_request *r, const char *name, const wh_result *res)
+{
     bool secret = !strcmp(r->kind, "Secret");
     char when[32];
     struct tm tm;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <scoregate/doc.h>
 #include <scoregate/policy.h>
 #include <scoregate/scoring.h>
 #include <scoregate/webhook.h>

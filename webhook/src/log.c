@@ -75,7 +75,7 @@ static void put_value(FILE *f, const json_t *v)
         fputc(']', f);
         return;
     default: {
-        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
+        char *text = sg_json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII, NULL);
         fputs(text ? text : "null", f);
         free(text);
     }

@@ -148,7 +148,7 @@ static enum MHD_Result serve_get(server *s, struct MHD_Connection *c, route r)
             return send_json(w, c, MHD_HTTP_OK, "{\"status\":\"ready\"}");
         }
         json_t *doc = json_pack("{s:s,s:o}", "status", "ready", "warnings", warnings);
-        char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        char *text = doc ? sg_json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER, NULL) : NULL;
         json_decref(doc);
         if (!text)
             return MHD_NO;

@@ -137,7 +137,7 @@ static void write_missed_patch(FILE *f, const wh_item *items, size_t denied, con
         missed = items[i].denial == SG_DENIAL_NOT_FIXED;
     if (!missed || !patch)
         return;
-    char *text = json_dumps(patch, JSON_COMPACT);
+    char *text = sg_json_dumps(patch, JSON_COMPACT, NULL);
     if (!text)
         return;
     if (strlen(text) > PATCH_TEXT_MAX)

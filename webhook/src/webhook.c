@@ -122,8 +122,8 @@ static const char *object_name(const wh_request *r)
     return name ? name : "";
 }
 
-int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_t len, unsigned *status,
-                      char **out, size_t *outlen)
+static int review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_t len, unsigned *status, char **out,
+                  size_t *outlen)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -166,4 +166,19 @@ int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, s
     wh_snapshot_unref(snap);
     wh_request_free(&r);
     return *out ? 0 : -1;
+}
+
+/* One review between the thread's arena's begin and end: every JSON tree of
+ * the request (the decoded body, the evaluation's views and findings, the
+ * response and the log line) is built there and dropped at once. What
+ * outlives the request is not jansson's: the response text (sg_json_dumps),
+ * the inventory's records and the metrics are malloc'd, and the dashboard's
+ * recent decisions are built with the arena paused (decisions.c). */
+int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_t len, unsigned *status,
+                      char **out, size_t *outlen)
+{
+    sg_arena_begin();
+    int rc = review(w, ep, body, len, status, out, outlen);
+    sg_arena_end();
+    return rc;
 }

@@ -58,6 +58,55 @@ _Noreturn void sg_oom(void);
 void *sg_check_alloc(void *p);
 
 /* ------------------------------------------------------------------ */
+/* Arenas: bump allocation for what lives one request (arena.c).        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An arena hands out 16-byte aligned blocks from 64 KiB chunks; freeing one
+ * is a no-op, and sg_arena_reset() takes them all back at once, keeping up
+ * to 1 MiB of chunks for reuse (larger blocks get a chunk of their own, freed
+ * by the reset). Built with AddressSanitizer, memory not handed out is
+ * poisoned, so overflows and uses after a reset still report.
+ */
+typedef struct sg_arena sg_arena;
+sg_arena *sg_arena_new(void);
+void sg_arena_destroy(sg_arena *a);
+/* `size` bytes from `a` (never NULL); valid until the next sg_arena_reset(a). */
+void *sg_arena_alloc(sg_arena *a, size_t size);
+void sg_arena_reset(sg_arena *a);
+/* Bytes of chunks `a` holds now (in use and kept), for tests and bounds. */
+size_t sg_arena_retained(const sg_arena *a);
+
+/*
+ * The thread's arena. Between sg_arena_begin() and the matching
+ * sg_arena_end() (pairs nest; the outermost end resets), the hooks below
+ * allocate from the calling thread's own arena (created on first use, freed
+ * when the thread exits). Everything the hooks allocated there is gone at
+ * the end: what must outlive it (a response handed on, a cached or stored
+ * value, a log line queued for another thread) is copied out first, or
+ * allocated while paused. sg_arena_pause() makes the hooks malloc again
+ * until sg_arena_resume(its result); sg_arena_active() says whether they
+ * would allocate from the arena now.
+ */
+void sg_arena_begin(void);
+void sg_arena_end(void);
+bool sg_arena_active(void);
+unsigned sg_arena_pause(void);
+void sg_arena_resume(unsigned paused);
+/* The calling thread's arena, or NULL before its first sg_arena_begin() (borrowed). */
+sg_arena *sg_arena_current(void);
+
+/*
+ * Allocation hooks with malloc/free's signatures, for a library's allocator
+ * (doc installs them as jansson's: sg_json_use_arena()). sg_arena_hook_malloc:
+ * from the thread's arena while it is active, else from malloc; never NULL.
+ * sg_arena_hook_free: frees a malloc block, does nothing to an arena block,
+ * from any thread; only for blocks of sg_arena_hook_malloc (anything else aborts).
+ */
+void *sg_arena_hook_malloc(size_t size);
+void sg_arena_hook_free(void *p);
+
+/* ------------------------------------------------------------------ */
 /* Files.                                                               */
 /* ------------------------------------------------------------------ */
 

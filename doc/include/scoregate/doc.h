@@ -233,4 +233,24 @@ int sg_decimal_exponent(const char *s, size_t n, long long *out);
  */
 json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen);
 
+/* ------------------------------------------------------------------ */
+/* jansson's allocator (json_alloc.c).                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Make base's arena hooks jansson's allocator (sg_arena_hook_malloc/free):
+ * trees built while the thread's arena is active (sg_arena_begin) live in
+ * it and are gone at sg_arena_end; out of memory ends the process (base.h).
+ * Call it once, before anything touches jansson (the binary's main does).
+ */
+void sg_json_use_arena(void);
+/*
+ * json_dumps(json, flags) as a new NUL-terminated string from sg_malloc (the
+ * caller free()s it; *len, when non-NULL, gets its length), or NULL where
+ * json_dumps fails (a scalar without JSON_ENCODE_ANY). Use it, never
+ * json_dumps: jansson's text comes from its allocator, which may be an
+ * arena (sg_json_use_arena) that free() must not see.
+ */
+char *sg_json_dumps(const json_t *json, size_t flags, size_t *len);
+
 #endif

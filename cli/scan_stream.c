@@ -128,6 +128,7 @@ static void *worker(void *arg)
     while (pl->next < pl->in->count) {
         size_t i = pl->next++;
         pthread_mutex_unlock(&pl->mu);
+        sg_arena_begin();   /* the file's trees and its decisions' JSON: released at once at the end */
         read_input(&pl->in->items[i], &rd);
         pthread_mutex_lock(&pl->mu);
         while (pl->turn != i)
@@ -139,6 +140,7 @@ static void *worker(void *arg)
         pthread_cond_broadcast(&pl->cv);
         pthread_mutex_unlock(&pl->mu);
         sg_manifest_list_free(&rd.list);   /* while the next file is decided */
+        sg_arena_end();
         pthread_mutex_lock(&pl->mu);
     }
     pthread_mutex_unlock(&pl->mu);

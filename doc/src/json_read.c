@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,10 @@ typedef struct reader {
     const char *err_at;          /* where the error was found */
     char *buf;                   /* scratch for strings with escapes */
     size_t cap;
+    const char *const *const *skip; /* paths checked but not built (sg_json_read_skip), or NULL */
 } reader;
+
+#define SKIP_MAX 32 /* paths a mask can follow */
 
 __attribute__((format(printf, 3, 4)))
 static json_t *fail(reader *r, const char *at, const char *fmt, ...)
@@ -179,6 +183,30 @@ static const unsigned char *read_escape(reader *r, const unsigned char *p, const
     return p;
 }
 
+/* Where the run of plain string bytes from `p` ends: the first byte that is
+ * not ASCII, is a control character, '"' or '\\' (or `end`). Eight bytes at
+ * a time (most of a body is such runs): each test below sets the top bit of
+ * every byte it matches, and of no byte before the first match. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, tops = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t hit = (w | ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) &
+                       tops;
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 /*
  * The string whose opening quote r->p is past: *out points at its bytes
  * (in the text when it has no escapes, else in r->buf) and *len is their
@@ -192,8 +220,7 @@ static int read_string(reader *r, const char **out, size_t *len)
     bool escaped = false;
     for (;;) {
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        p = plain_run(p, end);
         if (escaped) {
             reserve(r, used + (size_t)(p - run) + 4);
             memcpy(r->buf + used, run, (size_t)(p - run));
@@ -306,9 +333,28 @@ static json_t *read_number(reader *r)
     return v;
 }
 
-static json_t *read_value(reader *r, int depth);
+static json_t *read_value(reader *r, int depth, unsigned skip);
+static bool skip_value(reader *r, int depth);
 
-static json_t *read_object(reader *r, int depth)
+/* Of the skip paths in `mask` (bits), those that go on through `key` at
+ * `level` (*below), and whether one of them ends there (its value is skipped). */
+static bool skip_key(const reader *r, unsigned mask, int level, const char *key, size_t keylen, unsigned *below)
+{
+    *below = 0;
+    for (unsigned i = 0; mask >> i; i++) {
+        if (!(mask >> i & 1))
+            continue;
+        const char *part = r->skip[i][level];
+        if (strlen(part) != keylen || memcmp(part, key, keylen))
+            continue;
+        if (!r->skip[i][level + 1])
+            return true;
+        *below |= 1u << i;
+    }
+    return false;
+}
+
+static json_t *read_object(reader *r, int depth, unsigned skip)
 {
     json_t *obj = sg_check_alloc(json_object());
     r->p++;
@@ -344,7 +390,17 @@ static json_t *read_object(reader *r, int depth)
         } else {
             r->p++;
             skip_space(r);
-            value = read_value(r, depth);
+            unsigned below = 0;
+            if (skip && skip_key(r, skip, depth - 1, k, keylen, &below)) {
+                if (copied && k != small)
+                    free(k);
+                if (!skip_value(r, depth)) {
+                    json_decref(obj);
+                    return NULL;
+                }
+                goto next;
+            }
+            value = read_value(r, depth, below);
         }
         if (value && json_object_setn_new_nocheck(obj, k, keylen, value))
             sg_oom();
@@ -354,6 +410,7 @@ static json_t *read_object(reader *r, int depth)
             json_decref(obj);
             return NULL;
         }
+    next:
         skip_space(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;
@@ -379,7 +436,7 @@ static json_t *read_array(reader *r, int depth)
         return arr;
     }
     for (;;) {
-        json_t *value = read_value(r, depth);
+        json_t *value = read_value(r, depth, 0);
         if (!value) {
             json_decref(arr);
             return NULL;
@@ -410,7 +467,7 @@ static bool word(reader *r, const char *w, size_t n)
 }
 
 /* One value at r->p (whitespace skipped); `depth` counts enclosing values, as jansson does. */
-static json_t *read_value(reader *r, int depth)
+static json_t *read_value(reader *r, int depth, unsigned skip)
 {
     if (++depth > JSON_PARSER_MAX_DEPTH)
         return fail(r, r->p, "maximum parsing depth reached");
@@ -418,7 +475,7 @@ static json_t *read_value(reader *r, int depth)
         return fail(r, r->p, "premature end of input");
     switch (*r->p) {
     case '{':
-        return read_object(r, depth);
+        return read_object(r, depth, skip);
     case '[':
         return read_array(r, depth);
     case '"': {
@@ -449,13 +506,84 @@ static json_t *read_value(reader *r, int depth)
     return fail(r, r->p, "invalid token");
 }
 
+/*
+ * A value at r->p checked exactly as read_value() would check it, with the
+ * same messages, but not built: containers and strings allocate nothing
+ * (a number is built and dropped, for jansson's range checks). false on error.
+ */
+static bool skip_value(reader *r, int depth)
+{
+    if (++depth > JSON_PARSER_MAX_DEPTH)
+        return fail(r, r->p, "maximum parsing depth reached"), false;
+    if (r->p >= r->end)
+        return fail(r, r->p, "premature end of input"), false;
+    const char *s;
+    size_t n;
+    char open = *r->p;
+    if (open == '"') {
+        r->p++;
+        return read_string(r, &s, &n) == 0;
+    }
+    if (open != '{' && open != '[') {
+        json_t *v = read_value(r, depth - 1, 0);
+        json_decref(v);
+        return v != NULL;
+    }
+    char close = open == '{' ? '}' : ']';
+    r->p++;
+    skip_space(r);
+    if (r->p < r->end && *r->p == close) {
+        r->p++;
+        return true;
+    }
+    for (;;) {
+        if (open == '{') {
+            if (r->p >= r->end || *r->p != '"')
+                return fail(r, r->p, "string or '}' expected"), false;
+            r->p++;
+            if (read_string(r, &s, &n) < 0)
+                return false;
+            skip_space(r);
+            if (r->p >= r->end || *r->p != ':')
+                return fail(r, r->p, "':' expected"), false;
+            r->p++;
+            skip_space(r);
+        }
+        if (!skip_value(r, depth))
+            return false;
+        skip_space(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            skip_space(r);
+            continue;
+        }
+        if (r->p < r->end && *r->p == close) {
+            r->p++;
+            return true;
+        }
+        return fail(r, r->p, open == '{' ? "',' or '}' expected" : "',' or ']' expected"), false;
+    }
+}
+
 json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen)
 {
-    reader r = {text, text + len, text, err, errlen, NULL, NULL, 0};
+    return sg_json_read_skip(text, len, NULL, line, column, err, errlen);
+}
+
+json_t *sg_json_read_skip(const char *text, size_t len, const char *const *const *skip, int *line, int *column,
+                          char *err, size_t errlen)
+{
+    reader r = {text, text + len, text, err, errlen, NULL, NULL, 0, skip};
+    unsigned mask = 0;
+    for (unsigned i = 0; skip && skip[i]; i++) {
+        if (i >= SKIP_MAX || !skip[i][0])
+            abort(); /* a caller's bug: more paths than a mask holds, or an empty one */
+        mask |= 1u << i;
+    }
     skip_space(&r);
     json_t *root = NULL;
     if (r.p < r.end && (*r.p == '{' || *r.p == '['))
-        root = read_value(&r, 0);
+        root = read_value(&r, 0, mask);
     else
         fail(&r, r.p, r.p < r.end ? "'[' or '{' expected" : "the body is empty");
     if (root) {

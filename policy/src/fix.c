@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <scoregate/doc.h>
+
 #include "internal_policy.h"
 
 typedef struct patcher {
@@ -300,7 +302,7 @@ static void fix_all(fix_run *run)
 
 void sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t **patch, json_t **fixed)
 {
-    fix_run run = {.p = p, .ev = ev, .pt = {sg_check_alloc(json_deep_copy(object)), sg_check_alloc(json_array())}};
+    fix_run run = {.p = p, .ev = ev, .pt = {sg_json_deep_copy(object), sg_check_alloc(json_array())}};
     pol_rule_ctx_init(&run.ctx);
     fix_all(&run);
     pol_rule_ctx_free(&run.ctx);

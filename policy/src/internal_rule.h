@@ -126,6 +126,9 @@ char *pol_template_render(const pol_template *t, pol_rule_ctx *ctx);
 #define POL_READS_VAR(v) (1u << (v))
 #define POL_READS_POD_CONTAINERS (1u << POL_VAR_COUNT)
 #define POL_READS_OBJECT_BODY (1u << (POL_VAR_COUNT + 1))
+/* ... and POL_READS_MANAGED_FIELDS when it may see metadata.managedFields
+ * (by name, or by taking the object or its metadata whole). */
+#define POL_READS_MANAGED_FIELDS (1u << (POL_VAR_COUNT + 2))
 unsigned pol_expr_reads(const pol_expr *e);
 unsigned pol_template_reads(const pol_template *t);
 unsigned pol_path_reads(const pol_path *p);

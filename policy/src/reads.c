@@ -14,6 +14,10 @@
  * only namespace, name and labels. Messages and fixes decide no status, so
  * they are not looked at. Workload kinds and pod controllers always read
  * their pod template.
+ *
+ * sg_policy_reads_managed_fields: whether any enabled recommendation may see
+ * metadata.managedFields anywhere (conditions, messages, fixes), so that the
+ * webhook can leave it out of the requests it decodes.
  */
 #include <string.h>
 
@@ -35,6 +39,24 @@ bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *group, cons
                 *which = r->info.id;
             return true;
         }
+    }
+    return false;
+}
+
+bool sg_policy_reads_managed_fields(const sg_policy *p)
+{
+    for (size_t i = 0; i < p->nrecs; i++) {
+        const pol_rec *r = &p->recs[i];
+        if (!r->info.enabled)
+            continue;
+        unsigned reads = pol_expr_reads(r->applies) | pol_expr_reads(r->unhealthy) | pol_template_reads(r->message);
+        for (size_t k = 0; k < r->nfix; k++) {
+            const pol_fix_op *op = &r->fix[k];
+            reads |= pol_expr_reads(op->when) | pol_path_reads(op->path) | pol_expr_reads(op->value) |
+                     pol_template_reads(op->fail);
+        }
+        if (reads & POL_READS_MANAGED_FIELDS)
+            return true;
     }
     return false;
 }

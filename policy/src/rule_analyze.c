@@ -24,7 +24,46 @@ static bool head_field(const char *name)
     return !strcmp(name, "metadata") || !strcmp(name, "kind") || !strcmp(name, "apiVersion");
 }
 
+/* Whether `n` is a metadata map of the object: object.metadata, `metadata`,
+ * or `podMetadata` (a Pod's own metadata). */
+static bool metadata_node(const pol_node *n)
+{
+    if (n->type == POL_N_VAR)
+        return n->var == POL_VAR_METADATA || n->var == POL_VAR_POD_METADATA;
+    return n->type == POL_N_FIELD && !strcmp(n->name, "metadata") && n->kids[0]->type == POL_N_VAR &&
+           n->kids[0]->var == POL_VAR_OBJECT;
+}
+
+/* Whether `n` may see metadata.managedFields: by name, or by taking the
+ * object or a metadata map whole (keys(), an index with a computed key, a
+ * comparison, a message that prints it). Conservative: a field of those by
+ * any other name is safe, anything else that holds them is not. */
+static bool managed_fields(const pol_node *n)
+{
+    if (!n)
+        return false;
+    if (n->type == POL_N_FIELD && metadata_node(n->kids[0]))
+        return !strcmp(n->name, "managedFields");
+    if (metadata_node(n))
+        return true;
+    if (n->type == POL_N_FIELD && n->kids[0]->type == POL_N_VAR && n->kids[0]->var == POL_VAR_OBJECT)
+        return false;
+    if (n->type == POL_N_VAR && n->var == POL_VAR_OBJECT)
+        return true;
+    for (size_t i = 0; i < n->nkids; i++)
+        if (managed_fields(n->kids[i]))
+            return true;
+    return false;
+}
+
+static unsigned node_reads(const pol_node *n);
+
 unsigned pol_node_reads(const pol_node *n)
+{
+    return node_reads(n) | (managed_fields(n) ? POL_READS_MANAGED_FIELDS : 0);
+}
+
+static unsigned node_reads(const pol_node *n)
 {
     if (!n)
         return 0;
@@ -38,7 +77,7 @@ unsigned pol_node_reads(const pol_node *n)
         container_field(n->name))
         reads |= POL_READS_POD_CONTAINERS;
     for (size_t i = 0; i < n->nkids; i++)
-        reads |= pol_node_reads(n->kids[i]);
+        reads |= node_reads(n->kids[i]);
     return reads;
 }
 

@@ -3,7 +3,9 @@
  * recommendations read only the metadata of (what the inventory sync lists
  * as PartialObjectMetadata), from the compiled rules, for the built-in
  * catalog and for settings that change it (a parameter that activates a
- * recommendation, a disabled one, custom rules reading data or only labels).
+ * recommendation, a disabled one, custom rules reading data or only labels);
+ * and sg_policy_reads_managed_fields(), whether any may see
+ * metadata.managedFields (the webhook leaves it out of requests when none may).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,18 @@
 
 #include <scoregate/policy.h>
 
+/* The policy of `settings` (NULL: the defaults); the test fails when it does not load. */
+static sg_policy *load(const char *settings)
+{
+    sg_policy *p;
+    char err[SG_ERRMAX];
+    sg_policy_options opts = {0};
+    const char *text = settings ? settings : "{}";
+    if (sg_policy_load_buffer("test.yaml", text, strlen(text), &opts, &p, err, sizeof err) < 0)
+        fail_msg("policy: %s", err);
+    return p;
+}
+
 /* Whether `kind` ("Kind" of the core group, or "GROUP/Kind") reads beyond metadata under
  * `settings` (NULL: the defaults), and which recommendation makes it so. */
 static bool beyond(const char *settings, const char *gk, const char *want_which)
@@ -26,12 +40,7 @@ static bool beyond(const char *settings, const char *gk, const char *want_which)
         snprintf(group, sizeof group, "%.*s", (int)(slash - gk), gk);
         kind = slash + 1;
     }
-    sg_policy *p;
-    char err[SG_ERRMAX];
-    sg_policy_options opts = {0};
-    const char *text = settings ? settings : "{}";
-    if (sg_policy_load_buffer("test.yaml", text, strlen(text), &opts, &p, err, sizeof err) < 0)
-        fail_msg("policy: %s", err);
+    sg_policy *p = load(settings);
     const char *which = "unset";
     bool r = sg_policy_reads_beyond_metadata(p, group, kind, &which);
     if (want_which)
@@ -134,12 +143,55 @@ static void test_custom_rules(void **state)
     assert_false(beyond(disabled, "ConfigMap", NULL));
 }
 
+/* sg_policy_reads_managed_fields() under `settings` (NULL: the defaults). */
+static bool managed(const char *settings)
+{
+    sg_policy *p = load(settings);
+    bool r = sg_policy_reads_managed_fields(p);
+    sg_policy_free(p);
+    return r;
+}
+
+/* A custom object-scope rule on Deployments whose `unhealthy` is `rule`. */
+static const char *custom_rule(const char *rule)
+{
+    static char text[1024];
+    snprintf(text, sizeof text,
+             "custom:\n  - id: c\n    title: t\n    severity: low\n    control: best-practices\n"
+             "    scope: object\n    kinds: [Deployment]\n    unhealthy: \"%s\"\n    message: m\n"
+             "    remediation: r\n", rule);
+    return text;
+}
+
+static void test_managed_fields(void **state)
+{
+    (void)state;
+    /* No built-in recommendation sees it, whatever the standards. */
+    assert_false(managed(NULL));
+    assert_false(managed("standards: [mcsb, pss-restricted]\n"));
+    /* Fields of the object and of its metadata by other names do not. */
+    assert_false(managed(custom_data));
+    assert_false(managed(custom_labels));
+    assert_false(managed(custom_rule("object.spec.replicas > 3 && podMetadata.labels.app == 'x'")));
+    /* By name, or the object or a metadata map taken whole, do. */
+    assert_true(managed(custom_rule("size(object.metadata.managedFields) > 0")));
+    assert_true(managed(custom_rule("has(metadata.managedFields)")));
+    assert_true(managed(custom_rule("size(keys(object.metadata)) > 3")));
+    assert_true(managed(custom_rule("size(keys(podMetadata)) > 3")));
+    assert_true(managed(custom_whole));
+    /* Unless the rule is disabled. */
+    char disabled[sizeof custom_whole + 100];
+    snprintf(disabled, sizeof disabled, "%srecommendations:\n  whole-object: {action: disabled}\n", custom_whole);
+    assert_false(managed(disabled));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtin_catalog),
         cmocka_unit_test(test_settings_change_it),
         cmocka_unit_test(test_custom_rules),
+        cmocka_unit_test(test_managed_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

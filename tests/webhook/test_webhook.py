@@ -158,7 +158,22 @@ def protocol_metrics_and_logs(s):
         check(f"/metrics has {name}", name in m, sorted(m)[:50])
     check("certificate expiry metric is in the future",
           m.get("scoregate_certificate_expiry_timestamp_seconds", 0) > time.time())
+    # Names the log line escapes (quote, backslash, control, non-ASCII, beyond the BMP) and one it cuts.
+    odd = 'caf\u00e9 "q" \\ \t \u20ac \U0001f600 \u007f'
+    long_name = "\u00e9" * 700   # 1400 bytes: cut at 1024 bytes (512 characters) and "..."
+    for uid, name in (("log-odd", odd), ("log-long", long_name)):
+        status, _, _ = s.post("/validate", review("CREATE", healthy_pod("ok"), uid=uid, name=name, dry_run=True))
+        check(f"review {uid} answered", status == 200, status)
     log = s.log_text()
+    lines = {}
+    for line in log.splitlines():
+        if line.startswith("{") and '"uid":"log-' in line:
+            lines[json.loads(line)["uid"]] = line
+    check("log lines are ASCII and keep every character of a name",
+          all(x.isascii() for x in lines.values()) and json.loads(lines.get("log-odd", "{}")).get("name") == odd,
+          lines.get("log-odd"))
+    check("a long name in the log is cut at 1024 bytes with an ellipsis",
+          json.loads(lines.get("log-long", "{}")).get("name") == "\u00e9" * 512 + "\u2026", lines.get("log-long"))
     check("logs are one JSON object per line with uid and decision",
           all(line.startswith("{") for line in log.splitlines() if line and not line.startswith("scoregate:"))
           and '"decision":"allowed"' in log and '"uid":"' in log, log[-500:])

@@ -14,9 +14,13 @@
 
 #include "internal.h"
 
+/* An entry is kept as its JSON text: built in the request's arena and
+ * written once (sg_json_dumps), it costs the review a fraction of a tree
+ * copied out of the arena; the dashboard reads it back when it asks. */
 typedef struct entry {
     time_t time;
-    json_t *doc;                 /* the entry as /api/v1/decisions shows it */
+    char *text;                  /* the entry as /api/v1/decisions shows it */
+    char *namespace_;            /* for the filter */
 } entry;
 
 struct wh_decisions {
@@ -37,61 +41,90 @@ void wh_decisions_free(wh_decisions *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < WH_DECISIONS; i++)
-        json_decref(d->ring[i].doc);
+    for (size_t i = 0; i < WH_DECISIONS; i++) {
+        free(d->ring[i].text);
+        free(d->ring[i].namespace_);
+    }
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
 
-static json_t *id_list(const char *failed)
+/* ,"key":"value" (value cleaned as wh_text cleans it; none when NULL). */
+static void put_str(wh_jbuf *b, const char *key, const char *value)
 {
-    json_t *list = json_array();
-    for (const char *p = failed ? failed : ""; list && *p;) {
-        size_t n = strcspn(p, ",");
-        json_array_append_new(list, json_stringn(p, n));
-        p += n + (p[n] == ',');
-    }
-    return list;
+    if (!value)
+        return;
+    char *owned;
+    const char *clean = sg_utf8_clean(value, &owned);
+    wh_jbuf_put(b, ",\"", 2);
+    wh_jbuf_put(b, key, strlen(key));
+    wh_jbuf_put(b, "\":", 2);
+    wh_jbuf_string(b, clean, strlen(clean), 0);
+    free(owned);
 }
 
-static void add(wh_decisions *d, time_t now, const wh_request *r, const char *name, const wh_result *res);
+/* The failed ids, comma-separated, as a JSON list. */
+static void put_ids(wh_jbuf *b, const char *failed)
+{
+    wh_jbuf_put(b, ",\"recommendations\":[", 20);
+    for (const char *p = failed ? failed : ""; *p;) {
+        size_t n = strcspn(p, ",");
+        if (p != failed)
+            wh_jbuf_char(b, ',');
+        wh_jbuf_string(b, p, n, 0);
+        p += n + (p[n] == ',');
+    }
+    wh_jbuf_char(b, ']');
+}
 
 void wh_decisions_add(wh_decisions *d, time_t now, const wh_request *r, const char *name, const wh_result *res)
 {
     if (!d || (res->allowed && !json_array_size(res->warnings)))
         return;
-    /* The entry outlives the request: built with malloc, not in its arena. */
-    unsigned paused = sg_arena_pause();
-    add(d, now, r, name, res);
-    sg_arena_resume(paused);
-}
-
-static void add(wh_decisions *d, time_t now, const wh_request *r, const char *name, const wh_result *res)
-{
     bool secret = !strcmp(r->kind, "Secret");
     char when[32];
     struct tm tm;
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    json_t *warnings = secret ? json_array() : json_deep_copy(res->warnings);
     const char *message = secret ? (res->message ? "(withheld: the object is a Secret)" : NULL) : res->message;
-    json_t *doc = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:b,s:b,s:s,s:s,s:s,s:o,s:o*,s:o}", "time", when, "uid",
-                            wh_text(r->uid), "operation", wh_text(r->operation_name), "kind", wh_text(r->kind),
-                            "namespace", wh_text(r->namespace_), "name", wh_text(name), "decision",
-                            !res->allowed ? "denied" : res->patch ? "patched" : "warned",
-                            "allowed", res->allowed, "dryRun", r->dry_run, "scoreBefore", res->score_before,
-                            "scoreAfter", res->score_after, "scoreDelta", res->score_delta, "recommendations",
-                            id_list(res->failed), "message", message ? wh_text(message) : NULL, "warnings", warnings);
-    if (!doc)
-        return;
+    wh_jbuf b;
+    wh_jbuf_init(&b);
+    wh_jbuf_put(&b, "{\"time\":", 8);
+    wh_jbuf_string(&b, when, strlen(when), 0);
+    put_str(&b, "uid", r->uid);
+    put_str(&b, "operation", r->operation_name);
+    put_str(&b, "kind", r->kind);
+    put_str(&b, "namespace", r->namespace_);
+    put_str(&b, "name", name);
+    put_str(&b, "decision", !res->allowed ? "denied" : res->patch ? "patched" : "warned");
+    wh_jbuf_put(&b, res->allowed ? ",\"allowed\":true" : ",\"allowed\":false", res->allowed ? 15 : 16);
+    wh_jbuf_put(&b, r->dry_run ? ",\"dryRun\":true" : ",\"dryRun\":false", r->dry_run ? 14 : 15);
+    put_str(&b, "scoreBefore", res->score_before);
+    put_str(&b, "scoreAfter", res->score_after);
+    put_str(&b, "scoreDelta", res->score_delta);
+    put_ids(&b, res->failed);
+    put_str(&b, "message", message);
+    wh_jbuf_put(&b, ",\"warnings\":", 12);
+    if (secret || !json_is_array(res->warnings))
+        wh_jbuf_put(&b, "[]", 2);
+    else
+        wh_jbuf_value(&b, res->warnings, 0);
+    wh_jbuf_char(&b, '}');
+    char *text = wh_jbuf_take(&b);
+    char *owned;
+    const char *ns = sg_utf8_clean(r->namespace_, &owned);
+    ns = owned ? owned : sg_strdup(ns);
     pthread_mutex_lock(&d->lock);
     entry *e = &d->ring[d->next];
-    json_decref(e->doc);
-    e->doc = doc;
+    char *old_text = e->text, *old_ns = e->namespace_;
+    e->text = text;
+    e->namespace_ = (char *)ns;
     e->time = now;
     d->next = (d->next + 1) % WH_DECISIONS;
     d->count += d->count < WH_DECISIONS;
     d->total++;
     pthread_mutex_unlock(&d->lock);
+    free(old_text);
+    free(old_ns);
 }
 
 json_t *wh_decisions_json(wh_decisions *d, const char *ns)
@@ -102,9 +135,8 @@ json_t *wh_decisions_json(wh_decisions *d, const char *ns)
         pthread_mutex_lock(&d->lock);
         for (size_t k = 0; list && k < d->count; k++) {
             const entry *e = &d->ring[(d->next + WH_DECISIONS - 1 - k) % WH_DECISIONS];
-            const char *ens = json_string_value(json_object_get(e->doc, "namespace"));
-            if (!ns || !strcmp(ns, ens ? ens : ""))
-                json_array_append(list, e->doc);
+            if (!ns || !strcmp(ns, e->namespace_))
+                json_array_append_new(list, json_loads(e->text, 0, NULL));
         }
         total = d->total;
         pthread_mutex_unlock(&d->lock);

@@ -51,7 +51,25 @@ typedef struct wh_snapshot {
     sg_score_model *model;
     wh_settings server;          /* the policy's `server` section, read with it */
     unsigned long generation;    /* 1 for the first load, +1 per reload */
+    bool skip_managed_fields;    /* no recommendation sees metadata.managedFields: requests leave it out */
 } wh_snapshot;
+
+/* JSON text written straight into a buffer (json_text.c): on the stack up to
+ * 2 KiB, on the heap past it. Strings in ASCII as jansson's JSON_ENSURE_ASCII
+ * writes them, cut at `max` bytes (a UTF-8 boundary) with "…" when max is not
+ * 0; reals with three decimals. wh_jbuf_take: the text so far, malloc'd. */
+typedef struct wh_jbuf_s {
+    char *data;
+    size_t len, cap;
+    char small[2048];
+} wh_jbuf;
+void wh_jbuf_init(wh_jbuf *b);
+void wh_jbuf_free(wh_jbuf *b);
+char *wh_jbuf_take(wh_jbuf *b);
+void wh_jbuf_put(wh_jbuf *b, const char *s, size_t n);
+void wh_jbuf_char(wh_jbuf *b, char c);
+void wh_jbuf_string(wh_jbuf *b, const char *s, size_t n, size_t max);
+void wh_jbuf_value(wh_jbuf *b, const json_t *v, size_t max);
 
 /* Load the settings at `config_path` (NULL: defaults) into a snapshot with one reference. */
 int wh_snapshot_load(const char *config_path, unsigned long generation, wh_snapshot **out,
@@ -112,6 +130,12 @@ void wh_keeper_collect(void *ctx, FILE *out);
 void wh_log(const char *level, const char *msg, json_t *fields);
 /* Same, with a printf-style message and no other fields. */
 void wh_logf(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct wh_jbuf_s;
+/* Log fields already written as text (`,"key":value...`, as wh_log_str
+ * writes them) after "time", "level" and "msg": the review's line, without a
+ * tree. wh_log_str: one string field, cut as wh_log cuts them. */
+void wh_log_text(const char *level, const char *msg, const struct wh_jbuf_s *fields);
+void wh_log_str(struct wh_jbuf_s *b, const char *key, const char *value);
 
 /* ------------------------------------------------------------------ */
 /* AdmissionReview decoding and encoding (admission.c).                */
@@ -135,7 +159,8 @@ typedef struct wh_request {
 
 /* Parse and check an AdmissionReview admission.k8s.io/v1 body. On failure
  * nothing is held and `err` says what is wrong, naming the field. */
-int wh_request_decode(const char *body, size_t len, wh_request *r, char *err, size_t errlen);
+int wh_request_decode(const char *body, size_t len, bool skip_managed_fields, wh_request *r, char *err,
+                      size_t errlen);
 void wh_request_free(wh_request *r);
 
 /* What the webhook answers. */

@@ -29,6 +29,7 @@ int wh_snapshot_load(const char *config_path, unsigned long generation, wh_snaps
     atomic_init(&s->refs, 1);
     s->policy = policy;
     s->model = model;
+    s->skip_managed_fields = !sg_policy_reads_managed_fields(policy);
     s->generation = generation;
     *out = s;
     return 0;

@@ -122,6 +122,32 @@ static const char *object_name(const wh_request *r)
     return name ? name : "";
 }
 
+/* The review's log line, written as text (one per review: a tree for it cost more than the line). */
+static void log_admission(const wh_request *r, const char *endpoint, const wh_result *res, double took)
+{
+    wh_jbuf b;
+    wh_jbuf_init(&b);
+    wh_log_str(&b, "uid", r->uid);
+    wh_log_str(&b, "path", endpoint);
+    wh_log_str(&b, "operation", r->operation_name);
+    wh_log_str(&b, "kind", r->kind);
+    wh_log_str(&b, "namespace", r->namespace_);
+    wh_log_str(&b, "name", object_name(r));
+    wh_log_str(&b, "decision", res->decision);
+    wh_jbuf_put(&b, r->dry_run ? ",\"dryRun\":true" : ",\"dryRun\":false", r->dry_run ? 14 : 15);
+    wh_log_str(&b, "scoreBefore", res->score_before);
+    wh_log_str(&b, "scoreAfter", res->score_after);
+    wh_log_str(&b, "failed", res->failed ? res->failed : "");
+    char ms[48];
+    wh_jbuf_put(&b, ms, (size_t)snprintf(ms, sizeof ms, ",\"latencyMs\":%.3f", (double)(long)(took * 1e6) / 1000.0));
+    if (res->expired) {
+        wh_jbuf_put(&b, ",\"expiredExemptions\":", 21);
+        wh_jbuf_value(&b, res->expired, 0);
+    }
+    wh_log_text(res->allowed ? "info" : "notice", "admission", &b);
+    wh_jbuf_free(&b);
+}
+
 static int review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_t len, unsigned *status, char **out,
                   size_t *outlen)
 {
@@ -130,14 +156,15 @@ static int review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_
     const char *endpoint = ep == SG_WEBHOOK_MUTATE ? "/mutate" : "/validate";
     char err[SG_ERRMAX];
     wh_request r;
-    if (wh_request_decode(body, len, &r, err, sizeof err) < 0) {
+    wh_snapshot *snap = wh_current(w);
+    if (wh_request_decode(body, len, snap->skip_managed_fields, &r, err, sizeof err) < 0) {
+        wh_snapshot_unref(snap);
         wh_metrics_request(w->metrics, "unknown", "unknown", "error", seconds_since(&t0));
         wh_log("warn", err, json_pack("{s:i,s:s}", "status", 400, "path", endpoint));
         *status = 400;
         *out = wh_error_body(400, err, outlen);
         return *out ? 0 : -1;
     }
-    wh_snapshot *snap = wh_current(w);
     wh_context ctx = {snap, w->inv, w->metrics, ep, time(NULL), &w->dirty, w->decisions};
     wh_result res;
     int rc = wh_decide(&ctx, &r, &res, err, sizeof err);
@@ -148,14 +175,7 @@ static int review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_
     if (*out) {
         *status = 200;
         wh_metrics_request(w->metrics, r.operation_name, r.kind, res.decision, took);
-        json_t *fields = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:f}", "uid", r.uid, "path", endpoint,
-                                   "operation", r.operation_name, "kind", r.kind, "namespace", r.namespace_, "name",
-                                   object_name(&r), "decision", res.decision, "dryRun", r.dry_run, "scoreBefore",
-                                   res.score_before, "scoreAfter", res.score_after, "failed",
-                                   res.failed ? res.failed : "", "latencyMs", (double)(long)(took * 1e6) / 1000.0);
-        if (res.expired)
-            json_object_set(fields, "expiredExemptions", res.expired);
-        wh_log(res.allowed ? "info" : "notice", "admission", fields);
+        log_admission(&r, endpoint, &res, took);
     } else {
         wh_log("error", "cannot answer the review", json_pack("{s:s,s:s}", "uid", r.uid, "error", rc < 0 ? err : "the response cannot be encoded"));
         *status = 500;
@@ -172,8 +192,8 @@ static int review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_
  * the request (the decoded body, the evaluation's views and findings, the
  * response and the log line) is built there and dropped at once. What
  * outlives the request is not jansson's: the response text (sg_json_dumps),
- * the inventory's records and the metrics are malloc'd, and the dashboard's
- * recent decisions are built with the arena paused (decisions.c). */
+ * the inventory's records, the metrics and the dashboard's recent decisions
+ * (text, decisions.c) are malloc'd. */
 int sg_webhook_review(sg_webhook *w, sg_webhook_endpoint ep, const char *body, size_t len, unsigned *status,
                       char **out, size_t *outlen)
 {

@@ -232,6 +232,15 @@ int sg_decimal_exponent(const char *s, size_t n, long long *out);
  * and `err` saying what is wrong.
  */
 json_t *sg_json_read(const char *text, size_t len, int *line, int *column, char *err, size_t errlen);
+/*
+ * sg_json_read(), leaving out of the tree the values at `skip`: a NULL-terminated
+ * list (at most 32) of paths, each a NULL-terminated list of object keys from
+ * the root ({"request", "object", "metadata", "managedFields", NULL}). Their
+ * text is checked all the same (the same errors at the same places), so the
+ * input accepted is unchanged; only what nobody reads is never built.
+ */
+json_t *sg_json_read_skip(const char *text, size_t len, const char *const *const *skip, int *line, int *column,
+                          char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* jansson's allocator (json_alloc.c).                                  */
@@ -252,5 +261,9 @@ void sg_json_use_arena(void);
  * arena (sg_json_use_arena) that free() must not see.
  */
 char *sg_json_dumps(const json_t *json, size_t flags, size_t *len);
+/* json_deep_copy(v) of a tree without cycles (all of scoregate's: built from
+ * text), without jansson's loop detection, which costs as much as the copy;
+ * never NULL (out of memory ends the process). Keys keep their order. */
+json_t *sg_json_deep_copy(const json_t *v);
 
 #endif

@@ -126,6 +126,14 @@ long sg_policy_rec_index(const sg_policy *p, const char *id);
  * only.
  */
 bool sg_policy_reads_beyond_metadata(const sg_policy *p, const char *group, const char *kind, const char **which);
+/*
+ * Whether an enabled recommendation may see an object's
+ * metadata.managedFields (by name, or by taking the object or its metadata
+ * whole) in its conditions, messages or fixes. When none may, the webhook
+ * does not build that field of the requests it decodes (the API server's
+ * bookkeeping: often half an object's bytes); scoregate itself never reads it.
+ */
+bool sg_policy_reads_managed_fields(const sg_policy *p);
 
 /*
  * Pod controllers: custom resources that embed one pod template, evaluated,

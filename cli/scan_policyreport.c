@@ -27,6 +27,8 @@
  * (the scan then exits 2) are the results (skip, error) of policy
  * "scoregate", rule "inputs", in one more ClusterPolicyReport,
  * "scoregate-scan-inputs". Objects in excluded namespaces have no results.
+ * The mapping and the shape of a result are policy/src/report.c's, shared
+ * with the reports `serve` keeps in the cluster.
  * Reports are written one result at a time (memory stays flat on large
  * scans); each report's summary follows its results.
  */
@@ -38,29 +40,13 @@
 
 #define REPORT_NAME "scoregate-scan"
 
-static const char *result_of(const sg_rec_info *rec, const scan_finding *f, bool denied)
-{
-    switch (f->status) {
-    case SG_STATUS_HEALTHY: return "pass";
-    case SG_STATUS_UNHEALTHY: return denied || rec->scored ? "fail" : "warn";
-    case SG_STATUS_EXEMPT:
-    case SG_STATUS_NOT_APPLICABLE: return "skip";
-    }
-    return "error";
-}
-
 static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, const struct timespec *now,
                            const char **result)
 {
     const scan_eval *ev = &it->eval;
     const scan_finding *f = &ev->findings[k];
     const sg_rec_info *rec = sg_policy_rec(r->policy, f->rec);
-    *result = result_of(rec, f, it->denials[k]);
-    json_t *res = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
-    if (ev->namespace_)
-        json_object_set_new(res, "namespace", json_string(ev->namespace_));
-    if (ev->name)
-        json_object_set_new(res, "name", json_string(ev->name));
+    *result = sg_policyreport_result(rec, f->status, it->denials[k]);
     json_t *props = json_pack("{s:s,s:s}", "title", rec->title, "action",
                               it->denials[k] ? "deny" : sg_action_name(f->action));
     if (f->container)
@@ -79,22 +65,15 @@ static json_t *result_json(const scan_report *r, const scan_item *it, size_t k, 
         json_object_set_new(props, "expiredExemption", json_string(f->expired_exemption));
         json_object_set_new(props, "exemptionExpired", json_string(note));
     }
-    const char *msg = f->message && *f->message ? f->message : rec->title;
-    return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:[o],s:{s:I,s:i},s:s,s:o}", "policy", rec->standard, "rule",
-                     rec->id, "result", *result, "scored", rec->scored, "severity", sg_severity_name(rec->severity),
-                     "category", rec->control, "message", msg, "resources", res, "timestamp", "seconds",
-                     (json_int_t)now->tv_sec, "nanos", (int)now->tv_nsec, "source", "scoregate", "properties", props);
+    json_t *res = sg_policyreport_resource(ev->api_version, ev->kind, ev->namespace_, ev->name, NULL);
+    return sg_policyreport_result_json(rec, *result, f->message, res, now, props);
 }
 
 /* The score gate's denial of an object, as a failed result of its own. */
 static json_t *gate_result_json(const scan_item *it, const struct timespec *now)
 {
     const scan_eval *ev = &it->eval;
-    json_t *res = json_pack("{s:s,s:s}", "apiVersion", ev->api_version, "kind", ev->kind);
-    if (ev->namespace_)
-        json_object_set_new(res, "namespace", json_string(ev->namespace_));
-    if (ev->name)
-        json_object_set_new(res, "name", json_string(ev->name));
+    json_t *res = sg_policyreport_resource(ev->api_version, ev->kind, ev->namespace_, ev->name, NULL);
     json_t *file = scan_json_text(it->source.file);
     json_t *props = json_pack("{s:s,s:s,s:s,s:o}", "title", SCAN_GATE_TITLE, "action", "deny", "remediation",
                               SCAN_GATE_REMEDIATION, "source",
@@ -139,13 +118,11 @@ static int write_report(FILE *out, const scan_report *r, const size_t *idx, size
                         bool first)
 {
     const char *ns = scan_item_get(r, idx[0])->eval.namespace_;   /* used before the next scan_item_get */
-    json_t *meta = json_pack("{s:s}", "name", REPORT_NAME);
-    if (ns)
-        json_object_set_new(meta, "namespace", json_string(ns));
-    json_object_set_new(meta, "labels", json_pack("{s:s}", "app.kubernetes.io/managed-by", "scoregate"));
-    fprintf(out, "%s    {\n      \"apiVersion\": \"wgpolicyk8s.io/v1alpha2\",\n      \"kind\": \"%s\",\n"
-                 "      \"metadata\": ",
-            first ? "" : ",\n", ns ? "PolicyReport" : "ClusterPolicyReport");
+    json_t *report = sg_policyreport_new(ns, REPORT_NAME);
+    fprintf(out, "%s    {\n      \"apiVersion\": \"%s\",\n      \"kind\": \"%s\",\n      \"metadata\": ",
+            first ? "" : ",\n", SG_POLICYREPORT_API, json_string_value(json_object_get(report, "kind")));
+    json_t *meta = json_incref(json_object_get(report, "metadata"));
+    json_decref(report);
     int rc = scan_json_put(out, meta, 3);
     fputs(",\n      \"results\": [", out);
     size_t pass = 0, fail = 0, warn = 0, skip = 0;
@@ -199,10 +176,11 @@ static int write_inputs_report(FILE *out, const scan_report *r, const struct tim
 {
     if (!r->nskipped && !r->nerrors)
         return 0;
-    fprintf(out, "%s    {\n      \"apiVersion\": \"wgpolicyk8s.io/v1alpha2\",\n      \"kind\": \"ClusterPolicyReport\",\n"
-                 "      \"metadata\": ", first ? "\n" : ",\n");
-    int rc = scan_json_put(out, json_pack("{s:s,s:{s:s}}", "name", REPORT_NAME "-inputs", "labels",
-                                          "app.kubernetes.io/managed-by", "scoregate"), 3);
+    json_t *report = sg_policyreport_new(NULL, REPORT_NAME "-inputs");
+    fprintf(out, "%s    {\n      \"apiVersion\": \"%s\",\n      \"kind\": \"ClusterPolicyReport\",\n"
+                 "      \"metadata\": ", first ? "\n" : ",\n", SG_POLICYREPORT_API);
+    int rc = scan_json_put(out, json_incref(json_object_get(report, "metadata")), 3);
+    json_decref(report);
     fputs(",\n      \"results\": [", out);
     for (size_t i = 0; i < r->nerrors + r->nskipped && rc == 0; i++) {
         bool error = i < r->nerrors;

@@ -33,8 +33,9 @@ bookmarks", "Retrieving large results sets in chunks"):
   406 NotAcceptable; as=PartialObjectMetadataList on a watch cannot convert
   single objects, so the server sends them whole; a media type it cannot
   produce at all is 406. Content-Type stays application/json.
-- single ConfigMaps and Leases: get, create, update with resourceVersion
-  preconditions, delete (fake_objects.py).
+- single ConfigMaps and Leases, and (once their CRDs are served) wgpolicyk8s.io
+  PolicyReports and cluster-scoped ClusterPolicyReports: get, create, update
+  with resourceVersion preconditions, delete (fake_objects.py).
 - PATCH of one object with a JSON Patch, dryRun=All, failed tests, conflicts, validation and RBAC
   refusals, as the API server's patch handler answers (fake_patch.py).
 

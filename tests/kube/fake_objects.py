@@ -1,8 +1,11 @@
-"""fake_objects.py - single namespaced objects in the API server TEST DOUBLE
-(fake_apiserver.py): GET, POST, PUT and DELETE of ConfigMaps and
-coordination.k8s.io/v1 Leases, answering as kube-apiserver's generic registry
-does (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go and
-the two types' strategies):
+"""fake_objects.py - single objects in the API server TEST DOUBLE
+(fake_apiserver.py): GET, POST, PUT and DELETE of ConfigMaps,
+coordination.k8s.io/v1 Leases and the Policy working group's custom
+resources wgpolicyk8s.io/v1alpha2 PolicyReports (namespaced) and
+ClusterPolicyReports (cluster-scoped), answering as kube-apiserver's generic
+registry does (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go,
+the two built-in types' strategies and apiextensions-apiserver's
+customresource strategy):
 
 - GET  .../namespaces/NS/RESOURCE/NAME: 200 with the object, or 404 NotFound.
 - POST .../namespaces/NS/RESOURCE: 201 Created; 409 AlreadyExists; a body that
@@ -20,6 +23,15 @@ the two types' strategies):
   must have at most 1048576 bytes"), keys outside [-._a-zA-Z0-9]; a Lease's
   leaseDurationSeconds must be > 0 and leaseTransitions >= 0; MicroTimes must
   parse (else 400, as decoding fails).
+- Custom resources: served only once their CRD is (fake.serve_crd; before
+  that every request is 404 with the Status of a path the server does not
+  serve, "the server could not find the requested resource", no details);
+  no create on update, no unconditional update (a PUT without
+  metadata.resourceVersion is 422); a cluster-scoped object's path has no
+  namespaces/NS and a namespace in its body is cleared. Validation as the
+  CRD's OpenAPI schema: results[].result one of pass, fail, warn, error,
+  skip; severity one of critical, high, low, medium, info; properties a map
+  of strings; scored a boolean; summary counts integers.
 - Request bodies over 3 MiB: 413.
 - Every stored object gets uid, creationTimestamp (kept by updates),
   resourceVersion from the global counter, and managedFields naming the
@@ -38,8 +50,18 @@ from urllib.parse import unquote
 KINDS = {
     ("/api/v1", "configmaps"): ("ConfigMap", "v1", "", False, True),
     ("/apis/coordination.k8s.io/v1", "leases"): ("Lease", "coordination.k8s.io/v1", "coordination.k8s.io", True, False),
+    ("/apis/wgpolicyk8s.io/v1alpha2", "policyreports"): ("PolicyReport", "wgpolicyk8s.io/v1alpha2", "wgpolicyk8s.io",
+                                                         False, False),
+    ("/apis/wgpolicyk8s.io/v1alpha2", "clusterpolicyreports"): ("ClusterPolicyReport", "wgpolicyk8s.io/v1alpha2",
+                                                                "wgpolicyk8s.io", False, False),
 }
+CUSTOM = {"policyreports", "clusterpolicyreports"}   # served only once their CRD is installed
+CLUSTER_SCOPED = {"clusterpolicyreports"}
 PATH = re.compile(r"^(/api/v1|/apis/[^/]+/[^/]+)/namespaces/([^/]+)/([^/]+)(?:/([^/]+))?$")
+CLUSTER_PATH = re.compile(r"^(/apis/[^/]+/[^/]+)/([^/]+)(?:/([^/]+))?$")
+REPORT_RESULTS = {"pass", "fail", "warn", "error", "skip"}
+REPORT_SEVERITIES = {"critical", "high", "low", "medium", "info"}
+NOT_SERVED = "the server could not find the requested resource"
 MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
 CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 MAX_BODY = 3 * 1024 * 1024
@@ -48,11 +70,14 @@ CONFLICT = "the object has been modified; please apply your changes to the lates
 
 
 def route(path):
-    """(kind info, namespace, resource, name or None) of a single-object path, or None."""
+    """(kind info, namespace ("" when cluster-scoped), resource, name or None) of a single-object path, or None."""
     m = PATH.match(path)
-    if not m or (m.group(1), m.group(3)) not in KINDS:
-        return None
-    return KINDS[(m.group(1), m.group(3))], unquote(m.group(2)), m.group(3), unquote(m.group(4)) if m.group(4) else None
+    if m and (m.group(1), m.group(3)) in KINDS and m.group(3) not in CLUSTER_SCOPED:
+        return KINDS[(m.group(1), m.group(3))], unquote(m.group(2)), m.group(3), unquote(m.group(4)) if m.group(4) else None
+    m = CLUSTER_PATH.match(path)
+    if m and (m.group(1), m.group(2)) in KINDS and m.group(2) in CLUSTER_SCOPED:
+        return KINDS[(m.group(1), m.group(2))], "", m.group(2), unquote(m.group(3)) if m.group(3) else None
+    return None
 
 
 def storage(resource):
@@ -83,9 +108,42 @@ def invalid(kind_or_resource, group, resource, name, field, message):
                   [{"reason": "FieldValueInvalid", "message": message, "field": field}])
 
 
+def validate_report(kind, group, resource, name, obj):
+    """The PolicyReport CRD's OpenAPI schema, as the API server checks it (422 Invalid), for what a writer
+    gets wrong: enums, the string map of properties, types of scored and the summary."""
+    results = obj.get("results", [])
+    if not isinstance(results, list):
+        return invalid(kind, group, resource, name, "results", f"Invalid value: \"{type(results).__name__}\": "
+                       "results in body must be of type array")
+    for i, r in enumerate(results):
+        where = f"results[{i}]"
+        if not isinstance(r, dict) or not isinstance(r.get("policy"), str):
+            return invalid(kind, group, resource, name, f"{where}.policy", "Required value")
+        if r.get("result") not in REPORT_RESULTS:
+            return invalid(kind, group, resource, name, f"{where}.result", f"Unsupported value: \"{r.get('result')}\": "
+                           "supported values: \"pass\", \"fail\", \"warn\", \"error\", \"skip\"")
+        if "severity" in r and r["severity"] not in REPORT_SEVERITIES:
+            return invalid(kind, group, resource, name, f"{where}.severity", f"Unsupported value: \"{r['severity']}\"")
+        if "scored" in r and not isinstance(r["scored"], bool):
+            return invalid(kind, group, resource, name, f"{where}.scored", "Invalid value: must be of type boolean")
+        props = r.get("properties", {})
+        if not isinstance(props, dict) or not all(isinstance(v, str) for v in props.values()):
+            return invalid(kind, group, resource, name, f"{where}.properties",
+                           "Invalid value: properties in body must be a map of strings")
+        if not isinstance(r.get("resources", []), list):
+            return invalid(kind, group, resource, name, f"{where}.resources", "Invalid value: must be of type array")
+    summary = obj.get("summary", {})
+    if not isinstance(summary, dict) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                for v in summary.values()):
+        return invalid(kind, group, resource, name, "summary", "Invalid value: counts must be integers")
+    return None
+
+
 def validate(info, resource, name, obj):
     """A 422 Status when the object is invalid, else None."""
     kind, _, group, _, _ = info
+    if resource in CUSTOM:
+        return validate_report(kind, group, resource, name, obj)
     if kind == "ConfigMap":
         total = 0
         for field in ("data", "binaryData"):
@@ -149,11 +207,12 @@ class Objects:
         self.forbidden = set()       # (verb, resource) answered 403
         self.writes = []             # (method, path, status)
         for (_, resource) in KINDS:
-            fake.objects.setdefault(storage(resource), {})
+            if resource not in CUSTOM:   # custom resources' storage comes with serve_crd()
+                fake.objects.setdefault(storage(resource), {})
 
     def get(self, resource, namespace, name):
         with self.fake.cond:
-            obj = self.fake.objects[storage(resource)].get((namespace, name))
+            obj = self.fake.objects.get(storage(resource), {}).get((namespace, name))
             return copy.deepcopy(obj) if obj else None
 
     def put(self, resource, namespace, obj, agent="another-writer"):
@@ -168,7 +227,10 @@ class Objects:
         meta = obj.setdefault("metadata", {})
         old = fake.objects[storage(resource)].get((namespace, meta["name"]))
         obj["apiVersion"], obj["kind"] = api_version, kind
-        meta["namespace"] = namespace
+        if resource in CLUSTER_SCOPED:
+            meta.pop("namespace", None)
+        else:
+            meta["namespace"] = namespace
         if old and comparable(old) == comparable(obj):
             return copy.deepcopy(old)
         fake.stamp(meta, old)
@@ -182,8 +244,8 @@ class Objects:
     def handle(self, h, method, ok):
         """Answer a single-object request on handler `h`; False when the path is not one."""
         r = route(h.path.split("?", 1)[0])
-        if not r:
-            return False
+        if not r or (r[2] in CLUSTER_SCOPED and method == "GET" and r[3] is None):
+            return False   # a cluster-scoped collection's GET is a list (fake_apiserver.py)
         info, namespace, resource, name = r
         code, body = self._answer(h, method, ok, info, namespace, resource, name)
         with self.fake.cond:
@@ -198,6 +260,11 @@ class Objects:
         qual = qualified(resource, group)
         if not ok:
             return 401, status(401, "Unauthorized", "Unauthorized")
+        if resource in CUSTOM:
+            with self.fake.cond:
+                served = storage(resource) in self.fake.routes
+            if not served:
+                return 404, status(404, "NotFound", NOT_SERVED)
         verb = {"GET": "get", "POST": "create", "PUT": "update", "DELETE": "delete"}[method]
         if (verb, resource) in self.forbidden:
             return 403, status(403, "Forbidden", f'{qual} "{name or ""}" is forbidden: User '
@@ -227,6 +294,8 @@ class Objects:
         if bad:
             return 400, bad
         meta = obj.setdefault("metadata", {})
+        if resource in CLUSTER_SCOPED:
+            meta.pop("namespace", None)   # cleared, as for every cluster-scoped kind
         if meta.get("namespace", namespace) != namespace:
             return 400, status(400, "BadRequest",
                                "the namespace of the provided object does not match the namespace sent on the request")

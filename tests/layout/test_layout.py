@@ -9,7 +9,9 @@ Rules (ctest `layout` runs python and c, `layout_includes` runs includes):
   c         every .c and .h file is at most 700 lines and every C function at most 80 (from the line
             that starts its signature to its closing brace)
   includes  no test or fuzz target includes a module's private header by relative path
-            ("../../policy/src/x.h"): tests use the public headers or a module's testing/ header
+            ("../../policy/src/x.h"): tests use the public headers or a module's testing/ header;
+            no module's .c file calls json_dumps (its text would come from the arena hooks, which
+            free() must not see: sg_json_dumps)
 
 What is walked: the repository's own source (build folders, .git, .cache and the fuzz corpora are
 left out). Every offender is reported as FILE:LINE with its size; the counts close the output.
@@ -106,6 +108,23 @@ def private_includes(root):
     return out
 
 
+MODULES = ("base", "doc", "policy", "scoring", "certs", "kube", "webhook", "cli")
+JSON_DUMPS = re.compile(r"\bjson_dumps\s*\(")
+
+
+def json_dumps_calls(root):
+    """Calls of json_dumps in the modules' .c files: its text comes from jansson's allocator, the
+    arena hooks in the binary, which free() must not see (sg_json_dumps writes malloc'd text)."""
+    out = []
+    for module in MODULES:
+        for rel in source_files(os.path.join(root, module), (".c",)):
+            for no, line in enumerate(read_lines(os.path.join(root, module), rel), 1):
+                code = line.split("//")[0]
+                if JSON_DUMPS.search(code) and not code.lstrip().startswith(("*", "/*")):
+                    out.append(f"{module}/{rel}:{no}: calls json_dumps (use sg_json_dumps)")
+    return out
+
+
 def report(name, offenders):
     check(name, not offenders, "\n     ".join(offenders))
 
@@ -131,6 +150,7 @@ def rule_c(root):
 
 def rule_includes(root):
     report("no test or fuzz target includes a private header by relative path", private_includes(root))
+    report("no module calls json_dumps (docs/architecture.md, the request arena)", json_dumps_calls(root))
 
 
 RULES = {"python": rule_python, "c": rule_c, "includes": rule_includes}

@@ -39,6 +39,8 @@ typedef struct wh_settings {
     const char *dashboard_client_ca_file; /* server.dashboard.clientCAFile; NULL: no client certificate */
     const char *history_namespace;        /* server.history.namespace; NULL: the pod's own namespace */
     const char *history_name;             /* server.history.name: the ConfigMap and Lease ("scoregate-history") */
+    bool policy_reports;                  /* server.policyReports.enabled: write PolicyReports (needs the sync) */
+    unsigned policy_reports_interval;     /* server.policyReports.interval in seconds (60 by default) */
 } wh_settings;
 
 /* Read and check the `server` section of p's settings into *s (defaults when there is none); -1 with
@@ -109,6 +111,7 @@ typedef enum wh_collector_slot {
     WH_COLLECT_SYNC,             /* the inventory sync (sync.c) */
     WH_COLLECT_PERSIST,          /* saving the inventory (persist.c) */
     WH_COLLECT_HISTORY,          /* the score history (score_history.c) */
+    WH_COLLECT_REPORTS,          /* the in-cluster PolicyReports (policy_reports.c) */
     WH_COLLECTORS
 } wh_collector_slot;
 /* Append metrics (Prometheus text format, with HELP and TYPE lines) to `out`. */
@@ -121,6 +124,7 @@ void wh_score_collect(void *ctx, FILE *out);
 void wh_sync_collect(void *ctx, FILE *out);
 void wh_persist_collect(void *ctx, FILE *out);
 void wh_keeper_collect(void *ctx, FILE *out);
+void wh_reports_collect(void *ctx, FILE *out);
 
 /* ------------------------------------------------------------------ */
 /* Logs (log.c): one JSON object per line on stderr.                   */
@@ -284,6 +288,7 @@ struct sg_webhook {
     char *history_path;          /* state directory file, NULL in a cluster or without persistence */
     char *history_namespace;     /* in a cluster: where its ConfigMap and Lease are (preflight) */
     struct wh_keeper *keeper;    /* samples and keeps the history while serving, NULL otherwise */
+    struct wh_reporter *reporter;     /* writes the PolicyReports (server.policyReports), NULL otherwise */
     atomic_bool inventory_current;    /* the inventory is the cluster's (synced), or admissions are its source */
     char *dashboard_address;     /* "" when the dashboard is off */
     bool dashboard_plain;        /* HTTP on loopback (preflight); else TLS */
@@ -305,6 +310,11 @@ void wh_sync_stop(sg_webhook *w);
 void wh_sync_relist(sg_webhook *w);
 /* The sync's connection, shared with the score history's (one credential cache: a plugin runs once), or NULL. */
 struct sg_kube_config *wh_sync_config(sg_webhook *w);
+/* The key of a resource in the sync's references: group/kind/namespace/name ("" for none). */
+void wh_sync_ref_key(const char *group, const char *kind, const char *ns, const char *name, char *buf, size_t len);
+/* With server.policyReports: the apiVersion and uid ("" when unknown) of the synced object `key`; false
+ * when the sync has not seen it. Thread-safe. */
+bool wh_sync_ref(sg_webhook *w, const char *key, char *api_version, size_t avlen, char *uid, size_t uidlen);
 
 /* ------------------------------------------------------------------ */
 /* The saved inventory (persist.c).                                     */
@@ -368,6 +378,23 @@ int wh_history_namespace(sg_webhook *w, char *err, size_t errlen);
 int wh_keeper_start(sg_webhook *w, char *err, size_t errlen);
 /* Stop: a last save or write, and the Lease released. A no-op when none runs. */
 void wh_keeper_stop(sg_webhook *w);
+/* Whether this replica holds the history's Lease (in a cluster); the PolicyReports follow the same leader. */
+bool wh_keeper_leading(sg_webhook *w);
+
+/* ------------------------------------------------------------------ */
+/* PolicyReports in the cluster (report_build.c, policy_reports.c).      */
+/* ------------------------------------------------------------------ */
+
+#define WH_REPORT_NAME "scoregate"   /* every PolicyReport's and the ClusterPolicyReport's name */
+typedef struct wh_reporter wh_reporter;
+/* The reports of the inventory: namespace ("" for the ClusterPolicyReport, always there) -> report with
+ * results and summary (no resourceVersion). NULL with `err` while a reload re-scores the inventory. */
+json_t *wh_reports_build(sg_webhook *w, const wh_snapshot *snap, const struct timespec *now, char *err,
+                         size_t errlen);
+/* With server.policyReports on: start writing them (after the sync and the history keeper). */
+int wh_reports_start(sg_webhook *w, char *err, size_t errlen);
+/* Stop (before the keeper and the sync; a no-op when not running). */
+void wh_reports_stop(sg_webhook *w);
 
 /* ------------------------------------------------------------------ */
 /* The dashboard (dashboard.c, dash_route.c, dash_api.c, dash_pages.c,   */

@@ -372,6 +372,11 @@ void wh_history_open(sg_webhook *w)
     }
 }
 
+bool wh_keeper_leading(sg_webhook *w)
+{
+    return w->keeper && w->keeper->elector && atomic_load(&w->keeper->leading);
+}
+
 /* The score history's metrics (ctx: the sg_webhook), when there is one. */
 void wh_keeper_collect(void *ctx, FILE *f)
 {

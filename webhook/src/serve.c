@@ -134,7 +134,8 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
     if (wh_server_start(w, fd, &daemon, err, errlen) < 0)
         return start_failed(-1, dfd, err);
     if (wh_sync_start(w, err, errlen) < 0 || wh_dashboard_start(w, dfd, &dashboard, err, errlen) < 0 ||
-        wh_keeper_start(w, err, errlen) < 0) {
+        wh_keeper_start(w, err, errlen) < 0 || wh_reports_start(w, err, errlen) < 0) {
+        wh_keeper_stop(w);
         wh_dashboard_stop(dashboard);
         wh_server_stop(w, daemon, 0);
         return start_failed(-1, dashboard ? -1 : dfd, err);
@@ -162,7 +163,8 @@ int sg_webhook_serve(sg_webhook *w, char *err, size_t errlen)
     atomic_store(&w->ready, false);
     wh_dashboard_stop(dashboard);
     wh_server_stop(w, daemon, w->opts.timeout + 1);
-    wh_keeper_stop(w);   /* first: it writes the history with the sync's connection */
+    wh_reports_stop(w);  /* first: it follows the keeper's Lease and writes with the sync's connection */
+    wh_keeper_stop(w);   /* then: it writes the history with the sync's connection */
     wh_sync_stop(w);
     char serr[SG_ERRMAX];
     if (sg_webhook_save(w, serr, sizeof serr) < 0)

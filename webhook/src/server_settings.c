@@ -1,7 +1,8 @@
 /*
  * server_settings.c - the `server` section of the settings: where and how
  * the webhook serves (address, state directory, TLS files, the inventory
- * sync's connection, the dashboard's listener, the score history's objects).
+ * sync's connection, the dashboard's listener, the score history's objects,
+ * the in-cluster PolicyReports).
  *
  * It is the webhook's own: policy loads the settings file, checks that
  * `server` is a mapping and hands it over as loaded (sg_policy_section),
@@ -22,6 +23,8 @@
 #define DEFAULT_STATE_DIR "./scoregate-state"
 #define DEFAULT_DASHBOARD_ADDRESS "127.0.0.1:8080"
 #define DEFAULT_HISTORY_NAME "scoregate-history"
+#define DEFAULT_REPORTS_INTERVAL 60
+#define MAX_REPORTS_INTERVAL (24 * 3600)
 
 /* A string member, or NULL when absent, null or "" (for names of files and objects). */
 static int optional_string(const sg_doc_reader *rd, const json_t *obj, const char *key, const char *where,
@@ -97,11 +100,66 @@ static int read_sync_tls(const sg_doc_reader *rd, const json_t *server, wh_setti
     return 0;
 }
 
+/* A duration as Kubernetes and Helm values write them ("60s", "5m", "1h30m"): whole seconds, or -1. */
+static long parse_duration(const char *text)
+{
+    long total = 0;
+    const char *p = text;
+    if (!*p)
+        return -1;
+    while (*p) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        long n = 0;
+        while (*p >= '0' && *p <= '9' && n <= MAX_REPORTS_INTERVAL)
+            n = n * 10 + (*p++ - '0');
+        long unit = *p == 'h' ? 3600 : *p == 'm' ? 60 : *p == 's' ? 1 : 0;
+        if (!unit || n > MAX_REPORTS_INTERVAL)
+            return -1;
+        p++;
+        total += n * unit;
+        if (total > MAX_REPORTS_INTERVAL)
+            return total;
+    }
+    return total;
+}
+
+/* server.policyReports: {enabled, interval}. They are written from the synced inventory, so they need
+ * the sync: enabled without it would write nothing, which is said at load. Read after the sync's settings. */
+static int read_policy_reports(const sg_doc_reader *rd, const json_t *server, wh_settings *s)
+{
+    static const char *const keys[] = {"enabled", "interval", NULL};
+    const json_t *pr, *v;
+    if (sg_doc_get_typed(rd, server, "policyReports", JSON_OBJECT, false, "server", &pr) < 0)
+        return -1;
+    if (!pr)
+        return 0;
+    if (sg_doc_check_keys(rd, pr, "server.policyReports", keys) < 0 ||
+        sg_doc_get_typed(rd, pr, "enabled", JSON_TRUE, false, "server.policyReports", &v) < 0)
+        return -1;
+    s->policy_reports = json_is_true(v);
+    v = json_object_get(pr, "interval");
+    if (v && !json_is_null(v)) {
+        long secs = json_is_string(v) ? parse_duration(json_string_value(v)) : -1;
+        if (secs < 1 || secs > MAX_REPORTS_INTERVAL)
+            return sg_doc_fail(rd, pr, "interval", v, "server.policyReports.interval must be a duration from 1s to "
+                               "24h such as 60s, 5m or 1h30m (got %s)",
+                               json_is_string(v) ? json_string_value(v) : sg_doc_type_name(v));
+        s->policy_reports_interval = (unsigned)secs;
+    }
+    if (s->policy_reports && !s->inventory_sync)
+        return sg_doc_fail(rd, pr, "enabled", NULL, "server.policyReports needs server.inventorySync.enabled: true "
+                           "(the reports are written from the inventory the sync keeps)");
+    return 0;
+}
+
 int wh_settings_read(const sg_policy *p, wh_settings *s, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", "dashboard", "history", NULL};
+    static const char *const keys[] = {"address", "stateDir", "tls", "inventorySync", "dashboard", "history",
+                                       "policyReports", NULL};
     *s = (wh_settings){.address = DEFAULT_ADDRESS, .state_dir = DEFAULT_STATE_DIR,
-                       .dashboard_address = DEFAULT_DASHBOARD_ADDRESS, .history_name = DEFAULT_HISTORY_NAME};
+                       .dashboard_address = DEFAULT_DASHBOARD_ADDRESS, .history_name = DEFAULT_HISTORY_NAME,
+                       .policy_reports_interval = DEFAULT_REPORTS_INTERVAL};
     sg_doc_reader rd = {.err = err, .errlen = errlen};
     sg_policy_settings_source(p, &rd.name, &rd.lines);
     const json_t *server = sg_policy_section(p, "server"), *v;
@@ -117,7 +175,9 @@ int wh_settings_read(const sg_policy *p, wh_settings *s, char *err, size_t errle
         return -1;
     if (v)
         s->state_dir = json_string_value(v);
-    return read_sync_tls(&rd, server, s);
+    if (read_sync_tls(&rd, server, s) < 0)
+        return -1;
+    return read_policy_reports(&rd, server, s);
 }
 
 int sg_webhook_settings_check(const struct sg_policy *p, char *err, size_t errlen)

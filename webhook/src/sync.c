@@ -24,6 +24,10 @@
  * settings' podControllers) are listed too, as optional kinds: one whose CRD
  * is not installed holds nothing and does not keep the sync from being in
  * sync. Which pod controllers are listed is decided at start.
+ *
+ * With server.policyReports on, the sync also remembers each object's
+ * apiVersion and uid (the inventory keeps neither), for the resource
+ * references of the reports (report_build.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +46,53 @@ struct wh_sync {
     sg_kube_informer *informer;
     sg_inventory *staging;       /* the first lists, until they are complete; then NULL */
     bool swap_pending;           /* in sync, but the swap lost a race with a reload: retry */
+    pthread_mutex_t refs_lock;
+    json_t *refs;                /* with server.policyReports: wh_sync_ref_key -> [apiVersion, uid]; else NULL */
 };
+
+void wh_sync_ref_key(const char *group, const char *kind, const char *ns, const char *name, char *buf, size_t len)
+{
+    /* '/' is in none of the four (names are DNS labels or subdomains), so the key is unambiguous. */
+    snprintf(buf, len, "%s/%s/%s/%s", group ? group : "", kind, ns ? ns : "", name ? name : "");
+}
+
+/* Remember (or forget, when deleted) the apiVersion and uid of an object for the reports. */
+static void note_ref(wh_sync *s, sg_kube_event type, const json_t *object)
+{
+    const json_t *meta = json_object_get(object, "metadata");
+    const char *av = json_string_value(json_object_get(object, "apiVersion"));
+    const char *kind = json_string_value(json_object_get(object, "kind"));
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *uid = json_string_value(json_object_get(meta, "uid"));
+    if (!av || !kind || !name)
+        return;
+    const char *slash = strchr(av, '/');
+    char group[256], key[1200];
+    snprintf(group, sizeof group, "%.*s", slash ? (int)(slash - av) : 0, av);
+    wh_sync_ref_key(group, kind, json_string_value(json_object_get(meta, "namespace")), name, key, sizeof key);
+    pthread_mutex_lock(&s->refs_lock);
+    if (type == SG_KUBE_DELETED)
+        json_object_del(s->refs, key);
+    else
+        json_object_set_new(s->refs, key, json_pack("[s,s?]", av, uid));
+    pthread_mutex_unlock(&s->refs_lock);
+}
+
+bool wh_sync_ref(sg_webhook *w, const char *key, char *api_version, size_t avlen, char *uid, size_t uidlen)
+{
+    wh_sync *s = w->sync;
+    if (!s || !s->refs)
+        return false;
+    pthread_mutex_lock(&s->refs_lock);
+    const json_t *ref = json_object_get(s->refs, key);
+    if (ref) {
+        snprintf(api_version, avlen, "%s", json_string_value(json_array_get(ref, 0)));
+        const char *u = json_string_value(json_array_get(ref, 1));
+        snprintf(uid, uidlen, "%s", u ? u : "");
+    }
+    pthread_mutex_unlock(&s->refs_lock);
+    return ref != NULL;
+}
 
 static void on_synced(void *ctx, bool synced);
 
@@ -83,6 +133,8 @@ static void on_object(void *ctx, sg_kube_event type, const sg_kube_resource *r, 
         .old_object = type == SG_KUBE_DELETED ? object : NULL,
         .now = time(NULL),
     };
+    if (s->refs)
+        note_ref(s, type, object);
     sg_admission a;
     char err[SG_ERRMAX];
     if (sg_admission_decide(snap->policy, snap->model, inv, &req, &a, err, sizeof err) < 0) {
@@ -145,6 +197,8 @@ int wh_sync_new(sg_webhook *w, char *err, size_t errlen)
         free(s);
         return -1;
     }
+    pthread_mutex_init(&s->refs_lock, NULL);
+    s->refs = ss->policy_reports ? sg_check_alloc(json_object()) : NULL;
     w->sync = s;
     wh_metrics_collector(w->metrics, WH_COLLECT_SYNC, wh_sync_collect, w);
     return 0;
@@ -262,6 +316,8 @@ void wh_sync_stop(sg_webhook *w)
     free(s->names);
     sg_kube_config_free(s->config);
     sg_inventory_free(s->staging);
+    json_decref(s->refs);
+    pthread_mutex_destroy(&s->refs_lock);
     free(s);
 }
 

@@ -62,6 +62,7 @@ void sg_webhook_free(sg_webhook *w)
 {
     if (!w)
         return;
+    wh_reports_stop(w);
     wh_sync_stop(w);
     char err[SG_ERRMAX];
     if (w->inv && w->opts.persist && sg_webhook_save(w, err, sizeof err) < 0)

@@ -103,6 +103,10 @@ dashboard on loopback, see docs/dashboard.md).
 {{- if .Values.inventorySync.enabled }}{{ $_ := set $s.server "inventorySync" (dict "enabled" true) }}{{ end }}
 {{- $_ := set $s.server "dashboard" (dict "address" (ternary (printf "127.0.0.1:%v" .Values.dashboard.port) "" .Values.dashboard.enabled)) }}
 {{- if .Values.inventorySync.enabled }}{{ $_ := set $s.server "history" (dict "namespace" .Release.Namespace "name" (include "scoregate.historyName" .)) }}{{ end }}
+{{- if .Values.policyReports.enabled }}
+{{- if not .Values.inventorySync.enabled }}{{ fail "policyReports.enabled needs inventorySync.enabled: the reports are written from the synced inventory" }}{{ end }}
+{{- $_ := set $s.server "policyReports" (dict "enabled" true "interval" .Values.policyReports.interval) }}
+{{- end }}
 {{- toYaml $s }}
 {{- end }}
 

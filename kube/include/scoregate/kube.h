@@ -150,6 +150,15 @@ int sg_kube_list(sg_kube_config *c, const sg_kube_resource *r, unsigned page_siz
 /* What the object calls return besides 0 (done) and -1 (failed, `err` says why). */
 #define SG_KUBE_NOT_FOUND 1      /* 404: no such object */
 #define SG_KUBE_CONFLICT 2       /* 409: changed since its resourceVersion was read, or it already exists */
+#define SG_KUBE_NOT_SERVED 3     /* 404 on an optional resource whose path the API server does not serve (its
+                                    CustomResourceDefinition is not installed); only for r->optional */
+
+/*
+ * In the calls below, `ns` NULL addresses a cluster-scoped object
+ * (/apis/GROUP/VERSION/RESOURCE/NAME). When `r` is optional, a 404 whose
+ * Status names no object (the resource itself is not served) returns
+ * SG_KUBE_NOT_SERVED, with `err` saying so, instead of SG_KUBE_NOT_FOUND or -1.
+ */
 
 /*
  * GET the object `name` of resource `r` in namespace `ns`. *out receives it
@@ -190,7 +199,8 @@ typedef int (*sg_kube_build_fn)(void *ctx, const json_t *current, json_t **out, 
  * the object to write from the current one and create or replace it; when
  * someone else wrote in between (409), read it again and build again, at
  * most five times. *stored (when non-NULL) receives what the API server
- * stored, or NULL when `build` wrote nothing. 0, or -1 with `err`.
+ * stored, or NULL when `build` wrote nothing. 0, SG_KUBE_NOT_SERVED (see
+ * above), or -1 with `err`.
  */
 int sg_kube_write(sg_kube_config *c, const sg_kube_resource *r, const char *ns, const char *name,
                   const json_t *known, sg_kube_build_fn build, void *ctx, json_t **stored, char *err,

@@ -342,4 +342,31 @@ const char *sg_status_name(sg_status s);
 const char *sg_severity_name(sg_severity s);
 const char *sg_exemption_category_name(sg_exemption_category c);
 
+/* ------------------------------------------------------------------ */
+/* Results as Policy Reports (wgpolicyk8s.io/v1alpha2), report.c: one  */
+/* shape for `scan -f policyreport` and the reports `serve` keeps.      */
+/* ------------------------------------------------------------------ */
+
+#define SG_POLICYREPORT_API "wgpolicyk8s.io/v1alpha2"
+
+/* The result of a finding of `rec`: healthy pass; unhealthy fail when `denied` or scored, else warn (the
+ * CRD's "non-scored policies whose requirements were not met"); exempt and not applicable skip. */
+const char *sg_policyreport_result(const sg_rec_info *rec, sg_status status, bool denied);
+/* {apiVersion, kind, namespace, name, uid}, the last three left out when NULL. A new reference. */
+json_t *sg_policyreport_resource(const char *api_version, const char *kind, const char *ns, const char *name,
+                                 const char *uid);
+/*
+ * One result: policy = the standard, rule = the id, category = the control, result, scored, severity,
+ * message (the title when NULL or empty), resources [`resource`], timestamp `now`, source "scoregate",
+ * properties `props` (strings: the CRD's map[string]string), title and remediation added unless set.
+ * Takes `resource` and `props`. A new reference.
+ */
+json_t *sg_policyreport_result_json(const sg_rec_info *rec, const char *result, const char *message,
+                                    json_t *resource, const struct timespec *now, json_t *props);
+/* A PolicyReport `name` in namespace `ns` (a ClusterPolicyReport when NULL), labelled
+ * app.kubernetes.io/managed-by: scoregate, without results. A new reference. */
+json_t *sg_policyreport_new(const char *ns, const char *name);
+/* Its summary: {pass, fail, warn, error, skip} counted over `results`. A new reference. */
+json_t *sg_policyreport_summary(const json_t *results);
+
 #endif

@@ -1,18 +1,23 @@
 /*
- * scan_stream.c - the scan as a stream of files: read and parse each file
- * (on `--jobs` threads), then decide its objects in input order, one after
- * another, on this thread, keep a compact record of each decision
- * (scan_record.c) and free the file's trees.
+ * scan_stream.c - the scan as a stream of files: `--jobs` threads each take
+ * the next file, read and parse it, wait for its turn, decide its objects in
+ * input order, keep a compact record of each decision (scan_record.c), pass
+ * the turn on and free the file's trees.
  *
  * Why this split: the decision is sequential by nature. Objects are admitted
  * into one inventory in input order, the score gate of each depends on every
  * object before it, and owners are verified against what was admitted so far;
- * so sg_admission_decide() runs here, in order, exactly as with one thread.
- * Reading, YAML parsing and building the trees (most of a scan's work) need
- * nothing but the file, so workers do that ahead, at most WINDOW files per
- * job ahead of the decisions, which bounds memory by the files in flight.
- * The output is the same whatever the number of jobs: the same decisions in
- * the same order, and the notes recorded in input order here.
+ * so sg_admission_decide() runs for one file at a time, in order, exactly as
+ * with one thread. Reading, YAML parsing, building the trees and freeing them
+ * (most of a scan's work) need nothing but the file, so they run in parallel.
+ * The decisions run on the thread that parsed the file (the turn passes from
+ * thread to thread under the mutex) rather than on a thread of their own: no
+ * hand-off per file to a third thread that two cores must also schedule, the
+ * trees are still in the cache of the core that built them, and every tree is
+ * freed by the thread that allocated it, into its own malloc arena. A thread
+ * holds one file, so memory is bounded by `--jobs` files in flight. The output
+ * is the same whatever the number of jobs: the same decisions in the same
+ * order, and the notes recorded in input order.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -22,25 +27,12 @@
 
 #include "scan.h"
 
-#define WINDOW 1   /* files read ahead per job */
-
 /* One file read: its objects, or why not. */
 typedef struct scan_read {
     sg_manifest_list list;
     int rc;                        /* sg_manifest_read's */
-    bool done;
     char err[2 * SG_ERRMAX];
 } scan_read;
-
-typedef struct pipeline {
-    const scan_inputs *in;
-    scan_read *slots;              /* input i is read into slots[i % nslots] */
-    size_t nslots;
-    size_t next;                   /* the next input a worker takes */
-    size_t decided;                /* inputs decided (their slots are free again) */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-} pipeline;
 
 static void read_input(const scan_input *in, scan_read *out)
 {
@@ -50,30 +42,6 @@ static void read_input(const scan_input *in, scan_read *out)
         return;
     out->rc = in->lenient ? sg_manifest_read_or_skip(&out->list, in->path, out->err, sizeof out->err)
                           : sg_manifest_read(&out->list, in->path, out->err, sizeof out->err);
-}
-
-static void *worker(void *arg)
-{
-    pipeline *pl = arg;
-    pthread_mutex_lock(&pl->mu);
-    for (;;) {
-        while (pl->next < pl->in->count && pl->next >= pl->decided + pl->nslots)
-            pthread_cond_wait(&pl->cv, &pl->mu);
-        if (pl->next >= pl->in->count)
-            break;
-        size_t i = pl->next++;
-        pthread_mutex_unlock(&pl->mu);
-        scan_read *slot = &pl->slots[i % pl->nslots];   /* free: input i - nslots is decided */
-        /* The trees of input i - nslots are freed here, by the thread that built them: in parallel,
-         * and into the allocator arena they came from. */
-        sg_manifest_list_free(&slot->list);
-        read_input(&pl->in->items[i], slot);
-        pthread_mutex_lock(&pl->mu);
-        slot->done = true;
-        pthread_cond_broadcast(&pl->cv);
-    }
-    pthread_mutex_unlock(&pl->mu);
-    return NULL;
 }
 
 typedef struct decider {
@@ -128,8 +96,8 @@ static void decide_input(decider *d, const scan_input *in, scan_read *rd)
         scan_note_skip(r, name, !strncmp(rd->err, name, n) && !strncmp(rd->err + n, ": ", 2) ? rd->err + n + 2
                                                                                               : rd->err);
     } else if (rd->list.nfiles == 1) {
-        /* The report keeps the file's name, the records point to it: a copy made here, as a
-         * worker's allocation kept for good would pin that worker's heap. */
+        /* The report keeps the file's name, the records point to it: a copy, as the list that
+         * holds it is freed once its objects are decided. */
         r->files = sg_reallocarray(r->files, r->nfiles + 1, sizeof *r->files);
         const char *file = r->files[r->nfiles++] = sg_strdup(rd->list.files[0]);
         d->objects += rd->list.count;
@@ -140,39 +108,43 @@ static void decide_input(decider *d, const scan_input *in, scan_read *rd)
     }
 }
 
-/* False when no thread could start (nothing was read then). */
-static bool run_threads(decider *d, const scan_inputs *in, unsigned jobs)
+typedef struct pipeline {
+    const scan_inputs *in;
+    decider *d;                    /* used only by the thread whose turn it is */
+    size_t next;                   /* the next input a thread takes */
+    size_t turn;                   /* the input whose objects are decided next */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} pipeline;
+
+/* Take inputs until none is left: read one, decide it in its turn, free it.
+ * Inputs are taken in order, so the thread holding the lowest undecided input
+ * never waits and the others wait only for the decisions before theirs. */
+static void *worker(void *arg)
 {
-    pipeline pl = {.in = in, .nslots = (size_t)jobs * WINDOW};
-    pl.slots = sg_calloc(pl.nslots, sizeof *pl.slots);
-    pthread_mutex_init(&pl.mu, NULL);
-    pthread_cond_init(&pl.cv, NULL);
-    pthread_t *threads = sg_calloc(jobs, sizeof *threads);
-    unsigned started = 0;
-    while (started < jobs && pthread_create(&threads[started], NULL, worker, &pl) == 0)
-        started++;
-    for (size_t i = 0; started > 0 && i < in->count; i++) {
-        scan_read *slot = &pl.slots[i % pl.nslots];
-        pthread_mutex_lock(&pl.mu);
-        while (!slot->done)
-            pthread_cond_wait(&pl.cv, &pl.mu);
-        pthread_mutex_unlock(&pl.mu);
-        decide_input(d, &in->items[i], slot);
-        pthread_mutex_lock(&pl.mu);
-        slot->done = false;
-        pl.decided++;
-        pthread_cond_broadcast(&pl.cv);
-        pthread_mutex_unlock(&pl.mu);
+    pipeline *pl = arg;
+    scan_read rd = {0};
+    pthread_mutex_lock(&pl->mu);
+    while (pl->next < pl->in->count) {
+        size_t i = pl->next++;
+        pthread_mutex_unlock(&pl->mu);
+        sg_arena_begin();   /* the file's trees and its decisions' JSON: released at once at the end */
+        read_input(&pl->in->items[i], &rd);
+        pthread_mutex_lock(&pl->mu);
+        while (pl->turn != i)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        pthread_mutex_unlock(&pl->mu);
+        decide_input(pl->d, &pl->in->items[i], &rd);
+        pthread_mutex_lock(&pl->mu);
+        pl->turn++;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+        sg_manifest_list_free(&rd.list);   /* while the next file is decided */
+        sg_arena_end();
+        pthread_mutex_lock(&pl->mu);
     }
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(threads[t], NULL);
-    for (size_t i = 0; i < pl.nslots; i++)
-        sg_manifest_list_free(&pl.slots[i].list);
-    free(threads);
-    pthread_cond_destroy(&pl.cv);
-    pthread_mutex_destroy(&pl.mu);
-    free(pl.slots);
-    return started > 0;
+    pthread_mutex_unlock(&pl->mu);
+    return NULL;
 }
 
 void scan_run(scan_report *r, const scan_inputs *in, const char *ns, unsigned jobs)
@@ -180,14 +152,23 @@ void scan_run(scan_report *r, const scan_inputs *in, const char *ns, unsigned jo
     decider d = {.r = r, .ns = ns, .now = time(NULL)};
     r->records = scan_records_new();
     scan_progress_start(&d.progress);
-    if (jobs <= 1 || in->count <= 1 || !run_threads(&d, in, jobs)) {
-        scan_read rd = {0};
-        for (size_t i = 0; i < in->count; i++) {
-            read_input(&in->items[i], &rd);
-            decide_input(&d, &in->items[i], &rd);
-            sg_manifest_list_free(&rd.list);
-        }
-    }
+    pipeline pl = {.in = in, .d = &d};
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    /* This thread is one of the jobs; more threads than files would only wait. With one job the
+     * process stays single-threaded (glibc's allocator and stdio then skip their locks). */
+    unsigned extra = jobs > in->count ? (unsigned)in->count : jobs;
+    extra = extra > 1 ? extra - 1 : 0;
+    pthread_t *threads = sg_calloc(extra ? extra : 1, sizeof *threads);
+    unsigned started = 0;
+    while (started < extra && pthread_create(&threads[started], NULL, worker, &pl) == 0)
+        started++;
+    worker(&pl);   /* fewer threads than asked for only make the scan slower */
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    free(threads);
+    pthread_cond_destroy(&pl.cv);
+    pthread_mutex_destroy(&pl.mu);
     scan_progress_end(&d.progress);
     for (size_t i = 0; i < d.nerrors; i++) {
         r->errors = sg_reallocarray(r->errors, r->nerrors + 1, sizeof *r->errors);

@@ -14,11 +14,23 @@
 #define RESET "\033[0m"
 
 /* Text from manifests and settings, with control characters (ESC included)
- * shown as '?' so that a crafted name cannot drive the terminal. */
+ * shown as '?' so that a crafted name cannot drive the terminal. Written in
+ * runs of clean bytes, not byte by byte: once a scan has had threads, every
+ * stdio call takes the stream's lock, and the report is the scan's serial tail. */
 static void put(FILE *out, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
-        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        size_t n = 0;
+        while (p[n] && p[n] >= 0x20 && p[n] != 0x7f)
+            n++;
+        fwrite(p, 1, n, out);
+        p += n;
+        if (*p) {
+            fputc('?', out);
+            p++;
+        }
+    }
 }
 
 static double num(const json_t *o, const char *key)

@@ -7,6 +7,12 @@
  * is), missing parent objects are created with their own "add" operations,
  * and every operation is applied to a copy as it is emitted, so later fixes
  * see earlier ones and the patch is exactly what turns object into fixed.
+ *
+ * The copy is made along the way: it starts as a shallow copy of the root,
+ * and an operation copies (shallowly) only the objects and arrays on its own
+ * path; every other part stays shared with the object by reference. A typical
+ * fix touches two paths of a Deployment, so copying the whole object first
+ * cost more than the rest of the fix (issue 21).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +23,29 @@
 #include "internal_policy.h"
 
 typedef struct patcher {
-    json_t *fixed;       /* the copy being fixed */
+    json_t *fixed;       /* the copy being fixed: shares with the object what no operation touched */
     json_t *patch;       /* operations emitted so far */
+    json_t **own;        /* the containers of `fixed` that are its own (copied or created here),
+                            each with a reference so that no address is reused while they are looked up */
+    size_t nown, capown;
 } patcher;
+
+static void own_add(patcher *pt, json_t *node)
+{
+    if (pt->nown == pt->capown) {
+        pt->capown = pt->capown ? 2 * pt->capown : 16;
+        pt->own = sg_realloc(pt->own, pt->capown * sizeof *pt->own);
+    }
+    pt->own[pt->nown++] = json_incref(node);
+}
+
+static bool owned(const patcher *pt, const json_t *node)
+{
+    for (size_t i = 0; i < pt->nown; i++)
+        if (pt->own[i] == node)
+            return true;
+    return false;
+}
 
 /* Append "/"-separated pointer text to steps. */
 static void pointer_steps(const char *pointer, json_t *steps)
@@ -33,6 +59,18 @@ static void pointer_steps(const char *pointer, json_t *steps)
     }
 }
 
+/* The decimal text of an array index (never negative), in buf[32]. */
+static const char *index_text(json_int_t index, char *buf)
+{
+    char *p = buf + 31;
+    *p = '\0';
+    unsigned long long v = index < 0 ? 0 : (unsigned long long)index;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) && p > buf);
+    return p;
+}
+
 /* JSON Pointer (RFC 6901) of the first n steps: "~" as "~0", "/" as "~1". */
 static char *pointer_of(const json_t *steps, size_t n)
 {
@@ -42,11 +80,7 @@ static char *pointer_of(const json_t *steps, size_t n)
     for (size_t i = 0; i < n; i++) {
         const json_t *s = json_array_get(steps, i);
         char num[32];
-        const char *text = num;
-        if (json_is_integer(s))
-            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(s));
-        else
-            text = json_string_value(s);
+        const char *text = json_is_integer(s) ? index_text(json_integer_value(s), num) : json_string_value(s);
         size_t need = len + 2 * strlen(text) + 2;
         if (need > cap) {
             cap = need * 2;
@@ -70,10 +104,13 @@ static char *pointer_of(const json_t *steps, size_t n)
 static void emit(patcher *pt, const char *op, const json_t *steps, size_t n, json_t *value)
 {
     char *path = pointer_of(steps, n);
-    json_t *o = json_pack("{s:s,s:s}", "op", op, "path", path);
+    json_t *o = sg_check_alloc(json_object());
+    /* The op is a literal and the path is made of the object's own keys: UTF-8 already. */
+    json_object_set_new(o, "op", json_string_nocheck(op));
+    json_object_set_new(o, "path", json_string_nocheck(path));
     free(path);
     if (value)
-        json_object_set_new(o, "value", json_deep_copy(value));
+        json_object_set_new(o, "value", sg_json_deep_copy(value));
     json_array_append_new(pt->patch, o);
 }
 
@@ -86,6 +123,22 @@ static json_t *child(json_t *node, const json_t *step)
     return NULL;
 }
 
+/* The child of an own container at step, made the copy's own (a shallow copy
+ * put in its place) when it is a container still shared with the object. */
+static json_t *own_child(patcher *pt, json_t *node, const json_t *step)
+{
+    json_t *next = child(node, step);
+    if ((!json_is_object(next) && !json_is_array(next)) || owned(pt, next))
+        return next;
+    json_t *copy = sg_check_alloc(json_copy(next));
+    if (json_is_object(node))
+        json_object_set_new(node, json_string_value(step), copy);
+    else
+        json_array_set_new(node, (size_t)json_integer_value(step), copy);
+    own_add(pt, copy);
+    return copy;
+}
+
 /* Set the value at steps, creating missing parent objects. Returns -1 when a
  * step runs into a non-object (the fix cannot apply and is skipped). */
 static int apply_set(patcher *pt, const json_t *steps, json_t *value)
@@ -94,12 +147,13 @@ static int apply_set(patcher *pt, const json_t *steps, json_t *value)
     json_t *node = pt->fixed;
     for (size_t i = 0; i + 1 < n; i++) {
         const json_t *step = json_array_get(steps, i);
-        json_t *next = child(node, step);
+        json_t *next = own_child(pt, node, step);
         if (!next || json_is_null(next)) {
             if (!json_is_object(node) || !json_is_string(step))
                 return -1;
-            next = json_object();
+            next = sg_check_alloc(json_object());
             json_object_set_new(node, json_string_value(step), next);
+            own_add(pt, next);
             emit(pt, "add", steps, i + 1, next);
         } else if (!json_is_object(next) && !json_is_array(next)) {
             return -1;
@@ -130,6 +184,9 @@ static void apply_remove(patcher *pt, const json_t *steps)
     const json_t *last = json_array_get(steps, n - 1);
     if (!node || !child(node, last))
         return;
+    node = pt->fixed;   /* there is something to remove: make its parents the copy's own */
+    for (size_t i = 0; i + 1 < n; i++)
+        node = own_child(pt, node, json_array_get(steps, i));
     if (json_is_object(node))
         json_object_del(node, json_string_value(last));
     else
@@ -225,7 +282,7 @@ static char *apply_ops(fix_run *run, const sg_finding *f)
         }
         json_t *rel = pol_path_resolve(op->path, &run->ctx);
         json_t *value = op->remove ? NULL : op->value ? pol_value_to_json(pol_expr_eval(op->value, &run->ctx))
-                                                      : json_deep_copy(op->value_const);
+                                                      : sg_json_deep_copy(op->value_const);
         pol_rule_ctx_reset(&run->ctx);
         if (rel) {
             json_t *steps = json_array();
@@ -302,10 +359,14 @@ static void fix_all(fix_run *run)
 
 void sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t **patch, json_t **fixed)
 {
-    fix_run run = {.p = p, .ev = ev, .pt = {sg_json_deep_copy(object), sg_check_alloc(json_array())}};
+    fix_run run = {.p = p, .ev = ev, .pt = {sg_check_alloc(json_copy((json_t *)object)), sg_check_alloc(json_array())}};
+    own_add(&run.pt, run.pt.fixed);
     pol_rule_ctx_init(&run.ctx);
     fix_all(&run);
     pol_rule_ctx_free(&run.ctx);
+    for (size_t i = 0; i < run.pt.nown; i++)
+        json_decref(run.pt.own[i]);
+    free(run.pt.own);
     *patch = run.pt.patch;
     if (fixed)
         *fixed = run.pt.fixed;

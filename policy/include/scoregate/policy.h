@@ -299,8 +299,10 @@ const sg_exemption_info *sg_policy_exemption_match(const sg_policy *p, size_t re
  * finding of `ev` whose action is enforce. Paths are JSON Pointers into
  * `object` (workload pod templates included, "~1" escaping, missing parent
  * objects created). *patch is a new array (possibly empty) the caller frees;
- * when `fixed` is non-NULL it receives a new copy of the object with the patch
- * applied. Recommendations whose fix does not make the object healthy are
+ * when `fixed` is non-NULL it receives the object with the patch applied, a
+ * new tree that shares every part no operation touched with `object` (jansson
+ * references): neither may be changed in place while the other is in use.
+ * Recommendations whose fix does not make the object healthy are
  * left to the caller to deny (sg_policy_enforce() says which). A fix whose
  * `fail` condition holds (it would give an object the API server rejects, or
  * one the check still rejects) is not applied at all: its finding gets

@@ -349,6 +349,11 @@ static int compile_rules(const sg_doc_reader *ld, const json_t *def, pol_rec *r)
         return sg_doc_fail(ld, def, NULL, NULL, "%s needs 'unhealthy' (an expression)", r->info.id);
     if (pol_compile_template(ld, def, "message", r, &r->message) < 0)
         return -1;
+    r->reads.json = sg_check_alloc(json_array());
+    pol_expr_chains(r->applies, r->reads.json);
+    pol_expr_chains(r->unhealthy, r->reads.json);
+    pol_template_chains(r->message, r->reads.json);
+    pol_chains_build(&r->reads);
     return compile_fix(ld, def, r);
 }
 
@@ -419,6 +424,7 @@ void pol_rec_free(pol_rec *r)
     pol_expr_free(r->applies);
     pol_expr_free(r->unhealthy);
     pol_template_free(r->message);
+    pol_chains_free(&r->reads);
     for (size_t i = 0; i < r->nfix; i++) {
         pol_expr_free(r->fix[i].when);
         pol_path_free(r->fix[i].path);

@@ -1,9 +1,9 @@
 /*
  * enforce.c - the enforce step of one evaluated object: build the fixes of
- * its enforced findings as one JSON Patch, evaluate the fixed object once,
- * and say which enforced findings the fix heals. The caller (the admission
- * decision in scoring/) keeps all three, so nothing is built or evaluated
- * twice.
+ * its enforced findings as one JSON Patch, evaluate the fixed object once
+ * (only the recommendations the patch reaches run again), and say which
+ * enforced findings the fix heals. The caller (the admission decision in
+ * scoring/) keeps all three, so nothing is built or evaluated twice.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +105,8 @@ void sg_policy_enforce(const sg_policy *p, const json_t *object, sg_eval *ev, co
         return;   /* nothing fixable: nothing healed */
     /* A fixed object that cannot be evaluated heals nothing: it stays denied. */
     char why[SG_ERRMAX];
-    out->has_fixed_eval = sg_policy_evaluate_owned(p, out->fixed, default_namespace, now, ev->owners, ev->nowners,
-                                                   &out->fixed_eval, why, sizeof why) == 0;
+    out->has_fixed_eval = pol_evaluate_patched(p, out->fixed, default_namespace, now, ev, out->patch,
+                                               &out->fixed_eval, why, sizeof why) == 0;
     if (!out->has_fixed_eval)
         return;
     /* A fix that would make the object fail another blocking check heals

@@ -4,7 +4,9 @@
  * Data path: check the object's shape where rules read it, find the pod
  * template of workload kinds, then run every enabled recommendation whose
  * kind and scope fit (per container for container checks), apply the common
- * parameters and exemptions, and record one finding per check.
+ * parameters and exemptions, and record one finding per check. An object
+ * just fixed is evaluated again only where its patch reaches (reach.c); the
+ * other recommendations keep their findings from before the fix.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,14 +42,48 @@ static int shape_error(char *err, size_t errlen, const char *pointer, const char
     return -1;
 }
 
+/* Whether obj.field is there, not null, and not of `type`. */
+static bool wrong_type(const json_t *obj, const char *field, json_type type)
+{
+    const json_t *v = json_object_get(obj, field);
+    return v && !json_is_null(v) && json_typeof(v) != type;
+}
+
 static int expect_type(const json_t *obj, const char *pointer, const char *field, json_type type, char *err,
                        size_t errlen)
 {
     static const char *names[] = {"a mapping", "a list", "a string"};
-    const json_t *v = json_object_get(obj, field);
-    if (!v || json_is_null(v) || json_typeof(v) == type)
+    if (!wrong_type(obj, field, type))
         return 0;
-    return shape_error(err, errlen, pointer, field, names[type], v);
+    return shape_error(err, errlen, pointer, field, names[type], json_object_get(obj, field));
+}
+
+/* One container's shape. Its location is spelled out only for an error:
+ * formatting it for every container of every evaluation cost more than the
+ * checks. */
+static int check_container(const json_t *c, const char *sp, const char *list, size_t i, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        json_type type;
+    } fields[] = {{"name", JSON_STRING},       {"image", JSON_STRING}, {"securityContext", JSON_OBJECT},
+                  {"resources", JSON_OBJECT},  {"ports", JSON_ARRAY},  {"volumeMounts", JSON_ARRAY}};
+    bool bad = !json_is_object(c);
+    for (size_t k = 0; k < sizeof fields / sizeof *fields && !bad; k++)
+        bad = wrong_type(c, fields[k].name, fields[k].type);
+    const json_t *sc = bad ? NULL : json_object_get(c, "securityContext");
+    if (!bad && !(sc && wrong_type(sc, "capabilities", JSON_OBJECT)))
+        return 0;
+    char at[160];
+    snprintf(at, sizeof at, "%s/%s/%zu", sp, list, i);
+    if (!json_is_object(c))
+        return shape_error(err, errlen, at, "", "a mapping (a container)", c);
+    for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
+        if (expect_type(c, at, fields[k].name, fields[k].type, err, errlen) < 0)
+            return -1;
+    char scat[200];
+    snprintf(scat, sizeof scat, "%s/securityContext", at);
+    return expect_type(sc, scat, "capabilities", JSON_OBJECT, err, errlen);
 }
 
 static int check_metadata(const json_t *meta, const char *pointer, char *err, size_t errlen)
@@ -91,24 +127,9 @@ static int check_pod_spec(const char *kind, const pol_workload *w, char *err, si
         const json_t *list = json_object_get(w->pod_spec, container_lists[l]);
         size_t i;
         const json_t *c;
-        json_array_foreach(list, i, c) {
-            char at[160];
-            snprintf(at, sizeof at, "%s/%s/%zu", sp, container_lists[l], i);
-            if (!json_is_object(c))
-                return shape_error(err, errlen, at, "", "a mapping (a container)", c);
-            if (expect_type(c, at, "name", JSON_STRING, err, errlen) < 0 ||
-                expect_type(c, at, "image", JSON_STRING, err, errlen) < 0 ||
-                expect_type(c, at, "securityContext", JSON_OBJECT, err, errlen) < 0 ||
-                expect_type(c, at, "resources", JSON_OBJECT, err, errlen) < 0 ||
-                expect_type(c, at, "ports", JSON_ARRAY, err, errlen) < 0 ||
-                expect_type(c, at, "volumeMounts", JSON_ARRAY, err, errlen) < 0)
+        json_array_foreach(list, i, c)
+            if (check_container(c, sp, container_lists[l], i, err, errlen) < 0)
                 return -1;
-            const json_t *sc = json_object_get(c, "securityContext");
-            char scat[200];
-            snprintf(scat, sizeof scat, "%s/securityContext", at);
-            if (sc && expect_type(sc, scat, "capabilities", JSON_OBJECT, err, errlen) < 0)
-                return -1;
-        }
     }
     return 0;
 }
@@ -155,6 +176,7 @@ typedef struct evaluation {
     time_t now;
     container_ref *containers;
     size_t ncontainers;
+    size_t list_start[3];    /* where each of container_lists begins in containers */
 } evaluation;
 
 static void collect_containers(evaluation *e)
@@ -166,6 +188,7 @@ static void collect_containers(evaluation *e)
     for (int l = 0; l < 3; l++) {
         size_t i;
         const json_t *c;
+        e->list_start[l] = e->ncontainers;
         json_array_foreach(json_object_get(e->w->pod_spec, container_lists[l]), i, c)
             e->containers[e->ncontainers++] = (container_ref){
                 c, json_string_value(json_object_get(c, "name")), container_lists[l], (long)i};
@@ -377,6 +400,55 @@ static void evaluate_rec(evaluation *e, size_t rec)
         evaluate_whole(e, rec, &x);
 }
 
+/* The name of the container at `index` of list `type` in this object. */
+static const char *container_name(const evaluation *e, const char *type, long index)
+{
+    for (int l = 0; l < 3; l++) {
+        size_t k = e->list_start[l] + (size_t)index;
+        if (!strcmp(type, container_lists[l]) && index >= 0 && k < e->ncontainers &&
+            e->containers[k].type == container_lists[l])
+            return e->containers[k].name;
+    }
+    return NULL;
+}
+
+/* Copy before's findings of recommendation `rec`, from *at on (they come in
+ * catalog order), into this evaluation: the patch cannot change them. As a
+ * fresh evaluation would give them: the recommendation's own action, no
+ * blocked fix, the message copied, the container named from this object. */
+static void copy_findings(evaluation *e, const sg_eval *before, size_t *at, size_t rec)
+{
+    while (*at < before->count && before->findings[*at].rec < rec)
+        (*at)++;
+    for (; *at < before->count && before->findings[*at].rec == rec; (*at)++) {
+        const sg_finding *b = &before->findings[*at];
+        sg_finding *f = add_finding(e, rec);
+        *f = *b;
+        f->action = e->p->recs[rec].info.action;
+        f->fix_blocked = NULL;
+        if (b->message) {
+            char *msg = sg_strdup(b->message);
+            keep_message(e, msg);
+            f->message = msg;
+        }
+        if (b->container_type)
+            f->container = container_name(e, b->container_type, b->container_index);
+    }
+}
+
+/* Which recommendations to evaluate again on the object `before` was
+ * evaluated from with `patch` applied (NULL: all, or no `before`). */
+static bool *to_evaluate(const sg_policy *p, const sg_eval *before, const json_t *patch, const pol_workload *w)
+{
+    if (!before)
+        return NULL;
+    bool *redo = pol_patch_reach(p, patch, w);
+    for (size_t i = 0; redo && i < before->count; i++)
+        if (before->findings[i].fix_blocked)
+            redo[before->findings[i].rec] = true;
+    return redo;
+}
+
 static int identify(const json_t *object, sg_eval *ev, char *err, size_t errlen)
 {
     if (!json_is_object(object)) {
@@ -432,8 +504,10 @@ int sg_policy_evaluate(const sg_policy *p, const json_t *object, const char *def
     return sg_policy_evaluate_owned(p, object, default_namespace, now, NULL, 0, out, err, errlen);
 }
 
-int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
-                             const sg_owner *owners, size_t nowners, sg_eval *out, char *err, size_t errlen)
+/* Evaluate `object`; with `before`, only what `patch` reaches (pol_evaluate_patched). */
+static int evaluate(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
+                    const sg_owner *owners, size_t nowners, const sg_eval *before, const json_t *patch, sg_eval *out,
+                    char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     sg_eval ev = {.owners = owners, .nowners = nowners};
@@ -455,13 +529,33 @@ int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const cha
         pol_bind_object(&e.ctx, object, &w, ev.kind, ev.namespace_, ev.name);
         if (w.pod_spec)
             collect_containers(&e);
-        for (size_t i = 0; i < p->nrecs; i++)
-            evaluate_rec(&e, i);
+        bool *redo = to_evaluate(p, before, patch, &w);
+        size_t at = 0;
+        for (size_t i = 0; i < p->nrecs; i++) {
+            if (!redo || redo[i])
+                evaluate_rec(&e, i);
+            else
+                copy_findings(&e, before, &at, i);
+        }
+        free(redo);
         pol_rule_ctx_free(&e.ctx);
         free(e.containers);
     }
     *out = ev;
     return 0;
+}
+
+int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const char *default_namespace, time_t now,
+                             const sg_owner *owners, size_t nowners, sg_eval *out, char *err, size_t errlen)
+{
+    return evaluate(p, object, default_namespace, now, owners, nowners, NULL, NULL, out, err, errlen);
+}
+
+int pol_evaluate_patched(const sg_policy *p, const json_t *fixed, const char *default_namespace, time_t now,
+                         const sg_eval *before, const json_t *patch, sg_eval *out, char *err, size_t errlen)
+{
+    return evaluate(p, fixed, default_namespace, now, before->owners, before->nowners, before, patch, out, err,
+                    errlen);
 }
 
 void sg_eval_free(sg_eval *ev)

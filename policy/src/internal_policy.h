@@ -59,6 +59,7 @@ typedef struct pol_rec {
     pol_expr *applies;        /* NULL: applies whenever kind and scope fit */
     pol_expr *unhealthy;
     pol_template *message;
+    pol_chains reads;        /* what applies, unhealthy and message may read (rule_chains.c) */
     pol_fix_op *fix;
     size_t nfix;
     /* The common parameters, resolved at load (borrowed from params; NULL when empty). */
@@ -141,6 +142,17 @@ const sg_exemption_info *pol_exemption_find(const sg_policy *p, size_t rec, cons
 int pol_apply_fix_set(sg_policy *p, const sg_policy_options *o, char *err, size_t errlen);
 /* Where the kind of the evaluated object keeps its pod template, or NULL (engine.c). */
 const pol_workload_def *pol_eval_workload(const sg_eval *ev);
+/* reach.c: per recommendation, whether `patch` (JSON Patch operations on an
+ * object whose pod template is where `w` says) can change its findings; NULL
+ * when it can change every recommendation's. The caller frees the array. */
+bool *pol_patch_reach(const sg_policy *p, const json_t *patch, const pol_workload *w);
+/* engine.c: the evaluation of `fixed`, which is the object `before` was
+ * evaluated from (with the same default namespace, time and owners) with
+ * `patch` applied: as sg_policy_evaluate_owned() gives it, but evaluating
+ * only the recommendations the patch reaches (and those whose fix was
+ * blocked, whose messages say so); the others' findings are before's. */
+int pol_evaluate_patched(const sg_policy *p, const json_t *fixed, const char *default_namespace, time_t now,
+                         const sg_eval *before, const json_t *patch, sg_eval *out, char *err, size_t errlen);
 
 /* Keep `text` (malloc'd) for the life of the evaluation; returns it. */
 const char *pol_eval_keep(sg_eval *ev, char *text);

@@ -132,6 +132,28 @@ char *pol_template_render(const pol_template *t, pol_rule_ctx *ctx);
 unsigned pol_expr_reads(const pol_expr *e);
 unsigned pol_template_reads(const pol_template *t);
 unsigned pol_path_reads(const pol_path *p);
+/* The places an expression or a message may read, appended to `out` as
+ * arrays [var, step, ...]: a variable (enum pol_var, a number) then the field
+ * names and constant keys after it, as strings; each stands for everything
+ * below it (rule_chains.c says how this stays conservative). */
+void pol_expr_chains(const pol_expr *e, json_t *out);
+void pol_template_chains(const pol_template *t, json_t *out);
+/* A set of chains, kept minimal (none lies below another) and also as C
+ * arrays for the enforce step's quick comparisons (reach.c). */
+typedef struct pol_chain {
+    int var;                 /* enum pol_var */
+    const char **steps;      /* borrowed from `json` */
+    size_t nsteps;
+} pol_chain;
+typedef struct pol_chains {
+    json_t *json;            /* the chains as pol_expr_chains gives them (owned) */
+    pol_chain *v;            /* owned, n of them */
+    size_t n;
+    const char **steps;      /* owned: every chain's steps, one block */
+} pol_chains;
+/* Minimize `c->json` and build the arrays from it; free both. */
+void pol_chains_build(pol_chains *c);
+void pol_chains_free(pol_chains *c);
 /* What an expression always yields: "bool", or a description of another type
  * ("a string", "a number", ...) when it can never be a boolean; NULL when that
  * depends on the object (a field, a let over a field, effective()). */

@@ -98,6 +98,8 @@ pol_node *pol_node_fold(pol_node *n);
 pol_node *pol_node_field(pol_node *base, const char *field, int column);
 /* Static facts about a node tree (rule_analyze.c). */
 unsigned pol_node_reads(const pol_node *n);
+/* The chains a node tree may read, appended to `out` (rule_chains.c). */
+void pol_node_chains(const pol_node *n, json_t *out);
 const char *pol_node_static_type(const pol_node *n);
 
 #endif

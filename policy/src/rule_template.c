@@ -105,6 +105,12 @@ unsigned pol_template_reads(const pol_template *t)
     return reads;
 }
 
+void pol_template_chains(const pol_template *t, json_t *out)
+{
+    for (size_t i = 0; t && i < t->nsegs; i++)
+        pol_node_chains(t->segs[i].expr, out);
+}
+
 /* ---------- paths ---------- */
 
 struct pol_path {

@@ -1,7 +1,8 @@
 /*
  * policy_testing.c - the rule language on its own, for the table test of
  * tests/rule_language (scoregate/policy_testing.h): the same compilers and
- * the same bindings as a recommendation gets, without the loader around them.
+ * the same bindings as a recommendation gets, without the loader around them;
+ * and the comparison of two evaluations that the enforce step's tests use.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,4 +97,58 @@ int pol_testing_run(const pol_testing_case *c, json_t **value, bool *cut, char *
     pol_path_free(p);
     json_decref(none);
     return rc;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static int finding_differs(const sg_finding *a, const sg_finding *b, size_t i, char *why, size_t whylen)
+{
+    const char *field = a->rec != b->rec                                   ? "recommendation"
+                        : a->status != b->status                           ? "status"
+                        : a->raw_status != b->raw_status                   ? "status before exemptions"
+                        : a->action != b->action                           ? "action"
+                        : !same_text(a->container, b->container)           ? "container"
+                        : !same_text(a->container_type, b->container_type) ? "container list"
+                        : a->container_index != b->container_index         ? "container index"
+                        : !same_text(a->message, b->message)               ? "message"
+                        : !same_text(a->exemption, b->exemption)           ? "exemption"
+                        : a->exemption_category != b->exemption_category   ? "exemption category"
+                        : a->exemption_expired != b->exemption_expired     ? "expired exemption"
+                        : !same_text(a->expired_exemption, b->expired_exemption) ? "expired exemption name"
+                        : a->exemption_expires != b->exemption_expires     ? "exemption expiry"
+                        : !same_text(a->fix_blocked, b->fix_blocked)       ? "blocked fix"
+                                                                           : NULL;
+    if (!field)
+        return 0;
+    snprintf(why, whylen, "finding %zu (recommendation %zu, container %s): %s differs (messages: \"%s\" and \"%s\")",
+             i, a->rec, a->container ? a->container : "-", field, a->message ? a->message : "",
+             b->message ? b->message : "");
+    return -1;
+}
+
+int pol_testing_evals_differ(const sg_eval *a, const sg_eval *b, char *why, size_t whylen)
+{
+    const char *field = !same_text(a->kind, b->kind)             ? "kind"
+                        : !same_text(a->group, b->group)         ? "group"
+                        : !same_text(a->namespace_, b->namespace_) ? "namespace"
+                        : !same_text(a->name, b->name)           ? "name"
+                        : a->owned != b->owned                   ? "owned"
+                        : a->excluded != b->excluded             ? "excluded"
+                        : a->controls_pods != b->controls_pods   ? "controls pods"
+                                                                 : NULL;
+    if (field) {
+        snprintf(why, whylen, "the evaluations differ in %s", field);
+        return -1;
+    }
+    for (size_t i = 0; i < a->count && i < b->count; i++)
+        if (finding_differs(&a->findings[i], &b->findings[i], i, why, whylen) < 0)
+            return -1;
+    if (a->count != b->count) {
+        snprintf(why, whylen, "%zu findings against %zu", a->count, b->count);
+        return -1;
+    }
+    return 0;
 }

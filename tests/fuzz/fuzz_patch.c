@@ -10,7 +10,12 @@
  *  - sg_policy_enforce() must build the same patch;
  *  - the object itself must be left untouched;
  *  - when the fix heals every enforced finding, the fixed object needs no
- *    further patch.
+ *    further patch;
+ *  - sg_policy_enforce()'s evaluation of the fixed object, which evaluates
+ *    again only what the patch reaches, must be a whole evaluation's, finding
+ *    by finding (custom recommendations below read a securityContext, the
+ *    annotations and a label whole, through effective() and a computed key,
+ *    the ways a rule can depend on what a fix changes without naming it).
  * Seeds: tests/fuzz/corpus/patch/ (workloads of every kind, broken for the
  * recommendations that have fixes).
  */
@@ -18,13 +23,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include <scoregate/policy.h>
+#include <scoregate/policy_testing.h>
 
 static const char settings[] =
     "standards: [mcsb, pss-baseline, pss-restricted]\n"
     "excludedNamespaces: []\n"
     "defaults: {action: enforce}\n"
     "recommendations:\n"
+    "  reads-security-context: {action: audit}\n"
+    "  reads-annotations: {action: audit}\n"
     "  least-privileged-capabilities:\n"
     "    parameters: {allowedCapabilities: [NET_BIND_SERVICE, CHOWN], requiredDropCapabilities: [ALL, NET_RAW]}\n"
     "  host-namespaces:\n"
@@ -66,7 +76,25 @@ static const char settings[] =
     "    remediation: Add one.\n"
     "    fix:\n"
     "      - set: metadata.labels.owner\n"
-    "        value: \"'platform'\"\n";
+    "        value: \"'platform'\"\n"
+    "  - id: reads-security-context\n"
+    "    title: Containers should set few securityContext fields\n"
+    "    severity: low\n"
+    "    control: best-practices\n"
+    "    scope: container\n"
+    "    unhealthy: \"size(keys(container.securityContext)) < 3 || effective('runAsNonRoot') != true\"\n"
+    "    message: \"container ${container.name} sets ${container.securityContext}\"\n"
+    "    remediation: None.\n"
+    "  - id: reads-annotations\n"
+    "    title: Pod templates should carry annotations\n"
+    "    severity: low\n"
+    "    control: best-practices\n"
+    "    scope: pod\n"
+    "    unhealthy: >-\n"
+    "      size(podMetadata.annotations) < 2 ||\n"
+    "      podMetadata.annotations['container.apparmor.security.beta.kubernetes.io/' + pod.containers[0].name] == null\n"
+    "    message: \"annotations ${keys(podMetadata.annotations)}, owner ${metadata.labels}\"\n"
+    "    remediation: None.\n";
 
 static const sg_policy *policy(void)
 {
@@ -225,6 +253,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sg_policy_enforce(p, object, &ev, NULL, 0, &en);
     if (!json_equal(en.patch, patch))
         abort();
+    sg_eval whole;
+    if (en.has_fixed_eval) {
+        char why[512];
+        if (sg_policy_evaluate(p, en.fixed, NULL, 0, &whole, err, sizeof err) < 0)
+            abort();
+        if (pol_testing_evals_differ(&en.fixed_eval, &whole, why, sizeof why) < 0) {
+            fprintf(stderr, "fuzz_patch: the enforce step's evaluation of the fixed object: %s\n", why);
+            abort();
+        }
+        sg_eval_free(&whole);
+    }
     bool healed = true;
     for (size_t k = 0; k < ev.count; k++)
         if (ev.findings[k].status == SG_STATUS_UNHEALTHY && ev.findings[k].action == SG_ACTION_ENFORCE)

@@ -15,7 +15,9 @@
  *     trusted-registries: none                   # no finding at all
  *   exempt: {run-as-non-root: waiver}            # optional: exemption categories
  *   denied: true                                 # optional: would admission deny?
- *   fixed: {privileged-containers: healthy}      # optional: status after the enforce patch
+ *   fixed: {privileged-containers: healthy}      # optional: status after the enforce patch (as the
+ *                                                #   enforce step evaluates it; in every case it must
+ *                                                #   be a whole evaluation's)
  *   patch: [{op: add, path: /spec/..., value: x}]  # optional: the exact patch
  *   error: "containers: expected a list"         # optional: evaluation must fail with this text
  *   load_error: "unknown parameter 'typo'"       # optional: the config must fail to load with this text
@@ -35,6 +37,7 @@
 
 #include <scoregate/doc.h>
 #include <scoregate/policy.h>
+#include <scoregate/policy_testing.h>
 #include <scoregate/scoring.h>
 
 static int passed, failed;
@@ -288,26 +291,43 @@ static int check_decision(const run *r)
     return bad;
 }
 
-/* "fixed": the statuses of the object with the enforce patch applied. */
+/* In every case with an enforce patch: the enforce step's evaluation of the
+ * fixed object (which runs again only the recommendations the patch reaches)
+ * must be what a whole evaluation of it says. */
+static int check_fixed_evaluation(const run *r, const sg_enforcement *en)
+{
+    char err[SG_ERRMAX], why[1024];
+    sg_eval whole;
+    if (sg_policy_evaluate(r->p, en->fixed, r->ns, r->now, &whole, err, sizeof err) < 0) {
+        printf("FAIL %s: the fixed object does not evaluate: %s\n", r->where, err);
+        return 1;
+    }
+    int bad = pol_testing_evals_differ(&en->fixed_eval, &whole, why, sizeof why) < 0;
+    if (bad)
+        printf("FAIL %s: the enforce step's evaluation of the fixed object is not a whole one's: %s\n", r->where,
+               why);
+    sg_eval_free(&whole);
+    return bad;
+}
+
+/* "fixed": the statuses of the object with the enforce patch applied, as the
+ * enforce step (and so admission) evaluates it; the object's own when there
+ * is nothing to patch. */
 static int check_fixed(const run *r, sg_eval *ev)
 {
     const json_t *want_fixed = json_object_get(r->c, "fixed");
-    if (!want_fixed)
-        return 0;
-    char err[SG_ERRMAX];
     int bad = 0;
-    json_t *fp = NULL, *fixed = NULL;
-    sg_policy_fix(r->p, r->object, ev, &fp, &fixed);
-    sg_eval after;
-    if (sg_policy_evaluate(r->p, fixed, r->ns, r->now, &after, err, sizeof err) < 0) {
-        printf("FAIL %s: the fixed object does not evaluate: %s\n", r->where, err);
+    sg_enforcement en;
+    sg_policy_enforce(r->p, r->object, ev, r->ns, r->now, &en);
+    if (en.has_fixed_eval)
+        bad += check_fixed_evaluation(r, &en);
+    if (want_fixed && json_array_size(en.patch) && !en.has_fixed_eval) {
+        printf("FAIL %s: the fixed object does not evaluate\n", r->where);
         bad++;
-    } else {
-        bad += check_statuses(r->where, "after the fix", r->p, &after, want_fixed);
-        sg_eval_free(&after);
+    } else if (want_fixed) {
+        bad += check_statuses(r->where, "after the fix", r->p, en.has_fixed_eval ? &en.fixed_eval : ev, want_fixed);
     }
-    json_decref(fp);
-    json_decref(fixed);
+    sg_enforcement_free(&en);
     return bad;
 }
 

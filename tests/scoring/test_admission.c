@@ -4,9 +4,11 @@
  * built once, the score gate judging the prediction that is applied, DELETE,
  * refusals, excluded namespaces and the ephemeralcontainers subresource.
  *
- * sg_policy_evaluate_owned (every evaluation goes through it) is wrapped at
- * link time (-Wl,--wrap) to count its calls: /mutate must evaluate an object
- * once, plus once for the fixed object.
+ * sg_policy_evaluate_owned (every whole evaluation goes through it) is
+ * wrapped at link time (-Wl,--wrap) to count its calls: /mutate must evaluate
+ * an object whole once; the fixed object is evaluated again only where the
+ * patch reaches (the enforce step's own evaluation, tested against whole ones
+ * by tests/policy_cases and the patch fuzz target).
  */
 #include <unistd.h>
 
@@ -92,14 +94,15 @@ static long denial_of(const world *w, const sg_admission *a, const char *rec)
     return -1;
 }
 
-static void test_mutate_evaluates_twice_and_changes_nothing(void **state)
+static void test_mutate_evaluates_once_whole_and_changes_nothing(void **state)
 {
     (void)state;
     world w = make(enforce_limits);
     json_t *pod = object(POD_WITHOUT_LIMITS("p", "shop"));
     evaluations = 0;
     sg_admission a = decide(&w, SG_ADMISSION_MUTATE, SG_SCORE_CREATE, pod, NULL);
-    assert_int_equal(evaluations, 2);   /* the object, then the fixed object: nothing twice */
+    assert_int_equal(evaluations, 1);   /* the object whole; the fixed object only where the patch reaches */
+    assert_true(a.fix.has_fixed_eval);
     assert_true(a.allowed);
     assert_true(a.stores_fixed);
     const json_t *patch = sg_admission_patch(&a);
@@ -475,7 +478,7 @@ static void test_pod_controllers_and_groups(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mutate_evaluates_twice_and_changes_nothing),
+        cmocka_unit_test(test_mutate_evaluates_once_whole_and_changes_nothing),
         cmocka_unit_test(test_validate_denies_unapplied_enforce_fix),
         cmocka_unit_test(test_enforce_without_a_healing_fix_is_denied),
         cmocka_unit_test(test_gate_judges_the_applied_prediction),

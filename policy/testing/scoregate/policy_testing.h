@@ -1,7 +1,7 @@
 /*
  * scoregate/policy_testing.h - for tests and fuzz targets only: the rule
  * language of docs/rule-language.md on its own, without a recommendation
- * around it. Not API: the library that implements it (sg_policy_testing) is
+ * around it, and a comparison of two evaluations. Not API: the library that implements it (sg_policy_testing) is
  * linked by tests/ only, never by the scoregate binary, and its names carry
  * policy's internal prefix.
  */
@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <scoregate/policy.h>
 
 typedef enum pol_testing_form {
     POL_TESTING_EXPR,        /* an expression (applies, unhealthy, a fix's value) */
@@ -41,5 +43,13 @@ typedef struct pol_testing_case {
  * ("column N: ..."), or when c->container names no container.
  */
 int pol_testing_run(const pol_testing_case *c, json_t **value, bool *cut, char *err, size_t errlen);
+
+/*
+ * Whether two evaluations say the same, finding by finding and field by
+ * field (strings by their text): the enforce step's evaluation of a fixed
+ * object against a whole evaluation of it. Returns 0 when they do; -1 with
+ * the first difference in `why`.
+ */
+int pol_testing_evals_differ(const sg_eval *a, const sg_eval *b, char *why, size_t whylen);
 
 #endif

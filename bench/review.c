@@ -1,11 +1,12 @@
 /*
  * review.c - the in-memory cost of one admission review, without sockets.
  *
- *   bench_review CONFIG BODY [ITERATIONS [review|policy|both]]
+ *   bench_review CONFIG BODY [ITERATIONS [review|mutate|policy|both]]
  *
  * "review" times sg_webhook_review() on /validate (decode once, decide,
  * inventory update, metrics, one log line, encode once: everything of a
- * request but TLS and HTTP); "policy" times only what the budget calls policy
+ * request but TLS and HTTP), "mutate" the same on /mutate (with a CONFIG that
+ * enforces fixes, the enforce step and the patch too); "policy" times only what the budget calls policy
  * evaluation + prediction, on an object parsed beforehand: the admission
  * decision (sg_admission_decide, /validate's mode), as webhook/src/decision.c
  * calls it. Prints "review_ns N", "policy_ns N"
@@ -48,7 +49,7 @@ static char *read_file(const char *path, size_t *len)
     return data;
 }
 
-static void bench_review(const char *config, const char *body, size_t len, long n)
+static void bench_review(const char *config, sg_webhook_endpoint ep, const char *body, size_t len, long n)
 {
     char err[SG_ERRMAX];
     sg_webhook_options o;
@@ -65,7 +66,7 @@ static void bench_review(const char *config, const char *body, size_t len, long 
             start = now_ns();
         unsigned status;
         char *out;
-        if (sg_webhook_review(w, SG_WEBHOOK_VALIDATE, body, len, &status, &out, &bytes) < 0 || status != 200)
+        if (sg_webhook_review(w, ep, body, len, &status, &out, &bytes) < 0 || status != 200)
             die("review", "not answered with 200");
         free(out);
     }
@@ -113,16 +114,19 @@ int main(int argc, char **argv)
 {
     long n = argc > 3 ? strtol(argv[3], NULL, 10) : 20000;
     const char *mode = argc > 4 ? argv[4] : "both";
-    if (argc < 3 || argc > 5 || n <= 0 || (strcmp(mode, "review") && strcmp(mode, "policy") && strcmp(mode, "both"))) {
-        fprintf(stderr, "usage: bench_review CONFIG BODY [ITERATIONS [review|policy|both]]\n");
+    if (argc < 3 || argc > 5 || n <= 0 || (strcmp(mode, "review") && strcmp(mode, "mutate") && strcmp(mode, "policy") &&
+                                         strcmp(mode, "both"))) {
+        fprintf(stderr, "usage: bench_review CONFIG BODY [ITERATIONS [review|mutate|policy|both]]\n");
         return 2;
     }
     sg_json_use_arena();   /* jansson's allocator, as the binary's (cli/main.c) */
     size_t len;
     char *body = read_file(argv[2], &len);
-    if (strcmp(mode, "policy"))
-        bench_review(argv[1], body, len, n);
-    if (strcmp(mode, "review"))
+    if (!strcmp(mode, "mutate"))
+        bench_review(argv[1], SG_WEBHOOK_MUTATE, body, len, n);
+    else if (strcmp(mode, "policy"))
+        bench_review(argv[1], SG_WEBHOOK_VALIDATE, body, len, n);
+    if (!strcmp(mode, "policy") || !strcmp(mode, "both"))
         bench_policy(argv[1], body, len, n);
     free(body);
     return 0;

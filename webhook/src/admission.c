@@ -191,8 +191,8 @@ static json_t *response_tree(const wh_request *r, const wh_result *res)
         ok = set(resp, "warnings", json_incref(res->warnings));
     if (ok && res->patch && json_array_size(res->patch) && res->allowed) {
         char *text = sg_json_dumps(res->patch, JSON_COMPACT, NULL);
-        char *b64 = text ? sg_base64_encode(text, strlen(text), NULL) : NULL;
-        ok = b64 && set(resp, "patchType", json_string("JSONPatch")) && set(resp, "patch", json_string(b64));
+        char *b64 = text ? sg_base64_encode(text, strlen(text), NULL) : NULL;   /* ASCII: no UTF-8 check */
+        ok = b64 && set(resp, "patchType", json_string("JSONPatch")) && set(resp, "patch", json_string_nocheck(b64));
         free(text);
         free(b64);
     }

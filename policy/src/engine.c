@@ -22,6 +22,7 @@ typedef struct eval_storage {
     size_t nmessages;
     json_t **views;          /* pod views of this evaluation (pod_view.c), freed with it */
     size_t nviews;
+    int regex_cuts;          /* patterns stopped at their limits in this evaluation (rule_eval.c) */
 } eval_storage;
 
 /* ---------- shape checks ---------- */
@@ -538,6 +539,7 @@ static int evaluate(const sg_policy *p, const json_t *object, const char *defaul
                 copy_findings(&e, before, &at, i);
         }
         free(redo);
+        store->regex_cuts = e.ctx.regex_cuts;
         pol_rule_ctx_free(&e.ctx);
         free(e.containers);
     }
@@ -551,11 +553,23 @@ int sg_policy_evaluate_owned(const sg_policy *p, const json_t *object, const cha
     return evaluate(p, object, default_namespace, now, owners, nowners, NULL, NULL, out, err, errlen);
 }
 
+/* A pattern cut at its limits counts for the whole evaluation: past a few,
+ * every later pattern is cut too (rule_eval.c), so a finding then depends on
+ * the checks before it. With a cut on either side, the fixed object is
+ * evaluated whole, so that the result stays a whole evaluation's. */
 int pol_evaluate_patched(const sg_policy *p, const json_t *fixed, const char *default_namespace, time_t now,
                          const sg_eval *before, const json_t *patch, sg_eval *out, char *err, size_t errlen)
 {
-    return evaluate(p, fixed, default_namespace, now, before->owners, before->nowners, before, patch, out, err,
-                    errlen);
+    const eval_storage *was = before->internal_;
+    if (was && !was->regex_cuts) {
+        int rc = evaluate(p, fixed, default_namespace, now, before->owners, before->nowners, before, patch, out, err,
+                          errlen);
+        const eval_storage *fresh = out->internal_;
+        if (rc < 0 || !fresh->regex_cuts)
+            return rc;
+        sg_eval_free(out);
+    }
+    return evaluate(p, fixed, default_namespace, now, before->owners, before->nowners, NULL, NULL, out, err, errlen);
 }
 
 void sg_eval_free(sg_eval *ev)

@@ -17,6 +17,8 @@
 
 #include <scoregate/scoring.h>
 
+#include "xorshift.h"
+
 #define RECS 16
 #define PREBUILT 1024
 
@@ -29,10 +31,7 @@ static const char *const rec_control[RECS] = {
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift_next(&rng);
 }
 
 static _Noreturn void die(const char *what, const char *err)

@@ -20,13 +20,12 @@
 
 #include <scoregate/doc.h>
 
+#include "xorshift.h"
+
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift_next(&rng);
 }
 
 static json_t *random_string(void)

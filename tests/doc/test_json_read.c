@@ -26,6 +26,8 @@
 
 #include <scoregate/doc.h>
 
+#include "xorshift.h"
+
 static char *dump(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
@@ -268,10 +270,7 @@ static void test_depth(void **state)
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift_next(&rng);
 }
 
 static const char *const seeds[] = {

@@ -42,6 +42,24 @@ bool doc_yaml_is_merge_key(const char *text, size_t len, const char *tag, bool p
 char *doc_yaml_key_text(const json_t *v);
 
 /*
+ * sg_yaml_load with a choice of lines: with `manifest_lines`, only what
+ * manifest.c reads gets a line (each document, its keys, and the same for the
+ * items of an `items` list, as deep as they nest); every node and key
+ * otherwise. Errors name the same lines either way.
+ */
+int doc_yaml_load(const char *name, const char *data, size_t len, bool manifest_lines, json_t **docs,
+                  int **doc_numbers, sg_linemap **lines, char *err, size_t errlen);
+
+/* stream_prep.c: kubectl decodes each part of a stream cut at its separator
+ * lines on its own, so every part may begin with a byte-order mark; libyaml
+ * takes one only at the start. doc_stream_drop_boms drops such marks from a
+ * copy (*copy, malloc'd; NULL when there is none) that keeps every line where
+ * it was, and returns its length. doc_stream_looks_like_json: whether the
+ * text starts (after a mark and whitespace) with '{' or '['. */
+size_t doc_stream_drop_boms(const char *data, size_t len, char **copy);
+bool doc_stream_looks_like_json(const char *data, size_t len);
+
+/*
  * The JSON fast path of sg_yaml_load: a stream of one or more JSON objects or
  * arrays (whitespace between them), read with jansson. Lines are recovered by
  * a scan of the text that follows jansson's tree. Returns 0 on success, -1 on

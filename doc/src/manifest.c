@@ -178,7 +178,7 @@ static int doc_manifest_parse(sg_manifest_list *list, const char *name, const ch
     json_t *docs = NULL;
     int *numbers = NULL;
     sg_linemap *lines = NULL;
-    if (sg_yaml_load(name, data, len, &docs, &numbers, &lines, err, errlen) != 0)
+    if (doc_yaml_load(name, data, len, true, &docs, &numbers, &lines, err, errlen) != 0)
         return -1;
 
     doc_pending pending = {0};

@@ -6,7 +6,9 @@
  * json_t nodes on an explicit stack (no recursion on input depth), scalars
  * resolve as Kubernetes reads them (yaml_scalar.c), and every node and key
  * gets its line in a sg_linemap. Text that starts with '{' or '[' is first
- * tried as JSON (json_load.c), which is faster.
+ * tried as JSON (json_load.c), which is faster. For manifests only what
+ * manifest.c asks about gets a line (doc_yaml_load): the documents, their
+ * keys, and the same of `items` lists; the line map was a tenth of a scan.
  *
  * Choices, made to match what `kubectl apply` accepts:
  *  - Duplicate keys in one mapping are an error: kubectl validates manifests
@@ -55,6 +57,10 @@ typedef struct doc_frame {
     bool key_pending;  /* a key was read; its value has not */
     bool merge_pending;/* that key is "<<" */
     json_t *merges;    /* mappings to merge at the end, in order, or NULL */
+    bool lines;        /* its node and keys go into the line map */
+    char **seen;       /* otherwise a mapping's keys so far (owned), for "first at line" */
+    int *seen_lines;
+    size_t nseen;
 } doc_frame;
 
 typedef struct doc_loader {
@@ -62,6 +68,7 @@ typedef struct doc_loader {
     const char *data;
     size_t len;
     sg_linemap *lines;
+    bool manifest_lines;       /* lines only for what manifest.c reads (doc_child_lines) */
     json_t *docs;
     int *docnums;
     size_t ndocs, capdocs;
@@ -93,6 +100,53 @@ static int doc_fail(doc_loader *ld, int line, const char *fmt, ...)
 static doc_frame *doc_top(doc_loader *ld)
 {
     return ld->depth ? &ld->stack[ld->depth - 1] : NULL;
+}
+
+/* Whether the node that comes next gets lines: always, but for manifests
+ * only a document, an item of a list that does, and the `items` of a mapping
+ * that does (a List's items, nested as deep as manifest.c follows them). */
+static bool doc_child_lines(const doc_loader *ld)
+{
+    const doc_frame *f = ld->depth ? &ld->stack[ld->depth - 1] : NULL;
+    if (!ld->manifest_lines || !f)
+        return true;
+    return f->lines && (json_is_array(f->node) || (f->key && !strcmp(f->key, "items")));
+}
+
+/* The line of key `key` in mapping frame `f`, 0 when unknown. */
+static int doc_key_line(const doc_loader *ld, const doc_frame *f, const char *key)
+{
+    for (size_t i = 0; !f->lines && i < f->nseen; i++)
+        if (!strcmp(f->seen[i], key))
+            return f->seen_lines[i];
+    return f->lines ? sg_linemap_member(ld->lines, f->node, key) : 0;
+}
+
+/* Record the key just set in `f` (whose text it takes): in the line map, or in the frame. */
+static void doc_key_done(doc_loader *ld, doc_frame *f)
+{
+    if (f->lines) {
+        doc_linemap_set_member(ld->lines, f->node, f->key, f->key_line);
+        free(f->key);
+    } else {
+        if ((f->nseen & (f->nseen - 1)) == 0) {   /* 0, 1, 2, 4, ...: grow at powers of two */
+            f->seen = sg_reallocarray(f->seen, f->nseen ? 2 * f->nseen : 1, sizeof *f->seen);
+            f->seen_lines = sg_reallocarray(f->seen_lines, f->nseen ? 2 * f->nseen : 1, sizeof *f->seen_lines);
+        }
+        f->seen[f->nseen] = f->key;
+        f->seen_lines[f->nseen++] = f->key_line;
+    }
+    f->key = NULL;
+}
+
+static void doc_frame_free(doc_frame *f)
+{
+    free(f->anchor);
+    free(f->key);
+    for (size_t i = 0; i < f->nseen; i++)
+        free(f->seen[i]);
+    free(f->seen);
+    free(f->seen_lines);
 }
 
 static bool doc_expects_key(doc_loader *ld)
@@ -281,7 +335,8 @@ static void doc_apply_merges(doc_loader *ld, doc_frame *f)
                 continue;
             if (json_object_set_nocheck(f->node, key, value))
                 sg_oom();
-            doc_linemap_set_member(ld->lines, f->node, key, sg_linemap_member(ld->lines, src, key));
+            if (f->lines)
+                doc_linemap_set_member(ld->lines, f->node, key, sg_linemap_member(ld->lines, src, key));
         }
     }
     doc_discard(ld, f->merges);
@@ -334,16 +389,14 @@ static int doc_attach(doc_loader *ld, json_t *value, int line, int height)
     }
     assert(f->key_pending && f->key);
     if (json_object_get(f->node, f->key)) {
-        int first = sg_linemap_member(ld->lines, f->node, f->key);
+        int first = doc_key_line(ld, f, f->key);
         doc_discard(ld, value);
         return doc_fail(ld, f->key_line, "duplicate key \"%s\" (first at line %d)", f->key, first);
     }
     /* Keys are valid UTF-8 (libyaml's text, or a resolved scalar's) without NUL (doc_set_key). */
     if (json_object_set_new_nocheck(f->node, f->key, value))
         sg_oom();
-    doc_linemap_set_member(ld->lines, f->node, f->key, f->key_line);
-    free(f->key);
-    f->key = NULL;
+    doc_key_done(ld, f);
     f->key_pending = false;
     return 0;
 }
@@ -405,7 +458,8 @@ static int doc_on_scalar(doc_loader *ld, const yaml_event_t *ev, int line)
         json_decref(v);
         return -1;
     }
-    doc_linemap_set_node(ld->lines, v, line);
+    if (doc_child_lines(ld))
+        doc_linemap_set_node(ld->lines, v, line);
     return doc_attach(ld, v, line, 0);
 }
 
@@ -444,7 +498,9 @@ static int doc_on_start(doc_loader *ld, const yaml_event_t *ev, int line, bool m
     f.line = line;
     f.nodes_at_start = ld->nodes - 1;
     f.anchor = anchor ? sg_strdup((const char *)anchor) : NULL;
-    doc_linemap_set_node(ld->lines, f.node, line);
+    f.lines = doc_child_lines(ld);
+    if (f.lines)
+        doc_linemap_set_node(ld->lines, f.node, line);
     ld->stack[ld->depth++] = f;
     return 0;
 }
@@ -457,8 +513,7 @@ static int doc_on_end(doc_loader *ld)
     int height = f.height + 1;
     if (f.anchor)
         doc_anchor_add(ld, f.anchor, f.node, ld->nodes - f.nodes_at_start, height);
-    free(f.anchor);
-    free(f.key);
+    doc_frame_free(&f);
     return doc_attach(ld, f.node, f.line, height);
 }
 
@@ -528,8 +583,7 @@ static void doc_loader_cleanup(doc_loader *ld)
         doc_frame *f = &ld->stack[--ld->depth];
         json_decref(f->node);
         json_decref(f->merges);
-        free(f->anchor);
-        free(f->key);
+        doc_frame_free(f);
     }
     free(ld->stack);
     doc_anchors_clear(ld);
@@ -562,72 +616,26 @@ static int doc_yaml_parse(doc_loader *ld, const char *data, size_t len)
     return rc;
 }
 
-/* Whether data[start, end) is a document separator line as kubectl splits
- * streams: "---" followed by nothing but whitespace. */
-static bool doc_separator_line(const char *data, size_t start, size_t end)
-{
-    if (end - start < 3 || memcmp(data + start, "---", 3) != 0)
-        return false;
-    for (size_t i = start + 3; i < end; i++)
-        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r')
-            return false;
-    return true;
-}
-
-/*
- * kubectl cuts a stream at its separator lines and decodes each part on its
- * own, so every part may begin with a byte-order mark (files concatenated
- * with "---" between them); libyaml accepts one only at the start of the
- * stream. Such marks are dropped from a copy (*copy, malloc'd; NULL when
- * there is none), which keeps every line where it was.
- */
-static size_t doc_drop_document_boms(const char *data, size_t len, char **copy)
-{
-    static const char bom[] = "\xEF\xBB\xBF";
-    *copy = NULL;
-    size_t out = 0, from = 0, start = 0;
-    while (start < len) {
-        const char *nl = memchr(data + start, '\n', len - start);
-        size_t end = nl ? (size_t)(nl - data) : len;
-        size_t next = end + 1;
-        if (nl && next + 3 <= len && !memcmp(data + next, bom, 3) && doc_separator_line(data, start, end)) {
-            if (!*copy)
-                *copy = sg_malloc(len);
-            memcpy(*copy + out, data + from, next - from);
-            out += next - from;
-            from = next + 3;
-        }
-        start = next;
-    }
-    if (!*copy)
-        return len;
-    memcpy(*copy + out, data + from, len - from);
-    return out + len - from;
-}
-
-static bool doc_looks_like_json(const char *data, size_t len)
-{
-    size_t i = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        i = 3;
-    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
-        i++;
-    return i < len && (data[i] == '{' || data[i] == '[');
-}
-
 int sg_yaml_load(const char *name, const char *data, size_t len, json_t **docs,
                  int **doc_numbers, sg_linemap **lines, char *err, size_t errlen)
+{
+    return doc_yaml_load(name, data, len, false, docs, doc_numbers, lines, err, errlen);
+}
+
+int doc_yaml_load(const char *name, const char *data, size_t len, bool manifest_lines, json_t **docs,
+                  int **doc_numbers, sg_linemap **lines, char *err, size_t errlen)
 {
     err[0] = '\0';
     if (!name)
         name = "<input>";
-    doc_loader ld = {.name = name, .data = data, .len = len, .err = err, .errlen = errlen};
+    doc_loader ld = {.name = name, .data = data, .len = len, .manifest_lines = manifest_lines, .err = err,
+                     .errlen = errlen};
     if (!docs || (!data && len))
         return doc_fail(&ld, 0, "no input");
     if (len > SG_MAX_INPUT)
         return sg_err(err, errlen, "%s: input is %zu bytes, more than the limit of %u bytes", name, len,
                       (unsigned)SG_MAX_INPUT);
-    if (doc_looks_like_json(data, len)) {
+    if (doc_stream_looks_like_json(data, len)) {
         int rc = doc_json_load(name, data, len, docs, doc_numbers, lines, err, errlen);
         if (rc != 1)
             return rc;
@@ -635,7 +643,7 @@ int sg_yaml_load(const char *name, const char *data, size_t len, json_t **docs,
     ld.docs = sg_check_alloc(json_array());
     ld.lines = doc_linemap_new();
     char *copy = NULL;
-    ld.len = data ? doc_drop_document_boms(data, len, &copy) : 0;
+    ld.len = data ? doc_stream_drop_boms(data, len, &copy) : 0;
     ld.data = copy ? copy : data ? data : "";
     int rc = doc_yaml_parse(&ld, ld.data, ld.len);
     free(copy);

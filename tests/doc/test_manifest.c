@@ -314,6 +314,22 @@ static void test_errors(void **state)
                           "deploy.yaml: document 2, line 9: did not find expected ',' or '}'");
     assert_manifest_error("apiVersion: v1\nkind: Pod\nkind: Service\n",
                           "deploy.yaml: document 1, line 3: duplicate key \"kind\" (first at line 2)");
+    /* A manifest's line map holds only what these messages name (the documents, their keys, and
+     * the same for items, nested): a duplicate deeper down still says where the first one is. */
+    assert_manifest_error("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: x\n"
+                          "    name: b\n",
+                          "deploy.yaml: document 1, line 7: duplicate key \"name\" (first at line 5)");
+    assert_manifest_error("apiVersion: v1\nkind: Pod\nmetadata:\n  base: &b {x: 1}\n  m:\n    <<: *b\n"
+                          "    z: 2\n    z: 3\n",
+                          "deploy.yaml: document 1, line 8: duplicate key \"z\" (first at line 7)");
+    assert_manifest_error("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n"
+                          "  - apiVersion: v1\n    kind: Pod\n  - apiVersion: 2\n    kind: Pod\n",
+                          "deploy.yaml: document 1, line 9: items[1]: apiVersion must be a non-empty string, "
+                          "found a number");
+    assert_manifest_error("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: PodList\n"
+                          "  metadata: {}\n  items: {a: 1}\n",
+                          "deploy.yaml: document 1, line 7: items[0]: items of a PodList must be a sequence, "
+                          "found a mapping");
 }
 
 static void test_all_or_nothing(void **state)

@@ -359,7 +359,8 @@ static void fix_all(fix_run *run)
 
 void sg_policy_fix(const sg_policy *p, const json_t *object, sg_eval *ev, json_t **patch, json_t **fixed)
 {
-    fix_run run = {.p = p, .ev = ev, .pt = {sg_check_alloc(json_copy((json_t *)object)), sg_check_alloc(json_array())}};
+    fix_run run = {.p = p, .ev = ev,
+                   .pt = {.fixed = sg_check_alloc(json_copy((json_t *)object)), .patch = sg_check_alloc(json_array())}};
     own_add(&run.pt, run.pt.fixed);
     pol_rule_ctx_init(&run.ctx);
     fix_all(&run);

@@ -14,7 +14,8 @@
  * rule naming it, and reach them all: the root, kind or apiVersion; any of
  * the object's metadata but its annotations (name, namespace, labels and
  * owners decide scope, common parameters and exemptions); the pod spec or
- * anything above it (whether there is a pod to check); a container list, a
+ * anything above it (whether there is a pod to check), anything above the
+ * pod's metadata (an `object` fix may replace it whole); a container list, a
  * container, or a container's name or image (which containers are checked,
  * excluded or left out of a pod view). Anything but add, replace and remove
  * reaches all too; sg_policy_fix emits no other.
@@ -81,7 +82,7 @@ static bool starts_with(const pointer *a, const pointer *prefix)
 }
 
 /* Whether the operation at `op` changes what every recommendation depends on. */
-static bool reaches_all(const pointer *op, const pointer *spec)
+static bool reaches_all(const pointer *op, const pointer *spec, const pointer *meta)
 {
     if (op->n == 0 || !strcmp(op->steps[0], "kind") || !strcmp(op->steps[0], "apiVersion"))
         return true;
@@ -89,8 +90,8 @@ static bool reaches_all(const pointer *op, const pointer *spec)
         return true;
     if (!spec->n)
         return false;
-    if (starts_with(spec, op))
-        return true;   /* the pod spec or above it */
+    if (starts_with(spec, op) || (op->n < meta->n && starts_with(meta, op)))
+        return true;   /* the pod spec or above it, or above the pod's metadata */
     if (!starts_with(op, spec))
         return false;
     size_t k = spec->n;   /* op->steps[k] is a field of the pod spec */
@@ -160,7 +161,7 @@ static bool mark_operation(const sg_policy *p, const json_t *op, const pointer *
     pointer at;
     bool known = kind && (!strcmp(kind, "add") || !strcmp(kind, "replace") || !strcmp(kind, "remove")) &&
                  pointer_split(json_string_value(json_object_get(op, "path")), &at) == 0;
-    bool all = !known || reaches_all(&at, spec);
+    bool all = !known || reaches_all(&at, spec, meta);
     relative rel;
     if (!all)
         relate(&at, spec, meta, &rel);

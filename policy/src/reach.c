@@ -128,7 +128,8 @@ static void relate(const pointer *op, const pointer *spec, const pointer *meta, 
         return;   /* no pod spec: pod and container are null */
     place_under(rel, POL_VAR_POD, op, spec, 0);
     place_under(rel, POL_VAR_POD_METADATA, op, meta, 0);
-    place_under(rel, POL_VAR_CONTAINER, op, spec, 2);
+    if (op->n > spec->n && is_container_list(op->steps[spec->n]))   /* the list and index, not any two steps */
+        place_under(rel, POL_VAR_CONTAINER, op, spec, 2);
 }
 
 /* Whether `c` and the operation meet: one of the two is a prefix of the other. */

@@ -152,3 +152,21 @@ int pol_testing_evals_differ(const sg_eval *a, const sg_eval *b, char *why, size
     }
     return 0;
 }
+
+int pol_testing_reached(const sg_policy *p, const json_t *object, const json_t *patch, json_t **ids)
+{
+    const char *api = json_string_value(json_object_get(object, "apiVersion"));
+    const char *kind = json_string_value(json_object_get(object, "kind"));
+    if (!api || !kind)
+        return -1;
+    char buf[256];
+    pol_workload w;
+    pol_workload_find(pol_workload_def_of(p, pol_group_of(api, kind, buf, sizeof buf), kind), object, &w);
+    bool *reached = pol_patch_reach(p, patch, &w);
+    *ids = reached ? json_array() : json_null();
+    for (size_t i = 0; reached && i < p->nrecs; i++)
+        if (reached[i])
+            json_array_append_new(*ids, json_string(p->recs[i].info.id));
+    free(reached);
+    return 0;
+}

@@ -52,4 +52,13 @@ int pol_testing_run(const pol_testing_case *c, json_t **value, bool *cut, char *
  */
 int pol_testing_evals_differ(const sg_eval *a, const sg_eval *b, char *why, size_t whylen);
 
+/*
+ * The recommendations that `patch` (JSON Patch operations on `object`) can
+ * change the findings of, as the enforce step works them out before it
+ * evaluates the fixed object again: *ids receives a new list of their ids
+ * (enabled ones only), or JSON null when the patch reaches every one.
+ * Returns -1 when `object` has no string apiVersion and kind.
+ */
+int pol_testing_reached(const sg_policy *p, const json_t *object, const json_t *patch, json_t **ids);
+
 #endif

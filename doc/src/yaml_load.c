@@ -58,8 +58,10 @@ typedef struct doc_frame {
     bool merge_pending;/* that key is "<<" */
     json_t *merges;    /* mappings to merge at the end, in order, or NULL */
     bool lines;        /* its node and keys go into the line map */
-    char **seen;       /* otherwise a mapping's keys so far (owned), for "first at line" */
-    int *seen_lines;
+    struct doc_seen {  /* otherwise a mapping's keys so far (owned) and their lines, for "first at line" */
+        char *key;
+        int line;
+    } *seen;
     size_t nseen;
 } doc_frame;
 
@@ -117,8 +119,8 @@ static bool doc_child_lines(const doc_loader *ld)
 static int doc_key_line(const doc_loader *ld, const doc_frame *f, const char *key)
 {
     for (size_t i = 0; !f->lines && i < f->nseen; i++)
-        if (!strcmp(f->seen[i], key))
-            return f->seen_lines[i];
+        if (!strcmp(f->seen[i].key, key))
+            return f->seen[i].line;
     return f->lines ? sg_linemap_member(ld->lines, f->node, key) : 0;
 }
 
@@ -129,12 +131,9 @@ static void doc_key_done(doc_loader *ld, doc_frame *f)
         doc_linemap_set_member(ld->lines, f->node, f->key, f->key_line);
         free(f->key);
     } else {
-        if ((f->nseen & (f->nseen - 1)) == 0) {   /* 0, 1, 2, 4, ...: grow at powers of two */
+        if ((f->nseen & (f->nseen - 1)) == 0)   /* 0, 1, 2, 4, ...: grow at powers of two */
             f->seen = sg_reallocarray(f->seen, f->nseen ? 2 * f->nseen : 1, sizeof *f->seen);
-            f->seen_lines = sg_reallocarray(f->seen_lines, f->nseen ? 2 * f->nseen : 1, sizeof *f->seen_lines);
-        }
-        f->seen[f->nseen] = f->key;
-        f->seen_lines[f->nseen++] = f->key_line;
+        f->seen[f->nseen++] = (struct doc_seen){f->key, f->key_line};
     }
     f->key = NULL;
 }
@@ -144,9 +143,8 @@ static void doc_frame_free(doc_frame *f)
     free(f->anchor);
     free(f->key);
     for (size_t i = 0; i < f->nseen; i++)
-        free(f->seen[i]);
+        free(f->seen[i].key);
     free(f->seen);
-    free(f->seen_lines);
 }
 
 static bool doc_expects_key(doc_loader *ld)
